@@ -1,0 +1,5 @@
+import sys
+
+from cminbox.cli import main
+
+sys.exit(main())

@@ -1,0 +1,268 @@
+"""Mastodon (and API-compatible servers: GoToSocial, Akkoma, the cminbox demo server).
+
+Polls ``GET /api/v1/notifications?types[]=mention``: replies to the account and direct
+messages arrive as mentions too. The cursor is the newest notification id seen; each
+poll walks forward with ``min_id`` until it has caught up, so a poll after downtime
+fetches everything missed exactly once. Replies use an ``Idempotency-Key`` so a retry
+after a crash can never post twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import httpx
+import msgspec
+from dateutil import parser as dateparser
+
+from cminbox.core import http
+from cminbox.core.channel import (
+    AuthFailed,
+    BadResponse,
+    Capabilities,
+    ChannelContext,
+    Identity,
+    PollResult,
+    Rejected,
+    ReplyReceipt,
+)
+from cminbox.core.models import Author, Kind, Message, message_id, utc
+from cminbox.core.text import html_to_text, sanitize
+
+VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")  # widest first
+MAX_PAGES_PER_POLL = 25
+
+
+class MastodonOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    backfill_pages: int = 1
+    page_size: int = 40
+    reply_visibility: str = "public"  # the widest visibility a reply may have
+
+
+def _id_key(native: str) -> tuple[int, str]:
+    """Mastodon ids are numeric strings of varying length: compare by length, then text."""
+    return (len(native), native)
+
+
+def narrower(a: str, b: str) -> str:
+    ia = VISIBILITY_ORDER.index(a) if a in VISIBILITY_ORDER else len(VISIBILITY_ORDER) - 1
+    ib = VISIBILITY_ORDER.index(b) if b in VISIBILITY_ORDER else len(VISIBILITY_ORDER) - 1
+    return VISIBILITY_ORDER[max(ia, ib)]
+
+
+def _next_link(response: httpx.Response, rel: str) -> str | None:
+    link = response.links.get(rel)
+    return link.get("url") if link else None
+
+
+class MastodonChannel:
+    type_name: ClassVar[str] = "mastodon"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        reply=True, reply_limit=500, thread=True, moderation=("report", "mute", "block"))
+    Options: ClassVar[type[msgspec.Struct]] = MastodonOptions
+
+    def __init__(self, ctx: ChannelContext) -> None:
+        self.ctx = ctx
+        self.options: MastodonOptions = ctx.options if isinstance(ctx.options, MastodonOptions) else MastodonOptions()
+        self._client: httpx.AsyncClient | None = None
+        self._me: Identity | None = None
+        self._host = urlsplit(ctx.url).hostname or "local"
+
+    # ------------------------------------------------------------------ plumbing
+    async def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            token = await self.ctx.token()
+            if not token:
+                raise AuthFailed(f"no token for channel {self.ctx.name!r}: run `cminbox login {self.ctx.name}` "
+                                 "or set token_command in the config")
+            self._client = http.make_client(self.ctx.url, headers={"Authorization": f"Bearer {token}"},
+                                            transport=self.ctx.transport)
+        return self._client
+
+    async def _get(self, url: str, what: str, **params: Any) -> tuple[Any, httpx.Response]:
+        client = await self._http()
+        response = await http.request(client, "GET", url, self.ctx.clock, what, params=params or None)
+        return http.json_body(response, what), response
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def whoami(self) -> Identity:
+        if self._me is None:
+            body, _ = await self._get("/api/v1/accounts/verify_credentials", "verify credentials")
+            if not isinstance(body, dict) or not body.get("id"):
+                raise BadResponse("verify credentials: response has no account id")
+            self._me = Identity(id=str(body["id"]),
+                                handle=self._handle(str(body.get("acct", "")), str(body.get("url") or "")))
+        return self._me
+
+    def _handle(self, acct: str, profile_url: str = "") -> str:
+        """A full @user@domain handle; local accounts take the domain of their profile URL."""
+        acct = sanitize(acct, single_line=True).lstrip("@")
+        if "@" in acct:
+            return "@" + acct
+        host = urlsplit(profile_url).hostname if profile_url else None
+        return f"@{acct}@{host or self._host}"
+
+    def _strip_own_mention(self, text: str, me: Identity) -> str:
+        """Drop the leading @-mention of our own account: every item has it, it says nothing."""
+        own = me.handle.lstrip("@").split("@")[0].lower()
+        words = text.split(" ", 1)
+        if words and words[0].lower().lstrip("@").split("@")[0] == own and words[0].startswith("@"):
+            return words[1] if len(words) > 1 else ""
+        return text
+
+    # ------------------------------------------------------------------ conversion
+    def _message(self, status: dict[str, Any], me: Identity, notification_id: str = "") -> Message:
+        account = status["account"]
+        native = str(status["id"])
+        visibility = str(status.get("visibility") or "public")
+        reply_to = status.get("in_reply_to_id")
+        if visibility == "direct":
+            kind = Kind.DIRECT
+        elif reply_to and str(status.get("in_reply_to_account_id") or "") == me.id:
+            kind = Kind.REPLY
+        else:
+            kind = Kind.MENTION
+        text = self._strip_own_mention(html_to_text(str(status.get("content") or "")), me)
+        if status.get("spoiler_text"):
+            text = f"CW: {sanitize(str(status['spoiler_text']), single_line=True)}\n\n{text}"
+        extra = {"account_id": str(account["id"]), "acct": str(account.get("acct", ""))}
+        if notification_id:
+            extra["notification_id"] = notification_id
+        parent = message_id(self.ctx.name, str(reply_to)) if reply_to else ""
+        return Message(
+            id=message_id(self.ctx.name, native),
+            channel=self.ctx.name,
+            channel_type=self.type_name,
+            native_id=native,
+            kind=kind,
+            author=Author(
+                id=str(account["id"]),
+                handle=self._handle(str(account.get("acct") or account.get("username") or ""),
+                                    str(account.get("url") or "")),
+                display_name=sanitize(str(account.get("display_name") or ""), single_line=True),
+                url=str(account.get("url") or ""),
+            ),
+            text=text,
+            created_at=utc(dateparser.isoparse(str(status["created_at"]))),
+            url=str(status.get("url") or status.get("uri") or ""),
+            thread_id=message_id(self.ctx.name, str(reply_to)) if reply_to else message_id(self.ctx.name, native),
+            parent_id=parent,
+            visibility=visibility,
+            extra=extra,
+        )
+
+    def _convert_page(self, page: Any, me: Identity) -> tuple[list[Message], list[str], int]:
+        """Messages, all notification ids seen (for the cursor), and how many were malformed."""
+        if not isinstance(page, list):
+            raise BadResponse("notifications: expected a JSON array")
+        messages: list[Message] = []
+        ids: list[str] = []
+        skipped = 0
+        for note in page:
+            if not isinstance(note, dict) or not note.get("id"):
+                skipped += 1
+                continue
+            ids.append(str(note["id"]))
+            status = note.get("status")
+            if note.get("type") != "mention" or not isinstance(status, dict):
+                continue
+            try:
+                messages.append(self._message(status, me, str(note["id"])))
+            except (KeyError, TypeError, ValueError, OverflowError):
+                skipped += 1
+        return messages, ids, skipped
+
+    # ------------------------------------------------------------------ the protocol
+    async def poll(self, cursor: dict[str, Any] | None) -> PollResult:
+        me = await self.whoami()
+        limit = max(1, min(80, self.options.page_size))
+        base = {"types[]": "mention", "limit": limit}
+        messages: list[Message] = []
+        skipped = 0
+        newest = (cursor or {}).get("min_id")
+        if newest:
+            # Walk forward from the cursor: each page holds the items just after min_id.
+            for _ in range(MAX_PAGES_PER_POLL):
+                page, _resp = await self._get("/api/v1/notifications", "notifications", **base, min_id=newest)
+                got, ids, bad = self._convert_page(page, me)
+                messages += got
+                skipped += bad
+                if not ids:
+                    break
+                newest = max(ids, key=_id_key)
+                if len(page) < limit:
+                    break
+        else:
+            # First use: the newest page, plus older pages as configured, following Link rel="next".
+            url: str | None = "/api/v1/notifications"
+            params: dict[str, Any] | None = base
+            for _ in range(max(1, self.options.backfill_pages)):
+                if url is None:
+                    break
+                page, resp = await self._get(url, "notifications", **(params or {}))
+                got, ids, bad = self._convert_page(page, me)
+                messages += got
+                skipped += bad
+                if ids and (newest is None or _id_key(max(ids, key=_id_key)) > _id_key(newest)):
+                    newest = max(ids, key=_id_key)
+                url, params = _next_link(resp, "next"), None
+            # An empty inbox on first use: start from the very beginning, so the first mentions
+            # that arrive later are all fetched (not just the newest page of them).
+            newest = newest or "0"
+        return PollResult(messages=messages, cursor={"min_id": newest}, skipped=skipped)
+
+    async def thread(self, message: Message) -> list[Message]:
+        me = await self.whoami()
+        body, _ = await self._get(f"/api/v1/statuses/{message.native_id}/context", "thread context")
+        if not isinstance(body, dict):
+            raise BadResponse("thread context: expected a JSON object")
+        out = [message]
+        for status in [*body.get("ancestors", []), *body.get("descendants", [])]:
+            try:
+                msg = self._message(status, me)
+            except (KeyError, TypeError, ValueError, OverflowError):
+                continue
+            kind = msg.kind if me.handle in msg.text or msg.kind == Kind.DIRECT else Kind.POST
+            out.append(msgspec.structs.replace(msg, kind=kind))
+        return sorted(out, key=lambda m: (m.created_at, _id_key(m.native_id)))
+
+    def prepare_reply(self, message: Message, text: str) -> tuple[str, str]:
+        """The exact text and visibility a reply will be posted with."""
+        acct = message.extra.get("acct") or message.author.handle.lstrip("@")
+        mention = "@" + acct.lstrip("@")
+        body = text if mention.lower() in text.lower() else f"{mention} {text}"
+        visibility = narrower(message.visibility or "public", self.options.reply_visibility)
+        return body, visibility
+
+    async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
+        body, visibility = self.prepare_reply(message, text)
+        limit = self.capabilities.reply_limit or 500
+        if len(body) > limit:
+            raise Rejected(f"reply is {len(body)} characters; this server allows {limit}")
+        client = await self._http()
+        response = await http.request(
+            client, "POST", "/api/v1/statuses", self.ctx.clock, "post reply",
+            json={"status": body, "in_reply_to_id": message.native_id, "visibility": visibility},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        status = http.json_body(response, "post reply")
+        if not isinstance(status, dict) or not status.get("id"):
+            raise BadResponse("post reply: response has no status id")
+        return ReplyReceipt(native_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or ""))
+
+    async def moderate(self, message: Message, action: str, reason: str) -> None:
+        client = await self._http()
+        account_id = message.extra.get("account_id") or message.author.id
+        if action == "report":
+            await http.request(client, "POST", "/api/v1/reports", self.ctx.clock, "report",
+                               json={"account_id": account_id, "status_ids": [message.native_id],
+                                     "comment": reason[:1000], "category": "other"})
+        elif action in ("mute", "block"):
+            await http.request(client, "POST", f"/api/v1/accounts/{account_id}/{action}", self.ctx.clock, action)
+        else:
+            raise Rejected(f"mastodon cannot {action!r}; it can {', '.join(self.capabilities.moderation)}")

@@ -1,0 +1,96 @@
+"""The `cminbox` command: the inbox by default, plus headless subcommands for scripts and cron."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from cminbox import __version__
+from cminbox.commands import channel_cmds, demo_cmds, outbox_cmds, triage_cmds
+from cminbox.commands.context import Context, log_path, setup_logging
+from cminbox.core.channel import ChannelError
+from cminbox.core.config import ConfigError
+from cminbox.core.inbox import InboxError
+from cminbox.core.redact import redactor
+from cminbox.core.registry import UnknownTypeError
+from cminbox.core.secrets import SecretError
+from cminbox.core.segment import CorruptFileError
+from cminbox.core.store import StoreError
+from cminbox.core.when import WhenError
+
+log = logging.getLogger("cminbox.cli")
+
+# Commands that must work whatever state the config file is in.
+CONFIG_FREE = frozenset({"config", "demo", "demo-server"})
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cminbox",
+        description="A keyboard-first terminal inbox for community managers.",
+        epilog="With no command: the inbox (the demo community when no channel is configured).",
+    )
+    parser.add_argument("--version", action="version", version=f"cminbox {__version__}")
+    parser.add_argument("--config", help="config file (default: $CMINBOX_CONFIG or the platform config dir)")
+    parser.add_argument("--data-dir", help="data directory (default: $CMINBOX_DATA_DIR or the platform data dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    triage_cmds.register(sub)
+    outbox_cmds.register(sub)
+    channel_cmds.register(sub)
+    demo_cmds.register(sub)
+    return parser
+
+
+def default_command(ctx: Context, args: argparse.Namespace) -> int:
+    if not ctx.config.channels:
+        print("No channel is configured yet, so here is the demo community. "
+              "`cminbox config example` shows how to add your own.\n")
+        for name, value in (("seed", 7), ("rate", 6.0), ("burst_after", 60.0), ("token", "demo-token")):
+            setattr(args, name, value)
+        return demo_cmds.cmd_demo(ctx, args)
+    return triage_cmds.cmd_list(ctx, argparse.Namespace(status=None, tag=None, channel=None, limit=40, json=False))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging()
+    ctx = Context(args)
+    func = getattr(args, "func", default_command)
+    try:
+        if args.command not in CONFIG_FREE:
+            ctx.config  # noqa: B018 - a malformed config must stop every command, not be ignored
+        return int(func(ctx, args) or 0)
+    except ConfigError as exc:
+        print(f"cminbox: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (StoreError, CorruptFileError, SecretError, InboxError, UnknownTypeError, WhenError,
+            triage_cmds.UsageError) as exc:
+        print(f"cminbox: {redactor.redact(str(exc))}", file=sys.stderr)
+        return EXIT_ERROR
+    except ChannelError as exc:
+        print(f"cminbox: {redactor.redact(exc.reason)}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `cminbox list | head` closes the pipe early: not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        log.exception("unexpected error in %s", getattr(args, "command", None))
+        print(f"cminbox: internal error ({type(exc).__name__}: {redactor.redact(str(exc))[:200]}). "
+              f"Details are in {log_path()}; please report it.", file=sys.stderr)
+        if os.environ.get("CMINBOX_DEBUG"):
+            print(redactor.redact(traceback.format_exc()), file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""poll, channels, login, config, doctor."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from cminbox.commands.context import Context
+from cminbox.commands.render import age, dumps
+from cminbox.commands.triage_cmds import UsageError
+from cminbox.core import config as config_mod
+from cminbox.core import registry
+from cminbox.core.channel import ChannelError
+from cminbox.core.engine import Engine, build_channel
+from cminbox.core.health import ChannelHealth, HealthState
+from cminbox.core.secrets import SecretError, keyring_set, keyring_status
+from cminbox.core.segment import CorruptFileError
+
+
+def _health_line(h: ChannelHealth, now_s: str) -> str:
+    return f"{h.channel:<16} {h.state:<13} {now_s:<10} {h.reason}"
+
+
+def cmd_poll(ctx: Context, args: argparse.Namespace) -> int:
+    if not ctx.config.channels:
+        raise UsageError(f"no channels are configured in {ctx.config.path}. "
+                         "Add one (see `cminbox config example`) or try `cminbox demo`.")
+    engine = ctx.engine()
+    if not args.once:
+        return _poll_forever(engine)
+    if not engine.poller_lock.acquire(blocking=False):
+        print("another cminbox instance is polling this data dir; `cminbox channels` shows its results")
+        return 0
+
+    async def run() -> tuple[list[object], list[object]]:
+        try:
+            reports = await engine.poll_once()
+            deliveries = await engine.dispatcher.deliver_due()
+            return list(reports), list(deliveries)
+        finally:
+            await engine.aclose()
+
+    try:
+        reports, deliveries = asyncio.run(run())
+    finally:
+        engine.poller_lock.release()
+    ok = True
+    for r in reports:
+        h = r.health  # type: ignore[attr-defined]
+        ok &= h.state == HealthState.OK
+        summary = f"{len(r.new_ids)} new, {r.fetched} fetched" if h.state == HealthState.OK else h.reason  # type: ignore[attr-defined]
+        print(f"{h.channel:<16} {h.state:<13} {summary}" + (f" ({h.reason})" if h.state == HealthState.OK
+                                                             and h.reason else ""))
+    if deliveries:
+        sent = sum(1 for d in deliveries if d.ok)  # type: ignore[attr-defined]
+        print(f"outbox: {sent} sent, {len(deliveries) - sent} not sent")
+    return 0 if ok else 1
+
+
+def _poll_forever(engine: Engine) -> int:
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print("polling; Ctrl-C to stop", file=sys.stderr)
+        try:
+            await engine.run(stop)
+        finally:
+            await engine.aclose()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_channels(ctx: Context, args: argparse.Namespace) -> int:
+    now = ctx.clock()
+    rows = []
+    for ch in ctx.config.channels:
+        h = ChannelHealth.from_doc(ctx.store.get_health(ch.name), ch.name)
+        if not ch.enabled:
+            h.state, h.reason = HealthState.DISABLED, "disabled in the config"
+        rows.append((ch, h))
+    if args.json:
+        print(dumps([{"name": c.name, "type": c.type, "url": c.url, **h.to_doc()} for c, h in rows]))
+        return 0
+    print(f"{'CHANNEL':<16} {'TYPE':<10} {'STATE':<13} {'LAST OK':<8} REASON")
+    for c, h in rows:
+        last = age(h.last_success, now) + " ago" if h.last_success else "never"
+        print(f"{c.name:<16} {c.type:<10} {h.state:<13} {last:<8} {h.reason}")
+    if not rows:
+        print("(no channels configured)")
+    return 0 if all(h.state in (HealthState.OK, HealthState.DISABLED, HealthState.UNKNOWN) for _, h in rows) else 1
+
+
+def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
+    cfg = ctx.config.channel(args.channel)
+    status = keyring_status()
+    if not status.usable:
+        raise SecretError(f"cannot store a token for {cfg.name!r}: {status.problem}")
+    if cfg.token_command:
+        print(f"note: channel {cfg.name!r} has token_command set, which takes precedence over the keyring")
+    token = os.environ.get("CMINBOX_TOKEN") if args.from_env else getpass.getpass(f"Token for {cfg.name} ({cfg.url}): ")
+    token = (token or "").strip()
+    if not token:
+        raise UsageError("no token entered; nothing was stored")
+    keyring_set(cfg.name, token)
+    print(f"stored the token for {cfg.name!r} in the keyring ({status.backend})")
+    if args.no_check:
+        return 0
+    return _check_channel(ctx, cfg.name)
+
+
+def _check_channel(ctx: Context, name: str) -> int:
+    cfg = ctx.config.channel(name)
+    channel = build_channel(cfg, ctx.secrets, ctx.clock)
+
+    async def run() -> str:
+        try:
+            me = await asyncio.wait_for(channel.whoami(), timeout=30)
+            return me.handle
+        finally:
+            await channel.aclose()
+
+    try:
+        handle = asyncio.run(run())
+    except (ChannelError, SecretError, TimeoutError) as exc:
+        print(f"  {name}: FAIL  {getattr(exc, 'reason', None) or exc or 'timed out'}")
+        return 1
+    print(f"  {name}: ok    authorised as {handle}")
+    return 0
+
+
+def cmd_config(ctx: Context, args: argparse.Namespace) -> int:
+    if args.action == "example":
+        print(config_mod.EXAMPLE, end="")
+        return 0
+    if args.action == "path":
+        print(config_mod.config_path(args.config))
+        return 0
+    path = config_mod.config_path(args.config)
+    if not path.exists():
+        raise config_mod.ConfigError(path, None, None, "the file does not exist.",
+                                     "Create it with `cminbox config example > FILE`.")
+    cfg = config_mod.load(path)
+    print(f"{path}: OK ({len(cfg.channels)} channel(s), {len(cfg.targets)} escalation target(s))")
+    return 0
+
+
+def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
+    problems = 0
+
+    def line(ok: bool, what: str, detail: str = "") -> None:
+        nonlocal problems
+        problems += not ok
+        print(f"{'ok  ' if ok else 'FAIL'}  {what}" + (f": {detail}" if detail else ""))
+
+    try:
+        cfg = ctx.config
+        line(True, "config", f"{cfg.path} ({'found' if cfg.path and cfg.path.exists() else 'absent: no channels'})")
+    except config_mod.ConfigError as exc:
+        line(False, "config", str(exc))
+        return 1
+    status = keyring_status()
+    needs_keyring = any(not c.token_command for c in cfg.channels)
+    line(status.usable or not needs_keyring, "keyring", status.backend + (f" — {status.problem}" if status.problem
+                                                                       else ""))
+    line(True, "channel types", ", ".join(registry.channel_types()))
+    try:
+        ctx.data_dir.mkdir(parents=True, exist_ok=True)
+        probe = ctx.data_dir / f".doctor-{os.getpid()}"
+        probe.write_text("ok")
+        probe.unlink()
+        line(True, "data dir writable", str(ctx.data_dir))
+    except OSError as exc:
+        line(False, "data dir writable", f"{ctx.data_dir}: {exc}")
+        return 1
+    try:
+        started = time.perf_counter()
+        store = ctx.store
+        line(True, "store", f"{len(store.message_ids())} messages, loaded in {time.perf_counter() - started:.2f} s")
+    except CorruptFileError as exc:
+        if args.repair:
+            backup = exc.path.with_name(f"{exc.path.name}.corrupt-{int(time.time())}")
+            exc.path.rename(backup)
+            line(True, "store repaired", f"moved {exc.path} aside to {backup}; run doctor again")
+        else:
+            line(False, "store", str(exc))
+        return 1
+    for ch in cfg.channels:
+        if not ch.enabled:
+            print(f"skip  {ch.name}: disabled")
+            continue
+        problems += _check_channel(ctx, ch.name)
+    for t in cfg.targets:
+        line(True, f"escalation target {t.name}", f"{t.type} → {t.url}")
+    print("\nall good" if not problems else f"\n{problems} problem(s) found")
+    return 0 if not problems else 1
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("poll", help="poll the channels (--once: one round, then exit)")
+    p.add_argument("--once", action="store_true")
+    p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("channels", help="channel health table")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_channels)
+
+    p = sub.add_parser("login", help="store a channel's token in the OS keyring")
+    p.add_argument("channel")
+    p.add_argument("--from-env", action="store_true", help="read the token from $CMINBOX_TOKEN instead of a prompt")
+    p.add_argument("--no-check", action="store_true", help="do not test the token against the server")
+    p.set_defaults(func=cmd_login)
+
+    p = sub.add_parser("config", help="check the config, print an example, or show its path")
+    p.add_argument("action", choices=["check", "example", "path"])
+    p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("doctor", help="check config, keyring, data dir, store and every channel")
+    p.add_argument("--repair", action="store_true", help="move an unloadable store file aside (kept as a backup)")
+    p.set_defaults(func=cmd_doctor)
+
+
+__all__ = ["Path", "register"]

@@ -1,0 +1,86 @@
+"""What every subcommand needs: paths, config, store, outbox, inbox verbs, engine."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import platformdirs
+
+from cminbox.core import config as config_mod
+from cminbox.core.clock import Clock, system_clock
+from cminbox.core.config import Config
+from cminbox.core.engine import Engine
+from cminbox.core.inbox import Inbox
+from cminbox.core.outbox import Outbox
+from cminbox.core.redact import RedactingFilter
+from cminbox.core.secrets import Secrets
+from cminbox.core.store import Store
+
+APP = "cminbox"
+
+
+def data_dir(explicit: str | None) -> Path:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("CMINBOX_DATA_DIR")
+    return Path(env) if env else platformdirs.user_data_path(APP)
+
+
+def log_path() -> Path:
+    return platformdirs.user_log_path(APP) / "cminbox.log"
+
+
+def setup_logging() -> None:
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("cminbox")
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    clock: Clock = system_clock
+    secrets: Secrets = field(default_factory=Secrets)
+    config_override: Config | None = None
+
+    @cached_property
+    def config(self) -> Config:
+        if self.config_override is not None:
+            return self.config_override
+        return config_mod.load(getattr(self.args, "config", None))
+
+    @cached_property
+    def data_dir(self) -> Path:
+        return data_dir(getattr(self.args, "data_dir", None))
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.data_dir, clock=self.clock)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.data_dir, self.store.lock, clock=self.clock)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        return Inbox(self.config, self.store, self.outbox, self.clock)
+
+    def engine(self) -> Engine:
+        return Engine(self.config, self.store, self.outbox, self.secrets, self.clock)
+
+    def resolve(self, ids: str) -> list[str]:
+        """Accept one id or several separated by commas; each may be a unique suffix."""
+        return [self.store.resolve_id(part.strip()) for part in ids.split(",") if part.strip()]

@@ -1,0 +1,139 @@
+"""demo and demo-server: the built-in Lumen community, through the real Mastodon code path."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from cminbox.commands.context import Context
+from cminbox.commands.render import row
+from cminbox.core import config as config_mod
+from cminbox.core.poller import PollReport
+from cminbox.core.secrets import Secrets
+from cminbox.demo.server import DemoHTTPServer
+from cminbox.demo.state import DemoState
+
+DEMO_CHANNEL = "lumen"
+
+
+def demo_config_text(url: str) -> str:
+    return f"""\
+# Written by `cminbox demo`: a Mastodon channel pointed at the local demo server.
+[user]
+name = "demo"
+
+[[channels]]
+name = "{DEMO_CHANNEL}"
+type = "mastodon"
+url = "{url}"
+account = "@lumen@demo.lumen.community"
+interval = 5
+backfill_pages = 10
+
+[[escalation.targets]]
+name = "oncall"
+type = "webhook"
+url = "{url}/_demo/webhook"
+"""
+
+
+def _state(args: argparse.Namespace) -> DemoState:
+    return DemoState(seed=args.seed, rate=args.rate, burst_after=args.burst_after, token=args.token)
+
+
+def cmd_demo_server(ctx: Context, args: argparse.Namespace) -> int:
+    server = DemoHTTPServer(_state(args), args.port)
+    print(f"cminbox demo server on {server.url} (token: {args.token}); Ctrl-C stops it", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def prepare_demo(ctx: Context, args: argparse.Namespace) -> DemoHTTPServer:
+    """Start the demo server in-process and point ctx (config, data dir, token) at it."""
+    server = DemoHTTPServer(_state(args), 0)
+    server.start_in_thread()
+    if not getattr(args, "data_dir", None):
+        args.data_dir = tempfile.mkdtemp(prefix="cminbox-demo-")
+    data = Path(args.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    cfg_path = data / "demo.toml"
+    cfg_path.write_text(demo_config_text(server.url), encoding="utf-8")
+    ctx.config_override = config_mod.parse(cfg_path.read_text(), cfg_path)
+    ctx.secrets = Secrets(overrides={DEMO_CHANNEL: args.token})
+    return server
+
+
+def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
+    server = prepare_demo(ctx, args)
+    print(f"cminbox demo: the Lumen community on {server.url}; data in {args.data_dir}")
+    print("In another shell:")
+    print(f"  export CMINBOX_DATA_DIR={args.data_dir} CMINBOX_CONFIG={Path(args.data_dir) / 'demo.toml'}")
+    print("  cminbox list --status new | head;  cminbox reply ID --text 'Thanks!'")
+    print("Ctrl-C to stop.\n", flush=True)
+    return _live_text(ctx)
+
+
+def _live_text(ctx: Context) -> int:
+    engine = ctx.engine()
+    first = True
+
+    def on_report(report: PollReport) -> None:
+        nonlocal first
+        now = ctx.clock()
+        h = report.health
+        if h.state != "ok":
+            print(f"[{h.channel}] {h.state}: {h.reason}", flush=True)
+            return
+        ids = report.new_ids if not first else [m.id for m, _ in ctx.store.query(limit=20)][::-1]
+        if first:
+            print(f"{len(report.new_ids)} messages in the inbox; the newest:")
+        for mid in ids:
+            msg = ctx.store.get_message(mid)
+            if msg is not None:
+                print(row(msg, ctx.store.triage(mid), now, 70), flush=True)
+        first = False
+
+    engine.poller.on_report = on_report
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await engine.run(stop)
+        finally:
+            await engine.aclose()
+
+    asyncio.run(run())
+    print("\nbye", file=sys.stderr)
+    return 0
+
+
+def add_demo_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=7, help="the community's random seed (same seed, same world)")
+    p.add_argument("--rate", type=float, default=6.0, help="live messages per minute (0: none)")
+    p.add_argument("--burst-after", type=float, default=60.0,
+                   help="seconds until the incident burst (negative: no incident)")
+    p.add_argument("--token", default="demo-token", help=argparse.SUPPRESS)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("demo", help="run cminbox on the built-in demo community")
+    add_demo_options(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("demo-server", help="run the demo community's server alone (for tests and scripts)")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
+    add_demo_options(p)
+    p.set_defaults(func=cmd_demo_server)

@@ -1,0 +1,156 @@
+"""reply, escalate and outbox: everything that leaves cminbox goes through the durable outbox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+
+from cminbox.commands.context import Context
+from cminbox.commands.render import dumps
+from cminbox.commands.triage_cmds import UsageError, _priority
+from cminbox.core.dispatch import Delivery
+from cminbox.core.outbox import OutboxItem, OutboxStatus
+from cminbox.core.text import one_line
+
+EDITOR_MARK = "# ---- everything below this line is ignored ----"
+
+
+def deliver_now(ctx: Context) -> list[Delivery] | None:
+    """Send what is due, if no other instance is the active sender. None means "left to it"."""
+    engine = ctx.engine()
+    if not engine.poller_lock.acquire(blocking=False):
+        return None
+
+    async def run() -> list[Delivery]:
+        try:
+            return await engine.dispatcher.deliver_due()
+        finally:
+            await engine.aclose()
+
+    try:
+        return asyncio.run(run())
+    finally:
+        engine.poller_lock.release()
+
+
+def _print_outcome(ctx: Context, item: OutboxItem, deliveries: list[Delivery] | None) -> int:
+    if deliveries is None:
+        print(f"queued {item.kind} {item.id}; the running cminbox instance will send it")
+        return 0
+    mine = next((d for d in deliveries if d.item.id == item.id), None)
+    if mine is None:
+        current = ctx.outbox.get(item.id)
+        print(f"queued {item.kind} {item.id} ({current.status if current else 'unknown'})")
+        return 0
+    if mine.ok:
+        print(f"sent {item.kind} {item.id}: {mine.detail}")
+        return 0
+    current = ctx.outbox.get(item.id)
+    if current is not None and current.status == OutboxStatus.FAILED:
+        print(f"failed {item.kind} {item.id}: {mine.detail}")
+        return 1
+    when = f" at {current.next_attempt_at:%H:%M:%S} UTC" if current and current.next_attempt_at else ""
+    print(f"queued {item.kind} {item.id}; sending failed ({mine.detail}), will retry{when}")
+    return 0
+
+
+def _editor_text(ctx: Context, message_id: str) -> str:
+    msg = ctx.store.get_message(message_id)
+    assert msg is not None
+    quoted = "\n".join(f"# > {line}" for line in msg.text.splitlines())
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.NamedTemporaryFile("w+", suffix=".md", prefix="cminbox-reply-", delete=False) as fh:
+        fh.write(f"\n\n{EDITOR_MARK}\n# Replying to {msg.author.handle} on {msg.channel}:\n{quoted}\n")
+        path = Path(fh.name)
+    try:
+        done = subprocess.run([*shlex.split(editor), str(path)], check=False)
+        if done.returncode != 0:
+            raise UsageError(f"the editor ({editor}) exited with status {done.returncode}; nothing was queued")
+        text = path.read_text(encoding="utf-8").split(EDITOR_MARK, 1)[0]
+    finally:
+        path.unlink(missing_ok=True)
+    return text.strip()
+
+
+def cmd_reply(ctx: Context, args: argparse.Namespace) -> int:
+    [mid] = ctx.resolve(args.id)
+    text = args.text if args.text is not None else _editor_text(ctx, mid)
+    if not text.strip():
+        raise UsageError("the reply is empty; nothing was queued")
+    item = ctx.inbox.reply(mid, text)
+    return _print_outcome(ctx, item, None if args.queue_only else deliver_now(ctx))
+
+
+def cmd_escalate(ctx: Context, args: argparse.Namespace) -> int:
+    ids = ctx.resolve(args.id)
+    _, items = ctx.inbox.escalate(ids, args.to, _priority(args.priority), args.note or "")
+    deliveries = None if args.queue_only else deliver_now(ctx)
+    return max((_print_outcome(ctx, item, deliveries) for item in items), default=0)
+
+
+def cmd_outbox(ctx: Context, args: argparse.Namespace) -> int:
+    if args.action == "retry":
+        if not args.item:
+            raise UsageError("`cminbox outbox retry ITEM` needs an outbox item id")
+        found = ctx.outbox.get(args.item)
+        if found is None:
+            raise UsageError(f"no outbox item {args.item!r}")
+        ctx.outbox.retry(found.id)
+        print(f"re-queued {found.id}")
+        return 0
+    if args.action == "flush":
+        deliveries = deliver_now(ctx)
+        if deliveries is None:
+            print("another cminbox instance is sending; it will deliver the queue")
+            return 0
+        for d in deliveries:
+            print(f"{'sent' if d.ok else 'not sent'} {d.item.kind} {d.item.id}: {d.detail}")
+        print(f"{sum(d.ok for d in deliveries)} sent, {sum(not d.ok for d in deliveries)} not sent")
+        return 0 if all(d.ok for d in deliveries) else 1
+    items = ctx.outbox.items()
+    if not args.all:
+        items = [i for i in items if i.status != OutboxStatus.SENT or args.sent]
+    if args.json:
+        import msgspec
+
+        print(dumps([msgspec.to_builtins(i) for i in items]))
+        return 0
+    for i in items:
+        what = one_line(str(i.payload.get("text") or i.payload.get("note") or ""), 40)
+        extra = i.last_error if i.status != OutboxStatus.SENT else i.result.get("url", "")
+        print(f"{i.id}  {i.status:<8} {i.kind:<10} {i.destination:<12} {i.message_id:<28} tries={i.attempts} "
+              f"{what}  {one_line(extra, 60)}")
+    if not items:
+        print("(the outbox is empty)" if args.all else "(nothing pending or failed; --all shows sent items)")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("reply", help="reply to a message (through the outbox; sent exactly once)")
+    p.add_argument("id")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text")
+    src.add_argument("--editor", action="store_true", help="write the reply in $VISUAL / $EDITOR")
+    p.add_argument("--queue-only", action="store_true", help="queue it; let the running instance send it")
+    p.set_defaults(func=cmd_reply)
+
+    p = sub.add_parser("escalate", help="escalate to a configured target (through the outbox)")
+    p.add_argument("id")
+    p.add_argument("--to", required=True, help="an [[escalation.targets]] name")
+    p.add_argument("--priority", default="high")
+    p.add_argument("--note")
+    p.add_argument("--queue-only", action="store_true")
+    p.set_defaults(func=cmd_escalate)
+
+    p = sub.add_parser("outbox", help="list queued, failed and sent items; retry or flush")
+    p.add_argument("action", nargs="?", choices=["list", "retry", "flush"], default="list")
+    p.add_argument("item", nargs="?")
+    p.add_argument("--all", action="store_true", help="include sent items")
+    p.add_argument("--sent", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_outbox)

@@ -1,0 +1,77 @@
+"""Plain-text and JSON output for the headless commands.
+
+Text is printed with ``print``, never through Rich, so ``[bold]`` stays literal; it is
+also sanitized again on the way out, in case anything unsanitized reached the store.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from dateutil.relativedelta import relativedelta
+
+from cminbox.core.models import Message, TriageState
+from cminbox.core.text import one_line, sanitize
+
+
+def age(then: datetime, now: datetime) -> str:
+    """Compact age: 45s, 4m, 2h, 3d, 5w, 2y."""
+    if then > now:
+        return "now"
+    delta = relativedelta(now, then)
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    if delta.years:
+        return f"{delta.years}y"
+    if seconds < 86400 * 14:
+        return f"{int(seconds // 86400)}d"
+    if not delta.months:
+        return f"{int(seconds // (86400 * 7))}w"
+    return f"{delta.months}mo"
+
+
+def message_json(msg: Message, state: TriageState) -> dict[str, Any]:
+    return {
+        "id": msg.id,
+        "channel": msg.channel,
+        "channel_type": msg.channel_type,
+        "kind": str(msg.kind),
+        "author": msgspec.to_builtins(msg.author),
+        "text": msg.text,
+        "url": msg.url,
+        "created_at": msg.created_at.isoformat(),
+        "thread_id": msg.thread_id,
+        "parent_id": msg.parent_id,
+        "visibility": msg.visibility,
+        "status": str(state.status),
+        "tags": list(state.tags),
+        "assignee": state.assignee,
+        "priority": str(state.priority),
+        "snoozed_until": state.snoozed_until.isoformat() if state.snoozed_until else None,
+        "first_response_at": state.first_response_at.isoformat() if state.first_response_at else None,
+    }
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def row(msg: Message, state: TriageState, now: datetime, width: int = 60) -> str:
+    marker = {"new": "●", "open": "○", "waiting": "…", "escalated": "!", "done": "✓"}[str(state.status)]
+    tags = (" [" + ",".join(state.tags) + "]") if state.tags else ""
+    who = f" →{state.assignee}" if state.assignee else ""
+    author = one_line(msg.author.handle, 24)
+    return (f"{marker} {msg.id:<28} {age(msg.created_at, now):>4} {state.status!s:<9} {state.priority!s:<6} "
+            f"{author:<24} {one_line(msg.text, width)}{tags}{who}")
+
+
+def clean(text: str) -> str:
+    return sanitize(text)

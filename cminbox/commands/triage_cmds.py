@@ -1,0 +1,203 @@
+"""list, show, tag, untag, status, assign, priority, snooze, note, undo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+import msgspec
+
+from cminbox.commands.context import Context
+from cminbox.commands.render import age, clean, dumps, message_json, row
+from cminbox.core.models import Priority, Status
+from cminbox.core.store import ActResult
+from cminbox.core.when import WhenError, parse_when
+
+
+class UsageError(Exception):
+    pass
+
+
+def _status(value: str) -> Status:
+    try:
+        return Status(value.lower())
+    except ValueError:
+        raise UsageError(f"unknown status {value!r}; use one of: {', '.join(s.value for s in Status)}") from None
+
+
+def _priority(value: str) -> Priority:
+    try:
+        return Priority(value.lower())
+    except ValueError:
+        raise UsageError(f"unknown priority {value!r}; use one of: {', '.join(p.value for p in Priority)}") \
+            from None
+
+
+def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
+    rows = ctx.store.query(status=_status(args.status) if args.status else None, tag=args.tag,
+                           channel=args.channel, limit=args.limit)
+    if args.json:
+        print(dumps([message_json(m, s) for m, s in rows]))
+        return 0
+    now = ctx.clock()
+    for msg, state in rows:
+        print(row(msg, state, now))
+    if not rows:
+        print("(no messages match)" if (args.status or args.tag or args.channel) else
+              "(the inbox is empty: run `cminbox poll --once`, or try `cminbox demo`)")
+    return 0
+
+
+def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
+    [mid] = ctx.resolve(args.id)
+    msg = ctx.store.get_message(mid)
+    assert msg is not None
+    state = ctx.store.triage(mid)
+    thread = ctx.store.thread_of(msg)
+    if args.fetch:
+        engine = ctx.engine()
+        try:
+            thread = asyncio.run(engine.channels[msg.channel].thread(msg))
+        finally:
+            asyncio.run(engine.aclose())
+    if args.json:
+        out = message_json(msg, state)
+        out["thread"] = [{"id": m.id, "author": m.author.handle, "text": m.text, "created_at": m.created_at.isoformat()}
+                         for m in thread]
+        out["notes"] = msgspec.to_builtins(state.notes)
+        out["escalation"] = msgspec.to_builtins(state.escalation)
+        out["history"] = msgspec.to_builtins(state.history)
+        print(dumps(out))
+        return 0
+    now = ctx.clock()
+    print(f"{msg.id}  ({msg.kind}, {msg.channel}, {msg.visibility or 'n/a'})")
+    print(f"from:     {clean(msg.author.display_name)} {msg.author.handle}  {msg.author.url}")
+    print(f"when:     {msg.created_at:%Y-%m-%d %H:%M} UTC ({age(msg.created_at, now)} ago)")
+    print(f"url:      {msg.url}")
+    print(f"status:   {state.status}   priority: {state.priority}   assignee: {state.assignee or '-'}")
+    print(f"tags:     {', '.join(state.tags) or '-'}")
+    if state.snoozed_until:
+        print(f"snoozed:  until {state.snoozed_until:%Y-%m-%d %H:%M %Z}")
+    if state.escalation:
+        e = state.escalation
+        print(f"escalated to {e.target} ({e.priority}) by {e.by}: {clean(e.note) or '-'}")
+    print()
+    print(clean(msg.text))
+    if len(thread) > 1:
+        print("\n--- thread ---")
+        for m in thread:
+            mark = ">>" if m.id == msg.id else "  "
+            print(f"{mark} {m.created_at:%m-%d %H:%M} {m.author.handle}: {clean(m.text)}")
+    if state.notes:
+        print("\n--- notes ---")
+        for n in state.notes:
+            print(f"  {n.at:%m-%d %H:%M} {n.author}: {clean(n.text)}")
+    if state.history:
+        print("\n--- history ---")
+        for h in state.history:
+            print(f"  {h.at:%m-%d %H:%M} {h.actor}: {h.action}")
+    return 0
+
+
+def _report(result: ActResult, verb: str) -> int:
+    if result.changed:
+        print(f"{verb}: {', '.join(result.changed)}")
+    else:
+        print(f"nothing changed ({verb} was already the case)")
+    return 0
+
+
+def cmd_tag(ctx: Context, args: argparse.Namespace) -> int:
+    return _report(ctx.inbox.tag(ctx.resolve(args.id), args.tags), "tagged " + " ".join(args.tags))
+
+
+def cmd_untag(ctx: Context, args: argparse.Namespace) -> int:
+    return _report(ctx.inbox.untag(ctx.resolve(args.id), args.tags), "untagged " + " ".join(args.tags))
+
+
+def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
+    status = _status(args.status)
+    return _report(ctx.inbox.set_status(ctx.resolve(args.id), status), f"status {status}")
+
+
+def cmd_assign(ctx: Context, args: argparse.Namespace) -> int:
+    who = None if args.who in ("-", "none", "nobody") else args.who
+    return _report(ctx.inbox.assign(ctx.resolve(args.id), who), f"assigned to {who or 'nobody'}")
+
+
+def cmd_priority(ctx: Context, args: argparse.Namespace) -> int:
+    p = _priority(args.priority)
+    return _report(ctx.inbox.set_priority(ctx.resolve(args.id), p), f"priority {p}")
+
+
+def cmd_snooze(ctx: Context, args: argparse.Namespace) -> int:
+    if args.when in ("-", "off", "none"):
+        return _report(ctx.inbox.snooze(ctx.resolve(args.id), None), "unsnoozed")
+    try:
+        until = parse_when(args.when, ctx.clock())
+    except WhenError as exc:
+        raise UsageError(str(exc)) from None
+    return _report(ctx.inbox.snooze(ctx.resolve(args.id), until), f"snoozed until {until:%Y-%m-%d %H:%M %Z}")
+
+
+def cmd_note(ctx: Context, args: argparse.Namespace) -> int:
+    return _report(ctx.inbox.note(ctx.resolve(args.id), " ".join(args.text)), "noted")
+
+
+def cmd_undo(ctx: Context, args: argparse.Namespace) -> int:
+    result = ctx.inbox.undo()
+    if result is None:
+        print(f"nothing to undo for {ctx.config.actor}")
+        return 1
+    print(f"undone: {result.label} ({len(result.changed)} message(s))")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("list", help="list messages, newest first")
+    p.add_argument("--status", help="new, open, waiting, escalated or done")
+    p.add_argument("--tag")
+    p.add_argument("--channel")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--json", action="store_true", help="a JSON array of message objects")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="one message with its thread, triage state and history")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--fetch", action="store_true", help="fetch the live thread from the channel")
+    p.set_defaults(func=cmd_show)
+
+    for name, func, helptext in (("tag", cmd_tag, "add tags"), ("untag", cmd_untag, "remove tags")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("id", help="message id (several: comma-separated)")
+        p.add_argument("tags", nargs="+")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("status", help="set the status: new, open, waiting, escalated, done")
+    p.add_argument("id")
+    p.add_argument("status")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("assign", help="assign to someone (`-` to unassign)")
+    p.add_argument("id")
+    p.add_argument("who")
+    p.set_defaults(func=cmd_assign)
+
+    p = sub.add_parser("priority", help="set the priority: low, normal, high, urgent")
+    p.add_argument("id")
+    p.add_argument("priority")
+    p.set_defaults(func=cmd_priority)
+
+    p = sub.add_parser("snooze", help="snooze until a time: 1h, tomorrow 9:00, next week, ISO date (`-` to wake)")
+    p.add_argument("id")
+    p.add_argument("when")
+    p.set_defaults(func=cmd_snooze)
+
+    p = sub.add_parser("note", help="add an internal note")
+    p.add_argument("id")
+    p.add_argument("text", nargs="+")
+    p.set_defaults(func=cmd_note)
+
+    p = sub.add_parser("undo", help="undo your most recent action (repeatable)")
+    p.set_defaults(func=cmd_undo)

@@ -1,0 +1,120 @@
+"""The one small protocol every channel implements, and the errors it may raise.
+
+A channel adapter turns one remote API into :class:`~cminbox.core.models.Message`
+values. It never touches the store or the UI: the poller persists what ``poll``
+returns and the outbox calls ``reply``. Errors are classified so the poller can
+degrade exactly that channel with the right backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import msgspec
+
+from cminbox.core.clock import Clock
+from cminbox.core.models import Message
+
+
+class ChannelError(Exception):
+    """Base class: ``reason`` is a short sentence fit for the health table."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AuthFailed(ChannelError):
+    """The token is missing, wrong, expired or revoked. Retrying will not help."""
+
+
+class RateLimited(ChannelError):
+    def __init__(self, reason: str, retry_at: datetime) -> None:
+        super().__init__(reason)
+        self.retry_at = retry_at
+
+
+class Unavailable(ChannelError):
+    """Timeouts, connection failures and 5xx: transient, retry with backoff."""
+
+
+class BadResponse(ChannelError):
+    """The server answered something we cannot use (garbage JSON, an HTML error page, ...)."""
+
+
+class Rejected(ChannelError):
+    """The server refused this specific request (e.g. 403/422 on a reply): do not retry it."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    reply: bool = True
+    reply_limit: int | None = None  # characters (or graphemes) a reply may hold
+    thread: bool = True
+    moderation: tuple[str, ...] = ()
+    reply_is_public: bool = True
+
+
+@dataclass
+class PollResult:
+    messages: list[Message]
+    cursor: dict[str, Any] | None
+    # The server may ask us to come back no sooner than this (e.g. GitHub's X-Poll-Interval).
+    next_poll_in: float | None = None
+    # Items the adapter had to skip (malformed), reported in the channel's health.
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class ReplyReceipt:
+    native_id: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the token belongs to (for `cminbox doctor` and to recognise our own posts)."""
+
+    id: str
+    handle: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+TokenProvider = Callable[[], Awaitable[str | None]]
+
+
+@dataclass
+class ChannelContext:
+    name: str
+    url: str
+    account: str
+    options: msgspec.Struct | None
+    token: TokenProvider
+    clock: Clock
+    # Tests may swap in a mock transport; production always uses the default (TLS verified).
+    transport: Any = None
+
+
+@runtime_checkable
+class Channel(Protocol):
+    type_name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    # Extra per-type config keys, validated by config.py (a msgspec Struct, forbid_unknown_fields).
+    Options: ClassVar[type[msgspec.Struct] | None]
+
+    def __init__(self, ctx: ChannelContext) -> None: ...
+
+    async def whoami(self) -> Identity: ...
+
+    async def poll(self, cursor: dict[str, Any] | None) -> PollResult: ...
+
+    async def thread(self, message: Message) -> list[Message]: ...
+
+    async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt: ...
+
+    async def moderate(self, message: Message, action: str, reason: str) -> None: ...
+
+    async def aclose(self) -> None: ...

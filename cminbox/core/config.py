@@ -1,0 +1,345 @@
+"""The TOML configuration: where it is, what it may contain, and errors a person can act on.
+
+Every validation error names the file, the line and the key, and says what to do.
+Unknown keys are errors (a typo must never be silently ignored). Per-channel-type keys
+come from the channel's ``Options`` struct, so a new channel adds its keys without
+touching this module.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import platformdirs
+
+from cminbox.core import registry
+from cminbox.core.http import is_loopback
+
+APP = "cminbox"
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+class ChannelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: str
+    type: str
+    url: str = ""
+    account: str = ""
+    interval: int = 60
+    enabled: bool = True
+    token_command: str = ""
+    options: Any = None  # the channel type's validated Options struct (not a TOML key)
+
+
+class TargetConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: str
+    type: str = "webhook"
+    url: str
+    secret_command: str = ""
+    timeout: float = 10.0
+
+
+class EscalationConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    targets: list[TargetConfig] = msgspec.field(default_factory=list)
+
+
+class UIConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    theme: str = "cminbox-dark"
+    auto_advance: bool = True
+    mouse: bool = True
+    preview: str = "right"
+
+
+class UserConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: str = ""
+
+
+class _ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    user: UserConfig = msgspec.field(default_factory=UserConfig)
+    ui: UIConfig = msgspec.field(default_factory=UIConfig)
+    channels: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    escalation: EscalationConfig = msgspec.field(default_factory=EscalationConfig)
+    keys: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    user: UserConfig = field(default_factory=UserConfig)
+    ui: UIConfig = field(default_factory=UIConfig)
+    channels: list[ChannelConfig] = field(default_factory=list)
+    targets: list[TargetConfig] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> str:
+        return self.user.name or os.environ.get("USER") or "me"
+
+    def channel(self, name: str) -> ChannelConfig:
+        for ch in self.channels:
+            if ch.name == name:
+                return ch
+        known = ", ".join(c.name for c in self.channels) or "none configured"
+        raise ConfigError(self.path, None, None, f"no channel named {name!r} (configured: {known})")
+
+    def target(self, name: str) -> TargetConfig:
+        for t in self.targets:
+            if t.name == name:
+                return t
+        known = ", ".join(t.name for t in self.targets) or "none configured"
+        raise ConfigError(self.path, None, None, f"no escalation target named {name!r} (configured: {known}). "
+                          "Add one under [[escalation.targets]].")
+
+
+class ConfigError(Exception):
+    def __init__(self, path: Path | None, line: int | None, key: str | None, problem: str, hint: str = "") -> None:
+        self.path, self.line, self.key, self.problem, self.hint = path, line, key, problem, hint
+        where = f"config error in {path}" if path else "config error"
+        if line:
+            where += f", line {line}"
+        if key:
+            where += f", key `{key}`"
+        super().__init__(f"{where}: {problem}" + (f" {hint}" if hint else ""))
+
+
+def default_config_path() -> Path:
+    return platformdirs.user_config_path(APP) / "config.toml"
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("CMINBOX_CONFIG")
+    return Path(env) if env else default_config_path()
+
+
+# --------------------------------------------------------------------- locating keys
+def locate_keys(source: str) -> dict[tuple[str | int, ...], int]:
+    """Map key paths such as ("channels", 0, "interval") to the line that sets them.
+
+    tomllib gives no positions, so this scans table headers and ``key =`` lines; it
+    handles what config files contain (tables, arrays of tables, dotted keys).
+    """
+    where: dict[tuple[str | int, ...], int] = {}
+    counters: dict[tuple[str, ...], int] = defaultdict(int)
+    current: tuple[str | int, ...] = ()
+    for lineno, raw in enumerate(source.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[["):
+            parts = tuple(p.strip().strip("\"'") for p in line[2:line.find("]]")].split("."))
+            index = counters[parts]
+            counters[parts] += 1
+            current = (*parts, index)
+            where.setdefault(current, lineno)
+        elif line.startswith("["):
+            current = tuple(p.strip().strip("\"'") for p in line[1:line.find("]")].split("."))
+            where.setdefault(current, lineno)
+        elif "=" in line:
+            key = line.split("=", 1)[0].strip()
+            where.setdefault((*current, *(k.strip().strip("\"'") for k in key.split("."))), lineno)
+    return where
+
+
+def _line_for(where: dict[tuple[str | int, ...], int], path: tuple[str | int, ...]) -> int | None:
+    while path:
+        if path in where:
+            return where[path]
+        path = path[:-1]
+    return None
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+_MSGSPEC_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(?P<field>[^`]+)`")
+
+
+def _parse_msgspec_error(err: msgspec.ValidationError) -> tuple[tuple[str | int, ...], str]:
+    text = str(err)
+    path: list[str | int] = []
+    m = _MSGSPEC_PATH.search(text)
+    if m:
+        text = text[: m.start()]
+        for token in re.findall(r"\.([^.\[]+)|\[(\d+)\]", m.group("path")):
+            path.append(token[0] if token[0] else int(token[1]))
+    unknown = _UNKNOWN_FIELD.search(text)
+    if unknown:
+        path.append(unknown.group("field"))
+    return tuple(path), text
+
+
+def _hint_unknown(key: str, allowed: list[str], where: str) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    did = f"Did you mean `{close[0]}`? " if close else ""
+    return f"{did}Allowed keys in {where}: {', '.join(allowed)}."
+
+
+def _fields(struct: type[msgspec.Struct]) -> list[str]:
+    return [f for f in struct.__struct_fields__ if f != "options"]
+
+
+# --------------------------------------------------------------------- loading
+def parse(source: str, path: Path | None = None) -> Config:
+    """Validate TOML text into a Config, or raise ConfigError naming file, line and key."""
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(path, int(m.group(1)) if m else None, None, f"this is not valid TOML ({exc}).",
+                          "Check quotes, brackets and `key = value` syntax on that line.") from None
+    where = locate_keys(source)
+
+    def fail(p: tuple[str | int, ...], problem: str, hint: str = "") -> ConfigError:
+        return ConfigError(path, _line_for(where, p), _dotted(p) if p else None, problem, hint)
+
+    try:
+        top = msgspec.convert(data, _ConfigFile, strict=True)
+    except msgspec.ValidationError as exc:
+        p, text = _parse_msgspec_error(exc)
+        if text.startswith("Object contains unknown field") and p:
+            section = {(): _ConfigFile, ("user",): UserConfig, ("ui",): UIConfig,
+                       ("escalation",): EscalationConfig}.get(tuple(p[:-1]))
+            if section is None and len(p) >= 3 and p[:2] == ("escalation", "targets"):
+                section = TargetConfig
+            allowed = _fields(section) if section else []
+            raise fail(p, f"unknown key `{p[-1]}`.", _hint_unknown(str(p[-1]), allowed, _dotted(p[:-1]) or
+                                                                    "the top level")) from None
+        raise fail(p, text.rstrip(".") + ".", "Fix the value's type.") from None
+
+    cfg = Config(path=path, user=top.user, ui=top.ui, keys=top.keys, targets=top.escalation.targets)
+    names: set[str] = set()
+    for i, raw in enumerate(top.channels):
+        cfg.channels.append(_channel(raw, i, fail, names))
+    tnames: set[str] = set()
+    for i, t in enumerate(cfg.targets):
+        base = ("escalation", "targets", i)
+        if t.name in tnames:
+            raise fail((*base, "name"), f"two escalation targets are named {t.name!r}.", "Names must be unique.")
+        tnames.add(t.name)
+        if t.type not in registry.target_types():
+            raise fail((*base, "type"), f"unknown escalation target type {t.type!r}.",
+                       f"Known types: {', '.join(registry.target_types())}.")
+        _check_url(t.url, (*base, "url"), fail)
+    if cfg.ui.preview not in ("right", "bottom", "off"):
+        raise fail(("ui", "preview"), f"`preview` must be right, bottom or off, not {cfg.ui.preview!r}.")
+    return cfg
+
+
+def _check_url(url: str, p: tuple[str | int, ...], fail: Any) -> None:
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise fail(p, f"{url!r} is not a URL.", "Use the full base URL, e.g. https://mastodon.social.")
+    if url.startswith("http://") and not is_loopback(url):
+        raise fail(p, f"{url!r} uses plain http to a remote host.",
+                   "Tokens would travel unencrypted: use https:// (plain http is allowed only for 127.0.0.1).")
+
+
+def _channel(raw: dict[str, Any], i: int, fail: Any, names: set[str]) -> ChannelConfig:
+    base: tuple[str | int, ...] = ("channels", i)
+    common = {k: v for k, v in raw.items() if k in ChannelConfig.__struct_fields__ and k != "options"}
+    extra = {k: v for k, v in raw.items() if k not in common}
+    for key in ("name", "type"):
+        if key not in raw:
+            raise fail(base, f"channel {i + 1} has no `{key}`.", f"Add `{key} = \"...\"` to this [[channels]] table.")
+    try:
+        ch = msgspec.convert(common, ChannelConfig, strict=True)
+    except msgspec.ValidationError as exc:
+        p, text = _parse_msgspec_error(exc)
+        raise fail((*base, *p), text.rstrip(".") + ".", "Fix the value's type.") from None
+    if not NAME_RE.match(ch.name):
+        raise fail((*base, "name"), f"channel name {ch.name!r} is not allowed.",
+                   "Use lower-case letters, digits, - and _ (it becomes part of every message id).")
+    if ch.name in names:
+        raise fail((*base, "name"), f"two channels are named {ch.name!r}.", "Channel names must be unique.")
+    names.add(ch.name)
+    try:
+        cls = registry.load_channel(ch.type)
+    except registry.UnknownTypeError:
+        types = registry.channel_types()
+        close = difflib.get_close_matches(ch.type, types, n=1)
+        raise fail((*base, "type"), f"unknown channel type {ch.type!r}.",
+                   (f"Did you mean {close[0]!r}? " if close else "") + f"Installed channel types: {', '.join(types)}."
+                   ) from None
+    options_cls = getattr(cls, "Options", None)
+    allowed = _fields(ChannelConfig) + (_fields(options_cls) if options_cls else [])
+    for key in extra:
+        if options_cls is None or key not in options_cls.__struct_fields__:
+            raise fail((*base, key), f"unknown key `{key}` for a {ch.type} channel.",
+                       _hint_unknown(key, allowed, f"a {ch.type} channel"))
+    if options_cls is not None:
+        try:
+            ch.options = msgspec.convert(extra, options_cls, strict=True)
+        except msgspec.ValidationError as exc:
+            p, text = _parse_msgspec_error(exc)
+            raise fail((*base, *p), text.rstrip(".") + ".", "Fix the value's type.") from None
+    if ch.url:
+        _check_url(ch.url, (*base, "url"), fail)
+    elif getattr(cls, "needs_url", True):
+        raise fail(base, f"channel {ch.name!r} has no `url`.", "Add the server's base URL, e.g. url = \"https://...\".")
+    if ch.interval < 5:
+        raise fail((*base, "interval"), f"interval {ch.interval} is too short.",
+                   "Poll no more often than every 5 seconds; servers rate-limit aggressive clients.")
+    return ch
+
+
+def load(explicit: str | os.PathLike[str] | None = None) -> Config:
+    """Load the config from --config, $CMINBOX_CONFIG or the platform path; absent means empty."""
+    path = config_path(explicit)
+    if not path.exists():
+        if explicit or os.environ.get("CMINBOX_CONFIG"):
+            raise ConfigError(path, None, None, "the file does not exist.",
+                              "Create it with `cminbox config example > FILE`, or drop --config.")
+        return Config(path=path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, None, None, f"cannot be read ({exc}).") from None
+    return parse(source, path)
+
+
+EXAMPLE = '''\
+# cminbox configuration. Validate with `cminbox config check`.
+# Tokens never go in this file: run `cminbox login NAME` (OS keyring), or set
+# token_command to a command that prints the token (for hosts without a keyring).
+
+[user]
+name = "alex"                  # recorded in each item's history; defaults to $USER
+
+[ui]
+theme = "cminbox-dark"         # cminbox-dark, cminbox-light, high-contrast, incident, or a file in themes/
+auto_advance = true            # move to the next item that needs attention after each action
+preview = "right"              # right, bottom or off
+
+[[channels]]
+name = "mastodon"              # lower-case; becomes the prefix of every message id
+type = "mastodon"
+url = "https://mastodon.social"
+account = "@community@mastodon.social"
+interval = 60                  # seconds between polls
+enabled = true
+# token_command = "pass show cminbox/mastodon"
+# backfill_pages = 2           # pages of older mentions fetched on first use
+
+[[escalation.targets]]
+name = "oncall"
+type = "webhook"               # JSON POST; signed with HMAC-SHA256 when a secret is set
+url = "https://hooks.example.com/cminbox"
+# secret_command = "pass show cminbox/oncall-webhook"
+
+[keys]
+# action id = "keys" (comma-separated); `?` in the app lists every action id.
+# done = "d,ctrl+d"
+'''

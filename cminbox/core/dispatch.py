@@ -1,0 +1,92 @@
+"""Delivering the outbox: replies through their channel, escalations to their target."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited, Rejected
+from cminbox.core.clock import Clock
+from cminbox.core.escalation import Target
+from cminbox.core.failpoints import failpoint
+from cminbox.core.outbox import Outbox, OutboxItem, OutboxKind, OutboxStatus
+from cminbox.core.store import Store
+from cminbox.core.triage import SetFirstResponse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    item: OutboxItem
+    ok: bool
+    detail: str
+
+
+class Dispatcher:
+    def __init__(self, store: Store, outbox: Outbox, channels: dict[str, Channel], targets: dict[str, Target],
+                 clock: Clock) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.channels = channels
+        self.targets = targets
+        self.clock = clock
+
+    async def deliver_due(self) -> list[Delivery]:
+        items = await asyncio.to_thread(self.outbox.claim_due)
+        if items:
+            failpoint("outbox.after_claim")
+        return [await self._deliver(item) for item in items]
+
+    async def _deliver(self, item: OutboxItem) -> Delivery:
+        try:
+            if item.kind == OutboxKind.REPLY:
+                detail = await self._send_reply(item)
+            else:
+                detail = await self._send_escalation(item)
+        except RateLimited as exc:
+            await asyncio.to_thread(self.outbox.mark_failed, item, exc.reason, retry_at=exc.retry_at)
+            return Delivery(item, False, exc.reason)
+        except (AuthFailed, Rejected, LookupError) as exc:
+            reason = exc.reason if isinstance(exc, ChannelError) else str(exc)
+            await asyncio.to_thread(self.outbox.mark_failed, item, reason, permanent=True)
+            return Delivery(item, False, reason)
+        except ChannelError as exc:
+            new = await asyncio.to_thread(self.outbox.mark_failed, item, exc.reason)
+            return Delivery(new, False, exc.reason)
+        except Exception as exc:
+            log.exception("outbox item %s: unexpected error", item.id)
+            new = await asyncio.to_thread(self.outbox.mark_failed, item, f"internal error ({type(exc).__name__})")
+            return Delivery(new, False, new.last_error)
+        return Delivery(item, True, detail)
+
+    async def _send_reply(self, item: OutboxItem) -> str:
+        channel = self.channels.get(item.destination)
+        if channel is None:
+            raise LookupError(f"channel {item.destination!r} is no longer configured")
+        message = await asyncio.to_thread(self.store.get_message, item.message_id)
+        if message is None:
+            raise LookupError(f"message {item.message_id} is not in the store")
+        receipt = await channel.reply(message, str(item.payload["text"]), item.idempotency_key)
+        failpoint("outbox.after_send")
+        await asyncio.to_thread(self.outbox.mark_sent, item, {"native_id": receipt.native_id, "url": receipt.url})
+        now = self.clock()
+        await asyncio.to_thread(
+            self.store.act, [message.id],
+            lambda st: SetFirstResponse(now) if st.first_response_at is None else None,
+            actor=item.actor, undoable=False, label=f"replied ({receipt.native_id})",
+        )
+        return receipt.url or receipt.native_id
+
+    async def _send_escalation(self, item: OutboxItem) -> str:
+        target = self.targets.get(item.destination)
+        if target is None:
+            raise LookupError(f"escalation target {item.destination!r} is no longer configured")
+        result = await target.deliver(item.payload, item.id)
+        failpoint("outbox.after_send")
+        await asyncio.to_thread(self.outbox.mark_sent, item, result)
+        return f"delivered to {item.destination}"
+
+    def pending_count(self) -> int:
+        return len([i for i in self.outbox.items() if i.status in (OutboxStatus.PENDING, OutboxStatus.SENDING)])

@@ -1,0 +1,112 @@
+"""The triage verbs, shared by the CLI and the TUI: everything a key does, a command can do."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from cminbox.core import registry
+from cminbox.core.clock import Clock
+from cminbox.core.config import Config
+from cminbox.core.escalation import escalation_payload
+from cminbox.core.models import Escalation, Note, Priority, Status
+from cminbox.core.outbox import Outbox, OutboxItem, OutboxKind
+from cminbox.core.store import ActResult, Store, UndoResult
+from cminbox.core.text import sanitize
+from cminbox.core.triage import (
+    AddNote,
+    AddTags,
+    Assign,
+    RemoveTags,
+    SetEscalation,
+    SetPriority,
+    SetStatus,
+    Snooze,
+    normalise_tag,
+)
+
+
+class InboxError(Exception):
+    pass
+
+
+@dataclass
+class Inbox:
+    config: Config
+    store: Store
+    outbox: Outbox
+    clock: Clock
+
+    @property
+    def actor(self) -> str:
+        return self.config.actor
+
+    def tag(self, ids: Iterable[str], tags: Iterable[str]) -> ActResult:
+        clean = tuple(t for t in (normalise_tag(x) for x in tags) if t)
+        if not clean:
+            raise InboxError("no tag given")
+        return self.store.act(ids, AddTags(clean), actor=self.actor)
+
+    def untag(self, ids: Iterable[str], tags: Iterable[str]) -> ActResult:
+        return self.store.act(ids, RemoveTags(tuple(normalise_tag(t) for t in tags)), actor=self.actor)
+
+    def set_status(self, ids: Iterable[str], status: Status) -> ActResult:
+        return self.store.act(ids, SetStatus(status), actor=self.actor)
+
+    def assign(self, ids: Iterable[str], who: str | None) -> ActResult:
+        who = sanitize(who, single_line=True).strip() if who else None
+        return self.store.act(ids, Assign(who or None), actor=self.actor)
+
+    def set_priority(self, ids: Iterable[str], priority: Priority) -> ActResult:
+        return self.store.act(ids, SetPriority(priority), actor=self.actor)
+
+    def cycle_priority(self, ids: Iterable[str]) -> ActResult:
+        return self.store.act(ids, lambda st: SetPriority(st.priority.next()), actor=self.actor)
+
+    def snooze(self, ids: Iterable[str], until: datetime | None) -> ActResult:
+        return self.store.act(ids, Snooze(until), actor=self.actor)
+
+    def note(self, ids: Iterable[str], text: str) -> ActResult:
+        text = sanitize(text).strip()
+        if not text:
+            raise InboxError("the note is empty")
+        note = Note(id=secrets.token_hex(6), author=self.actor, at=self.clock(), text=text)
+        return self.store.act(ids, AddNote(note), actor=self.actor)
+
+    def undo(self) -> UndoResult | None:
+        return self.store.undo(self.actor)
+
+    def escalate(self, ids: Iterable[str], target: str, priority: Priority = Priority.HIGH,
+                 note: str = "") -> tuple[ActResult, list[OutboxItem]]:
+        """Mark escalated (undoable) and queue a durable delivery to the target per message."""
+        self.config.target(target)  # raises a ConfigError naming the configured targets
+        esc = Escalation(target=target, priority=priority, note=sanitize(note).strip(), at=self.clock(),
+                         by=self.actor)
+        ids = list(ids)
+        result = self.store.act(ids, SetEscalation(esc, Status.ESCALATED, priority), actor=self.actor)
+        queued = []
+        for mid in ids:
+            message = self.store.get_message(mid)
+            if message is None:
+                continue
+            payload = escalation_payload(message, self.store.triage(mid), esc)
+            queued.append(self.outbox.enqueue(OutboxKind.ESCALATION, mid, target, payload, self.actor))
+        return result, queued
+
+    def reply(self, message_id: str, text: str) -> OutboxItem:
+        """Queue a reply (durably). The dispatcher sends it exactly once."""
+        message = self.store.get_message(message_id)
+        if message is None:
+            raise InboxError(f"no message {message_id}")
+        text = sanitize(text).strip()
+        if not text:
+            raise InboxError("the reply is empty")
+        cfg = self.config.channel(message.channel)
+        caps = registry.load_channel(cfg.type).capabilities
+        if not caps.reply:
+            raise InboxError(f"{cfg.type} channels are read-only: replying is not possible there")
+        if caps.reply_limit is not None and len(text) > caps.reply_limit:
+            raise InboxError(f"the reply is {len(text)} characters; {cfg.type} allows {caps.reply_limit}")
+        return self.outbox.enqueue(OutboxKind.REPLY, message_id, message.channel, {"text": text}, self.actor)

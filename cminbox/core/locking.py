@@ -1,0 +1,64 @@
+"""Inter-process locks on lock files (``flock``), reentrant within one process."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+
+
+class FileLock:
+    """An exclusive lock shared by every process that opens the same path.
+
+    The kernel drops an ``flock`` when its holder dies, so a ``kill -9`` never leaves
+    the store locked.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._depth = 0
+        self._thread_lock = threading.RLock()
+
+    def _open(self) -> int:
+        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def acquire(self, blocking: bool = True) -> bool:
+        if not self._thread_lock.acquire(blocking=blocking):
+            return False
+        if self._depth == 0:
+            fd = self._open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            except BlockingIOError:
+                os.close(fd)
+                self._thread_lock.release()
+                return False
+            except BaseException:
+                os.close(fd)
+                self._thread_lock.release()
+                raise
+            self._fd = fd
+        self._depth += 1
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+        self._thread_lock.release()
+
+    @property
+    def held(self) -> bool:
+        return self._depth > 0
+
+    def __enter__(self) -> FileLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.release()

@@ -1,0 +1,132 @@
+"""The domain model: messages from channels and the triage state kept about them.
+
+Structs are msgspec ``frozen`` structs: cheap to decode from the store, hashable, and
+impossible to mutate behind a reader's back (triage produces new values instead).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import msgspec
+
+
+class Status(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    WAITING = "waiting"
+    ESCALATED = "escalated"
+    DONE = "done"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+    @property
+    def rank(self) -> int:
+        return _PRIORITY_RANK[self]
+
+    def next(self) -> Priority:
+        order = list(Priority)
+        return order[(order.index(self) + 1) % len(order)]
+
+
+_PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+class Kind(StrEnum):
+    MENTION = "mention"
+    REPLY = "reply"
+    DIRECT = "direct"
+    COMMENT = "comment"
+    POST = "post"
+    REVIEW = "review"
+
+
+class Author(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    handle: str
+    display_name: str = ""
+    url: str = ""
+
+
+class Message(msgspec.Struct, frozen=True, kw_only=True):
+    """One inbound item. ``id`` is ``<channel-name>:<native-id>`` and never changes."""
+
+    id: str
+    channel: str
+    channel_type: str
+    native_id: str
+    kind: Kind
+    author: Author
+    text: str
+    created_at: datetime
+    url: str = ""
+    thread_id: str = ""
+    parent_id: str = ""
+    visibility: str = ""
+    # Channel-specific facts an adapter needs later (e.g. the account id to mention).
+    extra: dict[str, str] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None:
+            raise ValueError(f"message {self.id}: created_at must be timezone-aware")
+
+
+def message_id(channel: str, native_id: str) -> str:
+    return f"{channel}:{native_id}"
+
+
+def utc(dt: datetime) -> datetime:
+    """Normalise to timezone-aware UTC (naive values are taken to be UTC)."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+class Note(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    author: str
+    at: datetime
+    text: str
+
+
+class Escalation(msgspec.Struct, frozen=True, kw_only=True):
+    target: str
+    priority: Priority
+    note: str
+    at: datetime
+    by: str
+
+
+class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of the append-only audit trail: who did what, when, and what changed."""
+
+    at: datetime
+    actor: str
+    action: str
+    before: dict[str, object]
+    after: dict[str, object]
+    group: str = ""
+
+
+class TriageState(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    status: Status = Status.NEW
+    tags: tuple[str, ...] = ()
+    assignee: str | None = None
+    priority: Priority = Priority.NORMAL
+    snoozed_until: datetime | None = None
+    notes: tuple[Note, ...] = ()
+    first_response_at: datetime | None = None
+    escalation: Escalation | None = None
+    history: tuple[HistoryEntry, ...] = ()
+    rev: int = 0
+
+    def is_snoozed(self, now: datetime) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > now
+
+    def needs_attention(self, now: datetime) -> bool:
+        return self.status in (Status.NEW, Status.OPEN, Status.ESCALATED) and not self.is_snoozed(now)

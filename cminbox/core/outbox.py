@@ -1,0 +1,170 @@
+"""The durable outbox: every reply and escalation is on disk before anything is sent.
+
+Life of an item: ``pending`` → claimed (``sending``, with a lease) → ``sent``, or back to
+``pending`` with a backoff, or ``failed`` for good. Claiming happens under the store
+lock, so two instances never send the same item at once. An item whose claimant died
+mid-send (lease expired) is retried with the *same* idempotency key, which the channel
+uses to make the retry a no-op on the server side: a reply is never posted twice.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from cminbox.core.clock import Clock, system_clock
+from cminbox.core.failpoints import failpoint
+from cminbox.core.locking import FileLock
+from cminbox.core.segment import Segment
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(seconds=120)
+
+
+class OutboxKind(StrEnum):
+    REPLY = "reply"
+    ESCALATION = "escalation"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    kind: OutboxKind
+    message_id: str
+    destination: str  # channel name for replies, target name for escalations
+    payload: dict[str, Any]
+    actor: str
+    created_at: datetime
+    status: OutboxStatus = OutboxStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    lease_until: datetime | None = None
+    claimed_by: str = ""
+    sent_at: datetime | None = None
+    result: dict[str, str] = msgspec.field(default_factory=dict)
+    last_error: str = ""
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"cminbox-{self.id}"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base: float = 5.0
+    cap: float = 900.0
+
+    def delay(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.cap, self.base * 2 ** max(0, attempts - 1)))
+
+
+def _claimant_dead(claimed_by: str) -> bool:
+    """True if the claimant was a process on this host that no longer exists."""
+    host, _, rest = claimed_by.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class Outbox:
+    def __init__(self, data_dir: Path, lock: FileLock, *, clock: Clock = system_clock, durable: bool = True) -> None:
+        self.lock = lock
+        self.clock = clock
+        self.backoff = Backoff()
+        self._seg = Segment(data_dir / "outbox.json", "outbox", durable=durable)
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+    def _load(self) -> list[tuple[int, OutboxItem]]:
+        self._seg.refresh()
+        return [(doc_id, msgspec.convert(doc, OutboxItem, strict=False)) for doc_id, doc in self._seg.items()]
+
+    def _save(self, doc_id: int, item: OutboxItem) -> None:
+        self._seg.replace_many({doc_id: msgspec.to_builtins(item)})
+
+    def enqueue(self, kind: OutboxKind, message_id: str, destination: str, payload: dict[str, Any],
+                actor: str) -> OutboxItem:
+        """Persist a new item (fsynced) and return it. Once this returns, the item cannot be lost."""
+        item = OutboxItem(id=secrets.token_hex(8), kind=kind, message_id=message_id, destination=destination,
+                          payload=payload, actor=actor, created_at=self.clock())
+        with self.lock:
+            self._seg.refresh()
+            self._seg.insert_many([msgspec.to_builtins(item)])
+        failpoint("outbox.after_enqueue")
+        return item
+
+    def items(self, status: OutboxStatus | None = None) -> list[OutboxItem]:
+        with self.lock:
+            rows = [item for _, item in self._load()]
+        return [i for i in rows if status is None or i.status == status]
+
+    def claim_due(self, limit: int = 20) -> list[OutboxItem]:
+        """Claim items that are due (or whose claimant died) for this worker."""
+        now = self.clock()
+        claimed: list[OutboxItem] = []
+        with self.lock:
+            for doc_id, item in self._load():
+                if len(claimed) >= limit:
+                    break
+                due = item.status == OutboxStatus.PENDING and (item.next_attempt_at is None
+                                                                or item.next_attempt_at <= now)
+                orphaned = item.status == OutboxStatus.SENDING and (
+                    (item.lease_until is not None and item.lease_until <= now) or _claimant_dead(item.claimed_by))
+                if not (due or orphaned):
+                    continue
+                item = msgspec.structs.replace(item, status=OutboxStatus.SENDING, attempts=item.attempts + 1,
+                                               lease_until=now + LEASE, claimed_by=self.worker_id)
+                self._save(doc_id, item)
+                claimed.append(item)
+        return claimed
+
+    def _update(self, item_id: str, **changes: Any) -> OutboxItem:
+        with self.lock:
+            for doc_id, item in self._load():
+                if item.id == item_id:
+                    new = msgspec.structs.replace(item, **changes)
+                    self._save(doc_id, new)
+                    return new
+        raise KeyError(item_id)
+
+    def mark_sent(self, item: OutboxItem, result: dict[str, str]) -> OutboxItem:
+        return self._update(item.id, status=OutboxStatus.SENT, sent_at=self.clock(), result=result,
+                            lease_until=None, last_error="")
+
+    def mark_failed(self, item: OutboxItem, error: str, *, permanent: bool = False,
+                    retry_at: datetime | None = None) -> OutboxItem:
+        if permanent or item.attempts >= MAX_ATTEMPTS:
+            return self._update(item.id, status=OutboxStatus.FAILED, last_error=error, lease_until=None)
+        when = retry_at or self.clock() + self.backoff.delay(item.attempts)
+        return self._update(item.id, status=OutboxStatus.PENDING, last_error=error, next_attempt_at=when,
+                            lease_until=None)
+
+    def retry(self, item_id: str) -> OutboxItem:
+        """Put a failed item back in the queue (the user asked for it)."""
+        return self._update(item_id, status=OutboxStatus.PENDING, next_attempt_at=None, attempts=0)
+
+    def get(self, item_id: str) -> OutboxItem | None:
+        return next((i for i in self.items() if i.id == item_id or i.id.startswith(item_id)), None)

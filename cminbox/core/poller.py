@@ -1,0 +1,134 @@
+"""The polling engine: every enabled channel on its own interval, concurrently.
+
+Each channel has its own loop, its own backoff and its own health record, so a slow,
+rate-limited or broken channel never delays the others. New messages are merged into
+the store by id (duplicates are impossible) and the cursor is saved *after* the
+messages, so a crash between the two re-fetches a page rather than losing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited
+from cminbox.core.clock import Clock
+from cminbox.core.config import ChannelConfig
+from cminbox.core.health import ChannelHealth, HealthState
+from cminbox.core.store import Store
+
+log = logging.getLogger(__name__)
+POLL_TIMEOUT = 60.0
+MAX_BACKOFF = 900.0
+
+
+@dataclass
+class PollReport:
+    channel: str
+    health: ChannelHealth
+    new_ids: list[str] = field(default_factory=list)
+    fetched: int = 0
+
+
+class Poller:
+    def __init__(
+        self,
+        store: Store,
+        channels: dict[str, Channel],
+        configs: dict[str, ChannelConfig],
+        clock: Clock,
+        on_report: Callable[[PollReport], Awaitable[None] | None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.channels = channels
+        self.configs = configs
+        self.clock = clock
+        self.on_report = on_report
+        self.rng = rng or random.Random()
+
+    def health(self, name: str) -> ChannelHealth:
+        return ChannelHealth.from_doc(self.store.get_health(name), name)
+
+    def _backoff(self, interval: int, failures: int) -> float:
+        delay = min(MAX_BACKOFF, interval * 2 ** max(0, failures - 1))
+        return delay * (0.8 + 0.4 * self.rng.random())
+
+    async def poll_channel(self, name: str) -> PollReport:
+        cfg = self.configs[name]
+        channel = self.channels[name]
+        health = self.health(name)
+        now = self.clock()
+        health.last_attempt = now
+        report = PollReport(channel=name, health=health)
+        try:
+            cursor = await asyncio.to_thread(self.store.get_cursor, name)
+            result = await asyncio.wait_for(channel.poll(cursor), timeout=POLL_TIMEOUT)
+            report.new_ids = await asyncio.to_thread(self.store.upsert_messages, result.messages)
+            if result.cursor != cursor:
+                await asyncio.to_thread(self.store.set_cursor, name, result.cursor)
+        except AuthFailed as exc:
+            health.state, health.reason = HealthState.AUTH_FAILED, exc.reason
+            health.failures += 1
+            health.next_attempt = None  # retrying a rejected token only locks the account
+        except RateLimited as exc:
+            health.state, health.reason = HealthState.RATE_LIMITED, exc.reason
+            health.failures += 1
+            health.next_attempt = exc.retry_at
+        except (ChannelError, TimeoutError) as exc:
+            reason = exc.reason if isinstance(exc, ChannelError) else f"no answer within {POLL_TIMEOUT:.0f} s"
+            health.state, health.reason = HealthState.DEGRADED, reason
+            health.failures += 1
+            health.next_attempt = now + timedelta(seconds=self._backoff(cfg.interval, health.failures))
+        except Exception as exc:  # an adapter bug must degrade its channel, not the app
+            log.exception("channel %s: unexpected error while polling", name)
+            health.state, health.reason = HealthState.DEGRADED, f"internal error ({type(exc).__name__}); see the log"
+            health.failures += 1
+            health.next_attempt = now + timedelta(seconds=self._backoff(cfg.interval, health.failures))
+        else:
+            health.state, health.reason, health.failures = HealthState.OK, "", 0
+            health.last_success = self.clock()
+            health.new_last_poll = len(report.new_ids)
+            health.skipped_last_poll = result.skipped
+            if result.skipped:
+                health.reason = f"skipped {result.skipped} malformed item(s) in the last poll"
+            report.fetched = len(result.messages)
+            wait = max(float(cfg.interval), result.next_poll_in or 0.0)
+            health.next_attempt = now + timedelta(seconds=wait)
+        await asyncio.to_thread(self.store.set_health, name, health.to_doc())
+        if self.on_report is not None:
+            maybe = self.on_report(report)
+            if maybe is not None:
+                await maybe
+        return report
+
+    def enabled(self) -> list[str]:
+        return [n for n in self.channels if self.configs[n].enabled]
+
+    async def poll_all_once(self) -> list[PollReport]:
+        return list(await asyncio.gather(*(self.poll_channel(n) for n in self.enabled())))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll every enabled channel until ``stop`` is set."""
+        for name in self.channels:
+            if not self.configs[name].enabled:
+                await asyncio.to_thread(self.store.set_health, name,
+                                        ChannelHealth(channel=name, state=HealthState.DISABLED,
+                                                      reason="disabled in the config").to_doc())
+        await asyncio.gather(*(self._loop(name, stop) for name in self.enabled()))
+
+    async def _loop(self, name: str, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            report = await self.poll_channel(name)
+            if report.health.state == HealthState.AUTH_FAILED:
+                return  # stays stopped until the user fixes the token and restarts
+            nxt = report.health.next_attempt
+            delay = max(1.0, (nxt - self.clock()).total_seconds()) if nxt else float(self.configs[name].interval)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            except TimeoutError:
+                pass

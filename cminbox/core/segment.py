@@ -1,0 +1,195 @@
+"""One TinyDB file, written crash-safely and shared safely between processes.
+
+TinyDB's stock JSONStorage rewrites its file in place (a kill mid-write leaves a
+spliced, unloadable file) and re-reads the whole file for every query. This storage
+instead keeps the decoded data in memory, writes a complete new file next to the old
+one (fsync), swaps it in with ``os.replace`` and fsyncs the folder, and notices when
+another process has swapped in a newer file (inode/mtime/size signature).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+TMP_SUFFIX = ".tmp"
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(dict[str, dict[str, dict[str, Any]]])
+Signature = tuple[int, int, int] | None
+
+
+class CorruptFileError(Exception):
+    """A store file that cannot be loaded. Carries the path so the message can name it."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(
+            f"{path} cannot be loaded ({reason}). Nothing has been overwritten. "
+            f"Run `cminbox doctor --repair` to move it aside (a backup is kept), or restore it from a backup."
+        )
+        self.path = path
+        self.reason = reason
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if durable:
+        fsync_dir(path.parent)
+
+
+def file_signature(path: Path) -> Signature:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def remove_stale_temp_files(folder: Path) -> int:
+    """Delete temp files left by a writer that died before its rename. Returns how many."""
+    removed = 0
+    if folder.is_dir():
+        for tmp in folder.glob(f".*{TMP_SUFFIX}"):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+class AtomicJSONStorage(Storage):  # type: ignore[misc]
+    def __init__(self, path: str | Path, durable: bool = True) -> None:
+        self.path = Path(path)
+        self.durable = durable
+        self._data: dict[str, dict[str, dict[str, Any]]] | None = None
+        self._sig: Signature = None
+
+    def read(self) -> dict[str, dict[str, dict[str, Any]]]:
+        if self._data is None:
+            self._load()
+        assert self._data is not None
+        return self._data
+
+    def _load(self) -> None:
+        sig = file_signature(self.path)
+        if sig is None:
+            self._data, self._sig = {}, None
+            return
+        raw = self.path.read_bytes()
+        if not raw.strip():
+            raise CorruptFileError(self.path, "the file is empty")
+        try:
+            data = _decoder.decode(raw)
+        except msgspec.DecodeError as exc:
+            raise CorruptFileError(self.path, f"not valid TinyDB JSON: {exc}") from None
+        self._data = data
+        # Stat before reading would race a concurrent replace; re-stat and trust only a stable file.
+        self._sig = sig if file_signature(self.path) == sig else None
+
+    def write(self, data: dict[str, dict[str, dict[str, Any]]]) -> None:
+        try:
+            atomic_write_bytes(self.path, _encoder.encode(data), durable=self.durable)
+        except BaseException:
+            self._data = None  # TinyDB mutated our cached dict before writing: drop it
+            raise
+        self._data = data
+        self._sig = file_signature(self.path)
+
+    def changed_on_disk(self) -> bool:
+        return self._data is None or file_signature(self.path) != self._sig
+
+    def invalidate(self) -> None:
+        self._data = None
+
+    def close(self) -> None:
+        pass
+
+
+class Segment:
+    """A TinyDB database in one file with one table, plus reload-on-change.
+
+    Callers hold the store's lock around read-modify-write; :meth:`refresh` must be
+    called under that lock before writing so a write never resurrects stale data.
+    """
+
+    def __init__(self, path: Path, table: str = "docs", *, durable: bool = True) -> None:
+        self.path = path
+        self.db = TinyDB(path, storage=AtomicJSONStorage, durable=durable)
+        self.storage: AtomicJSONStorage = self.db.storage
+        self.table = self.db.table(table)
+        self.name = table
+
+    def refresh(self) -> bool:
+        """Reload if another process replaced the file. Returns True if it reloaded."""
+        if not self.storage.changed_on_disk():
+            return False
+        self.storage.invalidate()
+        # TinyDB caches query results and its next document id per table instance; a stale
+        # next id made a second process fail inserts with "Document with ID 3 already exists".
+        self.table.clear_cache()
+        self.table._next_id = None
+        self.storage.read()
+        return True
+
+    def raw(self) -> dict[str, dict[str, Any]]:
+        return self.storage.read().get(self.name, {})
+
+    def items(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        for key, doc in self.raw().items():
+            yield int(key), doc
+
+    def get(self, doc_id: int) -> dict[str, Any] | None:
+        return self.raw().get(str(doc_id))
+
+    def insert_many(self, docs: list[dict[str, Any]]) -> list[int]:
+        if not docs:
+            return []
+        return list(self.table.insert_multiple(docs))
+
+    def replace_many(self, docs_by_id: dict[int, dict[str, Any]]) -> None:
+        """Replace several whole documents with one file write.
+
+        Every document carries its own ``id`` field; the callback looks the new body
+        up by it, because TinyDB's callback is not told which doc id it is updating.
+        """
+        if not docs_by_id:
+            return
+        by_key = {doc["id"]: doc for doc in docs_by_id.values()}
+
+        def swap(doc: dict[str, Any]) -> None:
+            new = by_key[doc["id"]]
+            doc.clear()
+            doc.update(new)
+
+        self.table.update(swap, doc_ids=list(docs_by_id))
+
+    def remove_many(self, doc_ids: list[int]) -> None:
+        if doc_ids:
+            self.table.remove(doc_ids=doc_ids)

@@ -1,0 +1,395 @@
+"""The store: messages, triage state, cursors, channel health and the undo log, on TinyDB.
+
+Layout under the data dir (all plain JSON, readable and diffable):
+
+    meta.json                 schema version
+    messages/YYYY-MM.json     the message cache, one TinyDB segment per month of created_at
+    triage/shard-NN.json      triage state, sharded by a hash of the message id
+    state/cursors.json        poll cursors per channel
+    state/health.json         channel health per channel
+    state/undo.json           the undo log (inverse actions per action group)
+    outbox.json               queued replies and escalations (see outbox.py)
+    store.lock                the inter-process lock around every read-modify-write
+
+A triage action rewrites one small shard, never the message history. Every write is
+an atomic replace with fsync, done under ``store.lock`` after reloading any file
+another process changed, so two instances never lose each other's updates.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import secrets
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import msgspec
+
+from cminbox.core import triage
+from cminbox.core.clock import Clock, system_clock
+from cminbox.core.locking import FileLock
+from cminbox.core.models import HistoryEntry, Message, Status, TriageState
+from cminbox.core.segment import Segment, atomic_write_bytes, remove_stale_temp_files
+
+P = ParamSpec("P")
+R = TypeVar("R")
+SCHEMA_VERSION = 1
+TRIAGE_SHARDS = 16
+UNDO_KEEP = 500
+
+
+class StoreError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ActResult:
+    group: str
+    changed: list[str]
+    label: str
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    label: str
+    changed: list[str]
+
+
+def synchronized(method: Callable[P, R]) -> Callable[P, R]:
+    """Serialise a Store method against other threads (workers and the UI share one Store)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with args[0]._mutex:  # type: ignore[attr-defined]
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+def _shard_of(message_id: str) -> int:
+    return zlib.crc32(message_id.encode()) % TRIAGE_SHARDS
+
+
+def _segment_key(created_at: datetime) -> str:
+    return created_at.strftime("%Y-%m")
+
+
+class Store:
+    def __init__(self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True) -> None:
+        self.dir = data_dir
+        self.clock = clock
+        self.durable = durable
+        for sub in ("messages", "triage", "state"):
+            (data_dir / sub).mkdir(parents=True, exist_ok=True)
+        self.lock = FileLock(data_dir / "store.lock")
+        self._mutex = threading.RLock()
+        with self.lock:
+            self._check_meta()
+            for folder in (data_dir, data_dir / "messages", data_dir / "triage", data_dir / "state"):
+                remove_stale_temp_files(folder)
+        self._shards = [
+            Segment(data_dir / "triage" / f"shard-{i:02d}.json", "triage", durable=durable)
+            for i in range(TRIAGE_SHARDS)
+        ]
+        self._state = {
+            name: Segment(data_dir / "state" / f"{name}.json", name, durable=durable)
+            for name in ("cursors", "health", "undo")
+        }
+        self._segments: dict[str, Segment] = {}
+        # In-memory indexes, rebuilt per segment when that segment reloads.
+        self._msg_index: dict[str, tuple[str, int]] = {}
+        self._msg_cache: dict[str, Message] = {}
+        self._triage_index: dict[str, int] = {}
+        self.refresh()
+
+    # ----------------------------------------------------------------- housekeeping
+    def _check_meta(self) -> None:
+        meta = self.dir / "meta.json"
+        if not meta.exists():
+            atomic_write_bytes(meta, json.dumps({"schema": SCHEMA_VERSION}).encode(), durable=self.durable)
+            return
+        try:
+            version = json.loads(meta.read_text())["schema"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{meta} is unreadable ({exc}); expected {{\"schema\": {SCHEMA_VERSION}}}") from None
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.dir} was written by a newer cminbox (schema {version}, this one knows {SCHEMA_VERSION}). "
+                "Upgrade cminbox, or point --data-dir elsewhere."
+            )
+
+    def _all_segments(self) -> Iterator[Segment]:
+        yield from self._segments.values()
+        yield from self._shards
+        yield from self._state.values()
+
+    @synchronized
+    def refresh(self) -> set[str]:
+        """Pick up what other processes wrote. Returns the ids of messages whose data changed."""
+        changed: set[str] = set()
+        for path in sorted((self.dir / "messages").glob("[0-9]*.json")):
+            if path.stem not in self._segments:
+                self._segments[path.stem] = Segment(path, "messages", durable=self.durable)
+        for key, seg in self._segments.items():
+            if seg.refresh():
+                changed |= self._reindex_segment(key, seg)
+        for shard in self._shards:
+            if shard.refresh():
+                # Shards never lose documents, so an index entry can only be added or confirmed.
+                for doc_id, doc in shard.items():
+                    self._triage_index[doc["id"]] = doc_id
+                    changed.add(doc["id"])
+        for seg in self._state.values():
+            seg.refresh()
+        return changed
+
+    def _reindex_segment(self, key: str, seg: Segment) -> set[str]:
+        seen: set[str] = set()
+        for doc_id, doc in seg.items():
+            mid = doc["id"]
+            seen.add(mid)
+            self._msg_index[mid] = (key, doc_id)
+            self._msg_cache.pop(mid, None)
+        return seen
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the inter-process lock, with every file reloaded if someone else changed it."""
+        with self._mutex, self.lock:
+            self.refresh()
+            yield
+
+    # ----------------------------------------------------------------- messages
+    @synchronized
+    def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
+        """Add messages not seen before (by id); update ones whose content changed. Returns new ids."""
+        with self.transaction():
+            inserts: dict[str, list[Message]] = {}
+            updates: dict[str, dict[int, dict[str, Any]]] = {}
+            new_ids: list[str] = []
+            for msg in messages:
+                where = self._msg_index.get(msg.id)
+                if where is None:
+                    if any(m.id == msg.id for m in inserts.get(_segment_key(msg.created_at), [])):
+                        continue
+                    inserts.setdefault(_segment_key(msg.created_at), []).append(msg)
+                    new_ids.append(msg.id)
+                elif self.get_message(msg.id) != msg:
+                    updates.setdefault(where[0], {})[where[1]] = msgspec.to_builtins(msg)
+            for key, msgs in inserts.items():
+                seg = self._segment(key)
+                doc_ids = seg.insert_many([msgspec.to_builtins(m) for m in msgs])
+                for m, doc_id in zip(msgs, doc_ids, strict=True):
+                    self._msg_index[m.id] = (key, doc_id)
+                    self._msg_cache[m.id] = m
+            for key, docs in updates.items():
+                self._segment(key).replace_many(docs)
+                for doc in docs.values():
+                    self._msg_cache.pop(doc["id"], None)
+            return new_ids
+
+    def _segment(self, key: str) -> Segment:
+        seg = self._segments.get(key)
+        if seg is None:
+            seg = Segment(self.dir / "messages" / f"{key}.json", "messages", durable=self.durable)
+            self._segments[key] = seg
+        return seg
+
+    @synchronized
+    def get_message(self, message_id: str) -> Message | None:
+        cached = self._msg_cache.get(message_id)
+        if cached is not None:
+            return cached
+        where = self._msg_index.get(message_id)
+        if where is None:
+            return None
+        doc = self._segments[where[0]].get(where[1])
+        if doc is None:
+            return None
+        msg = msgspec.convert(doc, Message, strict=False)
+        self._msg_cache[message_id] = msg
+        return msg
+
+    @synchronized
+    def message_ids(self) -> list[str]:
+        return list(self._msg_index)
+
+    @synchronized
+    def all_messages(self) -> list[Message]:
+        out = []
+        for mid in list(self._msg_index):
+            msg = self.get_message(mid)
+            if msg is not None:
+                out.append(msg)
+        return out
+
+    @synchronized
+    def resolve_id(self, partial: str) -> str:
+        """Accept a full id, or a unique suffix such as the native id (handy on the command line)."""
+        if partial in self._msg_index:
+            return partial
+        hits = [mid for mid in self._msg_index if mid.endswith(":" + partial) or mid.endswith(partial)]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise StoreError(f"no message with id {partial!r}. `cminbox list` shows the ids.")
+        raise StoreError(f"{partial!r} matches {len(hits)} messages ({', '.join(hits[:3])}, ...); give the full id.")
+
+    # ----------------------------------------------------------------- triage
+    @synchronized
+    def triage(self, message_id: str) -> TriageState:
+        doc_id = self._triage_index.get(message_id)
+        if doc_id is not None:
+            doc = self._shards[_shard_of(message_id)].get(doc_id)
+            if doc is not None:
+                return msgspec.convert(doc, TriageState, strict=False)
+        return TriageState(id=message_id)
+
+    @synchronized
+    def act(
+        self,
+        message_ids: Iterable[str],
+        make_action: triage.Action | Callable[[TriageState], triage.Action | None],
+        *,
+        actor: str,
+        undoable: bool = True,
+        label: str | None = None,
+    ) -> ActResult:
+        """Apply one triage action to several messages, durably, as one undoable group."""
+        group = secrets.token_hex(6)
+        now = self.clock()
+        with self.transaction():
+            per_shard: dict[int, tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]] = {}
+            inverses: list[dict[str, Any]] = []
+            changed: list[str] = []
+            first_label = label
+            for mid in dict.fromkeys(message_ids):
+                before = self.triage(mid)
+                action = make_action(before) if callable(make_action) else make_action
+                if action is None:
+                    continue
+                after = triage.apply(before, action)
+                b, a = triage.changed_fields(before, after)
+                if not a:
+                    continue
+                first_label = first_label or triage.describe(action)
+                entry = HistoryEntry(at=now, actor=actor, action=label or triage.describe(action),
+                                     before=b, after=a, group=group)
+                after = msgspec.structs.replace(after, history=(*after.history, entry), rev=after.rev + 1)
+                doc = msgspec.to_builtins(after)
+                updates, inserts = per_shard.setdefault(_shard_of(mid), ({}, []))
+                doc_id = self._triage_index.get(mid)
+                if doc_id is None:
+                    inserts.append(doc)
+                else:
+                    updates[doc_id] = doc
+                inverses.append({"id": mid, "inverse": msgspec.to_builtins(triage.inverse(before, action))})
+                changed.append(mid)
+            for shard_no, (updates, inserts) in per_shard.items():
+                shard = self._shards[shard_no]
+                shard.replace_many(updates)
+                for doc, doc_id in zip(inserts, shard.insert_many(inserts), strict=True):
+                    self._triage_index[doc["id"]] = doc_id
+            if undoable and changed:
+                self._push_undo(group, actor, first_label or "", inverses, now)
+        return ActResult(group=group, changed=changed, label=first_label or "")
+
+    def _push_undo(self, group: str, actor: str, label: str, inverses: list[dict[str, Any]], now: datetime) -> None:
+        seg = self._state["undo"]
+        seg.insert_many([{"id": group, "actor": actor, "label": label, "at": now.isoformat(),
+                          "entries": inverses, "undone": False}])
+        mine = sorted(doc_id for doc_id, doc in seg.items() if doc["actor"] == actor)
+        if len(mine) > UNDO_KEEP:
+            seg.remove_many(mine[: len(mine) - UNDO_KEEP])
+
+    @synchronized
+    def undo(self, actor: str) -> UndoResult | None:
+        """Undo ``actor``'s most recent action group that is not undone yet (repeatable)."""
+        with self.transaction():
+            seg = self._state["undo"]
+            candidates = [(doc_id, doc) for doc_id, doc in seg.items() if doc["actor"] == actor and not doc["undone"]]
+            if not candidates:
+                return None
+            doc_id, doc = max(candidates, key=lambda pair: pair[0])
+            inverse_by_id = {e["id"]: triage.ACTION_DECODER.decode(json.dumps(e["inverse"])) for e in doc["entries"]}
+            # Inverses are idempotent, so applying them before marking the group undone is crash-safe.
+            result = self.act(list(inverse_by_id), lambda st: inverse_by_id[st.id], actor=actor, undoable=False,
+                              label=f"undo: {doc['label']}")
+            seg.replace_many({doc_id: {**doc, "undone": True}})
+            return UndoResult(label=doc["label"], changed=result.changed)
+
+    # ----------------------------------------------------------------- queries
+    @synchronized
+    def query(
+        self,
+        *,
+        status: Status | None = None,
+        tag: str | None = None,
+        channel: str | None = None,
+        limit: int | None = None,
+    ) -> list[tuple[Message, TriageState]]:
+        """Messages with their triage state, newest first, filtered by exact fields."""
+        rows: list[tuple[Message, TriageState]] = []
+        for msg in self.all_messages():
+            if channel is not None and msg.channel != channel:
+                continue
+            state = self.triage(msg.id)
+            if status is not None and state.status != status:
+                continue
+            if tag is not None and tag not in state.tags:
+                continue
+            rows.append((msg, state))
+        rows.sort(key=lambda r: (r[0].created_at, r[0].id), reverse=True)
+        return rows[:limit] if limit is not None else rows
+
+    @synchronized
+    def thread_of(self, message: Message) -> list[Message]:
+        """Stored messages of the same conversation, oldest first."""
+        if not message.thread_id:
+            return [message]
+        same = [m for m in self.all_messages() if m.channel == message.channel and m.thread_id == message.thread_id]
+        return sorted(same, key=lambda m: m.created_at)
+
+    # ----------------------------------------------------------------- cursors and health
+    def _get_doc(self, table: str, key: str) -> tuple[int, dict[str, Any]] | tuple[None, None]:
+        for doc_id, doc in self._state[table].items():
+            if doc["id"] == key:
+                return doc_id, doc
+        return None, None
+
+    def _put_doc(self, table: str, doc: dict[str, Any]) -> None:
+        with self.transaction():
+            doc_id, _ = self._get_doc(table, doc["id"])
+            if doc_id is None:
+                self._state[table].insert_many([doc])
+            else:
+                self._state[table].replace_many({doc_id: doc})
+
+    @synchronized
+    def get_cursor(self, channel: str) -> dict[str, Any] | None:
+        _, doc = self._get_doc("cursors", channel)
+        return doc["cursor"] if doc else None
+
+    @synchronized
+    def set_cursor(self, channel: str, cursor: dict[str, Any] | None) -> None:
+        self._put_doc("cursors", {"id": channel, "cursor": cursor})
+
+    @synchronized
+    def get_health(self, channel: str) -> dict[str, Any] | None:
+        _, doc = self._get_doc("health", channel)
+        return doc
+
+    @synchronized
+    def set_health(self, channel: str, health: dict[str, Any]) -> None:
+        self._put_doc("health", {**health, "id": channel})
+
+    @synchronized
+    def all_health(self) -> dict[str, dict[str, Any]]:
+        return {doc["id"]: doc for _, doc in self._state["health"].items()}

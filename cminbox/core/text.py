@@ -1,0 +1,142 @@
+"""Turning untrusted text from the internet into inert plain text.
+
+Everything a channel fetches passes through :func:`sanitize` (and HTML through
+:func:`html_to_text`) before it is stored, so no later layer has to remember to.
+Rich/Textual markup such as ``[bold]`` is deliberately *kept* as literal text: it is
+only dangerous if a renderer interprets it, and renderers here never do.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+# ECMA-48 sequences: CSI (ESC [ or C1 0x9b), OSC/DCS/APC/PM/SOS strings, and 2-byte ESC codes.
+_ANSI = re.compile(
+    r"""
+    (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?          # CSI ... final byte (may be truncated)
+  | (?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])     # OSC, DCS, SOS, PM, APC ...
+        .*?(?:\x07|\x1b\\|\x9c|$)               # ... up to BEL or ST (or end of text)
+  | \x1b[ -/]*[0-~]?                            # other ESC sequences: intermediates, one final byte
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+# Bidi embeddings, overrides and isolates can make text render in a different order
+# from how it is stored ("Trojan Source"); right-to-left *letters* are kept.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_LINE_BREAKS = {"\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n\n", "\x85": "\n"}
+_KEEP_FORMAT = frozenset("\u200d\u200c\ufe0f\ufe0e")  # ZWJ/ZWNJ and variation selectors: emoji need them
+
+
+def sanitize(text: str, *, single_line: bool = False) -> str:
+    """Strip terminal escapes, control characters and bidi controls.
+
+    Newlines survive (unless ``single_line``); tabs become spaces.
+    """
+    if not text:
+        return ""
+    for src, dst in _LINE_BREAKS.items():
+        text = text.replace(src, dst)
+    text = _ANSI.sub("", text)
+    out: list[str] = []
+    for ch in text:
+        if ch == "\n":
+            out.append(" " if single_line else "\n")
+        elif ch == "\t":
+            out.append("    ")
+        elif ch in _BIDI_CONTROLS:
+            continue
+        else:
+            cat = unicodedata.category(ch)
+            if cat in ("Cc", "Cs", "Co", "Cn") or (cat == "Cf" and ch not in _KEEP_FORMAT):
+                continue
+            out.append(ch)
+    return "".join(out)
+
+
+def one_line(text: str, width: int | None = None) -> str:
+    """A single-line preview: sanitized, whitespace folded, optionally cut with an ellipsis."""
+    flat = " ".join(sanitize(text, single_line=True).split())
+    if width is not None and len(flat) > width:
+        return flat[: max(0, width - 1)] + "…"
+    return flat
+
+
+class _TextExtractor(HTMLParser):
+    _BLOCK = frozenset({"p", "div", "li", "blockquote", "pre", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul",
+                        "ol", "table", "section", "article", "header", "footer"})
+    _SKIP = frozenset({"script", "style", "head", "title", "template", "noscript", "iframe", "object"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip_depth = 0
+        # Mastodon hides the scheme and tail of long links in "invisible"/"ellipsis" spans.
+        self._invisible_depth = 0
+        self._stack: list[tuple[str, bool]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skip_depth += 1
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "br":
+            self.parts.append("\n")
+            return
+        if tag in self._BLOCK:
+            self.parts.append("\n\n" if tag in ("p", "blockquote", "pre") else "\n")
+            if tag == "li":
+                self.parts.append("• ")
+        invisible = "invisible" in classes
+        self._stack.append((tag, invisible))
+        if invisible:
+            self._invisible_depth += 1
+        elif "ellipsis" in classes:
+            self._stack[-1] = (tag, False)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt:
+                self.parts.append(alt)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skip_depth = max(0, self._skip_depth - 1)
+            return
+        while self._stack:
+            open_tag, invisible = self._stack.pop()
+            if invisible:
+                self._invisible_depth -= 1
+            if open_tag == tag:
+                break
+        if tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._skip_depth or self._invisible_depth:
+            return
+        self.parts.append(data)
+
+
+_SPACES = re.compile(r"[ \u00a0]+")
+_BLANKS = re.compile(r"\n{3,}")
+
+
+def html_to_text(html: str) -> str:
+    """Convert an HTML fragment to plain, sanitized text. Never raises on malformed input."""
+    if not html:
+        return ""
+    parser = _TextExtractor()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # HTMLParser is lenient, but garbage must never take a channel down
+        return sanitize(re.sub(r"<[^>]*>", " ", html)).strip()
+    text = sanitize("".join(parser.parts))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()

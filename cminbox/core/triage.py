@@ -1,0 +1,172 @@
+"""Triage actions: pure functions from one state to the next, each with an exact inverse.
+
+``apply(state, action)`` never mutates; ``inverse(state, action)`` is computed from the
+state *before* the action and, applied to the result, gives back that state's fields.
+Inverses are semantic (removing the tags that were added) rather than "restore the old
+tag list", so undoing my tag never wipes a tag a teammate added in the meantime.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from cminbox.core.models import Escalation, Note, Priority, Status, TriageState
+
+
+class SetStatus(msgspec.Struct, frozen=True, tag="status"):
+    status: Status
+
+
+class AddTags(msgspec.Struct, frozen=True, tag="tag"):
+    tags: tuple[str, ...]
+
+
+class RemoveTags(msgspec.Struct, frozen=True, tag="untag"):
+    tags: tuple[str, ...]
+
+
+class Assign(msgspec.Struct, frozen=True, tag="assign"):
+    assignee: str | None
+
+
+class SetPriority(msgspec.Struct, frozen=True, tag="priority"):
+    priority: Priority
+
+
+class Snooze(msgspec.Struct, frozen=True, tag="snooze"):
+    until: datetime | None
+
+
+class AddNote(msgspec.Struct, frozen=True, tag="note"):
+    note: Note
+
+
+class RemoveNote(msgspec.Struct, frozen=True, tag="unnote"):
+    note_id: str
+
+
+class SetEscalation(msgspec.Struct, frozen=True, tag="escalate"):
+    """Escalating sets status, priority and the escalation record together."""
+
+    escalation: Escalation | None
+    status: Status
+    priority: Priority
+
+
+class SetFirstResponse(msgspec.Struct, frozen=True, tag="responded"):
+    at: datetime | None
+
+
+Action = (
+    SetStatus | AddTags | RemoveTags | Assign | SetPriority | Snooze | AddNote | RemoveNote | SetEscalation
+    | SetFirstResponse
+)
+
+
+def normalise_tag(tag: str) -> str:
+    """Tags are lower-case words; spaces become dashes so they survive the query language."""
+    cleaned = "-".join(tag.strip().lower().split())
+    return cleaned.lstrip("#")
+
+
+def apply(state: TriageState, action: Action) -> TriageState:
+    match action:
+        case SetStatus(status=status):
+            return msgspec.structs.replace(state, status=status)
+        case AddTags(tags=tags):
+            merged = state.tags + tuple(t for t in dict.fromkeys(tags) if t not in state.tags)
+            return msgspec.structs.replace(state, tags=merged)
+        case RemoveTags(tags=tags):
+            return msgspec.structs.replace(state, tags=tuple(t for t in state.tags if t not in tags))
+        case Assign(assignee=assignee):
+            return msgspec.structs.replace(state, assignee=assignee)
+        case SetPriority(priority=priority):
+            return msgspec.structs.replace(state, priority=priority)
+        case Snooze(until=until):
+            return msgspec.structs.replace(state, snoozed_until=until)
+        case AddNote(note=note):
+            if any(n.id == note.id for n in state.notes):
+                return state
+            return msgspec.structs.replace(state, notes=(*state.notes, note))
+        case RemoveNote(note_id=note_id):
+            return msgspec.structs.replace(state, notes=tuple(n for n in state.notes if n.id != note_id))
+        case SetEscalation(escalation=esc, status=status, priority=priority):
+            return msgspec.structs.replace(state, escalation=esc, status=status, priority=priority)
+        case SetFirstResponse(at=at):
+            return msgspec.structs.replace(state, first_response_at=at)
+    raise TypeError(f"unknown triage action {action!r}")
+
+
+def inverse(state: TriageState, action: Action) -> Action:
+    """The action that undoes ``action`` when it is applied to ``state``."""
+    match action:
+        case SetStatus():
+            return SetStatus(state.status)
+        case AddTags(tags=tags):
+            return RemoveTags(tuple(t for t in dict.fromkeys(tags) if t not in state.tags))
+        case RemoveTags(tags=tags):
+            return AddTags(tuple(t for t in state.tags if t in tags))
+        case Assign():
+            return Assign(state.assignee)
+        case SetPriority():
+            return SetPriority(state.priority)
+        case Snooze():
+            return Snooze(state.snoozed_until)
+        case AddNote(note=note):
+            existing = next((n for n in state.notes if n.id == note.id), None)
+            return AddNote(existing) if existing is not None else RemoveNote(note.id)
+        case RemoveNote(note_id=note_id):
+            old = next((n for n in state.notes if n.id == note_id), None)
+            return AddNote(old) if old is not None else RemoveNote(note_id)
+        case SetEscalation():
+            return SetEscalation(state.escalation, state.status, state.priority)
+        case SetFirstResponse():
+            return SetFirstResponse(state.first_response_at)
+    raise TypeError(f"unknown triage action {action!r}")
+
+
+_FIELDS = ("status", "tags", "assignee", "priority", "snoozed_until", "notes", "first_response_at", "escalation")
+
+
+def changed_fields(before: TriageState, after: TriageState) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The before/after values of the fields an action changed, as JSON-ready data (for history)."""
+    b: dict[str, Any] = {}
+    a: dict[str, Any] = {}
+    for name in _FIELDS:
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            b[name] = msgspec.to_builtins(old)
+            a[name] = msgspec.to_builtins(new)
+    return b, a
+
+
+def describe(action: Action) -> str:
+    """A short human label, used in history and undo messages."""
+    match action:
+        case SetStatus(status=s):
+            return f"status → {s}"
+        case AddTags(tags=t):
+            return "tag " + " ".join(t)
+        case RemoveTags(tags=t):
+            return "untag " + " ".join(t)
+        case Assign(assignee=a):
+            return f"assign → {a or 'nobody'}"
+        case SetPriority(priority=p):
+            return f"priority → {p}"
+        case Snooze(until=u):
+            return f"snooze until {u.isoformat(timespec='minutes')}" if u else "unsnooze"
+        case AddNote():
+            return "note"
+        case RemoveNote():
+            return "remove note"
+        case SetEscalation(escalation=e):
+            return f"escalate → {e.target}" if e else "de-escalate"
+        case SetFirstResponse():
+            return "responded"
+    return type(action).__name__
+
+
+ACTION_DECODER = msgspec.json.Decoder(Action)

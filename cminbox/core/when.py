@@ -1,0 +1,61 @@
+"""Human times for snoozing: "1h", "30m", "2d", "tomorrow 9:00", "next week", "friday 14:00", ISO dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta, tzinfo
+
+from dateutil import parser as dateparser
+from dateutil import tz
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|weeks?)\s*$", re.I)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MORNING = time(9, 0)
+
+
+class WhenError(ValueError):
+    pass
+
+
+def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetime:
+    """Parse a snooze time relative to ``now``; the result is timezone-aware (UTC kept as given zone)."""
+    local = local or tz.tzlocal()
+    here = now.astimezone(local)
+    s = text.strip().lower()
+    if not s:
+        raise WhenError("empty time")
+    if m := _DURATION.match(s):
+        amount, unit = int(m.group(1)), _UNITS[m.group(2)[0]]
+        return now + timedelta(**{unit: amount})
+    words = s.split(maxsplit=1)
+    rest = words[1] if len(words) > 1 else ""
+    day: datetime | None = None
+    if words[0] == "tomorrow":
+        day = here + timedelta(days=1)
+    elif words[0] == "today":
+        day = here
+    elif s.startswith("next week"):
+        day = here + timedelta(days=7 - here.weekday())
+        rest = s[len("next week"):].strip()
+    elif words[0] in _WEEKDAYS:
+        ahead = (_WEEKDAYS.index(words[0]) - here.weekday()) % 7 or 7
+        day = here + timedelta(days=ahead)
+    if day is not None:
+        at = MORNING
+        if rest:
+            try:
+                at = dateparser.parse(rest).time()
+            except (ValueError, OverflowError):
+                raise WhenError(f"cannot read the time {rest!r}") from None
+        return datetime.combine(day.date(), at, tzinfo=local)
+    try:
+        parsed = dateparser.parse(text, default=here.replace(hour=MORNING.hour, minute=0, second=0, microsecond=0))
+    except (ValueError, OverflowError):
+        raise WhenError(f"cannot read {text!r} as a time; try 1h, tomorrow 9:00, next week or 2026-12-01 10:00") \
+            from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=local)
+    if parsed <= now:
+        raise WhenError(f"{text!r} is in the past")
+    return parsed

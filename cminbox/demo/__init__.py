@@ -1,0 +1,1 @@
+"""The built-in demo community: a seeded Mastodon-compatible server with live traffic."""

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the real test servers the suite runs against, into .cache/servers (idempotent).
+#   - mastodon-mock: a stateful emulator of the Mastodon REST API, in its own venv
+#     (it registers a pytest plugin that must not load into ours)
+#   - Prism: the OpenAPI mock/validator, run with the official API descriptions
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=.cache/servers
+PY=${PYTHON:-python3}
+MASTODON_MOCK_VERSION=0.6.1
+PRISM_VERSION=5.16.0
+mkdir -p "$ROOT"
+
+if [ ! -f "$ROOT/mastodon-mock.$MASTODON_MOCK_VERSION.ok" ]; then
+  echo "installing mastodon-mock $MASTODON_MOCK_VERSION ..."
+  rm -rf "$ROOT/mastodon-mock"
+  "$PY" -m venv "$ROOT/mastodon-mock"
+  "$ROOT/mastodon-mock/bin/pip" install -q --disable-pip-version-check "mastodon-mock==$MASTODON_MOCK_VERSION" 2>&1 \
+    | grep -v "^WARNING: Location" || true
+  "$ROOT/mastodon-mock/bin/mastodon_mock" --help >/dev/null
+  touch "$ROOT/mastodon-mock.$MASTODON_MOCK_VERSION.ok"
+fi
+
+if [ ! -f "$ROOT/prism.$PRISM_VERSION.ok" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "installing @stoplight/prism-cli $PRISM_VERSION ..."
+    mkdir -p "$ROOT/node"
+    (cd "$ROOT/node" && [ -f package.json ] || echo '{"name":"cminbox-test-servers","private":true}' > package.json)
+    (cd "$ROOT/node" && SCARF_ANALYTICS=false npm install --silent --no-audit --no-fund \
+        "@stoplight/prism-cli@$PRISM_VERSION" >/dev/null)
+    "$ROOT/node/node_modules/.bin/prism" --version >/dev/null
+    touch "$ROOT/prism.$PRISM_VERSION.ok"
+  else
+    echo "npm not found: the Prism (OpenAPI) tests will be skipped (they fail under CI=true)" >&2
+  fi
+fi
+echo "test servers ready in $ROOT"

@@ -1,0 +1,122 @@
+"""The outbox: persisted before sending, claimed once, retried with backoff, sent exactly once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import respx
+
+from cminbox.core import config
+from cminbox.core.clock import FrozenClock
+from cminbox.core.engine import Engine
+from cminbox.core.escalation import sign
+from cminbox.core.inbox import Inbox
+from cminbox.core.models import Status
+from cminbox.core.outbox import LEASE, Outbox, OutboxKind, OutboxStatus
+from cminbox.core.secrets import Secrets
+from cminbox.core.store import Store
+from tests.factories import make_message
+from tests.mastodon_fixtures import status
+
+CFG = """
+[user]
+name = "ana"
+[[channels]]
+name = "masto"
+type = "mastodon"
+url = "https://masto.example"
+[[escalation.targets]]
+name = "oncall"
+url = "https://hooks.example/cm"
+secret_command = "printf s3cret-hook"
+"""
+
+
+def setup(tmp_path: Path, clock: FrozenClock) -> tuple[Inbox, Engine]:
+    cfg = config.parse(CFG)
+    store = Store(tmp_path, clock=clock)
+    store.upsert_messages([make_message(1)])
+    outbox = Outbox(tmp_path, store.lock, clock=clock)
+    return Inbox(cfg, store, outbox, clock), Engine(cfg, store, outbox, Secrets({"masto": "tok-abcdef"}), clock)
+
+
+def test_claims_are_exclusive_and_orphans_come_back(tmp_path: Path, clock: FrozenClock) -> None:
+    store = Store(tmp_path, clock=clock)
+    a = Outbox(tmp_path, store.lock, clock=clock)
+    b = Outbox(tmp_path, store.lock, clock=clock)
+    item = a.enqueue(OutboxKind.REPLY, "masto:1", "masto", {"text": "hi"}, "ana")
+    assert [i.id for i in a.claim_due()] == [item.id]
+    assert b.claim_due() == []  # claimed by a live worker
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    [again] = b.claim_due()  # lease expired: the claimant is presumed dead
+    assert again.id == item.id and again.attempts == 2 and again.idempotency_key == item.idempotency_key
+
+
+def test_claim_of_a_dead_local_process_is_taken_over_at_once(tmp_path: Path, clock: FrozenClock) -> None:
+    store = Store(tmp_path, clock=clock)
+    outbox = Outbox(tmp_path, store.lock, clock=clock)
+    item = outbox.enqueue(OutboxKind.REPLY, "masto:1", "masto", {"text": "hi"}, "ana")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    outbox.worker_id = f"{os.uname().nodename}:{dead.stdout.strip()}:x"
+    outbox.claim_due()
+    fresh = Outbox(tmp_path, store.lock, clock=clock)
+    assert [i.id for i in fresh.claim_due()] == [item.id]
+
+
+async def test_reply_is_sent_once_and_recorded(tmp_path: Path, clock: FrozenClock) -> None:
+    inbox, engine = setup(tmp_path, clock)
+    with respx.mock(base_url="https://masto.example") as api:
+        route = api.post("/api/v1/statuses").respond(json=status(5))
+        inbox.reply("masto:1", "on it!")
+        [delivery] = await engine.dispatcher.deliver_due()
+        assert delivery.ok
+        assert await engine.dispatcher.deliver_due() == []
+        await engine.aclose()
+    assert route.call_count == 1
+    assert inbox.outbox.items()[0].status == OutboxStatus.SENT
+    state = inbox.store.triage("masto:1")
+    assert state.first_response_at == clock.now
+    assert state.history[-1].action == "replied (1005)"
+
+
+async def test_failures_back_off_then_give_up_or_stop(tmp_path: Path, clock: FrozenClock) -> None:
+    inbox, engine = setup(tmp_path, clock)
+    with respx.mock(base_url="https://masto.example") as api:
+        route = api.post("/api/v1/statuses").mock(side_effect=[httpx.Response(503), httpx.Response(422, json={
+            "error": "Validation failed"})])
+        item = inbox.reply("masto:1", "hello")
+        [first] = await engine.dispatcher.deliver_due()
+        assert not first.ok
+        pending = inbox.outbox.get(item.id)
+        assert pending.status == OutboxStatus.PENDING and pending.next_attempt_at == clock.now + timedelta(seconds=5)
+        assert await engine.dispatcher.deliver_due() == []  # not due yet
+        clock.advance(seconds=6)
+        [second] = await engine.dispatcher.deliver_due()
+        await engine.aclose()
+    assert not second.ok and route.call_count == 2
+    assert inbox.outbox.get(item.id).status == OutboxStatus.FAILED  # 422 is final
+    assert "Validation failed" in inbox.outbox.get(item.id).last_error
+
+
+async def test_escalation_is_signed_delivered_once_and_undoable(tmp_path: Path, clock: FrozenClock) -> None:
+    inbox, engine = setup(tmp_path, clock)
+    with respx.mock() as api:
+        hook = api.post("https://hooks.example/cm").respond(200)
+        result, [item] = inbox.escalate(["masto:1"], "oncall", note="sync is down")
+        [delivery] = await engine.dispatcher.deliver_due()
+        await engine.aclose()
+    assert delivery.ok and hook.call_count == 1
+    request = hook.calls[0].request
+    assert request.headers["X-Cminbox-Delivery"] == item.id
+    assert request.headers["X-Cminbox-Signature"] == sign("s3cret-hook", request.content)
+    body = request.read().decode()
+    assert '"note": "sync is down"' in body and "masto:1" in body
+    assert inbox.store.triage("masto:1").status == Status.ESCALATED
+    inbox.undo()
+    state = inbox.store.triage("masto:1")
+    assert (state.status, state.escalation) == (Status.NEW, None)

@@ -1,0 +1,113 @@
+"""One broken channel never delays or breaks the others."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import respx
+
+from cminbox.core import config
+from cminbox.core.clock import FrozenClock
+from cminbox.core.engine import Engine
+from cminbox.core.health import HealthState
+from cminbox.core.outbox import Outbox
+from cminbox.core.secrets import Secrets
+from cminbox.core.store import Store
+from tests.mastodon_fixtures import ME, notification
+
+CFG = """
+[[channels]]
+name = "good"
+type = "mastodon"
+url = "https://good.example"
+interval = 30
+[[channels]]
+name = "limited"
+type = "mastodon"
+url = "https://limited.example"
+interval = 30
+[[channels]]
+name = "garbage"
+type = "mastodon"
+url = "https://garbage.example"
+interval = 30
+"""
+
+
+def engine(tmp_path: Path, clock: FrozenClock) -> Engine:
+    cfg = config.parse(CFG)
+    store = Store(tmp_path, clock=clock)
+    secrets = Secrets({"good": "t1-secret", "limited": "t2-secret", "garbage": "t3-secret"})
+    return Engine(cfg, store, Outbox(tmp_path, store.lock, clock=clock), secrets, clock)
+
+
+async def test_rate_limit_and_garbage_degrade_only_their_channel(tmp_path: Path, clock: FrozenClock) -> None:
+    with respx.mock(assert_all_called=False) as api:
+        for host in ("good", "limited", "garbage"):
+            api.get(f"https://{host}.example/api/v1/accounts/verify_credentials").respond(json=ME)
+        api.get("https://good.example/api/v1/notifications").respond(json=[notification(1), notification(2)])
+        api.get("https://limited.example/api/v1/notifications").respond(
+            429, headers={"X-RateLimit-Reset": (clock.now + timedelta(minutes=10)).isoformat()})
+        api.get("https://garbage.example/api/v1/notifications").respond(
+            200, content=b"<html>oops</html>", headers={"Content-Type": "text/html"})
+        eng = engine(tmp_path, clock)
+        reports = {r.channel: r for r in await eng.poll_once()}
+        await eng.aclose()
+    assert reports["good"].health.state == HealthState.OK and len(reports["good"].new_ids) == 2
+    assert reports["good"].health.next_attempt == clock.now + timedelta(seconds=30)
+    limited = reports["limited"].health
+    assert limited.state == HealthState.RATE_LIMITED
+    assert limited.next_attempt == clock.now + timedelta(minutes=10)  # only this channel waits
+    garbage = reports["garbage"].health
+    assert garbage.state == HealthState.DEGRADED and "HTML page" in garbage.reason
+    assert garbage.next_attempt is not None and garbage.next_attempt > clock.now
+    stored = eng.store.all_health()
+    assert {k: v["state"] for k, v in stored.items()} == {"good": "ok", "limited": "rate-limited",
+                                                          "garbage": "degraded"}
+
+
+async def test_a_hanging_channel_does_not_delay_the_others(tmp_path: Path, clock: FrozenClock) -> None:
+    done: list[str] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(30)
+        return httpx.Response(200, json=[])
+
+    with respx.mock(assert_all_called=False) as api:
+        for host in ("good", "limited", "garbage"):
+            api.get(f"https://{host}.example/api/v1/accounts/verify_credentials").respond(json=ME)
+        api.get("https://good.example/api/v1/notifications").respond(json=[notification(1)])
+        api.get("https://limited.example/api/v1/notifications").mock(side_effect=slow)
+        api.get("https://garbage.example/api/v1/notifications").mock(side_effect=slow)
+        eng = engine(tmp_path, clock)
+        eng.poller.on_report = lambda r: done.append(r.channel)
+        stop = asyncio.Event()
+        task = asyncio.create_task(eng.run(stop))
+        for _ in range(200):
+            if done:
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        task.cancel()
+        await eng.aclose()
+    assert done[:1] == ["good"]
+    assert eng.store.message_ids() == ["good:1001"]
+
+
+async def test_auth_failure_is_reported_and_that_channel_stops(tmp_path: Path, clock: FrozenClock) -> None:
+    with respx.mock(assert_all_called=False) as api:
+        api.get("https://good.example/api/v1/accounts/verify_credentials").respond(401)
+        for host in ("limited", "garbage"):
+            api.get(f"https://{host}.example/api/v1/accounts/verify_credentials").respond(json=ME)
+            api.get(f"https://{host}.example/api/v1/notifications").respond(json=[])
+        eng = engine(tmp_path, clock)
+        reports = {r.channel: r for r in await eng.poll_once()}
+        await eng.aclose()
+    assert reports["good"].health.state == HealthState.AUTH_FAILED
+    assert "cminbox login" in reports["good"].health.reason
+    assert reports["good"].health.next_attempt is None
+    assert reports["limited"].health.state == HealthState.OK
+    assert "t1-secret" not in (tmp_path / "state" / "health.json").read_text()

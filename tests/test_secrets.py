@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backends import fail, null
+
+from cminbox.core import secrets
+from cminbox.core.redact import RedactingFilter, redactor
+from cminbox.core.secrets import SecretError, Secrets
+from tests.memkeyring import MemoryKeyring
+
+
+def test_memory_keyring_roundtrip() -> None:
+    secrets.keyring_set("masto", "tok-roundtrip")
+    assert Secrets().get("masto") == "tok-roundtrip"
+    assert isinstance(keyring.get_keyring(), MemoryKeyring)
+
+
+@pytest.mark.parametrize(("backend", "words"), [(fail.Keyring(), "no keyring backend"),
+                                                 (null.Keyring(), "silently discards")])
+def test_unusable_backends_are_explained(backend: keyring.backend.KeyringBackend, words: str) -> None:
+    keyring.set_keyring(backend)
+    status = secrets.keyring_status()
+    assert not status.usable and words in status.problem and "token_command" in status.problem
+    with pytest.raises(SecretError, match="token_command"):
+        secrets.keyring_set("masto", "x")
+
+
+def test_plaintext_backends_are_refused() -> None:
+    class PlaintextKeyring(MemoryKeyring):
+        pass
+
+    PlaintextKeyring.__module__ = "keyrings.alt.file"
+    keyring.set_keyring(PlaintextKeyring())
+    status = secrets.keyring_status()
+    assert not status.usable and "plain" in status.problem
+
+
+def test_a_hanging_keyring_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Hanging(MemoryKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            time.sleep(5)
+            return None
+
+    keyring.set_keyring(Hanging())
+    monkeypatch.setattr(secrets, "KEYRING_TIMEOUT", 0.2)
+    started = time.monotonic()
+    with pytest.raises(SecretError, match="did not answer"):
+        Secrets().get("masto")
+    assert time.monotonic() - started < 2
+
+
+def test_token_command(tmp_path: Path) -> None:
+    assert Secrets().get("x", "printf 'tok-from-command\\nsecond line'") == "tok-from-command"
+    with pytest.raises(SecretError, match="not found"):
+        Secrets().get("x", "/nonexistent/pass show x")
+    with pytest.raises(SecretError, match="printed nothing"):
+        Secrets().get("x", "true")
+
+
+def test_log_records_are_redacted() -> None:
+    import logging
+
+    redactor.add("tok-very-secret")
+    record = logging.LogRecord("cminbox", logging.ERROR, __file__, 1, "sent with %s", ("tok-very-secret",), None)
+    try:
+        raise RuntimeError("boom tok-very-secret")
+    except RuntimeError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    RedactingFilter().filter(record)
+    assert "tok-very-secret" not in record.getMessage()
+    assert "«redacted»" in record.getMessage() and "boom" in record.getMessage()
