@@ -49,8 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def default_command(ctx: Context, args: argparse.Namespace) -> int:
     if not ctx.config.channels:
-        print("No channel is configured yet, so here is the demo community. "
-              "`cminbox config example` shows how to add your own.\n")
+        print(
+            "No channel is configured yet, so here is the demo community. "
+            "`cminbox config example` shows how to add your own.\n"
+        )
         for name, value in (("seed", 7), ("rate", 6.0), ("burst_after", 60.0), ("token", "demo-token")):
             setattr(args, name, value)
         return demo_cmds.cmd_demo(ctx, args)
@@ -70,8 +72,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"cminbox: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except (StoreError, CorruptFileError, SecretError, InboxError, UnknownTypeError, WhenError,
-            triage_cmds.UsageError) as exc:
+    except (
+        StoreError,
+        CorruptFileError,
+        SecretError,
+        InboxError,
+        UnknownTypeError,
+        WhenError,
+        triage_cmds.UsageError,
+    ) as exc:
         print(f"cminbox: {redactor.redact(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except ChannelError as exc:
@@ -85,8 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:
         log.exception("unexpected error in %s", getattr(args, "command", None))
-        print(f"cminbox: internal error ({type(exc).__name__}: {redactor.redact(str(exc))[:200]}). "
-              f"Details are in {log_path()}; please report it.", file=sys.stderr)
+        print(
+            f"cminbox: internal error ({type(exc).__name__}: {redactor.redact(str(exc))[:200]}). "
+            f"Details are in {log_path()}; please report it.",
+            file=sys.stderr,
+        )
         if os.environ.get("CMINBOX_DEBUG"):
             print(redactor.redact(traceback.format_exc()), file=sys.stderr)
         return EXIT_ERROR

@@ -38,8 +38,11 @@ def test_toml_syntax_error(tmp_path: Path) -> None:
 
 
 def test_unknown_channel_type(tmp_path: Path) -> None:
-    result = run_cli("poll", "--once", env=config(tmp_path, '[[channels]]\nname = "x"\ntype = "myspace"\n'
-                                                           'url = "https://x.example"\n'))
+    result = run_cli(
+        "poll",
+        "--once",
+        env=config(tmp_path, '[[channels]]\nname = "x"\ntype = "myspace"\nurl = "https://x.example"\n'),
+    )
     assert result.returncode == 2
     assert_one_paragraph(result.stderr)
     assert "unknown channel type 'myspace'" in result.stderr and "mastodon" in result.stderr
@@ -57,8 +60,11 @@ def test_missing_token_says_how_to_log_in(tmp_path: Path) -> None:
 
 def test_unreachable_server(tmp_path: Path) -> None:
     port = free_port()  # nothing listens there
-    env = config(tmp_path, f'[[channels]]\nname = "masto"\ntype = "mastodon"\nurl = "http://127.0.0.1:{port}"\n'
-                           'token_command = "printf tok-unreachable"\n')
+    env = config(
+        tmp_path,
+        f'[[channels]]\nname = "masto"\ntype = "mastodon"\nurl = "http://127.0.0.1:{port}"\n'
+        'token_command = "printf tok-unreachable"\n',
+    )
     result = run_cli("poll", "--once", env=env)
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
@@ -68,8 +74,11 @@ def test_unreachable_server(tmp_path: Path) -> None:
 
 
 def test_failing_token_command(tmp_path: Path) -> None:
-    env = config(tmp_path, '[[channels]]\nname = "masto"\ntype = "mastodon"\nurl = "https://m.example"\n'
-                           'token_command = "sh -c \'echo oops-secret >&2; exit 3\'"\n')
+    env = config(
+        tmp_path,
+        '[[channels]]\nname = "masto"\ntype = "mastodon"\nurl = "https://m.example"\n'
+        "token_command = \"sh -c 'echo oops-secret >&2; exit 3'\"\n",
+    )
     result = run_cli("poll", "--once", env=env)
     assert "exit status 3" in result.stdout + result.stderr
     assert "oops-secret" not in result.stdout + result.stderr

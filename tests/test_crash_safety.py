@@ -27,8 +27,13 @@ def seed(data: Path, n: int = 20) -> list[str]:
 
 
 def start_writer(data: Path, prefix: str, first: int, count: int, ids: list[str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "tests.crash_writer", str(data), prefix, str(first), str(count),
-                             *ids], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=cli_env())
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.crash_writer", str(data), prefix, str(first), str(count), *ids],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=cli_env(),
+    )
 
 
 def read_acks(proc: subprocess.Popen[str], until: float) -> list[tuple[int, str]]:
@@ -76,8 +81,13 @@ def test_sigkill_of_real_cli_processes(tmp_path: Path) -> None:
     env = cli_env()
     acked = []
     for n in range(12):
-        proc = subprocess.Popen([sys.executable, "-m", "cminbox", "--data-dir", str(data), "tag", ids[n % 5], f"c{n}"],
-                                cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cminbox", "--data-dir", str(data), "tag", ids[n % 5], f"c{n}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         if n % 3 == 2:
             time.sleep(random.Random(n).uniform(0.05, 0.4))
             proc.kill()

@@ -19,7 +19,7 @@ TOKEN_HEADERS = {"Authorization": "Bearer demo-token"}
 class Receiver(BaseHTTPRequestHandler):
     deliveries: list[tuple[str, dict[str, object]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Receiver.deliveries.append((self.headers["X-Cminbox-Delivery"], json.loads(body)))
         self.send_response(204)
@@ -74,8 +74,19 @@ def test_poll_list_and_no_duplicates(env: dict[str, str]) -> None:
     assert "demo" in first.stdout and "300 new" in first.stdout
     rows = listed(env)
     assert len(rows) == 300 and len({r["id"] for r in rows}) == 300
-    assert {"id", "channel", "kind", "author", "text", "url", "created_at", "status", "tags", "assignee",
-            "priority"} <= set(rows[0])
+    assert {
+        "id",
+        "channel",
+        "kind",
+        "author",
+        "text",
+        "url",
+        "created_at",
+        "status",
+        "tags",
+        "assignee",
+        "priority",
+    } <= set(rows[0])
     assert rows[0]["author"]["handle"].startswith("@")
     assert [r["created_at"] for r in rows] == sorted((r["created_at"] for r in rows), reverse=True)
     again = run_cli("poll", "--once", env=env)
@@ -88,15 +99,21 @@ def test_reply_survives_sigkill_before_and_after_sending(env: dict[str, str], de
     run_cli("poll", "--once", env=env)
     a, b = [r for r in listed(env) if r["kind"] == "mention"][:2]
     # Killed after queuing, before sending: the next run sends it, once.
-    killed = run_cli("reply", str(a["id"]), "--text", "Thanks for the report!",
-                     env={**env, "CMINBOX_FAILPOINT": "outbox.after_enqueue"})
+    killed = run_cli(
+        "reply",
+        str(a["id"]),
+        "--text",
+        "Thanks for the report!",
+        env={**env, "CMINBOX_FAILPOINT": "outbox.after_enqueue"},
+    )
     assert killed.returncode == -9
     assert own_replies(demo_server, str(a["id"]).split(":")[1]) == []
     assert run_cli("poll", "--once", env=env).returncode == 0
     assert len(own_replies(demo_server, str(a["id"]).split(":")[1])) == 1
     # Killed after the server accepted, before we recorded it: the retry reuses the idempotency key.
-    killed = run_cli("reply", str(b["id"]), "--text", "Looking into it.",
-                     env={**env, "CMINBOX_FAILPOINT": "outbox.after_send"})
+    killed = run_cli(
+        "reply", str(b["id"]), "--text", "Looking into it.", env={**env, "CMINBOX_FAILPOINT": "outbox.after_send"}
+    )
     assert killed.returncode == -9
     flushed = run_cli("outbox", "flush", env=env)
     assert "1 sent" in flushed.stdout, flushed.stdout + flushed.stderr
@@ -111,8 +128,15 @@ def test_reply_survives_sigkill_before_and_after_sending(env: dict[str, str], de
 def test_escalate_is_delivered_once_across_a_kill(env: dict[str, str]) -> None:
     run_cli("poll", "--once", env=env)
     row = listed(env)[5]
-    killed = run_cli("escalate", str(row["id"]), "--to", "hook", "--note", "billing issue",
-                     env={**env, "CMINBOX_FAILPOINT": "outbox.after_enqueue"})
+    killed = run_cli(
+        "escalate",
+        str(row["id"]),
+        "--to",
+        "hook",
+        "--note",
+        "billing issue",
+        env={**env, "CMINBOX_FAILPOINT": "outbox.after_enqueue"},
+    )
     assert killed.returncode == -9
     assert Receiver.deliveries == []
     run_cli("poll", "--once", env=env)
@@ -129,13 +153,23 @@ def test_triage_commands_and_undo(env: dict[str, str]) -> None:
     run_cli("poll", "--once", env=env)
     mid = str(listed(env)[0]["id"])
     suffix = mid.split(":")[1]
-    for args in (("tag", suffix, "bug", "Sync"), ("assign", mid, "ana"), ("status", mid, "waiting"),
-                 ("priority", mid, "urgent"), ("note", mid, "asked", "for", "logs"), ("snooze", mid, "2h")):
+    for args in (
+        ("tag", suffix, "bug", "Sync"),
+        ("assign", mid, "ana"),
+        ("status", mid, "waiting"),
+        ("priority", mid, "urgent"),
+        ("note", mid, "asked", "for", "logs"),
+        ("snooze", mid, "2h"),
+    ):
         result = run_cli(*args, env=env)
         assert result.returncode == 0, (args, result.stderr)
     shown = json.loads(run_cli("show", mid, "--json", env=env).stdout)
     assert (shown["tags"], shown["assignee"], shown["status"], shown["priority"]) == (
-        ["bug", "sync"], "ana", "waiting", "urgent")
+        ["bug", "sync"],
+        "ana",
+        "waiting",
+        "urgent",
+    )
     assert shown["notes"][0]["text"] == "asked for logs" and shown["snoozed_until"]
     assert [h["actor"] for h in shown["history"]] == ["tester"] * 6
     assert listed(env, "--tag", "bug")[0]["id"] == mid

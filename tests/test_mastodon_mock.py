@@ -18,19 +18,23 @@ pytestmark = pytest.mark.servers
 
 def new_account(base: str, username: str) -> str:
     app = httpx.post(f"{base}/api/v1/apps", data={"client_name": "cminbox-tests", "scopes": "read write"}).json()
-    app_token = httpx.post(f"{base}/oauth/token", data={"grant_type": "client_credentials",
-                                                         "client_id": app["client_id"],
-                                                         "client_secret": app["client_secret"]}).json()
-    created = httpx.post(f"{base}/api/v1/accounts", headers={"Authorization": f"Bearer {app_token['access_token']}"},
-                         data={"username": username, "email": f"{username}@example.test", "password": "pw-123456",
-                               "agreement": "true"})
+    app_token = httpx.post(
+        f"{base}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": app["client_id"], "client_secret": app["client_secret"]},
+    ).json()
+    created = httpx.post(
+        f"{base}/api/v1/accounts",
+        headers={"Authorization": f"Bearer {app_token['access_token']}"},
+        data={"username": username, "email": f"{username}@example.test", "password": "pw-123456", "agreement": "true"},
+    )
     created.raise_for_status()
     return str(created.json()["access_token"])
 
 
 def post(base: str, token: str, text: str, **extra: str) -> dict[str, object]:
-    r = httpx.post(f"{base}/api/v1/statuses", headers={"Authorization": f"Bearer {token}"},
-                   json={"status": text, **extra})
+    r = httpx.post(
+        f"{base}/api/v1/statuses", headers={"Authorization": f"Bearer {token}"}, json={"status": text, **extra}
+    )
     r.raise_for_status()
     return r.json()  # type: ignore[no-any-return]
 
@@ -39,8 +43,11 @@ def channel(base: str, token: str, **options: int) -> MastodonChannel:
     async def provide() -> str:
         return token
 
-    return MastodonChannel(ChannelContext(name="mm", url=base, account="", options=MastodonOptions(**options),
-                                          token=provide, clock=system_clock))
+    return MastodonChannel(
+        ChannelContext(
+            name="mm", url=base, account="", options=MastodonOptions(**options), token=provide, clock=system_clock
+        )
+    )
 
 
 def test_sixty_mentions_over_pages_are_ingested_exactly_once(mastodon_mock: str, tmp_path: Path) -> None:
@@ -70,6 +77,7 @@ def test_sixty_mentions_over_pages_are_ingested_exactly_once(mastodon_mock: str,
     assert (first, second, third) == (0, 60, 0)
     texts = sorted(m.text for m in store.all_messages())
     assert texts == sorted(f"question number {i}" for i in range(60))
+
     # And a fresh data dir with a deep backfill sees the same 60, once each.
     async def backfill() -> int:
         ch = channel(mastodon_mock, manager, backfill_pages=5)
@@ -98,8 +106,9 @@ def test_reply_lands_in_context_with_parent_and_visibility(mastodon_mock: str) -
 
     first, retried = asyncio.run(scenario())
     assert first == retried
-    ctx = httpx.get(f"{mastodon_mock}/api/v1/statuses/{original['id']}/context",
-                    headers={"Authorization": f"Bearer {fan}"}).json()
+    ctx = httpx.get(
+        f"{mastodon_mock}/api/v1/statuses/{original['id']}/context", headers={"Authorization": f"Bearer {fan}"}
+    ).json()
     [reply] = [s for s in ctx["descendants"] if s["account"]["username"] == "cmteam2"]
     assert reply["in_reply_to_id"] == original["id"]
     assert reply["visibility"] == "private"

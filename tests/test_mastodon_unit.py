@@ -22,8 +22,11 @@ def channel(clock: FrozenClock, token: str | None = "tok-123456", **options: int
     async def provide() -> str | None:
         return token
 
-    return MastodonChannel(ChannelContext(name="masto", url=BASE, account="", options=MastodonOptions(**options),
-                                          token=provide, clock=clock))
+    return MastodonChannel(
+        ChannelContext(
+            name="masto", url=BASE, account="", options=MastodonOptions(**options), token=provide, clock=clock
+        )
+    )
 
 
 @pytest.fixture
@@ -34,8 +37,9 @@ def api() -> respx.MockRouter:
 
 
 async def test_poll_converts_mentions_replies_and_dms(api: respx.MockRouter, clock: FrozenClock) -> None:
-    api.get("/api/v1/notifications").respond(json=[
-        notification(3, visibility="direct"), notification(2, in_reply_to="900", to_me=True), notification(1)])
+    api.get("/api/v1/notifications").respond(
+        json=[notification(3, visibility="direct"), notification(2, in_reply_to="900", to_me=True), notification(1)]
+    )
     result = await channel(clock).poll(None)
     kinds = {m.native_id: m.kind for m in result.messages}
     assert kinds == {"1003": Kind.DIRECT, "1002": Kind.REPLY, "1001": Kind.MENTION}
@@ -51,8 +55,9 @@ async def test_poll_converts_mentions_replies_and_dms(api: respx.MockRouter, clo
 
 async def test_poll_walks_forward_from_the_cursor_until_caught_up(api: respx.MockRouter, clock: FrozenClock) -> None:
     pages = {"5000": [notification(n) for n in range(40, 0, -1)], "5040": [notification(41)], "5041": []}
-    api.get("/api/v1/notifications").mock(side_effect=lambda req: httpx.Response(
-        200, json=pages[req.url.params["min_id"]]))
+    api.get("/api/v1/notifications").mock(
+        side_effect=lambda req: httpx.Response(200, json=pages[req.url.params["min_id"]])
+    )
     result = await channel(clock).poll({"min_id": "5000"})
     assert len(result.messages) == 41
     assert result.cursor == {"min_id": "5041"}
@@ -65,11 +70,14 @@ async def test_ids_compare_numerically(api: respx.MockRouter, clock: FrozenClock
     assert (await channel(clock).poll(None)).cursor == {"min_id": "100"}
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    (b"<html><body>502 Bad Gateway</body></html>", "HTML page"),
-    (b'[{"id": "1", "type": "mention", "status": {', "invalid JSON"),
-    (b'{"error": "surprise object"}', "expected a JSON array"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<html><body>502 Bad Gateway</body></html>", "HTML page"),
+        (b'[{"id": "1", "type": "mention", "status": {', "invalid JSON"),
+        (b'{"error": "surprise object"}', "expected a JSON array"),
+    ],
+)
 async def test_garbage_is_a_bad_response(api: respx.MockRouter, clock: FrozenClock, body: bytes, reason: str) -> None:
     ctype = "text/html" if body.startswith(b"<") else "application/json"
     api.get("/api/v1/notifications").respond(200, content=body, headers={"Content-Type": ctype})
@@ -89,8 +97,9 @@ async def test_malformed_items_are_skipped_and_counted(api: respx.MockRouter, cl
 
 
 async def test_huge_page_is_refused(api: respx.MockRouter, clock: FrozenClock) -> None:
-    api.get("/api/v1/notifications").respond(200, content=b"[" + b" " * (9 * 1024 * 1024) + b"]",
-                                             headers={"Content-Type": "application/json"})
+    api.get("/api/v1/notifications").respond(
+        200, content=b"[" + b" " * (9 * 1024 * 1024) + b"]", headers={"Content-Type": "application/json"}
+    )
     with pytest.raises(BadResponse, match="too large"):
         await channel(clock).poll(None)
 
@@ -101,8 +110,9 @@ async def test_a_full_page_of_80_is_handled(api: respx.MockRouter, clock: Frozen
 
 
 async def test_429_with_reset_header(api: respx.MockRouter, clock: FrozenClock) -> None:
-    api.get("/api/v1/notifications").respond(429, headers={"X-RateLimit-Reset": "2026-11-27T12:05:00.000Z"},
-                                             json={"error": "Too many requests"})
+    api.get("/api/v1/notifications").respond(
+        429, headers={"X-RateLimit-Reset": "2026-11-27T12:05:00.000Z"}, json={"error": "Too many requests"}
+    )
     with pytest.raises(RateLimited) as info:
         await channel(clock).poll(None)
     assert info.value.retry_at == clock.now + timedelta(minutes=5)
@@ -115,8 +125,7 @@ async def test_429_with_retry_after_seconds(api: respx.MockRouter, clock: Frozen
     assert info.value.retry_at == clock.now + timedelta(seconds=90)
 
 
-async def test_5xx_timeouts_and_connection_errors_are_unavailable(api: respx.MockRouter,
-                                                                   clock: FrozenClock) -> None:
+async def test_5xx_timeouts_and_connection_errors_are_unavailable(api: respx.MockRouter, clock: FrozenClock) -> None:
     route = api.get("/api/v1/notifications")
     for effect in (httpx.Response(503), httpx.ReadTimeout("slow"), httpx.ConnectError("refused")):
         route.mock(side_effect=[effect])
@@ -124,8 +133,7 @@ async def test_5xx_timeouts_and_connection_errors_are_unavailable(api: respx.Moc
             await channel(clock).poll(None)
 
 
-async def test_401_is_auth_failure_without_the_token_in_the_message(api: respx.MockRouter,
-                                                                     clock: FrozenClock) -> None:
+async def test_401_is_auth_failure_without_the_token_in_the_message(api: respx.MockRouter, clock: FrozenClock) -> None:
     api.get("/api/v1/accounts/verify_credentials").respond(401, json={"error": "The access token is invalid"})
     with pytest.raises(AuthFailed) as info:
         await channel(clock).poll(None)
@@ -138,15 +146,16 @@ async def test_missing_token_says_how_to_fix_it(clock: FrozenClock) -> None:
 
 
 async def test_hostile_html_becomes_inert_text(api: respx.MockRouter, clock: FrozenClock) -> None:
-    hostile = ('<p>[bold]hi[/bold] <script>steal()</script>\x1b[2J\x1b]0;pwned\x07 '
-               '<a href="javascript:x">[link=https://evil.example]x[/link]</a> \u202eevil\u202c</p>')
+    hostile = (
+        "<p>[bold]hi[/bold] <script>steal()</script>\x1b[2J\x1b]0;pwned\x07 "
+        '<a href="javascript:x">[link=https://evil.example]x[/link]</a> \u202eevil\u202c</p>'
+    )
     api.get("/api/v1/notifications").respond(json=[notification(1, content=hostile)])
     [msg] = (await channel(clock).poll(None)).messages
     assert msg.text == "[bold]hi[/bold] [link=https://evil.example]x[/link] evil"
 
 
-async def test_reply_mentions_narrows_visibility_and_is_idempotent(api: respx.MockRouter,
-                                                                    clock: FrozenClock) -> None:
+async def test_reply_mentions_narrows_visibility_and_is_idempotent(api: respx.MockRouter, clock: FrozenClock) -> None:
     api.get("/api/v1/notifications").respond(json=[notification(1, visibility="private")])
     route = api.post("/api/v1/statuses").respond(json=status(99))
     ch = channel(clock)

@@ -87,8 +87,9 @@ async def test_reply_is_sent_once_and_recorded(tmp_path: Path, clock: FrozenCloc
 async def test_failures_back_off_then_give_up_or_stop(tmp_path: Path, clock: FrozenClock) -> None:
     inbox, engine = setup(tmp_path, clock)
     with respx.mock(base_url="https://masto.example") as api:
-        route = api.post("/api/v1/statuses").mock(side_effect=[httpx.Response(503), httpx.Response(422, json={
-            "error": "Validation failed"})])
+        route = api.post("/api/v1/statuses").mock(
+            side_effect=[httpx.Response(503), httpx.Response(422, json={"error": "Validation failed"})]
+        )
         item = inbox.reply("masto:1", "hello")
         [first] = await engine.dispatcher.deliver_due()
         assert not first.ok
@@ -107,7 +108,7 @@ async def test_escalation_is_signed_delivered_once_and_undoable(tmp_path: Path, 
     inbox, engine = setup(tmp_path, clock)
     with respx.mock() as api:
         hook = api.post("https://hooks.example/cm").respond(200)
-        result, [item] = inbox.escalate(["masto:1"], "oncall", note="sync is down")
+        _, [item] = inbox.escalate(["masto:1"], "oncall", note="sync is down")
         [delivery] = await engine.dispatcher.deliver_due()
         await engine.aclose()
     assert delivery.ok and hook.call_count == 1

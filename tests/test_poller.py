@@ -50,9 +50,11 @@ async def test_rate_limit_and_garbage_degrade_only_their_channel(tmp_path: Path,
             api.get(f"https://{host}.example/api/v1/accounts/verify_credentials").respond(json=ME)
         api.get("https://good.example/api/v1/notifications").respond(json=[notification(1), notification(2)])
         api.get("https://limited.example/api/v1/notifications").respond(
-            429, headers={"X-RateLimit-Reset": (clock.now + timedelta(minutes=10)).isoformat()})
+            429, headers={"X-RateLimit-Reset": (clock.now + timedelta(minutes=10)).isoformat()}
+        )
         api.get("https://garbage.example/api/v1/notifications").respond(
-            200, content=b"<html>oops</html>", headers={"Content-Type": "text/html"})
+            200, content=b"<html>oops</html>", headers={"Content-Type": "text/html"}
+        )
         eng = engine(tmp_path, clock)
         reports = {r.channel: r for r in await eng.poll_once()}
         await eng.aclose()
@@ -65,8 +67,11 @@ async def test_rate_limit_and_garbage_degrade_only_their_channel(tmp_path: Path,
     assert garbage.state == HealthState.DEGRADED and "HTML page" in garbage.reason
     assert garbage.next_attempt is not None and garbage.next_attempt > clock.now
     stored = eng.store.all_health()
-    assert {k: v["state"] for k, v in stored.items()} == {"good": "ok", "limited": "rate-limited",
-                                                          "garbage": "degraded"}
+    assert {k: v["state"] for k, v in stored.items()} == {
+        "good": "ok",
+        "limited": "rate-limited",
+        "garbage": "degraded",
+    }
 
 
 async def test_a_hanging_channel_does_not_delay_the_others(tmp_path: Path, clock: FrozenClock) -> None:

@@ -33,8 +33,9 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             request.headers["Prefer"] = self.prefer
         response = await self.inner.handle_async_request(request)
         await response.aread()
-        self.seen.append((f"{request.method} {request.url.path}", response.status_code,
-                          response.headers.get("sl-violations", "")))
+        self.seen.append(
+            (f"{request.method} {request.url.path}", response.status_code, response.headers.get("sl-violations", ""))
+        )
         return response
 
 
@@ -42,8 +43,11 @@ def channel(base: str, transport: RecordingTransport) -> MastodonChannel:
     async def token() -> str:
         return "prism-token"
 
-    return MastodonChannel(ChannelContext(name="p", url=base, account="", options=None, token=token,
-                                          clock=system_clock, transport=transport))
+    return MastodonChannel(
+        ChannelContext(
+            name="p", url=base, account="", options=None, token=token, clock=system_clock, transport=transport
+        )
+    )
 
 
 def request_violations(seen: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
@@ -54,10 +58,18 @@ def request_violations(seen: list[tuple[str, int, str]]) -> list[tuple[str, int,
 def test_poll_thread_reply_and_moderation_requests_are_valid(prism_mastodon: str) -> None:
     transport = RecordingTransport(prefer="dynamic=true")  # schema-shaped data: the examples are incomplete
     ch = channel(prism_mastodon, transport)
-    msg = Message(id="p:1", channel="p", channel_type="mastodon", native_id="1", kind=Kind.MENTION,
-                  author=Author(id="2", handle="@a@x.example"), text="hi",
-                  created_at=to_utc(__import__("datetime").datetime(2026, 1, 1)), visibility="public",
-                  extra={"account_id": "2", "acct": "a@x.example"})
+    msg = Message(
+        id="p:1",
+        channel="p",
+        channel_type="mastodon",
+        native_id="1",
+        kind=Kind.MENTION,
+        author=Author(id="2", handle="@a@x.example"),
+        text="hi",
+        created_at=to_utc(__import__("datetime").datetime(2026, 1, 1)),
+        visibility="public",
+        extra={"account_id": "2", "acct": "a@x.example"},
+    )
 
     async def scenario() -> None:
         try:

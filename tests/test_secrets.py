@@ -19,8 +19,9 @@ def test_memory_keyring_roundtrip() -> None:
     assert isinstance(keyring.get_keyring(), MemoryKeyring)
 
 
-@pytest.mark.parametrize(("backend", "words"), [(fail.Keyring(), "no keyring backend"),
-                                                 (null.Keyring(), "silently discards")])
+@pytest.mark.parametrize(
+    ("backend", "words"), [(fail.Keyring(), "no keyring backend"), (null.Keyring(), "silently discards")]
+)
 def test_unusable_backends_are_explained(backend: keyring.backend.KeyringBackend, words: str) -> None:
     keyring.set_keyring(backend)
     status = secrets.keyring_status()

@@ -45,8 +45,12 @@ def test_history_records_who_what_before_after(store: Store, clock: FrozenClock)
     store.upsert_messages([make_message(1)])
     store.act(["masto:1"], triage.SetStatus(Status.DONE), actor="ana")
     [entry] = store.triage("masto:1").history
-    assert (entry.actor, entry.at, entry.before, entry.after) == ("ana", clock.now, {"status": "new"},
-                                                                  {"status": "done"})
+    assert (entry.actor, entry.at, entry.before, entry.after) == (
+        "ana",
+        clock.now,
+        {"status": "new"},
+        {"status": "done"},
+    )
 
 
 def test_undo_is_per_actor_and_repeatable(store: Store) -> None:
@@ -75,7 +79,7 @@ def test_two_instances_see_each_others_writes(tmp_path: Path, clock: FrozenClock
     a = Store(tmp_path, clock=clock)
     b = Store(tmp_path, clock=clock)
     a.upsert_messages([make_message(1), make_message(2)])
-    b.act(["masto:1"], triage.AddTags(("x",)), actor="bo")   # b reloads under the lock first
+    b.act(["masto:1"], triage.AddTags(("x",)), actor="bo")  # b reloads under the lock first
     a.act(["masto:2"], triage.AddTags(("y",)), actor="ana")
     changed = b.refresh()
     assert "masto:2" in changed

@@ -58,14 +58,18 @@ def test_emoji_sequences_survive() -> None:
 
 
 def test_html_scripts_styles_and_entities() -> None:
-    html = ('<p>Hi <script>alert("x")</script><style>p{}</style>&lt;b&gt; &amp; '
-            '<a href="https://x">link</a></p><p>second<br>line</p>')
+    html = (
+        '<p>Hi <script>alert("x")</script><style>p{}</style>&lt;b&gt; &amp; '
+        '<a href="https://x">link</a></p><p>second<br>line</p>'
+    )
     assert html_to_text(html) == "Hi <b> & link\n\nsecond\nline"
 
 
 def test_mastodon_invisible_link_parts_are_dropped() -> None:
-    html = ('<p>see <a href="https://example.com/very/long"><span class="invisible">https://</span>'
-            '<span class="ellipsis">example.com/very</span><span class="invisible">/long</span></a></p>')
+    html = (
+        '<p>see <a href="https://example.com/very/long"><span class="invisible">https://</span>'
+        '<span class="ellipsis">example.com/very</span><span class="invisible">/long</span></a></p>'
+    )
     assert html_to_text(html) == "see example.com/very"
 
 

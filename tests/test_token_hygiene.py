@@ -12,17 +12,22 @@ SECRET = "tok-must-never-leak-1234"
 
 def test_token_never_written_anywhere(tmp_path: Path, demo_server: str) -> None:
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[[channels]]\nname = "d"\ntype = "mastodon"\nurl = "{demo_server}"\n'
-                   f'token_command = "printf {SECRET}"\n')
+    cfg.write_text(
+        f'[[channels]]\nname = "d"\ntype = "mastodon"\nurl = "{demo_server}"\ntoken_command = "printf {SECRET}"\n'
+    )
     home = tmp_path / "home"
-    env = cli_env(CMINBOX_CONFIG=str(cfg), CMINBOX_DATA_DIR=str(tmp_path / "data"), HOME=str(home),
-                  XDG_STATE_HOME=str(home / "state"), CMINBOX_DEBUG="1")
+    env = cli_env(
+        CMINBOX_CONFIG=str(cfg),
+        CMINBOX_DATA_DIR=str(tmp_path / "data"),
+        HOME=str(home),
+        XDG_STATE_HOME=str(home / "state"),
+        CMINBOX_DEBUG="1",
+    )
     result = run_cli("poll", "--once", env=env)  # a wrong token: 401 from the demo server
     assert "auth-failed" in result.stdout
     run_cli("list", "--json", env=env)
     run_cli("channels", "--json", env=env)
-    written = [p for p in (tmp_path / "data").rglob("*") if p.is_file()] + \
-              [p for p in home.rglob("*") if p.is_file()]
+    written = [p for p in (tmp_path / "data").rglob("*") if p.is_file()] + [p for p in home.rglob("*") if p.is_file()]
     assert written
     for path in written:
         assert SECRET not in path.read_text(errors="replace"), path

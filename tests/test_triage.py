@@ -10,35 +10,59 @@ from cminbox.core.models import Escalation, Note, Priority, Status, TriageState
 
 _when = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC))
 _tags = st.lists(st.sampled_from(["bug", "sync", "outage", "praise", "vip"]), max_size=4).map(tuple)
-_note = st.builds(Note, id=st.sampled_from(["n1", "n2", "n3"]), author=st.just("me"), at=_when,
-                  text=st.text(max_size=20))
-_esc = st.builds(Escalation, target=st.sampled_from(["oncall", "legal"]), priority=st.sampled_from(list(Priority)),
-                 note=st.text(max_size=10), at=_when, by=st.just("me"))
+_note = st.builds(
+    Note, id=st.sampled_from(["n1", "n2", "n3"]), author=st.just("me"), at=_when, text=st.text(max_size=20)
+)
+_esc = st.builds(
+    Escalation,
+    target=st.sampled_from(["oncall", "legal"]),
+    priority=st.sampled_from(list(Priority)),
+    note=st.text(max_size=10),
+    at=_when,
+    by=st.just("me"),
+)
 
 states = st.builds(
-    TriageState, id=st.just("c:1"), status=st.sampled_from(list(Status)), tags=_tags.map(lambda t: tuple(dict.fromkeys(t))),
-    assignee=st.one_of(st.none(), st.sampled_from(["ana", "bo"])), priority=st.sampled_from(list(Priority)),
+    TriageState,
+    id=st.just("c:1"),
+    status=st.sampled_from(list(Status)),
+    tags=_tags.map(lambda t: tuple(dict.fromkeys(t))),
+    assignee=st.one_of(st.none(), st.sampled_from(["ana", "bo"])),
+    priority=st.sampled_from(list(Priority)),
     snoozed_until=st.one_of(st.none(), _when),
     notes=st.lists(_note, max_size=3, unique_by=lambda n: n.id).map(tuple),
-    first_response_at=st.one_of(st.none(), _when), escalation=st.one_of(st.none(), _esc))
+    first_response_at=st.one_of(st.none(), _when),
+    escalation=st.one_of(st.none(), _esc),
+)
 
 actions = st.one_of(
     st.builds(triage.SetStatus, st.sampled_from(list(Status))),
-    st.builds(triage.AddTags, _tags), st.builds(triage.RemoveTags, _tags),
+    st.builds(triage.AddTags, _tags),
+    st.builds(triage.RemoveTags, _tags),
     st.builds(triage.Assign, st.one_of(st.none(), st.sampled_from(["ana", "bo", "cy"]))),
     st.builds(triage.SetPriority, st.sampled_from(list(Priority))),
     st.builds(triage.Snooze, st.one_of(st.none(), _when)),
-    st.builds(triage.AddNote, _note), st.builds(triage.RemoveNote, st.sampled_from(["n1", "n2", "n9"])),
-    st.builds(triage.SetEscalation, st.one_of(st.none(), _esc), st.sampled_from(list(Status)),
-              st.sampled_from(list(Priority))),
+    st.builds(triage.AddNote, _note),
+    st.builds(triage.RemoveNote, st.sampled_from(["n1", "n2", "n9"])),
+    st.builds(
+        triage.SetEscalation, st.one_of(st.none(), _esc), st.sampled_from(list(Status)), st.sampled_from(list(Priority))
+    ),
     st.builds(triage.SetFirstResponse, st.one_of(st.none(), _when)),
 )
 
 
 def comparable(s: TriageState) -> tuple[object, ...]:
     # Tag and note *order* may differ after undo; their membership may not.
-    return (s.status, frozenset(s.tags), s.assignee, s.priority, s.snoozed_until,
-            frozenset(s.notes), s.first_response_at, s.escalation)
+    return (
+        s.status,
+        frozenset(s.tags),
+        s.assignee,
+        s.priority,
+        s.snoozed_until,
+        frozenset(s.notes),
+        s.first_response_at,
+        s.escalation,
+    )
 
 
 @given(states, actions)

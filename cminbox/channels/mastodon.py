@@ -59,7 +59,8 @@ def _next_link(response: httpx.Response, rel: str) -> str | None:
 class MastodonChannel:
     type_name: ClassVar[str] = "mastodon"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True, reply_limit=500, thread=True, moderation=("report", "mute", "block"))
+        reply=True, reply_limit=500, thread=True, moderation=("report", "mute", "block")
+    )
     Options: ClassVar[type[msgspec.Struct]] = MastodonOptions
 
     def __init__(self, ctx: ChannelContext) -> None:
@@ -74,10 +75,13 @@ class MastodonChannel:
         if self._client is None:
             token = await self.ctx.token()
             if not token:
-                raise AuthFailed(f"no token for channel {self.ctx.name!r}: run `cminbox login {self.ctx.name}` "
-                                 "or set token_command in the config")
-            self._client = http.make_client(self.ctx.url, headers={"Authorization": f"Bearer {token}"},
-                                            transport=self.ctx.transport)
+                raise AuthFailed(
+                    f"no token for channel {self.ctx.name!r}: run `cminbox login {self.ctx.name}` "
+                    "or set token_command in the config"
+                )
+            self._client = http.make_client(
+                self.ctx.url, headers={"Authorization": f"Bearer {token}"}, transport=self.ctx.transport
+            )
         return self._client
 
     async def _get(self, url: str, what: str, **params: Any) -> tuple[Any, httpx.Response]:
@@ -95,8 +99,9 @@ class MastodonChannel:
             body, _ = await self._get("/api/v1/accounts/verify_credentials", "verify credentials")
             if not isinstance(body, dict) or not body.get("id"):
                 raise BadResponse("verify credentials: response has no account id")
-            self._me = Identity(id=str(body["id"]),
-                                handle=self._handle(str(body.get("acct", "")), str(body.get("url") or "")))
+            self._me = Identity(
+                id=str(body["id"]), handle=self._handle(str(body.get("acct", "")), str(body.get("url") or ""))
+            )
         return self._me
 
     def _handle(self, acct: str, profile_url: str = "") -> str:
@@ -142,8 +147,9 @@ class MastodonChannel:
             kind=kind,
             author=Author(
                 id=str(account["id"]),
-                handle=self._handle(str(account.get("acct") or account.get("username") or ""),
-                                    str(account.get("url") or "")),
+                handle=self._handle(
+                    str(account.get("acct") or account.get("username") or ""), str(account.get("url") or "")
+                ),
                 display_name=sanitize(str(account.get("display_name") or ""), single_line=True),
                 url=str(account.get("url") or ""),
             ),
@@ -246,7 +252,11 @@ class MastodonChannel:
             raise Rejected(f"reply is {len(body)} characters; this server allows {limit}")
         client = await self._http()
         response = await http.request(
-            client, "POST", "/api/v1/statuses", self.ctx.clock, "post reply",
+            client,
+            "POST",
+            "/api/v1/statuses",
+            self.ctx.clock,
+            "post reply",
             json={"status": body, "in_reply_to_id": message.native_id, "visibility": visibility},
             headers={"Idempotency-Key": idempotency_key},
         )
@@ -259,9 +269,19 @@ class MastodonChannel:
         client = await self._http()
         account_id = message.extra.get("account_id") or message.author.id
         if action == "report":
-            await http.request(client, "POST", "/api/v1/reports", self.ctx.clock, "report",
-                               json={"account_id": account_id, "status_ids": [message.native_id],
-                                     "comment": reason[:1000], "category": "other"})
+            await http.request(
+                client,
+                "POST",
+                "/api/v1/reports",
+                self.ctx.clock,
+                "report",
+                json={
+                    "account_id": account_id,
+                    "status_ids": [message.native_id],
+                    "comment": reason[:1000],
+                    "category": "other",
+                },
+            )
         elif action in ("mute", "block"):
             await http.request(client, "POST", f"/api/v1/accounts/{account_id}/{action}", self.ctx.clock, action)
         else:

@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
 from cminbox.commands.context import Context
 from cminbox.commands.render import age, dumps
@@ -17,8 +16,10 @@ from cminbox.commands.triage_cmds import UsageError
 from cminbox.core import config as config_mod
 from cminbox.core import registry
 from cminbox.core.channel import ChannelError
+from cminbox.core.dispatch import Delivery
 from cminbox.core.engine import Engine, build_channel
 from cminbox.core.health import ChannelHealth, HealthState
+from cminbox.core.poller import PollReport
 from cminbox.core.secrets import SecretError, keyring_set, keyring_status
 from cminbox.core.segment import CorruptFileError
 
@@ -29,8 +30,10 @@ def _health_line(h: ChannelHealth, now_s: str) -> str:
 
 def cmd_poll(ctx: Context, args: argparse.Namespace) -> int:
     if not ctx.config.channels:
-        raise UsageError(f"no channels are configured in {ctx.config.path}. "
-                         "Add one (see `cminbox config example`) or try `cminbox demo`.")
+        raise UsageError(
+            f"no channels are configured in {ctx.config.path}. "
+            "Add one (see `cminbox config example`) or try `cminbox demo`."
+        )
     engine = ctx.engine()
     if not args.once:
         return _poll_forever(engine)
@@ -38,11 +41,9 @@ def cmd_poll(ctx: Context, args: argparse.Namespace) -> int:
         print("another cminbox instance is polling this data dir; `cminbox channels` shows its results")
         return 0
 
-    async def run() -> tuple[list[object], list[object]]:
+    async def run() -> tuple[list[PollReport], list[Delivery]]:
         try:
-            reports = await engine.poll_once()
-            deliveries = await engine.dispatcher.deliver_due()
-            return list(reports), list(deliveries)
+            return await engine.poll_once(), await engine.dispatcher.deliver_due()
         finally:
             await engine.aclose()
 
@@ -50,15 +51,15 @@ def cmd_poll(ctx: Context, args: argparse.Namespace) -> int:
         reports, deliveries = asyncio.run(run())
     finally:
         engine.poller_lock.release()
-    ok = True
     for r in reports:
-        h = r.health  # type: ignore[attr-defined]
-        ok &= h.state == HealthState.OK
-        summary = f"{len(r.new_ids)} new, {r.fetched} fetched" if h.state == HealthState.OK else h.reason  # type: ignore[attr-defined]
-        print(f"{h.channel:<16} {h.state:<13} {summary}" + (f" ({h.reason})" if h.state == HealthState.OK
-                                                             and h.reason else ""))
+        h = r.health
+        summary = f"{len(r.new_ids)} new, {r.fetched} fetched" if h.state == HealthState.OK else h.reason
+        if h.state == HealthState.OK and h.reason:
+            summary += f" ({h.reason})"
+        print(f"{h.channel:<16} {h.state:<13} {summary}")
+    ok = all(r.health.state == HealthState.OK for r in reports)
     if deliveries:
-        sent = sum(1 for d in deliveries if d.ok)  # type: ignore[attr-defined]
+        sent = sum(1 for d in deliveries if d.ok)
         print(f"outbox: {sent} sent, {len(deliveries) - sent} not sent")
     return 0 if ok else 1
 
@@ -146,8 +147,9 @@ def cmd_config(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     path = config_mod.config_path(args.config)
     if not path.exists():
-        raise config_mod.ConfigError(path, None, None, "the file does not exist.",
-                                     "Create it with `cminbox config example > FILE`.")
+        raise config_mod.ConfigError(
+            path, None, None, "the file does not exist.", "Create it with `cminbox config example > FILE`."
+        )
     cfg = config_mod.load(path)
     print(f"{path}: OK ({len(cfg.channels)} channel(s), {len(cfg.targets)} escalation target(s))")
     return 0
@@ -169,8 +171,11 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
         return 1
     status = keyring_status()
     needs_keyring = any(not c.token_command for c in cfg.channels)
-    line(status.usable or not needs_keyring, "keyring", status.backend + (f" — {status.problem}" if status.problem
-                                                                       else ""))
+    line(
+        status.usable or not needs_keyring,
+        "keyring",
+        status.backend + (f" — {status.problem}" if status.problem else ""),
+    )
     line(True, "channel types", ", ".join(registry.channel_types()))
     try:
         ctx.data_dir.mkdir(parents=True, exist_ok=True)
@@ -226,6 +231,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("doctor", help="check config, keyring, data dir, store and every channel")
     p.add_argument("--repair", action="store_true", help="move an unloadable store file aside (kept as a backup)")
     p.set_defaults(func=cmd_doctor)
-
-
-__all__ = ["Path", "register"]

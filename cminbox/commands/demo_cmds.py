@@ -100,7 +100,7 @@ def _live_text(ctx: Context) -> int:
         for mid in ids:
             msg = ctx.store.get_message(mid)
             if msg is not None:
-                print(row(msg, ctx.store.triage(mid), now, 70), flush=True)
+                print(row(msg, ctx.store.triage(mid), now), flush=True)
         first = False
 
     engine.poller.on_report = on_report
@@ -123,8 +123,9 @@ def _live_text(ctx: Context) -> int:
 def add_demo_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=7, help="the community's random seed (same seed, same world)")
     p.add_argument("--rate", type=float, default=6.0, help="live messages per minute (0: none)")
-    p.add_argument("--burst-after", type=float, default=60.0,
-                   help="seconds until the incident burst (negative: no incident)")
+    p.add_argument(
+        "--burst-after", type=float, default=60.0, help="seconds until the incident burst (negative: no incident)"
+    )
     p.add_argument("--token", default="demo-token", help=argparse.SUPPRESS)
 
 

@@ -123,8 +123,10 @@ def cmd_outbox(ctx: Context, args: argparse.Namespace) -> int:
     for i in items:
         what = one_line(str(i.payload.get("text") or i.payload.get("note") or ""), 40)
         extra = i.last_error if i.status != OutboxStatus.SENT else i.result.get("url", "")
-        print(f"{i.id}  {i.status:<8} {i.kind:<10} {i.destination:<12} {i.message_id:<28} tries={i.attempts} "
-              f"{what}  {one_line(extra, 60)}")
+        print(
+            f"{i.id}  {i.status:<8} {i.kind:<10} {i.destination:<12} {i.message_id:<28} tries={i.attempts} "
+            f"{what}  {one_line(extra, 60)}"
+        )
     if not items:
         print("(the outbox is empty)" if args.all else "(nothing pending or failed; --all shows sent items)")
     return 0

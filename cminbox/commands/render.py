@@ -7,6 +7,8 @@ also sanitized again on the way out, in case anything unsanitized reached the st
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -64,13 +66,33 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
 
-def row(msg: Message, state: TriageState, now: datetime, width: int = 60) -> str:
+def short_handle(handle: str, width: int) -> str:
+    """``@lena@demo.lumen.community`` → ``@lena@…`` when it does not fit (the user part matters most)."""
+    handle = one_line(handle)
+    if len(handle) <= width:
+        return handle
+    user = "@" + handle.lstrip("@").split("@")[0]
+    return one_line(user + "@…", width) if len(user) + 2 <= width else one_line(user, width)
+
+
+def terminal_width(default: int = 160) -> int:
+    """The terminal's width when printing to one; a generous default for pipes and files."""
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size((default, 24)).columns
+    return default
+
+
+def row(msg: Message, state: TriageState, now: datetime, width: int | None = None) -> str:
+    """One message as a line that fits ``width`` columns (the terminal's, by default)."""
+    width = width or terminal_width()
     marker = {"new": "●", "open": "○", "waiting": "…", "escalated": "!", "done": "✓"}[str(state.status)]
-    tags = (" [" + ",".join(state.tags) + "]") if state.tags else ""
-    who = f" →{state.assignee}" if state.assignee else ""
-    author = one_line(msg.author.handle, 24)
-    return (f"{marker} {msg.id:<28} {age(msg.created_at, now):>4} {state.status!s:<9} {state.priority!s:<6} "
-            f"{author:<24} {one_line(msg.text, width)}{tags}{who}")
+    head = (
+        f"{marker} {msg.id:<24} {age(msg.created_at, now):>4} {state.status!s:<9} {state.priority!s:<6} "
+        f"{short_handle(msg.author.handle, 18):<18} "
+    )
+    tail = (" [" + ",".join(state.tags) + "]" if state.tags else "") + (f" →{state.assignee}" if state.assignee else "")
+    room = max(20, width - len(head) - len(tail) - 1)
+    return head + one_line(msg.text, room) + tail
 
 
 def clean(text: str) -> str:

@@ -29,13 +29,13 @@ def _priority(value: str) -> Priority:
     try:
         return Priority(value.lower())
     except ValueError:
-        raise UsageError(f"unknown priority {value!r}; use one of: {', '.join(p.value for p in Priority)}") \
-            from None
+        raise UsageError(f"unknown priority {value!r}; use one of: {', '.join(p.value for p in Priority)}") from None
 
 
 def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
-    rows = ctx.store.query(status=_status(args.status) if args.status else None, tag=args.tag,
-                           channel=args.channel, limit=args.limit)
+    rows = ctx.store.query(
+        status=_status(args.status) if args.status else None, tag=args.tag, channel=args.channel, limit=args.limit
+    )
     if args.json:
         print(dumps([message_json(m, s) for m, s in rows]))
         return 0
@@ -43,8 +43,11 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
     for msg, state in rows:
         print(row(msg, state, now))
     if not rows:
-        print("(no messages match)" if (args.status or args.tag or args.channel) else
-              "(the inbox is empty: run `cminbox poll --once`, or try `cminbox demo`)")
+        print(
+            "(no messages match)"
+            if (args.status or args.tag or args.channel)
+            else "(the inbox is empty: run `cminbox poll --once`, or try `cminbox demo`)"
+        )
     return 0
 
 
@@ -62,8 +65,10 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
             asyncio.run(engine.aclose())
     if args.json:
         out = message_json(msg, state)
-        out["thread"] = [{"id": m.id, "author": m.author.handle, "text": m.text, "created_at": m.created_at.isoformat()}
-                         for m in thread]
+        out["thread"] = [
+            {"id": m.id, "author": m.author.handle, "text": m.text, "created_at": m.created_at.isoformat()}
+            for m in thread
+        ]
         out["notes"] = msgspec.to_builtins(state.notes)
         out["escalation"] = msgspec.to_builtins(state.escalation)
         out["history"] = msgspec.to_builtins(state.history)

@@ -94,8 +94,12 @@ class Config:
             if t.name == name:
                 return t
         known = ", ".join(t.name for t in self.targets) or "none configured"
-        raise ConfigError(self.path, None, None, f"no escalation target named {name!r} (configured: {known}). "
-                          "Add one under [[escalation.targets]].")
+        raise ConfigError(
+            self.path,
+            None,
+            None,
+            f"no escalation target named {name!r} (configured: {known}). Add one under [[escalation.targets]].",
+        )
 
 
 class ConfigError(Exception):
@@ -135,13 +139,13 @@ def locate_keys(source: str) -> dict[tuple[str | int, ...], int]:
         if not line or line.startswith("#"):
             continue
         if line.startswith("[["):
-            parts = tuple(p.strip().strip("\"'") for p in line[2:line.find("]]")].split("."))
+            parts = tuple(p.strip().strip("\"'") for p in line[2 : line.find("]]")].split("."))
             index = counters[parts]
             counters[parts] += 1
             current = (*parts, index)
             where.setdefault(current, lineno)
         elif line.startswith("["):
-            current = tuple(p.strip().strip("\"'") for p in line[1:line.find("]")].split("."))
+            current = tuple(p.strip().strip("\"'") for p in line[1 : line.find("]")].split("."))
             where.setdefault(current, lineno)
         elif "=" in line:
             key = line.split("=", 1)[0].strip()
@@ -199,8 +203,13 @@ def parse(source: str, path: Path | None = None) -> Config:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(path, int(m.group(1)) if m else None, None, f"this is not valid TOML ({exc}).",
-                          "Check quotes, brackets and `key = value` syntax on that line.") from None
+        raise ConfigError(
+            path,
+            int(m.group(1)) if m else None,
+            None,
+            f"this is not valid TOML ({exc}).",
+            "Check quotes, brackets and `key = value` syntax on that line.",
+        ) from None
     where = locate_keys(source)
 
     def fail(p: tuple[str | int, ...], problem: str, hint: str = "") -> ConfigError:
@@ -211,13 +220,19 @@ def parse(source: str, path: Path | None = None) -> Config:
     except msgspec.ValidationError as exc:
         p, text = _parse_msgspec_error(exc)
         if text.startswith("Object contains unknown field") and p:
-            section = {(): _ConfigFile, ("user",): UserConfig, ("ui",): UIConfig,
-                       ("escalation",): EscalationConfig}.get(tuple(p[:-1]))
+            sections: dict[tuple[str | int, ...], type[msgspec.Struct]] = {
+                (): _ConfigFile,
+                ("user",): UserConfig,
+                ("ui",): UIConfig,
+                ("escalation",): EscalationConfig,
+            }
+            section = sections.get(p[:-1])
             if section is None and len(p) >= 3 and p[:2] == ("escalation", "targets"):
                 section = TargetConfig
             allowed = _fields(section) if section else []
-            raise fail(p, f"unknown key `{p[-1]}`.", _hint_unknown(str(p[-1]), allowed, _dotted(p[:-1]) or
-                                                                    "the top level")) from None
+            raise fail(
+                p, f"unknown key `{p[-1]}`.", _hint_unknown(str(p[-1]), allowed, _dotted(p[:-1]) or "the top level")
+            ) from None
         raise fail(p, text.rstrip(".") + ".", "Fix the value's type.") from None
 
     cfg = Config(path=path, user=top.user, ui=top.ui, keys=top.keys, targets=top.escalation.targets)
@@ -231,8 +246,11 @@ def parse(source: str, path: Path | None = None) -> Config:
             raise fail((*base, "name"), f"two escalation targets are named {t.name!r}.", "Names must be unique.")
         tnames.add(t.name)
         if t.type not in registry.target_types():
-            raise fail((*base, "type"), f"unknown escalation target type {t.type!r}.",
-                       f"Known types: {', '.join(registry.target_types())}.")
+            raise fail(
+                (*base, "type"),
+                f"unknown escalation target type {t.type!r}.",
+                f"Known types: {', '.join(registry.target_types())}.",
+            )
         _check_url(t.url, (*base, "url"), fail)
     if cfg.ui.preview not in ("right", "bottom", "off"):
         raise fail(("ui", "preview"), f"`preview` must be right, bottom or off, not {cfg.ui.preview!r}.")
@@ -243,8 +261,11 @@ def _check_url(url: str, p: tuple[str | int, ...], fail: Any) -> None:
     if not re.match(r"^https?://[^/\s]+", url):
         raise fail(p, f"{url!r} is not a URL.", "Use the full base URL, e.g. https://mastodon.social.")
     if url.startswith("http://") and not is_loopback(url):
-        raise fail(p, f"{url!r} uses plain http to a remote host.",
-                   "Tokens would travel unencrypted: use https:// (plain http is allowed only for 127.0.0.1).")
+        raise fail(
+            p,
+            f"{url!r} uses plain http to a remote host.",
+            "Tokens would travel unencrypted: use https:// (plain http is allowed only for 127.0.0.1).",
+        )
 
 
 def _channel(raw: dict[str, Any], i: int, fail: Any, names: set[str]) -> ChannelConfig:
@@ -253,15 +274,18 @@ def _channel(raw: dict[str, Any], i: int, fail: Any, names: set[str]) -> Channel
     extra = {k: v for k, v in raw.items() if k not in common}
     for key in ("name", "type"):
         if key not in raw:
-            raise fail(base, f"channel {i + 1} has no `{key}`.", f"Add `{key} = \"...\"` to this [[channels]] table.")
+            raise fail(base, f"channel {i + 1} has no `{key}`.", f'Add `{key} = "..."` to this [[channels]] table.')
     try:
         ch = msgspec.convert(common, ChannelConfig, strict=True)
     except msgspec.ValidationError as exc:
         p, text = _parse_msgspec_error(exc)
         raise fail((*base, *p), text.rstrip(".") + ".", "Fix the value's type.") from None
     if not NAME_RE.match(ch.name):
-        raise fail((*base, "name"), f"channel name {ch.name!r} is not allowed.",
-                   "Use lower-case letters, digits, - and _ (it becomes part of every message id).")
+        raise fail(
+            (*base, "name"),
+            f"channel name {ch.name!r} is not allowed.",
+            "Use lower-case letters, digits, - and _ (it becomes part of every message id).",
+        )
     if ch.name in names:
         raise fail((*base, "name"), f"two channels are named {ch.name!r}.", "Channel names must be unique.")
     names.add(ch.name)
@@ -270,15 +294,20 @@ def _channel(raw: dict[str, Any], i: int, fail: Any, names: set[str]) -> Channel
     except registry.UnknownTypeError:
         types = registry.channel_types()
         close = difflib.get_close_matches(ch.type, types, n=1)
-        raise fail((*base, "type"), f"unknown channel type {ch.type!r}.",
-                   (f"Did you mean {close[0]!r}? " if close else "") + f"Installed channel types: {', '.join(types)}."
-                   ) from None
+        raise fail(
+            (*base, "type"),
+            f"unknown channel type {ch.type!r}.",
+            (f"Did you mean {close[0]!r}? " if close else "") + f"Installed channel types: {', '.join(types)}.",
+        ) from None
     options_cls = getattr(cls, "Options", None)
     allowed = _fields(ChannelConfig) + (_fields(options_cls) if options_cls else [])
     for key in extra:
         if options_cls is None or key not in options_cls.__struct_fields__:
-            raise fail((*base, key), f"unknown key `{key}` for a {ch.type} channel.",
-                       _hint_unknown(key, allowed, f"a {ch.type} channel"))
+            raise fail(
+                (*base, key),
+                f"unknown key `{key}` for a {ch.type} channel.",
+                _hint_unknown(key, allowed, f"a {ch.type} channel"),
+            )
     if options_cls is not None:
         try:
             ch.options = msgspec.convert(extra, options_cls, strict=True)
@@ -288,10 +317,13 @@ def _channel(raw: dict[str, Any], i: int, fail: Any, names: set[str]) -> Channel
     if ch.url:
         _check_url(ch.url, (*base, "url"), fail)
     elif getattr(cls, "needs_url", True):
-        raise fail(base, f"channel {ch.name!r} has no `url`.", "Add the server's base URL, e.g. url = \"https://...\".")
+        raise fail(base, f"channel {ch.name!r} has no `url`.", 'Add the server\'s base URL, e.g. url = "https://...".')
     if ch.interval < 5:
-        raise fail((*base, "interval"), f"interval {ch.interval} is too short.",
-                   "Poll no more often than every 5 seconds; servers rate-limit aggressive clients.")
+        raise fail(
+            (*base, "interval"),
+            f"interval {ch.interval} is too short.",
+            "Poll no more often than every 5 seconds; servers rate-limit aggressive clients.",
+        )
     return ch
 
 
@@ -300,8 +332,13 @@ def load(explicit: str | os.PathLike[str] | None = None) -> Config:
     path = config_path(explicit)
     if not path.exists():
         if explicit or os.environ.get("CMINBOX_CONFIG"):
-            raise ConfigError(path, None, None, "the file does not exist.",
-                              "Create it with `cminbox config example > FILE`, or drop --config.")
+            raise ConfigError(
+                path,
+                None,
+                None,
+                "the file does not exist.",
+                "Create it with `cminbox config example > FILE`, or drop --config.",
+            )
         return Config(path=path)
     try:
         source = path.read_text(encoding="utf-8")
@@ -310,7 +347,7 @@ def load(explicit: str | os.PathLike[str] | None = None) -> Config:
     return parse(source, path)
 
 
-EXAMPLE = '''\
+EXAMPLE = """\
 # cminbox configuration. Validate with `cminbox config check`.
 # Tokens never go in this file: run `cminbox login NAME` (OS keyring), or set
 # token_command to a command that prints the token (for hosts without a keyring).
@@ -342,4 +379,4 @@ url = "https://hooks.example.com/cminbox"
 [keys]
 # action id = "keys" (comma-separated); `?` in the app lists every action id.
 # done = "d,ctrl+d"
-'''
+"""

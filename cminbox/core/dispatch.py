@@ -25,8 +25,9 @@ class Delivery:
 
 
 class Dispatcher:
-    def __init__(self, store: Store, outbox: Outbox, channels: dict[str, Channel], targets: dict[str, Target],
-                 clock: Clock) -> None:
+    def __init__(
+        self, store: Store, outbox: Outbox, channels: dict[str, Channel], targets: dict[str, Target], clock: Clock
+    ) -> None:
         self.store = store
         self.outbox = outbox
         self.channels = channels
@@ -73,9 +74,12 @@ class Dispatcher:
         await asyncio.to_thread(self.outbox.mark_sent, item, {"native_id": receipt.native_id, "url": receipt.url})
         now = self.clock()
         await asyncio.to_thread(
-            self.store.act, [message.id],
+            self.store.act,
+            [message.id],
             lambda st: SetFirstResponse(now) if st.first_response_at is None else None,
-            actor=item.actor, undoable=False, label=f"replied ({receipt.native_id})",
+            actor=item.actor,
+            undoable=False,
+            label=f"replied ({receipt.native_id})",
         )
         return receipt.url or receipt.native_id
 

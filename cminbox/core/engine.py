@@ -13,7 +13,7 @@ from typing import Any
 
 from cminbox.core import registry
 from cminbox.core.channel import AuthFailed, Channel, ChannelContext
-from cminbox.core.clock import Clock
+from cminbox.core.clock import Clock, pause
 from cminbox.core.config import ChannelConfig, Config
 from cminbox.core.dispatch import Dispatcher
 from cminbox.core.escalation import Target
@@ -41,21 +41,30 @@ def build_channel(cfg: ChannelConfig, secrets: Secrets, clock: Clock, transport:
         except SecretError as exc:
             raise AuthFailed(f"cannot get the token for {cfg.name!r}: {exc}") from None
 
-    ctx = ChannelContext(name=cfg.name, url=cfg.url, account=cfg.account, options=cfg.options, token=token,
-                         clock=clock, transport=transport)
+    ctx = ChannelContext(
+        name=cfg.name,
+        url=cfg.url,
+        account=cfg.account,
+        options=cfg.options,
+        token=token,
+        clock=clock,
+        transport=transport,
+    )
     channel: Channel = cls(ctx)
     return channel
 
 
 class Engine:
-    def __init__(self, config: Config, store: Store, outbox: Outbox, secrets: Secrets, clock: Clock,
-                 transport: Any = None) -> None:
+    def __init__(
+        self, config: Config, store: Store, outbox: Outbox, secrets: Secrets, clock: Clock, transport: Any = None
+    ) -> None:
         self.config = config
         self.store = store
         self.outbox = outbox
         self.clock = clock
         self.channels: dict[str, Channel] = {
-            c.name: build_channel(c, secrets, clock, transport) for c in config.channels}
+            c.name: build_channel(c, secrets, clock, transport) for c in config.channels
+        }
         self.targets: dict[str, Target] = {}
         for t in config.targets:
             cls = registry.load_target(t.type)
@@ -75,10 +84,7 @@ class Engine:
             # Non-blocking flock returns at once, and the lock must be taken on the thread that releases it.
             if self.poller_lock.acquire(blocking=False):
                 break
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=TAKEOVER_INTERVAL)
-            except TimeoutError:
-                pass
+            await pause(stop, TAKEOVER_INTERVAL)
         if stop.is_set():
             return
         self.active = True
@@ -94,10 +100,7 @@ class Engine:
                 await self.dispatcher.deliver_due()
             except Exception:
                 log.exception("outbox delivery failed")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=DELIVERY_INTERVAL)
-            except TimeoutError:
-                pass
+            await pause(stop, DELIVERY_INTERVAL)
 
     async def aclose(self) -> None:
         for channel in self.channels.values():

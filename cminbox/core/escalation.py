@@ -45,8 +45,7 @@ def escalation_payload(message: Message, state: TriageState, escalation: Escalat
             "url": message.url,
             "text": message.text,
             "created_at": message.created_at.isoformat(),
-            "author": {"handle": message.author.handle, "name": message.author.display_name,
-                       "url": message.author.url},
+            "author": {"handle": message.author.handle, "name": message.author.display_name, "url": message.author.url},
         },
         "tags": list(state.tags),
     }
@@ -59,8 +58,9 @@ def sign(secret: str, body: bytes) -> str:
 class WebhookTarget:
     type_name: ClassVar[str] = "webhook"
 
-    def __init__(self, config: TargetConfig, secret: str | None, clock: Clock,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, config: TargetConfig, secret: str | None, clock: Clock, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.config = config
         self.secret = secret
         self.clock = clock
@@ -71,8 +71,15 @@ class WebhookTarget:
         headers = {"Content-Type": "application/json", "X-Cminbox-Delivery": delivery_id}
         if self.secret:
             headers["X-Cminbox-Signature"] = sign(self.secret, body)
-        response = await http.request(self._client, "POST", self.config.url, self.clock,
-                                      f"webhook {self.config.name}", content=body, headers=headers)
+        response = await http.request(
+            self._client,
+            "POST",
+            self.config.url,
+            self.clock,
+            f"webhook {self.config.name}",
+            content=body,
+            headers=headers,
+        )
         if response.status_code >= 300:
             raise ChannelError(f"webhook {self.config.name}: unexpected status {response.status_code}")
         return {"status": str(response.status_code)}

@@ -28,8 +28,9 @@ def is_loopback(url: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-def make_client(base_url: str, *, headers: dict[str, str] | None = None,
-                transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+def make_client(
+    base_url: str, *, headers: dict[str, str] | None = None, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=base_url.rstrip("/"),
         headers={"User-Agent": USER_AGENT, **(headers or {})},
@@ -107,8 +108,9 @@ def json_body(response: httpx.Response, what: str) -> Any:
         raise BadResponse(f"{what}: expected JSON, got {kind}") from None
 
 
-async def request(client: httpx.AsyncClient, method: str, url: str, clock: Clock, what: str,
-                  **kwargs: Any) -> httpx.Response:
+async def request(
+    client: httpx.AsyncClient, method: str, url: str, clock: Clock, what: str, **kwargs: Any
+) -> httpx.Response:
     """Send a request; network failures become Unavailable (never a traceback with a token in it)."""
     try:
         response = await client.request(method, url, **kwargs)

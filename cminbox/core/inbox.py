@@ -78,12 +78,12 @@ class Inbox:
     def undo(self) -> UndoResult | None:
         return self.store.undo(self.actor)
 
-    def escalate(self, ids: Iterable[str], target: str, priority: Priority = Priority.HIGH,
-                 note: str = "") -> tuple[ActResult, list[OutboxItem]]:
+    def escalate(
+        self, ids: Iterable[str], target: str, priority: Priority = Priority.HIGH, note: str = ""
+    ) -> tuple[ActResult, list[OutboxItem]]:
         """Mark escalated (undoable) and queue a durable delivery to the target per message."""
         self.config.target(target)  # raises a ConfigError naming the configured targets
-        esc = Escalation(target=target, priority=priority, note=sanitize(note).strip(), at=self.clock(),
-                         by=self.actor)
+        esc = Escalation(target=target, priority=priority, note=sanitize(note).strip(), at=self.clock(), by=self.actor)
         ids = list(ids)
         result = self.store.act(ids, SetEscalation(esc, Status.ESCALATED, priority), actor=self.actor)
         queued = []

@@ -105,11 +105,19 @@ class Outbox:
     def _save(self, doc_id: int, item: OutboxItem) -> None:
         self._seg.replace_many({doc_id: msgspec.to_builtins(item)})
 
-    def enqueue(self, kind: OutboxKind, message_id: str, destination: str, payload: dict[str, Any],
-                actor: str) -> OutboxItem:
+    def enqueue(
+        self, kind: OutboxKind, message_id: str, destination: str, payload: dict[str, Any], actor: str
+    ) -> OutboxItem:
         """Persist a new item (fsynced) and return it. Once this returns, the item cannot be lost."""
-        item = OutboxItem(id=secrets.token_hex(8), kind=kind, message_id=message_id, destination=destination,
-                          payload=payload, actor=actor, created_at=self.clock())
+        item = OutboxItem(
+            id=secrets.token_hex(8),
+            kind=kind,
+            message_id=message_id,
+            destination=destination,
+            payload=payload,
+            actor=actor,
+            created_at=self.clock(),
+        )
         with self.lock:
             self._seg.refresh()
             self._seg.insert_many([msgspec.to_builtins(item)])
@@ -129,14 +137,21 @@ class Outbox:
             for doc_id, item in self._load():
                 if len(claimed) >= limit:
                     break
-                due = item.status == OutboxStatus.PENDING and (item.next_attempt_at is None
-                                                                or item.next_attempt_at <= now)
+                due = item.status == OutboxStatus.PENDING and (
+                    item.next_attempt_at is None or item.next_attempt_at <= now
+                )
                 orphaned = item.status == OutboxStatus.SENDING and (
-                    (item.lease_until is not None and item.lease_until <= now) or _claimant_dead(item.claimed_by))
+                    (item.lease_until is not None and item.lease_until <= now) or _claimant_dead(item.claimed_by)
+                )
                 if not (due or orphaned):
                     continue
-                item = msgspec.structs.replace(item, status=OutboxStatus.SENDING, attempts=item.attempts + 1,
-                                               lease_until=now + LEASE, claimed_by=self.worker_id)
+                item = msgspec.structs.replace(
+                    item,
+                    status=OutboxStatus.SENDING,
+                    attempts=item.attempts + 1,
+                    lease_until=now + LEASE,
+                    claimed_by=self.worker_id,
+                )
                 self._save(doc_id, item)
                 claimed.append(item)
         return claimed
@@ -151,16 +166,19 @@ class Outbox:
         raise KeyError(item_id)
 
     def mark_sent(self, item: OutboxItem, result: dict[str, str]) -> OutboxItem:
-        return self._update(item.id, status=OutboxStatus.SENT, sent_at=self.clock(), result=result,
-                            lease_until=None, last_error="")
+        return self._update(
+            item.id, status=OutboxStatus.SENT, sent_at=self.clock(), result=result, lease_until=None, last_error=""
+        )
 
-    def mark_failed(self, item: OutboxItem, error: str, *, permanent: bool = False,
-                    retry_at: datetime | None = None) -> OutboxItem:
+    def mark_failed(
+        self, item: OutboxItem, error: str, *, permanent: bool = False, retry_at: datetime | None = None
+    ) -> OutboxItem:
         if permanent or item.attempts >= MAX_ATTEMPTS:
             return self._update(item.id, status=OutboxStatus.FAILED, last_error=error, lease_until=None)
         when = retry_at or self.clock() + self.backoff.delay(item.attempts)
-        return self._update(item.id, status=OutboxStatus.PENDING, last_error=error, next_attempt_at=when,
-                            lease_until=None)
+        return self._update(
+            item.id, status=OutboxStatus.PENDING, last_error=error, next_attempt_at=when, lease_until=None
+        )
 
     def retry(self, item_id: str) -> OutboxItem:
         """Put a failed item back in the queue (the user asked for it)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited
-from cminbox.core.clock import Clock
+from cminbox.core.clock import Clock, pause
 from cminbox.core.config import ChannelConfig
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.store import Store
@@ -55,7 +55,7 @@ class Poller:
         return ChannelHealth.from_doc(self.store.get_health(name), name)
 
     def _backoff(self, interval: int, failures: int) -> float:
-        delay = min(MAX_BACKOFF, interval * 2 ** max(0, failures - 1))
+        delay = min(MAX_BACKOFF, float(interval) * 2.0 ** max(0, failures - 1))
         return delay * (0.8 + 0.4 * self.rng.random())
 
     async def poll_channel(self, name: str) -> PollReport:
@@ -116,9 +116,11 @@ class Poller:
         """Poll every enabled channel until ``stop`` is set."""
         for name in self.channels:
             if not self.configs[name].enabled:
-                await asyncio.to_thread(self.store.set_health, name,
-                                        ChannelHealth(channel=name, state=HealthState.DISABLED,
-                                                      reason="disabled in the config").to_doc())
+                await asyncio.to_thread(
+                    self.store.set_health,
+                    name,
+                    ChannelHealth(channel=name, state=HealthState.DISABLED, reason="disabled in the config").to_doc(),
+                )
         await asyncio.gather(*(self._loop(name, stop) for name in self.enabled()))
 
     async def _loop(self, name: str, stop: asyncio.Event) -> None:
@@ -128,7 +130,4 @@ class Poller:
                 return  # stays stopped until the user fixes the token and restarts
             nxt = report.health.next_attempt
             delay = max(1.0, (nxt - self.clock()).total_seconds()) if nxt else float(self.configs[name].interval)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+            await pause(stop, delay)

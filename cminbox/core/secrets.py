@@ -36,8 +36,10 @@ class KeyringStatus:
     problem: str = ""
 
 
-_UNSAFE_HINT = ("Install a real keyring (GNOME Keyring or KWallet with D-Bus, macOS Keychain, Windows "
-                "Credential Locker), or set `token_command` for the channel, e.g. `pass show cminbox/NAME`.")
+_UNSAFE_HINT = (
+    "Install a real keyring (GNOME Keyring or KWallet with D-Bus, macOS Keychain, Windows "
+    "Credential Locker), or set `token_command` for the channel, e.g. `pass show cminbox/NAME`."
+)
 
 
 def keyring_status() -> KeyringStatus:
@@ -47,14 +49,19 @@ def keyring_status() -> KeyringStatus:
     name = f"{type(backend).__module__}.{type(backend).__qualname__}"
     low = name.lower()
     if "fail" in low:
-        return KeyringStatus(False, name, "no keyring backend is available on this host (no D-Bus session?). "
-                             + _UNSAFE_HINT)
+        return KeyringStatus(
+            False, name, "no keyring backend is available on this host (no D-Bus session?). " + _UNSAFE_HINT
+        )
     if "null" in low:
-        return KeyringStatus(False, name, "the keyring backend is `null`, which silently discards secrets. "
-                             + _UNSAFE_HINT)
-    if "keyrings.alt" in low or "plaintext" in low or "encryptedkeyring" in low and "alt" in low:
-        return KeyringStatus(False, name, "the keyring backend stores secrets in a plain or base64 file, "
-                             "which cminbox will not use. " + _UNSAFE_HINT)
+        return KeyringStatus(
+            False, name, "the keyring backend is `null`, which silently discards secrets. " + _UNSAFE_HINT
+        )
+    if "keyrings.alt" in low or "plaintext" in low or ("encryptedkeyring" in low and "alt" in low):
+        return KeyringStatus(
+            False,
+            name,
+            "the keyring backend stores secrets in a plain or base64 file, which cminbox will not use. " + _UNSAFE_HINT,
+        )
     return KeyringStatus(True, name)
 
 
@@ -63,8 +70,10 @@ def _with_timeout(fn: Callable[[], T], what: str) -> T:
     try:
         return pool.submit(fn).result(timeout=KEYRING_TIMEOUT)
     except concurrent.futures.TimeoutError:
-        raise SecretError(f"{what}: the keyring did not answer within {KEYRING_TIMEOUT:.0f} s "
-                          "(is the collection locked? unlock it, or use token_command)") from None
+        raise SecretError(
+            f"{what}: the keyring did not answer within {KEYRING_TIMEOUT:.0f} s "
+            "(is the collection locked? unlock it, or use token_command)"
+        ) from None
     finally:
         pool.shutdown(wait=False)
 
@@ -106,8 +115,9 @@ def run_token_command(command: str, entry: str) -> str:
     except ValueError as exc:
         raise SecretError(f"token_command for {entry!r} cannot be parsed: {exc}") from None
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False,
-                              stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False, stdin=subprocess.DEVNULL
+        )
     except FileNotFoundError:
         raise SecretError(f"token_command for {entry!r}: program {argv[0]!r} not found") from None
     except subprocess.TimeoutExpired:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from tinydb import TinyDB
@@ -52,7 +52,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         if durable:
             os.fsync(fd)
     finally:
@@ -84,7 +84,7 @@ def remove_stale_temp_files(folder: Path) -> int:
     return removed
 
 
-class AtomicJSONStorage(Storage):  # type: ignore[misc]
+class AtomicJSONStorage(Storage):
     def __init__(self, path: str | Path, durable: bool = True) -> None:
         self.path = Path(path)
         self.durable = durable
@@ -142,7 +142,7 @@ class Segment:
     def __init__(self, path: Path, table: str = "docs", *, durable: bool = True) -> None:
         self.path = path
         self.db = TinyDB(path, storage=AtomicJSONStorage, durable=durable)
-        self.storage: AtomicJSONStorage = self.db.storage
+        self.storage = cast(AtomicJSONStorage, self.db.storage)
         self.table = self.db.table(table)
         self.name = table
 
@@ -183,7 +183,7 @@ class Segment:
             return
         by_key = {doc["id"]: doc for doc in docs_by_id.values()}
 
-        def swap(doc: dict[str, Any]) -> None:
+        def swap(doc: MutableMapping[str, Any]) -> None:
             new = by_key[doc["id"]]
             doc.clear()
             doc.update(new)

@@ -37,6 +37,7 @@ from cminbox.core.clock import Clock, system_clock
 from cminbox.core.locking import FileLock
 from cminbox.core.models import HistoryEntry, Message, Status, TriageState
 from cminbox.core.segment import Segment, atomic_write_bytes, remove_stale_temp_files
+from cminbox.core.triage import Action
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -118,7 +119,7 @@ class Store:
         try:
             version = json.loads(meta.read_text())["schema"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"{meta} is unreadable ({exc}); expected {{\"schema\": {SCHEMA_VERSION}}}") from None
+            raise StoreError(f'{meta} is unreadable ({exc}); expected {{"schema": {SCHEMA_VERSION}}}') from None
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.dir} was written by a newer cminbox (schema {version}, this one knows {SCHEMA_VERSION}). "
@@ -256,7 +257,7 @@ class Store:
     def act(
         self,
         message_ids: Iterable[str],
-        make_action: triage.Action | Callable[[TriageState], triage.Action | None],
+        make_action: Action | Callable[[TriageState], Action | None],
         *,
         actor: str,
         undoable: bool = True,
@@ -280,8 +281,9 @@ class Store:
                 if not a:
                     continue
                 first_label = first_label or triage.describe(action)
-                entry = HistoryEntry(at=now, actor=actor, action=label or triage.describe(action),
-                                     before=b, after=a, group=group)
+                entry = HistoryEntry(
+                    at=now, actor=actor, action=label or triage.describe(action), before=b, after=a, group=group
+                )
                 after = msgspec.structs.replace(after, history=(*after.history, entry), rev=after.rev + 1)
                 doc = msgspec.to_builtins(after)
                 updates, inserts = per_shard.setdefault(_shard_of(mid), ({}, []))
@@ -303,8 +305,9 @@ class Store:
 
     def _push_undo(self, group: str, actor: str, label: str, inverses: list[dict[str, Any]], now: datetime) -> None:
         seg = self._state["undo"]
-        seg.insert_many([{"id": group, "actor": actor, "label": label, "at": now.isoformat(),
-                          "entries": inverses, "undone": False}])
+        seg.insert_many(
+            [{"id": group, "actor": actor, "label": label, "at": now.isoformat(), "entries": inverses, "undone": False}]
+        )
         mine = sorted(doc_id for doc_id, doc in seg.items() if doc["actor"] == actor)
         if len(mine) > UNDO_KEEP:
             seg.remove_many(mine[: len(mine) - UNDO_KEEP])
@@ -320,8 +323,13 @@ class Store:
             doc_id, doc = max(candidates, key=lambda pair: pair[0])
             inverse_by_id = {e["id"]: triage.ACTION_DECODER.decode(json.dumps(e["inverse"])) for e in doc["entries"]}
             # Inverses are idempotent, so applying them before marking the group undone is crash-safe.
-            result = self.act(list(inverse_by_id), lambda st: inverse_by_id[st.id], actor=actor, undoable=False,
-                              label=f"undo: {doc['label']}")
+            result = self.act(
+                list(inverse_by_id),
+                lambda st: inverse_by_id[st.id],
+                actor=actor,
+                undoable=False,
+                label=f"undo: {doc['label']}",
+            )
             seg.replace_many({doc_id: {**doc, "undone": True}})
             return UndoResult(label=doc["label"], changed=result.changed)
 

@@ -65,8 +65,29 @@ def one_line(text: str, width: int | None = None) -> str:
 
 
 class _TextExtractor(HTMLParser):
-    _BLOCK = frozenset({"p", "div", "li", "blockquote", "pre", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul",
-                        "ol", "table", "section", "article", "header", "footer"})
+    _BLOCK = frozenset(
+        {
+            "p",
+            "div",
+            "li",
+            "blockquote",
+            "pre",
+            "tr",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "ul",
+            "ol",
+            "table",
+            "section",
+            "article",
+            "header",
+            "footer",
+        }
+    )
     _SKIP = frozenset({"script", "style", "head", "title", "template", "noscript", "iframe", "object"})
 
     def __init__(self) -> None:

@@ -9,7 +9,7 @@ tag list", so undoing my tag never wipes a tag a teammate added in the meantime.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import msgspec
 
@@ -60,8 +60,16 @@ class SetFirstResponse(msgspec.Struct, frozen=True, tag="responded"):
     at: datetime | None
 
 
-Action = (
-    SetStatus | AddTags | RemoveTags | Assign | SetPriority | Snooze | AddNote | RemoveNote | SetEscalation
+Action: TypeAlias = (
+    SetStatus
+    | AddTags
+    | RemoveTags
+    | Assign
+    | SetPriority
+    | Snooze
+    | AddNote
+    | RemoveNote
+    | SetEscalation
     | SetFirstResponse
 )
 
@@ -166,7 +174,7 @@ def describe(action: Action) -> str:
             return f"escalate → {e.target}" if e else "de-escalate"
         case SetFirstResponse():
             return "responded"
-    return type(action).__name__
+    raise TypeError(f"unknown triage action {action!r}")
 
 
 ACTION_DECODER = msgspec.json.Decoder(Action)

@@ -37,7 +37,7 @@ def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetim
         day = here
     elif s.startswith("next week"):
         day = here + timedelta(days=7 - here.weekday())
-        rest = s[len("next week"):].strip()
+        rest = s[len("next week") :].strip()
     elif words[0] in _WEEKDAYS:
         ahead = (_WEEKDAYS.index(words[0]) - here.weekday()) % 7 or 7
         day = here + timedelta(days=ahead)
@@ -52,8 +52,9 @@ def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetim
     try:
         parsed = dateparser.parse(text, default=here.replace(hour=MORNING.hour, minute=0, second=0, microsecond=0))
     except (ValueError, OverflowError):
-        raise WhenError(f"cannot read {text!r} as a time; try 1h, tomorrow 9:00, next week or 2026-12-01 10:00") \
-            from None
+        raise WhenError(
+            f"cannot read {text!r} as a time; try 1h, tomorrow 9:00, next week or 2026-12-01 10:00"
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=local)
     if parsed <= now:

@@ -13,24 +13,67 @@ from dataclasses import dataclass
 OWN = ("lumen", "Lumen")
 
 PEOPLE = [
-    ("mira", "Mira Okafor", "advocate"), ("sam_k", "Sam Kowalski", "dm"), ("angrybird404", "🐦 angry bird", "troll"),
-    ("trollface", "definitely not a troll", "troll"), ("jules", "Jules Martin", "user"),
-    ("priya", "Priya Raman", "user"), ("tomasz", "Tomasz Nowak", "user"), ("aiko", "Aiko Tanaka", "user"),
-    ("diego", "Diego Fernández", "user"), ("fatima", "Fatima Zahra", "user"), ("noah", "Noah Becker", "user"),
-    ("lena", "Lena Schulz", "user"), ("oluwaseun", "Oluwaseun Adeyemi", "user"), ("chen", "Chen Wei", "user"),
-    ("ines", "Inês Carvalho", "user"), ("yusuf", "Yusuf Demir", "user"), ("hannah", "Hannah O'Brien", "user"),
-    ("ravi", "Ravi Shankar", "user"), ("sofia", "Sofía López", "user"), ("mateo", "Mateo Rossi", "user"),
-    ("grace", "Grace Mensah", "user"), ("kai", "Kai Andersen", "user"), ("zeynep", "Zeynep Kaya", "user"),
-    ("liam", "Liam Walsh", "user"), ("amara", "Amara Nwosu", "user"), ("felix", "Felix Wagner", "user"),
-    ("yael", "Yael Cohen", "user"), ("omar", "Omar Haddad", "user"), ("nora", "Nora Lindqvist", "user"),
-    ("pablo", "Pablo Ruiz", "user"), ("devops_dana", "Dana (SRE)", "user"), ("bugbash", "Bug Bash Bot 🤖", "user"),
+    ("mira", "Mira Okafor", "advocate"),
+    ("sam_k", "Sam Kowalski", "dm"),
+    ("angrybird404", "🐦 angry bird", "troll"),
+    ("trollface", "definitely not a troll", "troll"),
+    ("jules", "Jules Martin", "user"),
+    ("priya", "Priya Raman", "user"),
+    ("tomasz", "Tomasz Nowak", "user"),
+    ("aiko", "Aiko Tanaka", "user"),
+    ("diego", "Diego Fernández", "user"),
+    ("fatima", "Fatima Zahra", "user"),
+    ("noah", "Noah Becker", "user"),
+    ("lena", "Lena Schulz", "user"),
+    ("oluwaseun", "Oluwaseun Adeyemi", "user"),
+    ("chen", "Chen Wei", "user"),
+    ("ines", "Inês Carvalho", "user"),
+    ("yusuf", "Yusuf Demir", "user"),
+    ("hannah", "Hannah O'Brien", "user"),
+    ("ravi", "Ravi Shankar", "user"),
+    ("sofia", "Sofía López", "user"),
+    ("mateo", "Mateo Rossi", "user"),
+    ("grace", "Grace Mensah", "user"),
+    ("kai", "Kai Andersen", "user"),
+    ("zeynep", "Zeynep Kaya", "user"),
+    ("liam", "Liam Walsh", "user"),
+    ("amara", "Amara Nwosu", "user"),
+    ("felix", "Felix Wagner", "user"),
+    ("yael", "Yael Cohen", "user"),
+    ("omar", "Omar Haddad", "user"),
+    ("nora", "Nora Lindqvist", "user"),
+    ("pablo", "Pablo Ruiz", "user"),
+    ("devops_dana", "Dana (SRE)", "user"),
+    ("bugbash", "Bug Bash Bot 🤖", "user"),
 ]
 
-TOPICS = ["sync", "search", "the iOS app", "the desktop app", "markdown export", "tags", "backlinks",
-          "the web clipper", "encryption", "themes", "the calendar view", "PDF import", "offline mode"]
-TASKS = ["export all notes to markdown", "move a notebook between vaults", "turn off auto-sync on mobile",
-         "restore a deleted note", "share a read-only link", "import from Evernote", "change the default font",
-         "set up end-to-end encryption", "use templates for daily notes", "link two notes together"]
+TOPICS = [
+    "sync",
+    "search",
+    "the iOS app",
+    "the desktop app",
+    "markdown export",
+    "tags",
+    "backlinks",
+    "the web clipper",
+    "encryption",
+    "themes",
+    "the calendar view",
+    "PDF import",
+    "offline mode",
+]
+TASKS = [
+    "export all notes to markdown",
+    "move a notebook between vaults",
+    "turn off auto-sync on mobile",
+    "restore a deleted note",
+    "share a read-only link",
+    "import from Evernote",
+    "change the default font",
+    "set up end-to-end encryption",
+    "use templates for daily notes",
+    "link two notes together",
+]
 VERSIONS = ["4.2.0", "4.2.1", "4.3.0-beta.2", "4.1.7"]
 SYSTEMS = ["Android 15", "iOS 19", "Windows 11", "macOS 16", "Fedora 43", "Ubuntu 26.04", "ChromeOS"]
 
@@ -120,13 +163,21 @@ class Post:
 
 
 def fill(rng: random.Random, template: str) -> str:
-    return template.format(topic=rng.choice(TOPICS), task=rng.choice(TASKS), ver=rng.choice(VERSIONS),
-                           os=rng.choice(SYSTEMS))
+    return template.format(
+        topic=rng.choice(TOPICS), task=rng.choice(TASKS), ver=rng.choice(VERSIONS), os=rng.choice(SYSTEMS)
+    )
 
 
 _USERS = [p for p in PEOPLE if p[2] == "user"]
-_MIX = [("question", QUESTIONS, 30), ("bug", BUGS, 18), ("complaint", COMPLAINTS, 10), ("praise", PRAISE, 12),
-        ("feature", FEATURES, 10), ("abuse", ABUSE, 3), ("tricky", TRICKY, 3)]
+_MIX = [
+    ("question", QUESTIONS, 30),
+    ("bug", BUGS, 18),
+    ("complaint", COMPLAINTS, 10),
+    ("praise", PRAISE, 12),
+    ("feature", FEATURES, 10),
+    ("abuse", ABUSE, 3),
+    ("tricky", TRICKY, 3),
+]
 
 
 def everyday_post(rng: random.Random, previous: list[Post]) -> Post:
@@ -135,10 +186,7 @@ def everyday_post(rng: random.Random, previous: list[Post]) -> Post:
     if questions and rng.random() < 0.12:
         return Post("mira", fill(rng, rng.choice(ADVOCATE)), "advocate", reply_to_index=rng.choice(questions))
     kind, templates, _ = rng.choices(_MIX, weights=[w for *_, w in _MIX])[0]
-    if kind == "abuse":
-        user = rng.choice(["angrybird404", "trollface"])
-    else:
-        user = rng.choice(_USERS)[0]
+    user = rng.choice(["angrybird404", "trollface"]) if kind == "abuse" else rng.choice(_USERS)[0]
     return Post(user, fill(rng, rng.choice(templates)), kind)
 
 
@@ -147,12 +195,11 @@ def backlog(rng: random.Random, count: int) -> list[Post]:
     dm_at = {count // 3: 0, count // 3 + 7: 1, count // 2: 2}
     for i in range(count):
         if i in dm_at:
-            posts.append(Post("sam_k", DM[dm_at[i]], "dm", visibility="direct",
-                              reply_to_index=None))
+            posts.append(Post("sam_k", DM[dm_at[i]], "dm", visibility="direct", reply_to_index=None))
             continue
         posts.append(everyday_post(rng, posts))
     return posts
 
 
 def outage_post(rng: random.Random) -> Post:
-    return Post(rng.choice(_USERS + [("devops_dana", "", "")])[0], fill(rng, rng.choice(OUTAGE)), "outage")
+    return Post(rng.choice([*_USERS, ("devops_dana", "", "")])[0], fill(rng, rng.choice(OUTAGE)), "outage")

@@ -25,7 +25,7 @@ class DemoHandler(BaseHTTPRequestHandler):
     server: DemoHTTPServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep the demo quiet
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     # ------------------------------------------------------------------ helpers
@@ -60,13 +60,20 @@ class DemoHandler(BaseHTTPRequestHandler):
         return {k: v[-1] for k, v in parse_qs(raw.decode(errors="replace")).items()}
 
     # ------------------------------------------------------------------ routes
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = urlsplit(self.path).path
         state = self.server.state
         if path in ("/api/v1/instance", "/api/v2/instance"):
-            self._send(200, {"uri": HOST, "domain": HOST, "title": "Lumen community (cminbox demo)",
-                             "version": "4.3.0-compatible (cminbox demo)",
-                             "configuration": {"statuses": {"max_characters": 500}}})
+            self._send(
+                200,
+                {
+                    "uri": HOST,
+                    "domain": HOST,
+                    "title": "Lumen community (cminbox demo)",
+                    "version": "4.3.0-compatible (cminbox demo)",
+                    "configuration": {"statuses": {"max_characters": 500}},
+                },
+            )
             return
         if path == "/_demo/webhook":
             self._send(200, self.server.webhook_deliveries)
@@ -91,7 +98,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error": "Not found"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         path = urlsplit(self.path).path
         if path == "/_demo/webhook":
             self._webhook()
@@ -113,12 +120,14 @@ class DemoHandler(BaseHTTPRequestHandler):
             if reply_to and str(reply_to) not in state.statuses:
                 self._send(404, {"error": "Record not found"})
                 return
-            status, _created = state.post_status(text, str(reply_to) if reply_to else None, visibility,
-                                                 self.headers.get("Idempotency-Key"))
+            status, _created = state.post_status(
+                text, str(reply_to) if reply_to else None, visibility, self.headers.get("Idempotency-Key")
+            )
             self._send(200, status)
         elif path == "/api/v1/reports":
-            self._send(200, {"id": "1", "action_taken": False, "category": "other",
-                             "comment": str(body.get("comment", ""))})
+            self._send(
+                200, {"id": "1", "action_taken": False, "category": "other", "comment": str(body.get("comment", ""))}
+            )
         elif m := _ACCOUNT_ACTION.match(path):
             self._send(200, {"id": m.group(1), "blocking": m.group(2) == "block", "muting": m.group(2) == "mute"})
         else:
@@ -144,16 +153,21 @@ class DemoHandler(BaseHTTPRequestHandler):
         types = q.get("types[]", []) + q.get("types", [])
         limit = _int(q.get("limit", ["40"])[-1], 40, 80)
         page = self.server.state.notifications_page(
-            types=types, limit=limit, max_id=_last(q, "max_id"), min_id=_last(q, "min_id"),
-            since_id=_last(q, "since_id"))
+            types=types,
+            limit=limit,
+            max_id=_last(q, "max_id"),
+            min_id=_last(q, "min_id"),
+            since_id=_last(q, "since_id"),
+        )
         headers = {}
         if page:
             base = f"http://{self.headers.get('Host', '127.0.0.1')}/api/v1/notifications"
             extra = [("types[]", t) for t in types]
             links = [f'<{base}?{urlencode([*extra, ("min_id", page[0]["id"]), ("limit", limit)])}>; rel="prev"']
             if len(page) == limit:
-                links.insert(0, f'<{base}?{urlencode([*extra, ("max_id", page[-1]["id"]), ("limit", limit)])}>; '
-                                'rel="next"')
+                links.insert(
+                    0, f'<{base}?{urlencode([*extra, ("max_id", page[-1]["id"]), ("limit", limit)])}>; rel="next"'
+                )
             headers["Link"] = ", ".join(links)
         self._send(200, page, headers)
 

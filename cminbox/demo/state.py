@@ -33,7 +33,7 @@ class DemoState:
     burst_after: float = 60.0  # seconds after start; negative disables the incident
     burst_size: int = 45
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    token: str = "demo-token"
+    token: str = "demo-token"  # noqa: S105 - the demo server's public, fake token
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
@@ -76,10 +76,21 @@ class DemoState:
 
     def _make_account(self, username: str, display: str, role: str) -> None:
         acct_id = str(100 + len(self.accounts))
-        account = {"id": acct_id, "username": username, "acct": username, "display_name": display,
-                   "url": f"https://{HOST}/@{username}", "avatar": "", "bot": role == "bot",
-                   "note": "", "created_at": _iso(EPOCH), "followers_count": 0, "following_count": 0,
-                   "statuses_count": 0, "locked": False}
+        account = {
+            "id": acct_id,
+            "username": username,
+            "acct": username,
+            "display_name": display,
+            "url": f"https://{HOST}/@{username}",
+            "avatar": "",
+            "bot": role == "bot",
+            "note": "",
+            "created_at": _iso(EPOCH),
+            "followers_count": 0,
+            "following_count": 0,
+            "statuses_count": 0,
+            "locked": False,
+        }
         self.accounts[acct_id] = account
         self.by_username[username] = account
 
@@ -90,13 +101,14 @@ class DemoState:
 
     @staticmethod
     def _mention_html(username: str) -> str:
-        return (f'<span class="h-card"><a href="https://{HOST}/@{username}" class="u-url mention">'
-                f"@<span>{username}</span></a></span>")
+        return (
+            f'<span class="h-card"><a href="https://{HOST}/@{username}" class="u-url mention">'
+            f"@<span>{username}</span></a></span>"
+        )
 
     def _publish(self, post: Post, at: datetime) -> dict[str, Any]:
         author = self.by_username[post.username]
-        parent = self.statuses.get(self._post_status[post.reply_to_index]) if post.reply_to_index is not None \
-            else None
+        parent = self.statuses.get(self._post_status[post.reply_to_index]) if post.reply_to_index is not None else None
         if post.kind == "dm" and any(p.kind == "dm" for p in self._posts):
             # Each DM continues the same private conversation.
             last_dm = max(i for i, p in enumerate(self._posts) if p.kind == "dm")
@@ -111,19 +123,41 @@ class DemoState:
         self._notify(status, at)
         return status
 
-    def _status(self, author: dict[str, Any], content: str, at: datetime, visibility: str,
-                parent: dict[str, Any] | None, mentions: list[str]) -> dict[str, Any]:
+    def _status(
+        self,
+        author: dict[str, Any],
+        content: str,
+        at: datetime,
+        visibility: str,
+        parent: dict[str, Any] | None,
+        mentions: list[str],
+    ) -> dict[str, Any]:
         sid = self._next_id(at)
         status = {
-            "id": sid, "uri": f"https://{HOST}/users/{author['username']}/statuses/{sid}",
-            "url": f"https://{HOST}/@{author['username']}/{sid}", "created_at": _iso(at),
-            "account": author, "content": content, "visibility": visibility, "sensitive": False,
-            "spoiler_text": "", "media_attachments": [], "emojis": [], "tags": [], "language": "en",
+            "id": sid,
+            "uri": f"https://{HOST}/users/{author['username']}/statuses/{sid}",
+            "url": f"https://{HOST}/@{author['username']}/{sid}",
+            "created_at": _iso(at),
+            "account": author,
+            "content": content,
+            "visibility": visibility,
+            "sensitive": False,
+            "spoiler_text": "",
+            "media_attachments": [],
+            "emojis": [],
+            "tags": [],
+            "language": "en",
             "in_reply_to_id": parent["id"] if parent else None,
             "in_reply_to_account_id": parent["account"]["id"] if parent else None,
-            "mentions": [{"id": self.by_username[u]["id"], "username": u, "acct": u,
-                          "url": self.by_username[u]["url"]} for u in mentions if u in self.by_username],
-            "replies_count": 0, "reblogs_count": 0, "favourites_count": 0, "reblog": None,
+            "mentions": [
+                {"id": self.by_username[u]["id"], "username": u, "acct": u, "url": self.by_username[u]["url"]}
+                for u in mentions
+                if u in self.by_username
+            ],
+            "replies_count": 0,
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "reblog": None,
         }
         self.statuses[sid] = status
         author["statuses_count"] += 1
@@ -138,8 +172,15 @@ class DemoState:
         if status["account"]["username"] == OWN[0]:
             return
         self._note_seq += 1
-        self.notifications.append({"id": str(self._note_seq), "type": "mention", "created_at": _iso(at),
-                                   "account": status["account"], "status": status})
+        self.notifications.append(
+            {
+                "id": str(self._note_seq),
+                "type": "mention",
+                "created_at": _iso(at),
+                "account": status["account"],
+                "status": status,
+            }
+        )
 
     # ------------------------------------------------------------------ time passes
     def advance(self) -> None:
@@ -156,8 +197,9 @@ class DemoState:
     def own_account(self) -> dict[str, Any]:
         return self.by_username[OWN[0]]
 
-    def notifications_page(self, *, types: list[str], limit: int, max_id: str | None, min_id: str | None,
-                           since_id: str | None) -> list[dict[str, Any]]:
+    def notifications_page(
+        self, *, types: list[str], limit: int, max_id: str | None, min_id: str | None, since_id: str | None
+    ) -> list[dict[str, Any]]:
         self.advance()
         with self.lock:
             rows = [n for n in self.notifications if not types or n["type"] in types]
@@ -177,7 +219,7 @@ class DemoState:
             status = self.statuses.get(sid)
             if status is None:
                 return None
-            ancestors = []
+            ancestors: list[dict[str, Any]] = []
             cur = status
             while cur.get("in_reply_to_id") and cur["in_reply_to_id"] in self.statuses:
                 cur = self.statuses[cur["in_reply_to_id"]]
@@ -190,8 +232,9 @@ class DemoState:
                 stack = self.children.get(child["id"], []) + stack
             return {"ancestors": ancestors, "descendants": descendants}
 
-    def post_status(self, text: str, in_reply_to_id: str | None, visibility: str,
-                    idempotency_key: str | None) -> tuple[dict[str, Any], bool]:
+    def post_status(
+        self, text: str, in_reply_to_id: str | None, visibility: str, idempotency_key: str | None
+    ) -> tuple[dict[str, Any], bool]:
         """Create a status from the managed account. Returns (status, created_now)."""
         with self.lock:
             if idempotency_key and idempotency_key in self.idempotency:
@@ -199,8 +242,14 @@ class DemoState:
             parent = self.statuses.get(in_reply_to_id) if in_reply_to_id else None
             mentioned = [w[1:].split("@")[0] for w in text.split() if w.startswith("@")]
             content = "<p>" + html.escape(text, quote=False) + "</p>"
-            status = self._status(self.own_account(), content, self.clock(), visibility, parent,
-                                  [u for u in mentioned if u in self.by_username])
+            status = self._status(
+                self.own_account(),
+                content,
+                self.clock(),
+                visibility,
+                parent,
+                [u for u in mentioned if u in self.by_username],
+            )
             if idempotency_key:
                 self.idempotency[idempotency_key] = status["id"]
             return status, True

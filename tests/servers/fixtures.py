@@ -61,11 +61,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def _start(argv: list[str], ready_url: str, log: Path, timeout: float = 60,
-           env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def _start(
+    argv: list[str], ready_url: str, log: Path, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(env or {})}
+        )
     try:
         _wait_ready(ready_url, proc, timeout, log)
     except BaseException:
@@ -81,8 +83,11 @@ def mastodon_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _missing("mastodon-mock", "run `make test` (or tests/servers/install.sh) to install it")
     port = _free_port()
     log = tmp_path_factory.mktemp("mastodon-mock") / "server.log"
-    proc = _start([str(exe), "serve", "--in-memory", "--host", "127.0.0.1", "--port", str(port)],
-                  f"http://127.0.0.1:{port}/api/v1/instance", log)
+    proc = _start(
+        [str(exe), "serve", "--in-memory", "--host", "127.0.0.1", "--port", str(port)],
+        f"http://127.0.0.1:{port}/api/v1/instance",
+        log,
+    )
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -111,9 +116,13 @@ def prism_mastodon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("prism-mastodon")
     spec = _patched_mastodon_spec(tmp)
     port = _free_port()
-    proc = _start([str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
-                  f"http://127.0.0.1:{port}/api/v2/instance", tmp / "prism.log", timeout=120,
-                  env={"SCARF_ANALYTICS": "false"})
+    proc = _start(
+        [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
+        f"http://127.0.0.1:{port}/api/v2/instance",
+        tmp / "prism.log",
+        timeout=120,
+        env={"SCARF_ANALYTICS": "false"},
+    )
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -125,8 +134,24 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`cminbox demo-server` as a real process: seeded, no live stream, no incident."""
     port = _free_port()
     log = tmp_path_factory.mktemp("demo") / "server.log"
-    proc = _start([sys.executable, "-m", "cminbox", "demo-server", "--port", str(port), "--seed", "3",
-                   "--rate", "0", "--burst-after", "-1"], f"http://127.0.0.1:{port}/api/v2/instance", log)
+    proc = _start(
+        [
+            sys.executable,
+            "-m",
+            "cminbox",
+            "demo-server",
+            "--port",
+            str(port),
+            "--seed",
+            "3",
+            "--rate",
+            "0",
+            "--burst-after",
+            "-1",
+        ],
+        f"http://127.0.0.1:{port}/api/v2/instance",
+        log,
+    )
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
