@@ -68,8 +68,9 @@ def test_doctor_all_good_and_repair(tmp_path: Path, demo_server: str) -> None:
 def test_reply_through_the_editor(tmp_path: Path, demo_server: str) -> None:
     cfg = write_config(tmp_path, demo_server, 'token_command = "printf demo-token"')
     editor = tmp_path / "fake-editor.sh"
-    editor.write_text('#!/bin/sh\ngrep -q "^# > " "$1" || exit 9\n'
-                      'sed -i "1s/^/Thanks for writing in, we are on it./" "$1"\n')
+    editor.write_text(
+        '#!/bin/sh\ngrep -q "^# > " "$1" || exit 9\nsed -i "1s/^/Thanks for writing in, we are on it./" "$1"\n'
+    )
     editor.chmod(0o755)
     env = cli_env(CMINBOX_CONFIG=str(cfg), CMINBOX_DATA_DIR=str(tmp_path / "d"), EDITOR=str(editor))
     run_cli("poll", "--once", env=env)

@@ -97,7 +97,10 @@ def test_poll_list_and_no_duplicates(env: dict[str, str]) -> None:
 
 def test_reply_survives_sigkill_before_and_after_sending(env: dict[str, str], demo_server: str) -> None:
     run_cli("poll", "--once", env=env)
-    a, b = [r for r in listed(env) if r["kind"] == "mention"][:2]
+    # The demo server is shared by the session: count replies relative to what is already there.
+    a, b = [r for r in listed(env) if r["kind"] == "mention"][7:9]
+    native_a, native_b = str(a["id"]).split(":")[1], str(b["id"]).split(":")[1]
+    before_a, before_b = len(own_replies(demo_server, native_a)), len(own_replies(demo_server, native_b))
     # Killed after queuing, before sending: the next run sends it, once.
     killed = run_cli(
         "reply",
@@ -107,9 +110,9 @@ def test_reply_survives_sigkill_before_and_after_sending(env: dict[str, str], de
         env={**env, "CMINBOX_FAILPOINT": "outbox.after_enqueue"},
     )
     assert killed.returncode == -9
-    assert own_replies(demo_server, str(a["id"]).split(":")[1]) == []
+    assert len(own_replies(demo_server, native_a)) == before_a
     assert run_cli("poll", "--once", env=env).returncode == 0
-    assert len(own_replies(demo_server, str(a["id"]).split(":")[1])) == 1
+    assert len(own_replies(demo_server, native_a)) == before_a + 1
     # Killed after the server accepted, before we recorded it: the retry reuses the idempotency key.
     killed = run_cli(
         "reply", str(b["id"]), "--text", "Looking into it.", env={**env, "CMINBOX_FAILPOINT": "outbox.after_send"}
@@ -117,10 +120,11 @@ def test_reply_survives_sigkill_before_and_after_sending(env: dict[str, str], de
     assert killed.returncode == -9
     flushed = run_cli("outbox", "flush", env=env)
     assert "1 sent" in flushed.stdout, flushed.stdout + flushed.stderr
-    replies = own_replies(demo_server, str(b["id"]).split(":")[1])
-    assert len(replies) == 1 and "Looking into it." in str(replies[0]["content"])
-    assert replies[0]["in_reply_to_id"] == str(b["id"]).split(":")[1]
+    replies = own_replies(demo_server, native_b)
+    assert len(replies) == before_b + 1 and "Looking into it." in str(replies[-1]["content"])
+    assert replies[-1]["in_reply_to_id"] == native_b
     assert run_cli("outbox", "flush", env=env).stdout.strip().endswith("0 sent, 0 not sent")
+    assert len(own_replies(demo_server, native_b)) == before_b + 1
     shown = json.loads(run_cli("show", str(b["id"]), "--json", env=env).stdout)
     assert shown["first_response_at"] is not None
 

@@ -17,6 +17,7 @@ from cminbox.core.dispatch import Delivery
 from cminbox.core.outbox import OutboxItem, OutboxStatus
 from cminbox.core.text import one_line
 
+RECENT_SENT = 10
 EDITOR_MARK = "# ---- everything below this line is ignored ----"
 
 
@@ -114,7 +115,10 @@ def cmd_outbox(ctx: Context, args: argparse.Namespace) -> int:
         return 0 if all(d.ok for d in deliveries) else 1
     items = ctx.outbox.items()
     if not args.all:
-        items = [i for i in items if i.status != OutboxStatus.SENT or args.sent]
+        # Everything still in flight, plus the most recent sent items for context.
+        sent = sorted((i for i in items if i.status == OutboxStatus.SENT), key=lambda i: i.sent_at or i.created_at)
+        recent = {i.id for i in sent[-RECENT_SENT:]}
+        items = [i for i in items if i.status != OutboxStatus.SENT or i.id in recent]
     if args.json:
         import msgspec
 
@@ -128,7 +132,7 @@ def cmd_outbox(ctx: Context, args: argparse.Namespace) -> int:
             f"{what}  {one_line(extra, 60)}"
         )
     if not items:
-        print("(the outbox is empty)" if args.all else "(nothing pending or failed; --all shows sent items)")
+        print("(the outbox is empty)")
     return 0
 
 
@@ -152,7 +156,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("outbox", help="list queued, failed and sent items; retry or flush")
     p.add_argument("action", nargs="?", choices=["list", "retry", "flush"], default="list")
     p.add_argument("item", nargs="?")
-    p.add_argument("--all", action="store_true", help="include sent items")
-    p.add_argument("--sent", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--all", action="store_true", help=f"every sent item, not just the last {RECENT_SENT}")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_outbox)
