@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cminbox {__version__}")
     parser.add_argument("--config", help="config file (default: $CMINBOX_CONFIG or the platform config dir)")
     parser.add_argument("--data-dir", help="data directory (default: $CMINBOX_DATA_DIR or the platform data dir)")
+    parser.add_argument("--theme", help="TUI theme (cminbox-dark, cminbox-light, high-contrast, incident, ...)")
+    parser.add_argument("--no-mouse", action="store_true", help="TUI: no mouse reporting (less traffic on slow links)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     triage_cmds.register(sub)
     outbox_cmds.register(sub)
@@ -48,15 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def default_command(ctx: Context, args: argparse.Namespace) -> int:
+    """The inbox TUI; with no channel configured, the first-run screen (demo or guided setup)."""
+    from cminbox.tui import launch
+
     if not ctx.config.channels:
-        print(
-            "No channel is configured yet, so here is the demo community. "
-            "`cminbox config example` shows how to add your own.\n"
-        )
-        for name, value in (("seed", 7), ("rate", 6.0), ("burst_after", 60.0), ("token", "demo-token")):
-            setattr(args, name, value)
-        return demo_cmds.cmd_demo(ctx, args)
-    return triage_cmds.cmd_list(ctx, argparse.Namespace(status=None, tag=None, channel=None, limit=40, json=False))
+        return launch.run_first_run(ctx, args)
+    return launch.run_inbox(ctx, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

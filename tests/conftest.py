@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -16,6 +17,21 @@ from cminbox.core.store import Store
 from tests.memkeyring import MemoryKeyring
 
 pytest_plugins = ["tests.servers.fixtures"]
+
+
+def _snapshots_at_repo_root() -> None:
+    """SVG snapshots live in snapshots/<test module>/ at the repo root, not in tests/__snapshots__."""
+    import pytest_textual_snapshot as plugin
+
+    class RootSVGExtension(plugin.SVGImageExtension):  # type: ignore[misc, name-defined]
+        @classmethod
+        def dirname(cls, *, test_location: Any) -> str:
+            return str(Path(__file__).resolve().parent.parent / "snapshots" / Path(test_location.filepath).stem)
+
+    plugin.SVGImageExtension = RootSVGExtension  # snap_compare looks the class up when it runs
+
+
+_snapshots_at_repo_root()
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

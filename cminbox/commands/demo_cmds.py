@@ -6,39 +6,14 @@ import argparse
 import asyncio
 import signal
 import sys
-import tempfile
 from pathlib import Path
 
 from cminbox.commands.context import Context
 from cminbox.commands.render import row
-from cminbox.core import config as config_mod
 from cminbox.core.poller import PollReport
-from cminbox.core.secrets import Secrets
 from cminbox.demo.server import DemoHTTPServer
+from cminbox.demo.session import start_demo
 from cminbox.demo.state import DemoState
-
-DEMO_CHANNEL = "lumen"
-
-
-def demo_config_text(url: str) -> str:
-    return f"""\
-# Written by `cminbox demo`: a Mastodon channel pointed at the local demo server.
-[user]
-name = "demo"
-
-[[channels]]
-name = "{DEMO_CHANNEL}"
-type = "mastodon"
-url = "{url}"
-account = "@lumen@demo.lumen.community"
-interval = 5
-backfill_pages = 10
-
-[[escalation.targets]]
-name = "oncall"
-type = "webhook"
-url = "{url}/_demo/webhook"
-"""
 
 
 def _state(args: argparse.Namespace) -> DemoState:
@@ -60,20 +35,18 @@ def cmd_demo_server(ctx: Context, args: argparse.Namespace) -> int:
 
 def prepare_demo(ctx: Context, args: argparse.Namespace) -> DemoHTTPServer:
     """Start the demo server in-process and point ctx (config, data dir, token) at it."""
-    server = DemoHTTPServer(_state(args), 0)
-    server.start_in_thread()
-    if not getattr(args, "data_dir", None):
-        args.data_dir = tempfile.mkdtemp(prefix="cminbox-demo-")
-    data = Path(args.data_dir)
-    data.mkdir(parents=True, exist_ok=True)
-    cfg_path = data / "demo.toml"
-    cfg_path.write_text(demo_config_text(server.url), encoding="utf-8")
-    ctx.config_override = config_mod.parse(cfg_path.read_text(), cfg_path)
-    ctx.secrets = Secrets(overrides={DEMO_CHANNEL: args.token})
-    return server
+    session = start_demo(args.seed, args.rate, args.burst_after, getattr(args, "data_dir", None), args.token)
+    args.data_dir = str(session.data_dir)
+    ctx.config_override = session.config
+    ctx.secrets = session.secrets
+    return session.server
 
 
 def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
+    if not args.text:
+        from cminbox.tui import launch
+
+        return launch.run_demo(ctx, args)
     server = prepare_demo(ctx, args)
     print(f"cminbox demo: the Lumen community on {server.url}; data in {args.data_dir}")
     print("In another shell:")
@@ -132,6 +105,7 @@ def add_demo_options(p: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run cminbox on the built-in demo community")
     add_demo_options(p)
+    p.add_argument("--text", action="store_true", help="print the live inbox as text instead of the TUI")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("demo-server", help="run the demo community's server alone (for tests and scripts)")

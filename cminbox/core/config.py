@@ -22,6 +22,9 @@ import platformdirs
 
 from cminbox.core import registry
 from cminbox.core.http import is_loopback
+from cminbox.core.query import QueryError
+from cminbox.core.query import parse as parse_query
+from cminbox.core.views import DEFAULT_VIEWS, Sort, View
 
 APP = "cminbox"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -55,6 +58,20 @@ class UIConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     auto_advance: bool = True
     mouse: bool = True
     preview: str = "right"
+    sort: str = "newest"
+    group_threads: bool = False
+    view: str = "1"  # the saved view shown at start
+
+
+class ViewConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    key: str
+    name: str
+    query: str = ""
+
+
+class SavedReply(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: str
+    text: str
 
 
 class UserConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -67,6 +84,8 @@ class _ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     channels: list[dict[str, Any]] = msgspec.field(default_factory=list)
     escalation: EscalationConfig = msgspec.field(default_factory=EscalationConfig)
     keys: dict[str, str] = msgspec.field(default_factory=dict)
+    views: list[ViewConfig] = msgspec.field(default_factory=list)
+    saved_replies: list[SavedReply] = msgspec.field(default_factory=list)
 
 
 @dataclass
@@ -77,6 +96,13 @@ class Config:
     channels: list[ChannelConfig] = field(default_factory=list)
     targets: list[TargetConfig] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)
+    views: list[View] = field(default_factory=lambda: list(DEFAULT_VIEWS))
+    saved_replies: list[SavedReply] = field(default_factory=list)
+    # Where each key was set, so later checks (e.g. the TUI's keymap) can name the line.
+    where: dict[tuple[str | int, ...], int] = field(default_factory=dict)
+
+    def line_of(self, *path: str | int) -> int | None:
+        return _line_for(self.where, tuple(path))
 
     @property
     def actor(self) -> str:
@@ -226,6 +252,8 @@ def parse(source: str, path: Path | None = None) -> Config:
                 ("ui",): UIConfig,
                 ("escalation",): EscalationConfig,
             }
+            if len(p) >= 3 and p[0] in ("views", "saved_replies"):
+                sections[p[:-1]] = ViewConfig if p[0] == "views" else SavedReply
             section = sections.get(p[:-1])
             if section is None and len(p) >= 3 and p[:2] == ("escalation", "targets"):
                 section = TargetConfig
@@ -235,7 +263,16 @@ def parse(source: str, path: Path | None = None) -> Config:
             ) from None
         raise fail(p, text.rstrip(".") + ".", "Fix the value's type.") from None
 
-    cfg = Config(path=path, user=top.user, ui=top.ui, keys=top.keys, targets=top.escalation.targets)
+    cfg = Config(
+        path=path,
+        user=top.user,
+        ui=top.ui,
+        keys=top.keys,
+        targets=top.escalation.targets,
+        saved_replies=top.saved_replies,
+        where=where,
+    )
+    cfg.views = _views(top.views, fail)
     names: set[str] = set()
     for i, raw in enumerate(top.channels):
         cfg.channels.append(_channel(raw, i, fail, names))
@@ -254,7 +291,29 @@ def parse(source: str, path: Path | None = None) -> Config:
         _check_url(t.url, (*base, "url"), fail)
     if cfg.ui.preview not in ("right", "bottom", "off"):
         raise fail(("ui", "preview"), f"`preview` must be right, bottom or off, not {cfg.ui.preview!r}.")
+    if cfg.ui.sort not in [s.value for s in Sort]:
+        raise fail(("ui", "sort"), f"`sort` must be {', '.join(s.value for s in Sort)}, not {cfg.ui.sort!r}.")
+    if cfg.ui.view not in {v.key for v in cfg.views}:
+        raise fail(
+            ("ui", "view"),
+            f"no saved view has key {cfg.ui.view!r}.",
+            f"Views: {', '.join(f'{v.key} ({v.name})' for v in cfg.views)}.",
+        )
     return cfg
+
+
+def _views(raw: list[ViewConfig], fail: Any) -> list[View]:
+    """User views replace the default with the same key; the others stay."""
+    by_key = {v.key: v for v in DEFAULT_VIEWS}
+    for i, v in enumerate(raw):
+        if v.key not in [str(n) for n in range(1, 10)]:
+            raise fail(("views", i, "key"), f"view key {v.key!r} is not 1-9.", "Views live on the keys 1 to 9.")
+        try:
+            parse_query(v.query)
+        except QueryError as exc:
+            raise fail(("views", i, "query"), f"the query does not parse: {exc}.") from None
+        by_key[v.key] = View(v.key, v.name, v.query)
+    return [by_key[k] for k in sorted(by_key)]
 
 
 def _check_url(url: str, p: tuple[str | int, ...], fail: Any) -> None:
@@ -379,4 +438,15 @@ url = "https://hooks.example.com/cminbox"
 [keys]
 # action id = "keys" (comma-separated); `?` in the app lists every action id.
 # done = "d,ctrl+d"
+
+# Saved views on the keys 1-9 (defaults: 1 needs reply, 2 escalated, 3 mine, 4 snoozed due, 5 all).
+[[views]]
+key = "6"
+name = "outage"
+query = "tag:outage -status:done"
+
+# Saved replies, insertable in the reply composer.
+[[saved_replies]]
+name = "thanks"
+text = "Thanks for reaching out! We're looking into it and will get back to you here."
 """

@@ -8,6 +8,7 @@ Layout under the data dir (all plain JSON, readable and diffable):
     state/cursors.json        poll cursors per channel
     state/health.json         channel health per channel
     state/undo.json           the undo log (inverse actions per action group)
+    state/drafts.json         unsent reply drafts, per message
     outbox.json               queued replies and escalations (see outbox.py)
     store.lock                the inter-process lock around every read-modify-write
 
@@ -101,7 +102,7 @@ class Store:
         ]
         self._state = {
             name: Segment(data_dir / "state" / f"{name}.json", name, durable=durable)
-            for name in ("cursors", "health", "undo")
+            for name in ("cursors", "health", "undo", "drafts")
         }
         self._segments: dict[str, Segment] = {}
         # In-memory indexes, rebuilt per segment when that segment reloads.
@@ -397,6 +398,22 @@ class Store:
     @synchronized
     def set_health(self, channel: str, health: dict[str, Any]) -> None:
         self._put_doc("health", {**health, "id": channel})
+
+    @synchronized
+    def get_draft(self, message_id: str) -> str:
+        _, doc = self._get_doc("drafts", message_id)
+        return str(doc["text"]) if doc else ""
+
+    @synchronized
+    def set_draft(self, message_id: str, text: str) -> None:
+        """Keep (or, when empty, drop) the unsent reply to a message."""
+        with self.transaction():
+            doc_id, _ = self._get_doc("drafts", message_id)
+            if not text.strip():
+                if doc_id is not None:
+                    self._state["drafts"].remove_many([doc_id])
+                return
+        self._put_doc("drafts", {"id": message_id, "text": text})
 
     @synchronized
     def all_health(self) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,70 @@
+"""Starting a demo session: the server in a thread, a data dir, a config pointing at it."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cminbox.core import config as config_mod
+from cminbox.core.config import Config
+from cminbox.core.secrets import Secrets
+from cminbox.demo.server import DemoHTTPServer
+from cminbox.demo.state import DemoState
+
+DEMO_CHANNEL = "lumen"
+DEMO_TOKEN = "demo-token"  # noqa: S105 - the local demo server's public, fake token
+
+
+def demo_config_text(url: str) -> str:
+    return f"""\
+# Written by `cminbox demo`: a Mastodon channel pointed at the local demo server.
+[user]
+name = "demo"
+
+[[channels]]
+name = "{DEMO_CHANNEL}"
+type = "mastodon"
+url = "{url}"
+account = "@lumen@demo.lumen.community"
+interval = 5
+backfill_pages = 10
+
+[[escalation.targets]]
+name = "oncall"
+type = "webhook"
+url = "{url}/_demo/webhook"
+
+[[saved_replies]]
+name = "looking into it"
+text = "Thanks for flagging this! We're looking into it and will update you here."
+
+[[saved_replies]]
+name = "outage ack"
+text = "We know sync is down and are working on it. Your notes are safe locally; updates on our status page."
+
+[[views]]
+key = "6"
+name = "outage"
+query = "tag:outage -status:done"
+"""
+
+
+@dataclass
+class DemoSession:
+    server: DemoHTTPServer
+    config: Config
+    secrets: Secrets
+    data_dir: Path
+
+
+def start_demo(
+    seed: int = 7, rate: float = 6.0, burst_after: float = 60.0, data_dir: str | None = None, token: str = DEMO_TOKEN
+) -> DemoSession:
+    server = DemoHTTPServer(DemoState(seed=seed, rate=rate, burst_after=burst_after, token=token), 0)
+    server.start_in_thread()
+    folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="cminbox-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg_path = folder / "demo.toml"
+    cfg_path.write_text(demo_config_text(server.url), encoding="utf-8")
+    return DemoSession(server, config_mod.parse(cfg_path.read_text(), cfg_path), Secrets({DEMO_CHANNEL: token}), folder)

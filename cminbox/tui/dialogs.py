@@ -1,0 +1,222 @@
+"""Small modal dialogs. Each returns its answer through ``dismiss``; none touches the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.fuzzy import Matcher
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Select
+from textual.widgets.option_list import Option
+
+from cminbox.core.models import Priority
+from cminbox.core.triage import normalise_tag
+from cminbox.core.when import WhenError, parse_when
+from cminbox.tui.cursor import StillCursorScreen
+
+
+class Dialog(ModalScreen[Any], StillCursorScreen):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog_cancel")]
+    title = ""
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TagSearch(Input):
+    """While empty, it lets 1-9 through to the picker's bindings; once typing, digits are text."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        if not self.value and character is not None and character in "123456789":
+            return False
+        return super().check_consume_key(key, character)
+
+
+class TagPicker(Dialog):
+    """Fuzzy search over existing tags; typing a new word creates it; 1-9 pick the first nine."""
+
+    # Priority, or the focused search box sees the digit first; TagSearch lets it through only while empty.
+    BINDINGS = [
+        *Dialog.BINDINGS,
+        *(Binding(str(n), f"pick({n - 1})", show=False, priority=True) for n in range(1, 10)),
+    ]
+
+    def __init__(self, title: str, tags: list[str], *, allow_new: bool = True) -> None:
+        super().__init__()
+        self.title = title
+        self.tags = tags
+        self.allow_new = allow_new
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title, classes="dialog-title")
+            yield TagSearch(
+                placeholder="type to search" + (" or create a tag" if self.allow_new else ""), id="tag-input"
+            )
+            yield OptionList(id="tag-options")
+            yield Label("enter picks · 1-9 pick by number · esc cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self._fill("")
+
+    def _fill(self, query: str) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        if query:
+            matcher = Matcher(query)
+            scored = sorted(((matcher.match(t), t) for t in self.tags), key=lambda p: -p[0])
+            names = [t for score, t in scored if score > 0]
+        else:
+            names = list(self.tags)
+        new = normalise_tag(query)
+        if self.allow_new and new and new not in names:
+            names.insert(0, new)
+        for n, name in enumerate(names):
+            label = Text(f"{n + 1} " if n < 9 else "  ", style="dim") + Text(f"#{name}")
+            if self.allow_new and name == new and name not in self.tags:
+                label.append("  (new)", style="italic dim")
+            options.add_option(Option(label, id=name))
+        if names:
+            options.highlighted = 0
+
+    @on(Input.Changed, "#tag-input")
+    def _changed(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#tag-input")
+    def _submitted(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            self.dismiss(options.get_option_at_index(options.highlighted).id)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_pick(self, index: int) -> None:
+        options = self.query_one(OptionList)
+        if index < options.option_count:
+            self.dismiss(options.get_option_at_index(index).id)
+
+
+@dataclass(frozen=True)
+class EscalationRequest:
+    target: str
+    priority: Priority
+    note: str
+
+
+class EscalateDialog(Dialog):
+    BINDINGS = [*Dialog.BINDINGS, Binding("ctrl+s", "submit", "Escalate", id="escalate_submit")]
+
+    def __init__(self, targets: list[str], count: int) -> None:
+        super().__init__()
+        self.targets = targets
+        self.count = count
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Escalate {self.count} item{'s' if self.count != 1 else ''}", classes="dialog-title")
+            yield Label("Target")
+            yield Select([(t, t) for t in self.targets], value=self.targets[0], allow_blank=False, id="esc-target")
+            yield Label("Priority")
+            yield Select(
+                [(p.value, p.value) for p in Priority], value=Priority.HIGH.value, allow_blank=False, id="esc-priority"
+            )
+            yield Label("Note for the team")
+            yield Input(placeholder="what is going on, what you need", id="esc-note")
+            yield Label("enter or ctrl+s escalates · esc cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#esc-note", Input).focus()
+
+    @on(Input.Submitted, "#esc-note")
+    def action_submit(self) -> None:
+        self.dismiss(
+            EscalationRequest(
+                str(self.query_one("#esc-target", Select).value),
+                Priority(str(self.query_one("#esc-priority", Select).value)),
+                self.query_one("#esc-note", Input).value,
+            )
+        )
+
+
+class AssignDialog(Dialog):
+    def __init__(self, people: list[str], current: str | None) -> None:
+        super().__init__()
+        self.people = people
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Assign to", classes="dialog-title")
+            yield Input(value=self.current or "", placeholder="a name; empty unassigns", id="assign-input")
+            if self.people:
+                yield Label("known: " + ", ".join(self.people[:8]), classes="dialog-hint")
+            yield Label("enter assigns · esc cancels", classes="dialog-hint")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+
+SNOOZE_PRESETS = (
+    ("1h", "1 hour"),
+    ("3h", "3 hours"),
+    ("tomorrow 9:00", "tomorrow 9:00"),
+    ("next week", "next week (Monday 9:00)"),
+)
+
+
+class SnoozeDialog(Dialog):
+    def __init__(self, now: datetime) -> None:
+        super().__init__()
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Snooze until", classes="dialog-title")
+            yield OptionList(*(Option(label, id=value) for value, label in SNOOZE_PRESETS), id="snooze-presets")
+            yield Input(placeholder="or type: 2d, friday 14:00, 2026-12-01 10:00", id="snooze-input")
+            yield Label("", id="snooze-error", classes="error")
+
+    @on(OptionList.OptionSelected)
+    def _preset(self, event: OptionList.OptionSelected) -> None:
+        self._answer(str(event.option.id))
+
+    @on(Input.Submitted)
+    def _typed(self, event: Input.Submitted) -> None:
+        self._answer(event.value)
+
+    def _answer(self, text: str) -> None:
+        try:
+            self.dismiss(parse_when(text, self.now))
+        except WhenError as exc:
+            self.query_one("#snooze-error", Label).update(Text(str(exc)))
+
+
+class ConfirmDialog(Dialog):
+    BINDINGS = [
+        *Dialog.BINDINGS,
+        Binding("y,enter", "yes", "Yes", id="confirm_yes"),
+        Binding("n", "cancel", "No", id="confirm_no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.question), classes="dialog-title")
+            yield Label("y / enter: yes · n / esc: no", classes="dialog-hint")
+
+    def action_yes(self) -> None:
+        self.dismiss(True)

@@ -1,0 +1,43 @@
+"""The help screen, generated from the action table and the keymap actually in force."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from cminbox.tui.actions import ACTIONS
+
+
+def key_label(keys: str) -> str:
+    names = {"question_mark": "?", "colon": ":", "slash": "/", "escape": "esc", "enter": "enter"}
+    return " ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help_close")]
+
+    def __init__(self, keymap: dict[str, str]) -> None:
+        super().__init__()
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
+        table.add_column("keys", no_wrap=True)
+        table.add_column("action")
+        table.add_column(Text("id (remap in [keys])"), style="dim", no_wrap=True)
+        group = ""
+        for spec in ACTIONS:
+            if spec.group != group:
+                group = spec.group
+                table.add_row(Text(group, style="bold underline"), "", "")
+            keys = self.keymap.get(spec.id, spec.keys)
+            mark = Text(" (remapped)", style="italic") if spec.id in self.keymap else Text("")
+            table.add_row(Text(key_label(keys)), Text(spec.description) + mark, spec.id)
+        with VerticalScroll(classes="dialog help"):
+            yield Static(Text("Keys — esc closes", style="bold"))
+            yield Static(table)

@@ -1,0 +1,196 @@
+"""The inbox list: a virtualised Line-API widget (as in Textual's Toolong).
+
+Only visible lines are rendered, each from an LRU cache of strips keyed by everything
+that changes it (the row's revision, cursor, selection, width, theme). So 100k items
+cost what 100 do, and updating one row re-renders one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.message import Message as TextualMessage
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from cminbox.core.models import Message, Status, TriageState
+from cminbox.core.text import one_line
+
+MARKERS = {Status.NEW: "●", Status.OPEN: "○", Status.WAITING: "…", Status.ESCALATED: "!", Status.DONE: "✓"}
+PRIORITY_MARKS = {"urgent": "‼", "high": "↑", "normal": " ", "low": "↓"}
+
+
+@dataclass
+class Row:
+    message: Message
+    state: TriageState
+    fresh: bool = False  # arrived since the user last looked
+
+
+def age(then: datetime, now: datetime) -> str:
+    seconds = max(0.0, (now - then).total_seconds())
+    for limit, unit, size in ((60, "s", 1), (3600, "m", 60), (86400, "h", 3600), (86400 * 14, "d", 86400)):
+        if seconds < limit:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds // (86400 * 7))}w"
+
+
+class InboxList(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {
+        "inbox-list--cursor",
+        "inbox-list--selected",
+        "inbox-list--new",
+        "inbox-list--done",
+        "inbox-list--escalated",
+        "inbox-list--urgent",
+        "inbox-list--meta",
+        "inbox-list--tag",
+        "inbox-list--fresh",
+    }
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    class Highlighted(TextualMessage):
+        def __init__(self, row: Row | None) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.rows: list[Row] = []
+        self.index: dict[str, int] = {}
+        self.selected: set[str] = set()
+        self.show_channel = True  # off when every item comes from one channel
+        self._cache: dict[tuple[object, ...], Strip] = {}
+
+    # ------------------------------------------------------------------ data
+    def set_rows(self, rows: list[Row]) -> None:
+        """Replace the rows, keeping the cursor on the item the user was reading."""
+        current = self.current
+        self.rows = rows
+        self.index = {row.message.id: i for i, row in enumerate(rows)}
+        self.show_channel = len({row.message.channel for row in rows}) > 1
+        self.selected &= set(self.index)
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(rows))
+        if current is not None and current.message.id in self.index:
+            self.cursor = self.index[current.message.id]
+        else:
+            self.cursor = min(self.cursor, max(0, len(rows) - 1))
+        self.refresh()
+
+    def update_states(self, states: Iterable[TriageState]) -> None:
+        """Update some rows' triage state, re-rendering only their lines."""
+        for state in states:
+            i = self.index.get(state.id)
+            if i is not None:
+                self.rows[i].state = state
+                self.rows[i].fresh = False
+                self.refresh_line(i - int(self.scroll_offset.y))
+        self.post_message(self.Highlighted(self.current))
+
+    @property
+    def current(self) -> Row | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def target_ids(self) -> list[str]:
+        """The selection if there is one, else the item under the cursor."""
+        if self.selected:
+            return [r.message.id for r in self.rows if r.message.id in self.selected]
+        return [self.current.message.id] if self.current else []
+
+    # ------------------------------------------------------------------ cursor
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, len(self.rows) - 1)) if self.rows else 0
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        offset = int(self.scroll_offset.y)
+        self.refresh_line(old - offset)
+        self.refresh_line(new - offset)
+        self.scroll_to_region_if_needed(new)
+        self.post_message(self.Highlighted(self.current))
+
+    def scroll_to_region_if_needed(self, line: int) -> None:
+        height = self.scrollable_content_region.height
+        top = int(self.scroll_offset.y)
+        if line < top:
+            self.scroll_to(y=line, animate=False)
+        elif height and line >= top + height:
+            self.scroll_to(y=line - height + 1, animate=False)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.rows))
+        self._cache.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    # ------------------------------------------------------------------ rendering
+    def render_line(self, y: int) -> Strip:
+        index = y + int(self.scroll_offset.y)
+        width = self.scrollable_content_region.width
+        if index >= len(self.rows):
+            return Strip.blank(width, self.rich_style)
+        row = self.rows[index]
+        is_cursor = index == self.cursor
+        selected = row.message.id in self.selected
+        now = self.clock()
+        key = (row.message.id, row.state.rev, row.fresh, is_cursor, selected, width, age(row.message.created_at, now))
+        strip = self._cache.get(key)
+        if strip is None:
+            if len(self._cache) > 2000:
+                self._cache.clear()
+            strip = self._render_row(row, is_cursor, selected, width, now)
+            self._cache[key] = strip
+        return strip
+
+    def _render_row(self, row: Row, is_cursor: bool, selected: bool, width: int, now: datetime) -> Strip:
+        msg, st = row.message, row.state
+        base = self.rich_style
+        meta = self.get_component_rich_style("inbox-list--meta", partial=True)
+        status_style = {
+            Status.NEW: self.get_component_rich_style("inbox-list--new", partial=True),
+            Status.ESCALATED: self.get_component_rich_style("inbox-list--escalated", partial=True),
+            Status.DONE: self.get_component_rich_style("inbox-list--done", partial=True),
+        }.get(st.status, Style())
+        urgent = self.get_component_rich_style("inbox-list--urgent", partial=True)
+        tag_style = self.get_component_rich_style("inbox-list--tag", partial=True)
+        tags = " ".join(f"#{t}" for t in st.tags)
+        right = f" {tags} " if tags else " "
+        right += f"@{st.assignee} " if st.assignee else ""
+        right += f"{age(msg.created_at, now):>4}"
+        author = Text(
+            one_line(msg.author.display_name or msg.author.handle),
+            style=status_style + Style(bold=st.status == Status.NEW),
+        )
+        author.truncate(16, overflow="ellipsis", pad=True)  # by terminal cells: emoji are two wide
+        head = Text.assemble(
+            ("▌" if selected else " ", self.get_component_rich_style("inbox-list--selected", partial=True)),
+            (MARKERS[st.status], status_style),
+            ("*" if row.fresh else " ", self.get_component_rich_style("inbox-list--fresh", partial=True)),
+            (PRIORITY_MARKS[str(st.priority)], urgent if st.priority.rank >= 2 else meta),
+            " ",
+            (f"{one_line(msg.channel, 8):<8} " if self.show_channel else "", meta),
+            author,
+            " ",
+        )
+        room = max(0, width - head.cell_len - len(right))
+        preview = Text(one_line(msg.text), style=status_style) if msg.text.strip() else Text("(empty)", style=meta)
+        preview.truncate(room, overflow="ellipsis", pad=True)
+        line = head + preview
+        line.append(right, style=tag_style if tags else meta)
+        line.truncate(width, pad=True)
+        style = base + self.get_component_rich_style("inbox-list--cursor") if is_cursor else base
+        segments = [
+            Segment(seg.text, style + seg.style if seg.style else style) for seg in line.render(self.app.console)
+        ]
+        return Strip(segments, width).adjust_cell_length(width, style)

@@ -1,0 +1,468 @@
+"""The main screen: header, filter bar, the list, the preview, the composer, the footer.
+
+Handlers call the core's triage verbs and then update only the rows that changed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Container
+from textual.widgets import Footer, Input, Label
+
+from cminbox.core.models import Status
+from cminbox.core.poller import PollReport
+from cminbox.core.query import Query, QueryError, parse
+from cminbox.core.store import ActResult
+from cminbox.core.views import Sort, View, arrange
+from cminbox.tui import actions
+from cminbox.tui.composer import Composer
+from cminbox.tui.cursor import StillCursorScreen
+from cminbox.tui.dialogs import AssignDialog, ConfirmDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
+from cminbox.tui.editor import edit_in_editor
+from cminbox.tui.help_screen import HelpScreen
+from cminbox.tui.inbox_list import InboxList, Row
+from cminbox.tui.panes import InboxHeader, Preview
+from cminbox.tui.services import Services
+from cminbox.tui.thread_screen import ThreadScreen
+
+SORTS = list(Sort)
+PREVIEW_MODES = ("right", "bottom", "off")
+NARROW = 100  # columns
+
+
+class InboxScreen(StillCursorScreen):
+    BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.s = services
+        ui = services.config.ui
+        self.view: View = next(v for v in services.config.views if v.key == ui.view)
+        self.filter: Query | None = None
+        self.sort = Sort(ui.sort)
+        self.group = ui.group_threads
+        self.preview_mode = ui.preview
+        self.fresh: set[str] = set()
+        self.polled_once: set[str] = set()  # the first poll of a channel is the backlog, not news
+        self.all_rows: list[Row] = []
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield InboxHeader(id="header")
+        yield Label("", id="view-line")
+        yield Input(placeholder="filter: tag:outage status:new from:@alice age:<1h words…", id="filter-input")
+        yield Label("", id="filter-error")
+        with Container(id="body"):
+            yield InboxList(self.s.clock, id="inbox")
+            yield Preview(self.s.clock, id="preview")
+        yield Composer(id="composer")
+        yield Footer()
+
+    @property
+    def inbox_list(self) -> InboxList:
+        return self.query_one(InboxList)
+
+    def on_mount(self) -> None:
+        self.place_preview()
+        self.query_one("#filter-input").display = False
+        self.query_one("#filter-error").display = False
+        self.query_one(Composer).display = False
+        self.reload()
+        self.inbox_list.focus()
+        self.set_interval(1.0, self.check_store)
+        self.set_interval(30.0, self.inbox_list.refresh)  # ages ("4m") move on
+
+    # ------------------------------------------------------------------ data
+    def reload(self) -> None:
+        """Rebuild the rows from the store through the view, the filter and the sort."""
+        now, me = self.s.clock(), self.s.config.actor
+        everything = self.s.store.query()
+        self.all_rows = [Row(m, st, fresh=m.id in self.fresh) for m, st in everything]
+        view_q = self.view.compiled()
+        kept = [
+            (r.message, r.state)
+            for r in self.all_rows
+            if view_q.matches(r.message, r.state, now, me)
+            and (self.filter is None or self.filter.matches(r.message, r.state, now, me))
+        ]
+        # The list shares Row objects with all_rows, so an update to one is seen by the other.
+        by_id = {r.message.id: r for r in self.all_rows}
+        self.inbox_list.set_rows([by_id[m.id] for m, _ in arrange(kept, self.sort, self.group)])
+        self.refresh_chrome()
+
+    def refresh_chrome(self) -> None:
+        health = []
+        if self.s.engine is not None:
+            health = [self.s.engine.poller.health(name) for name in self.s.engine.channels]
+        self.query_one(InboxHeader).show(self.all_rows, health, self.s.clock(), len(self.inbox_list.selected))
+        line = Text.assemble((f" {self.view.key} {self.view.name} ", "reverse"), f"  {len(self.inbox_list.rows)} items")
+        if self.filter is not None and not self.filter.empty:
+            line.append(f"  filter: {self.filter.text}", style="bold")
+        line.append(f"  sort: {self.sort}" + ("  grouped" if self.group else ""), style="dim")
+        self.query_one("#view-line", Label).update(line)
+
+    def check_store(self) -> None:
+        """Show what another cminbox instance wrote (within a second, without a keypress)."""
+        changed = self.s.store.refresh()
+        if not changed:
+            return
+        if any(mid not in self.inbox_list.index for mid in changed if self.s.store.get_message(mid)):
+            self.reload()
+        else:
+            self.inbox_list.update_states(self.s.store.triage(mid) for mid in changed)
+            self.refresh_chrome()
+
+    def apply_poll(self, report: PollReport, degraded_now: bool) -> None:
+        backlog = report.channel not in self.polled_once
+        if report.health.state == "ok":
+            self.polled_once.add(report.channel)
+        if report.new_ids:
+            if not backlog:
+                self.fresh |= set(report.new_ids)
+            self.reload()
+        else:
+            self.refresh_chrome()
+        if degraded_now:
+            self.notify(
+                f"{report.channel}: {report.health.reason}",
+                title=f"{report.channel} {report.health.state}",
+                severity="warning",
+                timeout=8,
+            )
+
+    @on(InboxList.Highlighted)
+    def _highlighted(self, event: InboxList.Highlighted) -> None:
+        row = event.row
+        thread = self.s.store.thread_of(row.message) if row else []
+        if row and row.fresh:
+            row.fresh = False
+            self.fresh.discard(row.message.id)
+        self.query_one(Preview).show(row, thread)
+
+    # ------------------------------------------------------------------ movement
+    def action_cursor_down(self) -> None:
+        self.inbox_list.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        self.inbox_list.cursor -= 1
+
+    def action_cursor_top(self) -> None:
+        self.inbox_list.cursor = 0
+
+    def action_cursor_bottom(self) -> None:
+        self.inbox_list.cursor = len(self.inbox_list.rows) - 1
+
+    def action_half_page(self, direction: int) -> None:
+        self.inbox_list.cursor += direction * max(1, self.inbox_list.size.height // 2)
+
+    def action_next_match(self, direction: int) -> None:
+        """With a filter: cycle through its matches. Without: the next item that needs attention."""
+        rows, now = self.inbox_list.rows, self.s.clock()
+        if not rows:
+            return
+        for step in range(1, len(rows) + 1):
+            i = (self.inbox_list.cursor + direction * step) % len(rows)
+            r = rows[i]
+            if (self.filter is not None and not self.filter.empty) or r.state.needs_attention(now):
+                self.inbox_list.cursor = i
+                return
+
+    def action_open_thread(self) -> None:
+        row = self.inbox_list.current
+        if row is not None:
+            channel = self.s.engine.channels.get(row.message.channel) if self.s.engine else None
+            self.app.push_screen(ThreadScreen(row.message, self.s.store.thread_of(row.message), channel, self.s.clock))
+
+    # ------------------------------------------------------------------ triage
+    def after_action(self, result: ActResult | None, what: str) -> None:
+        if result is None:
+            return
+        bulk = bool(self.inbox_list.selected)
+        self.inbox_list.update_states(self.s.store.triage(mid) for mid in result.changed)
+        if bulk:
+            self.inbox_list.selected.clear()
+            self.inbox_list.refresh()
+        elif self.s.config.ui.auto_advance:
+            self.advance()
+        self.refresh_chrome()
+        n = len(result.changed)
+        self.notify(
+            f"{what} · {n} item{'s' if n != 1 else ''} · u undoes" if n else f"{what}: nothing changed", timeout=3
+        )
+
+    def advance(self) -> None:
+        """Move to the next item that still needs attention (the incident flow: one key per item)."""
+        rows, now = self.inbox_list.rows, self.s.clock()
+        for i in range(self.inbox_list.cursor + 1, len(rows)):
+            if rows[i].state.needs_attention(now):
+                self.inbox_list.cursor = i
+                return
+
+    def targets(self) -> list[str]:
+        ids = self.inbox_list.target_ids()
+        if not ids:
+            self.notify("Nothing selected", severity="warning", timeout=2)
+        return ids
+
+    def action_set_status(self, status: str) -> None:
+        if ids := self.targets():
+            self.after_action(self.s.inbox.set_status(ids, Status(status)), Status(status).value.capitalize())
+
+    def action_cycle_priority(self) -> None:
+        if ids := self.targets():
+            self.after_action(self.s.inbox.cycle_priority(ids), "Priority")
+
+    def action_undo(self) -> None:
+        result = self.s.inbox.undo()
+        if result is None:
+            self.notify("Nothing to undo", timeout=2)
+            return
+        self.inbox_list.update_states(self.s.store.triage(mid) for mid in result.changed)
+        back = [self.inbox_list.index[mid] for mid in result.changed if mid in self.inbox_list.index]
+        if back:
+            self.inbox_list.cursor = min(back)  # show what was restored
+        self.refresh_chrome()
+        self.notify(f"Undone: {result.label} ({len(result.changed)})", timeout=3)
+
+    def action_tag(self) -> None:
+        if not (ids := self.targets()):
+            return
+        usage = Counter(t for r in self.all_rows for t in r.state.tags)
+        tags = [t for t, _ in usage.most_common()]
+
+        def done(tag: str | None) -> None:
+            if tag:
+                self.after_action(self.s.inbox.tag(ids, [tag]), f"Tagged #{tag}")
+
+        self.app.push_screen(TagPicker("Tag", tags), done)
+
+    def action_untag(self) -> None:
+        if not (ids := self.targets()):
+            return
+        present = sorted({t for mid in ids for t in self.s.store.triage(mid).tags})
+        if not present:
+            self.notify("No tags to remove", timeout=2)
+            return
+
+        def done(tag: str | None) -> None:
+            if tag:
+                self.after_action(self.s.inbox.untag(ids, [tag]), f"Removed #{tag}")
+
+        self.app.push_screen(TagPicker("Remove tag", present, allow_new=False), done)
+
+    def action_assign(self) -> None:
+        if not (ids := self.targets()):
+            return
+        people = sorted({r.state.assignee for r in self.all_rows if r.state.assignee} | {self.s.config.actor})
+        current = self.s.store.triage(ids[0]).assignee
+
+        def done(who: str | None) -> None:
+            if who is not None:
+                self.after_action(self.s.inbox.assign(ids, who or None), f"Assigned to {who}" if who else "Unassigned")
+
+        self.app.push_screen(AssignDialog(people, current), done)
+
+    def action_snooze(self) -> None:
+        if not (ids := self.targets()):
+            return
+
+        def done(until: Any) -> None:
+            if until is not None:
+                self.after_action(self.s.inbox.snooze(ids, until), f"Snoozed until {until:%a %d %b %H:%M}")
+
+        self.app.push_screen(SnoozeDialog(self.s.clock()), done)
+
+    def action_escalate(self) -> None:
+        if not (ids := self.targets()):
+            return
+        targets = [t.name for t in self.s.config.targets]
+        if not targets:
+            self.notify(
+                "No escalation targets are configured: add [[escalation.targets]] to the config.",
+                severity="error",
+                timeout=6,
+            )
+            return
+
+        def done(req: EscalationRequest | None) -> None:
+            if req is not None:
+                result, _ = self.s.inbox.escalate(ids, req.target, req.priority, req.note)
+                self.after_action(result, f"Escalated to {req.target}")
+                self.deliver_soon()
+
+        self.app.push_screen(EscalateDialog(targets, len(ids)), done)
+
+    # ------------------------------------------------------------------ reply
+    def action_reply(self) -> None:
+        row = self.inbox_list.current
+        if row is None:
+            return
+        caps = self.s.capabilities(row.message.channel)
+        composer = self.query_one(Composer)
+        composer.open(row.message, self.s.store.get_draft(row.message.id), caps.reply_limit, caps.reply)
+
+    @on(Composer.Closed)
+    def _composer_closed(self, event: Composer.Closed) -> None:
+        self.s.store.set_draft(event.message.id, event.draft)
+        self.inbox_list.focus()
+
+    @on(Composer.Send)
+    def _composer_send(self, event: Composer.Send) -> None:
+        caps = self.s.capabilities(event.message.channel)
+
+        def send(ok: bool | None) -> None:
+            if not ok:
+                return
+            try:
+                self.s.inbox.reply(event.message.id, event.text)
+            except Exception as exc:  # InboxError, ConfigError: say it, keep the draft
+                self.notify(str(exc), severity="error", timeout=8)
+                return
+            self.s.store.set_draft(event.message.id, "")
+            composer = self.query_one(Composer)
+            composer.display = False
+            composer.target = None
+            self.inbox_list.focus()
+            self.notify(f"Reply to {event.message.author.handle} queued; sending…", timeout=3)
+            self.deliver_soon()
+
+        if caps.reply_is_public and event.message.visibility in ("public", "unlisted", ""):
+            self.app.push_screen(ConfirmDialog(f"Post this reply publicly to {event.message.author.handle}?"), send)
+        else:
+            send(True)
+
+    @on(Composer.EditorRequested)
+    def _composer_editor(self, event: Composer.EditorRequested) -> None:
+        text = edit_in_editor(self.app, event.draft, event.message)
+        if text is not None:
+            self.query_one(Composer).set_text(text)
+
+    @on(Composer.SavedReplyRequested)
+    def _saved_reply(self) -> None:
+        replies = {r.name: r.text for r in self.s.config.saved_replies}
+        if not replies:
+            self.notify("No saved replies: add [[saved_replies]] (name, text) to the config.", timeout=5)
+            return
+
+        def done(name: str | None) -> None:
+            if name:
+                self.query_one(Composer).insert(replies[name])
+
+        self.app.push_screen(TagPicker("Insert saved reply", list(replies), allow_new=False), done)
+
+    @work(exclusive=True, group="deliver")
+    async def deliver_soon(self) -> None:
+        engine = self.s.engine
+        if engine is None or not engine.active:
+            return  # the instance that holds the poller lock sends it
+        for delivery in await engine.dispatcher.deliver_due():
+            if delivery.ok:
+                self.notify(f"Sent: {delivery.detail}", timeout=4)
+            else:
+                self.notify(f"Not sent yet: {delivery.detail}", severity="warning", timeout=6)
+            self.inbox_list.update_states([self.s.store.triage(delivery.item.message_id)])
+
+    # ------------------------------------------------------------------ selection, view, filter
+    def action_toggle_select(self) -> None:
+        row = self.inbox_list.current
+        if row is not None:
+            self.inbox_list.selected ^= {row.message.id}
+            self.inbox_list.refresh_line(self.inbox_list.cursor - int(self.inbox_list.scroll_offset.y))
+            self.inbox_list.cursor += 1
+            self.refresh_chrome()
+
+    def action_select_all(self) -> None:
+        self.inbox_list.selected = {r.message.id for r in self.inbox_list.rows}
+        self.inbox_list.refresh()
+        self.refresh_chrome()
+
+    def action_clear_selection(self) -> None:
+        if self.inbox_list.selected:
+            self.inbox_list.selected.clear()
+            self.inbox_list.refresh()
+        elif self.filter is not None:
+            self.filter = None
+            self.reload()
+        self.refresh_chrome()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter-input", Input)
+        box.value = self.filter.text if self.filter else ""
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        error = self.query_one("#filter-error", Label)
+        try:
+            query = parse(event.value)
+        except QueryError as exc:
+            error.update(Text(f"✗ {exc}", style="bold red"))
+            error.display = True
+            return
+        error.display = False
+        event.input.display = False
+        self.filter = None if query.empty else query
+        self.reload()
+        self.inbox_list.focus()
+
+    def on_key(self, event: Any) -> None:
+        box = self.query_one("#filter-input", Input)
+        if event.key == "escape" and box.has_focus:
+            box.display = False
+            self.query_one("#filter-error").display = False
+            self.inbox_list.focus()
+            event.stop()
+
+    def action_view(self, key: str) -> None:
+        view = next((v for v in self.s.config.views if v.key == key), None)
+        if view is None:
+            self.notify(f"No saved view on {key}; add one under [[views]]", timeout=3)
+            return
+        self.view = view
+        self.inbox_list.selected.clear()
+        self.reload()
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.reload()
+
+    def action_toggle_group(self) -> None:
+        self.group = not self.group
+        self.reload()
+
+    def action_toggle_preview(self) -> None:
+        self.preview_mode = PREVIEW_MODES[(PREVIEW_MODES.index(self.preview_mode) + 1) % len(PREVIEW_MODES)]
+        self.place_preview()
+
+    def on_resize(self) -> None:
+        self.place_preview()
+
+    def place_preview(self) -> None:
+        """A side preview below 100 columns squeezes the list: put it underneath instead."""
+        mode = self.preview_mode
+        if mode == "right" and self.size.width < NARROW:
+            mode = "bottom"
+        body = self.query_one("#body")
+        body.set_classes(f"preview-{mode}")
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.s.config.keys))
+
+    def action_pick_theme(self) -> None:
+        self.app.search_themes()
+
+    def action_poll_now(self) -> None:
+        engine = self.s.engine
+        if engine is None:
+            self.notify("No channels to poll", timeout=2)
+        elif not engine.active:
+            self.notify("Another cminbox instance is polling this data; its results appear here.", timeout=4)
+        else:
+            self.run_worker(engine.poll_once(), group="poll-now", exclusive=True)

@@ -1,0 +1,34 @@
+"""Command palette entries generated from the action table (and the saved views)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from cminbox.tui.actions import ACTIONS
+from cminbox.tui.help_screen import key_label
+
+
+class ActionCommands(Provider):
+    def _entries(self) -> list[tuple[str, str, str]]:
+        keymap: dict[str, str] = getattr(self.app, "keymap_overrides", {})
+        return [
+            (spec.description, spec.action, f"{key_label(keymap.get(spec.id, spec.keys))} · {spec.id}")
+            for spec in ACTIONS
+            if spec.id != "palette"
+        ]
+
+    def _run(self, action: str) -> None:
+        self.app.call_later(self.screen.run_action, action)
+
+    async def discover(self) -> Hits:
+        for title, action, help_text in self._entries():
+            yield DiscoveryHit(title, partial(self._run, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, action, help_text in self._entries():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self._run, action), help=help_text)

@@ -1,0 +1,124 @@
+"""The header counters and the preview pane: plain Rich Text, never markup."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from cminbox.core.health import ChannelHealth, HealthState
+from cminbox.core.models import Message, Status, TriageState
+from cminbox.core.text import sanitize
+from cminbox.tui.inbox_list import Row, age
+
+OVERDUE_AFTER = 4 * 3600  # seconds without a first response before an item counts as overdue
+HEALTH_MARK = {
+    HealthState.OK: ("●", "green"),
+    HealthState.DEGRADED: ("▲", "yellow"),
+    HealthState.RATE_LIMITED: ("◐", "yellow"),
+    HealthState.AUTH_FAILED: ("✗", "red"),
+    HealthState.DISABLED: ("○", "grey50"),
+    HealthState.UNKNOWN: ("?", "grey50"),
+}
+
+
+class InboxHeader(Static):
+    """Counters and per-channel health; a problem is spelled out, never colour alone."""
+
+    def show(self, rows: list[Row], health: list[ChannelHealth], now: datetime, selected: int) -> None:
+        counts = {s: 0 for s in Status}
+        overdue = 0
+        for row in rows:
+            counts[row.state.status] += 1
+            waiting = (now - row.message.created_at).total_seconds()
+            unanswered = row.state.first_response_at is None
+            if row.state.status in (Status.NEW, Status.OPEN) and unanswered and waiting > OVERDUE_AFTER:
+                overdue += 1
+        text = Text.assemble(
+            (" cminbox ", "bold reverse"),
+            "  ",
+            (f"new {counts[Status.NEW]}", "bold"),
+            " · ",
+            f"open {counts[Status.OPEN]}",
+            " · ",
+            (f"escalated {counts[Status.ESCALATED]}", "bold red" if counts[Status.ESCALATED] else ""),
+            " · ",
+            (f"overdue {overdue}", "bold yellow" if overdue else ""),
+            " · ",
+            f"done {counts[Status.DONE]}",
+        )
+        if selected:
+            text.append(f"   {selected} selected", style="bold reverse")
+        text.append("   ")
+        for h in health:
+            mark, colour = HEALTH_MARK[h.state]
+            text.append(f"{mark} {h.channel}", style=colour)
+            if h.state not in (HealthState.OK, HealthState.UNKNOWN):
+                text.append(f" {h.state}", style=colour)
+            text.append("  ")
+        self.update(text)
+
+
+class Preview(VerticalScroll):
+    def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.body = Static(id="preview-body")
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield self.body
+
+    def show(self, row: Row | None, thread: list[Message]) -> None:
+        if row is None:
+            self.body.update(Text("Nothing here. New mentions appear as they arrive.", style="dim italic"))
+            return
+        msg, st = row.message, row.state
+        now = self.clock()
+        out = Text()
+        out.append(sanitize(msg.author.display_name or msg.author.handle, single_line=True), style="bold")
+        out.append(f"  {msg.author.handle}\n", style="dim")
+        when = f"{msg.created_at:%Y-%m-%d %H:%M} UTC ({age(msg.created_at, now)} ago)"
+        out.append(f"{msg.kind} on {msg.channel} · {when}", style="dim")
+        if msg.visibility and msg.visibility != "public":
+            out.append(f" · {msg.visibility}", style="bold yellow")
+        out.append("\n")
+        out.append(_triage_line(st) + "\n", style="italic")
+        out.append("\n")
+        out.append(sanitize(msg.text) or "(empty message)")
+        out.append("\n")
+        if msg.url:
+            out.append(f"\n{msg.url}\n", style="dim underline")
+        others = [m for m in thread if m.id != msg.id]
+        if others:
+            out.append("\n── thread ──\n", style="dim")
+            for m in thread:
+                mark = "▶ " if m.id == msg.id else "  "
+                style = "bold" if m.id == msg.id else "dim"
+                out.append(f"{mark}{m.author.handle} · {age(m.created_at, now)}\n", style=style)
+                out.append("   " + sanitize(m.text).replace("\n", "\n   ") + "\n")
+        if st.notes:
+            out.append("\n── notes ──\n", style="dim")
+            for n in st.notes:
+                out.append(f"{n.author}: {sanitize(n.text)}\n")
+        if st.history:
+            out.append("\n── history ──\n", style="dim")
+            for h in st.history[-6:]:
+                out.append(f"{h.at:%m-%d %H:%M} {h.actor}: {h.action}\n", style="dim")
+        self.body.update(out)
+        self.scroll_home(animate=False)
+
+
+def _triage_line(st: TriageState) -> str:
+    parts = [f"{st.status}", f"priority {st.priority}"]
+    if st.assignee:
+        parts.append(f"assigned to {st.assignee}")
+    if st.tags:
+        parts.append(" ".join(f"#{t}" for t in st.tags))
+    if st.escalation:
+        parts.append(f"escalated to {st.escalation.target}")
+    if st.snoozed_until:
+        parts.append(f"snoozed until {st.snoozed_until:%m-%d %H:%M}")
+    return " · ".join(parts)

@@ -1,0 +1,34 @@
+"""What the screens need from the core, bundled (so screens do not reach into the App)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cminbox.core import registry
+from cminbox.core.channel import Capabilities
+from cminbox.core.clock import Clock
+from cminbox.core.config import Config
+from cminbox.core.engine import Engine
+from cminbox.core.inbox import Inbox
+from cminbox.core.store import Store
+
+
+@dataclass
+class Services:
+    config: Config
+    inbox: Inbox
+    engine: Engine | None
+    clock: Clock
+    extra_cleanup: list[object] = field(default_factory=list)
+
+    @property
+    def store(self) -> Store:
+        return self.inbox.store
+
+    def capabilities(self, channel: str) -> Capabilities:
+        try:
+            cfg = self.config.channel(channel)
+            caps: Capabilities = registry.load_channel(cfg.type).capabilities
+            return caps
+        except Exception:
+            return Capabilities(reply=False)

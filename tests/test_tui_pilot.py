@@ -1,0 +1,236 @@
+"""Driving the TUI with Textual's Pilot: every action and its undo, auto-advance, bulk actions,
+filters, live updates arriving while typing, keymaps, and changes from another instance."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cminbox.core.clock import FrozenClock
+from cminbox.core.health import ChannelHealth, HealthState
+from cminbox.core.models import Priority, Status
+from cminbox.core.poller import PollReport
+from cminbox.core.store import Store
+from cminbox.tui.composer import Composer
+from cminbox.tui.inbox_list import InboxList
+from cminbox.tui.inbox_screen import InboxScreen
+from tests.factories import make_message
+from tests.tui_fixtures import CONFIG, make_app, make_services
+
+SIZE = (120, 40)
+
+
+def screen_of(app: object) -> InboxScreen:
+    screen = app.screen  # type: ignore[attr-defined]
+    assert isinstance(screen, InboxScreen)
+    return screen
+
+
+def _help_text(app: object) -> str:
+    """The help table as plain text."""
+    from rich.console import Console
+
+    table = app.screen.query("Static").last().render()  # type: ignore[attr-defined]
+    console = Console(width=200, record=True, color_system=None)
+    console.print(table._renderable)  # the Rich table inside Textual's visual
+    return console.export_text(styles=False)
+
+
+def current_id(app: object) -> str:
+    row = screen_of(app).inbox_list.current
+    assert row is not None
+    return row.message.id
+
+
+async def test_status_actions_advance_and_undo(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        first = current_id(app)
+        for key, status in (("d", Status.DONE), ("w", Status.WAITING), ("o", Status.OPEN)):
+            target = current_id(app)
+            await pilot.press(key)
+            assert services.store.triage(target).status == status
+            assert current_id(app) != target  # auto-advanced
+        for _ in range(3):
+            await pilot.press("u")
+        assert services.store.triage(first).status == Status.NEW
+        assert current_id(app) == first  # undo shows what it restored
+
+
+async def test_dialog_actions_and_their_undo(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    services.config.ui.auto_advance = False
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        mid = current_id(app)
+        await pilot.press("t", *"outage", "enter")
+        assert services.store.triage(mid).tags == ("outage",)
+        await pilot.press("t", "1")  # the first existing tag, by number
+        await pilot.press("T", "enter")
+        assert services.store.triage(mid).tags == ()
+        await pilot.press("a", *"bo", "enter")
+        assert services.store.triage(mid).assignee == "bo"
+        await pilot.press("p")
+        assert services.store.triage(mid).priority == Priority.HIGH
+        await pilot.press("s", "enter")  # the first preset: 1 hour
+        assert services.store.triage(mid).snoozed_until is not None
+        await pilot.press("e", *"customer is furious", "enter")
+        state = services.store.triage(mid)
+        assert state.status == Status.ESCALATED and state.escalation is not None
+        assert state.escalation.note == "customer is furious"
+        assert [i.destination for i in services.inbox.outbox.items()] == ["oncall"]
+        for _ in range(7):
+            await pilot.press("u")
+        state = services.store.triage(mid)
+        assert (state.tags, state.assignee, state.priority, state.snoozed_until, state.status) == (
+            (),
+            None,
+            Priority.NORMAL,
+            None,
+            Status.NEW,
+        )
+
+
+async def test_bulk_actions_on_a_selection(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x", "x")
+        picked = sorted(screen_of(app).inbox_list.selected)
+        assert len(picked) == 2
+        await pilot.press("d")
+        assert all(services.store.triage(m).status == Status.DONE for m in picked)
+        assert not screen_of(app).inbox_list.selected
+        await pilot.press("u")
+        assert all(services.store.triage(m).status == Status.NEW for m in picked)
+        await pilot.press("V", "t", *"triaged", "enter")
+        assert all("triaged" in services.store.triage(r.message.id).tags for r in screen_of(app).inbox_list.rows)
+
+
+async def test_incident_burst_in_two_keystrokes_per_item_or_less(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = ["slash", *"sync", "enter", "V", "d"]
+        await pilot.press(*keys)
+        closed = [r for r in services.store.query() if r[1].status == Status.DONE]
+        assert len(closed) == 3  # every "sync" mention
+        assert all("sync" in m.text for m, _ in closed)
+        # With a longer burst, the same keys close any number of items: far below two per item.
+
+
+async def test_filters_valid_and_invalid(tmp_path: Path, clock: FrozenClock) -> None:
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"from:@kai", "enter")
+        assert [r.message.author.handle for r in screen_of(app).inbox_list.rows] == ["@kai@example.social"]
+        await pilot.press("slash")
+        await pilot.press(*" age:1x", "enter")
+        error = app.screen.query_one("#filter-error")
+        assert error.display and "age:1x" in str(error.render())
+        assert len(screen_of(app).inbox_list.rows) == 1  # the old filter stays until a valid one
+        await pilot.press("escape", "escape")
+        assert len(screen_of(app).inbox_list.rows) == 13
+
+
+async def test_views_sort_and_next_match(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    services.inbox.escalate(["masto:104"], "oncall")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        assert [r.message.id for r in screen_of(app).inbox_list.rows] == ["masto:104"]
+        await pilot.press("5", "S")
+        rows = screen_of(app).inbox_list.rows
+        assert rows[0].message.created_at < rows[-1].message.created_at  # oldest first
+        await pilot.press("slash", *"sync", "enter", "n")
+        assert "sync" in screen_of(app).inbox_list.current.message.text  # type: ignore[union-attr]
+
+
+async def test_poll_update_while_typing_keeps_draft_and_cursor(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "r", *"Hello the")
+        reading = current_id(app)
+        area = app.screen.query_one("#composer-text")
+        cursor_before = area.cursor_location  # type: ignore[attr-defined]
+        new = [make_message(900 + i, channel="masto", at=clock.now) for i in range(5)]
+        ids = services.store.upsert_messages(new)
+        screen_of(app).polled_once.add("masto")
+        report = PollReport(channel="masto", health=ChannelHealth(channel="masto", state=HealthState.OK), new_ids=ids)
+        screen_of(app).apply_poll(report, False)
+        await pilot.press(*"re")
+        composer = app.screen.query_one(Composer)
+        assert composer.text == "Hello there"
+        assert area.has_focus and area.cursor_location == (0, cursor_before[1] + 2)  # type: ignore[attr-defined]
+        assert current_id(app) == reading  # the list grew above; the cursor stayed on the item
+        assert all(screen_of(app).inbox_list.rows[screen_of(app).inbox_list.index[i]].fresh for i in ids)
+
+
+async def test_draft_survives_closing_and_a_restart(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        mid = current_id(app)
+        await pilot.press("r", *"half a thought", "escape")
+        assert not app.screen.query_one(Composer).display
+    assert Store(services.store.dir).get_draft(mid) == "half a thought"
+    app2 = make_app(make_services(tmp_path / "again", clock))
+    app2.services.inbox.store.set_draft(mid, "x")  # type: ignore[union-attr]
+    async with make_app(services).run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        assert pilot.app.screen.query_one(Composer).text == "half a thought"
+
+
+async def test_sending_a_public_reply_asks_first_then_queues(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        mid = current_id(app)
+        await pilot.press("r", *"Thanks!", "ctrl+s")
+        assert services.inbox.outbox.items() == []  # waiting for the confirmation
+        await pilot.press("y")
+        [item] = services.inbox.outbox.items()
+        assert (item.message_id, item.payload["text"]) == (mid, "Thanks!")
+        assert services.store.get_draft(mid) == ""
+
+
+async def test_remapped_keys_work_and_show_in_help(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock, config_text=CONFIG + '\n[keys]\ndone = "D"\nnot_an_action = "z"\n')
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        mid = current_id(app)
+        await pilot.press("d")
+        assert services.store.triage(mid).status == Status.NEW  # d no longer means done
+        await pilot.press("D")
+        assert services.store.triage(mid).status == Status.DONE
+        assert any("not_an_action" in n.message for n in app._notifications)
+        await pilot.press("question_mark")
+        help_text = _help_text(app)
+        assert re.search(r"^D +Done \(remapped\) +done", help_text, re.MULTILINE), help_text
+
+
+async def test_another_instance_changes_show_up(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        other = Store(services.store.dir, clock=clock)
+        other.act(["masto:105"], __import__("cminbox.core.triage").core.triage.AddTags(("from-bob",)), actor="bob")
+        other.upsert_messages([make_message(950, channel="masto", at=clock.now)])
+        screen_of(app).check_store()  # runs every second on its own; called here to stay deterministic
+        await pilot.pause()
+        lst = screen_of(app).inbox_list
+        assert lst.rows[lst.index["masto:105"]].state.tags == ("from-bob",)
+        assert "masto:950" in lst.index
+
+
+async def test_every_line_is_exactly_the_widget_width(tmp_path: Path, clock: FrozenClock) -> None:
+    """Emoji, RTL text, very long words and empty bodies never break the layout."""
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=SIZE):
+        lst = app.screen.query_one(InboxList)
+        width = lst.scrollable_content_region.width
+        for y in range(len(lst.rows)):
+            assert lst.render_line(y).cell_length == width

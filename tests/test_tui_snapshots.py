@@ -1,0 +1,73 @@
+"""Snapshots of every screen (SVGs under snapshots/). Deterministic: frozen clock, seeded data,
+no blinking cursor, no network. Regenerate with `pytest --snapshot-update tests/test_tui_snapshots.py`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cminbox.core.clock import FrozenClock
+from tests.tui_fixtures import make_app, make_services
+
+pytestmark = pytest.mark.snapshot
+
+
+def test_inbox(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    assert snap_compare(make_app(make_services(tmp_path, clock)), terminal_size=(120, 40))
+
+
+def test_inbox_80x24(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    assert snap_compare(make_app(make_services(tmp_path, clock)), terminal_size=(80, 24))
+
+
+def test_preview_below(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=["v"], terminal_size=(80, 24))
+
+
+def test_thread_view(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=["G", "enter"], terminal_size=(120, 40))
+
+
+def test_reply_composer(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    press = ["j", "r", *"Thanks, we are on it!"]
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=press, terminal_size=(120, 40))
+
+
+def test_escalate_dialog(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    press = ["j", "e", *"sync outage"]
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=press, terminal_size=(120, 40))
+
+
+def test_tag_picker(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    services.inbox.tag(["masto:101"], ["bug", "search"])
+    services.inbox.tag(["masto:109"], ["outage"])
+    assert snap_compare(make_app(services), press=["t", "o", "u"], terminal_size=(120, 40))
+
+
+def test_filter_bar_with_query(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    press = ["slash", *"sync from:@kai"]
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=press, terminal_size=(120, 40))
+
+
+def test_filter_applied_and_invalid(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    press = ["slash", *"sync", "enter", "slash", *" status:nope", "enter"]
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=press, terminal_size=(120, 40))
+
+
+def test_help_screen(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=["question_mark"], terminal_size=(120, 40))
+
+
+def test_degraded_channel(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    assert snap_compare(make_app(make_services(tmp_path, clock, degraded=True)), terminal_size=(120, 40))
+
+
+@pytest.mark.parametrize("theme", ["cminbox-light", "high-contrast", "incident"])
+def test_themes(snap_compare: Any, tmp_path: Path, clock: FrozenClock, theme: str) -> None:
+    services = make_services(tmp_path, clock)
+    services.inbox.set_priority(["masto:101"], __import__("cminbox.core.models").core.models.Priority.URGENT)
+    services.inbox.escalate(["masto:103"], "oncall", note="abusive")
+    assert snap_compare(make_app(services, theme=theme), press=["x"], terminal_size=(120, 40))
