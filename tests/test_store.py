@@ -171,3 +171,17 @@ class TwoInstances(RuleBasedStateMachine):
 
 TestTwoInstances = TwoInstances.TestCase
 TestTwoInstances.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+
+
+def test_by_author_spans_channels(store: Store) -> None:
+    a = make_message(1, channel="masto")
+    b = msgspec_replace(make_message(2, channel="bsky"), handle="@user1.bsky.social")
+    store.upsert_messages([a, b, make_message(3, channel="masto")])
+    assert [m.id for m in store.by_author(a)] == ["bsky:2"]
+
+
+def msgspec_replace(message: object, handle: str) -> object:
+    import msgspec
+
+    author = msgspec.structs.replace(message.author, handle=handle)  # type: ignore[attr-defined]
+    return msgspec.structs.replace(message, author=author)  # type: ignore[type-var]

@@ -234,3 +234,57 @@ async def test_every_line_is_exactly_the_widget_width(tmp_path: Path, clock: Fro
         width = lst.scrollable_content_region.width
         for y in range(len(lst.rows)):
             assert lst.render_line(y).cell_length == width
+
+
+async def test_ctrl_e_opens_the_editor_with_the_draft(tmp_path: Path, clock: FrozenClock, monkeypatch: object) -> None:
+    import cminbox.tui.inbox_screen as screen_module
+
+    seen: list[str] = []
+
+    def fake_editor(app: object, draft: str, message: object) -> str:
+        seen.append(draft)
+        return draft + " (edited)"
+
+    monkeypatch.setattr(screen_module, "edit_in_editor", fake_editor)  # type: ignore[attr-defined]
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r", *"Hi", "ctrl+e")
+        assert seen == ["Hi"]
+        assert app.screen.query_one(Composer).text == "Hi (edited)"
+
+
+async def test_every_action_in_the_table_resolves(tmp_path: Path, clock: FrozenClock) -> None:
+    """Each binding's action exists where it is dispatched (q must quit, : must open the palette)."""
+    from cminbox.tui.actions import ACTIONS
+
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=SIZE):
+        screen = screen_of(app)
+        for spec in ACTIONS:
+            name = spec.action.split("(")[0]
+            target = app if name.startswith("app.") else screen
+            assert hasattr(target, f"action_{name.removeprefix('app.')}"), spec.id
+
+
+async def test_q_quits(tmp_path: Path, clock: FrozenClock) -> None:
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_cursor_line_is_repainted_when_scrolled(tmp_path: Path, clock: FrozenClock) -> None:
+    """Moving inside a scrolled list repaints exactly the old and the new cursor lines."""
+    services = make_services(tmp_path, clock)
+    services.store.upsert_messages([make_message(2000 + i, channel="masto", at=clock.now) for i in range(80)])
+    app = make_app(services)
+    async with app.run_test(size=(120, 20)) as pilot:
+        lst = screen_of(app).inbox_list
+        await pilot.press(*["j"] * 40)
+        assert lst.scroll_offset.y > 0
+        refreshed: list[int] = []
+        original = lst.refresh_line
+        lst.refresh_line = lambda y: (refreshed.append(y), original(y))  # type: ignore[method-assign]
+        await pilot.press("k")
+        assert sorted(refreshed) == [39, 40]

@@ -27,7 +27,7 @@ def test_preview_below(snap_compare: Any, tmp_path: Path, clock: FrozenClock) ->
 
 
 def test_thread_view(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
-    assert snap_compare(make_app(make_services(tmp_path, clock)), press=["G", "enter"], terminal_size=(120, 40))
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=["j", "enter"], terminal_size=(120, 40))
 
 
 def test_reply_composer(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
@@ -71,3 +71,13 @@ def test_themes(snap_compare: Any, tmp_path: Path, clock: FrozenClock, theme: st
     services.inbox.set_priority(["masto:101"], __import__("cminbox.core.models").core.models.Priority.URGENT)
     services.inbox.escalate(["masto:103"], "oncall", note="abusive")
     assert snap_compare(make_app(services, theme=theme), press=["x"], terminal_size=(120, 40))
+
+
+def test_first_run(snap_compare: Any, tmp_path: Path) -> None:
+    from cminbox.tui.app import CminboxApp
+    from cminbox.tui.first_run import FirstRunScreen
+
+    app = CminboxApp(
+        None, blink=False, first_run=lambda: FirstRunScreen(tmp_path / "c.toml", lambda: None, lambda: None)
+    )
+    assert snap_compare(app, press=["tab", "enter"], terminal_size=(100, 32))

@@ -55,6 +55,7 @@ class Context:
     clock: Clock = system_clock
     secrets: Secrets = field(default_factory=Secrets)
     config_override: Config | None = None
+    lazy_store: bool = False  # the TUI streams message segments in; the CLI reads them all
 
     @cached_property
     def config(self) -> Config:
@@ -68,7 +69,7 @@ class Context:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.data_dir, clock=self.clock)
+        return Store(self.data_dir, clock=self.clock, lazy=self.lazy_store)
 
     @cached_property
     def outbox(self) -> Outbox:

@@ -20,6 +20,7 @@ another process changed, so two instances never lose each other's updates.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import secrets
 import threading
@@ -75,6 +76,13 @@ def synchronized(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def author_key(handle: str) -> str:
+    """People keep their user name across networks more often than not: @ana@a.social and
+    @ana.bsky.social both key to "ana" (a hint for the preview, never used to merge identities)."""
+    user = handle.lower().lstrip("@").split("@")[0]
+    return user.split(".")[0] if "." in user else user
+
+
 def _shard_of(message_id: str) -> int:
     return zlib.crc32(message_id.encode()) % TRIAGE_SHARDS
 
@@ -84,7 +92,11 @@ def _segment_key(created_at: datetime) -> str:
 
 
 class Store:
-    def __init__(self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True) -> None:
+    def __init__(
+        self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
+    ) -> None:
+        """``lazy``: read message segments only when needed, newest first through
+        :meth:`load_next_segment` (the TUI shows the newest month at once, the rest streams in)."""
         self.dir = data_dir
         self.clock = clock
         self.durable = durable
@@ -105,11 +117,26 @@ class Store:
             for name in ("cursors", "health", "undo", "drafts")
         }
         self._segments: dict[str, Segment] = {}
+        self._lazy = lazy
+        self._unloaded: set[str] = set()  # message segments registered but not read yet
         # In-memory indexes, rebuilt per segment when that segment reloads.
         self._msg_index: dict[str, tuple[str, int]] = {}
         self._msg_cache: dict[str, Message] = {}
         self._triage_index: dict[str, int] = {}
-        self.refresh()
+        # (channel, thread_id) -> message ids, so a thread is a lookup, not a scan of every message.
+        self._threads: dict[tuple[str, str], set[str]] = {}
+        # author key -> message ids, for "what else has this person said, on any channel".
+        self._authors: dict[str, set[str]] = {}
+        # Parsing a large store is mostly garbage-collector time: pause it, then freeze what was
+        # loaded so later collections do not walk (and stall on) every stored message.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.refresh()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+            gc.freeze()
 
     # ----------------------------------------------------------------- housekeeping
     def _check_meta(self) -> None:
@@ -139,7 +166,11 @@ class Store:
         for path in sorted((self.dir / "messages").glob("[0-9]*.json")):
             if path.stem not in self._segments:
                 self._segments[path.stem] = Segment(path, "messages", durable=self.durable)
+                if self._lazy:
+                    self._unloaded.add(path.stem)
         for key, seg in self._segments.items():
+            if key in self._unloaded:
+                continue
             if seg.refresh():
                 changed |= self._reindex_segment(key, seg)
         for shard in self._shards:
@@ -159,7 +190,37 @@ class Store:
             seen.add(mid)
             self._msg_index[mid] = (key, doc_id)
             self._msg_cache.pop(mid, None)
+            self._threads.setdefault((doc["channel"], doc.get("thread_id") or mid), set()).add(mid)
+            self._authors.setdefault(author_key(doc["author"]["handle"]), set()).add(mid)
         return seen
+
+    @property
+    def fully_loaded(self) -> bool:
+        return not self._unloaded
+
+    @synchronized
+    def load_next_segment(self) -> str | None:
+        """Read the newest message segment not read yet; None when everything is loaded."""
+        if not self._unloaded:
+            return None
+        key = max(self._unloaded)
+        self._load_segment(key)
+        return key
+
+    def _load_segment(self, key: str) -> None:
+        seg = self._segments[key]
+        gc.disable()
+        try:
+            seg.refresh()
+            self._reindex_segment(key, seg)
+        finally:
+            gc.enable()
+            gc.freeze()
+        self._unloaded.discard(key)
+
+    def _ensure_all(self) -> None:
+        for key in sorted(self._unloaded, reverse=True):
+            self._load_segment(key)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -173,6 +234,7 @@ class Store:
     def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
         """Add messages not seen before (by id); update ones whose content changed. Returns new ids."""
         with self.transaction():
+            self._ensure_all()  # deduplication needs every id
             inserts: dict[str, list[Message]] = {}
             updates: dict[str, dict[int, dict[str, Any]]] = {}
             new_ids: list[str] = []
@@ -191,6 +253,8 @@ class Store:
                 for m, doc_id in zip(msgs, doc_ids, strict=True):
                     self._msg_index[m.id] = (key, doc_id)
                     self._msg_cache[m.id] = m
+                    self._threads.setdefault((m.channel, m.thread_id or m.id), set()).add(m.id)
+                    self._authors.setdefault(author_key(m.author.handle), set()).add(m.id)
             for key, docs in updates.items():
                 self._segment(key).replace_many(docs)
                 for doc in docs.values():
@@ -206,10 +270,16 @@ class Store:
 
     @synchronized
     def get_message(self, message_id: str) -> Message | None:
+        return self._get_message(message_id)
+
+    def _get_message(self, message_id: str) -> Message | None:
         cached = self._msg_cache.get(message_id)
         if cached is not None:
             return cached
         where = self._msg_index.get(message_id)
+        if where is None and self._unloaded:
+            self._ensure_all()
+            where = self._msg_index.get(message_id)
         if where is None:
             return None
         doc = self._segments[where[0]].get(where[1])
@@ -221,20 +291,31 @@ class Store:
 
     @synchronized
     def message_ids(self) -> list[str]:
+        self._ensure_all()
         return list(self._msg_index)
 
     @synchronized
-    def all_messages(self) -> list[Message]:
-        out = []
-        for mid in list(self._msg_index):
-            msg = self.get_message(mid)
-            if msg is not None:
+    def all_messages(self, *, loaded_only: bool = False) -> list[Message]:
+        """Every stored message, converting each document once (then served from the cache).
+        ``loaded_only``: just the segments read so far (lazy stores)."""
+        if not loaded_only:
+            self._ensure_all()
+        out: list[Message] = []
+        cache = self._msg_cache
+        for key, seg in self._segments.items():
+            if key in self._unloaded:
+                continue
+            for doc in seg.raw().values():
+                msg = cache.get(doc["id"])
+                if msg is None:
+                    msg = cache[doc["id"]] = msgspec.convert(doc, Message, strict=False)
                 out.append(msg)
         return out
 
     @synchronized
     def resolve_id(self, partial: str) -> str:
         """Accept a full id, or a unique suffix such as the native id (handy on the command line)."""
+        self._ensure_all()
         if partial in self._msg_index:
             return partial
         hits = [mid for mid in self._msg_index if mid.endswith(":" + partial) or mid.endswith(partial)]
@@ -247,6 +328,9 @@ class Store:
     # ----------------------------------------------------------------- triage
     @synchronized
     def triage(self, message_id: str) -> TriageState:
+        return self._triage(message_id)
+
+    def _triage(self, message_id: str) -> TriageState:
         doc_id = self._triage_index.get(message_id)
         if doc_id is not None:
             doc = self._shards[_shard_of(message_id)].get(doc_id)
@@ -343,13 +427,15 @@ class Store:
         tag: str | None = None,
         channel: str | None = None,
         limit: int | None = None,
+        loaded_only: bool = False,
     ) -> list[tuple[Message, TriageState]]:
         """Messages with their triage state, newest first, filtered by exact fields."""
         rows: list[tuple[Message, TriageState]] = []
-        for msg in self.all_messages():
+        triaged = self._all_triage()
+        for msg in self.all_messages(loaded_only=loaded_only):
             if channel is not None and msg.channel != channel:
                 continue
-            state = self.triage(msg.id)
+            state = triaged.get(msg.id) or TriageState(id=msg.id)
             if status is not None and state.status != status:
                 continue
             if tag is not None and tag not in state.tags:
@@ -359,12 +445,26 @@ class Store:
         return rows[:limit] if limit is not None else rows
 
     @synchronized
+    def by_author(self, message: Message, limit: int = 3) -> list[Message]:
+        """The author's other recent messages, newest first, on any channel (same handle)."""
+        ids = self._authors.get(author_key(message.author.handle), set()) - {message.id}
+        found = [m for m in (self._get_message(i) for i in ids) if m is not None]
+        return sorted(found, key=lambda m: m.created_at, reverse=True)[:limit]
+
+    def _all_triage(self) -> dict[str, TriageState]:
+        """Every triage record, read shard by shard (most messages have none: they are new)."""
+        return {
+            doc["id"]: msgspec.convert(doc, TriageState, strict=False)
+            for shard in self._shards
+            for doc in shard.raw().values()
+        }
+
+    @synchronized
     def thread_of(self, message: Message) -> list[Message]:
-        """Stored messages of the same conversation, oldest first."""
-        if not message.thread_id:
-            return [message]
-        same = [m for m in self.all_messages() if m.channel == message.channel and m.thread_id == message.thread_id]
-        return sorted(same, key=lambda m: m.created_at)
+        """Stored messages of the same conversation, oldest first (from the segments loaded so far)."""
+        ids = self._threads.get((message.channel, message.thread_id or message.id), {message.id})
+        same = [m for m in (self._get_message(i) for i in ids) if m is not None]
+        return sorted(same or [message], key=lambda m: m.created_at)
 
     # ----------------------------------------------------------------- cursors and health
     def _get_doc(self, table: str, key: str) -> tuple[int, dict[str, Any]] | tuple[None, None]:

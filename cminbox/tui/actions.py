@@ -60,8 +60,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("poll_now", "R", "poll_now", "Poll every channel now", "App"),
     ActionSpec("theme", "ctrl+t", "pick_theme", "Change theme", "App"),
     ActionSpec("help", "question_mark", "help", "Keys (this screen)", "App", footer=True, label="Keys"),
-    ActionSpec("palette", "colon,ctrl+p", "command_palette", "Command palette", "App"),
-    ActionSpec("quit", "q", "quit", "Quit", "App"),
+    ActionSpec("palette", "colon,ctrl+p", "app.command_palette", "Command palette", "App"),
+    ActionSpec("quit", "q", "app.quit", "Quit", "App"),
 )
 
 BY_ID = {spec.id: spec for spec in ACTIONS}

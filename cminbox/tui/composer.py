@@ -16,10 +16,11 @@ from cminbox.core.models import Message
 class Composer(Vertical):
     """Docked under the list. Closing keeps the draft; only sending clears it."""
 
+    # Priority: the focused TextArea binds ctrl+e (end of line) itself and would win otherwise.
     BINDINGS = [
-        Binding("ctrl+s", "send", "Send", id="composer_send"),
-        Binding("ctrl+e", "editor", "$EDITOR", id="composer_editor"),
-        Binding("ctrl+r", "saved_reply", "Saved reply", id="composer_saved"),
+        Binding("ctrl+s", "send", "Send", id="composer_send", priority=True),
+        Binding("ctrl+e", "editor", "$EDITOR", id="composer_editor", priority=True),
+        Binding("ctrl+r", "saved_reply", "Saved reply", id="composer_saved", priority=True),
         Binding("escape", "close", "Close (keeps draft)", id="composer_close"),
     ]
 

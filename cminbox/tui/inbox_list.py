@@ -55,7 +55,8 @@ class InboxList(ScrollView, can_focus=True):
         "inbox-list--fresh",
     }
 
-    cursor: reactive[int] = reactive(0, always_update=True)
+    # repaint=False: moving the cursor refreshes two lines (in watch_cursor), never the whole list.
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
 
     class Highlighted(TextualMessage):
         def __init__(self, row: Row | None) -> None:
@@ -94,7 +95,7 @@ class InboxList(ScrollView, can_focus=True):
             if i is not None:
                 self.rows[i].state = state
                 self.rows[i].fresh = False
-                self.refresh_line(i - int(self.scroll_offset.y))
+                self.refresh_line(i)
         self.post_message(self.Highlighted(self.current))
 
     @property
@@ -112,9 +113,9 @@ class InboxList(ScrollView, can_focus=True):
         return max(0, min(value, len(self.rows) - 1)) if self.rows else 0
 
     def watch_cursor(self, old: int, new: int) -> None:
-        offset = int(self.scroll_offset.y)
-        self.refresh_line(old - offset)
-        self.refresh_line(new - offset)
+        # refresh_line takes the virtual line number (it subtracts the scroll offset itself).
+        self.refresh_line(old)
+        self.refresh_line(new)
         self.scroll_to_region_if_needed(new)
         self.post_message(self.Highlighted(self.current))
 

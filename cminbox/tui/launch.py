@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 
 def services_for(ctx: Context) -> Services:
+    ctx.lazy_store = True
     return Services(ctx.config, ctx.inbox, ctx.engine() if ctx.config.channels else None, ctx.clock)
 
 
@@ -32,7 +33,7 @@ def _services(config: Config, secrets: Secrets, data_dir: object, ctx: Context) 
 
     from cminbox.core.engine import Engine
 
-    store = Store(Path(str(data_dir)), clock=ctx.clock)
+    store = Store(Path(str(data_dir)), clock=ctx.clock, lazy=True)
     outbox = Outbox(store.dir, store.lock, clock=ctx.clock)
     return Services(
         config, Inbox(config, store, outbox, ctx.clock), Engine(config, store, outbox, secrets, ctx.clock), ctx.clock

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from rich.text import Text
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from cminbox.core.health import ChannelHealth, HealthState
@@ -62,18 +61,18 @@ class InboxHeader(Static):
         self.update(text)
 
 
-class Preview(VerticalScroll):
+class Preview(Static):
+    """A fixed-size pane: its size never depends on its content, so updating it on every
+    cursor move repaints only this pane, never the layout of the whole screen (small frames
+    over SSH). Long threads are read in full in the thread view (enter)."""
+
     def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock
-        self.body = Static(id="preview-body")
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield self.body
-
-    def show(self, row: Row | None, thread: list[Message]) -> None:
+    def show(self, row: Row | None, thread: list[Message], others: list[Message] | None = None) -> None:
         if row is None:
-            self.body.update(Text("Nothing here. New mentions appear as they arrive.", style="dim italic"))
+            self.update(Text("Nothing here. New mentions appear as they arrive.", style="dim italic"))
             return
         msg, st = row.message, row.state
         now = self.clock()
@@ -99,6 +98,11 @@ class Preview(VerticalScroll):
                 style = "bold" if m.id == msg.id else "dim"
                 out.append(f"{mark}{m.author.handle} · {age(m.created_at, now)}\n", style=style)
                 out.append("   " + sanitize(m.text).replace("\n", "\n   ") + "\n")
+        if others:
+            out.append("\n── also from this person ──\n", style="dim")
+            for m in others:
+                out.append(f"{m.channel} · {age(m.created_at, now)} ago: ", style="dim")
+                out.append(sanitize(m.text, single_line=True)[:160] + "\n")
         if st.notes:
             out.append("\n── notes ──\n", style="dim")
             for n in st.notes:
@@ -107,8 +111,7 @@ class Preview(VerticalScroll):
             out.append("\n── history ──\n", style="dim")
             for h in st.history[-6:]:
                 out.append(f"{h.at:%m-%d %H:%M} {h.actor}: {h.action}\n", style="dim")
-        self.body.update(out)
-        self.scroll_home(animate=False)
+        self.update(out, layout=False)  # fixed size: no layout pass, only this pane repaints
 
 
 def _triage_line(st: TriageState) -> str:

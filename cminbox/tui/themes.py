@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 DEFAULT_THEME = "cminbox-dark"
@@ -65,6 +66,11 @@ def load_theme(path: Path) -> Theme:
         bad = sorted(set(variables) - set(VARIABLE_DEFAULTS)) if isinstance(variables, dict) else ["variables"]
         raise ValueError(f"theme file {path}: unknown variables {', '.join(bad)}")
     colours: dict[str, Any] = {k: str(data[k]) for k in THEME_KEYS if k in data}
+    for key, value in [*colours.items(), *((f"variables.{k}", str(v)) for k, v in variables.items())]:
+        try:
+            Color.parse(value)
+        except ColorParseError:
+            raise ValueError(f"theme file {path}: `{key}` = {value!r} is not a colour (use #rrggbb)") from None
     try:
         return Theme(
             name=str(data.get("name", path.stem)),

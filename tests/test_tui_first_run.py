@@ -1,0 +1,51 @@
+"""First run: the guided setup checks the token against a real server, then writes the config
+(no token in it) and stores the token in the keyring; the demo button opens the demo inbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keyring
+
+from cminbox.core import config as config_mod
+from cminbox.tui.app import CminboxApp
+from cminbox.tui.first_run import FirstRunScreen
+
+
+async def test_guided_setup_checks_and_saves(tmp_path: Path, demo_server: str) -> None:
+    cfg = tmp_path / "config" / "config.toml"
+    configured: list[bool] = []
+    app = CminboxApp(
+        None, blink=False, first_run=lambda: FirstRunScreen(cfg, lambda: None, lambda: configured.append(True))
+    )
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.click("#setup")
+        for field, value in (("#setup-name", "lumen"), ("#setup-url", demo_server), ("#setup-token", "wrong")):
+            app.screen.query_one(field).value = value  # type: ignore[attr-defined]
+        await pilot.click("#setup-save")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Could not connect" in str(app.screen.query_one("#setup-result").render())
+        assert not cfg.exists()
+        app.screen.query_one("#setup-token").value = "demo-token"  # type: ignore[attr-defined]
+        await pilot.click("#setup-save")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert configured == [True]
+    assert keyring.get_password("cminbox", "lumen") == "demo-token"
+    text = cfg.read_text()
+    assert "demo-token" not in text
+    loaded = config_mod.load(cfg)
+    assert [(c.name, c.url) for c in loaded.channels] == [("lumen", demo_server)]
+
+
+async def test_demo_button_calls_back(tmp_path: Path) -> None:
+    started: list[bool] = []
+    app = CminboxApp(
+        None,
+        blink=False,
+        first_run=lambda: FirstRunScreen(tmp_path / "c.toml", lambda: started.append(True), lambda: None),
+    )
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("enter")
+    assert started == [True]
