@@ -288,3 +288,18 @@ async def test_cursor_line_is_repainted_when_scrolled(tmp_path: Path, clock: Fro
         lst.refresh_line = lambda y: (refreshed.append(y), original(y))  # type: ignore[method-assign]
         await pilot.press("k")
         assert sorted(refreshed) == [39, 40]
+
+
+async def test_theme_picker_and_palette_open(tmp_path: Path, clock: FrozenClock) -> None:
+    from textual.command import CommandPalette
+
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+t")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("escape", "colon", *"escalate")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "EscalateDialog"

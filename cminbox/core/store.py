@@ -5,7 +5,7 @@ Layout under the data dir (all plain JSON, readable and diffable):
     meta.json                 schema version
     messages/YYYY-MM.json     the message cache, one TinyDB segment per month of created_at
     triage/shard-NN.json      triage state, sharded by a hash of the message id
-    state/cursors.json        poll cursors per channel
+    state/cursors.json        poll cursors per channel (these small tables: state_tables.py)
     state/health.json         channel health per channel
     state/undo.json           the undo log (inverse actions per action group)
     state/drafts.json         unsent reply drafts, per message
@@ -39,6 +39,7 @@ from cminbox.core.clock import Clock, system_clock
 from cminbox.core.locking import FileLock
 from cminbox.core.models import HistoryEntry, Message, Status, TriageState
 from cminbox.core.segment import Segment, atomic_write_bytes, remove_stale_temp_files
+from cminbox.core.state_tables import StateTables
 from cminbox.core.triage import Action
 
 P = ParamSpec("P")
@@ -91,7 +92,7 @@ def _segment_key(created_at: datetime) -> str:
     return created_at.strftime("%Y-%m")
 
 
-class Store:
+class Store(StateTables):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
     ) -> None:
@@ -465,56 +466,3 @@ class Store:
         ids = self._threads.get((message.channel, message.thread_id or message.id), {message.id})
         same = [m for m in (self._get_message(i) for i in ids) if m is not None]
         return sorted(same or [message], key=lambda m: m.created_at)
-
-    # ----------------------------------------------------------------- cursors and health
-    def _get_doc(self, table: str, key: str) -> tuple[int, dict[str, Any]] | tuple[None, None]:
-        for doc_id, doc in self._state[table].items():
-            if doc["id"] == key:
-                return doc_id, doc
-        return None, None
-
-    def _put_doc(self, table: str, doc: dict[str, Any]) -> None:
-        with self.transaction():
-            doc_id, _ = self._get_doc(table, doc["id"])
-            if doc_id is None:
-                self._state[table].insert_many([doc])
-            else:
-                self._state[table].replace_many({doc_id: doc})
-
-    @synchronized
-    def get_cursor(self, channel: str) -> dict[str, Any] | None:
-        _, doc = self._get_doc("cursors", channel)
-        return doc["cursor"] if doc else None
-
-    @synchronized
-    def set_cursor(self, channel: str, cursor: dict[str, Any] | None) -> None:
-        self._put_doc("cursors", {"id": channel, "cursor": cursor})
-
-    @synchronized
-    def get_health(self, channel: str) -> dict[str, Any] | None:
-        _, doc = self._get_doc("health", channel)
-        return doc
-
-    @synchronized
-    def set_health(self, channel: str, health: dict[str, Any]) -> None:
-        self._put_doc("health", {**health, "id": channel})
-
-    @synchronized
-    def get_draft(self, message_id: str) -> str:
-        _, doc = self._get_doc("drafts", message_id)
-        return str(doc["text"]) if doc else ""
-
-    @synchronized
-    def set_draft(self, message_id: str, text: str) -> None:
-        """Keep (or, when empty, drop) the unsent reply to a message."""
-        with self.transaction():
-            doc_id, _ = self._get_doc("drafts", message_id)
-            if not text.strip():
-                if doc_id is not None:
-                    self._state["drafts"].remove_many([doc_id])
-                return
-        self._put_doc("drafts", {"id": message_id, "text": text})
-
-    @synchronized
-    def all_health(self) -> dict[str, dict[str, Any]]:
-        return {doc["id"]: doc for _, doc in self._state["health"].items()}
