@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -27,64 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import msgspec
 from tinydb import Query, TinyDB
 
+from bench.fixtures import WORDS, make
 from cminbox.core import triage
-from cminbox.core.models import Author, Kind, Message, Status
+from cminbox.core.models import Message, Status
 from cminbox.core.store import Store
-
-WORDS = [
-    "sync",
-    "export",
-    "tags",
-    "search",
-    "crash",
-    "login",
-    "thanks",
-    "great",
-    "broken",
-    "slow",
-    "app",
-    "notes",
-    "release",
-    "beta",
-    "android",
-    "ios",
-    "desktop",
-    "markdown",
-    "backup",
-    "restore",
-    "share",
-    "link",
-    "team",
-    "pricing",
-    "feature",
-    "request",
-    "bug",
-    "report",
-    "please",
-]
-
-
-def make(n: int, rng: random.Random, t0: datetime) -> Message:
-    text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 60)))
-    return Message(
-        id=f"bench:{n}",
-        channel="bench",
-        channel_type="mastodon",
-        native_id=str(n),
-        kind=Kind.MENTION,
-        author=Author(
-            id=str(n % 500),
-            handle=f"@user{n % 500}@example.social",
-            display_name=f"User number {n % 500}",
-            url=f"https://example.social/@u{n % 500}",
-        ),
-        text=text,
-        created_at=t0 - timedelta(minutes=n * 3),
-        url=f"https://example.social/@u/{n}",
-        thread_id=f"bench:{n - n % 3}",
-        visibility="public",
-        extra={"account_id": str(n % 500), "acct": f"user{n % 500}@example.social"},
-    )
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -100,6 +46,16 @@ def p99(xs: list[float]) -> float:
     return sorted(xs)[max(0, int(len(xs) * 0.99) - 1)]
 
 
+def summary(load_ms: float, acts: list[float], ingest: list[float], query: list[float]) -> dict[str, str]:
+    return {
+        "load": f"{load_ms:.0f}",
+        "act_med": f"{statistics.median(acts):.1f}",
+        "act_p99": f"{p99(acts):.1f}",
+        "ingest": f"{ingest[0]:.0f}",
+        "query": f"{statistics.median(query):.0f}",
+    }
+
+
 def bench_cminbox(size: int, msgs: list[Message], rng: random.Random) -> dict[str, str]:
     folder = Path(tempfile.mkdtemp(prefix="cminbox-bench-"))
     Store(folder).upsert_messages(msgs)
@@ -113,13 +69,7 @@ def bench_cminbox(size: int, msgs: list[Message], rng: random.Random) -> dict[st
     extra = [make(size + i, rng, datetime.now(UTC)) for i in range(100)]
     ingest = timed(lambda: store.upsert_messages(extra), 1)
     query = timed(lambda: store.query(status=Status.OPEN, tag="sync"), 5)
-    return {
-        "load": f"{load:.0f}",
-        "act_med": f"{statistics.median(acts):.1f}",
-        "act_p99": f"{p99(acts):.1f}",
-        "ingest": f"{ingest[0]:.0f}",
-        "query": f"{statistics.median(query):.0f}",
-    }
+    return summary(load, acts, ingest, query)
 
 
 def bench_tinydb(size: int, msgs: list[Message], rng: random.Random) -> dict[str, str]:
@@ -155,13 +105,7 @@ def bench_tinydb(size: int, msgs: list[Message], rng: random.Random) -> dict[str
         db.search((q.status == "open") & q.tags.any(["sync"]))
 
     query = timed(search, 3)
-    return {
-        "load": f"{load:.0f}",
-        "act_med": f"{statistics.median(acts):.1f}",
-        "act_p99": f"{p99(acts):.1f}",
-        "ingest": f"{ingest[0]:.0f}",
-        "query": f"{statistics.median(query):.0f}",
-    }
+    return summary(load, acts, ingest, query)
 
 
 def main() -> None:

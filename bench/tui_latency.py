@@ -105,7 +105,7 @@ def main() -> None:
     settled: list[float] = []
     sizes: list[int] = []
     for i in range(args.keys):
-        key = b"j" if (i // 50) % 2 == 0 else b"k"
+        key = b"j" if i < args.keys * 3 // 4 else b"k"  # a long scan down through the list, then back up
         t0 = time.perf_counter()
         os.write(fd, key)
         first, t_cursor = read_until_quiet(fd, 0.003, t0 + 5, first=1.0)  # the cursor lines
@@ -117,12 +117,13 @@ def main() -> None:
     read_until_quiet(fd, 0.5, time.perf_counter() + 5)
     os.waitpid(pid, 0)
 
-    slow = [(i, round(c, 1)) for i, c in enumerate(cursor) if c > 16]
-    print("slow keys (index, ms):", slow[:20])
+    slow = [c for c in cursor if c > 16]
+    print(f"keys over 16 ms:                {len(slow)} of {len(cursor)}")
 
     def stats(xs: list[float]) -> str:
         xs = sorted(xs)
-        return f"median {statistics.median(xs):.1f} ms, p95 {xs[int(len(xs) * 0.95) - 1]:.1f} ms, max {xs[-1]:.1f} ms"
+        p95, p99 = xs[int(len(xs) * 0.95) - 1], xs[int(len(xs) * 0.99) - 1]
+        return f"median {statistics.median(xs):.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms, max {xs[-1]:.1f} ms"
 
     assert t_rows is not None and t_all is not None
     print(f"newest messages on screen:      {t_rows - t_launch:.2f} s after launch")

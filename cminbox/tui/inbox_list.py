@@ -120,12 +120,14 @@ class InboxList(ScrollView, can_focus=True):
         self.post_message(self.Highlighted(self.current))
 
     def scroll_to_region_if_needed(self, line: int) -> None:
+        """Leaving the view jumps half a page (as mutt does), not one line: a scroll redraws
+        the whole list region, so scanning down scrolls once every half page, not every key."""
         height = self.scrollable_content_region.height
         top = int(self.scroll_offset.y)
         if line < top:
-            self.scroll_to(y=line, animate=False)
+            self.scroll_to(y=max(0, line - height // 2), animate=False)
         elif height and line >= top + height:
-            self.scroll_to(y=line - height + 1, animate=False)
+            self.scroll_to(y=line - height // 2, animate=False)
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.rows))
