@@ -237,7 +237,7 @@ async def test_every_line_is_exactly_the_widget_width(tmp_path: Path, clock: Fro
 
 
 async def test_ctrl_e_opens_the_editor_with_the_draft(tmp_path: Path, clock: FrozenClock, monkeypatch: object) -> None:
-    import cminbox.tui.inbox_screen as screen_module
+    import cminbox.tui.replying as screen_module
 
     seen: list[str] = []
 

@@ -80,4 +80,9 @@ def test_first_run(snap_compare: Any, tmp_path: Path) -> None:
     app = CminboxApp(
         None, blink=False, first_run=lambda: FirstRunScreen(tmp_path / "c.toml", lambda: None, lambda: None)
     )
-    assert snap_compare(app, press=["tab", "enter"], terminal_size=(100, 32))
+
+    async def open_setup(pilot: Any) -> None:
+        await pilot.press("tab", "enter")
+        await pilot.pause(0.5)  # past the button's pressed effect (~0.2 s): deterministic
+
+    assert snap_compare(app, run_before=open_setup, terminal_size=(100, 32))

@@ -10,7 +10,7 @@ from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited,
 from cminbox.core.clock import Clock
 from cminbox.core.escalation import Target
 from cminbox.core.failpoints import failpoint
-from cminbox.core.outbox import Outbox, OutboxItem, OutboxKind, OutboxStatus
+from cminbox.core.outbox import Outbox, OutboxItem, OutboxKind
 from cminbox.core.store import Store
 from cminbox.core.triage import SetFirstResponse
 
@@ -91,6 +91,3 @@ class Dispatcher:
         failpoint("outbox.after_send")
         await asyncio.to_thread(self.outbox.mark_sent, item, result)
         return f"delivered to {item.destination}"
-
-    def pending_count(self) -> int:
-        return len([i for i in self.outbox.items() if i.status in (OutboxStatus.PENDING, OutboxStatus.SENDING)])

@@ -155,11 +155,6 @@ class Store(StateTables):
                 "Upgrade cminbox, or point --data-dir elsewhere."
             )
 
-    def _all_segments(self) -> Iterator[Segment]:
-        yield from self._segments.values()
-        yield from self._shards
-        yield from self._state.values()
-
     @synchronized
     def refresh(self) -> set[str]:
         """Pick up what other processes wrote. Returns the ids of messages whose data changed."""

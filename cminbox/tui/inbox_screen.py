@@ -24,22 +24,37 @@ from cminbox.core.store import ActResult
 from cminbox.core.views import Sort, View, arrange
 from cminbox.tui import actions
 from cminbox.tui.composer import Composer
-from cminbox.tui.cursor import StillCursorScreen
-from cminbox.tui.dialogs import AssignDialog, ConfirmDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
-from cminbox.tui.editor import edit_in_editor
+from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import InboxHeader, Preview
+from cminbox.tui.replying import ReplyingScreen
 from cminbox.tui.services import Services
 from cminbox.tui.thread_screen import ThreadScreen
 
 SORTS = list(Sort)
+
+
+def _insertion_point(rows: list[Row], row: Row, newest_first: bool) -> int:
+    """Binary search by created_at in rows already in that order."""
+    lo, hi = 0, len(rows)
+    t = row.message.created_at
+    while lo < hi:
+        mid = (lo + hi) // 2
+        before = rows[mid].message.created_at > t if newest_first else rows[mid].message.created_at < t
+        if before:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 PREVIEW_MODES = ("right", "bottom", "off")
 NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
-class InboxScreen(StillCursorScreen):
+class InboxScreen(ReplyingScreen):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
 
     def __init__(self, services: Services) -> None:
@@ -67,10 +82,6 @@ class InboxScreen(StillCursorScreen):
             yield Preview(self.s.clock, id="preview")
         yield Composer(id="composer")
         yield Footer()
-
-    @property
-    def inbox_list(self) -> InboxList:
-        return self.query_one(InboxList)
 
     def on_mount(self) -> None:
         self.place_preview()
@@ -105,6 +116,30 @@ class InboxScreen(StillCursorScreen):
         gc.freeze()
         self.refresh_chrome()
 
+    def merge_new(self, ids: list[str]) -> None:
+        """Add newly arrived messages without rebuilding every row (a rebuild at 100k items
+        would stall typing on each poll during an incident). The cursor stays on its item."""
+        if self.group or self.sort == Sort.PRIORITY:
+            self.reload()  # orderings that can move existing rows: rebuild
+            return
+        now, me = self.s.clock(), self.s.config.actor
+        view = self.view.compiled()
+        known = {r.message.id for r in self.all_rows}
+        rows = list(self.inbox_list.rows)
+        for mid in dict.fromkeys(ids):
+            message = self.s.store.get_message(mid)
+            if message is None or mid in known:
+                continue
+            row = Row(message, self.s.store.triage(mid), fresh=mid in self.fresh)
+            self.all_rows.append(row)
+            if view.matches(message, row.state, now, me) and (
+                self.filter is None or self.filter.matches(message, row.state, now, me)
+            ):
+                rows.insert(_insertion_point(rows, row, self.sort == Sort.NEWEST), row)
+        if len(rows) != len(self.inbox_list.rows):
+            self.inbox_list.set_rows(rows)
+        self.refresh_chrome()
+
     @work(thread=True, exclusive=True, group="load")
     def load_older(self) -> None:
         """Read the older segments off the UI thread, then merge them in (the cursor stays put)."""
@@ -130,11 +165,13 @@ class InboxScreen(StillCursorScreen):
         changed = self.s.store.refresh()
         if not changed:
             return
-        if any(mid not in self.inbox_list.index for mid in changed if self.s.store.get_message(mid)):
-            self.reload()
-        else:
-            self.inbox_list.update_states(self.s.store.triage(mid) for mid in changed)
-            self.refresh_chrome()
+        known = [mid for mid in changed if mid in self.inbox_list.index]
+        if known:
+            self.inbox_list.update_states(self.s.store.triage(mid) for mid in known)
+        new = [mid for mid in changed if mid not in self.inbox_list.index and self.s.store.get_message(mid)]
+        if new:
+            self.merge_new(new)
+        self.refresh_chrome()
 
     def apply_poll(self, report: PollReport, degraded_now: bool) -> None:
         backlog = report.channel not in self.polled_once
@@ -143,7 +180,7 @@ class InboxScreen(StillCursorScreen):
         if report.new_ids:
             if not backlog:
                 self.fresh |= set(report.new_ids)
-            self.reload()
+            self.merge_new(report.new_ids)
         else:
             self.refresh_chrome()
         if degraded_now:
@@ -325,76 +362,6 @@ class InboxScreen(StillCursorScreen):
                 self.deliver_soon()
 
         self.app.push_screen(EscalateDialog(targets, len(ids)), done)
-
-    # ------------------------------------------------------------------ reply
-    def action_reply(self) -> None:
-        row = self.inbox_list.current
-        if row is None:
-            return
-        caps = self.s.capabilities(row.message.channel)
-        composer = self.query_one(Composer)
-        composer.open(row.message, self.s.store.get_draft(row.message.id), caps.reply_limit, caps.reply)
-
-    @on(Composer.Closed)
-    def _composer_closed(self, event: Composer.Closed) -> None:
-        self.s.store.set_draft(event.message.id, event.draft)
-        self.inbox_list.focus()
-
-    @on(Composer.Send)
-    def _composer_send(self, event: Composer.Send) -> None:
-        caps = self.s.capabilities(event.message.channel)
-
-        def send(ok: bool | None) -> None:
-            if not ok:
-                return
-            try:
-                self.s.inbox.reply(event.message.id, event.text)
-            except Exception as exc:  # InboxError, ConfigError: say it, keep the draft
-                self.notify(str(exc), severity="error", timeout=8)
-                return
-            self.s.store.set_draft(event.message.id, "")
-            composer = self.query_one(Composer)
-            composer.display = False
-            composer.target = None
-            self.inbox_list.focus()
-            self.notify(f"Reply to {event.message.author.handle} queued; sending…", timeout=3)
-            self.deliver_soon()
-
-        if caps.reply_is_public and event.message.visibility in ("public", "unlisted", ""):
-            self.app.push_screen(ConfirmDialog(f"Post this reply publicly to {event.message.author.handle}?"), send)
-        else:
-            send(True)
-
-    @on(Composer.EditorRequested)
-    def _composer_editor(self, event: Composer.EditorRequested) -> None:
-        text = edit_in_editor(self.app, event.draft, event.message)
-        if text is not None:
-            self.query_one(Composer).set_text(text)
-
-    @on(Composer.SavedReplyRequested)
-    def _saved_reply(self) -> None:
-        replies = {r.name: r.text for r in self.s.config.saved_replies}
-        if not replies:
-            self.notify("No saved replies: add [[saved_replies]] (name, text) to the config.", timeout=5)
-            return
-
-        def done(name: str | None) -> None:
-            if name:
-                self.query_one(Composer).insert(replies[name])
-
-        self.app.push_screen(TagPicker("Insert saved reply", list(replies), allow_new=False), done)
-
-    @work(exclusive=True, group="deliver")
-    async def deliver_soon(self) -> None:
-        engine = self.s.engine
-        if engine is None or not engine.active:
-            return  # the instance that holds the poller lock sends it
-        for delivery in await engine.dispatcher.deliver_due():
-            if delivery.ok:
-                self.notify(f"Sent: {delivery.detail}", timeout=4)
-            else:
-                self.notify(f"Not sent yet: {delivery.detail}", severity="warning", timeout=6)
-            self.inbox_list.update_states([self.s.store.triage(delivery.item.message_id)])
 
     # ------------------------------------------------------------------ selection, view, filter
     def action_toggle_select(self) -> None:

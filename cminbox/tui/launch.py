@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cminbox.commands.context import Context
+from cminbox.core.engine import Engine
 from cminbox.core.inbox import Inbox
 from cminbox.core.outbox import Outbox
 from cminbox.core.store import Store
@@ -24,16 +26,12 @@ def services_for(ctx: Context) -> Services:
     return Services(ctx.config, ctx.inbox, ctx.engine() if ctx.config.channels else None, ctx.clock)
 
 
-def demo_services(session: DemoSession, clock: Context) -> Services:
-    return _services(session.config, session.secrets, session.data_dir, clock)
+def demo_services(session: DemoSession, ctx: Context) -> Services:
+    return _services(session.config, session.secrets, session.data_dir, ctx)
 
 
-def _services(config: Config, secrets: Secrets, data_dir: object, ctx: Context) -> Services:
-    from pathlib import Path
-
-    from cminbox.core.engine import Engine
-
-    store = Store(Path(str(data_dir)), clock=ctx.clock, lazy=True)
+def _services(config: Config, secrets: Secrets, data_dir: Path, ctx: Context) -> Services:
+    store = Store(data_dir, clock=ctx.clock, lazy=True)
     outbox = Outbox(store.dir, store.lock, clock=ctx.clock)
     return Services(
         config, Inbox(config, store, outbox, ctx.clock), Engine(config, store, outbox, secrets, ctx.clock), ctx.clock

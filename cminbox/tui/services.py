@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cminbox.core import registry
 from cminbox.core.channel import Capabilities
@@ -19,7 +19,6 @@ class Services:
     inbox: Inbox
     engine: Engine | None
     clock: Clock
-    extra_cleanup: list[object] = field(default_factory=list)
 
     @property
     def store(self) -> Store:

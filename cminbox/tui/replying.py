@@ -1,0 +1,90 @@
+"""Replying from the inbox: the composer's events, the public-reply confirmation, $EDITOR,
+saved replies, and sending through the outbox. The base of the inbox screen."""
+
+from __future__ import annotations
+
+from textual import on, work
+
+from cminbox.tui.composer import Composer
+from cminbox.tui.cursor import StillCursorScreen
+from cminbox.tui.dialogs import ConfirmDialog, TagPicker
+from cminbox.tui.editor import edit_in_editor
+from cminbox.tui.inbox_list import InboxList
+from cminbox.tui.services import Services
+
+
+class ReplyingScreen(StillCursorScreen):
+    s: Services
+
+    @property
+    def inbox_list(self) -> InboxList:
+        return self.query_one(InboxList)
+
+    def action_reply(self) -> None:
+        row = self.inbox_list.current
+        if row is None:
+            return
+        caps = self.s.capabilities(row.message.channel)
+        composer = self.query_one(Composer)
+        composer.open(row.message, self.s.store.get_draft(row.message.id), caps.reply_limit, caps.reply)
+
+    @on(Composer.Closed)
+    def _composer_closed(self, event: Composer.Closed) -> None:
+        self.s.store.set_draft(event.message.id, event.draft)
+        self.inbox_list.focus()
+
+    @on(Composer.Send)
+    def _composer_send(self, event: Composer.Send) -> None:
+        caps = self.s.capabilities(event.message.channel)
+
+        def send(ok: bool | None) -> None:
+            if not ok:
+                return
+            try:
+                self.s.inbox.reply(event.message.id, event.text)
+            except Exception as exc:  # InboxError, ConfigError: say it, keep the draft
+                self.notify(str(exc), severity="error", timeout=8)
+                return
+            self.s.store.set_draft(event.message.id, "")
+            composer = self.query_one(Composer)
+            composer.display = False
+            composer.target = None
+            self.inbox_list.focus()
+            self.notify(f"Reply to {event.message.author.handle} queued; sending…", timeout=3)
+            self.deliver_soon()
+
+        if caps.reply_is_public and event.message.visibility in ("public", "unlisted", ""):
+            self.app.push_screen(ConfirmDialog(f"Post this reply publicly to {event.message.author.handle}?"), send)
+        else:
+            send(True)
+
+    @on(Composer.EditorRequested)
+    def _composer_editor(self, event: Composer.EditorRequested) -> None:
+        text = edit_in_editor(self.app, event.draft, event.message)
+        if text is not None:
+            self.query_one(Composer).set_text(text)
+
+    @on(Composer.SavedReplyRequested)
+    def _saved_reply(self) -> None:
+        replies = {r.name: r.text for r in self.s.config.saved_replies}
+        if not replies:
+            self.notify("No saved replies: add [[saved_replies]] (name, text) to the config.", timeout=5)
+            return
+
+        def done(name: str | None) -> None:
+            if name:
+                self.query_one(Composer).insert(replies[name])
+
+        self.app.push_screen(TagPicker("Insert saved reply", list(replies), allow_new=False), done)
+
+    @work(exclusive=True, group="deliver")
+    async def deliver_soon(self) -> None:
+        engine = self.s.engine
+        if engine is None or not engine.active:
+            return  # the instance that holds the poller lock sends it
+        for delivery in await engine.dispatcher.deliver_due():
+            if delivery.ok:
+                self.notify(f"Sent: {delivery.detail}", timeout=4)
+            else:
+                self.notify(f"Not sent yet: {delivery.detail}", severity="warning", timeout=6)
+            self.inbox_list.update_states([self.s.store.triage(delivery.item.message_id)])
