@@ -303,3 +303,32 @@ async def test_theme_picker_and_palette_open(tmp_path: Path, clock: FrozenClock)
         await pilot.press("enter")
         await pilot.pause()
         assert type(app.screen).__name__ == "EscalateDialog"
+
+
+async def test_preview_shows_thread_and_the_authors_other_messages(tmp_path: Path, clock: FrozenClock) -> None:
+    import msgspec
+
+    services = make_services(tmp_path, clock)
+    noah = services.store.get_message("masto:101")
+    assert noah is not None
+    elsewhere = msgspec.structs.replace(
+        noah,
+        id="forum:7",
+        channel="forum",
+        native_id="7",
+        text="same bug on the forum",
+        thread_id="forum:7",
+        author=msgspec.structs.replace(noah.author, handle="@noah.forum.example"),
+    )
+    services.store.upsert_messages([elsewhere])
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        lst = screen_of(app).inbox_list
+        lst.cursor = lst.index["masto:101"]
+        await pilot.pause(0.2)
+        text = str(app.screen.query_one("#preview").render())
+        assert "also from this person" in text and "same bug on the forum" in text
+        lst.cursor = lst.index["masto:100"]
+        await pilot.pause(0.2)
+        text = str(app.screen.query_one("#preview").render())
+        assert "── thread ──" in text and "also from this person" not in text

@@ -37,6 +37,11 @@ def sanitize(text: str, *, single_line: bool = False) -> str:
     """
     if not text:
         return ""
+    # Fast path (C speed): printable text, newlines aside, has nothing to strip. isprintable() is
+    # False for every control, format, surrogate, private-use and unassigned character.
+    flat = text.replace("\n", " ")
+    if flat.isprintable():
+        return flat if single_line else text
     for src, dst in _LINE_BREAKS.items():
         text = text.replace(src, dst)
     text = _ANSI.sub("", text)

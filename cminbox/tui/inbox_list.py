@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.geometry import Size
 from textual.message import Message as TextualMessage
 from textual.reactive import reactive
@@ -71,6 +71,7 @@ class InboxList(ScrollView, can_focus=True):
         self.selected: set[str] = set()
         self.show_channel = True  # off when every item comes from one channel
         self._cache: dict[tuple[object, ...], Strip] = {}
+        self._styles: dict[str, Style] = {}  # component styles, resolved once per theme
 
     # ------------------------------------------------------------------ data
     def set_rows(self, rows: list[Row]) -> None:
@@ -136,6 +137,13 @@ class InboxList(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
+        self._styles.clear()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"inbox-list--{name}", partial=True)
+        return style
 
     # ------------------------------------------------------------------ rendering
     def render_line(self, y: int) -> Strip:
@@ -156,44 +164,54 @@ class InboxList(ScrollView, can_focus=True):
             self._cache[key] = strip
         return strip
 
+    def _combined(self, line_style: str, part: str) -> Style:
+        """``line_style`` (the row's base: normal or cursor) plus a component style, cached:
+        adding Rich styles is what a row render spends most of its time on otherwise."""
+        key = f"{line_style}+{part}"
+        style = self._styles.get(key)
+        if style is None:
+            base = self._styles.get("base") or self._styles.setdefault("base", self.rich_style)
+            if line_style == "cursor":
+                base = base + self.get_component_rich_style("inbox-list--cursor")
+            extra = {"plain": Style(), "bold-new": self._style("new") + Style(bold=True)}.get(part)
+            style = self._styles[key] = base + (extra if extra is not None else self._style(part))
+        return style
+
     def _render_row(self, row: Row, is_cursor: bool, selected: bool, width: int, now: datetime) -> Strip:
+        """Segments built directly, sized by terminal cells (emoji are two wide): no Rich Text."""
         msg, st = row.message, row.state
-        base = self.rich_style
-        meta = self.get_component_rich_style("inbox-list--meta", partial=True)
-        status_style = {
-            Status.NEW: self.get_component_rich_style("inbox-list--new", partial=True),
-            Status.ESCALATED: self.get_component_rich_style("inbox-list--escalated", partial=True),
-            Status.DONE: self.get_component_rich_style("inbox-list--done", partial=True),
-        }.get(st.status, Style())
-        urgent = self.get_component_rich_style("inbox-list--urgent", partial=True)
-        tag_style = self.get_component_rich_style("inbox-list--tag", partial=True)
+        line = "cursor" if is_cursor else "normal"
+        status = {Status.NEW: "new", Status.ESCALATED: "escalated", Status.DONE: "done"}.get(st.status, "plain")
         tags = " ".join(f"#{t}" for t in st.tags)
-        right = f" {tags} " if tags else " "
-        right += f"@{st.assignee} " if st.assignee else ""
+        right = (f" {tags} " if tags else " ") + (f"@{st.assignee} " if st.assignee else "")
         right += f"{age(msg.created_at, now):>4}"
-        author = Text(
-            one_line(msg.author.display_name or msg.author.handle),
-            style=status_style + Style(bold=st.status == Status.NEW),
-        )
-        author.truncate(16, overflow="ellipsis", pad=True)  # by terminal cells: emoji are two wide
-        head = Text.assemble(
-            ("▌" if selected else " ", self.get_component_rich_style("inbox-list--selected", partial=True)),
-            (MARKERS[st.status], status_style),
-            ("*" if row.fresh else " ", self.get_component_rich_style("inbox-list--fresh", partial=True)),
-            (PRIORITY_MARKS[str(st.priority)], urgent if st.priority.rank >= 2 else meta),
-            " ",
-            (f"{one_line(msg.channel, 8):<8} " if self.show_channel else "", meta),
-            author,
-            " ",
-        )
-        room = max(0, width - head.cell_len - len(right))
-        preview = Text(one_line(msg.text), style=status_style) if msg.text.strip() else Text("(empty)", style=meta)
-        preview.truncate(room, overflow="ellipsis", pad=True)
-        line = head + preview
-        line.append(right, style=tag_style if tags else meta)
-        line.truncate(width, pad=True)
-        style = base + self.get_component_rich_style("inbox-list--cursor") if is_cursor else base
-        segments = [
-            Segment(seg.text, style + seg.style if seg.style else style) for seg in line.render(self.app.console)
+        channel = f"{one_line(msg.channel, 8):<8} " if self.show_channel else ""
+        head = [
+            Segment("▌" if selected else " ", self._combined(line, "selected")),
+            Segment(MARKERS[st.status], self._combined(line, status)),
+            Segment("*" if row.fresh else " ", self._combined(line, "fresh")),
+            Segment(
+                PRIORITY_MARKS[str(st.priority)], self._combined(line, "urgent" if st.priority.rank >= 2 else "meta")
+            ),
+            Segment(" " + channel, self._combined(line, "meta")),
+            Segment(
+                fit(one_line(msg.author.display_name or msg.author.handle), 16) + " ",
+                self._combined(line, "bold-new" if st.status == Status.NEW else status),
+            ),
         ]
-        return Strip(segments, width).adjust_cell_length(width, style)
+        used = sum(cell_len(seg.text) for seg in head)
+        right = fit(right, max(0, width - used)) if used + cell_len(right) > width else right
+        room = max(0, width - used - cell_len(right))
+        text = one_line(msg.text)
+        body = Segment(fit(text or "(empty)", room), self._combined(line, status if text else "meta"))
+        tail = Segment(right, self._combined(line, "tag" if tags else "meta"))
+        return Strip([*head, body, tail], width)
+
+
+def fit(text: str, width: int) -> str:
+    """Exactly ``width`` terminal cells: padded, or cut with an ellipsis."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, width - 1) + "…"

@@ -90,8 +90,7 @@ class Preview(Static):
         out.append("\n")
         if msg.url:
             out.append(f"\n{msg.url}\n", style="dim underline")
-        others = [m for m in thread if m.id != msg.id]
-        if others:
+        if any(m.id != msg.id for m in thread):
             out.append("\n── thread ──\n", style="dim")
             for m in thread:
                 mark = "▶ " if m.id == msg.id else "  "
