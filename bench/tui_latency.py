@@ -105,7 +105,7 @@ def main() -> None:
     settled: list[float] = []
     sizes: list[int] = []
     for i in range(args.keys):
-        key = b"j" if i < args.keys * 3 // 4 else b"k"  # a long scan down through the list, then back up
+        key = b"j" if i < args.keys * 3 // 4 else b"k"  # a long scan down the list, then back up
         t0 = time.perf_counter()
         os.write(fd, key)
         first, t_cursor = read_until_quiet(fd, 0.003, t0 + 5, first=1.0)  # the cursor lines

@@ -332,3 +332,17 @@ async def test_preview_shows_thread_and_the_authors_other_messages(tmp_path: Pat
         await pilot.pause(0.2)
         text = str(app.screen.query_one("#preview").render())
         assert "── thread ──" in text and "also from this person" not in text
+
+
+async def test_ages_repaint_only_lines_that_changed(tmp_path: Path, clock: FrozenClock) -> None:
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=SIZE):
+        lst = screen_of(app).inbox_list
+        refreshed: list[int] = []
+        original = lst.refresh_line
+        lst.refresh_line = lambda y: (refreshed.append(y), original(y))  # type: ignore[method-assign]
+        lst.refresh_ages()
+        assert refreshed == []  # nothing changed yet
+        clock.advance(minutes=1)
+        lst.refresh_ages()
+        assert refreshed and len(refreshed) < len(lst.rows)  # the "1m"/"3m"… rows, not the "1h" ones

@@ -72,6 +72,7 @@ class InboxList(ScrollView, can_focus=True):
         self.show_channel = True  # off when every item comes from one channel
         self._cache: dict[tuple[object, ...], Strip] = {}
         self._styles: dict[str, Style] = {}  # component styles, resolved once per theme
+        self._ages: dict[str, str] = {}  # the age text each row was last drawn with
 
     # ------------------------------------------------------------------ data
     def set_rows(self, rows: list[Row]) -> None:
@@ -130,6 +131,14 @@ class InboxList(ScrollView, can_focus=True):
         elif height and line >= top + height:
             self.scroll_to(y=line - height // 2, animate=False)
 
+    def refresh_ages(self) -> None:
+        """Repaint only the visible lines whose age text changed ("4m" → "5m"), not the list."""
+        top, now = int(self.scroll_offset.y), self.clock()
+        for i in range(top, min(len(self.rows), top + self.scrollable_content_region.height)):
+            row = self.rows[i]
+            if self._ages.get(row.message.id) != age(row.message.created_at, now):
+                self.refresh_line(i)
+
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.rows))
         self._cache.clear()
@@ -155,7 +164,8 @@ class InboxList(ScrollView, can_focus=True):
         is_cursor = index == self.cursor
         selected = row.message.id in self.selected
         now = self.clock()
-        key = (row.message.id, row.state.rev, row.fresh, is_cursor, selected, width, age(row.message.created_at, now))
+        shown_age = self._ages[row.message.id] = age(row.message.created_at, now)
+        key = (row.message.id, row.state.rev, row.fresh, is_cursor, selected, width, shown_age)
         strip = self._cache.get(key)
         if strip is None:
             if len(self._cache) > 2000:

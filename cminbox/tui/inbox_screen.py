@@ -94,7 +94,7 @@ class InboxScreen(ReplyingScreen):
         if not self.s.store.fully_loaded:
             self.load_older()
         self.set_interval(1.0, self.check_store)
-        self.set_interval(30.0, self.inbox_list.refresh)  # ages ("4m") move on
+        self.set_interval(30.0, self.inbox_list.refresh_ages)  # ages ("4m") move on
 
     # ------------------------------------------------------------------ data
     def reload(self) -> None:
