@@ -10,6 +10,8 @@ import msgspec
 from cminbox.commands.context import Context
 from cminbox.commands.render import age, clean, dumps, message_json, row
 from cminbox.core.models import Priority, Status
+from cminbox.core.query import QueryError
+from cminbox.core.query import parse as parse_query
 from cminbox.core.store import ActResult
 from cminbox.core.when import WhenError, parse_when
 
@@ -33,9 +35,15 @@ def _priority(value: str) -> Priority:
 
 
 def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
-    rows = ctx.store.query(
-        status=_status(args.status) if args.status else None, tag=args.tag, channel=args.channel, limit=args.limit
-    )
+    rows = ctx.store.query(status=_status(args.status) if args.status else None, tag=args.tag, channel=args.channel)
+    if args.query:
+        try:
+            query = parse_query(args.query)
+        except QueryError as exc:
+            raise UsageError(f"--query: {exc}") from None
+        now, me = ctx.clock(), ctx.config.actor
+        rows = [(m, s) for m, s in rows if query.matches(m, s, now, me)]
+    rows = rows[: args.limit] if args.limit is not None else rows
     if args.json:
         print(dumps([message_json(m, s) for m, s in rows]))
         return 0
@@ -45,7 +53,7 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
     if not rows:
         print(
             "(no messages match)"
-            if (args.status or args.tag or args.channel)
+            if (args.status or args.tag or args.channel or args.query)
             else "(the inbox is empty: run `cminbox poll --once`, or try `cminbox demo`)"
         )
     return 0
@@ -163,6 +171,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--status", help="new, open, waiting, escalated or done")
     p.add_argument("--tag")
     p.add_argument("--channel")
+    p.add_argument("--query", help='the filter language, e.g. "tag:outage -status:done age:<1h sync"')
     p.add_argument("--limit", type=int)
     p.add_argument("--json", action="store_true", help="a JSON array of message objects")
     p.set_defaults(func=cmd_list)
