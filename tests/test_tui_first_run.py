@@ -3,13 +3,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import keyring
+from textual.widgets import Button
 
 from cminbox.core import config as config_mod
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.first_run import FirstRunScreen
+
+
+async def until(pilot: Any, condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """The check runs in a worker that starts after the click is handled: wait for its outcome."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")
 
 
 async def test_guided_setup_checks_and_saves(tmp_path: Path, demo_server: str) -> None:
@@ -19,18 +31,16 @@ async def test_guided_setup_checks_and_saves(tmp_path: Path, demo_server: str) -
         None, blink=False, first_run=lambda: FirstRunScreen(cfg, lambda: None, lambda: configured.append(True))
     )
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.click("#setup")
+        app.screen.query_one("#setup", Button).press()  # pressed, not clicked: layout-independent
+        await pilot.pause()
         for field, value in (("#setup-name", "lumen"), ("#setup-url", demo_server), ("#setup-token", "wrong")):
             app.screen.query_one(field).value = value  # type: ignore[attr-defined]
-        await pilot.click("#setup-save")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert "Could not connect" in str(app.screen.query_one("#setup-result").render())
+        app.screen.query_one("#setup-save", Button).press()
+        await until(pilot, lambda: "Could not connect" in str(app.screen.query_one("#setup-result").render()))
         assert not cfg.exists()
         app.screen.query_one("#setup-token").value = "demo-token"  # type: ignore[attr-defined]
-        await pilot.click("#setup-save")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        app.screen.query_one("#setup-save", Button).press()
+        await until(pilot, lambda: bool(configured))
     assert configured == [True]
     assert keyring.get_password("cminbox", "lumen") == "demo-token"
     text = cfg.read_text()
