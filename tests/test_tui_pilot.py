@@ -346,3 +346,27 @@ async def test_ages_repaint_only_lines_that_changed(tmp_path: Path, clock: Froze
         clock.advance(minutes=1)
         lst.refresh_ages()
         assert refreshed and len(refreshed) < len(lst.rows)  # the "1m"/"3m"… rows, not the "1h" ones
+
+
+async def test_header_counts_stay_equal_to_a_full_recount(tmp_path: Path, clock: FrozenClock) -> None:
+    from cminbox.tui.panes import HeaderCounts
+
+    clock.advance(hours=5)  # some items are overdue now
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+
+        def assert_counts() -> None:
+            fresh = HeaderCounts()
+            fresh.recount(screen.all_rows, clock())
+            assert (+screen.counts.status, screen.counts.overdue) == (+fresh.status, fresh.overdue)
+
+        assert screen.counts.overdue > 0
+        for keys in (("d",), ("w",), ("x", "x", "d"), ("u",), ("e", "enter")):
+            await pilot.press(*keys)
+            assert_counts()
+        ids = services.store.upsert_messages([make_message(3000 + i, channel="masto", at=clock.now) for i in range(3)])
+        report = PollReport(channel="masto", health=ChannelHealth(channel="masto", state=HealthState.OK), new_ids=ids)
+        screen.apply_poll(report, False)
+        assert_counts()

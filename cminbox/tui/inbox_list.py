@@ -90,15 +90,20 @@ class InboxList(ScrollView, can_focus=True):
             self.cursor = min(self.cursor, max(0, len(rows) - 1))
         self.refresh()
 
-    def update_states(self, states: Iterable[TriageState]) -> None:
-        """Update some rows' triage state, re-rendering only their lines."""
+    def update_states(self, states: Iterable[TriageState]) -> list[tuple[Row, TriageState]]:
+        """Update some rows' triage state, re-rendering only their lines.
+        Returns each updated row with its previous state (for the header's counts)."""
+        changed = []
         for state in states:
             i = self.index.get(state.id)
             if i is not None:
-                self.rows[i].state = state
-                self.rows[i].fresh = False
+                row = self.rows[i]
+                changed.append((row, row.state))
+                row.state = state
+                row.fresh = False
                 self.refresh_line(i)
         self.post_message(self.Highlighted(self.current))
+        return changed
 
     @property
     def current(self) -> Row | None:

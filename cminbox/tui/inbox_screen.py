@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -17,7 +18,7 @@ from textual.containers import Container
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label
 
-from cminbox.core.models import Status
+from cminbox.core.models import Status, TriageState
 from cminbox.core.poller import PollReport
 from cminbox.core.query import Query, QueryError, parse
 from cminbox.core.store import ActResult
@@ -27,7 +28,7 @@ from cminbox.tui.composer import Composer
 from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
-from cminbox.tui.panes import InboxHeader, Preview
+from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview
 from cminbox.tui.replying import ReplyingScreen
 from cminbox.tui.services import Services
 from cminbox.tui.thread_screen import ThreadScreen
@@ -69,6 +70,7 @@ class InboxScreen(ReplyingScreen):
         self.fresh: set[str] = set()
         self.polled_once: set[str] = set()  # the first poll of a channel is the backlog, not news
         self.all_rows: list[Row] = []
+        self.counts = HeaderCounts()
         self._preview_timer: Timer | None = None
 
     # ------------------------------------------------------------------ layout
@@ -94,7 +96,7 @@ class InboxScreen(ReplyingScreen):
         if not self.s.store.fully_loaded:
             self.load_older()
         self.set_interval(1.0, self.check_store)
-        self.set_interval(30.0, self.inbox_list.refresh_ages)  # ages ("4m") move on
+        self.set_interval(30.0, self.tick)
 
     # ------------------------------------------------------------------ data
     def reload(self) -> None:
@@ -114,6 +116,7 @@ class InboxScreen(ReplyingScreen):
         self.inbox_list.set_rows([by_id[m.id] for m, _ in arrange(kept, self.sort, self.group)])
         # The rows are long-lived: keep the collector from walking them all (a ~150 ms pause at 100k).
         gc.freeze()
+        self.counts.recount(self.all_rows, now)
         self.refresh_chrome()
 
     def merge_new(self, ids: list[str]) -> None:
@@ -132,6 +135,7 @@ class InboxScreen(ReplyingScreen):
                 continue
             row = Row(message, self.s.store.triage(mid), fresh=mid in self.fresh)
             self.all_rows.append(row)
+            self.counts.add(message, row.state, now)
             if view.matches(message, row.state, now, me) and (
                 self.filter is None or self.filter.matches(message, row.state, now, me)
             ):
@@ -147,11 +151,22 @@ class InboxScreen(ReplyingScreen):
             pass
         self.app.call_from_thread(self.reload)
 
+    def tick(self) -> None:
+        """Every 30 s: ages ("4m") move on, and items become overdue."""
+        self.inbox_list.refresh_ages()
+        self.counts.recount(self.all_rows, self.s.clock())
+        self.refresh_chrome()
+
+    def apply_states(self, states: Iterable[TriageState]) -> None:
+        now = self.s.clock()
+        for row, old in self.inbox_list.update_states(states):
+            self.counts.change(row.message, old, row.state, now)
+
     def refresh_chrome(self) -> None:
         health = []
         if self.s.engine is not None:
             health = [self.s.engine.poller.health(name) for name in self.s.engine.channels]
-        self.query_one(InboxHeader).show(self.all_rows, health, self.s.clock(), len(self.inbox_list.selected))
+        self.query_one(InboxHeader).show(self.counts, health, len(self.inbox_list.selected))
         line = Text.assemble((f" {self.view.key} {self.view.name} ", "reverse"), f"  {len(self.inbox_list.rows)} items")
         if not self.s.store.fully_loaded:
             line.append("  loading older messages…", style="italic")
@@ -167,7 +182,7 @@ class InboxScreen(ReplyingScreen):
             return
         known = [mid for mid in changed if mid in self.inbox_list.index]
         if known:
-            self.inbox_list.update_states(self.s.store.triage(mid) for mid in known)
+            self.apply_states(self.s.store.triage(mid) for mid in known)
         new = [mid for mid in changed if mid not in self.inbox_list.index and self.s.store.get_message(mid)]
         if new:
             self.merge_new(new)
@@ -249,7 +264,7 @@ class InboxScreen(ReplyingScreen):
         if result is None:
             return
         bulk = bool(self.inbox_list.selected)
-        self.inbox_list.update_states(self.s.store.triage(mid) for mid in result.changed)
+        self.apply_states(self.s.store.triage(mid) for mid in result.changed)
         if bulk:
             self.inbox_list.selected.clear()
             self.inbox_list.refresh()
@@ -288,7 +303,7 @@ class InboxScreen(ReplyingScreen):
         if result is None:
             self.notify("Nothing to undo", timeout=2)
             return
-        self.inbox_list.update_states(self.s.store.triage(mid) for mid in result.changed)
+        self.apply_states(self.s.store.triage(mid) for mid in result.changed)
         back = [self.inbox_list.index[mid] for mid in result.changed if mid in self.inbox_list.index]
         if back:
             self.inbox_list.cursor = min(back)  # show what was restored

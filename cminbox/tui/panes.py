@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
@@ -24,30 +25,52 @@ HEALTH_MARK = {
 }
 
 
+class HeaderCounts:
+    """Status counts and overdue items, kept up to date one row at a time: recounting 100k
+    rows on every keypress cost ~50 ms. A full recount happens on reload and every 30 s
+    (being overdue depends on the clock)."""
+
+    def __init__(self) -> None:
+        self.status: Counter[Status] = Counter()
+        self.overdue = 0
+
+    @staticmethod
+    def is_overdue(message: Message, state: TriageState, now: datetime) -> bool:
+        waiting = (now - message.created_at).total_seconds()
+        return (
+            state.status in (Status.NEW, Status.OPEN) and state.first_response_at is None and (waiting > OVERDUE_AFTER)
+        )
+
+    def recount(self, rows: list[Row], now: datetime) -> None:
+        self.status = Counter(r.state.status for r in rows)
+        self.overdue = sum(1 for r in rows if self.is_overdue(r.message, r.state, now))
+
+    def add(self, message: Message, state: TriageState, now: datetime, sign: int = 1) -> None:
+        self.status[state.status] += sign
+        self.overdue += sign * self.is_overdue(message, state, now)
+
+    def change(self, message: Message, old: TriageState, new: TriageState, now: datetime) -> None:
+        self.add(message, old, now, -1)
+        self.add(message, new, now)
+
+
 class InboxHeader(Static):
     """Counters and per-channel health; a problem is spelled out, never colour alone."""
 
-    def show(self, rows: list[Row], health: list[ChannelHealth], now: datetime, selected: int) -> None:
-        counts = {s: 0 for s in Status}
-        overdue = 0
-        for row in rows:
-            counts[row.state.status] += 1
-            waiting = (now - row.message.created_at).total_seconds()
-            unanswered = row.state.first_response_at is None
-            if row.state.status in (Status.NEW, Status.OPEN) and unanswered and waiting > OVERDUE_AFTER:
-                overdue += 1
+    def show(self, counts: HeaderCounts, health: list[ChannelHealth], selected: int) -> None:
+        status, overdue = counts.status, counts.overdue
         text = Text.assemble(
             (" cminbox ", "bold reverse"),
             "  ",
-            (f"new {counts[Status.NEW]}", "bold"),
+            (f"new {status[Status.NEW]}", "bold"),
             " · ",
-            f"open {counts[Status.OPEN]}",
+            f"open {status[Status.OPEN]}",
             " · ",
-            (f"escalated {counts[Status.ESCALATED]}", "bold red" if counts[Status.ESCALATED] else ""),
+            (f"escalated {status[Status.ESCALATED]}", "bold red" if status[Status.ESCALATED] else ""),
             " · ",
             (f"overdue {overdue}", "bold yellow" if overdue else ""),
             " · ",
-            f"done {counts[Status.DONE]}",
+            f"done {status[Status.DONE]}",
         )
         if selected:
             text.append(f"   {selected} selected", style="bold reverse")

@@ -3,8 +3,11 @@ saved replies, and sending through the outbox. The base of the inbox screen."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual import on, work
 
+from cminbox.core.models import TriageState
 from cminbox.tui.composer import Composer
 from cminbox.tui.cursor import StillCursorScreen
 from cminbox.tui.dialogs import ConfirmDialog, TagPicker
@@ -15,6 +18,9 @@ from cminbox.tui.services import Services
 
 class ReplyingScreen(StillCursorScreen):
     s: Services
+
+    def apply_states(self, states: Iterable[TriageState]) -> None:
+        raise NotImplementedError  # the inbox screen keeps the header's counts
 
     @property
     def inbox_list(self) -> InboxList:
@@ -87,4 +93,4 @@ class ReplyingScreen(StillCursorScreen):
                 self.notify(f"Sent: {delivery.detail}", timeout=4)
             else:
                 self.notify(f"Not sent yet: {delivery.detail}", severity="warning", timeout=6)
-            self.inbox_list.update_states([self.s.store.triage(delivery.item.message_id)])
+            self.apply_states([self.s.store.triage(delivery.item.message_id)])
