@@ -98,9 +98,16 @@ class Outbox:
         self._seg = Segment(data_dir / "outbox.json", "outbox", durable=durable)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
-    def _load(self) -> list[tuple[int, OutboxItem]]:
+    def _load(self, *, in_flight: bool = False, item_id: str | None = None) -> list[tuple[int, OutboxItem]]:
+        """Decode items, filtering on the raw document first: the sent history only grows, and
+        the delivery loop looks for in-flight items every two seconds."""
         self._seg.refresh()
-        return [(doc_id, msgspec.convert(doc, OutboxItem, strict=False)) for doc_id, doc in self._seg.items()]
+        return [
+            (doc_id, msgspec.convert(doc, OutboxItem, strict=False))
+            for doc_id, doc in self._seg.items()
+            if (not in_flight or doc.get("status") in (OutboxStatus.PENDING, OutboxStatus.SENDING))
+            and (item_id is None or doc.get("id") == item_id)
+        ]
 
     def _save(self, doc_id: int, item: OutboxItem) -> None:
         self._seg.replace_many({doc_id: msgspec.to_builtins(item)})
@@ -134,7 +141,7 @@ class Outbox:
         now = self.clock()
         claimed: list[OutboxItem] = []
         with self.lock:
-            for doc_id, item in self._load():
+            for doc_id, item in self._load(in_flight=True):
                 if len(claimed) >= limit:
                     break
                 due = item.status == OutboxStatus.PENDING and (
@@ -158,7 +165,7 @@ class Outbox:
 
     def _update(self, item_id: str, **changes: Any) -> OutboxItem:
         with self.lock:
-            for doc_id, item in self._load():
+            for doc_id, item in self._load(item_id=item_id):
                 if item.id == item_id:
                     new = msgspec.structs.replace(item, **changes)
                     self._save(doc_id, new)
