@@ -370,3 +370,8 @@ async def test_header_counts_stay_equal_to_a_full_recount(tmp_path: Path, clock:
         report = PollReport(channel="masto", health=ChannelHealth(channel="masto", state=HealthState.OK), new_ids=ids)
         screen.apply_poll(report, False)
         assert_counts()
+        before = screen.counts.overdue
+        clock.advance(hours=4, minutes=1)  # the new ones cross the line: the tick alone notices
+        screen.tick()
+        assert screen.counts.overdue == before + 3
+        assert_counts()

@@ -135,7 +135,7 @@ class InboxScreen(ReplyingScreen):
                 continue
             row = Row(message, self.s.store.triage(mid), fresh=mid in self.fresh)
             self.all_rows.append(row)
-            self.counts.add(message, row.state, now)
+            self.counts.add(row, now)
             if view.matches(message, row.state, now, me) and (
                 self.filter is None or self.filter.matches(message, row.state, now, me)
             ):
@@ -154,13 +154,13 @@ class InboxScreen(ReplyingScreen):
     def tick(self) -> None:
         """Every 30 s: ages ("4m") move on, and items become overdue."""
         self.inbox_list.refresh_ages()
-        self.counts.recount(self.all_rows, self.s.clock())
+        self.counts.tick(self.s.clock())
         self.refresh_chrome()
 
     def apply_states(self, states: Iterable[TriageState]) -> None:
         now = self.s.clock()
         for row, old in self.inbox_list.update_states(states):
-            self.counts.change(row.message, old, row.state, now)
+            self.counts.change(row, old, now)
 
     def refresh_chrome(self) -> None:
         health = []
