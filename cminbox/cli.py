@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Sequence
 
 from cminbox import __version__
-from cminbox.commands import channel_cmds, demo_cmds, outbox_cmds, triage_cmds
+from cminbox.commands import channel_cmds, demo_cmds, outbox_cmds, store_cmds, triage_cmds
 from cminbox.commands.context import Context, log_path, setup_logging
 from cminbox.core.channel import ChannelError
 from cminbox.core.config import ConfigError
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_cmds.register(sub)
     channel_cmds.register(sub)
     demo_cmds.register(sub)
+    store_cmds.register(sub)
     return parser
 
 

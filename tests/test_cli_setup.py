@@ -57,11 +57,13 @@ def test_doctor_all_good_and_repair(tmp_path: Path, demo_server: str) -> None:
     shard.write_text("{ not json")
     broken = run_cli("doctor", env=env)
     assert broken.returncode == 1 and str(shard) in broken.stdout
-    listed = run_cli("list", env=env)
-    assert listed.returncode == 1 and str(shard) in listed.stderr and "Traceback" not in listed.stderr
+    listed = run_cli("list", env=env)  # the rest of the store still works, with a warning naming the file
+    assert listed.returncode == 0 and "demo:" in listed.stdout
+    assert str(shard) in listed.stderr and "Traceback" not in listed.stderr
+    assert shard.read_text() == "{ not json"  # nothing overwritten until the user decides
     repaired = run_cli("doctor", "--repair", env=env)
-    assert "moved" in repaired.stdout
-    assert list(shard.parent.glob(shard.name + ".corrupt-*"))  # the backup is kept
+    assert "moved aside" in repaired.stdout
+    assert list((tmp_path / "d" / "backups").glob(f"repair-*/*/{shard.name}"))  # the original is kept
     assert run_cli("doctor", env=env).returncode == 0
 
 

@@ -20,6 +20,7 @@ from cminbox.core.dispatch import Delivery
 from cminbox.core.engine import Engine, build_channel
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.poller import PollReport
+from cminbox.core.repair import repair_file
 from cminbox.core.secrets import SecretError, keyring_set, keyring_status
 from cminbox.core.segment import CorruptFileError
 
@@ -186,18 +187,19 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
     except OSError as exc:
         line(False, "data dir writable", f"{ctx.data_dir}: {exc}")
         return 1
+    started = time.perf_counter()
+    store = ctx.store
+    problems_found = dict(store.problems)
     try:
-        started = time.perf_counter()
-        store = ctx.store
-        line(True, "store", f"{len(store.message_ids())} messages, loaded in {time.perf_counter() - started:.2f} s")
+        ctx.outbox.items()
     except CorruptFileError as exc:
+        problems_found[exc.path] = str(exc)
+    line(True, "store", f"{len(store.message_ids())} messages, loaded in {time.perf_counter() - started:.2f} s")
+    for path, what in sorted(problems_found.items()):
         if args.repair:
-            backup = exc.path.with_name(f"{exc.path.name}.corrupt-{int(time.time())}")
-            exc.path.rename(backup)
-            line(True, "store repaired", f"moved {exc.path} aside to {backup}; run doctor again")
+            line(True, "store repaired", repair_file(ctx.data_dir, path).describe())
         else:
-            line(False, "store", str(exc))
-        return 1
+            line(False, "store file", what)
     for ch in cfg.channels:
         if not ch.enabled:
             print(f"skip  {ch.name}: disabled")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -69,7 +70,13 @@ class Context:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.data_dir, clock=self.clock, lazy=self.lazy_store)
+        store = Store(self.data_dir, clock=self.clock, lazy=self.lazy_store)
+        for step in store.migrated:
+            print(f"cminbox: {step}", file=sys.stderr)
+        for problem in store.problems.values():
+            # The rest of the store works: say what is skipped, and carry on.
+            print(f"cminbox: warning: {problem}", file=sys.stderr)
+        return store
 
     @cached_property
     def outbox(self) -> Outbox:

@@ -12,7 +12,7 @@ from cminbox.commands.render import age, clean, dumps, message_json, row
 from cminbox.core.models import Priority, Status
 from cminbox.core.query import QueryError
 from cminbox.core.query import parse as parse_query
-from cminbox.core.store import ActResult
+from cminbox.core.store import ActResult, StoreError
 from cminbox.core.when import WhenError, parse_when
 
 
@@ -35,7 +35,19 @@ def _priority(value: str) -> Priority:
 
 
 def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
-    rows = ctx.store.query(status=_status(args.status) if args.status else None, tag=args.tag, channel=args.channel)
+    status = _status(args.status) if args.status else None
+    rows = ctx.store.query(status=status, tag=args.tag, channel=args.channel)
+    archived: set[str] = set()
+    if args.archived:
+        for item in ctx.store.archived():
+            m, s = item.message, item.triage
+            if (status and s.status != status) or (args.tag and args.tag not in s.tags):
+                continue
+            if args.channel and m.channel != args.channel:
+                continue
+            rows.append((m, s))
+            archived.add(m.id)
+        rows.sort(key=lambda r: (r[0].created_at, r[0].id), reverse=True)
     if args.query:
         try:
             query = parse_query(args.query)
@@ -45,11 +57,11 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
         rows = [(m, s) for m, s in rows if query.matches(m, s, now, me)]
     rows = rows[: args.limit] if args.limit is not None else rows
     if args.json:
-        print(dumps([message_json(m, s) for m, s in rows]))
+        print(dumps([{**message_json(m, s), "archived": m.id in archived} for m, s in rows]))
         return 0
     now = ctx.clock()
     for msg, state in rows:
-        print(row(msg, state, now))
+        print(row(msg, state, now) + (" (archived)" if msg.id in archived else ""))
     if not rows:
         print(
             "(no messages match)"
@@ -60,11 +72,18 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
-    [mid] = ctx.resolve(args.id)
-    msg = ctx.store.get_message(mid)
-    assert msg is not None
-    state = ctx.store.triage(mid)
-    thread = ctx.store.thread_of(msg)
+    try:
+        [mid] = ctx.resolve(args.id)
+        msg = ctx.store.get_message(mid)
+        assert msg is not None
+        state = ctx.store.triage(mid)
+        thread = ctx.store.thread_of(msg)
+    except StoreError:
+        hit = next((a for a in ctx.store.archived() if a.id == args.id or a.id.endswith(":" + args.id)), None)
+        if hit is None:
+            raise
+        msg, state, thread = hit.message, hit.triage, [hit.message]
+        print(f"(archived {hit.archived_at:%Y-%m-%d}; `cminbox archive --restore {hit.id}` brings it back)")
     if args.fetch:
         engine = ctx.engine()
         try:
@@ -173,6 +192,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--channel")
     p.add_argument("--query", help='the filter language, e.g. "tag:outage -status:done age:<1h sync"')
     p.add_argument("--limit", type=int)
+    p.add_argument("--archived", action="store_true", help="include archived items (marked as such)")
     p.add_argument("--json", action="store_true", help="a JSON array of message objects")
     p.set_defaults(func=cmd_list)
 

@@ -63,6 +63,10 @@ class UIConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     view: str = "1"  # the saved view shown at start
 
 
+class StoreConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    archive_after_days: int = 90  # done items older than this move to the archive; 0 keeps all live
+
+
 class ViewConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     key: str
     name: str
@@ -81,6 +85,7 @@ class UserConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class _ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     user: UserConfig = msgspec.field(default_factory=UserConfig)
     ui: UIConfig = msgspec.field(default_factory=UIConfig)
+    store: StoreConfig = msgspec.field(default_factory=StoreConfig)
     channels: list[dict[str, Any]] = msgspec.field(default_factory=list)
     escalation: EscalationConfig = msgspec.field(default_factory=EscalationConfig)
     keys: dict[str, str] = msgspec.field(default_factory=dict)
@@ -93,6 +98,7 @@ class Config:
     path: Path | None = None
     user: UserConfig = field(default_factory=UserConfig)
     ui: UIConfig = field(default_factory=UIConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
     channels: list[ChannelConfig] = field(default_factory=list)
     targets: list[TargetConfig] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)
@@ -250,6 +256,7 @@ def parse(source: str, path: Path | None = None) -> Config:
                 (): _ConfigFile,
                 ("user",): UserConfig,
                 ("ui",): UIConfig,
+                ("store",): StoreConfig,
                 ("escalation",): EscalationConfig,
             }
             if len(p) >= 3 and p[0] in ("views", "saved_replies"):
@@ -267,6 +274,7 @@ def parse(source: str, path: Path | None = None) -> Config:
         path=path,
         user=top.user,
         ui=top.ui,
+        store=top.store,
         keys=top.keys,
         targets=top.escalation.targets,
         saved_replies=top.saved_replies,
@@ -289,6 +297,10 @@ def parse(source: str, path: Path | None = None) -> Config:
                 f"Known types: {', '.join(registry.target_types())}.",
             )
         _check_url(t.url, (*base, "url"), fail)
+    if cfg.store.archive_after_days < 0:
+        raise fail(
+            ("store", "archive_after_days"), "`archive_after_days` cannot be negative.", "Use 0 to never archive."
+        )
     if cfg.ui.preview not in ("right", "bottom", "off"):
         raise fail(("ui", "preview"), f"`preview` must be right, bottom or off, not {cfg.ui.preview!r}.")
     if cfg.ui.sort not in [s.value for s in Sort]:
@@ -418,6 +430,9 @@ name = "alex"                  # recorded in each item's history; defaults to $U
 theme = "cminbox-dark"         # cminbox-dark, cminbox-light, high-contrast, incident, or a file in themes/
 auto_advance = true            # move to the next item that needs attention after each action
 preview = "right"              # right, bottom or off
+
+[store]
+archive_after_days = 90        # done items older than this move to compressed archive files; 0 = never
 
 [[channels]]
 name = "mastodon"              # lower-case; becomes the prefix of every message id

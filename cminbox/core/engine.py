@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 from cminbox.core import registry
@@ -23,6 +24,7 @@ from cminbox.core.poller import Poller, PollReport
 from cminbox.core.secrets import SecretError, Secrets
 from cminbox.core.store import Store
 
+HOUSEKEEPING_INTERVAL = 3600.0
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = 2.0
 TAKEOVER_INTERVAL = 3.0
@@ -89,7 +91,7 @@ class Engine:
             return
         self.active = True
         try:
-            await asyncio.gather(self.poller.run(stop), self._deliver_loop(stop))
+            await asyncio.gather(self.poller.run(stop), self._deliver_loop(stop), self._housekeeping(stop))
         finally:
             self.active = False
             self.poller_lock.release()
@@ -101,6 +103,18 @@ class Engine:
             except Exception:
                 log.exception("outbox delivery failed")
             await pause(stop, DELIVERY_INTERVAL)
+
+    async def _housekeeping(self, stop: asyncio.Event) -> None:
+        """Retention, run by whichever instance polls: at start, then hourly."""
+        days = self.config.store.archive_after_days
+        while days > 0 and not stop.is_set():
+            try:
+                moved = await asyncio.to_thread(self.store.archive, timedelta(days=days))
+                if moved:
+                    log.info("archived %d done item(s) older than %d days", len(moved), days)
+            except Exception:
+                log.exception("archiving failed")
+            await pause(stop, HOUSEKEEPING_INTERVAL)
 
     async def aclose(self) -> None:
         for channel in self.channels.values():

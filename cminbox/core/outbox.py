@@ -95,7 +95,7 @@ class Outbox:
         self.lock = lock
         self.clock = clock
         self.backoff = Backoff()
-        self._seg = Segment(data_dir / "outbox.json", "outbox", durable=durable)
+        self._seg: Segment[dict[str, Any]] = Segment(data_dir / "outbox.json", "outbox", durable=durable)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
     def _load(self, *, in_flight: bool = False, item_id: str | None = None) -> list[tuple[int, OutboxItem]]:

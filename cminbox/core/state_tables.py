@@ -14,7 +14,7 @@ from cminbox.core.segment import Segment
 
 
 class StateTables:
-    _state: dict[str, Segment]
+    _state: dict[str, Segment[dict[str, Any]]]
     _mutex: threading.RLock
 
     def transaction(self) -> AbstractContextManager[None]:

@@ -2,19 +2,22 @@
 
 Layout under the data dir (all plain JSON, readable and diffable):
 
-    meta.json                 schema version
-    messages/YYYY-MM.json     the message cache, one TinyDB segment per month of created_at
+    meta.json                 schema version (migrations.py upgrades older stores)
+    messages/YYYY-MM-NNN.json the message cache: TinyDB segments by month of created_at,
+                              at most PART_DOCS each, so a write rewrites ~2 MB at most
     triage/shard-NN.json      triage state, sharded by a hash of the message id
     state/cursors.json        poll cursors per channel (these small tables: state_tables.py)
     state/health.json         channel health per channel
     state/undo.json           the undo log (inverse actions per action group)
     state/drafts.json         unsent reply drafts, per message
+    archive/YYYY-MM.json.gz   done items past the retention age, compressed (archive.py)
     outbox.json               queued replies and escalations (see outbox.py)
     store.lock                the inter-process lock around every read-modify-write
 
 A triage action rewrites one small shard, never the message history. Every write is
 an atomic replace with fsync, done under ``store.lock`` after reloading any file
-another process changed, so two instances never lose each other's updates.
+another process changed, so two instances never lose each other's updates. Lookups
+are answered from in-memory indexes (indexes.py), never by scanning TinyDB tables.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import gc
 import json
 import secrets
 import threading
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,18 +37,20 @@ from typing import Any, ParamSpec, TypeVar
 import msgspec
 
 from cminbox.core import triage
+from cminbox.core.archive import ArchiveTables
 from cminbox.core.clock import Clock, system_clock
+from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key, shard_of
 from cminbox.core.locking import FileLock
+from cminbox.core.migrations import PART_DOCS, SchemaError, migrate, part_name
 from cminbox.core.models import HistoryEntry, Message, Status, TriageState
-from cminbox.core.segment import Segment, atomic_write_bytes, remove_stale_temp_files
+from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_files
 from cminbox.core.state_tables import StateTables
 from cminbox.core.triage import Action
 
 P = ParamSpec("P")
 R = TypeVar("R")
-SCHEMA_VERSION = 1
-TRIAGE_SHARDS = 16
 UNDO_KEEP = 500
+__all__ = ["ActResult", "Store", "StoreError", "UndoResult", "author_key"]
 
 
 class StoreError(Exception):
@@ -77,57 +81,46 @@ def synchronized(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def author_key(handle: str) -> str:
-    """People keep their user name across networks more often than not: @ana@a.social and
-    @ana.bsky.social both key to "ana" (a hint for the preview, never used to merge identities)."""
-    user = handle.lower().lstrip("@").split("@")[0]
-    return user.split(".")[0] if "." in user else user
-
-
-def _shard_of(message_id: str) -> int:
-    return zlib.crc32(message_id.encode()) % TRIAGE_SHARDS
-
-
-def _segment_key(created_at: datetime) -> str:
+def _month(created_at: datetime) -> str:
     return created_at.strftime("%Y-%m")
 
 
-class Store(StateTables):
+class Store(StateTables, ArchiveTables):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
     ) -> None:
         """``lazy``: read message segments only when needed, newest first through
-        :meth:`load_next_segment` (the TUI shows the newest month at once, the rest streams in)."""
+        :meth:`load_next_segment` (the TUI shows the newest part at once, the rest streams in)."""
         self.dir = data_dir
         self.clock = clock
         self.durable = durable
-        for sub in ("messages", "triage", "state"):
+        for sub in ("messages", "triage", "state", "archive"):
             (data_dir / sub).mkdir(parents=True, exist_ok=True)
         self.lock = FileLock(data_dir / "store.lock")
         self._mutex = threading.RLock()
         with self.lock:
-            self._check_meta()
-            for folder in (data_dir, data_dir / "messages", data_dir / "triage", data_dir / "state"):
-                remove_stale_temp_files(folder)
-        self._shards = [
-            Segment(data_dir / "triage" / f"shard-{i:02d}.json", "triage", durable=durable)
+            for sub in ("", "messages", "triage", "state", "archive"):
+                remove_stale_temp_files(data_dir / sub)
+            try:
+                self.migrated = migrate(data_dir, durable=durable)
+            except SchemaError as exc:
+                raise StoreError(str(exc)) from None
+        self._shards: list[Segment[TriageState]] = [
+            Segment(data_dir / "triage" / f"shard-{i:02d}.json", "triage", durable=durable, doc_type=TriageState)
             for i in range(TRIAGE_SHARDS)
         ]
-        self._state = {
+        self._state: dict[str, Segment[dict[str, Any]]] = {
             name: Segment(data_dir / "state" / f"{name}.json", name, durable=durable)
             for name in ("cursors", "health", "undo", "drafts")
         }
-        self._segments: dict[str, Segment] = {}
+        self._segments: dict[str, Segment[Message]] = {}
         self._lazy = lazy
         self._unloaded: set[str] = set()  # message segments registered but not read yet
-        # In-memory indexes, rebuilt per segment when that segment reloads.
-        self._msg_index: dict[str, tuple[str, int]] = {}
-        self._msg_cache: dict[str, Message] = {}
-        self._triage_index: dict[str, int] = {}
-        # (channel, thread_id) -> message ids, so a thread is a lookup, not a scan of every message.
-        self._threads: dict[tuple[str, str], set[str]] = {}
-        # author key -> message ids, for "what else has this person said, on any channel".
-        self._authors: dict[str, set[str]] = {}
+        self.ix = Indexes()
+        self._shard_ids: list[set[str]] = [set() for _ in range(TRIAGE_SHARDS)]
+        # Files that cannot be loaded: path -> what is wrong. They are skipped (the rest of the
+        # store works) and never written until `cminbox doctor --repair` moves them aside.
+        self.problems: dict[Path, str] = {}
         # Parsing a large store is mostly garbage-collector time: pause it, then freeze what was
         # loaded so later collections do not walk (and stall on) every stored message.
         gc_was_enabled = gc.isenabled()
@@ -139,55 +132,61 @@ class Store(StateTables):
                 gc.enable()
             gc.freeze()
 
-    # ----------------------------------------------------------------- housekeeping
-    def _check_meta(self) -> None:
-        meta = self.dir / "meta.json"
-        if not meta.exists():
-            atomic_write_bytes(meta, json.dumps({"schema": SCHEMA_VERSION}).encode(), durable=self.durable)
-            return
+    # ----------------------------------------------------------------- loading
+    def _reload(self, seg: Segment[Any]) -> bool:
         try:
-            version = json.loads(meta.read_text())["schema"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f'{meta} is unreadable ({exc}); expected {{"schema": {SCHEMA_VERSION}}}') from None
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.dir} was written by a newer cminbox (schema {version}, this one knows {SCHEMA_VERSION}). "
-                "Upgrade cminbox, or point --data-dir elsewhere."
-            )
+            changed = seg.refresh()
+        except CorruptFileError as exc:
+            self.problems[seg.path] = str(exc)
+            return True
+        if changed:
+            self.problems.pop(seg.path, None)
+        return changed
 
     @synchronized
     def refresh(self) -> set[str]:
         """Pick up what other processes wrote. Returns the ids of messages whose data changed."""
         changed: set[str] = set()
-        for path in sorted((self.dir / "messages").glob("[0-9]*.json")):
-            if path.stem not in self._segments:
-                self._segments[path.stem] = Segment(path, "messages", durable=self.durable)
+        on_disk = {path.stem: path for path in (self.dir / "messages").glob("[0-9]*.json")}
+        for key, path in sorted(on_disk.items()):
+            if key not in self._segments:
+                self._segments[key] = Segment[Message](path, "messages", durable=self.durable, doc_type=Message)
                 if self._lazy:
-                    self._unloaded.add(path.stem)
+                    self._unloaded.add(key)
+        for key in [k for k in self._segments if k not in on_disk]:  # archived away by another process
+            changed |= self.ix.drop_segment(key)
+            del self._segments[key]
+            self._unloaded.discard(key)
         for key, seg in self._segments.items():
-            if key in self._unloaded:
-                continue
-            if seg.refresh():
+            if key not in self._unloaded and self._reload(seg):
                 changed |= self._reindex_segment(key, seg)
         for shard in self._shards:
-            if shard.refresh():
-                # Shards never lose documents, so an index entry can only be added or confirmed.
-                for doc_id, doc in shard.items():
-                    self._triage_index[doc["id"]] = doc_id
-                    changed.add(doc["id"])
-        for seg in self._state.values():
-            seg.refresh()
+            if self._reload(shard):
+                changed |= self._reindex_shard(shard)
+        for table in self._state.values():
+            self._reload(table)
         return changed
 
-    def _reindex_segment(self, key: str, seg: Segment) -> set[str]:
+    def _reindex_segment(self, key: str, seg: Segment[Message]) -> set[str]:
+        before = self.ix.drop_segment(key)
         seen: set[str] = set()
-        for doc_id, doc in seg.items():
-            mid = doc["id"]
+        add = self.ix.add_message
+        for doc_id, msg in seg.items():
+            seen.add(msg.id)
+            add(key, doc_id, msg)
+        return seen | before
+
+    def _reindex_shard(self, shard: Segment[TriageState]) -> set[str]:
+        seen: set[str] = set()
+        for doc_id, state in shard.items():
+            self.ix.set_triage(doc_id, state)
+            seen.add(state.id)
+        # Records gone from the file (archived by another process) leave the indexes too.
+        number = self._shards.index(shard)
+        for mid in self._shard_ids[number] - seen:
+            self.ix.drop_triage(mid)
             seen.add(mid)
-            self._msg_index[mid] = (key, doc_id)
-            self._msg_cache.pop(mid, None)
-            self._threads.setdefault((doc["channel"], doc.get("thread_id") or mid), set()).add(mid)
-            self._authors.setdefault(author_key(doc["author"]["handle"]), set()).add(mid)
+        self._shard_ids[number] = {state.id for state in shard.raw().values()}
         return seen
 
     @property
@@ -207,8 +206,8 @@ class Store(StateTables):
         seg = self._segments[key]
         gc.disable()
         try:
-            seg.refresh()
-            self._reindex_segment(key, seg)
+            if self._reload(seg):
+                self._reindex_segment(key, seg)
         finally:
             gc.enable()
             gc.freeze()
@@ -231,90 +230,79 @@ class Store(StateTables):
         """Add messages not seen before (by id); update ones whose content changed. Returns new ids."""
         with self.transaction():
             self._ensure_all()  # deduplication needs every id
-            inserts: dict[str, list[Message]] = {}
-            updates: dict[str, dict[int, dict[str, Any]]] = {}
-            new_ids: list[str] = []
+            inserts: dict[str, dict[str, Message]] = {}
+            updates: dict[str, dict[int, Message]] = {}
             for msg in messages:
-                where = self._msg_index.get(msg.id)
+                where = self.ix.where.get(msg.id)
                 if where is None:
-                    if any(m.id == msg.id for m in inserts.get(_segment_key(msg.created_at), [])):
-                        continue
-                    inserts.setdefault(_segment_key(msg.created_at), []).append(msg)
-                    new_ids.append(msg.id)
-                elif self.get_message(msg.id) != msg:
-                    updates.setdefault(where[0], {})[where[1]] = msgspec.to_builtins(msg)
-            for key, msgs in inserts.items():
-                seg = self._segment(key)
-                doc_ids = seg.insert_many([msgspec.to_builtins(m) for m in msgs])
-                for m, doc_id in zip(msgs, doc_ids, strict=True):
-                    self._msg_index[m.id] = (key, doc_id)
-                    self._msg_cache[m.id] = m
-                    self._threads.setdefault((m.channel, m.thread_id or m.id), set()).add(m.id)
-                    self._authors.setdefault(author_key(m.author.handle), set()).add(m.id)
+                    inserts.setdefault(_month(msg.created_at), {}).setdefault(msg.id, msg)
+                elif self.ix.messages.get(msg.id) != msg:
+                    updates.setdefault(where[0], {})[where[1]] = msg
+            new_ids: list[str] = []
+            for month, by_id in sorted(inserts.items()):
+                pending = list(by_id.values())
+                while pending:
+                    key, seg = self._open_part(month)
+                    batch, pending = pending[: PART_DOCS - len(seg)], pending[PART_DOCS - len(seg) :]
+                    for msg, doc_id in zip(batch, seg.insert_many(batch), strict=True):
+                        self.ix.add_message(key, doc_id, msg)
+                        new_ids.append(msg.id)
             for key, docs in updates.items():
-                self._segment(key).replace_many(docs)
-                for doc in docs.values():
-                    self._msg_cache.pop(doc["id"], None)
+                self._segments[key].replace_many(docs)
+                for doc_id, msg in docs.items():
+                    self.ix.add_message(key, doc_id, msg)
             return new_ids
 
-    def _segment(self, key: str) -> Segment:
-        seg = self._segments.get(key)
-        if seg is None:
-            seg = Segment(self.dir / "messages" / f"{key}.json", "messages", durable=self.durable)
-            self._segments[key] = seg
-        return seg
+    def _open_part(self, month: str) -> tuple[str, Segment[Message]]:
+        """The part of ``month`` that new messages go to: the last one, or a new one when it is full."""
+        parts = sorted(k for k in self._segments if k.startswith(month + "-"))
+        if parts:
+            last = self._segments[parts[-1]]
+            if last.broken is None and len(last) < PART_DOCS:
+                return parts[-1], last
+            number = int(parts[-1].rsplit("-", 1)[1]) + 1
+        else:
+            number = 0
+        key = part_name(month, number)
+        seg: Segment[Message] = Segment(
+            self.dir / "messages" / f"{key}.json", "messages", durable=self.durable, doc_type=Message
+        )
+        self._segments[key] = seg
+        return key, seg
 
     @synchronized
     def get_message(self, message_id: str) -> Message | None:
         return self._get_message(message_id)
 
     def _get_message(self, message_id: str) -> Message | None:
-        cached = self._msg_cache.get(message_id)
-        if cached is not None:
-            return cached
-        where = self._msg_index.get(message_id)
-        if where is None and self._unloaded:
+        msg = self.ix.messages.get(message_id)
+        if msg is None and self._unloaded:
             self._ensure_all()
-            where = self._msg_index.get(message_id)
-        if where is None:
-            return None
-        doc = self._segments[where[0]].get(where[1])
-        if doc is None:
-            return None
-        msg = msgspec.convert(doc, Message, strict=False)
-        self._msg_cache[message_id] = msg
+            msg = self.ix.messages.get(message_id)
         return msg
 
     @synchronized
     def message_ids(self) -> list[str]:
         self._ensure_all()
-        return list(self._msg_index)
+        return list(self.ix.messages)
 
     @synchronized
     def all_messages(self, *, loaded_only: bool = False) -> list[Message]:
-        """Every stored message, converting each document once (then served from the cache).
-        ``loaded_only``: just the segments read so far (lazy stores)."""
+        """Every stored message. ``loaded_only``: just the segments read so far (lazy stores)."""
         if not loaded_only:
             self._ensure_all()
-        out: list[Message] = []
-        cache = self._msg_cache
-        for key, seg in self._segments.items():
-            if key in self._unloaded:
-                continue
-            for doc in seg.raw().values():
-                msg = cache.get(doc["id"])
-                if msg is None:
-                    msg = cache[doc["id"]] = msgspec.convert(doc, Message, strict=False)
-                out.append(msg)
-        return out
+        return list(self.ix.messages.values())
+
+    def __len__(self) -> int:
+        return len(self.ix.messages)
 
     @synchronized
     def resolve_id(self, partial: str) -> str:
         """Accept a full id, or a unique suffix such as the native id (handy on the command line)."""
         self._ensure_all()
-        if partial in self._msg_index:
+        if partial in self.ix.messages:
             return partial
-        hits = [mid for mid in self._msg_index if mid.endswith(":" + partial) or mid.endswith(partial)]
+        hits = [mid for mid in self.ix.messages if mid.endswith(":" + partial) or mid.endswith(partial)]
         if len(hits) == 1:
             return hits[0]
         if not hits:
@@ -327,11 +315,11 @@ class Store(StateTables):
         return self._triage(message_id)
 
     def _triage(self, message_id: str) -> TriageState:
-        doc_id = self._triage_index.get(message_id)
+        doc_id = self.ix.triage_at.get(message_id)
         if doc_id is not None:
-            doc = self._shards[_shard_of(message_id)].get(doc_id)
-            if doc is not None:
-                return msgspec.convert(doc, TriageState, strict=False)
+            state = self._shards[shard_of(message_id)].get(doc_id)
+            if state is not None:
+                return state
         return TriageState(id=message_id)
 
     @synchronized
@@ -348,12 +336,12 @@ class Store(StateTables):
         group = secrets.token_hex(6)
         now = self.clock()
         with self.transaction():
-            per_shard: dict[int, tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]] = {}
+            per_shard: dict[int, tuple[dict[int, TriageState], list[TriageState]]] = {}
             inverses: list[dict[str, Any]] = []
             changed: list[str] = []
             first_label = label
             for mid in dict.fromkeys(message_ids):
-                before = self.triage(mid)
+                before = self._triage(mid)
                 action = make_action(before) if callable(make_action) else make_action
                 if action is None:
                     continue
@@ -366,20 +354,16 @@ class Store(StateTables):
                     at=now, actor=actor, action=label or triage.describe(action), before=b, after=a, group=group
                 )
                 after = msgspec.structs.replace(after, history=(*after.history, entry), rev=after.rev + 1)
-                doc = msgspec.to_builtins(after)
-                updates, inserts = per_shard.setdefault(_shard_of(mid), ({}, []))
-                doc_id = self._triage_index.get(mid)
+                updates, inserts = per_shard.setdefault(shard_of(mid), ({}, []))
+                doc_id = self.ix.triage_at.get(mid)
                 if doc_id is None:
-                    inserts.append(doc)
+                    inserts.append(after)
                 else:
-                    updates[doc_id] = doc
+                    updates[doc_id] = after
                 inverses.append({"id": mid, "inverse": msgspec.to_builtins(triage.inverse(before, action))})
                 changed.append(mid)
             for shard_no, (updates, inserts) in per_shard.items():
-                shard = self._shards[shard_no]
-                shard.replace_many(updates)
-                for doc, doc_id in zip(inserts, shard.insert_many(inserts), strict=True):
-                    self._triage_index[doc["id"]] = doc_id
+                self._write_shard(shard_no, updates, inserts)
             if undoable and changed:
                 self._push_undo(group, actor, first_label or "", inverses, now)
         return ActResult(group=group, changed=changed, label=first_label or "")
@@ -425,39 +409,26 @@ class Store(StateTables):
         limit: int | None = None,
         loaded_only: bool = False,
     ) -> list[tuple[Message, TriageState]]:
-        """Messages with their triage state, newest first, filtered by exact fields."""
-        rows: list[tuple[Message, TriageState]] = []
-        triaged = self._all_triage()
-        for msg in self.all_messages(loaded_only=loaded_only):
-            if channel is not None and msg.channel != channel:
-                continue
-            state = triaged.get(msg.id) or TriageState(id=msg.id)
-            if status is not None and state.status != status:
-                continue
-            if tag is not None and tag not in state.tags:
-                continue
-            rows.append((msg, state))
-        rows.sort(key=lambda r: (r[0].created_at, r[0].id), reverse=True)
-        return rows[:limit] if limit is not None else rows
+        """Messages with their triage state, newest first, filtered by exact fields (from the indexes)."""
+        if not loaded_only:
+            self._ensure_all()
+        msgs = self.ix.messages
+        found = [msgs[mid] for mid in self.ix.candidates(status=status, tag=tag, channel=channel)]
+        found.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+        if limit is not None:
+            found = found[:limit]
+        return [(m, self._triage(m.id)) for m in found]
 
     @synchronized
     def by_author(self, message: Message, limit: int = 3) -> list[Message]:
         """The author's other recent messages, newest first, on any channel (same handle)."""
-        ids = self._authors.get(author_key(message.author.handle), set()) - {message.id}
+        ids = self.ix.authors.get(author_key(message.author.handle), set()) - {message.id}
         found = [m for m in (self._get_message(i) for i in ids) if m is not None]
         return sorted(found, key=lambda m: m.created_at, reverse=True)[:limit]
-
-    def _all_triage(self) -> dict[str, TriageState]:
-        """Every triage record, read shard by shard (most messages have none: they are new)."""
-        return {
-            doc["id"]: msgspec.convert(doc, TriageState, strict=False)
-            for shard in self._shards
-            for doc in shard.raw().values()
-        }
 
     @synchronized
     def thread_of(self, message: Message) -> list[Message]:
         """Stored messages of the same conversation, oldest first (from the segments loaded so far)."""
-        ids = self._threads.get((message.channel, message.thread_id or message.id), {message.id})
+        ids = self.ix.threads.get((message.channel, message.thread_id or message.id), {message.id})
         same = [m for m in (self._get_message(i) for i in ids) if m is not None]
         return sorted(same or [message], key=lambda m: m.created_at)

@@ -97,6 +97,8 @@ class InboxScreen(ReplyingScreen):
             self.load_older()
         self.set_interval(1.0, self.check_store)
         self.set_interval(30.0, self.tick)
+        for problem in self.s.store.problems.values():
+            self.notify(problem, title="Store file skipped", severity="error", timeout=30, markup=False)
 
     # ------------------------------------------------------------------ data
     def reload(self) -> None:

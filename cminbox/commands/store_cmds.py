@@ -1,0 +1,105 @@
+"""export, import, archive: backup, migration and retention of the store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from cminbox.commands.context import Context
+from cminbox.commands.render import dumps
+from cminbox.commands.triage_cmds import UsageError
+from cminbox.core.portable import ImportError_, import_records, records, write_csv, write_jsonl
+
+
+def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
+    items = records(ctx.store, archived=args.archived)
+    if args.format == "csv":
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as handle:
+                count = write_csv(items, handle)
+        else:
+            count = write_csv(items, sys.stdout)
+    elif args.output:
+        with open(args.output, "wb") as out:
+            count = write_jsonl(items, out)
+    else:
+        count = write_jsonl(items, sys.stdout.buffer)
+        sys.stdout.flush()
+    print(f"exported {count} item(s)" + (f" to {args.output}" if args.output else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.exists():
+        raise UsageError(f"{path} does not exist")
+    if path.suffix == ".csv":
+        raise UsageError(f"{path}: CSV exports are for spreadsheets and lose data; import a JSONL export instead")
+    try:
+        report = import_records(ctx.store, path)
+    except ImportError_ as exc:
+        raise UsageError(f"{exc} (nothing was imported)") from None
+    print(
+        f"read {report.read} item(s): {report.new_messages} new message(s), "
+        f"{report.triage_written} triage record(s) written (newer ones in the store were kept)"
+    )
+    return 0
+
+
+def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
+    store = ctx.store
+    if args.restore:
+        wanted = [part.strip() for part in args.restore.split(",") if part.strip()]
+        known = {a.id for a in store.archived()}
+        full = [next((k for k in known if k == w or k.endswith(":" + w)), w) for w in wanted]
+        missing = [w for w, f in zip(wanted, full, strict=True) if f not in known]
+        if missing:
+            raise UsageError(f"not in the archive: {', '.join(missing)} (`cminbox archive --list` shows it)")
+        print(f"restored: {', '.join(store.restore(full))}")
+        return 0
+    if args.list:
+        items = store.archived()
+        if args.json:
+            print(
+                dumps(
+                    [
+                        {"id": a.id, "archived_at": a.archived_at.isoformat(), "status": str(a.triage.status)}
+                        for a in items
+                    ]
+                )
+            )
+        else:
+            for a in items:
+                print(f"{a.id:<28} {a.message.created_at:%Y-%m-%d}  archived {a.archived_at:%Y-%m-%d}")
+            print(f"{len(items)} archived item(s)")
+        return 0
+    days = args.older_than if args.older_than is not None else ctx.config.store.archive_after_days
+    if days <= 0:
+        print("archiving is off (`archive_after_days = 0` in [store]); pass --older-than DAYS to run it once")
+        return 0
+    moved = store.archive(timedelta(days=days), dry_run=args.dry_run)
+    verb = "would archive" if args.dry_run else "archived"
+    print(f"{verb} {len(moved)} done item(s) with no activity for {days} days")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("export", help="write every item (and its triage state) as JSON Lines or CSV")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument("--archived", action="store_true", help="include archived items")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="read a JSONL export into this store (merges; never loses newer state)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("archive", help="move old done items to compressed archive files; list or restore them")
+    p.add_argument("--older-than", type=int, metavar="DAYS", help="default: [store] archive_after_days (90)")
+    p.add_argument("--dry-run", action="store_true", help="only count what would move")
+    p.add_argument("--list", action="store_true", help="list archived items")
+    p.add_argument("--json", action="store_true", help="with --list: JSON output")
+    p.add_argument("--restore", metavar="IDS", help="bring archived items back (comma-separated ids)")
+    p.set_defaults(func=cmd_archive)
