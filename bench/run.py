@@ -1,20 +1,25 @@
 """Store benchmarks: cminbox's store next to plain TinyDB (JSONStorage), same data, same run.
 
-    make bench                       # 1k and 10k messages
-    .venv/bin/python bench/run.py --sizes 1000,10000,100000
+    make bench                                   # 10k and 100k messages
+    .venv/bin/python bench/run.py --sizes 1000,10000
 
-Prints one table. Messages are ~1 KB each, like real mentions with metadata.
+Prints one table. Messages are ~1 KB each, like real mentions with their metadata. Each
+measurement runs in its own process on a fresh copy of the data (so RSS is that store's
+alone and no run sees another's writes), on the disk of the data dir, with fsync on.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import platform
 import random
 import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,10 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import msgspec
 from tinydb import Query, TinyDB
 
-from bench.fixtures import WORDS, make
+from bench.fixtures import WORDS, build_store, make
 from cminbox.core import triage
 from cminbox.core.models import Message, Status
 from cminbox.core.store import Store
+
+CACHE = Path(os.environ.get("CMINBOX_BENCH_CACHE", Path.home() / ".cache" / "cminbox-bench"))
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -46,92 +53,153 @@ def p99(xs: list[float]) -> float:
     return sorted(xs)[max(0, int(len(xs) * 0.99) - 1)]
 
 
-def summary(load_ms: float, acts: list[float], ingest: list[float], query: list[float]) -> dict[str, str]:
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def fresh_batches(size: int, count: int, rng: random.Random) -> list[list[dict[str, object]]]:
+    now = datetime.now(UTC)
+    return [[msgspec.to_builtins(make(size + 1000 * b + i, rng, now)) for i in range(100)] for b in range(count)]
+
+
+def child_cminbox(path: Path, size: int) -> dict[str, float]:
+    gc.collect()
+    start = time.perf_counter()
+    store = Store(path)  # everything loaded and indexed: a usable store
+    load = (time.perf_counter() - start) * 1000
+    rss = rss_mb()
+    rng = random.Random(1)
+    ids = store.message_ids()
+    acts = timed(lambda: store.act([rng.choice(ids)], triage.AddTags((rng.choice(WORDS),)), actor="bench"), 300)
+    store.act(ids[: size // 10], triage.SetStatus(Status.OPEN), actor="bench")
+    batches = iter([[msgspec.convert(d, Message) for d in batch] for batch in fresh_batches(size, 5, rng)])
+    ingest = timed(lambda: store.upsert_messages(next(batches)), 5)
+    query = timed(lambda: store.query(status=Status.OPEN, tag="sync"), 20)
     return {
-        "load": f"{load_ms:.0f}",
-        "act_med": f"{statistics.median(acts):.1f}",
-        "act_p99": f"{p99(acts):.1f}",
-        "ingest": f"{ingest[0]:.0f}",
-        "query": f"{statistics.median(query):.0f}",
+        "load": load,
+        "rss": rss,
+        "act_med": statistics.median(acts),
+        "act_p99": p99(acts),
+        "ingest": statistics.median(ingest),
+        "query": statistics.median(query),
+        "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
-def bench_cminbox(size: int, msgs: list[Message], rng: random.Random) -> dict[str, str]:
-    folder = Path(tempfile.mkdtemp(prefix="cminbox-bench-"))
-    Store(folder).upsert_messages(msgs)
-    gc.collect()
-    start = time.perf_counter()
-    store = Store(folder)
-    load = (time.perf_counter() - start) * 1000
-    ids = [m.id for m in msgs]
-    acts = timed(lambda: store.act([rng.choice(ids)], triage.AddTags((rng.choice(WORDS),)), actor="bench"), 200)
-    store.act(ids[: size // 10], triage.SetStatus(Status.OPEN), actor="bench")
-    extra = [make(size + i, rng, datetime.now(UTC)) for i in range(100)]
-    ingest = timed(lambda: store.upsert_messages(extra), 1)
-    query = timed(lambda: store.query(status=Status.OPEN, tag="sync"), 5)
-    return summary(load, acts, ingest, query)
-
-
-def bench_tinydb(size: int, msgs: list[Message], rng: random.Random) -> dict[str, str]:
-    folder = Path(tempfile.mkdtemp(prefix="tinydb-bench-"))
-    path = folder / "db.json"
-    db = TinyDB(path)
-    db.insert_multiple([{**msgspec.to_builtins(m), "status": "new", "tags": []} for m in msgs])
-    db.close()
+def child_tinydb(path: Path, size: int) -> dict[str, float]:
     gc.collect()
     start = time.perf_counter()
     db = TinyDB(path)
-    db.all()
+    db.all()  # JSONStorage reads lazily: a usable store has read its file once
     load = (time.perf_counter() - start) * 1000
-    q = Query()
+    rss = rss_mb()
+    rng = random.Random(1)
     doc_ids = list(range(1, size + 1))
-    repeat = 20 if size <= 10_000 else 3
+    repeat = 20 if size <= 10_000 else 3  # ~3 s per update at 100k
 
     def act() -> None:
         did = rng.choice(doc_ids)
         doc = db.get(doc_id=did)
-        assert doc is not None
+        assert doc is not None and not isinstance(doc, list)
         db.update({"tags": [*doc["tags"], rng.choice(WORDS)]}, doc_ids=[did])
 
     acts = timed(act, repeat)
     db.update({"status": "open"}, doc_ids=doc_ids[: size // 10])
-    extra = [
-        {**msgspec.to_builtins(make(size + i, rng, datetime.now(UTC))), "status": "new", "tags": []} for i in range(100)
-    ]
-    ingest = timed(lambda: db.insert_multiple(extra), 1)
+    batches = iter(fresh_batches(size, 2, rng))
+    ingest = timed(lambda: db.insert_multiple([{**d, "status": "new", "tags": []} for d in next(batches)]), 2)
+    q = Query()
 
     def search() -> None:
         db.clear_cache()  # TinyDB caches query results; measure the search, not the cache
         db.search((q.status == "open") & q.tags.any(["sync"]))
 
     query = timed(search, 3)
-    return summary(load, acts, ingest, query)
+    return {
+        "load": load,
+        "rss": rss,
+        "act_med": statistics.median(acts),
+        "act_p99": p99(acts),
+        "ingest": statistics.median(ingest),
+        "query": statistics.median(query),
+        "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def build_tinydb(size: int) -> Path:
+    path = CACHE / f"tinydb-{size}.json"
+    if not path.exists():
+        rng = random.Random(size)
+        t0 = datetime(2026, 11, 27, tzinfo=UTC)
+        tmp = path.with_suffix(".partial")
+        tmp.unlink(missing_ok=True)
+        db = TinyDB(tmp)
+        db.insert_multiple(
+            [{**msgspec.to_builtins(make(i, rng, t0)), "status": "new", "tags": []} for i in range(size)]
+        )
+        db.close()
+        tmp.rename(path)
+    return path
+
+
+def run_child(kind: str, source: Path, size: int) -> dict[str, float]:
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-", dir=CACHE))
+    try:
+        target = work / source.name
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy(source, target)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", kind, "--size", str(size), "--path", str(target)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        result: dict[str, float] = json.loads(out)
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--child", choices=["cminbox", "tinydb"], help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        fn = child_cminbox if args.child == "cminbox" else child_tinydb
+        print(json.dumps(fn(args.path, args.size)))
+        return
+
+    CACHE.mkdir(parents=True, exist_ok=True)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
+        f"{platform.system()} {platform.release()}; data in {CACHE}"
     )
-    print("all times in ms; act = one durable tag action; ingest = 100 new messages; query = status+tag filter\n")
-    header = f"{'messages':>9} {'store':<19} {'load':>7} {'act med':>8} {'act p99':>8} {'ingest':>7} {'query':>7}"
+    print(
+        "ms unless noted. load = open until usable (all indexes built); RSS after load, and the process's\n"
+        "peak; act = one durable tag action (fsynced); ingest = 100 new messages; query = status+tag filter\n"
+    )
+    header = (
+        f"{'messages':>9} {'store':<19} {'load':>7} {'RSS MB':>7} {'peak MB':>8} {'act med':>8} {'act p99':>8} "
+        f"{'ingest':>7} {'query':>7}"
+    )
     print(header)
     print("-" * len(header))
     for size in (int(s) for s in args.sizes.split(",")):
-        rng = random.Random(size)
-        t0 = datetime(2026, 11, 27, tzinfo=UTC)
-        msgs = [make(i, rng, t0) for i in range(size)]
-        for name, fn in (("cminbox", bench_cminbox), ("tinydb JSONStorage", bench_tinydb)):
-            r = fn(size, msgs, random.Random(1))
+        sources = {"cminbox": build_store(CACHE / f"cminbox-{size}", size), "tinydb": build_tinydb(size)}
+        for kind, label in (("cminbox", "cminbox"), ("tinydb", "tinydb JSONStorage")):
+            r = run_child(kind, sources[kind], size)
             print(
-                f"{size:>9} {name:<19} {r['load']:>7} {r['act_med']:>8} {r['act_p99']:>8} {r['ingest']:>7} "
-                f"{r['query']:>7}"
+                f"{size:>9} {label:<19} {r['load']:>7.0f} {r['rss']:>7.0f} {r['peak']:>8.0f} {r['act_med']:>8.1f} "
+                f"{r['act_p99']:>8.1f} {r['ingest']:>7.1f} {r['query']:>7.2f}",
+                flush=True,
             )
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak RSS of the whole run: {rss:.0f} MB")
+    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n(each row ran in its own process; this parent peaked at {parent:.0f} MB building the data)")
 
 
 if __name__ == "__main__":

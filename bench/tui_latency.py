@@ -47,6 +47,13 @@ def read_until_quiet(fd: int, quiet: float, deadline: float, first: float = 0.0)
     return data, last
 
 
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
@@ -100,6 +107,7 @@ def main() -> None:
         if full in seen:
             t_all = time.perf_counter()
     read_until_quiet(fd, 0.5, time.perf_counter() + 5)  # let start-up work settle
+    rss = _rss_mb(pid)
 
     cursor: list[float] = []
     settled: list[float] = []
@@ -132,6 +140,7 @@ def main() -> None:
     print(f"key to cursor frame:            {stats(cursor)}  ({len(cursor)} keys)")
     print(f"key to preview settled:         {stats(settled)}  (preview waits for 60 ms of stillness)")
     print(f"bytes per cursor frame:         median {int(statistics.median(sizes))}")
+    print(f"app RSS with everything loaded: {rss:.0f} MB")
 
 
 if __name__ == "__main__":

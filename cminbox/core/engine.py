@@ -25,6 +25,7 @@ from cminbox.core.secrets import SecretError, Secrets
 from cminbox.core.store import Store
 
 HOUSEKEEPING_INTERVAL = 3600.0
+HOUSEKEEPING_DELAY = 180.0
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = 2.0
 TAKEOVER_INTERVAL = 3.0
@@ -105,8 +106,10 @@ class Engine:
             await pause(stop, DELIVERY_INTERVAL)
 
     async def _housekeeping(self, stop: asyncio.Event) -> None:
-        """Retention, run by whichever instance polls: at start, then hourly."""
+        """Retention, run by whichever instance polls: hourly, first a few minutes after start
+        (archiving needs every segment read: not while the TUI is streaming them in)."""
         days = self.config.store.archive_after_days
+        await pause(stop, HOUSEKEEPING_DELAY)
         while days > 0 and not stop.is_set():
             try:
                 moved = await asyncio.to_thread(self.store.archive, timedelta(days=days))

@@ -11,7 +11,9 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 
-from cminbox.core.models import Message, Status, TriageState
+import msgspec
+
+from cminbox.core.models import Author, Message, Status, TriageState
 
 TRIAGE_SHARDS = 16
 
@@ -40,9 +42,15 @@ class Indexes:
     def __init__(self) -> None:
         self.messages: dict[str, Message] = {}
         self.where: dict[str, tuple[str, int]] = {}  # id -> (segment key, TinyDB doc id)
+        self.segment_ids: dict[str, set[str]] = {}  # segment key -> ids
         self.threads: dict[tuple[str, str], set[str]] = {}  # (channel, thread id) -> ids
         self.authors: dict[str, set[str]] = {}  # author key -> ids
+        self._author_keys: dict[str, str] = {}  # handle -> author key (few people, many messages)
+        self._shared_authors: dict[Author, Author] = {}
+        self._shared_words: dict[str, str] = {}
         self.channels: dict[str, set[str]] = {}
+        # Newest-first ordering without comparing datetimes at query time (~3x faster sorts at 100k).
+        self.order: dict[str, tuple[float, str]] = {}
         # Triage: only messages that have a triage record (most do not: they are new).
         self.triage_at: dict[str, int] = {}  # id -> doc id in its shard
         self._triage_keys: dict[str, tuple[Status, tuple[str, ...]]] = {}
@@ -51,22 +59,59 @@ class Indexes:
 
     # ------------------------------------------------------------------ messages
     def add_message(self, key: str, doc_id: int, msg: Message) -> None:
-        old = self.messages.get(msg.id)
-        if old is not None and (old.channel, old.thread_id, old.author.handle) != (
-            msg.channel,
-            msg.thread_id,
-            msg.author.handle,
-        ):
-            self.drop_message(msg.id)
-        self.messages[msg.id] = msg
-        self.where[msg.id] = (key, doc_id)
-        self.threads.setdefault((msg.channel, msg.thread_id or msg.id), set()).add(msg.id)
-        self.authors.setdefault(author_key(msg.author.handle), set()).add(msg.id)
-        self.channels.setdefault(msg.channel, set()).add(msg.id)
+        if msg.id in self.messages:
+            self.drop_message(msg.id)  # an edit may change the thread or author keys
+        self.add_segment(key, [(doc_id, msg)])
+
+    def add_segment(self, key: str, docs: Iterable[tuple[int, Message]]) -> None:
+        """Index messages not indexed yet (the load path: ~100k calls, so locals, not attributes)."""
+        messages, order, where = self.messages, self.order, self.where
+        threads, authors, channels = self.threads, self.authors, self.channels
+        in_segment = self.segment_ids.setdefault(key, set())
+        keys = self._author_keys
+        shared_authors, shared_words = self._shared_authors, self._shared_words
+        set_field = msgspec.structs.force_setattr
+        for doc_id, msg in docs:
+            mid = msg.id
+            # Thousands of messages share an author and a channel: keep one copy of each
+            # (~50 MB less at 100k messages). Safe on frozen structs nobody else holds yet.
+            person = shared_authors.setdefault(msg.author, msg.author)
+            if person is not msg.author:
+                set_field(msg, "author", person)
+            channel = shared_words.setdefault(msg.channel, msg.channel)
+            set_field(msg, "channel", channel)
+            set_field(msg, "channel_type", shared_words.setdefault(msg.channel_type, msg.channel_type))
+            set_field(msg, "visibility", shared_words.setdefault(msg.visibility, msg.visibility))
+            messages[mid] = msg
+            order[mid] = (msg.created_at.timestamp(), mid)
+            where[mid] = (key, doc_id)
+            in_segment.add(mid)
+            thread = (channel, msg.thread_id or mid)
+            ids = threads.get(thread)
+            if ids is None:
+                threads[thread] = {mid}
+            else:
+                ids.add(mid)
+            author = keys.get(msg.author.handle)
+            if author is None:
+                author = keys[msg.author.handle] = author_key(msg.author.handle)
+            ids = authors.get(author)
+            if ids is None:
+                authors[author] = {mid}
+            else:
+                ids.add(mid)
+            ids = channels.get(channel)
+            if ids is None:
+                channels[channel] = {mid}
+            else:
+                ids.add(mid)
 
     def drop_message(self, mid: str) -> None:
         msg = self.messages.pop(mid, None)
-        self.where.pop(mid, None)
+        where = self.where.pop(mid, None)
+        self.order.pop(mid, None)
+        if where is not None:
+            self.segment_ids.get(where[0], set()).discard(mid)
         if msg is None:
             return
         thread = self.threads.get((msg.channel, msg.thread_id or msg.id))
@@ -78,9 +123,10 @@ class Indexes:
         _drop(self.channels, msg.channel, mid)
 
     def drop_segment(self, key: str) -> set[str]:
-        gone = {mid for mid, (k, _) in self.where.items() if k == key}
+        gone = self.segment_ids.pop(key, set())
         for mid in gone:
-            self.drop_message(mid)
+            if self.where.get(mid, (None,))[0] == key:
+                self.drop_message(mid)
         return gone
 
     # ------------------------------------------------------------------ triage
@@ -117,19 +163,28 @@ class Indexes:
                 others |= ids
         return set(self.messages).difference(others)
 
+    def status_of(self, mid: str) -> Status:
+        key = self._triage_keys.get(mid)
+        return key[0] if key is not None else Status.NEW
+
     def candidates(self, *, status: Status | None, tag: str | None, channel: str | None) -> Iterable[str]:
-        """Ids matching every given field, smallest set first; all ids when none is given."""
+        """Ids matching every given field: start from the smallest index set, check the rest per id."""
         sets: list[set[str]] = []
         if tag is not None:
             sets.append(self.tags.get(tag, set()))
         if channel is not None:
             sets.append(self.channels.get(channel, set()))
-        if status is not None:
-            sets.append(self.with_status(status))
+        if status is not None and status != Status.NEW:
+            sets.append(self.status.get(status, set()))
         if not sets:
-            return self.messages.keys()
+            if status is None:
+                return self.messages.keys()
+            return self.with_status(status)
         sets.sort(key=len)
         found = set(sets[0])
         for other in sets[1:]:
             found &= other
-        return found & self.messages.keys()
+        found &= self.messages.keys()
+        if status == Status.NEW:
+            found = {mid for mid in found if self.status_of(mid) == Status.NEW}
+        return found

@@ -169,12 +169,12 @@ class Store(StateTables, ArchiveTables):
 
     def _reindex_segment(self, key: str, seg: Segment[Message]) -> set[str]:
         before = self.ix.drop_segment(key)
-        seen: set[str] = set()
-        add = self.ix.add_message
-        for doc_id, msg in seg.items():
-            seen.add(msg.id)
-            add(key, doc_id, msg)
-        return seen | before
+        docs = list(seg.items())
+        for _, msg in docs:
+            if msg.id in self.ix.messages:  # the same id in another part (a migration or archive was cut short)
+                self.ix.drop_message(msg.id)
+        self.ix.add_segment(key, docs)
+        return {msg.id for _, msg in docs} | before
 
     def _reindex_shard(self, shard: Segment[TriageState]) -> set[str]:
         seen: set[str] = set()
@@ -412,12 +412,17 @@ class Store(StateTables, ArchiveTables):
         """Messages with their triage state, newest first, filtered by exact fields (from the indexes)."""
         if not loaded_only:
             self._ensure_all()
-        msgs = self.ix.messages
-        found = [msgs[mid] for mid in self.ix.candidates(status=status, tag=tag, channel=channel)]
-        found.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+        ids = sorted(self.ix.candidates(status=status, tag=tag, channel=channel), key=self.ix.order.__getitem__)
+        ids.reverse()
         if limit is not None:
-            found = found[:limit]
-        return [(m, self._triage(m.id)) for m in found]
+            ids = ids[:limit]
+        msgs, at, shards = self.ix.messages, self.ix.triage_at, self._shards
+        rows: list[tuple[Message, TriageState]] = []
+        for mid in ids:
+            doc_id = at.get(mid)
+            state = shards[shard_of(mid)].get(doc_id) if doc_id is not None else None
+            rows.append((msgs[mid], state or TriageState(id=mid)))
+        return rows
 
     @synchronized
     def by_author(self, message: Message, limit: int = 3) -> list[Message]:

@@ -27,7 +27,7 @@ MARKERS = {Status.NEW: "●", Status.OPEN: "○", Status.WAITING: "…", Status.
 PRIORITY_MARKS = {"urgent": "‼", "high": "↑", "normal": " ", "low": "↓"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     message: Message
     state: TriageState
