@@ -188,6 +188,7 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
         line(False, "data dir writable", f"{ctx.data_dir}: {exc}")
         return 1
     started = time.perf_counter()
+    ctx.report_store_problems = False
     store = ctx.store
     problems_found = dict(store.problems)
     try:

@@ -57,6 +57,7 @@ class Context:
     secrets: Secrets = field(default_factory=Secrets)
     config_override: Config | None = None
     lazy_store: bool = False  # the TUI streams message segments in; the CLI reads them all
+    report_store_problems: bool = True  # doctor reports them itself
 
     @cached_property
     def config(self) -> Config:
@@ -73,7 +74,7 @@ class Context:
         store = Store(self.data_dir, clock=self.clock, lazy=self.lazy_store)
         for step in store.migrated:
             print(f"cminbox: {step}", file=sys.stderr)
-        for problem in store.problems.values():
+        for problem in store.problems.values() if self.report_store_problems else ():
             # The rest of the store works: say what is skipped, and carry on.
             print(f"cminbox: warning: {problem}", file=sys.stderr)
         return store

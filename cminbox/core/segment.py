@@ -32,8 +32,8 @@ class CorruptFileError(Exception):
 
     def __init__(self, path: Path, reason: str) -> None:
         super().__init__(
-            f"{path} cannot be loaded ({reason}). Nothing has been overwritten. "
-            f"Run `cminbox doctor --repair` to move it aside (a backup is kept), or restore it from a backup."
+            f"{path} cannot be loaded ({reason}). It is skipped and nothing has been overwritten. "
+            "`cminbox doctor --repair` keeps the documents that still fit (the original is backed up)."
         )
         self.path = path
         self.reason = reason
@@ -97,7 +97,8 @@ class AtomicJSONStorage(Storage):
         self.path = Path(path)
         self.durable = durable
         self.compressed = compressed  # gzip: archive segments, written rarely, kept for years
-        self._decoder = msgspec.json.Decoder(dict[str, dict[str, doc_type or dict[str, Any]]])  # type: ignore[misc]
+        self.doc_type: Any = doc_type or dict[str, Any]
+        self._decoder = msgspec.json.Decoder(dict[str, dict[str, self.doc_type]])  # type: ignore[name-defined]
         self._data: dict[str, dict[str, Any]] | None = None
         self._sig: Signature = None
 
@@ -123,12 +124,30 @@ class AtomicJSONStorage(Storage):
         try:
             data = self._decoder.decode(raw)
         except msgspec.ValidationError as exc:
-            raise CorruptFileError(self.path, f"a document does not fit: {exc}") from None
+            raise CorruptFileError(self.path, self._which_document(raw, exc)) from None
         except msgspec.DecodeError as exc:
             raise CorruptFileError(self.path, f"not valid TinyDB JSON: {exc}") from None
         self._data = data
         # Stat before reading would race a concurrent replace; re-stat and trust only a stable file.
         self._sig = sig if file_signature(self.path) == sig else None
+
+    def _which_document(self, raw: bytes, exc: msgspec.ValidationError) -> str:
+        """msgspec's path elides dict keys (`$[...][...].tags`): find the document by decoding
+        the file untyped and checking each one, so the message can name it."""
+        try:
+            tables = msgspec.json.decode(raw)
+            for table, docs in tables.items():
+                for doc_id, doc in docs.items():
+                    try:
+                        msgspec.convert(doc, self.doc_type)
+                    except msgspec.ValidationError as inner:
+                        where = str(inner).rpartition(" - at `$")
+                        field = f" (field {where[2].rstrip('`').lstrip('.')})" if where[1] else ""
+                        ident = f", id {doc.get('id')!r}" if isinstance(doc, dict) else ""
+                        return f'document "{doc_id}" in table "{table}"{ident} does not fit{field}: {where[0] or inner}'
+        except (msgspec.DecodeError, AttributeError, TypeError):
+            pass
+        return f"a document does not fit: {exc}"
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         try:
