@@ -125,8 +125,10 @@ def main() -> None:
     read_until_quiet(fd, 0.5, time.perf_counter() + 5)
     os.waitpid(pid, 0)
 
-    slow = [c for c in cursor if c > 16]
+    slow = [(i, c, sizes[i]) for i, c in enumerate(cursor) if c > 16]
     print(f"keys over 16 ms:                {len(slow)} of {len(cursor)}")
+    for i, c, size in slow:
+        print(f"    key #{i}: {c:.1f} ms, {size} bytes")
 
     def stats(xs: list[float]) -> str:
         xs = sorted(xs)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.message import Message as TextualMessage
 from textual.screen import Screen
@@ -13,6 +14,7 @@ from textual.screen import Screen
 from cminbox.core.health import HealthState
 from cminbox.core.poller import PollReport
 from cminbox.tui.actions import unknown_ids
+from cminbox.tui.idle_gc import IdleCollector
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.palette import ActionCommands
 from cminbox.tui.services import Services
@@ -50,11 +52,19 @@ class CminboxApp(App[None]):
         self.keymap_overrides: dict[str, str] = {}
         self._stop = asyncio.Event()
         self._last_state: dict[str, HealthState] = {}
+        self.idle_gc = IdleCollector()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self.idle_gc.note_input()
+        await super().on_event(event)
+
     def on_mount(self) -> None:
+        self.idle_gc.install()
+        self.set_interval(0.5, self.idle_gc.tick)
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
@@ -111,6 +121,7 @@ class CminboxApp(App[None]):
                 screen.apply_poll(report, went_bad)
 
     async def on_unmount(self) -> None:
+        self.idle_gc.uninstall()
         self._stop.set()
         if self.services is not None and self.services.engine is not None:
             await self.services.engine.aclose()

@@ -173,7 +173,7 @@ class InboxList(ScrollView, can_focus=True):
         key = (row.message.id, row.state.rev, row.fresh, is_cursor, selected, width, shown_age)
         strip = self._cache.get(key)
         if strip is None:
-            if len(self._cache) > 2000:
+            if len(self._cache) > 400:  # each Strip holds several caches: keep the collector's work small
                 self._cache.clear()
             strip = self._render_row(row, is_cursor, selected, width, now)
             self._cache[key] = strip
