@@ -4,6 +4,7 @@ filters, live updates arriving while typing, keymaps, and changes from another i
 from __future__ import annotations
 
 import re
+import zlib
 from pathlib import Path
 
 from cminbox.core.clock import FrozenClock
@@ -375,3 +376,26 @@ async def test_header_counts_stay_equal_to_a_full_recount(tmp_path: Path, clock:
         screen.tick()
         assert screen.counts.overdue == before + 3
         assert_counts()
+
+
+async def test_a_broken_store_file_is_reported_and_actions_on_it_are_refused(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        target = current_id(app)
+        await pilot.press("p")  # gives the item a triage record
+        shard = services.store.dir / "triage" / f"shard-{zlib.crc32(target.encode()) % 16:02d}.json"
+        shard.write_text('{"triage": {"1": {"id": "x", "tags": "oops"}}}')  # hand-edited, badly
+        inbox = app.screen
+        assert isinstance(inbox, InboxScreen)
+        inbox.check_store()  # what the 1 s timer does
+        await pilot.pause()
+        notes = [str(n.message) for n in app._notifications]
+        assert any(str(shard) in n and "does not fit" in n for n in notes)
+        inbox.inbox_list.cursor = inbox.inbox_list.index[target]
+        await pilot.press("d")  # refused with a message, no crash, the file untouched
+        await pilot.pause()
+        assert app.is_running and shard.read_text().endswith('"oops"}}}')
+        assert any("Not done" in str(n.title) for n in app._notifications)

@@ -6,8 +6,8 @@ Handlers call the core's triage verbs and then update only the rows that changed
 from __future__ import annotations
 
 import gc
-from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -18,20 +18,19 @@ from textual.containers import Container
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label
 
-from cminbox.core.models import Status, TriageState
+from cminbox.core.models import TriageState
 from cminbox.core.poller import PollReport
 from cminbox.core.query import Query, QueryError, parse
-from cminbox.core.store import ActResult
 from cminbox.core.views import Sort, View, arrange
 from cminbox.tui import actions
 from cminbox.tui.composer import Composer
-from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview
 from cminbox.tui.replying import ReplyingScreen
 from cminbox.tui.services import Services
 from cminbox.tui.thread_screen import ThreadScreen
+from cminbox.tui.triage_keys import TriageKeys
 
 SORTS = list(Sort)
 
@@ -55,7 +54,7 @@ NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
-class InboxScreen(ReplyingScreen):
+class InboxScreen(TriageKeys, ReplyingScreen):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
 
     def __init__(self, services: Services) -> None:
@@ -68,6 +67,7 @@ class InboxScreen(ReplyingScreen):
         self.group = ui.group_threads
         self.preview_mode = ui.preview
         self.fresh: set[str] = set()
+        self.reported_problems: set[Path] = set()
         self.polled_once: set[str] = set()  # the first poll of a channel is the backlog, not news
         self.all_rows: list[Row] = []
         self.counts = HeaderCounts()
@@ -97,8 +97,7 @@ class InboxScreen(ReplyingScreen):
             self.load_older()
         self.set_interval(1.0, self.check_store)
         self.set_interval(30.0, self.tick)
-        for problem in self.s.store.problems.values():
-            self.notify(problem, title="Store file skipped", severity="error", timeout=30, markup=False)
+        self.report_store_problems()
 
     # ------------------------------------------------------------------ data
     def reload(self) -> None:
@@ -183,6 +182,7 @@ class InboxScreen(ReplyingScreen):
         changed = self.s.store.refresh()
         if not changed:
             return
+        self.report_store_problems()
         known = [mid for mid in changed if mid in self.inbox_list.index]
         if known:
             self.apply_states(self.s.store.triage(mid) for mid in known)
@@ -190,6 +190,14 @@ class InboxScreen(ReplyingScreen):
         if new:
             self.merge_new(new)
         self.refresh_chrome()
+
+    def report_store_problems(self) -> None:
+        """A store file that cannot be read (hand-edited, say) is said once, not silently skipped."""
+        for path, problem in self.s.store.problems.items():
+            if path not in self.reported_problems:
+                self.reported_problems.add(path)
+                self.notify(problem, title="Store file skipped", severity="error", timeout=30, markup=False)
+        self.reported_problems &= set(self.s.store.problems)
 
     def apply_poll(self, report: PollReport, degraded_now: bool) -> None:
         backlog = report.channel not in self.polled_once
@@ -261,125 +269,6 @@ class InboxScreen(ReplyingScreen):
             live = self.s.engine is not None and getattr(self.app, "run_engine", True)
             channel = self.s.engine.channels.get(row.message.channel) if live and self.s.engine else None
             self.app.push_screen(ThreadScreen(row.message, self.s.store.thread_of(row.message), channel, self.s.clock))
-
-    # ------------------------------------------------------------------ triage
-    def after_action(self, result: ActResult | None, what: str) -> None:
-        if result is None:
-            return
-        bulk = bool(self.inbox_list.selected)
-        self.apply_states(self.s.store.triage(mid) for mid in result.changed)
-        if bulk:
-            self.inbox_list.selected.clear()
-            self.inbox_list.refresh()
-        elif self.s.config.ui.auto_advance:
-            self.advance()
-        self.refresh_chrome()
-        n = len(result.changed)
-        self.notify(
-            f"{what} · {n} item{'s' if n != 1 else ''} · u undoes" if n else f"{what}: nothing changed", timeout=3
-        )
-
-    def advance(self) -> None:
-        """Move to the next item that still needs attention (the incident flow: one key per item)."""
-        rows, now = self.inbox_list.rows, self.s.clock()
-        for i in range(self.inbox_list.cursor + 1, len(rows)):
-            if rows[i].state.needs_attention(now):
-                self.inbox_list.cursor = i
-                return
-
-    def targets(self) -> list[str]:
-        ids = self.inbox_list.target_ids()
-        if not ids:
-            self.notify("Nothing selected", severity="warning", timeout=2)
-        return ids
-
-    def action_set_status(self, status: str) -> None:
-        if ids := self.targets():
-            self.after_action(self.s.inbox.set_status(ids, Status(status)), Status(status).value.capitalize())
-
-    def action_cycle_priority(self) -> None:
-        if ids := self.targets():
-            self.after_action(self.s.inbox.cycle_priority(ids), "Priority")
-
-    def action_undo(self) -> None:
-        result = self.s.inbox.undo()
-        if result is None:
-            self.notify("Nothing to undo", timeout=2)
-            return
-        self.apply_states(self.s.store.triage(mid) for mid in result.changed)
-        back = [self.inbox_list.index[mid] for mid in result.changed if mid in self.inbox_list.index]
-        if back:
-            self.inbox_list.cursor = min(back)  # show what was restored
-        self.refresh_chrome()
-        self.notify(f"Undone: {result.label} ({len(result.changed)})", timeout=3)
-
-    def action_tag(self) -> None:
-        if not (ids := self.targets()):
-            return
-        usage = Counter(t for r in self.all_rows for t in r.state.tags)
-        tags = [t for t, _ in usage.most_common()]
-
-        def done(tag: str | None) -> None:
-            if tag:
-                self.after_action(self.s.inbox.tag(ids, [tag]), f"Tagged #{tag}")
-
-        self.app.push_screen(TagPicker("Tag", tags), done)
-
-    def action_untag(self) -> None:
-        if not (ids := self.targets()):
-            return
-        present = sorted({t for mid in ids for t in self.s.store.triage(mid).tags})
-        if not present:
-            self.notify("No tags to remove", timeout=2)
-            return
-
-        def done(tag: str | None) -> None:
-            if tag:
-                self.after_action(self.s.inbox.untag(ids, [tag]), f"Removed #{tag}")
-
-        self.app.push_screen(TagPicker("Remove tag", present, allow_new=False), done)
-
-    def action_assign(self) -> None:
-        if not (ids := self.targets()):
-            return
-        people = sorted({r.state.assignee for r in self.all_rows if r.state.assignee} | {self.s.config.actor})
-        current = self.s.store.triage(ids[0]).assignee
-
-        def done(who: str | None) -> None:
-            if who is not None:
-                self.after_action(self.s.inbox.assign(ids, who or None), f"Assigned to {who}" if who else "Unassigned")
-
-        self.app.push_screen(AssignDialog(people, current), done)
-
-    def action_snooze(self) -> None:
-        if not (ids := self.targets()):
-            return
-
-        def done(until: Any) -> None:
-            if until is not None:
-                self.after_action(self.s.inbox.snooze(ids, until), f"Snoozed until {until:%a %d %b %H:%M}")
-
-        self.app.push_screen(SnoozeDialog(self.s.clock()), done)
-
-    def action_escalate(self) -> None:
-        if not (ids := self.targets()):
-            return
-        targets = [t.name for t in self.s.config.targets]
-        if not targets:
-            self.notify(
-                "No escalation targets are configured: add [[escalation.targets]] to the config.",
-                severity="error",
-                timeout=6,
-            )
-            return
-
-        def done(req: EscalationRequest | None) -> None:
-            if req is not None:
-                result, _ = self.s.inbox.escalate(ids, req.target, req.priority, req.note)
-                self.after_action(result, f"Escalated to {req.target}")
-                self.deliver_soon()
-
-        self.app.push_screen(EscalateDialog(targets, len(ids)), done)
 
     # ------------------------------------------------------------------ selection, view, filter
     def action_toggle_select(self) -> None:
