@@ -108,3 +108,12 @@ def test_missing_file(tmp_path: Path) -> None:
         config.load(tmp_path / "nope.toml")
     # No explicit path and nothing at the default location: an empty config, not an error.
     assert config.load(None).channels == []
+
+
+def test_store_section() -> None:
+    assert parse(config.EXAMPLE).store.archive_after_days == 90
+    assert parse("[store]\narchive_after_days = 0\n").store.archive_after_days == 0
+    err = error("[store]\narchive_after_days = -3\n")
+    assert (err.line, err.key) == (2, "store.archive_after_days")
+    err = error("[store]\narchive_after = 30\n")
+    assert err.key == "store.archive_after" and "Did you mean `archive_after_days`?" in str(err)

@@ -227,6 +227,7 @@ def test_archive_moves_old_done_items_to_compressed_segments_that_search_reaches
     assert sorted(s.archive(timedelta(days=90), dry_run=True)) == ["masto:1", "masto:2", "masto:3"]
     assert sorted(s.archive(timedelta(days=90))) == ["masto:1", "masto:2", "masto:3"]
     assert len(s.message_ids()) == 7 and s.query(status=Status.DONE) == []
+    assert s.refresh() == {"masto:1", "masto:2", "masto:3"}  # views in this process hear of it too
     archive_files = list((tmp_path / "archive").glob("*.json.gz"))
     assert archive_files and gzip.decompress(archive_files[0].read_bytes()).startswith(b'{"archive"')
     reopened = Store(tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from datetime import timedelta
 from pathlib import Path
 
 from cminbox.core.clock import FrozenClock
@@ -399,3 +400,20 @@ async def test_a_broken_store_file_is_reported_and_actions_on_it_are_refused(
         await pilot.pause()
         assert app.is_running and shard.read_text().endswith('"oops"}}}')
         assert any("Not done" in str(n.title) for n in app._notifications)
+
+
+async def test_archived_items_leave_the_list(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = app.screen
+        assert isinstance(inbox, InboxScreen)
+        await pilot.press("5")  # the "all" view, done items included
+        target = current_id(app)
+        await pilot.press("d")
+        later = Store(services.store.dir, clock=lambda: clock() + timedelta(days=100))
+        assert later.archive(timedelta(days=90)) == [target]  # another instance archives it
+        inbox.check_store()
+        await pilot.pause()
+        assert target not in inbox.inbox_list.index
+        assert all(r.message.id != target for r in inbox.all_rows)

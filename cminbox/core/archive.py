@@ -49,6 +49,7 @@ class ArchiveTables:
     _segments: dict[str, Segment[Message]]
     _shards: list[Segment[TriageState]]
     _shard_ids: list[set[str]]
+    _removed_here: set[str]
 
     def transaction(self) -> AbstractContextManager[None]:
         raise NotImplementedError  # Store provides these
@@ -128,6 +129,7 @@ class ArchiveTables:
             self.ix.drop_message(mid)
             self.ix.drop_triage(mid)
             self._shard_ids[shard_of(mid)].discard(mid)
+        self._removed_here.update(ids)
 
     def archived(self) -> list[Archived]:
         """Every archived item not also live, newest first (reads and decompresses each archive file)."""

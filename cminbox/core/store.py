@@ -118,6 +118,9 @@ class Store(StateTables, ArchiveTables):
         self._unloaded: set[str] = set()  # message segments registered but not read yet
         self.ix = Indexes()
         self._shard_ids: list[set[str]] = [set() for _ in range(TRIAGE_SHARDS)]
+        # Ids this process removed from the live store (archiving): the next refresh() reports
+        # them, as it would if another process had done it, so views drop them.
+        self._removed_here: set[str] = set()
         # Files that cannot be loaded: path -> what is wrong. They are skipped (the rest of the
         # store works) and never written until `cminbox doctor --repair` moves them aside.
         self.problems: dict[Path, str] = {}
@@ -145,8 +148,9 @@ class Store(StateTables, ArchiveTables):
 
     @synchronized
     def refresh(self) -> set[str]:
-        """Pick up what other processes wrote. Returns the ids of messages whose data changed."""
-        changed: set[str] = set()
+        """Pick up what other processes wrote. Returns the ids of messages whose data changed
+        (or that left the live store)."""
+        changed, self._removed_here = self._removed_here, set()
         on_disk = {path.stem: path for path in (self.dir / "messages").glob("[0-9]*.json")}
         for key, path in sorted(on_disk.items()):
             if key not in self._segments:
@@ -295,6 +299,10 @@ class Store(StateTables, ArchiveTables):
 
     def __len__(self) -> int:
         return len(self.ix.messages)
+
+    def is_live(self, message_id: str) -> bool:
+        """In the live store, from the segments read so far (never triggers loading)."""
+        return message_id in self.ix.messages
 
     @synchronized
     def resolve_id(self, partial: str) -> str:

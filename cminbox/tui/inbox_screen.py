@@ -183,6 +183,10 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         if not changed:
             return
         self.report_store_problems()
+        store = self.s.store
+        if store.fully_loaded and any(not store.is_live(mid) for mid in changed):
+            self.reload()  # items left the live store (archived here or by another instance)
+            return
         known = [mid for mid in changed if mid in self.inbox_list.index]
         if known:
             self.apply_states(self.s.store.triage(mid) for mid in known)
