@@ -328,9 +328,11 @@ def _views(raw: list[ViewConfig], fail: Any) -> list[View]:
     return [by_key[k] for k in sorted(by_key)]
 
 
-def _check_url(url: str, p: tuple[str | int, ...], fail: Any) -> None:
-    if not re.match(r"^https?://[^/\s]+", url):
-        raise fail(p, f"{url!r} is not a URL.", "Use the full base URL, e.g. https://mastodon.social.")
+def _check_url(url: str, p: tuple[str | int, ...], fail: Any, schemes: tuple[str, ...] = ("https", "http")) -> None:
+    scheme = url.partition("://")[0].lower()
+    if scheme not in schemes or not re.match(r"^[a-z]+://[^/\s]+", url):
+        example = "https://mastodon.social" if "https" in schemes else f"{schemes[0]}://mail.example.com"
+        raise fail(p, f"{url!r} is not a {' or '.join(schemes)} URL.", f"Use the full base URL, e.g. {example}.")
     if url.startswith("http://") and not is_loopback(url):
         raise fail(
             p,
@@ -385,8 +387,10 @@ def _channel(raw: dict[str, Any], i: int, fail: Any, names: set[str]) -> Channel
         except msgspec.ValidationError as exc:
             p, text = _parse_msgspec_error(exc)
             raise fail((*base, *p), text.rstrip(".") + ".", "Fix the value's type.") from None
+    for key, problem, hint in cls.check_options(ch.options) if hasattr(cls, "check_options") else ():
+        raise fail((*base, key), problem, hint)
     if ch.url:
-        _check_url(ch.url, (*base, "url"), fail)
+        _check_url(ch.url, (*base, "url"), fail, getattr(cls, "url_schemes", ("https", "http")))
     elif getattr(cls, "needs_url", True):
         raise fail(base, f"channel {ch.name!r} has no `url`.", 'Add the server\'s base URL, e.g. url = "https://...".')
     if ch.interval < 5:

@@ -156,3 +156,83 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         _stop(proc)
+
+
+# ---------------------------------------------------------------------------- Dovecot (IMAP)
+DOVECOT_CONF = """\
+base_dir = {dir}/run
+state_dir = {dir}/state
+log_path = {dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_failure_delay = 0
+first_valid_uid = 1
+mail_location = maildir:~/Maildir
+passdb {{
+  driver = passwd-file
+  args = {dir}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={dir}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+MAIL_USERS = {"support": "s3cret-support", "press": "s3cret-press"}
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"dovecot exited with {proc.returncode}; log:\n{log.read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"dovecot not listening on {port} after {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[int]:
+    """A real Dovecot IMAP server on 127.0.0.1 with two mailboxes (MAIL_USERS). Yields its port."""
+    import shutil
+    import tempfile
+
+    binary = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
+    if binary is None:
+        _missing("Dovecot", "run tests/servers/install.sh as root (apt-get install dovecot-imapd)")
+    # Not under pytest's tmp dir: its parents are root-only, and mail is written as `nobody`.
+    folder = Path(tempfile.mkdtemp(prefix="cminbox-dovecot-"))
+    for sub in ("run", "state", "home"):
+        (folder / sub).mkdir()
+    (folder / "home").chmod(0o777)  # mail is written as the unprivileged `nobody`
+    folder.chmod(0o755)
+    (folder / "passwd").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in MAIL_USERS.items()))
+    port = _free_port()
+    conf = folder / "dovecot.conf"
+    conf.write_text(DOVECOT_CONF.format(dir=folder, port=port))
+    log = folder / "dovecot.out"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(binary), "-F", "-c", str(conf)], stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        _wait_port(port, proc, 20, folder / "dovecot.log")
+        yield port
+    finally:
+        _stop(proc)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -3,6 +3,7 @@
 #   - mastodon-mock: a stateful emulator of the Mastodon REST API, in its own venv
 #     (it registers a pytest plugin that must not load into ours)
 #   - Prism: the OpenAPI mock/validator, run with the official API descriptions
+#   - Dovecot: a real IMAP server for the email channel (Debian package)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=.cache/servers
@@ -32,6 +33,19 @@ if [ ! -f "$ROOT/prism.$PRISM_VERSION.ok" ]; then
     touch "$ROOT/prism.$PRISM_VERSION.ok"
   else
     echo "npm not found: the Prism (OpenAPI) tests will be skipped (they fail under CI=true)" >&2
+  fi
+fi
+# Dovecot (IMAP) for the email channel: a Debian package, so it needs root (the tests run
+# their own dovecot with a config of their own, never the system service).
+if ! command -v dovecot >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing dovecot-imapd (apt) ..."
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null 2>&1
+    dovecot --version >/dev/null
+  else
+    echo "dovecot not found and cannot apt-get install it (not root?): the email tests will be skipped" \
+      "(they fail under CI=true). Install it with: sudo apt-get install dovecot-imapd" >&2
   fi
 fi
 echo "test servers ready in $ROOT"
