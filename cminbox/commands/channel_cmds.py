@@ -108,7 +108,12 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
         raise SecretError(f"cannot store a token for {cfg.name!r}: {status.problem}")
     if cfg.token_command:
         print(f"note: channel {cfg.name!r} has token_command set, which takes precedence over the keyring")
-    token = os.environ.get("CMINBOX_TOKEN") if args.from_env else getpass.getpass(f"Token for {cfg.name} ({cfg.url}): ")
+    token: str | None
+    if args.password:
+        token = _password_login(ctx, cfg.name, args.from_env)
+    else:
+        prompt = f"Token for {cfg.name} ({cfg.url}): "
+        token = os.environ.get("CMINBOX_TOKEN") if args.from_env else getpass.getpass(prompt)
     token = (token or "").strip()
     if not token:
         raise UsageError("no token entered; nothing was stored")
@@ -117,6 +122,29 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     if args.no_check:
         return 0
     return _check_channel(ctx, cfg.name)
+
+
+def _password_login(ctx: Context, name: str, from_env: bool) -> str:
+    """Log in once with the account's password; only the access token it yields is kept."""
+    cfg = ctx.config.channel(name)
+    channel = build_channel(cfg, ctx.secrets, ctx.clock)
+    login = getattr(channel, "password_login", None)
+    if login is None:
+        raise UsageError(f"a {cfg.type} channel has no password login; store its token with `cminbox login {name}`")
+    password = os.environ.get("CMINBOX_PASSWORD") if from_env else getpass.getpass(f"Password for {cfg.account}: ")
+    if not password:
+        raise UsageError("no password entered; nothing was stored")
+
+    async def run() -> str:
+        try:
+            return str(await asyncio.wait_for(login(cfg.account, password), timeout=30))
+        finally:
+            await channel.aclose()
+
+    try:
+        return asyncio.run(run())
+    except (ChannelError, TimeoutError) as exc:
+        raise UsageError(f"login failed: {getattr(exc, 'reason', None) or exc or 'timed out'}") from None
 
 
 def _check_channel(ctx: Context, name: str) -> int:
@@ -223,7 +251,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("login", help="store a channel's token in the OS keyring")
     p.add_argument("channel")
-    p.add_argument("--from-env", action="store_true", help="read the token from $CMINBOX_TOKEN instead of a prompt")
+    p.add_argument(
+        "--from-env", action="store_true", help="read the token ($CMINBOX_TOKEN) or password ($CMINBOX_PASSWORD)"
+    )
+    p.add_argument("--password", action="store_true", help="log in with the password once and keep only the token")
     p.add_argument("--no-check", action="store_true", help="do not test the token against the server")
     p.set_defaults(func=cmd_login)
 

@@ -236,3 +236,87 @@ def dovecot() -> Iterator[int]:
     finally:
         _stop(proc)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- Synapse (Matrix)
+SYNAPSE_CONF = """\
+server_name: "cminbox.test"
+public_baseurl: "http://127.0.0.1:{port}/"
+pid_file: {dir}/homeserver.pid
+listeners:
+  - port: {port}
+    bind_addresses: ['127.0.0.1']
+    type: http
+    tls: false
+    resources: [{{names: [client], compress: false}}]
+database: {{name: sqlite3, args: {{database: {dir}/homeserver.db}}}}
+media_store_path: {dir}/media
+signing_key_path: {dir}/signing.key
+log_config: {dir}/log.yaml
+report_stats: false
+registration_shared_secret: "{secret}"
+macaroon_secret_key: "cminbox-test-macaroon"
+form_secret: "cminbox-test-form"
+trusted_key_servers: []
+federation_domain_whitelist: []
+url_preview_enabled: false
+use_presence: false
+enable_registration: false
+rc_message: {{per_second: 1000, burst_count: 1000}}
+rc_login:
+  address: {{per_second: 1000, burst_count: 1000}}
+  account: {{per_second: 1000, burst_count: 1000}}
+  failed_attempts: {{per_second: 1000, burst_count: 1000}}
+rc_registration: {{per_second: 1000, burst_count: 1000}}
+rc_joins: {{local: {{per_second: 1000, burst_count: 1000}}, remote: {{per_second: 1000, burst_count: 1000}}}}
+"""
+SYNAPSE_LOG = """\
+version: 1
+formatters: {{f: {{format: '%(asctime)s %(levelname)s %(name)s %(message)s'}}}}
+handlers: {{file: {{class: logging.FileHandler, filename: {dir}/homeserver.log, formatter: f}}}}
+root: {{level: WARNING, handlers: [file]}}
+disable_existing_loggers: false
+"""
+SYNAPSE_SECRET = "cminbox-test-shared-secret"
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The reference Matrix homeserver on 127.0.0.1 (sqlite, no federation). Yields its base URL."""
+    python = SERVERS / "synapse" / "bin" / "python"
+    if not python.exists():
+        _missing("Synapse", "run tests/servers/install.sh (pip install matrix-synapse into .cache/servers/synapse)")
+    folder = tmp_path_factory.mktemp("synapse")
+    port = _free_port()
+    conf = folder / "homeserver.yaml"
+    conf.write_text(SYNAPSE_CONF.format(dir=folder, port=port, secret=SYNAPSE_SECRET))
+    (folder / "log.yaml").write_text(SYNAPSE_LOG.format(dir=folder))
+    subprocess.run(
+        [str(python), "-m", "synapse.app.homeserver", "-c", str(conf), "--generate-keys"],
+        check=True,
+        capture_output=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    proc = _start(
+        [str(python), "-m", "synapse.app.homeserver", "-c", str(conf)],
+        f"{url}/_matrix/client/versions",
+        folder / "out.log",
+        timeout=60,
+    )
+    try:
+        yield url
+    finally:
+        _stop(proc)
+
+
+def matrix_register(base_url: str, user: str, password: str = "pw") -> tuple[str, str]:
+    """Create a user through the shared-secret admin API; returns (user id, access token)."""
+    import hashlib
+    import hmac
+
+    nonce = httpx.get(f"{base_url}/_synapse/admin/v1/register").json()["nonce"]
+    mac = hmac.new(SYNAPSE_SECRET.encode(), digestmod=hashlib.sha1)
+    mac.update(f"{nonce}\x00{user}\x00{password}\x00notadmin".encode())
+    body = {"nonce": nonce, "username": user, "password": password, "admin": False, "mac": mac.hexdigest()}
+    answer = httpx.post(f"{base_url}/_synapse/admin/v1/register", json=body).json()
+    return answer["user_id"], answer["access_token"]

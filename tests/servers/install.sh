@@ -3,6 +3,7 @@
 #   - mastodon-mock: a stateful emulator of the Mastodon REST API, in its own venv
 #     (it registers a pytest plugin that must not load into ours)
 #   - Prism: the OpenAPI mock/validator, run with the official API descriptions
+#   - Synapse: the reference Matrix homeserver, in its own venv
 #   - Dovecot: a real IMAP server for the email channel (Debian package)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,6 +11,7 @@ ROOT=.cache/servers
 PY=${PYTHON:-python3}
 MASTODON_MOCK_VERSION=0.6.1
 PRISM_VERSION=5.16.0
+SYNAPSE_VERSION=$(cat tests/servers/synapse.version)
 mkdir -p "$ROOT"
 
 if [ ! -f "$ROOT/mastodon-mock.$MASTODON_MOCK_VERSION.ok" ]; then
@@ -35,6 +37,16 @@ if [ ! -f "$ROOT/prism.$PRISM_VERSION.ok" ]; then
     echo "npm not found: the Prism (OpenAPI) tests will be skipped (they fail under CI=true)" >&2
   fi
 fi
+if [ ! -f "$ROOT/synapse.$SYNAPSE_VERSION.ok" ]; then
+  echo "installing matrix-synapse $SYNAPSE_VERSION ..."
+  rm -rf "$ROOT/synapse"
+  "$PY" -m venv "$ROOT/synapse"
+  "$ROOT/synapse/bin/pip" install -q --disable-pip-version-check "matrix-synapse==$SYNAPSE_VERSION" 2>&1 \
+    | grep -v "^WARNING: Location" || true
+  "$ROOT/synapse/bin/python" -c "import synapse" >/dev/null
+  touch "$ROOT/synapse.$SYNAPSE_VERSION.ok"
+fi
+
 # Dovecot (IMAP) for the email channel: a Debian package, so it needs root (the tests run
 # their own dovecot with a config of their own, never the system service).
 if ! command -v dovecot >/dev/null 2>&1; then

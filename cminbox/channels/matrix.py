@@ -1,0 +1,295 @@
+"""Matrix rooms (any homeserver: Synapse, Dendrite, Conduit) through the client-server API.
+
+Polls ``/sync`` with a persisted ``since`` token and a filter for the watched rooms, so a
+restart resumes without re-ingesting; a room seen for the first time is backfilled with
+its last ``backfill`` messages through ``/messages``. Items: every message in a support
+room, and elsewhere messages that mention the account or a keyword. Replies are rich
+replies (``m.in_reply_to``), inside the thread when the message is in one, sent with
+``PUT .../send/m.room.message/{txnId}`` where the txnId is the outbox item's key: the
+homeserver answers a retry with the same event instead of posting twice.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+import msgspec
+
+from cminbox.core import http
+from cminbox.core.channel import (
+    AuthFailed,
+    BadResponse,
+    Capabilities,
+    ChannelContext,
+    Identity,
+    PollResult,
+    RateLimited,
+    Rejected,
+    ReplyReceipt,
+    Unavailable,
+)
+from cminbox.core.models import Author, Kind, Message, message_id
+from cminbox.core.text import sanitize
+
+API = "/_matrix/client/v3"
+
+
+class MatrixOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    rooms: list[str] = msgspec.field(default_factory=list)  # ids or aliases; empty = every joined room
+    support_rooms: list[str] = msgspec.field(default_factory=list)  # every message there is an item
+    keywords: list[str] = msgspec.field(default_factory=list)  # elsewhere: mentions of the account or these
+    backfill: int = 20  # messages read from a room the first time it is seen
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="")
+
+
+class MatrixChannel:
+    type_name: ClassVar[str] = "matrix"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        reply=True, reply_limit=None, thread=True, moderation=("redact",), reply_is_public=True
+    )
+    Options: ClassVar[type[msgspec.Struct]] = MatrixOptions
+
+    def __init__(self, ctx: ChannelContext) -> None:
+        self.ctx = ctx
+        self.options: MatrixOptions = ctx.options if isinstance(ctx.options, MatrixOptions) else MatrixOptions()
+        self._client: httpx.AsyncClient | None = None
+        self._me: Identity | None = None
+        self._aliases: dict[str, str] = {}
+        self._names: dict[str, str] = {}  # user id -> display name, from member events seen
+
+    # ------------------------------------------------------------------ plumbing
+    async def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            token = await self.ctx.token()
+            if not token:
+                raise AuthFailed(
+                    f"no access token for channel {self.ctx.name!r}: run `cminbox login {self.ctx.name}` "
+                    "or set token_command in the config"
+                )
+            self._client = http.make_client(
+                self.ctx.url, headers={"Authorization": f"Bearer {token}"}, transport=self.ctx.transport
+            )
+        return self._client
+
+    async def _call(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
+        client = await self._http()
+        try:
+            response = await client.request(method, API + path, **kwargs)
+        except httpx.TimeoutException:
+            raise Unavailable(f"{what}: timed out") from None
+        except httpx.TransportError as exc:
+            raise Unavailable(f"{what}: cannot reach the homeserver ({type(exc).__name__})") from None
+        self._check(response, what)
+        return http.json_body(response, what)
+
+    def _check(self, response: httpx.Response, what: str) -> None:
+        """Matrix errors carry an errcode: map the ones that matter before the generic rules."""
+        if response.status_code < 400:
+            return
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        code = body.get("errcode", "") if isinstance(body, dict) else ""
+        if code == "M_UNKNOWN_TOKEN" or response.status_code == 401:
+            raise AuthFailed(f"{what}: the homeserver rejected the access token ({code or 401}); log in again")
+        if code == "M_LIMIT_EXCEEDED" or response.status_code == 429:
+            wait_ms = body.get("retry_after_ms") if isinstance(body, dict) else None
+            if isinstance(wait_ms, int | float):
+                when = self.ctx.clock() + timedelta(milliseconds=wait_ms)
+            else:
+                when = http.retry_at(response, self.ctx.clock)
+            raise RateLimited(f"{what}: rate limited (M_LIMIT_EXCEEDED) until {when:%H:%M:%S} UTC", when)
+        if code == "M_FORBIDDEN":
+            raise Rejected(f"{what}: forbidden (M_FORBIDDEN): {str(body.get('error', ''))[:120]}")
+        http.check(response, self.ctx.clock, what)
+
+    async def password_login(self, user: str, password: str) -> str:
+        """`cminbox login NAME --password`: exchange the password for an access token (the
+        password itself is never stored)."""
+        client = http.make_client(self.ctx.url, transport=self.ctx.transport)
+        try:
+            body = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user}, "password": password}
+            response = await client.post(API + "/login", json=body)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"log in: cannot reach the homeserver ({type(exc).__name__})") from None
+        finally:
+            await client.aclose()
+        if response.status_code == 403:
+            raise AuthFailed("log in: wrong user name or password (M_FORBIDDEN)")
+        self._check(response, "log in")
+        answer = http.json_body(response, "log in")
+        if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
+            raise BadResponse("log in: no access_token in the answer")
+        return str(answer["access_token"])
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def whoami(self) -> Identity:
+        if self._me is None:
+            body = await self._call("GET", "/account/whoami", "who am I")
+            if not isinstance(body, dict) or not isinstance(body.get("user_id"), str):
+                raise BadResponse("who am I: no user_id in the answer")
+            self._me = Identity(id=body["user_id"], handle=body["user_id"])
+        return self._me
+
+    async def _room_id(self, room: str) -> str:
+        if not room.startswith("#"):
+            return room
+        if room not in self._aliases:
+            body = await self._call("GET", f"/directory/room/{_q(room)}", f"resolve {room}")
+            if not isinstance(body, dict) or not isinstance(body.get("room_id"), str):
+                raise BadResponse(f"resolve {room}: no room_id in the answer")
+            self._aliases[room] = body["room_id"]
+        return self._aliases[room]
+
+    # ------------------------------------------------------------------ polling
+    async def poll(self, cursor: dict[str, Any] | None) -> PollResult:
+        me = await self.whoami()
+        cursor = dict(cursor or {})
+        watched = [await self._room_id(r) for r in self.options.rooms]
+        support = {await self._room_id(r) for r in self.options.support_rooms}
+        room_filter: dict[str, Any] = {"timeline": {"limit": 50, "types": ["m.room.message", "m.room.member"]}}
+        if watched:
+            room_filter["rooms"] = watched
+        sync_filter = {
+            "room": {**room_filter, "state": {"types": ["m.room.member"], "lazy_load_members": True}},
+            "presence": {"types": []},
+            "account_data": {"types": []},
+        }
+        params: dict[str, Any] = {"filter": json.dumps(sync_filter), "timeout": 0}
+        if cursor.get("since"):
+            params["since"] = cursor["since"]
+        body = await self._call("GET", "/sync", "sync", params=params)
+        if not isinstance(body, dict) or not isinstance(body.get("next_batch"), str):
+            raise BadResponse("sync: no next_batch in the answer")
+        seen_rooms = set(cursor.get("rooms", []))
+        messages: list[Message] = []
+        skipped = 0
+        joined = body.get("rooms", {}).get("join", {}) if isinstance(body.get("rooms"), dict) else {}
+        for room_id, room in joined.items() if isinstance(joined, dict) else []:
+            if watched and room_id not in watched:
+                continue
+            events = list(room.get("timeline", {}).get("events", [])) if isinstance(room, dict) else []
+            for state in room.get("state", {}).get("events", []) if isinstance(room, dict) else []:
+                self._remember_name(state)
+            if room_id not in seen_rooms and self.options.backfill:
+                events = await self._backfill(room_id) + events
+                seen_rooms.add(room_id)
+            for event in events:
+                self._remember_name(event)
+                try:
+                    msg = self._item(event, room_id, me, room_id in support)
+                except (KeyError, TypeError, ValueError):
+                    skipped += 1
+                    continue
+                if msg is not None and msg.id not in {m.id for m in messages}:
+                    messages.append(msg)
+        new_cursor = {"since": body["next_batch"], "rooms": sorted(seen_rooms)}
+        return PollResult(messages=messages, cursor=new_cursor, skipped=skipped)
+
+    async def _backfill(self, room_id: str) -> list[dict[str, Any]]:
+        params = {"dir": "b", "limit": self.options.backfill, "filter": json.dumps({"types": ["m.room.message"]})}
+        body = await self._call("GET", f"/rooms/{_q(room_id)}/messages", "backfill", params=params)
+        chunk = body.get("chunk", []) if isinstance(body, dict) else []
+        return list(reversed([e for e in chunk if isinstance(e, dict)]))
+
+    def _remember_name(self, event: Any) -> None:
+        if isinstance(event, dict) and event.get("type") == "m.room.member":
+            name = (event.get("content") or {}).get("displayname")
+            if isinstance(name, str) and isinstance(event.get("state_key"), str):
+                self._names[event["state_key"]] = sanitize(name, single_line=True)
+
+    def _item(self, event: dict[str, Any], room_id: str, me: Identity, support: bool) -> Message | None:
+        if event.get("type") != "m.room.message" or event.get("sender") == me.id:
+            return None
+        content = event.get("content") or {}
+        body = content.get("body")
+        if not isinstance(body, str) or "m.new_content" in content:  # edits are not new items
+            return None
+        mentions = (content.get("m.mentions") or {}).get("user_ids") or []
+        local = me.id.lstrip("@").split(":")[0].lower()
+        lower = body.lower()
+        mentioned = me.id in mentions or me.id.lower() in lower or f"@{local}" in lower
+        keyword = any(k.lower() in lower for k in self.options.keywords)
+        if not (support or mentioned or keyword):
+            return None
+        relates = content.get("m.relates_to") or {}
+        reply_to = ((relates.get("m.in_reply_to") or {}).get("event_id")) or ""
+        thread_root = relates.get("event_id") if relates.get("rel_type") == "m.thread" else ""
+        event_id = str(event["event_id"])
+        sender = str(event["sender"])
+        text = "\n".join(line for line in body.splitlines() if not line.startswith("> ")) if reply_to else body
+        return Message(
+            id=message_id(self.ctx.name, event_id),
+            channel=self.ctx.name,
+            channel_type="matrix",
+            native_id=event_id,
+            kind=Kind.MENTION if mentioned else Kind.COMMENT,
+            author=Author(id=sender, handle=sender, display_name=self._names.get(sender, ""), url=""),
+            text=sanitize(text.strip()),
+            created_at=datetime.fromtimestamp(int(event["origin_server_ts"]) / 1000, tz=UTC),
+            url=f"https://matrix.to/#/{_q(room_id)}/{_q(event_id)}",
+            thread_id=message_id(self.ctx.name, thread_root or reply_to or event_id),
+            parent_id=message_id(self.ctx.name, reply_to) if reply_to else "",
+            visibility="public",
+            extra={"room_id": room_id, "event_id": event_id, "thread_root": thread_root or ""},
+        )
+
+    async def thread(self, message: Message) -> list[Message]:
+        room_id, event_id = message.extra["room_id"], message.extra["event_id"]
+        body = await self._call("GET", f"/rooms/{_q(room_id)}/context/{_q(event_id)}", "thread", params={"limit": 10})
+        me = await self.whoami()
+        events = [*reversed(body.get("events_before", [])), body.get("event", {}), *body.get("events_after", [])]
+        found = []
+        for event in events:
+            if isinstance(event, dict) and event.get("type") == "m.room.message":
+                try:
+                    item = self._item({**event, "sender": event.get("sender", "")}, room_id, me, True)
+                except (KeyError, TypeError, ValueError):
+                    continue
+                if item is not None:
+                    found.append(item)
+        return found or [message]
+
+    # ------------------------------------------------------------------ replying, moderation
+    async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
+        room_id, event_id = message.extra["room_id"], message.extra["event_id"]
+        relates: dict[str, Any] = {"m.in_reply_to": {"event_id": event_id}}
+        if message.extra.get("thread_root"):
+            relates = {
+                "rel_type": "m.thread",
+                "event_id": message.extra["thread_root"],
+                "is_falling_back": False,
+                **relates,
+            }
+        content = {
+            "msgtype": "m.text",
+            "body": text,
+            "m.relates_to": relates,
+            "m.mentions": {"user_ids": [message.author.id]},
+        }
+        path = f"/rooms/{_q(room_id)}/send/m.room.message/{_q(idempotency_key)}"
+        body = await self._call("PUT", path, "reply", json=content)
+        if not isinstance(body, dict) or not isinstance(body.get("event_id"), str):
+            raise BadResponse("reply: no event_id in the answer")
+        return ReplyReceipt(native_id=body["event_id"], url=f"https://matrix.to/#/{_q(room_id)}/{_q(body['event_id'])}")
+
+    async def moderate(self, message: Message, action: str, reason: str) -> None:
+        if action != "redact":
+            raise Rejected(f"matrix has no moderation action {action!r} (only redact)")
+        room_id, event_id = message.extra["room_id"], message.extra["event_id"]
+        txn = f"cminbox-redact-{event_id}".replace("$", "")
+        await self._call(
+            "PUT", f"/rooms/{_q(room_id)}/redact/{_q(event_id)}/{_q(txn)}", "redact", json={"reason": reason}
+        )
