@@ -96,6 +96,8 @@ class ChannelContext:
     clock: Clock
     # Tests may swap in a mock transport; production always uses the default (TLS verified).
     transport: Any = None
+    # Where a channel whose credentials rotate (a refreshed session) stores the new secret.
+    save_token: Callable[[str], Awaitable[None]] | None = None
 
 
 @runtime_checkable

