@@ -16,9 +16,9 @@ import httpx
 import msgspec
 from dateutil import parser as dateparser
 
+from cminbox.channels.auth import bearer_client
 from cminbox.core import http
 from cminbox.core.channel import (
-    AuthFailed,
     BadResponse,
     Capabilities,
     ChannelContext,
@@ -73,15 +73,7 @@ class MastodonChannel:
     # ------------------------------------------------------------------ plumbing
     async def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            token = await self.ctx.token()
-            if not token:
-                raise AuthFailed(
-                    f"no token for channel {self.ctx.name!r}: run `cminbox login {self.ctx.name}` "
-                    "or set token_command in the config"
-                )
-            self._client = http.make_client(
-                self.ctx.url, headers={"Authorization": f"Bearer {token}"}, transport=self.ctx.transport
-            )
+            self._client = await bearer_client(self.ctx)
         return self._client
 
     async def _get(self, url: str, what: str, **params: Any) -> tuple[Any, httpx.Response]:

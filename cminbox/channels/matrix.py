@@ -19,6 +19,7 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
+from cminbox.channels.auth import bearer_client
 from cminbox.core import http
 from cminbox.core.channel import (
     AuthFailed,
@@ -67,15 +68,7 @@ class MatrixChannel:
     # ------------------------------------------------------------------ plumbing
     async def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            token = await self.ctx.token()
-            if not token:
-                raise AuthFailed(
-                    f"no access token for channel {self.ctx.name!r}: run `cminbox login {self.ctx.name}` "
-                    "or set token_command in the config"
-                )
-            self._client = http.make_client(
-                self.ctx.url, headers={"Authorization": f"Bearer {token}"}, transport=self.ctx.transport
-            )
+            self._client = await bearer_client(self.ctx)
         return self._client
 
     async def _call(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
