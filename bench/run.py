@@ -58,6 +58,18 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def summary(load: float, rss: float, acts: list[float], ingest: list[float], query: list[float]) -> dict[str, float]:
+    return {
+        "load": load,
+        "rss": rss,
+        "act_med": statistics.median(acts),
+        "act_p99": p99(acts),
+        "ingest": statistics.median(ingest),
+        "query": statistics.median(query),
+        "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
 def fresh_batches(size: int, count: int, rng: random.Random) -> list[list[dict[str, object]]]:
     now = datetime.now(UTC)
     return [[msgspec.to_builtins(make(size + 1000 * b + i, rng, now)) for i in range(100)] for b in range(count)]
@@ -78,15 +90,7 @@ def child_cminbox(path: Path, size: int) -> dict[str, float]:
     batches = iter([[msgspec.convert(d, Message) for d in batch] for batch in fresh_batches(size, 5, rng)])
     ingest = timed(lambda: store.upsert_messages(next(batches)), 5)
     query = timed(lambda: store.query(status=Status.OPEN, tag="outage"), 20)
-    return {
-        "load": load,
-        "rss": rss,
-        "act_med": statistics.median(acts),
-        "act_p99": p99(acts),
-        "ingest": statistics.median(ingest),
-        "query": statistics.median(query),
-        "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+    return summary(load, rss, acts, ingest, query)
 
 
 def child_tinydb(path: Path, size: int) -> dict[str, float]:
@@ -118,15 +122,7 @@ def child_tinydb(path: Path, size: int) -> dict[str, float]:
         db.search((q.status == "open") & q.tags.any(["outage"]))
 
     query = timed(search, 3)
-    return {
-        "load": load,
-        "rss": rss,
-        "act_med": statistics.median(acts),
-        "act_p99": p99(acts),
-        "ingest": statistics.median(ingest),
-        "query": statistics.median(query),
-        "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+    return summary(load, rss, acts, ingest, query)
 
 
 def build_tinydb(size: int) -> Path:

@@ -250,9 +250,10 @@ class BlueskyChannel:
             post = node["post"]
             with contextlib.suppress(KeyError, TypeError, ValueError):
                 found.append(self._message(post["record"], post, Kind.REPLY))
-            if up:
+            if up:  # ancestors only: their other replies are side branches
                 walk(node.get("parent"), True)
-            for child in node.get("replies") or [] if not up else []:
+                return
+            for child in node.get("replies") or []:
                 walk(child, False)
 
         thread = body.get("thread") if isinstance(body, dict) else None

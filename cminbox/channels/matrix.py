@@ -168,6 +168,7 @@ class MatrixChannel:
             raise BadResponse("sync: no next_batch in the answer")
         seen_rooms = set(cursor.get("rooms", []))
         messages: list[Message] = []
+        seen_ids: set[str] = set()
         skipped = 0
         joined = body.get("rooms", {}).get("join", {}) if isinstance(body.get("rooms"), dict) else {}
         for room_id, room in joined.items() if isinstance(joined, dict) else []:
@@ -186,7 +187,8 @@ class MatrixChannel:
                 except (KeyError, TypeError, ValueError):
                     skipped += 1
                     continue
-                if msg is not None and msg.id not in {m.id for m in messages}:
+                if msg is not None and msg.id not in seen_ids:  # backfill and timeline may overlap
+                    seen_ids.add(msg.id)
                     messages.append(msg)
         new_cursor = {"since": body["next_batch"], "rooms": sorted(seen_rooms)}
         return PollResult(messages=messages, cursor=new_cursor, skipped=skipped)
@@ -248,7 +250,7 @@ class MatrixChannel:
         for event in events:
             if isinstance(event, dict) and event.get("type") == "m.room.message":
                 try:
-                    item = self._item({**event, "sender": event.get("sender", "")}, room_id, me, True)
+                    item = self._item(event, room_id, me, True)
                 except (KeyError, TypeError, ValueError):
                     continue
                 if item is not None:

@@ -263,7 +263,7 @@ class Segment(Generic[Doc]):
                 old = raw.get(str(doc_id))
                 if old is not None:
                     raw[str(doc_id)] = cast(Doc, self._as_dict(old))
-        by_key = {self._as_dict(doc)["id"]: self._as_dict(doc) for doc in docs_by_id.values()}
+        by_key = {new["id"]: new for new in map(self._as_dict, docs_by_id.values())}
 
         def swap(doc: MutableMapping[str, Any]) -> None:
             new = by_key[doc["id"]]
