@@ -417,3 +417,21 @@ async def test_archived_items_leave_the_list(tmp_path: Path, clock: FrozenClock)
         await pilot.pause()
         assert target not in inbox.inbox_list.index
         assert all(r.message.id != target for r in inbox.all_rows)
+
+
+async def test_undo_after_the_item_left_the_view_restores_it_and_the_counters(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = app.screen
+        assert isinstance(inbox, InboxScreen)
+        target = current_id(app)
+        done_before = inbox.counts.status[Status.DONE]
+        await pilot.press("d")
+        inbox.reload()  # e.g. a filter change: the done item leaves the "needs reply" view
+        assert target not in inbox.inbox_list.index
+        await pilot.press("u")
+        assert target in inbox.inbox_list.index and current_id(app) == target
+        assert inbox.counts.status[Status.DONE] == done_before

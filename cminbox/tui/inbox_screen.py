@@ -161,8 +161,17 @@ class InboxScreen(TriageKeys, ReplyingScreen):
 
     def apply_states(self, states: Iterable[TriageState]) -> None:
         now = self.s.clock()
+        states = list(states)
         for row, old in self.inbox_list.update_states(states):
             self.counts.change(row, old, now)
+        hidden = [st for st in states if st.id not in self.inbox_list.index]
+        if hidden:  # rows outside the current view: the full row set and the counters must follow too
+            by_id = {r.message.id: r for r in self.all_rows}
+            for st in hidden:
+                outside = by_id.get(st.id)
+                if outside is not None and outside.state != st:
+                    previous, outside.state = outside.state, st
+                    self.counts.change(outside, previous, now)
 
     def refresh_chrome(self) -> None:
         health = []

@@ -34,6 +34,8 @@ class TriageKeys(_Base):
 
         def apply_states(self, states: Iterable[TriageState]) -> None: ...
 
+        def reload(self) -> None: ...
+
         def refresh_chrome(self) -> None: ...
 
     def attempt(self, verb: Callable[[], R]) -> R | None:
@@ -95,6 +97,8 @@ class TriageKeys(_Base):
             self.notify("Nothing to undo", timeout=2)
             return
         self.apply_states(self.s.store.triage(mid) for mid in result.changed)
+        if any(mid not in self.inbox_list.index for mid in result.changed):
+            self.reload()  # the restored items left the view earlier (a reload since): bring them back
         back = [self.inbox_list.index[mid] for mid in result.changed if mid in self.inbox_list.index]
         if back:
             self.inbox_list.cursor = min(back)  # show what was restored
