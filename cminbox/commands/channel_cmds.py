@@ -134,10 +134,19 @@ def _password_login(ctx: Context, name: str, from_env: bool) -> str:
     password = os.environ.get("CMINBOX_PASSWORD") if from_env else getpass.getpass(f"Password for {cfg.account}: ")
     if not password:
         raise UsageError("no password entered; nothing was stored")
+    # Some logins need more than a password (Reddit: the app's client secret). Each is asked
+    # for without echo, or read from CMINBOX_<NAME> with --from-env.
+    extra: dict[str, str] = {}
+    for field in getattr(channel, "login_secrets", ()):
+        label = field.replace("_", " ")
+        value = os.environ.get(f"CMINBOX_{field.upper()}") if from_env else getpass.getpass(f"{label.capitalize()}: ")
+        if not value:
+            raise UsageError(f"no {label} entered; nothing was stored")
+        extra[field] = value
 
     async def run() -> str:
         try:
-            return str(await asyncio.wait_for(login(cfg.account, password), timeout=30))
+            return str(await asyncio.wait_for(login(cfg.account, password, **extra), timeout=30))
         finally:
             await channel.aclose()
 

@@ -94,6 +94,13 @@ def cmd_escalate(ctx: Context, args: argparse.Namespace) -> int:
     return max((_print_outcome(ctx, item, deliveries) for item in items), default=0)
 
 
+def cmd_moderate(ctx: Context, args: argparse.Namespace) -> int:
+    ids = ctx.resolve(args.id)
+    items = ctx.inbox.moderate(ids, args.action, args.reason or "")
+    deliveries = None if args.queue_only else deliver_now(ctx)
+    return max((_print_outcome(ctx, item, deliveries) for item in items), default=0)
+
+
 def cmd_outbox(ctx: Context, args: argparse.Namespace) -> int:
     if args.action == "retry":
         if not args.item:
@@ -144,6 +151,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     src.add_argument("--editor", action="store_true", help="write the reply in $VISUAL / $EDITOR")
     p.add_argument("--queue-only", action="store_true", help="queue it; let the running instance send it")
     p.set_defaults(func=cmd_reply)
+
+    p = sub.add_parser(
+        "moderate", help="a moderation action on the item's channel (lock, hide, remove, approve, flag, close, ...)"
+    )
+    p.add_argument("id", help="message id (several: comma-separated)")
+    p.add_argument("action", help="one the channel offers (`cminbox channels` lists them)")
+    p.add_argument("--reason", help="the reason or guideline, where the channel takes one")
+    p.add_argument("--queue-only", action="store_true", help="queue it; let the running instance run it")
+    p.set_defaults(func=cmd_moderate)
 
     p = sub.add_parser("escalate", help="escalate to a configured target (through the outbox)")
     p.add_argument("id")

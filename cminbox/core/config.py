@@ -114,6 +114,9 @@ class Config:
     def actor(self) -> str:
         return self.user.name or os.environ.get("USER") or "me"
 
+    def has_channel(self, name: str) -> bool:
+        return any(ch.name == name for ch in self.channels)
+
     def channel(self, name: str) -> ChannelConfig:
         for ch in self.channels:
             if ch.name == name:
@@ -328,12 +331,18 @@ def _views(raw: list[ViewConfig], fail: Any) -> list[View]:
     return [by_key[k] for k in sorted(by_key)]
 
 
-def _check_url(url: str, p: tuple[str | int, ...], fail: Any, schemes: tuple[str, ...] = ("https", "http")) -> None:
+def _check_url(
+    url: str,
+    p: tuple[str | int, ...],
+    fail: Any,
+    schemes: tuple[str, ...] = ("https", "http"),
+    sends_secrets: bool = True,
+) -> None:
     scheme = url.partition("://")[0].lower()
     if scheme not in schemes or not re.match(r"^[a-z]+://[^/\s]+", url):
         example = "https://mastodon.social" if "https" in schemes else f"{schemes[0]}://mail.example.com"
         raise fail(p, f"{url!r} is not a {' or '.join(schemes)} URL.", f"Use the full base URL, e.g. {example}.")
-    if url.startswith("http://") and not is_loopback(url):
+    if url.startswith("http://") and not is_loopback(url) and sends_secrets:
         raise fail(
             p,
             f"{url!r} uses plain http to a remote host.",
@@ -390,7 +399,8 @@ def _channel(raw: dict[str, Any], i: int, fail: Any, names: set[str]) -> Channel
     for key, problem, hint in cls.check_options(ch.options) if hasattr(cls, "check_options") else ():
         raise fail((*base, key), problem, hint)
     if ch.url:
-        _check_url(ch.url, (*base, "url"), fail, getattr(cls, "url_schemes", ("https", "http")))
+        schemes = getattr(cls, "url_schemes", ("https", "http"))
+        _check_url(ch.url, (*base, "url"), fail, schemes, getattr(cls, "sends_secrets", True))
     elif getattr(cls, "needs_url", True):
         raise fail(base, f"channel {ch.name!r} has no `url`.", 'Add the server\'s base URL, e.g. url = "https://...".')
     if ch.interval < 5:

@@ -10,7 +10,8 @@ from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited,
 from cminbox.core.clock import Clock
 from cminbox.core.escalation import Target
 from cminbox.core.failpoints import failpoint
-from cminbox.core.outbox import Outbox, OutboxItem, OutboxKind
+from cminbox.core.models import Message
+from cminbox.core.outbox import MARK_READ, Outbox, OutboxItem, OutboxKind
 from cminbox.core.store import Store
 from cminbox.core.triage import SetFirstResponse
 
@@ -44,6 +45,8 @@ class Dispatcher:
         try:
             if item.kind == OutboxKind.REPLY:
                 detail = await self._send_reply(item)
+            elif item.kind == OutboxKind.ACTION:
+                detail = await self._run_action(item)
             else:
                 detail = await self._send_escalation(item)
         except RateLimited as exc:
@@ -62,13 +65,33 @@ class Dispatcher:
             return Delivery(new, False, new.last_error)
         return Delivery(item, True, detail)
 
-    async def _send_reply(self, item: OutboxItem) -> str:
+    async def _target(self, item: OutboxItem) -> tuple[Channel, Message]:
         channel = self.channels.get(item.destination)
         if channel is None:
             raise LookupError(f"channel {item.destination!r} is no longer configured")
         message = await asyncio.to_thread(self.store.get_message, item.message_id)
         if message is None:
             raise LookupError(f"message {item.message_id} is not in the store")
+        return channel, message
+
+    async def _run_action(self, item: OutboxItem) -> str:
+        """Moderation and mark-read: both are idempotent on every server we talk to (locking a
+        locked issue, removing a removed comment, reading a read thread), so a retry is safe."""
+        channel, message = await self._target(item)
+        action = str(item.payload["action"])
+        if action == MARK_READ:
+            mark_read = getattr(channel, "mark_read", None)
+            if mark_read is None:
+                raise LookupError(f"channel {item.destination!r} cannot mark items read")
+            await mark_read(message)
+        else:
+            await channel.moderate(message, action, str(item.payload.get("reason") or ""))
+        failpoint("outbox.after_send")
+        await asyncio.to_thread(self.outbox.mark_sent, item, {"action": action})
+        return f"{action} on {item.destination}"
+
+    async def _send_reply(self, item: OutboxItem) -> str:
+        channel, message = await self._target(item)
         receipt = await channel.reply(message, str(item.payload["text"]), item.idempotency_key)
         failpoint("outbox.after_send")
         await asyncio.to_thread(self.outbox.mark_sent, item, {"native_id": receipt.native_id, "url": receipt.url})

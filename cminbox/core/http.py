@@ -69,6 +69,57 @@ def retry_at(response: httpx.Response, clock: Clock, default_seconds: float = 60
     return now + timedelta(seconds=default_seconds)
 
 
+def is_rate_limit_403(response: httpx.Response) -> bool:
+    """GitHub answers an exhausted primary or a secondary rate limit with 403, not 429."""
+    return "Retry-After" in response.headers or response.headers.get("X-RateLimit-Remaining", "").strip() == "0"
+
+
+def quota_wait(response: httpx.Response, clock: Clock, reserve: float = 0.0) -> float | None:
+    """Seconds to wait before the next request when a *successful* response says the quota is
+    spent (``X-RateLimit-Remaining`` at or below ``reserve``): the channel pauses itself until the
+    reset instead of running into a 429 or 403. ``None`` when there is quota left."""
+    remaining = response.headers.get("X-RateLimit-Remaining") or response.headers.get("X-Ratelimit-Remaining")
+    if remaining is None:
+        return None
+    try:
+        if float(remaining) > reserve:
+            return None
+    except ValueError:
+        return None
+    return max(0.0, (retry_at(response, clock) - clock()).total_seconds())
+
+
+def validators(response: httpx.Response) -> dict[str, str]:
+    """The ETag / Last-Modified of a response, to make the next request conditional."""
+    out = {}
+    if response.headers.get("ETag"):
+        out["etag"] = response.headers["ETag"]
+    if response.headers.get("Last-Modified"):
+        out["last_modified"] = response.headers["Last-Modified"]
+    return out
+
+
+def conditional(saved: dict[str, str] | None) -> dict[str, str]:
+    """Request headers that turn an unchanged resource into a cheap 304."""
+    headers = {}
+    if saved and saved.get("etag"):
+        headers["If-None-Match"] = saved["etag"]
+    if saved and saved.get("last_modified"):
+        headers["If-Modified-Since"] = saved["last_modified"]
+    return headers
+
+
+def same_origin(link: str, base: httpx.URL) -> str | None:
+    """A pagination link if it points at our own server, else None: following a foreign link
+    with the channel's client would send its token to that host."""
+    url = httpx.URL(link)
+    if url.is_relative_url:
+        return None
+    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+        return None
+    return link
+
+
 def check(response: httpx.Response, clock: Clock, what: str) -> None:
     """Raise the right ChannelError for a non-success response."""
     code = response.status_code
@@ -76,9 +127,9 @@ def check(response: httpx.Response, clock: Clock, what: str) -> None:
         return
     if code == 401:
         raise AuthFailed(f"{what}: the server rejected the token (401). Run `cminbox login` for this channel.")
-    if code == 429:
+    if code == 429 or (code == 403 and is_rate_limit_403(response)):
         when = retry_at(response, clock)
-        raise RateLimited(f"{what}: rate limited (429) until {when:%H:%M:%S} UTC", when)
+        raise RateLimited(f"{what}: rate limited ({code}) until {when:%H:%M:%S} UTC", when)
     if code >= 500:
         raise Unavailable(f"{what}: server error {code}")
     if code == 403:
@@ -93,7 +144,10 @@ def short_error(response: httpx.Response) -> str:
             return str(body.get("error") or body.get("message") or body)[:200]
     except ValueError:
         pass
-    return response.text[:120].replace("\n", " ")
+    text = response.text.lstrip()
+    if "html" in response.headers.get("content-type", "") or text[:15].lower().startswith(("<!doctype", "<html")):
+        return "an HTML error page"
+    return text[:120].replace("\n", " ")
 
 
 def json_body(response: httpx.Response, what: str) -> Any:

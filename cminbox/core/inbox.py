@@ -12,7 +12,7 @@ from cminbox.core.clock import Clock
 from cminbox.core.config import Config
 from cminbox.core.escalation import escalation_payload
 from cminbox.core.models import Escalation, Note, Priority, Status
-from cminbox.core.outbox import Outbox, OutboxItem, OutboxKind
+from cminbox.core.outbox import MARK_READ, Outbox, OutboxItem, OutboxKind
 from cminbox.core.store import ActResult, Store, UndoResult
 from cminbox.core.text import sanitize
 from cminbox.core.triage import (
@@ -53,7 +53,44 @@ class Inbox:
         return self.store.act(ids, RemoveTags(tuple(normalise_tag(t) for t in tags)), actor=self.actor)
 
     def set_status(self, ids: Iterable[str], status: Status) -> ActResult:
-        return self.store.act(ids, SetStatus(status), actor=self.actor)
+        result = self.store.act(ids, SetStatus(status), actor=self.actor)
+        if status == Status.DONE:
+            self._mark_read(result.changed)
+        return result
+
+    def _mark_read(self, ids: Iterable[str]) -> None:
+        """Channels configured with ``mark_read_on_done`` get a durable mark-read action per item
+        (undoing "done" does not mark it unread again: the server has no such verb everywhere)."""
+        for mid in ids:
+            message = self.store.get_message(mid)
+            if message is None or not self.config.has_channel(message.channel):
+                continue
+            cfg = self.config.channel(message.channel)
+            if not getattr(cfg.options, "mark_read_on_done", False):
+                continue
+            if not hasattr(registry.load_channel(cfg.type), "mark_read"):
+                continue
+            self.outbox.enqueue(OutboxKind.ACTION, mid, message.channel, {"action": MARK_READ}, self.actor)
+
+    def moderate(self, ids: Iterable[str], action: str, reason: str = "") -> list[OutboxItem]:
+        """Queue a moderation action (lock, hide, remove, ...) per message, durably; the dispatcher
+        runs it with retries. Refused up front when the channel has no such action."""
+        reason = sanitize(reason, single_line=True).strip()
+        plan: list[tuple[str, str]] = []
+        for mid in ids:
+            message = self.store.get_message(mid)
+            if message is None:
+                raise InboxError(f"no message {mid}")
+            cfg = self.config.channel(message.channel)
+            offered = registry.load_channel(cfg.type).capabilities.moderation
+            if action not in offered:
+                can = ", ".join(offered) or "nothing"
+                raise InboxError(f"{cfg.type} channel {cfg.name!r} cannot {action!r}; it can: {can}")
+            plan.append((mid, message.channel))
+        return [
+            self.outbox.enqueue(OutboxKind.ACTION, mid, channel, {"action": action, "reason": reason}, self.actor)
+            for mid, channel in plan
+        ]
 
     def assign(self, ids: Iterable[str], who: str | None) -> ActResult:
         who = sanitize(who, single_line=True).strip() if who else None

@@ -26,12 +26,15 @@ from cminbox.core.locking import FileLock
 from cminbox.core.segment import Segment
 
 MAX_ATTEMPTS = 8
+MARK_READ = "mark_read"  # the ACTION that marks an item read on its server (e.g. a GitHub notification)
 LEASE = timedelta(seconds=120)
 
 
 class OutboxKind(StrEnum):
     REPLY = "reply"
     ESCALATION = "escalation"
+    # A channel-side action: moderation (lock, hide, remove...) or marking a notification read.
+    ACTION = "action"
 
 
 class OutboxStatus(StrEnum):

@@ -12,6 +12,7 @@ ROOT=.cache/servers
 PY=${PYTHON:-python3}
 MASTODON_MOCK_VERSION=0.6.1
 PRISM_VERSION=5.16.0
+OCTOKIT_OPENAPI_VERSION=23.0.2
 SYNAPSE_VERSION=$(cat tests/servers/synapse.version)
 DEVENV_VERSION=$(cat tests/servers/bluesky/dev-env.version)
 mkdir -p "$ROOT"
@@ -39,6 +40,16 @@ if [ ! -f "$ROOT/prism.$PRISM_VERSION.ok" ]; then
     echo "npm not found: the Prism (OpenAPI) tests will be skipped (they fail under CI=true)" >&2
   fi
 fi
+# GitHub's official OpenAPI description (the tests trim it to the paths the adapter uses).
+if [ ! -f "$ROOT/octokit-openapi.$OCTOKIT_OPENAPI_VERSION.ok" ] && command -v npm >/dev/null 2>&1; then
+  echo "installing @octokit/openapi $OCTOKIT_OPENAPI_VERSION (GitHub's API description) ..."
+  mkdir -p "$ROOT/node"
+  (cd "$ROOT/node" && [ -f package.json ] || echo '{"name":"cminbox-test-servers","private":true}' > package.json)
+  (cd "$ROOT/node" && npm install --silent --no-audit --no-fund "@octokit/openapi@$OCTOKIT_OPENAPI_VERSION" >/dev/null)
+  test -f "$ROOT/node/node_modules/@octokit/openapi/generated/api.github.com.json"
+  touch "$ROOT/octokit-openapi.$OCTOKIT_OPENAPI_VERSION.ok"
+fi
+
 if [ ! -f "$ROOT/synapse.$SYNAPSE_VERSION.ok" ]; then
   echo "installing matrix-synapse $SYNAPSE_VERSION ..."
   rm -rf "$ROOT/synapse"

@@ -1,0 +1,207 @@
+"""RSS and Atom feeds as a read-only channel: status pages, blogs, review or keyword-search feeds.
+
+Each poll is one conditional GET (``If-None-Match`` / ``If-Modified-Since`` from the last
+answer), so an unchanged feed costs a 304 and nothing else; a server that ignores the
+validators but sends the same bytes is recognised by a digest and not parsed again.
+Entries are de-duplicated by their id (``<guid>`` / ``<id>``, else the link, else a hash
+of title and date); the ids already seen travel in the cursor, so an entry that stays in
+the feed for weeks is delivered once. Parsing is feedparser's (RSS 0.9x-2.0, Atom 0.3/1.0,
+RDF, broken-but-common variants); its output is treated as untrusted text like any other.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import time
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import feedparser
+import httpx
+import msgspec
+
+from cminbox.core import http
+from cminbox.core.channel import (
+    BadResponse,
+    Capabilities,
+    ChannelContext,
+    Identity,
+    PollResult,
+    Rejected,
+    ReplyReceipt,
+)
+from cminbox.core.models import Author, Kind, Message, message_id
+from cminbox.core.text import html_to_text, sanitize
+
+SEEN_KEEP = 2000  # entry ids remembered; far more than any feed carries at once
+MAX_REDIRECTS = 3
+
+
+class FeedOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    max_entries: int = 50  # entries taken on first use (newest first)
+    keywords: list[str] = msgspec.field(default_factory=list)  # only entries mentioning one of these
+
+
+def entry_key(entry: Any) -> str:
+    key = entry.get("id") or entry.get("guid") or entry.get("link")
+    if key:
+        return str(key)
+    basis = f"{entry.get('title', '')}\x00{entry.get('published', '') or entry.get('updated', '')}"
+    return "sha256:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _when(entry: Any, fallback: datetime) -> datetime:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed = entry.get(key)
+        if isinstance(parsed, time.struct_time):
+            try:
+                return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+            except (OverflowError, ValueError, OSError):
+                continue
+    return fallback
+
+
+class FeedChannel:
+    type_name: ClassVar[str] = "feed"
+    capabilities: ClassVar[Capabilities] = Capabilities(reply=False, thread=False, moderation=(), reply_is_public=False)
+    Options: ClassVar[type[msgspec.Struct]] = FeedOptions
+    sends_secrets: ClassVar[bool] = False  # so a plain-http feed is allowed: nothing secret travels
+
+    def __init__(self, ctx: ChannelContext) -> None:
+        self.ctx = ctx
+        self.options: FeedOptions = ctx.options if isinstance(ctx.options, FeedOptions) else FeedOptions()
+        self._client: httpx.AsyncClient | None = None
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _fetch(self, saved: dict[str, str] | None) -> httpx.Response:
+        if self._client is None:
+            # No token is ever sent to a feed, so following its redirects (http→https, moved
+            # feeds) is safe; make_client refuses redirects for the token-carrying channels.
+            self._client = http.make_client("", transport=self.ctx.transport)
+        url = self.ctx.url
+        for _ in range(MAX_REDIRECTS + 1):
+            response = await http.request(
+                self._client,
+                "GET",
+                url,
+                self.ctx.clock,
+                "fetch feed",
+                headers={
+                    "Accept": "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5",
+                    **http.conditional(saved),
+                },
+            )
+            if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("Location"):
+                url = str(response.url.join(response.headers["Location"]))
+                continue
+            return response
+        raise BadResponse(f"fetch feed: more than {MAX_REDIRECTS} redirects")
+
+    def _parse(self, response: httpx.Response) -> Any:
+        if len(response.content) > http.MAX_BODY:
+            raise BadResponse(f"fetch feed: response of {len(response.content)} bytes is too large")
+        parsed = feedparser.parse(
+            response.content, response_headers={"content-type": response.headers.get("content-type", "")}
+        )
+        if not parsed.get("version") and not parsed.entries:
+            head = response.text[:200].lstrip().lower()
+            what = "an HTML page" if head.startswith(("<!doctype html", "<html")) else "something that is not a feed"
+            raise BadResponse(f"fetch feed: expected RSS or Atom, got {what}")
+        return parsed
+
+    async def whoami(self) -> Identity:
+        parsed = self._parse(await self._fetch(None))
+        title = sanitize(str(parsed.feed.get("title") or self.ctx.url), single_line=True)
+        return Identity(id=self.ctx.url, handle=title, extra={"format": str(parsed.get("version") or "")})
+
+    def _message(self, entry: Any, feed_title: str, now: datetime) -> Message:
+        key = entry_key(entry)
+        native = hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:16]
+        title = sanitize(str(entry.get("title") or ""), single_line=True)
+        body = ""
+        if entry.get("content"):
+            body = str(entry["content"][0].get("value") or "")
+        body = html_to_text(body or str(entry.get("summary") or ""))
+        text = f"{title}\n\n{body}".strip() if body and body != title else title or body
+        author_name = sanitize(str(entry.get("author") or ""), single_line=True)
+        link = str(entry.get("link") or "")
+        return Message(
+            id=message_id(self.ctx.name, native),
+            channel=self.ctx.name,
+            channel_type=self.type_name,
+            native_id=native,
+            kind=Kind.POST,
+            author=Author(
+                id=author_name or feed_title,
+                handle=author_name or feed_title,
+                display_name=feed_title if author_name else "",
+            ),
+            text=text,
+            created_at=_when(entry, now),
+            url=link if link.startswith(("https://", "http://")) else "",
+            thread_id=message_id(self.ctx.name, native),
+            extra={"entry_id": key[:500], "feed": feed_title},
+        )
+
+    def _wanted(self, message: Message) -> bool:
+        if not self.options.keywords:
+            return True
+        folded = message.text.casefold()
+        return any(k.casefold() in folded for k in self.options.keywords)
+
+    async def poll(self, cursor: dict[str, Any] | None) -> PollResult:
+        cursor = dict(cursor or {})
+        response = await self._fetch(cursor.get("validators"))
+        if response.status_code == 304:
+            return PollResult(messages=[], cursor=cursor or None)
+        if response.status_code >= 300:
+            raise BadResponse(f"fetch feed: unexpected status {response.status_code}")
+        digest = hashlib.sha256(response.content).hexdigest()
+        validators = http.validators(response)
+        if digest == cursor.get("digest"):
+            return PollResult(messages=[], cursor={**cursor, "validators": validators})
+        parsed = self._parse(response)
+        feed_title = sanitize(str(parsed.feed.get("title") or self.ctx.name), single_line=True)
+        now = self.ctx.clock()
+        first_use = "seen" not in cursor
+        seen: list[str] = list(cursor.get("seen") or [])
+        known = set(seen)
+        entries = list(parsed.entries)
+        if first_use:
+            entries = entries[: max(0, self.options.max_entries)]
+        messages: list[Message] = []
+        skipped = 0
+        fresh: list[str] = []
+        for entry in entries:
+            key = entry_key(entry)
+            if key in known:
+                continue
+            known.add(key)
+            fresh.append(key)
+            try:
+                message = self._message(entry, feed_title, now)
+            except (TypeError, ValueError, AttributeError):
+                skipped += 1
+                continue
+            if self._wanted(message):
+                messages.append(message)
+        # Entries skipped on first use (beyond max_entries) count as seen: they are history.
+        if first_use:
+            fresh += [entry_key(e) for e in parsed.entries[len(entries) :]]
+        seen = (fresh + seen)[:SEEN_KEEP]
+        new_cursor = {"seen": seen, "digest": digest, "validators": validators}
+        return PollResult(messages=messages, cursor=new_cursor, skipped=skipped)
+
+    async def thread(self, message: Message) -> list[Message]:
+        return [message]
+
+    async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
+        raise Rejected("feeds are read-only: there is nothing to reply to")
+
+    async def moderate(self, message: Message, action: str, reason: str) -> None:
+        raise Rejected("feeds have no moderation")

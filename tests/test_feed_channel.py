@@ -1,0 +1,153 @@
+"""RSS / Atom feeds, served by a real `python -m http.server` (which answers If-Modified-Since with 304)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cminbox.channels.feed import FeedChannel, FeedOptions
+from cminbox.core import config
+from cminbox.core.channel import BadResponse, ChannelContext, Rejected
+from cminbox.core.clock import FrozenClock
+from tests.servers.fixtures import _free_port, _start, _stop
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+
+
+def rss(items: list[tuple[str, str]]) -> str:
+    body = "".join(
+        f"<item><guid>{guid}</guid><title>{title}</title><link>https://status.example/{guid}</link>"
+        f"<description>&lt;p&gt;Details for {title}&lt;/p&gt;</description>"
+        f"<pubDate>Mon, 02 Nov 2026 10:{i:02d}:00 GMT</pubDate></item>"
+        for i, (guid, title) in enumerate(items)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title>{body}</channel></rss>'
+
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Reviews</title><id>urn:r</id><updated>2026-11-02T10:00:00Z</updated>
+<entry><id>urn:review:1</id><title>Crashes on launch \x1b[31m[bold red]FAKE[/]</title><author><name>Sam</name></author>
+<updated>2026-11-02T09:00:00Z</updated><content type="html">&lt;b&gt;1 star&lt;/b&gt; since the update</content></entry>
+</feed>"""
+
+
+@pytest.fixture
+def feed_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    root = tmp_path / "www"
+    root.mkdir()
+    port = _free_port()
+    (root / "ready").write_text("ok")
+    proc = _start(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(root), str(port)],
+        f"http://127.0.0.1:{port}/ready",
+        tmp_path / "http.log",
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", root
+    finally:
+        _stop(proc)
+
+
+def make(url: str, transport: httpx.AsyncBaseTransport | None = None, **options: Any) -> FeedChannel:
+    async def token() -> None:
+        return None
+
+    return FeedChannel(
+        ChannelContext(
+            name="status",
+            url=url,
+            account="",
+            options=FeedOptions(**options),
+            token=token,
+            clock=FrozenClock(NOW),
+            transport=transport,
+        )
+    )
+
+
+def write(path: Path, text: str, mtime: float) -> None:
+    path.write_text(text)
+    os.utime(path, (mtime, mtime))
+
+
+async def test_entries_once_then_304_then_only_new_ones(feed_server: tuple[str, Path]) -> None:
+    base, root = feed_server
+    feed = root / "status.xml"
+    write(feed, rss([("inc-2", "Degraded API"), ("inc-1", "Login errors")]), 1_700_000_000)
+    ch = make(f"{base}/status.xml")
+    first = await ch.poll(None)
+    assert [m.text.split("\n")[0] for m in first.messages] == ["Degraded API", "Login errors"]
+    assert first.messages[0].text == "Degraded API\n\nDetails for Degraded API"
+    assert first.messages[0].url == "https://status.example/inc-2" and first.messages[0].author.handle == "Status"
+    unchanged = await ch.poll(first.cursor)
+    assert unchanged.messages == [] and unchanged.cursor == first.cursor  # a 304: nothing parsed, nothing new
+    # A new incident on top, an old one re-titled (same guid): only the new one is delivered.
+    write(
+        feed,
+        rss([("inc-3", "Webhooks delayed"), ("inc-2", "Degraded API (resolved)"), ("inc-1", "Login errors")]),
+        1_700_000_600,
+    )
+    later = await ch.poll(unchanged.cursor)
+    assert [m.text.split("\n")[0] for m in later.messages] == ["Webhooks delayed"]
+    await ch.aclose()
+
+
+async def test_atom_entries_are_inert_text(feed_server: tuple[str, Path]) -> None:
+    base, root = feed_server
+    write(root / "reviews.atom", ATOM, 1_700_000_000)
+    [entry] = (await make(f"{base}/reviews.atom").poll(None)).messages
+    assert "\x1b" not in entry.text and "[bold red]FAKE[/]" in entry.text  # control bytes gone, markup kept as text
+    assert entry.text.endswith("1 star since the update") and entry.author.handle == "Sam"
+    assert entry.created_at == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+async def test_an_html_page_or_garbage_degrades_with_a_reason(feed_server: tuple[str, Path]) -> None:
+    base, root = feed_server
+    write(root / "moved.xml", "<!DOCTYPE html><html><body>We moved!</body></html>", 1_700_000_000)
+    with pytest.raises(BadResponse, match="got an HTML page"):
+        await make(f"{base}/moved.xml").poll(None)
+    write(root / "junk.xml", "\x00\x01 not xml at all {", 1_700_000_000)
+    with pytest.raises(BadResponse, match="not a feed"):
+        await make(f"{base}/junk.xml").poll(None)
+    with pytest.raises(Rejected, match=r"\(404\): an HTML error page"):
+        await make(f"{base}/missing.xml").poll(None)
+
+
+async def test_same_bytes_without_validators_are_not_parsed_again() -> None:
+    calls = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200, text=rss([("a", "One")]), headers={"content-type": "application/rss+xml"})
+
+    ch = make("https://feeds.example/x", httpx.MockTransport(server))
+    first = await ch.poll(None)
+    second = await ch.poll(first.cursor)
+    assert len(first.messages) == 1 and second.messages == [] and len(calls) == 2
+
+
+async def test_keywords_and_first_use_limit() -> None:
+    items = [(f"g{i}", f"cminbox release {i}" if i % 2 else f"other news {i}") for i in range(10)]
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text=rss(items))
+
+    got = (
+        await make("https://hn.example/rss", httpx.MockTransport(server), keywords=["CMINBOX"], max_entries=6).poll(
+            None
+        )
+    ).messages
+    assert [m.text.split("\n")[0] for m in got] == ["cminbox release 1", "cminbox release 3", "cminbox release 5"]
+
+
+def test_feeds_may_be_plain_http_and_are_read_only() -> None:
+    cfg = config.parse('[[channels]]\nname = "blog"\ntype = "feed"\nurl = "http://blog.example/feed"\n', None)
+    assert cfg.channels[0].url == "http://blog.example/feed"
+    assert FeedChannel.capabilities.reply is False
