@@ -116,3 +116,38 @@ async def test_auth_failure_is_reported_and_that_channel_stops(tmp_path: Path, c
     assert reports["good"].health.next_attempt is None
     assert reports["limited"].health.state == HealthState.OK
     assert "t1-secret" not in (tmp_path / "state" / "health.json").read_text()
+
+
+async def test_a_spent_github_quota_delays_only_github(tmp_path: Path, clock: FrozenClock) -> None:
+    """A *successful* answer saying the quota is spent pauses that channel until the reset;
+    a feed polled in the same round keeps its own interval."""
+    cfg = config.parse("""
+[[channels]]
+name = "gh"
+type = "github"
+interval = 60
+repos = ["acme/app"]
+notifications = false
+[[channels]]
+name = "status"
+type = "feed"
+url = "https://status.example/feed.xml"
+interval = 60
+""")
+    reset = int(clock.now.timestamp()) + 1800
+    with respx.mock(assert_all_called=False) as api:
+        quota = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
+        api.get("https://api.github.com/user").respond(json={"login": "cm-bot", "id": 1}, headers=quota)
+        api.get("https://api.github.com/repos/acme/app/issues/comments").respond(json=[], headers=quota)
+        feed = (
+            '<rss version="2.0"><channel><title>S</title><item><guid>1</guid><title>Up</title></item></channel></rss>'
+        )
+        api.get("https://status.example/feed.xml").respond(text=feed)
+        store = Store(tmp_path, clock=clock)
+        eng = Engine(cfg, store, Outbox(tmp_path, store.lock, clock=clock), Secrets({"gh": "ghp_x"}), clock)
+        reports = {r.channel: r for r in await eng.poll_once()}
+        await eng.aclose()
+    assert reports["gh"].health.state == HealthState.OK
+    assert reports["gh"].health.next_attempt == clock.now + timedelta(seconds=1800)
+    assert reports["status"].health.next_attempt == clock.now + timedelta(seconds=60)
+    assert len(reports["status"].new_ids) == 1

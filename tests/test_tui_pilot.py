@@ -435,3 +435,16 @@ async def test_undo_after_the_item_left_the_view_restores_it_and_the_counters(
         await pilot.press("u")
         assert target in inbox.inbox_list.index and current_id(app) == target
         assert inbox.counts.status[Status.DONE] == done_before
+
+
+async def test_moderate_queues_the_channels_action_with_a_reason(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    services.config.ui.auto_advance = False
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        mid = current_id(app)
+        await pilot.press("M", "down", *"spam wave", "enter")  # mastodon offers report, mute, block
+        [item] = services.inbox.outbox.items()
+        assert (item.kind, item.message_id, item.payload) == ("action", mid, {"action": "mute", "reason": "spam wave"})
+        await pilot.press("M", "escape")
+        assert len(services.inbox.outbox.items()) == 1

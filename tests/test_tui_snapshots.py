@@ -86,3 +86,8 @@ def test_first_run(snap_compare: Any, tmp_path: Path) -> None:
         await pilot.pause(0.5)  # past the button's pressed effect (~0.2 s): deterministic
 
     assert snap_compare(app, run_before=open_setup, terminal_size=(100, 32))
+
+
+def test_moderate_dialog(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    press = ["j", "M", "down", *"Rule 2"]
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=press, terminal_size=(120, 40))

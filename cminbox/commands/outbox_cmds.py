@@ -156,7 +156,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "moderate", help="a moderation action on the item's channel (lock, hide, remove, approve, flag, close, ...)"
     )
     p.add_argument("id", help="message id (several: comma-separated)")
-    p.add_argument("action", help="one the channel offers (`cminbox channels` lists them)")
+    p.add_argument("action", help="one the channel offers (an action it lacks is refused with the list)")
     p.add_argument("--reason", help="the reason or guideline, where the channel takes one")
     p.add_argument("--queue-only", action="store_true", help="queue it; let the running instance run it")
     p.set_defaults(func=cmd_moderate)

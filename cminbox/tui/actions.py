@@ -35,6 +35,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("untag", "T", "untag", "Remove a tag", "Triage"),
     ActionSpec("escalate", "e", "escalate", "Escalate", "Triage", footer=True),
     ActionSpec("assign", "a", "assign", "Assign", "Triage"),
+    ActionSpec("moderate", "M", "moderate", "Moderate on the channel (lock, hide, remove ...)", "Triage"),
     ActionSpec("priority", "p", "cycle_priority", "Cycle priority", "Triage"),
     ActionSpec("snooze", "s", "snooze", "Snooze", "Triage"),
     ActionSpec("done", "d", "set_status('done')", "Done", "Triage", footer=True),

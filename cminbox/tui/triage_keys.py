@@ -17,6 +17,7 @@ from cminbox.core.segment import CorruptFileError
 from cminbox.core.store import ActResult, StoreError
 from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.inbox_list import InboxList, Row
+from cminbox.tui.moderation import ModerateDialog, ModerationRequest
 
 if TYPE_CHECKING:
     from cminbox.tui.replying import ReplyingScreen as _Base
@@ -178,3 +179,28 @@ class TriageKeys(_Base):
                     self.deliver_soon()
 
         self.app.push_screen(EscalateDialog(targets, len(ids)), done)
+
+    def action_moderate(self) -> None:
+        if not (ids := self.targets()):
+            return
+        messages = [m for m in (self.s.store.get_message(mid) for mid in ids) if m is not None]
+        channels = {m.channel for m in messages}
+        if not channels:
+            return
+        if len(channels) > 1:
+            self.notify("Moderate items of one channel at a time (the selection spans several).", timeout=5)
+            return
+        [channel] = channels
+        actions = self.s.capabilities(channel).moderation
+        if not actions:
+            self.notify(f"{channel} has no moderation actions.", severity="warning", timeout=4)
+            return
+
+        def done(req: ModerationRequest | None) -> None:
+            if req is not None:
+                queued = self.attempt(lambda: self.s.inbox.moderate(ids, req.action, req.reason))
+                if queued is not None:
+                    self.notify(f"{req.action.capitalize()} queued for {len(queued)} item(s) on {channel}", timeout=3)
+                    self.deliver_soon()
+
+        self.app.push_screen(ModerateDialog(channel, actions, len(ids)), done)
