@@ -89,5 +89,5 @@ def test_first_run(snap_compare: Any, tmp_path: Path) -> None:
 
 
 def test_moderate_dialog(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
-    press = ["j", "M", "down", *"Rule 2"]
+    press = ["j", "M", *"Rule 2"]
     assert snap_compare(make_app(make_services(tmp_path, clock)), press=press, terminal_size=(120, 40))

@@ -58,7 +58,11 @@ def marker(key: str) -> str:
 class DiscourseChannel:
     type_name: ClassVar[str] = "discourse"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True, reply_limit=32000, thread=True, moderation=("flag", "close", "reopen")
+        reply=True,
+        reply_limit=32000,
+        thread=True,
+        moderation=("flag", "close", "reopen"),
+        moderation_reasons=(("flag", "spam, off-topic or inappropriate (the default)"),),
     )
     Options: ClassVar[type[msgspec.Struct]] = DiscourseOptions
 

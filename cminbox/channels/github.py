@@ -84,7 +84,14 @@ def _iso(value: datetime) -> str:
 class GitHubChannel:
     type_name: ClassVar[str] = "github"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True, reply_limit=65000, thread=True, moderation=("lock", "unlock", "hide")
+        reply=True,
+        reply_limit=65000,
+        thread=True,
+        moderation=("lock", "unlock", "hide"),
+        moderation_reasons=(
+            ("lock", "off-topic, too heated, resolved or spam (anything else: no reason)"),
+            ("hide", "spam, abuse, off-topic, outdated, duplicate or resolved (default off-topic)"),
+        ),
     )
     Options: ClassVar[type[msgspec.Struct]] = GitHubOptions
     needs_url: ClassVar[bool] = False  # https://api.github.com unless `url` names an Enterprise Server

@@ -59,7 +59,11 @@ def _next_link(response: httpx.Response, rel: str) -> str | None:
 class MastodonChannel:
     type_name: ClassVar[str] = "mastodon"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True, reply_limit=500, thread=True, moderation=("report", "mute", "block")
+        reply=True,
+        reply_limit=500,
+        thread=True,
+        moderation=("report", "mute", "block"),
+        moderation_reasons=(("report", "any text: the report's comment to the moderators"),),
     )
     Options: ClassVar[type[msgspec.Struct]] = MastodonOptions
 

@@ -69,7 +69,11 @@ def _fullname_kind(name: str) -> str:
 class RedditChannel:
     type_name: ClassVar[str] = "reddit"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True, reply_limit=10000, thread=True, moderation=("remove", "spam", "approve")
+        reply=True,
+        reply_limit=10000,
+        thread=True,
+        moderation=("remove", "spam", "approve"),
+        moderation_reasons=(("remove", "any text: kept as the removal's mod note"),),
     )
     Options: ClassVar[type[msgspec.Struct]] = RedditOptions
     login_secrets: ClassVar[tuple[str, ...]] = ("client_secret",)

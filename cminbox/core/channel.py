@@ -55,6 +55,8 @@ class Capabilities:
     reply_limit: int | None = None  # characters (or graphemes) a reply may hold
     thread: bool = True
     moderation: tuple[str, ...] = ()
+    # (action, what its reason may be): shown where the user types the reason.
+    moderation_reasons: tuple[tuple[str, str], ...] = ()
     reply_is_public: bool = True
 
 

@@ -22,23 +22,33 @@ class ModerationRequest:
 class ModerateDialog(Dialog):
     """Enter in the reason box (or on an action) queues the highlighted action with that reason."""
 
-    def __init__(self, channel: str, actions: tuple[str, ...], count: int) -> None:
+    def __init__(
+        self, channel: str, actions: tuple[str, ...], count: int, reasons: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         super().__init__()
         self.channel = channel
         self.actions = actions
         self.count = count
+        self.reasons = dict(reasons)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             items = f"{self.count} items" if self.count > 1 else "this item"
             yield Label(f"Moderate {items} on {self.channel}", classes="dialog-title")
             yield OptionList(*(Option(a, id=a) for a in self.actions), id="moderate-actions")
-            yield Input(placeholder="reason or guideline (optional): spam, off-topic, Rule 2 ...", id="moderate-reason")
+            yield Input(placeholder="reason or guideline (optional)", id="moderate-reason")
+            yield Label("", id="moderate-reasons", classes="dialog-hint")
             yield Label("↑↓ action · type a reason · enter queues it · esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = 0
         self.query_one(Input).focus()  # type the reason at once; ↑↓ still move through the actions
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        action = self.actions[event.option_index]
+        hint = self.reasons.get(action)
+        self.query_one("#moderate-reasons", Label).update(f"reason for {action}: {hint}" if hint else "")
 
     def _done(self) -> None:
         options = self.query_one(OptionList)

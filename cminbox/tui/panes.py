@@ -119,8 +119,9 @@ class Preview(Static):
         msg, st = row.message, row.state
         now = self.clock()
         out = Text()
-        out.append(sanitize(msg.author.display_name or msg.author.handle, single_line=True), style="bold")
-        out.append(f"  {msg.author.handle}\n", style="dim")
+        name = sanitize(msg.author.display_name or msg.author.handle, single_line=True)
+        out.append(name, style="bold")
+        out.append(f"  {msg.author.handle}\n" if msg.author.handle != name else "\n", style="dim")
         when = f"{msg.created_at:%Y-%m-%d %H:%M} UTC ({age(msg.created_at, now)} ago)"
         out.append(f"{msg.kind} on {msg.channel} · {when}", style="dim")
         if msg.visibility and msg.visibility != "public":

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from textual import on, work
 
 from cminbox.core.models import TriageState
+from cminbox.core.outbox import MARK_READ
 from cminbox.tui.composer import Composer
 from cminbox.tui.cursor import StillCursorScreen
 from cminbox.tui.dialogs import ConfirmDialog, TagPicker
@@ -31,6 +32,14 @@ class ReplyingScreen(StillCursorScreen):
         if row is None:
             return
         caps = self.s.capabilities(row.message.channel)
+        if not caps.reply:
+            self.notify(
+                f"{row.message.channel} is read-only ({row.message.channel_type}): there is no replying here. "
+                "Tag, assign, escalate or close it as usual.",
+                severity="warning",
+                timeout=5,
+            )
+            return
         composer = self.query_one(Composer)
         composer.open(row.message, self.s.store.get_draft(row.message.id), caps.reply_limit, caps.reply)
 
@@ -90,7 +99,8 @@ class ReplyingScreen(StillCursorScreen):
             return  # the instance that holds the poller lock sends it
         for delivery in await engine.dispatcher.deliver_due():
             if delivery.ok:
-                self.notify(f"Sent: {delivery.detail}", timeout=4)
+                if delivery.item.payload.get("action") != MARK_READ:  # bookkeeping, not news
+                    self.notify(f"Sent: {delivery.detail}", timeout=4)
             else:
                 self.notify(f"Not sent yet: {delivery.detail}", severity="warning", timeout=6)
             self.apply_states([self.s.store.triage(delivery.item.message_id)])

@@ -191,7 +191,8 @@ class TriageKeys(_Base):
             self.notify("Moderate items of one channel at a time (the selection spans several).", timeout=5)
             return
         [channel] = channels
-        actions = self.s.capabilities(channel).moderation
+        caps = self.s.capabilities(channel)
+        actions = caps.moderation
         if not actions:
             self.notify(f"{channel} has no moderation actions.", severity="warning", timeout=4)
             return
@@ -203,4 +204,4 @@ class TriageKeys(_Base):
                     self.notify(f"{req.action.capitalize()} queued for {len(queued)} item(s) on {channel}", timeout=3)
                     self.deliver_soon()
 
-        self.app.push_screen(ModerateDialog(channel, actions, len(ids)), done)
+        self.app.push_screen(ModerateDialog(channel, actions, len(ids), caps.moderation_reasons), done)
