@@ -212,6 +212,9 @@ class FakeDiscourse(Fake):
         self.notifications: list[dict[str, Any]] = []
         self.read: list[int] = []
         self.next_id = 100
+        self.moderator = True
+        self.review: dict[str, Any] = {"reviewables": [], "users": [], "reviewable_scores": []}
+        self.performed: list[tuple[int, str, str]] = []
 
         @self.route("GET", r"/u/([^/]+)\.json")
         def user(request: httpx.Request, name: str) -> httpx.Response:
@@ -252,6 +255,17 @@ class FakeDiscourse(Fake):
         def mark(request: httpx.Request) -> httpx.Response:
             self.read.append(json.loads(request.content)["id"])
             return httpx.Response(200, json={"success": "OK"})
+
+        @self.route("GET", r"/review\.json")
+        def review(request: httpx.Request) -> httpx.Response:
+            if not self.moderator:
+                return httpx.Response(403, json={"errors": ["You are not permitted to view the requested resource."]})
+            return httpx.Response(200, json=self.review)
+
+        @self.route("PUT", r"/review/(\d+)/perform/([a-z_]+)\.json")
+        def perform(request: httpx.Request, rid: str, action: str) -> httpx.Response:
+            self.performed.append((int(rid), action, query(request).get("version", "")))
+            return httpx.Response(200, json={"reviewable_perform_result": {"success": "OK"}})
 
     def add_post(self, topic_id: int, username: str, raw: str, category_id: int = 1) -> dict[str, Any]:
         self.next_id += 1

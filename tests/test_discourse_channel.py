@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from cminbox.channels.discourse import DiscourseChannel, DiscourseOptions, marker
-from cminbox.core.channel import AuthFailed, BadResponse, ChannelContext, RateLimited
+from cminbox.core.channel import AuthFailed, BadResponse, ChannelContext, RateLimited, Rejected
 from cminbox.core.clock import FrozenClock, system_clock
 from cminbox.core.models import Author, Kind, Message
 from tests.forge_fakes import FakeDiscourse
@@ -177,3 +177,68 @@ async def test_missing_key_is_an_auth_failure_naming_the_fix() -> None:
     ch = make("https://forum.test", httpx.MockTransport(FakeDiscourse()), key="")
     with pytest.raises(AuthFailed, match="cminbox login dc"):
         await ch.poll(None)
+
+
+# The shape of GET /review.json, after Discourse's ReviewableSerializer / ReviewableFlaggedPostSerializer.
+REVIEW = {
+    "reviewables": [
+        {
+            "id": 31,
+            "type": "ReviewableFlaggedPost",
+            "topic_id": 12,
+            "topic_url": "https://forum.test/t/export/12",
+            "target_type": "Post",
+            "target_id": 140,
+            "target_url": "https://forum.test/t/export/12/4",
+            "target_created_by_id": 9,
+            "created_at": "2026-11-02T11:00:00.000Z",
+            "status": 0,
+            "version": 2,
+            "score": 9.0,
+            "reviewable_score_ids": [501, 502],
+            "cooked": "<p>Buy cheap watches at <a href='https://spam.example'>spam.example</a></p>",
+            "raw": "Buy cheap watches",
+            "reply_to_post_number": 3,
+        },
+        {
+            "id": 32,
+            "type": "ReviewableQueuedPost",
+            "topic_id": None,
+            "created_by_id": 10,
+            "created_at": "2026-11-02T11:05:00.000Z",
+            "version": 0,
+            "payload": {"raw": "My first post!", "title": "Hello all"},
+        },
+    ],
+    "users": [{"id": 9, "username": "spammer", "name": "S"}, {"id": 10, "username": "newbie", "name": "N"}],
+    "reviewable_scores": [{"id": 501, "reviewable_score_type": 8}, {"id": 502, "reviewable_score_type": 3}],
+}
+
+
+async def test_review_queue_items_once_and_agree_or_disagree() -> None:
+    fake = FakeDiscourse()
+    fake.review = REVIEW
+    ch = make("https://forum.test", httpx.MockTransport(fake), posts=False, notifications=False, review_queue=True)
+    first = await ch.poll(None)
+    flagged, queued = first.messages
+    assert (
+        flagged.kind == Kind.REVIEW and flagged.text == "Flagged (off-topic, spam)\n\nBuy cheap watches at spam.example"
+    )
+    assert flagged.author.handle == "@spammer" and flagged.url == "https://forum.test/t/export/12/4"
+    assert queued.text == "Waiting for approval: Hello all\n\nMy first post!" and queued.author.handle == "@newbie"
+    assert (await ch.poll(first.cursor)).messages == []
+    await ch.moderate(flagged, "agree", "")
+    assert fake.performed == [(31, "agree_and_hide", "2")]
+    with pytest.raises(Rejected, match="review-queue items"):
+        await ch.moderate(POST, "disagree", "")
+    await ch.aclose()
+
+
+async def test_a_key_without_moderator_rights_keeps_the_rest_of_the_channel_working() -> None:
+    fake = FakeDiscourse()
+    fake.moderator = False
+    fake.add_post(3, "alice", "hello")
+    ch = make("https://forum.test", httpx.MockTransport(fake), notifications=False, review_queue=True)
+    result = await ch.poll(None)
+    assert len(result.messages) == 1 and "moderator" in result.warning
+    await ch.aclose()

@@ -151,3 +151,25 @@ interval = 60
     assert reports["gh"].health.next_attempt == clock.now + timedelta(seconds=1800)
     assert reports["status"].health.next_attempt == clock.now + timedelta(seconds=60)
     assert len(reports["status"].new_ids) == 1
+
+
+async def test_a_part_the_key_may_not_read_is_named_in_health_while_the_rest_works(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    cfg = config.parse("""
+[[channels]]
+name = "forum"
+type = "discourse"
+url = "https://forum.example"
+account = "cm"
+notifications = false
+review_queue = true
+""")
+    with respx.mock(assert_all_called=False) as api:
+        api.get("https://forum.example/posts.json").respond(json={"latest_posts": []})
+        api.get("https://forum.example/review.json").respond(403, json={"errors": ["not permitted"]})
+        store = Store(tmp_path, clock=clock)
+        eng = Engine(cfg, store, Outbox(tmp_path, store.lock, clock=clock), Secrets({"forum": "key"}), clock)
+        [report] = await eng.poll_once()
+        await eng.aclose()
+    assert report.health.state == HealthState.OK and "moderator" in report.health.reason

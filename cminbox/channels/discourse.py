@@ -22,6 +22,7 @@ import httpx
 import msgspec
 from dateutil import parser as dateparser
 
+from cminbox.channels import discourse_review as review
 from cminbox.core import http
 from cminbox.core.channel import (
     AuthFailed,
@@ -47,6 +48,7 @@ class DiscourseOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     categories: list[int] = msgspec.field(default_factory=list)  # category ids; empty: all
     tags: list[str] = msgspec.field(default_factory=list)  # only topics with one of these tags
     notifications: bool = True
+    review_queue: bool = False  # flagged and queued posts (needs a moderator's key)
     mark_read_on_done: bool = True  # mark the notification read when its item is done
     backfill_pages: int = 1
 
@@ -61,8 +63,12 @@ class DiscourseChannel:
         reply=True,
         reply_limit=32000,
         thread=True,
-        moderation=("flag", "close", "reopen"),
-        moderation_reasons=(("flag", "spam, off-topic or inappropriate (the default)"),),
+        moderation=("flag", "close", "reopen", "agree", "disagree"),
+        moderation_reasons=(
+            ("flag", "spam, off-topic or inappropriate (the default)"),
+            ("agree", "review-queue items: agree with the flags and hide the post"),
+            ("disagree", "review-queue items: reject the flags, the post stays"),
+        ),
     )
     Options: ClassVar[type[msgspec.Struct]] = DiscourseOptions
 
@@ -169,7 +175,22 @@ class DiscourseChannel:
                 by_id[m.id] = m
             messages = list(by_id.values())
             skipped += bad
-        return PollResult(messages=messages, cursor=cursor, skipped=skipped)
+        warning = ""
+        if self.options.review_queue:
+            got, bad, cursor["review_seen"], warning = await self._poll_review(cursor.get("review_seen"))
+            messages += got
+            skipped += bad
+        return PollResult(messages=messages, cursor=cursor, skipped=skipped, warning=warning)
+
+    async def _poll_review(self, seen: list[int] | None) -> tuple[list[Message], int, list[int] | None, str]:
+        """Pending reviewables; a key without moderator rights leaves the rest of the channel working."""
+        try:
+            body = await self._object("/review.json", "review queue", params={"status": "pending"})
+        except Rejected:
+            return [], 0, seen, "review queue: this key may not read it (it needs a moderator's key)"
+        ids = [r["id"] for r in body.get("reviewables") or [] if isinstance(r, dict) and isinstance(r.get("id"), int)]
+        messages, skipped = review.review_messages(self.ctx.name, self.ctx.url, body, set(seen or []))
+        return messages, skipped, (ids + [i for i in seen or [] if i not in ids])[: review.SEEN_KEEP], ""
 
     async def _poll_posts(self, last_id: int | None) -> tuple[list[Message], int, int | None]:
         fetched: list[dict[str, Any]] = []
@@ -319,6 +340,16 @@ class DiscourseChannel:
                 f"/t/{message.extra['topic_id']}/status.json",
                 action,
                 json={"status": "closed", "enabled": "true" if action == "close" else "false"},
+            )
+        elif action in review.PERFORM:
+            reviewable = message.extra.get("reviewable_id")
+            if not reviewable:
+                raise Rejected(f"{action} applies to review-queue items; flag or close this post instead")
+            await self._call(
+                "PUT",
+                f"/review/{reviewable}/perform/{review.PERFORM[action]}.json",
+                action,
+                params={"version": message.extra.get("version") or "0"},
             )
         else:
             raise Rejected(f"discourse cannot {action!r}; it can {', '.join(self.capabilities.moderation)}")

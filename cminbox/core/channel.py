@@ -68,6 +68,9 @@ class PollResult:
     next_poll_in: float | None = None
     # Items the adapter had to skip (malformed), reported in the channel's health.
     skipped: int = 0
+    # A part of the channel that could not be read while the rest was (e.g. a moderators-only
+    # source with a non-moderator key): shown as the channel's health reason.
+    warning: str = ""
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,8 @@ class Poller:
             health.skipped_last_poll = result.skipped
             if result.skipped:
                 health.reason = f"skipped {result.skipped} malformed item(s) in the last poll"
+            if result.warning:
+                health.reason = "; ".join(r for r in (result.warning, health.reason) if r)
             report.fetched = len(result.messages)
             wait = max(float(cfg.interval), result.next_poll_in or 0.0)
             health.next_attempt = now + timedelta(seconds=wait)
