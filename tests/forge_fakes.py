@@ -113,6 +113,8 @@ class FakeGitHub(Fake):
         self.threads: list[dict[str, Any]] = []
         self.read: list[str] = []
         self.locked: list[tuple[str, str]] = []
+        self.discussions: list[dict[str, Any]] = []  # GraphQL Discussion nodes
+        self.discussion_comments: dict[str, list[dict[str, Any]]] = {}
         self.last_modified = "Sun, 01 Nov 2026 12:00:00 GMT"
         self.poll_interval = "60"
         self.next_id = 1000
@@ -167,6 +169,25 @@ class FakeGitHub(Fake):
         def mark(request: httpx.Request, thread: str) -> httpx.Response:
             self.read.append(thread)
             return httpx.Response(205)
+
+        @self.route("POST", r"/graphql")
+        def graphql(request: httpx.Request) -> httpx.Response:
+            body = json.loads(request.content)
+            query_text, variables = body["query"], body["variables"]
+            if "discussions(" in query_text:
+                nodes = sorted(self.discussions, key=lambda d: d["createdAt"], reverse=True)
+                page = {"hasNextPage": False, "endCursor": None}
+                return httpx.Response(
+                    200, json={"data": {"repository": {"discussions": {"pageInfo": page, "nodes": nodes}}}}
+                )
+            if "addDiscussionComment" in query_text:
+                self.next_id += 1
+                comment = {"id": f"DC_{self.next_id}", "body": variables["body"], "createdAt": iso(900),
+                           "url": f"https://github.com/d#c{self.next_id}", "author": {"login": self.me}}  # fmt: skip
+                self.discussion_comments.setdefault(variables["id"], []).append(comment)
+                return httpx.Response(200, json={"data": {"addDiscussionComment": {"comment": comment}}})
+            nodes = self.discussion_comments.get(variables["id"], [])
+            return httpx.Response(200, json={"data": {"node": {"comments": {"nodes": nodes}}}})
 
     def _public(self, c: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in c.items() if k not in ("repo", "number")}

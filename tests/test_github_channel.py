@@ -259,3 +259,35 @@ def test_default_url_is_api_github_com() -> None:
     ch = GitHubChannel(ChannelContext(name="g", url="", account="", options=None, token=token, clock=system_clock))
     assert ch.ctx.url == "https://api.github.com"
     assert T0 < NOW
+
+
+def discussion(n: int, login: str, minute: int) -> dict[str, Any]:
+    """A GraphQL Discussion node as GitHub's schema describes it."""
+    return {
+        "id": f"D_kw{n}",
+        "number": n,
+        "title": f"Idea {n}",
+        "body": f"What about {n}?",
+        "createdAt": f"2026-11-01T{12 + minute // 60:02d}:{minute % 60:02d}:00Z",
+        "url": f"https://github.com/acme/app/discussions/{n}",
+        "author": {"login": login, "url": f"https://github.com/{login}"},
+        "category": {"name": "Ideas"},
+    }
+
+
+async def test_new_discussions_once_and_replies_found_by_marker() -> None:
+    fake = FakeGitHub()
+    fake.discussions = [discussion(1, "alice", 1), discussion(2, "cm-bot", 2)]
+    ch = fake_channel(fake, notifications=False, repos=["acme/app"], discussions=True, backfill_hours=48)
+    first = await ch.poll(None)
+    [item] = [m for m in first.messages if m.native_id.startswith("discussion-")]
+    assert item.text == "Discussion acme/app#1 Idea 1 (Ideas)\n\nWhat about 1?"
+    fake.discussions.append(discussion(3, "bob", 30))
+    second = await ch.poll(first.cursor)
+    assert [m.extra["number"] for m in second.messages] == ["3"]
+    one = await ch.reply(item, "Planned for 3.0", "cminbox-d1")
+    two = await ch.reply(item, "Planned for 3.0", "cminbox-d1")
+    assert one == two and len(fake.discussion_comments["D_kw1"]) == 1
+    thread = await ch.thread(item)
+    assert [m.text for m in thread][-1].startswith("Planned for 3.0")
+    await ch.aclose()

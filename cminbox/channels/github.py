@@ -31,6 +31,7 @@ import httpx
 import msgspec
 
 from cminbox.channels import github_convert as conv
+from cminbox.channels import github_discussions as discussions
 from cminbox.channels.auth import bearer_client
 from cminbox.core import http
 from cminbox.core.channel import BadResponse, Capabilities, ChannelContext, Identity, PollResult, Rejected, ReplyReceipt
@@ -55,6 +56,7 @@ class GitHubOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     participating: bool = False  # only threads you take part in (mentions, your issues, review requests)
     repos: list[str] = msgspec.field(default_factory=list)  # "owner/name": their new comments
     new_issues: bool = False  # also new issues and pull requests in `repos`
+    discussions: bool = False  # also new discussions in `repos` (GraphQL)
     backfill_hours: int = 24  # how far back a repository is read on first use
     mark_read_on_done: bool = True  # mark the notification thread read when its item is done
     page_size: int = 50
@@ -194,6 +196,14 @@ class GitHubChannel:
             if self.options.new_issues and not self._pause:
                 key = f"issues:{repo}"
                 got, bad, repos[key] = await self._poll_issues(repo, repos.get(key) or {}, me)
+                messages += got
+                skipped += bad
+            if self.options.discussions and not self._pause:
+                key = f"discussions:{repo}"
+                state = repos.get(key) or {}
+                got, bad, repos[key] = await discussions.poll(
+                    self._graphql, self.ctx.name, repo, state, self._since(state), me.handle.lstrip("@")
+                )
                 messages += got
                 skipped += bad
         cursor["repos"] = repos
@@ -361,6 +371,15 @@ class GitHubChannel:
 
     async def thread(self, message: Message) -> list[Message]:
         me = await self.whoami()
+        if message.extra.get("discussion_id"):
+            found = await discussions.comments(self._graphql, message.extra["discussion_id"])
+            replies = [message]
+            for node in found:
+                try:
+                    replies.append(discussions.comment_message(self.ctx.name, message, node))
+                except (KeyError, TypeError, ValueError, OverflowError):
+                    continue
+            return sorted(replies, key=lambda m: m.created_at)
         repo, number = self._ref(message)
         issue, _ = await self._get_json(f"/repos/{repo}/issues/{number}", "thread")
         out: dict[str, Message] = {message.id: message}
@@ -391,6 +410,8 @@ class GitHubChannel:
         return None
 
     async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
+        if message.extra.get("discussion_id"):
+            return await self._reply_discussion(message, text, idempotency_key)
         repo, number = self._ref(message)
         earlier = await self._already_posted(repo, number, message.created_at, idempotency_key)
         if earlier is not None:
@@ -403,6 +424,19 @@ class GitHubChannel:
         if not isinstance(made, dict) or not made.get("id"):
             raise BadResponse("post comment: the answer has no comment id")
         return ReplyReceipt(native_id=f"comment-{made['id']}", url=str(made.get("html_url") or ""))
+
+    async def _reply_discussion(self, message: Message, text: str, key: str) -> ReplyReceipt:
+        me = (await self.whoami()).handle.lstrip("@")
+        for node in await discussions.comments(self._graphql, message.extra["discussion_id"]):
+            if (node.get("author") or {}).get("login") == me and marker(key) in str(node.get("body")):
+                return ReplyReceipt(native_id=f"discussion-comment-{node['id']}", url=str(node.get("url") or ""))
+        try:
+            made = await discussions.add_comment(
+                self._graphql, message.extra["discussion_id"], f"{text}\n\n{marker(key)}"
+            )
+        except ValueError:
+            raise BadResponse("post discussion comment: the answer has no comment") from None
+        return ReplyReceipt(native_id=f"discussion-comment-{made['id']}", url=str(made.get("url") or ""))
 
     async def mark_read(self, message: Message) -> None:
         thread_id = message.extra.get("thread_id")
@@ -434,6 +468,7 @@ class GitHubChannel:
         return str(base.copy_with(path=path))
 
     async def _graphql(self, query: str, variables: dict[str, Any], what: str) -> Any:
+        """POST a GraphQL query; GraphQL reports failures as 200 with ``errors``."""
         client = await self._http()
         response = await self._send(
             "POST", self._graphql_url(client.base_url), what, json={"query": query, "variables": variables}
