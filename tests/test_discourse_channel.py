@@ -242,3 +242,23 @@ async def test_a_key_without_moderator_rights_keeps_the_rest_of_the_channel_work
     result = await ch.poll(None)
     assert len(result.messages) == 1 and "moderator" in result.warning
     await ch.aclose()
+
+
+async def test_a_burst_larger_than_one_poll_is_filled_in_by_the_next_polls_exactly_once() -> None:
+    fake = FakeDiscourse()
+    fake.add_post(1, "alice", "before")
+    ch = make("https://forum.test", httpx.MockTransport(fake), notifications=False)
+    cursor = (await ch.poll(None)).cursor
+    for i in range(450):  # a poll reads at most 10 pages of 20
+        fake.add_post(2, "bob", f"burst {i}")
+    seen: list[str] = []
+    for poll in range(4):
+        result = await ch.poll(cursor)
+        seen += [m.text.split("\n\n")[-1] for m in result.messages]
+        cursor = result.cursor
+        if poll == 0:
+            assert cursor is not None and cursor["post_gaps"]  # the rest is remembered as a gap
+            fake.add_post(3, "carol", "while catching up")
+    assert sorted(seen) == sorted([f"burst {i}" for i in range(450)] + ["while catching up"])
+    assert len(seen) == len(set(seen)) and cursor is not None and cursor["post_gaps"] == []
+    await ch.aclose()

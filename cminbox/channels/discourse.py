@@ -163,7 +163,10 @@ class DiscourseChannel:
         messages: list[Message] = []
         skipped = 0
         if self.options.posts:
-            got, bad, cursor["last_post_id"] = await self._poll_posts(cursor.get("last_post_id"))
+            got, bad, posts = await self._poll_posts(
+                {"last_post_id": cursor.get("last_post_id"), "gaps": cursor.get("post_gaps")}
+            )
+            cursor["last_post_id"], cursor["post_gaps"] = posts["last_post_id"], posts["gaps"]
             messages += got
             skipped += bad
         if self.options.notifications:
@@ -192,27 +195,51 @@ class DiscourseChannel:
         messages, skipped = review.review_messages(self.ctx.name, self.ctx.url, body, set(seen or []))
         return messages, skipped, (ids + [i for i in seen or [] if i not in ids])[: review.SEEN_KEEP], ""
 
-    async def _poll_posts(self, last_id: int | None) -> tuple[list[Message], int, int | None]:
+    async def _walk(
+        self, before: int | None, floor: int | None, pages: int
+    ) -> tuple[list[dict[str, Any]], int, int | None, int]:
+        """Posts newer than ``floor`` and older than ``before`` (None: from the newest), newest first,
+        reading at most ``pages`` pages. Returns them, how many were malformed, the lowest id read if
+        the walk stopped before reaching ``floor`` (else None), and the pages used."""
         fetched: list[dict[str, Any]] = []
         skipped = 0
-        before: int | None = None
-        pages = MAX_PAGES if last_id is not None else max(1, self.options.backfill_pages)
-        for _ in range(pages):
+        for used in range(1, pages + 1):
             body = await self._object("/posts.json", "latest posts", params={"before": before} if before else None)
             page = body.get("latest_posts")
             if not isinstance(page, list):
                 raise BadResponse("latest posts: the answer has no latest_posts list")
-            ids = [int(p["id"]) for p in page if isinstance(p, dict) and isinstance(p.get("id"), int)]
-            skipped += len(page) - len(ids)
-            fetched += [p for p in page if isinstance(p, dict) and isinstance(p.get("id"), int)]
-            if not ids or (last_id is not None and min(ids) <= last_id):
-                break
+            good = [p for p in page if isinstance(p, dict) and isinstance(p.get("id"), int)]
+            skipped += len(page) - len(good)
+            fetched += [p for p in good if floor is None or int(p["id"]) > floor]
+            ids = [int(p["id"]) for p in good]
+            if not ids or (floor is not None and min(ids) <= floor):
+                return fetched, skipped, None, used
             before = min(ids)
+        return fetched, skipped, before, pages
+
+    async def _poll_posts(self, state: dict[str, Any]) -> tuple[list[Message], int, dict[str, Any]]:
+        """New posts since the newest seen. A burst larger than one poll's page budget leaves a
+        gap (ids between two known points), which later polls fill before it can be forgotten."""
+        last_id: int | None = state.get("last_post_id")
+        if last_id is None:
+            fetched, skipped, _, _ = await self._walk(None, None, max(1, self.options.backfill_pages))
+            gaps: list[list[int]] = []
+        else:
+            fetched, skipped, low, used = await self._walk(None, last_id, MAX_PAGES)
+            budget = MAX_PAGES - used
+            pending = ([[last_id, low]] if low is not None else []) + list(state.get("gaps") or [])
+            gaps = []
+            for after, before in pending:
+                if budget <= 0:
+                    gaps.append([after, before])
+                    continue
+                more, bad, low, used = await self._walk(before, after, budget)
+                fetched, skipped, budget = fetched + more, skipped + bad, budget - used
+                if low is not None:
+                    gaps.append([after, low])
         newest = max([last_id or 0, *(int(p["id"]) for p in fetched)]) or None
         messages: list[Message] = []
         for post in sorted(fetched, key=lambda p: int(p["id"])):
-            if last_id is not None and int(post["id"]) <= last_id:
-                continue
             if str(post.get("username") or "") == self.ctx.account:
                 continue
             try:
@@ -221,7 +248,7 @@ class DiscourseChannel:
                 messages.append(self._message(post))
             except (KeyError, TypeError, ValueError, OverflowError):
                 skipped += 1
-        return messages, skipped, newest
+        return messages, skipped, {"last_post_id": newest, "gaps": gaps[:50]}
 
     async def _wanted(self, post: dict[str, Any]) -> bool:
         if self.options.categories and post.get("category_id") not in self.options.categories:

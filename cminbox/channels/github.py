@@ -221,7 +221,7 @@ class GitHubChannel:
         fresh: list[dict[str, Any]] = []
         interval: float | None = None
         last_modified = state.get("last_modified")
-        first_page = True
+        first_page, more_pages = True, False
         async for page, response in self._pages("/notifications", "notifications", params, headers):
             if response.headers.get("X-Poll-Interval", "").isdigit():
                 interval = float(response.headers["X-Poll-Interval"])
@@ -230,10 +230,11 @@ class GitHubChannel:
             if first_page:
                 last_modified, first_page = response.headers.get("Last-Modified") or last_modified, False
             fresh += [t for t in page if isinstance(t, dict) and t.get("id") and t.get("updated_at")]
+            more_pages = "next" in response.links
         messages: list[Message] = []
         skipped = 0
         resolved = 0
-        deferred = False
+        deferred = more_pages  # pages left unread (page budget or quota): read the list again next time
         for thread in sorted(fresh, key=lambda t: str(t["updated_at"])):
             tid, updated = str(thread["id"]), str(thread["updated_at"])
             if threads.get(tid, "") >= updated:
@@ -251,7 +252,7 @@ class GitHubChannel:
             if message is not None:
                 messages.append(message)
         kept = dict(sorted(threads.items(), key=lambda kv: kv[1])[-THREADS_KEEP:])
-        # A deferred thread must be seen again: do not let If-Modified-Since hide it.
+        # A deferred thread or an unread page must be seen again: do not let If-Modified-Since hide it.
         new_state = {"threads": kept, "last_modified": None if deferred else last_modified}
         return messages, skipped, new_state, interval
 
