@@ -291,3 +291,13 @@ async def test_new_discussions_once_and_replies_found_by_marker() -> None:
     thread = await ch.thread(item)
     assert [m.text for m in thread][-1].startswith("Planned for 3.0")
     await ch.aclose()
+
+
+def test_repository_names_are_checked_with_file_line_and_key(tmp_path: Any) -> None:
+    from cminbox.core import config
+    from cminbox.core.config import ConfigError
+
+    path = tmp_path / "config.toml"
+    with pytest.raises(ConfigError) as caught:
+        config.parse('[[channels]]\nname = "gh"\ntype = "github"\nrepos = ["acme/app", "just-a-name"]\n', path)
+    assert caught.value.key == "channels[0].repos" and "just-a-name" in str(caught.value) and caught.value.line == 4

@@ -23,6 +23,7 @@ retry after a crash finds the comment that was already posted instead of posting
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -38,6 +39,7 @@ from cminbox.core.channel import BadResponse, Capabilities, ChannelContext, Iden
 from cminbox.core.models import Kind, Message
 from cminbox.core.text import sanitize
 
+REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 ACCEPT = "application/vnd.github+json, application/json;q=0.9"
 API_VERSION = "2022-11-28"
 MAX_PAGES = 10
@@ -97,6 +99,15 @@ class GitHubChannel:
     )
     Options: ClassVar[type[msgspec.Struct]] = GitHubOptions
     needs_url: ClassVar[bool] = False  # https://api.github.com unless `url` names an Enterprise Server
+
+    @classmethod
+    def check_options(cls, options: GitHubOptions) -> list[tuple[str, str, str]]:
+        bad = [r for r in options.repos if not REPO.fullmatch(r)]
+        if bad:
+            return [("repos", f"{bad[0]!r} is not a repository name.", 'Write "owner/name", e.g. "acme/app".')]
+        if not options.notifications and not options.repos:
+            return [("repos", "this channel has nothing to poll.", "List `repos`, or leave notifications on.")]
+        return []
 
     def __init__(self, ctx: ChannelContext) -> None:
         if not ctx.url:
