@@ -458,6 +458,32 @@ enabled = true
 # token_command = "pass show cminbox/mastodon"
 # backfill_pages = 2           # pages of older mentions fetched on first use
 
+# More channel types (uncomment and adapt; the README lists every key of each):
+# [[channels]]
+# name = "gh"
+# type = "github"              # notifications + new comments in repos; `cminbox login gh`
+# repos = ["acme/app"]
+#
+# [[channels]]
+# name = "forum"
+# type = "discourse"           # new posts + notifications; the API key via `cminbox login forum`
+# url = "https://discuss.example.org"
+# account = "community-team"   # the Api-Username
+#
+# [[channels]]
+# name = "reddit"
+# type = "reddit"              # inbox + subreddits; `cminbox login reddit --password`
+# account = "acme_community"
+# client_id = "your-script-app-id"
+# subreddits = ["acme"]
+#
+# [[channels]]
+# name = "status"
+# type = "feed"                # any RSS or Atom feed, read-only
+# url = "https://status.example.com/history.atom"
+#
+# Also: type = "matrix", "bluesky" and "email" (see the README).
+
 [[escalation.targets]]
 name = "oncall"
 type = "webhook"               # JSON POST; signed with HMAC-SHA256 when a secret is set
