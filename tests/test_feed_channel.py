@@ -151,3 +151,12 @@ def test_feeds_may_be_plain_http_and_are_read_only() -> None:
     cfg = config.parse('[[channels]]\nname = "blog"\ntype = "feed"\nurl = "http://blog.example/feed"\n', None)
     assert cfg.channels[0].url == "http://blog.example/feed"
     assert FeedChannel.capabilities.reply is False
+
+
+def test_a_feed_needs_no_login(tmp_path: Path) -> None:
+    from tests.conftest import cli_env, run_cli
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[[channels]]\nname = "status"\ntype = "feed"\nurl = "https://status.example/feed.xml"\n')
+    done = run_cli("login", "status", env=cli_env(CMINBOX_CONFIG=str(cfg), CMINBOX_DATA_DIR=str(tmp_path / "d")))
+    assert done.returncode != 0 and "needs no credentials" in done.stderr

@@ -71,6 +71,7 @@ class DiscourseChannel:
         ),
     )
     Options: ClassVar[type[msgspec.Struct]] = DiscourseOptions
+    secret_label: ClassVar[str] = "API key"  # noqa: S105 (a prompt label, not a secret)
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

@@ -67,6 +67,7 @@ class FeedChannel:
     type_name: ClassVar[str] = "feed"
     capabilities: ClassVar[Capabilities] = Capabilities(reply=False, thread=False, moderation=(), reply_is_public=False)
     Options: ClassVar[type[msgspec.Struct]] = FeedOptions
+    needs_secret: ClassVar[bool] = False  # `cminbox login` and the keyring are not needed
     sends_secrets: ClassVar[bool] = False  # so a plain-http feed is allowed: nothing secret travels
 
     def __init__(self, ctx: ChannelContext) -> None:

@@ -103,6 +103,9 @@ def cmd_channels(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     cfg = ctx.config.channel(args.channel)
+    cls = registry.load_channel(cfg.type)
+    if not getattr(cls, "needs_secret", True):
+        raise UsageError(f"a {cfg.type} channel needs no credentials: there is nothing to store for {cfg.name!r}")
     status = keyring_status()
     if not status.usable:
         raise SecretError(f"cannot store a token for {cfg.name!r}: {status.problem}")
@@ -112,7 +115,7 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     if args.password:
         token = _password_login(ctx, cfg.name, args.from_env)
     else:
-        prompt = f"Token for {cfg.name} ({cfg.url}): "
+        prompt = f"{getattr(cls, 'secret_label', 'Token')} for {cfg.name} ({cfg.url}): "
         token = os.environ.get("CMINBOX_TOKEN") if args.from_env else getpass.getpass(prompt)
     token = (token or "").strip()
     if not token:
@@ -172,7 +175,10 @@ def _check_channel(ctx: Context, name: str) -> int:
     except (ChannelError, SecretError, TimeoutError) as exc:
         print(f"  {name}: FAIL  {getattr(exc, 'reason', None) or exc or 'timed out'}")
         return 1
-    print(f"  {name}: ok    authorised as {handle}")
+    if getattr(registry.load_channel(cfg.type), "needs_secret", True):
+        print(f"  {name}: ok    authorised as {handle}")
+    else:
+        print(f"  {name}: ok    reachable: {handle}")
     return 0
 
 
@@ -208,7 +214,9 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
         line(False, "config", str(exc))
         return 1
     status = keyring_status()
-    needs_keyring = any(not c.token_command for c in cfg.channels)
+    needs_keyring = any(
+        not c.token_command and getattr(registry.load_channel(c.type), "needs_secret", True) for c in cfg.channels
+    )
     line(
         status.usable or not needs_keyring,
         "keyring",
