@@ -86,6 +86,8 @@ def test_reply_is_posted_once_across_a_kill_and_restart(
             locked = run_cli("moderate", str(row["id"]), "lock", "--reason", "resolved", env=env)
             assert locked.returncode == 0, locked.stdout + locked.stderr
             assert fake.locked == [("acme/app#9", "resolved")]
+            shown = json.loads(run_cli("show", str(row["id"]), "--json", env=env).stdout)
+            assert [n["text"] for n in shown["notes"]] == ["moderation: lock on forge (resolved)"]
             run_cli("outbox", "flush", env=env)
             assert fake.read == ["77"]
             refused = run_cli("moderate", str(row["id"]), "remove", env=env)

@@ -132,7 +132,8 @@ def cmd_outbox(ctx: Context, args: argparse.Namespace) -> int:
         print(dumps([msgspec.to_builtins(i) for i in items]))
         return 0
     for i in items:
-        what = one_line(str(i.payload.get("text") or i.payload.get("note") or ""), 40)
+        action = " ".join(str(i.payload.get(k) or "") for k in ("action", "reason")).strip()
+        what = one_line(str(i.payload.get("text") or i.payload.get("note") or action), 40)
         extra = i.last_error if i.status != OutboxStatus.SENT else i.result.get("url", "")
         print(
             f"{i.id}  {i.status:<8} {i.kind:<10} {i.destination:<12} {i.message_id:<28} tries={i.attempts} "

@@ -10,10 +10,10 @@ from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited,
 from cminbox.core.clock import Clock
 from cminbox.core.escalation import Target
 from cminbox.core.failpoints import failpoint
-from cminbox.core.models import Message
+from cminbox.core.models import Message, Note
 from cminbox.core.outbox import MARK_READ, Outbox, OutboxItem, OutboxKind
 from cminbox.core.store import Store
-from cminbox.core.triage import SetFirstResponse
+from cminbox.core.triage import AddNote, SetFirstResponse
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,19 @@ class Dispatcher:
             await channel.moderate(message, action, str(item.payload.get("reason") or ""))
         failpoint("outbox.after_send")
         await asyncio.to_thread(self.outbox.mark_sent, item, {"action": action})
+        if action != MARK_READ:
+            # Teammates see it on the item: a note, the moderation's only trace outside the outbox.
+            reason = str(item.payload.get("reason") or "")
+            text = f"moderation: {action} on {item.destination}" + (f" ({reason})" if reason else "")
+            note = Note(id=f"mod-{item.id}", author=item.actor, at=self.clock(), text=text)
+            await asyncio.to_thread(
+                self.store.act,
+                [message.id],
+                AddNote(note),
+                actor=item.actor,
+                undoable=False,
+                label=f"moderated: {action}",
+            )
         return f"{action} on {item.destination}"
 
     async def _send_reply(self, item: OutboxItem) -> str:
