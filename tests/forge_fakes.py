@@ -128,7 +128,13 @@ class FakeGitHub(Fake):
             headers = {"Last-Modified": self.last_modified, "X-Poll-Interval": self.poll_interval}
             if request.headers.get("If-Modified-Since") == self.last_modified:
                 return httpx.Response(304, headers=headers)
-            return httpx.Response(200, json=self.threads, headers=headers)
+            q = query(request)
+            per, page = int(q.get("per_page", "50")), int(q.get("page", "1"))
+            newest_first = sorted(self.threads, key=lambda t: t["updated_at"], reverse=True)
+            chunk = newest_first[(page - 1) * per : page * per]
+            if page * per < len(newest_first):
+                headers["Link"] = f'<{request.url.copy_merge_params({"page": str(page + 1)})}>; rel="next"'
+            return httpx.Response(200, json=chunk, headers=headers)
 
         @self.route("GET", r"/repos/([^/]+/[^/]+)/issues/comments")
         def repo_comments(request: httpx.Request, repo: str) -> httpx.Response:
@@ -188,6 +194,26 @@ class FakeGitHub(Fake):
                 return httpx.Response(200, json={"data": {"addDiscussionComment": {"comment": comment}}})
             nodes = self.discussion_comments.get(variables["id"], [])
             return httpx.Response(200, json={"data": {"node": {"comments": {"nodes": nodes}}}})
+
+    def notify(self, comment: dict[str, Any], reason: str = "mention") -> None:
+        """A notification thread whose latest comment is ``comment`` (GitHub's shape)."""
+        repo, number = comment["repo"], comment["number"]
+        self.threads = [t for t in self.threads if t["id"] != f"{repo}#{number}"]
+        self.threads.append(
+            {
+                "id": str(abs(hash(f"{repo}#{number}")) % 10**9),
+                "reason": reason,
+                "updated_at": comment["updated_at"],
+                "subject": {
+                    "title": f"Issue {number}",
+                    "type": "Issue",
+                    "url": f"https://api.github.com/repos/{repo}/issues/{number}",
+                    "latest_comment_url": f"https://api.github.com/repos/{repo}/issues/comments/{comment['id']}",
+                },
+                "repository": {"full_name": repo},
+            }
+        )
+        self.last_modified = f"Sun, 01 Nov 2026 12:{len(self.comments) % 60:02d}:00 GMT"
 
     def _public(self, c: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in c.items() if k not in ("repo", "number")}

@@ -301,3 +301,20 @@ def test_repository_names_are_checked_with_file_line_and_key(tmp_path: Any) -> N
     with pytest.raises(ConfigError) as caught:
         config.parse('[[channels]]\nname = "gh"\ntype = "github"\nrepos = ["acme/app", "just-a-name"]\n', path)
     assert caught.value.key == "channels[0].repos" and "just-a-name" in str(caught.value) and caught.value.line == 4
+
+
+async def test_notification_pages_and_the_per_poll_budget_deliver_every_thread_once() -> None:
+    fake = FakeGitHub()
+    ch = fake_channel(fake, page_size=20)
+    cursor = (await ch.poll(None)).cursor
+    for n in range(70):  # 70 threads: 4 pages of 20, more than the 30 resolved per poll
+        fake.notify(fake.add_comment("acme/app", n, f"user{n}", f"ping {n}", minute=10 + n))
+    seen: list[str] = []
+    for _ in range(4):
+        result = await ch.poll(cursor)
+        seen += [m.text.split("\n\n")[1] for m in result.messages]
+        cursor = result.cursor
+    assert sorted(seen) == sorted(f"ping {n}" for n in range(70)) and len(seen) == 70
+    quiet = await ch.poll(cursor)
+    assert quiet.messages == [] and fake.requests[-1].headers.get("If-Modified-Since") == fake.last_modified
+    await ch.aclose()
