@@ -121,3 +121,30 @@ async def test_escalation_is_signed_delivered_once_and_undoable(tmp_path: Path, 
     inbox.undo()
     state = inbox.store.triage("masto:1")
     assert (state.status, state.escalation) == (Status.NEW, None)
+
+
+def test_bulk_done_queues_mark_read_in_one_write_only_where_configured(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: object
+) -> None:
+    cfg = config.parse("""
+[[channels]]
+name = "gh"
+type = "github"
+repos = ["acme/app"]
+[[channels]]
+name = "quiet"
+type = "github"
+repos = ["acme/app"]
+mark_read_on_done = false
+""")
+    store = Store(tmp_path, clock=clock)
+    store.upsert_messages([make_message(i, channel="gh") for i in range(300)] + [make_message(1, channel="quiet")])
+    outbox = Outbox(tmp_path, store.lock, clock=clock)
+    inbox = Inbox(cfg, store, outbox, clock)
+    writes = []
+    real = outbox._seg.insert_many
+    monkeypatch.setattr(outbox._seg, "insert_many", lambda docs: writes.append(len(docs)) or real(docs))  # type: ignore[attr-defined]
+    inbox.set_status([f"gh:{i}" for i in range(300)] + ["quiet:1"], Status.DONE)
+    items = outbox.items()
+    assert writes == [300] and len(items) == 300  # one fsynced write; none for the channel that opted out
+    assert {(i.kind, i.payload["action"], i.destination) for i in items} == {("action", "mark_read", "gh")}

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cminbox.core import registry
 from cminbox.core.clock import Clock
@@ -61,16 +62,25 @@ class Inbox:
     def _mark_read(self, ids: Iterable[str]) -> None:
         """Channels configured with ``mark_read_on_done`` get a durable mark-read action per item
         (undoing "done" does not mark it unread again: the server has no such verb everywhere)."""
+        wanted: dict[str, bool] = {}  # channel name → does it mark read on done
+        targets: list[tuple[str, str, dict[str, Any]]] = []
         for mid in ids:
             message = self.store.get_message(mid)
-            if message is None or not self.config.has_channel(message.channel):
+            if message is None:
                 continue
-            cfg = self.config.channel(message.channel)
-            if not getattr(cfg.options, "mark_read_on_done", False):
-                continue
-            if not hasattr(registry.load_channel(cfg.type), "mark_read"):
-                continue
-            self.outbox.enqueue(OutboxKind.ACTION, mid, message.channel, {"action": MARK_READ}, self.actor)
+            if message.channel not in wanted:
+                wanted[message.channel] = self._marks_read(message.channel)
+            if wanted[message.channel]:
+                targets.append((mid, message.channel, {"action": MARK_READ}))
+        self.outbox.enqueue_many(OutboxKind.ACTION, targets, self.actor)
+
+    def _marks_read(self, channel: str) -> bool:
+        if not self.config.has_channel(channel):
+            return False
+        cfg = self.config.channel(channel)
+        return bool(getattr(cfg.options, "mark_read_on_done", False)) and hasattr(
+            registry.load_channel(cfg.type), "mark_read"
+        )
 
     def moderate(self, ids: Iterable[str], action: str, reason: str = "") -> list[OutboxItem]:
         """Queue a moderation action (lock, hide, remove, ...) per message, durably; the dispatcher
@@ -87,10 +97,8 @@ class Inbox:
                 can = ", ".join(offered) or "nothing"
                 raise InboxError(f"{cfg.type} channel {cfg.name!r} cannot {action!r}; it can: {can}")
             plan.append((mid, message.channel))
-        return [
-            self.outbox.enqueue(OutboxKind.ACTION, mid, channel, {"action": action, "reason": reason}, self.actor)
-            for mid, channel in plan
-        ]
+        payload = {"action": action, "reason": reason}
+        return self.outbox.enqueue_many(OutboxKind.ACTION, [(mid, ch, payload) for mid, ch in plan], self.actor)
 
     def assign(self, ids: Iterable[str], who: str | None) -> ActResult:
         who = sanitize(who, single_line=True).strip() if who else None

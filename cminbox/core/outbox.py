@@ -119,20 +119,33 @@ class Outbox:
         self, kind: OutboxKind, message_id: str, destination: str, payload: dict[str, Any], actor: str
     ) -> OutboxItem:
         """Persist a new item (fsynced) and return it. Once this returns, the item cannot be lost."""
-        item = OutboxItem(
-            id=secrets.token_hex(8),
-            kind=kind,
-            message_id=message_id,
-            destination=destination,
-            payload=payload,
-            actor=actor,
-            created_at=self.clock(),
-        )
-        with self.lock:
-            self._seg.refresh()
-            self._seg.insert_many([msgspec.to_builtins(item)])
-        failpoint("outbox.after_enqueue")
+        [item] = self.enqueue_many(kind, [(message_id, destination, payload)], actor)
         return item
+
+    def enqueue_many(
+        self, kind: OutboxKind, targets: list[tuple[str, str, dict[str, Any]]], actor: str
+    ) -> list[OutboxItem]:
+        """Persist several items (message id, destination, payload) in one write and one fsync:
+        a bulk action on 300 items must not cost 300 synchronous disk flushes."""
+        now = self.clock()
+        items = [
+            OutboxItem(
+                id=secrets.token_hex(8),
+                kind=kind,
+                message_id=message_id,
+                destination=destination,
+                payload=payload,
+                actor=actor,
+                created_at=now,
+            )
+            for message_id, destination, payload in targets
+        ]
+        if items:
+            with self.lock:
+                self._seg.refresh()
+                self._seg.insert_many([msgspec.to_builtins(item) for item in items])
+            failpoint("outbox.after_enqueue")
+        return items
 
     def items(self, status: OutboxStatus | None = None) -> list[OutboxItem]:
         with self.lock:
