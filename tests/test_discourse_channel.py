@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from cminbox.channels.discourse import DiscourseChannel, DiscourseOptions, marker
+from cminbox.channels.discourse import DiscourseChannel, DiscourseOptions
+from cminbox.channels.markers import marker
 from cminbox.core.channel import AuthFailed, BadResponse, ChannelContext, RateLimited, Rejected
 from cminbox.core.clock import FrozenClock, system_clock
 from cminbox.core.models import Author, Kind, Message

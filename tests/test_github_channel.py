@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from cminbox.channels.github import GitHubChannel, GitHubOptions, marker
+from cminbox.channels.github import GitHubChannel, GitHubOptions
+from cminbox.channels.markers import marker
 from cminbox.core.channel import BadResponse, ChannelContext, RateLimited, Rejected
 from cminbox.core.clock import FrozenClock, system_clock
 from cminbox.core.models import Author, Kind, Message

@@ -23,6 +23,7 @@ import msgspec
 from dateutil import parser as dateparser
 
 from cminbox.channels import discourse_review as review
+from cminbox.channels.markers import marker, with_marker
 from cminbox.core import http
 from cminbox.core.channel import (
     AuthFailed,
@@ -51,10 +52,6 @@ class DiscourseOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     review_queue: bool = False  # flagged and queued posts (needs a moderator's key)
     mark_read_on_done: bool = True  # mark the notification read when its item is done
     backfill_pages: int = 1
-
-
-def marker(key: str) -> str:
-    return f"<!-- cminbox:{key} -->"
 
 
 class DiscourseChannel:
@@ -335,7 +332,7 @@ class DiscourseChannel:
         earlier = await self._already_posted(topic_id, idempotency_key)
         if earlier is None:
             payload = {
-                "raw": f"{text}\n\n{marker(idempotency_key)}",
+                "raw": with_marker(text, idempotency_key),
                 "topic_id": topic_id,
                 "reply_to_post_number": int(message.extra.get("post_number") or 1),
             }

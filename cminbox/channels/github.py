@@ -34,6 +34,7 @@ import msgspec
 from cminbox.channels import github_convert as conv
 from cminbox.channels import github_discussions as discussions
 from cminbox.channels.auth import bearer_client
+from cminbox.channels.markers import marker, with_marker
 from cminbox.core import http
 from cminbox.core.channel import BadResponse, Capabilities, ChannelContext, Identity, PollResult, Rejected, ReplyReceipt
 from cminbox.core.models import Kind, Message
@@ -62,10 +63,6 @@ class GitHubOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     backfill_hours: int = 24  # how far back a repository is read on first use
     mark_read_on_done: bool = True  # mark the notification thread read when its item is done
     page_size: int = 50
-
-
-def marker(key: str) -> str:
-    return f"<!-- cminbox:{key} -->"
 
 
 def _merge(messages: list[Message]) -> list[Message]:
@@ -110,13 +107,8 @@ class GitHubChannel:
         return []
 
     def __init__(self, ctx: ChannelContext) -> None:
-        if not ctx.url:
-            ctx = dataclasses.replace(ctx, url="https://api.github.com")
-        self._init(ctx)
-
-    def _init(self, ctx: ChannelContext) -> None:
-        self.ctx = ctx
-        self.options: GitHubOptions = ctx.options if isinstance(ctx.options, GitHubOptions) else GitHubOptions()
+        self.ctx = ctx if ctx.url else dataclasses.replace(ctx, url="https://api.github.com")
+        self.options = ctx.options if isinstance(ctx.options, GitHubOptions) else GitHubOptions()
         self._client: httpx.AsyncClient | None = None
         self._me: Identity | None = None
         self._titles: dict[str, str] = {}  # "owner/repo#n" → title, learnt from notifications and issues
@@ -428,7 +420,7 @@ class GitHubChannel:
         earlier = await self._already_posted(repo, number, message.created_at, idempotency_key)
         if earlier is not None:
             return ReplyReceipt(native_id=f"comment-{earlier.get('id')}", url=str(earlier.get("html_url") or ""))
-        body = f"{text}\n\n{marker(idempotency_key)}"
+        body = with_marker(text, idempotency_key)
         response = await self._send(
             "POST", f"/repos/{repo}/issues/{number}/comments", "post comment", json={"body": body}
         )
@@ -443,9 +435,7 @@ class GitHubChannel:
             if (node.get("author") or {}).get("login") == me and marker(key) in str(node.get("body")):
                 return ReplyReceipt(native_id=f"discussion-comment-{node['id']}", url=str(node.get("url") or ""))
         try:
-            made = await discussions.add_comment(
-                self._graphql, message.extra["discussion_id"], f"{text}\n\n{marker(key)}"
-            )
+            made = await discussions.add_comment(self._graphql, message.extra["discussion_id"], with_marker(text, key))
         except ValueError:
             raise BadResponse("post discussion comment: the answer has no comment") from None
         return ReplyReceipt(native_id=f"discussion-comment-{made['id']}", url=str(made.get("url") or ""))
