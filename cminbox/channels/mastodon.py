@@ -63,7 +63,7 @@ class MastodonChannel:
         reply_limit=500,
         thread=True,
         moderation=("report", "mute", "block"),
-        moderation_reasons=(("report", "any text: the report's comment to the moderators"),),
+        moderation_reasons=(("report", "any text: the comment sent with the report"),),
     )
     Options: ClassVar[type[msgspec.Struct]] = MastodonOptions
 
