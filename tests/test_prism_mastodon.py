@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
 from cminbox.channels.mastodon import MastodonChannel
@@ -16,30 +15,12 @@ from cminbox.core.channel import ChannelContext, RateLimited
 from cminbox.core.clock import system_clock
 from cminbox.core.models import Author, Kind, Message
 from cminbox.core.models import utc as to_utc
+from tests.servers.prism import PrismRecorder
 
 pytestmark = pytest.mark.servers
 
 
-class RecordingTransport(httpx.AsyncBaseTransport):
-    """Remembers Prism's verdict on each request (it reports violations in a header)."""
-
-    def __init__(self, prefer: str | None = None) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.prefer = prefer
-        self.seen: list[tuple[str, int, str]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.prefer:
-            request.headers["Prefer"] = self.prefer
-        response = await self.inner.handle_async_request(request)
-        await response.aread()
-        self.seen.append(
-            (f"{request.method} {request.url.path}", response.status_code, response.headers.get("sl-violations", ""))
-        )
-        return response
-
-
-def channel(base: str, transport: RecordingTransport) -> MastodonChannel:
+def channel(base: str, transport: PrismRecorder) -> MastodonChannel:
     async def token() -> str:
         return "prism-token"
 
@@ -50,13 +31,8 @@ def channel(base: str, transport: RecordingTransport) -> MastodonChannel:
     )
 
 
-def request_violations(seen: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
-    # Prism reports request problems with 4xx (422/400/401); response-example gaps are the spec's business.
-    return [s for s in seen if 400 <= s[1] < 500 and s[1] != 429]
-
-
 def test_poll_thread_reply_and_moderation_requests_are_valid(prism_mastodon: str) -> None:
-    transport = RecordingTransport(prefer="dynamic=true")  # schema-shaped data: the examples are incomplete
+    transport = PrismRecorder(prefer="dynamic=true")  # schema-shaped data: the examples are incomplete
     ch = channel(prism_mastodon, transport)
     msg = Message(
         id="p:1",
@@ -85,11 +61,11 @@ def test_poll_thread_reply_and_moderation_requests_are_valid(prism_mastodon: str
     asyncio.run(scenario())
     paths = [s[0] for s in transport.seen]
     assert "GET /api/v1/notifications" in paths and "POST /api/v1/statuses" in paths
-    assert request_violations(transport.seen) == []
+    assert transport.rejected() == []
 
 
 def test_declared_429_is_a_rate_limit(prism_mastodon: str) -> None:
-    transport = RecordingTransport(prefer="code=429")
+    transport = PrismRecorder(prefer="code=429")
     ch = channel(prism_mastodon, transport)
 
     async def scenario() -> None:

@@ -6,7 +6,6 @@ server skips its tests with the reason and the fix; under CI=true it is a failur
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -87,41 +86,6 @@ def mastodon_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         [str(exe), "serve", "--in-memory", "--host", "127.0.0.1", "--port", str(port)],
         f"http://127.0.0.1:{port}/api/v1/instance",
         log,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(proc)
-
-
-def _patched_mastodon_spec(dest: Path) -> Path:
-    """The Mastodon description declares the Idempotency-Key header as an object, which
-    crashes Prism; it is a string in Mastodon's docs, so patch just that schema."""
-    spec = json.loads((SPECS / "mastodon-openapi.json").read_text())
-    for param in spec["paths"]["/api/v1/statuses"]["post"].get("parameters", []):
-        if param.get("name") == "Idempotency-Key":
-            param["schema"] = {"type": "string"}
-    out = dest / "mastodon-openapi.patched.json"
-    out.write_text(json.dumps(spec))
-    return out
-
-
-@pytest.fixture(scope="session")
-def prism_mastodon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    prism = SERVERS / "node" / "node_modules" / ".bin" / "prism"
-    if not prism.exists():
-        _missing("Prism", "run `make test` (or tests/servers/install.sh; needs npm) to install it")
-    if not (SPECS / "mastodon-openapi.json").exists():
-        _missing("the Mastodon OpenAPI description", f"set CMINBOX_SPECS to the folder holding it (looked in {SPECS})")
-    tmp = tmp_path_factory.mktemp("prism-mastodon")
-    spec = _patched_mastodon_spec(tmp)
-    port = _free_port()
-    proc = _start(
-        [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
-        f"http://127.0.0.1:{port}/api/v2/instance",
-        tmp / "prism.log",
-        timeout=120,
-        env={"SCARF_ANALYTICS": "false"},
     )
     try:
         yield f"http://127.0.0.1:{port}"
