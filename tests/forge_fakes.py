@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -195,17 +196,18 @@ class FakeGitHub(Fake):
             nodes = self.discussion_comments.get(variables["id"], [])
             return httpx.Response(200, json={"data": {"node": {"comments": {"nodes": nodes}}}})
 
-    def notify(self, comment: dict[str, Any], reason: str = "mention") -> None:
-        """A notification thread whose latest comment is ``comment`` (GitHub's shape)."""
+    def notify(self, comment: dict[str, Any], reason: str = "mention", title: str = "") -> dict[str, Any]:
+        """The notification thread of ``comment``'s issue, updated to it (GitHub's shape)."""
         repo, number = comment["repo"], comment["number"]
-        self.threads = [t for t in self.threads if t["id"] != f"{repo}#{number}"]
+        thread_id = str(zlib.crc32(f"{repo}#{number}".encode()))
+        self.threads = [t for t in self.threads if t["id"] != thread_id]
         self.threads.append(
             {
-                "id": str(abs(hash(f"{repo}#{number}")) % 10**9),
+                "id": thread_id,
                 "reason": reason,
                 "updated_at": comment["updated_at"],
                 "subject": {
-                    "title": f"Issue {number}",
+                    "title": title or f"Issue {number}",
                     "type": "Issue",
                     "url": f"https://api.github.com/repos/{repo}/issues/{number}",
                     "latest_comment_url": f"https://api.github.com/repos/{repo}/issues/comments/{comment['id']}",
@@ -214,6 +216,7 @@ class FakeGitHub(Fake):
             }
         )
         self.last_modified = f"Sun, 01 Nov 2026 12:{len(self.comments) % 60:02d}:00 GMT"
+        return self.threads[-1]
 
     def _public(self, c: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in c.items() if k not in ("repo", "number")}
