@@ -18,20 +18,7 @@ pytestmark = pytest.mark.slow
 def github() -> tuple[Fake, str, Callable[[], int]]:
     fake = FakeGitHub()
     comment = fake.add_comment("acme/app", 9, "alice", "@cm-bot the build is red", minute=5)
-    fake.threads = [
-        {
-            "id": "77",
-            "reason": "mention",
-            "updated_at": comment["updated_at"],
-            "subject": {
-                "title": "CI broken",
-                "type": "Issue",
-                "url": "https://api.github.com/repos/acme/app/issues/9",
-                "latest_comment_url": f"https://api.github.com/repos/acme/app/issues/comments/{comment['id']}",
-            },
-            "repository": {"full_name": "acme/app"},
-        }
-    ]
+    fake.notify(comment, title="CI broken")
     return (
         fake,
         'type = "github"\ntoken_command = "printf ghp_x"\n',
@@ -89,6 +76,6 @@ def test_reply_is_posted_once_across_a_kill_and_restart(
             shown = json.loads(run_cli("show", str(row["id"]), "--json", env=env).stdout)
             assert [n["text"] for n in shown["notes"]] == ["moderation: lock on forge (resolved)"]
             run_cli("outbox", "flush", env=env)
-            assert fake.read == ["77"]
+            assert fake.read == [fake.threads[0]["id"]]
             refused = run_cli("moderate", str(row["id"]), "remove", env=env)
             assert refused.returncode != 0 and "it can: lock, unlock, hide" in refused.stderr
