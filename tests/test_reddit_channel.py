@@ -183,3 +183,21 @@ def test_reddit_config_needs_a_client_id_and_an_https_token_url(tmp_path: Path) 
         config.parse(head + 'client_id = "x"\nauth_url = "http://evil.example/token"\n', path)
     assert caught.value.key == "channels[0].auth_url"
     assert config.parse(head + 'client_id = "x"\n', path).channels[0].options.client_id == "x"
+
+
+async def test_a_walk_cut_short_is_finished_by_the_next_poll_exactly_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cminbox.channels.reddit as reddit_module
+
+    fake = FakeReddit()
+    fake.receive("a", "old")
+    ch = make(fake)
+    cursor = (await ch.poll(None)).cursor
+    monkeypatch.setattr(reddit_module, "MAX_PAGES", 2)  # stands for a quota spent after two pages
+    for i in range(250):
+        fake.receive("b", f"new {i}")
+    first = await ch.poll(cursor)
+    second = await ch.poll(first.cursor)
+    third = await ch.poll(second.cursor)
+    got = [m.text.split("\n\n")[-1] for m in first.messages + second.messages + third.messages]
+    assert len(first.messages) == 200 and sorted(got) == sorted(f"new {i}" for i in range(250))
+    await ch.aclose()

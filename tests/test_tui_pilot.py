@@ -448,3 +448,28 @@ async def test_moderate_queues_the_channels_action_with_a_reason(tmp_path: Path,
         assert (item.kind, item.message_id, item.payload) == ("action", mid, {"action": "mute", "reason": "spam wave"})
         await pilot.press("M", "escape")
         assert len(services.inbox.outbox.items()) == 1
+
+
+async def test_r_on_a_read_only_feed_item_says_so_and_opens_no_composer(tmp_path: Path, clock: FrozenClock) -> None:
+    from cminbox.core.models import Author, Kind, Message
+
+    feed = CONFIG + '\n[[channels]]\nname = "status"\ntype = "feed"\nurl = "https://status.example/feed.xml"\n'
+    services = make_services(tmp_path, clock, config_text=feed)
+    entry = Message(
+        id="status:e1",
+        channel="status",
+        channel_type="feed",
+        native_id="e1",
+        kind=Kind.POST,
+        author=Author(id="Status", handle="Status"),
+        text="Degraded sync in EU",
+        created_at=clock() + timedelta(minutes=1),  # newest: first in the list
+    )
+    services.store.upsert_messages([entry])
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        assert current_id(app) == "status:e1"
+        await pilot.press("r")
+        await pilot.pause()
+        assert not app.screen.query_one(Composer).display
+        assert any("read-only" in str(n.message) for n in app._notifications)

@@ -177,8 +177,8 @@ class GitHubChannel:
 
     # ------------------------------------------------------------------ polling
     async def poll(self, cursor: dict[str, Any] | None) -> PollResult:
+        self._pause = 0.0  # before whoami: its answer may already say the quota is spent
         me = await self.whoami()
-        self._pause = 0.0
         cursor = dict(cursor or {})
         messages: list[Message] = []
         skipped = 0
@@ -220,7 +220,7 @@ class GitHubChannel:
         if self.options.participating:
             params["participating"] = "true"
         threads: dict[str, str] = dict(state.get("threads") or {})
-        headers = {"If-Modified-Since": state["last_modified"]} if state.get("last_modified") else None
+        headers = http.conditional({"last_modified": state.get("last_modified") or ""}) or None
         fresh: list[dict[str, Any]] = []
         interval: float | None = None
         last_modified = state.get("last_modified")
@@ -299,7 +299,7 @@ class GitHubChannel:
     ) -> tuple[list[Message], int, dict[str, Any]]:
         since = self._since(state)
         params = {"sort": "updated", "direction": "asc", "since": since, "per_page": 100}
-        headers = {"If-None-Match": state["etag"]} if state.get("etag") and state.get("since") else None
+        headers = http.conditional({"etag": state.get("etag") or ""}) if state.get("since") else None
         at_since = set(state.get("at") or [])
         newest, at_newest = since, set(at_since)
         messages: list[Message] = []

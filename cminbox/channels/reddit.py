@@ -47,7 +47,7 @@ from cminbox.core.text import sanitize
 
 MAX_PAGES = 10
 PAGE = 100
-KEEP = 200
+KEEP = 1100  # names remembered per listing: a whole walk of 10 pages of 100, and more
 WEB = "https://www.reddit.com"
 RATELIMIT_WAIT = re.compile(r"(\d+)\s*(second|minute)", re.IGNORECASE)
 
@@ -237,36 +237,61 @@ class RedditChannel:
         )
 
     # ------------------------------------------------------------------ polling
-    async def _listing(self, url: str, source: str, state: dict[str, Any]) -> tuple[list[Message], int, dict[str, Any]]:
-        """Walk a listing back from the newest item to where the last poll stopped."""
-        seen = set(state.get("seen") or [])
-        since = float(state.get("since") or 0.0)
-        first_use = not state
+    async def _walk(
+        self, url: str, source: str, after: str | None, floor: float, seen: set[str], pages: int
+    ) -> tuple[list[dict[str, Any]], int, str | None, int]:
+        """Items newer than ``floor`` from ``after`` on (None: the newest), at most ``pages`` pages.
+        Returns them, how many were malformed, where to go on if the walk was cut short (else
+        None), and the pages used."""
         things: list[dict[str, Any]] = []
         skipped = 0
-        after: str | None = None
-        for _ in range(1 if first_use else MAX_PAGES):
+        for used in range(1, pages + 1):
             params: dict[str, Any] = {"limit": PAGE, "raw_json": 1}
             if after:
                 params["after"] = after
             body = await self._call("GET", url, source, params=params)
             data = body.get("data") if isinstance(body, dict) else None
             children = data.get("children") if isinstance(data, dict) else None
-            if not isinstance(children, list):
+            if not isinstance(children, list) or not isinstance(data, dict):
                 raise BadResponse(f"{source}: expected a Listing")
             reached = False
             for child in children:
                 item = child.get("data") if isinstance(child, dict) else None
                 if not isinstance(item, dict) or not item.get("name") or "created_utc" not in item:
                     skipped += 1
-                    continue
-                if item["name"] in seen or float(item["created_utc"]) < since:
+                elif float(item["created_utc"]) < floor:
                     reached = True
+                elif item["name"] not in seen:
+                    things.append(child)
+            after = data.get("after")
+            if reached or not after:
+                return things, skipped, None, used
+            if self._pause:
+                return things, skipped, str(after), used
+        return things, skipped, str(after), pages
+
+    async def _listing(self, url: str, source: str, state: dict[str, Any]) -> tuple[list[Message], int, dict[str, Any]]:
+        """New items of a listing, newest first down to the newest item of the last poll. A walk
+        cut short (spent quota, page budget) leaves a gap that later polls walk on from where it
+        stopped (``after=``), so nothing in between is lost or fetched twice."""
+        seen = set(state.get("seen") or [])
+        top = float(state.get("top") or 0.0)
+        if not state:  # first use: the newest page; older items are history
+            things, skipped, _, _ = await self._walk(url, source, None, 0.0, seen, 1)
+            gaps: list[list[Any]] = []
+        else:
+            things, skipped, cut, used = await self._walk(url, source, None, top, seen, MAX_PAGES)
+            budget = MAX_PAGES - used
+            pending = ([[cut, top]] if cut else []) + list(state.get("gaps") or [])
+            gaps = []
+            for after, floor in pending:
+                if budget <= 0 or self._pause:
+                    gaps.append([after, floor])
                     continue
-                things.append(child)
-            after = data.get("after") if isinstance(data, dict) else None
-            if reached or not after or self._pause:
-                break
+                more, bad, cut, used = await self._walk(url, source, after, float(floor), seen, budget)
+                things, skipped, budget = things + more, skipped + bad, budget - used
+                if cut:
+                    gaps.append([cut, floor])
         messages: list[Message] = []
         me = self.ctx.account.lower()
         for thing in things:
@@ -276,11 +301,9 @@ class RedditChannel:
                 messages.append(self._message(thing, source))
             except (KeyError, TypeError, ValueError, OverflowError):
                 skipped += 1
-        newest = [
-            float(t["data"]["created_utc"]) for t in things if isinstance(t["data"].get("created_utc"), int | float)
-        ]
+        newest = [float(t["data"]["created_utc"]) for t in things]
         recent = [str(t["data"]["name"]) for t in things] + list(state.get("seen") or [])
-        new_state = {"since": max([since, *newest]) - 1 if newest else since, "seen": recent[:KEEP]}
+        new_state = {"top": max([top, *newest]) - 1 if newest else top, "seen": recent[:KEEP], "gaps": gaps[:20]}
         return messages, skipped, new_state
 
     async def poll(self, cursor: dict[str, Any] | None) -> PollResult:

@@ -49,17 +49,16 @@ class Composer(Vertical):
         super().__init__(id=id)
         self.target: Message | None = None
         self.limit: int | None = None
-        self.read_only = False
 
     def compose(self) -> ComposeResult:
         yield Label("", id="composer-title")
         yield TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
         yield Label("", id="composer-status")
 
-    def open(self, message: Message, draft: str, limit: int | None, can_reply: bool) -> None:
+    def open(self, message: Message, draft: str, limit: int | None) -> None:
+        """Only for channels that can reply: the inbox screen says so for read-only ones."""
         self.target = message
         self.limit = limit
-        self.read_only = not can_reply
         title = Text.assemble(("Reply to ", "bold"), (message.author.handle, "bold"), f" on {message.channel}")
         if message.visibility and message.visibility != "public":
             title.append(f" ({message.visibility})", style="bold yellow")
@@ -74,9 +73,6 @@ class Composer(Vertical):
     @on(TextArea.Changed)
     def _update_status(self) -> None:
         status = self.query_one("#composer-status", Label)
-        if self.read_only:
-            status.update(Text("This channel is read-only: replying is not possible here.", style="bold red"))
-            return
         used = len(self.query_one(TextArea).text.strip())
         if self.limit is None:
             status.update(Text(f"{used} characters · ctrl+s send · ctrl+e $EDITOR · ctrl+r saved replies · esc close"))
@@ -103,7 +99,7 @@ class Composer(Vertical):
         self.query_one(TextArea).insert(text)
 
     def action_send(self) -> None:
-        if self.target is not None and not self.read_only and self.text.strip():
+        if self.target is not None and self.text.strip():
             self.post_message(self.Send(self.target, self.text.strip()))
 
     def action_close(self) -> None:

@@ -41,7 +41,7 @@ class ReplyingScreen(StillCursorScreen):
             )
             return
         composer = self.query_one(Composer)
-        composer.open(row.message, self.s.store.get_draft(row.message.id), caps.reply_limit, caps.reply)
+        composer.open(row.message, self.s.store.get_draft(row.message.id), caps.reply_limit)
 
     @on(Composer.Closed)
     def _composer_closed(self, event: Composer.Closed) -> None:
