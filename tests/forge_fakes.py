@@ -283,7 +283,13 @@ class FakeDiscourse(Fake):
 
         @self.route("GET", r"/notifications\.json")
         def notes(request: httpx.Request) -> httpx.Response:
-            return httpx.Response(200, json={"notifications": sorted(self.notifications, key=lambda n: -n["id"])})
+            # Discourse pages notifications by offset, 60 at a time, newest first.
+            offset = int(query(request).get("offset", "0"))
+            rows = sorted(self.notifications, key=lambda n: -n["id"])
+            body: dict[str, Any] = {"notifications": rows[offset : offset + 60], "total_rows_notifications": len(rows)}
+            if offset + 60 < len(rows):
+                body["load_more_notifications"] = f"/notifications?offset={offset + 60}&username={self.me}"
+            return httpx.Response(200, json=body)
 
         @self.route("GET", r"/user_actions\.json")
         def actions(request: httpx.Request) -> httpx.Response:

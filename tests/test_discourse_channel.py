@@ -263,3 +263,25 @@ async def test_a_burst_larger_than_one_poll_is_filled_in_by_the_next_polls_exact
     assert sorted(seen) == sorted([f"burst {i}" for i in range(450)] + ["while catching up"])
     assert len(seen) == len(set(seen)) and cursor is not None and cursor["post_gaps"] == []
     await ch.aclose()
+
+
+async def test_more_notifications_than_one_page_are_all_delivered_once() -> None:
+    fake = FakeDiscourse()
+    ch = make("https://forum.test", httpx.MockTransport(fake), posts=False)
+    cursor = (await ch.poll(None)).cursor
+    for i in range(150):  # Discourse lists 60 a page
+        pm = fake.add_post(1000 + i, "bob", f"private {i}")
+        fake.notifications.append(
+            {
+                "id": 700 + i,
+                "notification_type": 6,
+                "topic_id": 1000 + i,
+                "post_number": 1,
+                "data": {"original_post_id": pm["id"]},
+            }
+        )
+    result = await ch.poll(cursor)
+    assert sorted(m.text.split("\n\n")[-1] for m in result.messages) == sorted(f"private {i}" for i in range(150))
+    assert {m.kind for m in result.messages} == {Kind.DIRECT}
+    assert (await ch.poll(result.cursor)).messages == []
+    await ch.aclose()

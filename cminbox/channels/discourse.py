@@ -261,12 +261,20 @@ class DiscourseChannel:
         return any(t in self._topic_tags[topic_id] for t in self.options.tags)
 
     async def _poll_notifications(self, last_id: int | None) -> tuple[list[Message], int, int | None]:
-        body = await self._object("/notifications.json", "notifications")
-        notes = body.get("notifications")
-        if not isinstance(notes, list):
-            raise BadResponse("notifications: the answer has no notifications list")
-        valid = [n for n in notes if isinstance(n, dict) and isinstance(n.get("id"), int)]
-        skipped = len(notes) - len(valid)
+        valid: list[dict[str, Any]] = []
+        skipped = 0
+        for _ in range(MAX_PAGES if last_id is not None else 1):
+            params = {"offset": len(valid) + skipped} if valid or skipped else None
+            body = await self._object("/notifications.json", "notifications", params=params)
+            notes = body.get("notifications")
+            if not isinstance(notes, list):
+                raise BadResponse("notifications: the answer has no notifications list")
+            page = [n for n in notes if isinstance(n, dict) and isinstance(n.get("id"), int)]
+            valid, skipped = valid + page, skipped + len(notes) - len(page)
+            # Newest first: go on only while the whole page is new and Discourse has more.
+            if not page or not body.get("load_more_notifications") or min(int(n["id"]) for n in page) <= (last_id or 0):
+                break
+        valid = list({int(n["id"]): n for n in valid}.values())  # a page may shift while we read
         newest = max([last_id or 0, *(int(n["id"]) for n in valid)]) or None
         if last_id is None:
             return [], skipped, newest or 0  # first use: start from now; old notifications are history
