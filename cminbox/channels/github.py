@@ -177,8 +177,8 @@ class GitHubChannel:
 
     # ------------------------------------------------------------------ polling
     async def poll(self, cursor: dict[str, Any] | None) -> PollResult:
-        self._pause = 0.0  # before whoami: its answer may already say the quota is spent
         me = await self.whoami()
+        self._pause = 0.0
         cursor = dict(cursor or {})
         messages: list[Message] = []
         skipped = 0
