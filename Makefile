@@ -27,6 +27,7 @@ servers:
 
 test: $(VENV)/.installed-test servers
 	$(BIN)/ruff check cminbox tests bench
+	$(BIN)/ruff format --check cminbox tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
@@ -36,7 +37,7 @@ test-fast: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check cminbox tests bench
-	$(BIN)/ruff format --check cminbox tests bench || true
+	$(BIN)/ruff format --check cminbox tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
