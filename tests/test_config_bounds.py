@@ -54,6 +54,8 @@ def test_two_remaps_onto_one_key_and_punctuation_spellings_conflict(
     assert "`filter` has it by default" in out
     out = refused(tmp_path, capsys, '[keys]\ndone = " , "\n', 2, "keys.done")
     assert "no key is given" in out
+    out = refused(tmp_path, capsys, '[keys]\ndone = "d,ctrl+q"\n', 2, "keys.done")  # Textual's quit, first
+    assert "key `ctrl+q` is reserved" in out
 
 
 def test_moving_the_displaced_action_too_is_fine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

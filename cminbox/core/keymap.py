@@ -72,6 +72,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
 
 BY_ID = {spec.id: spec for spec in ACTIONS}
 
+# Keys Textual itself binds with priority, before any screen sees them: a remap onto one of
+# them would never run.
+RESERVED = {"ctrl+q": "quits cminbox from every screen"}
+
 # Textual names a punctuation key after its Unicode name, with these shortenings; "/" and
 # "slash" are the same key, so both spellings must meet when looking for a key taken twice.
 _SHORT_NAMES = {
@@ -131,6 +135,9 @@ def problems(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
             owners[key].append(action_id)
     for action_id in keymap:
         for key in in_force[action_id]:
+            if key in RESERVED:
+                found.append((action_id, f"key `{key}` is reserved: it {RESERVED[key]}.", "Choose another key."))
+                break
             others = [o for o in owners[key] if o != action_id]
             if not others:
                 continue
