@@ -150,3 +150,10 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path, capsys: pytest.CaptureFix
     # Line numbers are unchanged by the mark.
     code, out = check(tmp_path, capsys, MASTODON + "intervl = 9\n", bom=True)
     assert code == cli.EXIT_CONFIG and "line 5, key `channels[0].intervl`" in out, out
+
+
+def test_the_documented_remap_examples_are_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    example = config.EXAMPLE.replace('# done = "d,D"', 'done = "d,D"')
+    assert 'done = "d,D"' in example
+    code, out = check(tmp_path, capsys, example)
+    assert code == 0, out

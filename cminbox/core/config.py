@@ -411,7 +411,7 @@ url = "https://hooks.example.com/cminbox"
 
 [keys]
 # action id = "keys" (comma-separated); `?` in the app lists every action id.
-# done = "d,ctrl+d"
+# done = "d,D"
 
 # Saved views on the keys 1-9 (defaults: 1 needs reply, 2 escalated, 3 mine, 4 snoozed due, 5 all).
 [[views]]

@@ -125,7 +125,8 @@ def problems(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
                 )
             )
         elif not split_keys(keys):
-            found.append((action_id, "no key is given.", f'Write one or more keys, e.g. {action_id} = "d,ctrl+d".'))
+            example = f'{action_id} = "{BY_ID[action_id].keys}"'
+            found.append((action_id, "no key is given.", f"Write one or more keys, e.g. {example} (its default)."))
     if found:
         return found
     in_force = {spec.id: split_keys(keymap.get(spec.id, spec.keys)) for spec in ACTIONS}
