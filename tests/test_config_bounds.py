@@ -157,3 +157,8 @@ def test_the_documented_remap_examples_are_accepted(tmp_path: Path, capsys: pyte
     assert 'done = "d,D"' in example
     code, out = check(tmp_path, capsys, example)
     assert code == 0, out
+
+
+def test_a_remap_that_is_not_a_string_names_its_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = refused(tmp_path, capsys, '[keys]\nreply = "r"\ndone = ["d"]\n', 3, "keys.done")
+    assert "Expected a string of keys" in out

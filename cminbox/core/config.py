@@ -178,6 +178,10 @@ def parse(source: str, path: Path | None = None) -> Config:
     def fail(p: tuple[str | int, ...], problem: str, hint: str = "") -> ConfigError:
         return ConfigError(path, line_for(where, p), dotted(p) if p else None, problem, hint)
 
+    remaps = data.get("keys")
+    for action_id, keys in remaps.items() if isinstance(remaps, dict) else ():
+        if not isinstance(keys, str):  # checked here, as msgspec's error would not name the key
+            raise fail(("keys", action_id), f"Expected a string of keys, got {keys!r}.", 'Write e.g. done = "d,D".')
     try:
         top = msgspec.convert(data, _ConfigFile, strict=True)
     except msgspec.ValidationError as exc:
