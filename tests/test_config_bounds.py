@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cminbox import cli
-from cminbox.core import config
+from cminbox.core import config, keymap
 
 MASTODON = '[[channels]]\nname = "m"\ntype = "mastodon"\nurl = "https://m.example"\n'
 
@@ -162,3 +162,8 @@ def test_the_documented_remap_examples_are_accepted(tmp_path: Path, capsys: pyte
 def test_a_remap_that_is_not_a_string_names_its_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = refused(tmp_path, capsys, '[keys]\nreply = "r"\ndone = ["d"]\n', 3, "keys.done")
     assert "Expected a string of keys" in out
+
+
+def test_no_key_has_two_actions_by_default() -> None:
+    defaults = [key for spec in keymap.ACTIONS for key in keymap.split_keys(spec.keys)]
+    assert len(defaults) == len(set(defaults))
