@@ -52,7 +52,7 @@ def test_reply_is_posted_once_across_a_kill_and_restart(
     with fake.serve() as base:
         extra = f'auth_url = "{base}/api/v1/access_token"\n' if isinstance(fake, FakeReddit) else ""
         if isinstance(fake, FakeGitHub):
-            extra = "backfill_hours = 100000\n"
+            extra = "backfill_hours = 87600\n"  # the most allowed: the fake's dates are fixed
         cfg = tmp_path / "config.toml"
         cfg.write_text(f'[[channels]]\nname = "forge"\nurl = "{base}"\n{conf}{extra}')
         env = cli_env(CMINBOX_CONFIG=str(cfg), CMINBOX_DATA_DIR=str(tmp_path / "data"))

@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from datetime import UTC
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import httpx
 import msgspec
@@ -47,7 +47,7 @@ _MENTION = re.compile(rb"(?:^|\W)(@([a-zA-Z0-9.-]+\.[a-zA-Z]{2,}))")
 
 
 class BlueskyOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    page_size: int = 50
+    page_size: Annotated[int, msgspec.Meta(ge=1, le=100, description="Bluesky's maximum is 100")] = 50
     mark_seen: bool = True  # tell Bluesky the notifications were seen (updateSeen)
 
 

@@ -16,7 +16,7 @@ the marker, so an outbox retry after a crash never posts twice.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import httpx
 import msgspec
@@ -51,7 +51,7 @@ class DiscourseOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     notifications: bool = True
     review_queue: bool = False  # flagged and queued posts (needs a moderator's key)
     mark_read_on_done: bool = True  # mark the notification read when its item is done
-    backfill_pages: int = 1
+    backfill_pages: Annotated[int, msgspec.Meta(ge=1, le=20, description="pages of posts on first use")] = 1
 
 
 class DiscourseChannel:

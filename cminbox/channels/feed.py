@@ -16,7 +16,7 @@ import calendar
 import hashlib
 import time
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import feedparser
 import httpx
@@ -40,7 +40,8 @@ MAX_REDIRECTS = 3
 
 
 class FeedOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    max_entries: int = 50  # entries taken on first use (newest first)
+    # Entries taken on first use (newest first).
+    max_entries: Annotated[int, msgspec.Meta(ge=0, le=500, description="entries")] = 50
     keywords: list[str] = msgspec.field(default_factory=list)  # only entries mentioning one of these
 
 

@@ -26,7 +26,7 @@ import dataclasses
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import httpx
 import msgspec
@@ -60,9 +60,10 @@ class GitHubOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     repos: list[str] = msgspec.field(default_factory=list)  # "owner/name": their new comments
     new_issues: bool = False  # also new issues and pull requests in `repos`
     discussions: bool = False  # also new discussions in `repos` (GraphQL)
-    backfill_hours: int = 24  # how far back a repository is read on first use
+    # How far back a repository is read on first use (at most ten years).
+    backfill_hours: Annotated[int, msgspec.Meta(ge=0, le=87600, description="hours")] = 24
     mark_read_on_done: bool = True  # mark the notification thread read when its item is done
-    page_size: int = 50
+    page_size: Annotated[int, msgspec.Meta(ge=1, le=50, description="notifications per page")] = 50
 
 
 def _merge(messages: list[Message]) -> list[Message]:

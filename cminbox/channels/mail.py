@@ -23,7 +23,7 @@ import socket
 import ssl
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
@@ -56,7 +56,8 @@ class MailOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     folder: str = "INBOX"
     mark_seen: bool = False  # set \\Seen on mail cminbox has read
     sent_folder: str = ""  # e.g. "Sent": save a copy of each reply (and never send one twice)
-    backfill: int = 50  # mails fetched from the folder on first use
+    # Mails fetched from the folder on first use (a poll reads at most MAX_PER_POLL anyway).
+    backfill: Annotated[int, msgspec.Meta(ge=0, le=500, description="mails")] = 50
     username: str = ""  # the login, when it is not the `account` address
 
 

@@ -9,7 +9,7 @@ after a crash can never post twice.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,9 +35,10 @@ MAX_PAGES_PER_POLL = 25
 
 
 class MastodonOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    backfill_pages: int = 1
-    page_size: int = 40
-    reply_visibility: str = "public"  # the widest visibility a reply may have
+    backfill_pages: Annotated[int, msgspec.Meta(ge=1, le=20, description="pages of older mentions on first use")] = 1
+    page_size: Annotated[int, msgspec.Meta(ge=1, le=80, description="Mastodon's maximum is 80")] = 40
+    # The widest visibility a reply may have (VISIBILITY_ORDER).
+    reply_visibility: Literal["public", "unlisted", "private", "direct"] = "public"
 
 
 def _id_key(native: str) -> tuple[int, str]:

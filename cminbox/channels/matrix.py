@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from urllib.parse import quote
 
 import httpx
@@ -43,7 +43,8 @@ class MatrixOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     rooms: list[str] = msgspec.field(default_factory=list)  # ids or aliases; empty = every joined room
     support_rooms: list[str] = msgspec.field(default_factory=list)  # every message there is an item
     keywords: list[str] = msgspec.field(default_factory=list)  # elsewhere: mentions of the account or these
-    backfill: int = 20  # messages read from a room the first time it is seen
+    # Messages read from a room the first time it is seen.
+    backfill: Annotated[int, msgspec.Meta(ge=0, le=500, description="messages per room")] = 20
 
 
 def _q(value: str) -> str:

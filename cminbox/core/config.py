@@ -1,9 +1,11 @@
 """The TOML configuration: where it is, what it may contain, and errors a person can act on.
 
 Every validation error names the file, the line and the key, and says what to do.
-Unknown keys are errors (a typo must never be silently ignored). Per-channel-type keys
-come from the channel's ``Options`` struct, so a new channel adds its keys without
-touching this module.
+Unknown keys are errors (a typo must never be silently ignored), and so are numbers and
+choices outside their bounds (msgspec ``Meta`` constraints and ``Literal`` types on the
+structs; ``config_where`` words the error with the range). Per-channel-type keys come from
+the channel's ``Options`` struct, so a new channel adds its keys without touching this
+module. ``[keys]`` is checked against the action table in ``keymap``.
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ import difflib
 import os
 import re
 import tomllib
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import platformdirs
 
-from cminbox.core import registry
+from cminbox.core import keymap, registry
+from cminbox.core.config_where import dotted, explain, fields, hint_unknown, line_for, locate_keys
 from cminbox.core.http import is_loopback
 from cminbox.core.query import QueryError
 from cminbox.core.query import parse as parse_query
@@ -35,7 +37,7 @@ class ChannelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     type: str
     url: str = ""
     account: str = ""
-    interval: int = 60
+    interval: Annotated[int, msgspec.Meta(ge=5, le=86400, description="seconds between polls")] = 60
     enabled: bool = True
     token_command: str = ""
     options: Any = None  # the channel type's validated Options struct (not a TOML key)
@@ -46,7 +48,7 @@ class TargetConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     type: str = "webhook"
     url: str
     secret_command: str = ""
-    timeout: float = 10.0
+    timeout: Annotated[float, msgspec.Meta(ge=1, le=300, description="seconds")] = 10.0
 
 
 class EscalationConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -64,7 +66,8 @@ class UIConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class StoreConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    archive_after_days: int = 90  # done items older than this move to the archive; 0 keeps all live
+    # Done items older than this move to the archive; 0 keeps all live.
+    archive_after_days: Annotated[int, msgspec.Meta(ge=0, le=36500, description="days; 0 = never")] = 90
 
 
 class ViewConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -104,11 +107,6 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)
     views: list[View] = field(default_factory=lambda: list(DEFAULT_VIEWS))
     saved_replies: list[SavedReply] = field(default_factory=list)
-    # Where each key was set, so later checks (e.g. the TUI's keymap) can name the line.
-    where: dict[tuple[str | int, ...], int] = field(default_factory=dict)
-
-    def line_of(self, *path: str | int) -> int | None:
-        return _line_for(self.where, tuple(path))
 
     @property
     def actor(self) -> str:
@@ -159,81 +157,11 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(env) if env else default_config_path()
 
 
-# --------------------------------------------------------------------- locating keys
-def locate_keys(source: str) -> dict[tuple[str | int, ...], int]:
-    """Map key paths such as ("channels", 0, "interval") to the line that sets them.
-
-    tomllib gives no positions, so this scans table headers and ``key =`` lines; it
-    handles what config files contain (tables, arrays of tables, dotted keys).
-    """
-    where: dict[tuple[str | int, ...], int] = {}
-    counters: dict[tuple[str, ...], int] = defaultdict(int)
-    current: tuple[str | int, ...] = ()
-    for lineno, raw in enumerate(source.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("[["):
-            parts = tuple(p.strip().strip("\"'") for p in line[2 : line.find("]]")].split("."))
-            index = counters[parts]
-            counters[parts] += 1
-            current = (*parts, index)
-            where.setdefault(current, lineno)
-        elif line.startswith("["):
-            current = tuple(p.strip().strip("\"'") for p in line[1 : line.find("]")].split("."))
-            where.setdefault(current, lineno)
-        elif "=" in line:
-            key = line.split("=", 1)[0].strip()
-            where.setdefault((*current, *(k.strip().strip("\"'") for k in key.split("."))), lineno)
-    return where
-
-
-def _line_for(where: dict[tuple[str | int, ...], int], path: tuple[str | int, ...]) -> int | None:
-    while path:
-        if path in where:
-            return where[path]
-        path = path[:-1]
-    return None
-
-
-def _dotted(path: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
-_MSGSPEC_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
-_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(?P<field>[^`]+)`")
-
-
-def _parse_msgspec_error(err: msgspec.ValidationError) -> tuple[tuple[str | int, ...], str]:
-    text = str(err)
-    path: list[str | int] = []
-    m = _MSGSPEC_PATH.search(text)
-    if m:
-        text = text[: m.start()]
-        for token in re.findall(r"\.([^.\[]+)|\[(\d+)\]", m.group("path")):
-            path.append(token[0] if token[0] else int(token[1]))
-    unknown = _UNKNOWN_FIELD.search(text)
-    if unknown:
-        path.append(unknown.group("field"))
-    return tuple(path), text
-
-
-def _hint_unknown(key: str, allowed: list[str], where: str) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1)
-    did = f"Did you mean `{close[0]}`? " if close else ""
-    return f"{did}Allowed keys in {where}: {', '.join(allowed)}."
-
-
-def _fields(struct: type[msgspec.Struct]) -> list[str]:
-    return [f for f in struct.__struct_fields__ if f != "options"]
-
-
 # --------------------------------------------------------------------- loading
 def parse(source: str, path: Path | None = None) -> Config:
     """Validate TOML text into a Config, or raise ConfigError naming file, line and key."""
+    # Editors on Windows may start the file with a byte order mark; TOML has no place for it.
+    source = source.removeprefix("\ufeff")
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
@@ -248,12 +176,16 @@ def parse(source: str, path: Path | None = None) -> Config:
     where = locate_keys(source)
 
     def fail(p: tuple[str | int, ...], problem: str, hint: str = "") -> ConfigError:
-        return ConfigError(path, _line_for(where, p), _dotted(p) if p else None, problem, hint)
+        return ConfigError(path, line_for(where, p), dotted(p) if p else None, problem, hint)
 
+    remaps = data.get("keys")
+    for action_id, keys in remaps.items() if isinstance(remaps, dict) else ():
+        if not isinstance(keys, str):  # checked here, as msgspec's error would not name the key
+            raise fail(("keys", action_id), f"Expected a string of keys, got {keys!r}.", 'Write e.g. done = "d,D".')
     try:
         top = msgspec.convert(data, _ConfigFile, strict=True)
     except msgspec.ValidationError as exc:
-        p, text = _parse_msgspec_error(exc)
+        p, text, hint = explain(exc, _ConfigFile, data)
         if text.startswith("Object contains unknown field") and p:
             sections: dict[tuple[str | int, ...], type[msgspec.Struct]] = {
                 (): _ConfigFile,
@@ -267,22 +199,23 @@ def parse(source: str, path: Path | None = None) -> Config:
             section = sections.get(p[:-1])
             if section is None and len(p) >= 3 and p[:2] == ("escalation", "targets"):
                 section = TargetConfig
-            allowed = _fields(section) if section else []
+            allowed = fields(section) if section else []
             raise fail(
-                p, f"unknown key `{p[-1]}`.", _hint_unknown(str(p[-1]), allowed, _dotted(p[:-1]) or "the top level")
+                p, f"unknown key `{p[-1]}`.", hint_unknown(str(p[-1]), allowed, dotted(p[:-1]) or "the top level")
             ) from None
-        raise fail(p, text.rstrip(".") + ".", "Fix the value's type.") from None
+        raise fail(p, text, hint) from None
 
     cfg = Config(
         path=path,
         user=top.user,
         ui=top.ui,
         store=top.store,
-        keys=top.keys,
+        keys=keymap.normalized(top.keys),
         targets=top.escalation.targets,
         saved_replies=top.saved_replies,
-        where=where,
     )
+    for action_id, problem, hint in keymap.problems(top.keys):
+        raise fail(("keys", action_id), problem, hint)
     cfg.views = _views(top.views, fail)
     names: set[str] = set()
     for i, raw in enumerate(top.channels):
@@ -300,10 +233,6 @@ def parse(source: str, path: Path | None = None) -> Config:
                 f"Known types: {', '.join(registry.target_types())}.",
             )
         _check_url(t.url, (*base, "url"), fail)
-    if cfg.store.archive_after_days < 0:
-        raise fail(
-            ("store", "archive_after_days"), "`archive_after_days` cannot be negative.", "Use 0 to never archive."
-        )
     if cfg.ui.preview not in ("right", "bottom", "off"):
         raise fail(("ui", "preview"), f"`preview` must be right, bottom or off, not {cfg.ui.preview!r}.")
     if cfg.ui.sort not in [s.value for s in Sort]:
@@ -360,8 +289,8 @@ def _channel(raw: dict[str, Any], i: int, fail: Any, names: set[str]) -> Channel
     try:
         ch = msgspec.convert(common, ChannelConfig, strict=True)
     except msgspec.ValidationError as exc:
-        p, text = _parse_msgspec_error(exc)
-        raise fail((*base, *p), text.rstrip(".") + ".", "Fix the value's type.") from None
+        p, text, hint = explain(exc, ChannelConfig, common)
+        raise fail((*base, *p), text, hint) from None
     if not NAME_RE.match(ch.name):
         raise fail(
             (*base, "name"),
@@ -382,20 +311,20 @@ def _channel(raw: dict[str, Any], i: int, fail: Any, names: set[str]) -> Channel
             (f"Did you mean {close[0]!r}? " if close else "") + f"Installed channel types: {', '.join(types)}.",
         ) from None
     options_cls = getattr(cls, "Options", None)
-    allowed = _fields(ChannelConfig) + (_fields(options_cls) if options_cls else [])
+    allowed = fields(ChannelConfig) + (fields(options_cls) if options_cls else [])
     for key in extra:
         if options_cls is None or key not in options_cls.__struct_fields__:
             raise fail(
                 (*base, key),
                 f"unknown key `{key}` for a {ch.type} channel.",
-                _hint_unknown(key, allowed, f"a {ch.type} channel"),
+                hint_unknown(key, allowed, f"a {ch.type} channel"),
             )
     if options_cls is not None:
         try:
             ch.options = msgspec.convert(extra, options_cls, strict=True)
         except msgspec.ValidationError as exc:
-            p, text = _parse_msgspec_error(exc)
-            raise fail((*base, *p), text.rstrip(".") + ".", "Fix the value's type.") from None
+            p, text, hint = explain(exc, options_cls, extra)
+            raise fail((*base, *p), text, hint) from None
     for key, problem, hint in cls.check_options(ch.options) if hasattr(cls, "check_options") else ():
         raise fail((*base, key), problem, hint)
     if ch.url:
@@ -403,12 +332,6 @@ def _channel(raw: dict[str, Any], i: int, fail: Any, names: set[str]) -> Channel
         _check_url(ch.url, (*base, "url"), fail, schemes, getattr(cls, "sends_secrets", True))
     elif getattr(cls, "needs_url", True):
         raise fail(base, f"channel {ch.name!r} has no `url`.", 'Add the server\'s base URL, e.g. url = "https://...".')
-    if ch.interval < 5:
-        raise fail(
-            (*base, "interval"),
-            f"interval {ch.interval} is too short.",
-            "Poll no more often than every 5 seconds; servers rate-limit aggressive clients.",
-        )
     return ch
 
 
@@ -492,7 +415,7 @@ url = "https://hooks.example.com/cminbox"
 
 [keys]
 # action id = "keys" (comma-separated); `?` in the app lists every action id.
-# done = "d,ctrl+d"
+# done = "d,D"
 
 # Saved views on the keys 1-9 (defaults: 1 needs reply, 2 escalated, 3 mine, 4 snoozed due, 5 all).
 [[views]]

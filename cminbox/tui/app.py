@@ -13,7 +13,6 @@ from textual.screen import Screen
 
 from cminbox.core.health import HealthState
 from cminbox.core.poller import PollReport
-from cminbox.tui.actions import unknown_ids
 from cminbox.tui.idle_gc import IdleCollector
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.palette import ActionCommands
@@ -93,13 +92,8 @@ class CminboxApp(App[None]):
         self.services = services
         cfg = services.config
         self.apply_theme(self.requested_theme or cfg.ui.theme)
-        bad = unknown_ids(cfg.keys)
-        if bad:
-            where = ", ".join(f"`{b}` (line {cfg.line_of('keys', b)})" for b in bad)
-            self.notify(
-                f"{cfg.path}: unknown action ids in [keys]: {where}. `?` lists the ids.", severity="error", timeout=15
-            )
-        self.keymap_overrides = {k: v for k, v in cfg.keys.items() if k not in bad}
+        # Loading the config refused unknown action ids and keys taken twice (core.keymap).
+        self.keymap_overrides = dict(cfg.keys)
         self.set_keymap(self.keymap_overrides)
         self.push_screen(InboxScreen(services))
         if self.run_engine and services.engine is not None:

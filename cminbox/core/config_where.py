@@ -1,0 +1,146 @@
+"""Where a config error is and how to word it: the line that sets a key (tomllib gives no
+positions), the dotted key name, and a msgspec validation error turned into a problem a
+person can act on, with the allowed range or values of a bounded option."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from typing import Any
+
+import msgspec
+import msgspec.inspect as mi
+
+KeyPath = tuple[str | int, ...]
+
+
+def locate_keys(source: str) -> dict[KeyPath, int]:
+    """Map key paths such as ("channels", 0, "interval") to the line that sets them.
+
+    This scans table headers and ``key =`` lines; it handles what config files contain
+    (tables, arrays of tables, dotted keys).
+    """
+    where: dict[KeyPath, int] = {}
+    counters: dict[tuple[str, ...], int] = defaultdict(int)
+    current: KeyPath = ()
+    for lineno, raw in enumerate(source.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[["):
+            parts = tuple(p.strip().strip("\"'") for p in line[2 : line.find("]]")].split("."))
+            index = counters[parts]
+            counters[parts] += 1
+            current = (*parts, index)
+            where.setdefault(current, lineno)
+        elif line.startswith("["):
+            current = tuple(p.strip().strip("\"'") for p in line[1 : line.find("]")].split("."))
+            where.setdefault(current, lineno)
+        elif "=" in line:
+            key = line.split("=", 1)[0].strip()
+            where.setdefault((*current, *(k.strip().strip("\"'") for k in key.split("."))), lineno)
+    return where
+
+
+def line_for(where: dict[KeyPath, int], path: KeyPath) -> int | None:
+    while path:
+        if path in where:
+            return where[path]
+        path = path[:-1]
+    return None
+
+
+def dotted(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+_MSGSPEC_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(?P<field>[^`]+)`")
+# msgspec's wording when a value has the right type but breaks a Meta bound or a Literal.
+_OUT_OF_BOUNDS = re.compile(r"^(Expected `(int|float)` [<>]=? |Invalid enum value )")
+
+
+def parse_msgspec_error(err: msgspec.ValidationError) -> tuple[KeyPath, str]:
+    text = str(err)
+    path: list[str | int] = []
+    m = _MSGSPEC_PATH.search(text)
+    if m:
+        text = text[: m.start()]
+        for token in re.findall(r"\.([^.\[]+)|\[(\d+)\]", m.group("path")):
+            path.append(token[0] if token[0] else int(token[1]))
+    unknown = _UNKNOWN_FIELD.search(text)
+    if unknown:
+        path.append(unknown.group("field"))
+    return tuple(path), text
+
+
+def hint_unknown(key: str, allowed: list[str], where: str) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    did = f"Did you mean `{close[0]}`? " if close else ""
+    return f"{did}Allowed keys in {where}: {', '.join(allowed)}."
+
+
+def fields(struct: type[msgspec.Struct]) -> list[str]:
+    return [f for f in struct.__struct_fields__ if f != "options"]
+
+
+def _type_at(struct: type[msgspec.Struct], path: KeyPath) -> tuple[mi.Type | None, str]:
+    """The declared type of the option at ``path`` (and its Meta description, e.g. a unit)."""
+    t: mi.Type = mi.type_info(struct)
+    description = ""
+    for part in path:
+        if isinstance(t, mi.Metadata):
+            t = t.type
+        if isinstance(t, mi.StructType) and isinstance(part, str):
+            found = [f.type for f in t.fields if f.name == part]
+            if not found:
+                return None, ""
+            t = found[0]
+        elif isinstance(t, mi.ListType) and isinstance(part, int):
+            t = t.item_type
+        else:
+            return None, ""
+    if isinstance(t, mi.Metadata):
+        description = str((t.extra_json_schema or {}).get("description", ""))
+        t = t.type
+    return t, description
+
+
+def allowed(t: mi.Type) -> str:
+    """What a bounded type accepts, in words: "an integer from 5 to 86400", "one of "a", "b"."""
+    if isinstance(t, mi.LiteralType):
+        return "one of " + ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in t.values)
+    if isinstance(t, (mi.IntType, mi.FloatType)):
+        kind = "an integer" if isinstance(t, mi.IntType) else "a number"
+        low, high = t.ge if t.ge is not None else t.gt, t.le if t.le is not None else t.lt
+        if low is not None and high is not None:
+            return f"{kind} from {low:g} to {high:g}"
+        if low is not None:
+            return f"{kind} {'>' if t.ge is None else '≥'} {low:g}"
+        if high is not None:
+            return f"{kind} {'<' if t.le is None else '≤'} {high:g}"
+    return ""
+
+
+def _value_at(data: Any, path: KeyPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def explain(err: msgspec.ValidationError, struct: type[msgspec.Struct], data: Any) -> tuple[KeyPath, str, str]:
+    """(path, problem, hint) for an error converting ``data`` into ``struct``: a value outside an
+    option's bounds says the range allowed; a wrong type says which type, and the range too."""
+    path, text = parse_msgspec_error(err)
+    t, description = _type_at(struct, path) if path else (None, "")
+    accepts = allowed(t) if t is not None else ""
+    unit = f" ({description})" if description else ""
+    if accepts and _OUT_OF_BOUNDS.match(text):
+        value = _value_at(data, path)
+        return path, f"{value!r} is not allowed here.", f"`{path[-1]}` must be {accepts}{unit}."
+    hint = f"Fix the value's type: `{path[-1]}` must be {accepts}{unit}." if accepts else "Fix the value's type."
+    return path, text.rstrip(".") + ".", hint
