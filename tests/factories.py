@@ -21,3 +21,16 @@ def make_message(n: int, channel: str = "masto", text: str | None = None, at: da
         url=f"https://example.social/@user/{n}",
         thread_id=f"{channel}:{n}",
     )
+
+
+# Text that terminals measure differently (issue #11): rows holding it must stay aligned.
+WIDTH_TRAPS = [
+    "🎉🎉🎉 markdown export 🚀🔥✨ 👩‍💻 🏳️‍🌈",  # the demo's own row
+    "family 👨‍👩‍👧‍👦 and 👩‍❤️‍💋‍👨 and 🏴‍☠️",  # ZWJ families, a pirate flag
+    "flags 🇩🇪🇺🇸🇯🇵 and a lone 🇫",  # regional indicators
+    "keycaps 1️⃣ #️⃣ *️⃣",
+    "VS16 ❤️ ☺️ ✌️ ⚠️ ☀️ ✈️ and VS15 ☺︎",
+    "skin tones 👍🏽 👋🏿 🧑🏽‍🚀 and a bare 🏻",
+    "CJK 中文字 こんにちは 한국어 and fullwidth \uff21\uff22\uff23",
+    "combining é ñ and Hangul jamo 한",
+]

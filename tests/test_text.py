@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.cells import cell_len
+from wcwidth import wcswidth, wcwidth
 
-from cminbox.core.text import html_to_text, one_line, sanitize
+from cminbox.core.store import Store
+from cminbox.core.text import MAX_TEXT_CHARS, bound_text, cell_safe, html_to_text, one_line, sanitize
+from tests.factories import WIDTH_TRAPS, make_message
 
 BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -76,3 +82,46 @@ def test_mastodon_invisible_link_parts_are_dropped() -> None:
 def test_malformed_html_is_handled() -> None:
     assert html_to_text("<p>unclosed <b>bold <i>it") == "unclosed bold it"
     assert html_to_text("<<<>>>") in ("<<<>>>", "<<>>>", "")
+
+
+# ---------------------------------------------------------------- bounded items (issue #11, point 15)
+
+
+def test_a_5_mb_message_is_stored_bounded_with_a_marker_and_its_size(tmp_path: Path) -> None:
+    huge = "a long log line that goes on and on\n" * (5 * 1024 * 1024 // 36)
+    store = Store(tmp_path)
+    [mid] = store.upsert_messages([make_message(1, text=huge)])
+    stored = store.get_message(mid)
+    assert stored is not None
+    assert len(stored.text) <= MAX_TEXT_CHARS
+    assert stored.text.startswith("a long log line that goes on and on\n")
+    assert stored.text.endswith("[… truncated: 5,120 KB in all; open it on the channel to read the rest]")
+    assert Store(tmp_path).get_message(mid) == stored  # on disk too, not only in memory
+    assert store.upsert_messages([make_message(1, text=huge)]) == []  # the same message again: no update
+
+
+@given(st.text(max_size=300), st.integers(min_value=100, max_value=400))
+def test_bound_text_fits_and_is_idempotent(raw: str, limit: int) -> None:
+    once = bound_text(raw * 3, limit)
+    assert len(once) <= limit
+    assert bound_text(once, limit) == once
+    if len(raw * 3) <= limit:
+        assert once == raw * 3
+
+
+# ---------------------------------------------------------------- terminal-safe rows (issue #11, point 17)
+
+
+@pytest.mark.parametrize("text", WIDTH_TRAPS)
+def test_cell_safe_text_has_one_width_for_every_measure(text: str) -> None:
+    """Per code point (tmux 3.3a, glibc) and per grapheme (Rich, wcwidth, modern terminals): the same."""
+    safe = cell_safe(text)
+    per_code_point = sum(max(0, wcwidth(ch)) for ch in safe)
+    assert wcswidth(safe) == per_code_point
+    assert cell_len(safe) == per_code_point
+    assert sum(cell_len(ch) for ch in safe) == per_code_point
+
+
+def test_cell_safe_keeps_the_readable_parts() -> None:
+    assert cell_safe("👩‍💻 🏳️‍🌈 🇩🇪 1️⃣ 👍🏽") == "👩💻 🏳🌈 DE 1 👍"
+    assert cell_safe("plain ascii") == "plain ascii"

@@ -91,3 +91,53 @@ def test_first_run(snap_compare: Any, tmp_path: Path) -> None:
 def test_moderate_dialog(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
     press = ["j", "M", *"Rule 2"]
     assert snap_compare(make_app(make_services(tmp_path, clock)), press=press, terminal_size=(120, 40))
+
+
+# 80x24, issue #11: nothing cut without an ellipsis, nothing pushed off, nothing covered.
+
+
+def test_reply_composer_80x24(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    """The message being answered stays in view; the footer shows the composer's keys."""
+    press = ["j", "r", *"Thanks, we are on it!"]
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=press, terminal_size=(80, 24))
+
+
+def test_selection_header_80x24(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    """A large selection: the counters give way, the channel's health mark stays."""
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=["V"], terminal_size=(80, 24))
+
+
+def test_help_screen_80x24(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=["question_mark"], terminal_size=(80, 24))
+
+
+def test_thread_view_80x24(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=["j", "enter"], terminal_size=(80, 24))
+
+
+def test_snooze_dialog_80x24(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=["s"], terminal_size=(80, 24))
+
+
+def test_notification_over_a_dialog_80x24(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    """The "Done" notification shows at the top while the escalate dialog's hint stays readable."""
+    assert snap_compare(make_app(make_services(tmp_path, clock)), press=["d", "e"], terminal_size=(80, 24))
+
+
+def test_replied_snoozed_and_stale_rows_80x24(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    """↩ replied, z snoozed: markers, not colour alone; both no longer match "needs reply", so
+    they are dimmed where they are and counted on the view line until the view is reloaded."""
+    from cminbox.core.models import Status
+    from cminbox.core.triage import SetFirstResponse, SetStatus
+
+    services = make_services(tmp_path, clock)
+    services.config.ui.auto_advance = False
+
+    async def reply_lands_and_snooze(pilot: Any) -> None:
+        await pilot.press("j", "s", "enter")  # snooze the second row for an hour
+        for action in (SetStatus(Status.OPEN), SetFirstResponse(clock.now)):  # what a sent reply records
+            services.store.act(["masto:101"], action, actor="ana", undoable=False)
+        pilot.app.screen.apply_states([services.store.triage("masto:101")])  # as the delivery message does
+        pilot.app.screen.refresh_chrome()
+
+    assert snap_compare(make_app(services), run_before=reply_lands_and_snooze, terminal_size=(80, 24))

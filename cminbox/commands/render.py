@@ -13,31 +13,10 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from dateutil.relativedelta import relativedelta
 
 from cminbox.core.models import Message, TriageState
 from cminbox.core.text import one_line, sanitize
-
-
-def age(then: datetime, now: datetime) -> str:
-    """Compact age: 45s, 4m, 2h, 3d, 5w, 2y."""
-    if then > now:
-        return "now"
-    delta = relativedelta(now, then)
-    seconds = (now - then).total_seconds()
-    if seconds < 60:
-        return f"{int(seconds)}s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)}m"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)}h"
-    if delta.years:
-        return f"{delta.years}y"
-    if seconds < 86400 * 14:
-        return f"{int(seconds // 86400)}d"
-    if not delta.months:
-        return f"{int(seconds // (86400 * 7))}w"
-    return f"{delta.months}mo"
+from cminbox.core.when import age as age  # the one age(): the commands import it from here
 
 
 def message_json(msg: Message, state: TriageState) -> dict[str, Any]:

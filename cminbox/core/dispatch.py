@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited, Rejected
 from cminbox.core.clock import Clock
 from cminbox.core.escalation import Target
 from cminbox.core.failpoints import failpoint
-from cminbox.core.models import Message, Note
+from cminbox.core.models import Message, Note, Status
 from cminbox.core.outbox import MARK_READ, Outbox, OutboxItem, OutboxKind
 from cminbox.core.store import Store
-from cminbox.core.triage import AddNote, SetFirstResponse
+from cminbox.core.triage import AddNote, SetFirstResponse, SetStatus
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +35,18 @@ class Dispatcher:
         self.channels = channels
         self.targets = targets
         self.clock = clock
+        # Told of every delivery, whoever asked for it (the TUI updates the row a reply answered).
+        self.on_delivery: Callable[[Delivery], None] | None = None
 
     async def deliver_due(self) -> list[Delivery]:
         items = await asyncio.to_thread(self.outbox.claim_due)
         if items:
             failpoint("outbox.after_claim")
-        return [await self._deliver(item) for item in items]
+        deliveries = [await self._deliver(item) for item in items]
+        if self.on_delivery is not None:
+            for delivery in deliveries:
+                self.on_delivery(delivery)
+        return deliveries
 
     async def _deliver(self, item: OutboxItem) -> Delivery:
         try:
@@ -108,6 +115,15 @@ class Dispatcher:
         receipt = await channel.reply(message, str(item.payload["text"]), item.idempotency_key)
         failpoint("outbox.after_send")
         await asyncio.to_thread(self.outbox.mark_sent, item, {"native_id": receipt.native_id, "url": receipt.url})
+        # Answered is no longer new: the item stays open (for a follow-up) until someone closes it.
+        await asyncio.to_thread(
+            self.store.act,
+            [message.id],
+            lambda st: SetStatus(Status.OPEN) if st.status == Status.NEW else None,
+            actor=item.actor,
+            undoable=False,
+            label="replied: new → open",
+        )
         now = self.clock()
         await asyncio.to_thread(
             self.store.act,

@@ -45,6 +45,7 @@ from cminbox.core.migrations import PART_DOCS, SchemaError, migrate, part_name
 from cminbox.core.models import HistoryEntry, Message, Status, TriageState
 from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_files
 from cminbox.core.state_tables import StateTables
+from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
 
 P = ParamSpec("P")
@@ -236,7 +237,7 @@ class Store(StateTables, ArchiveTables):
             self._ensure_all()  # deduplication needs every id
             inserts: dict[str, dict[str, Message]] = {}
             updates: dict[str, dict[int, Message]] = {}
-            for msg in messages:
+            for msg in map(bound_message, messages):  # the one way in: no item is stored unbounded
                 where = self.ix.where.get(msg.id)
                 if where is None:
                     inserts.setdefault(_month(msg.created_at), {}).setdefault(msg.id, msg)

@@ -12,6 +12,10 @@ import re
 import unicodedata
 from html.parser import HTMLParser
 
+import msgspec
+
+from cminbox.core.models import Message
+
 # ECMA-48 sequences: CSI (ESC [ or C1 0x9b), OSC/DCS/APC/PM/SOS strings, and 2-byte ESC codes.
 _ANSI = re.compile(
     r"""
@@ -166,3 +170,46 @@ def html_to_text(html: str) -> str:
     text = sanitize("".join(parser.parts))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+# ---------------------------------------------------------------- terminal-safe rows
+
+# What terminals disagree on: ZWJ sequences (tmux 3.3a draws 👩‍💻 as two emoji, 4 cells; Textual
+# and grapheme-aware terminals as one, 2 cells), variation selectors (❤️ is 1 cell or 2), skin-tone
+# modifiers (a 2-cell emoji of their own where they are not joined), the combining keycap, and
+# regional-indicator flags (1 or 2 cells per letter). Without them every code point has one width
+# that terminals, wcwidth and Rich agree on, and a row's columns stay where Textual put them.
+_WIDTH_AMBIGUOUS = re.compile("[\u200d\ufe00-\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef]")
+_REGIONAL = {cp: chr(ord("A") + cp - 0x1F1E6) for cp in range(0x1F1E6, 0x1F200)}  # 🇩🇪 → DE
+
+
+def cell_safe(text: str) -> str:
+    """Text for a fixed-width row (one-line preview, author, tag): ZWJ sequences become their
+    components, variation selectors, skin tones and keycaps go, flags become their letters.
+    Only for display: the store keeps the original."""
+    if text.isascii():
+        return text
+    return _WIDTH_AMBIGUOUS.sub("", text).translate(_REGIONAL)
+
+
+# ---------------------------------------------------------------- bounded items
+
+MAX_TEXT_CHARS = 32 * 1024
+"""The most of one item's text that is stored (and so rendered): a 5 MB post cost 1.5 s of
+preview rendering every time the cursor landed on it. The rest stays on the channel."""
+
+
+def bound_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """``text`` itself when it fits; else its beginning and a marker with the original size.
+    Idempotent: a bounded text fits the limit."""
+    if len(text) <= limit:
+        return text
+    size_kb = max(1, round(len(text.encode("utf-8", "surrogatepass")) / 1024))
+    marker = f"\n\n[… truncated: {size_kb:,} KB in all; open it on the channel to read the rest]"
+    return text[: max(0, limit - len(marker))].rstrip() + marker
+
+
+def bound_message(message: Message) -> Message:
+    """The message as it is stored: its text bounded (see :data:`MAX_TEXT_CHARS`)."""
+    text = bound_text(message.text)
+    return message if text is message.text else msgspec.structs.replace(message, text=text)

@@ -1,4 +1,5 @@
-"""Human times for snoozing: "1h", "30m", "2d", "tomorrow 9:00", "next week", "friday 14:00", ISO dates."""
+"""Human times: snooze times ("1h", "30m", "2d", "tomorrow 9:00", "next week", "friday 14:00", ISO dates)
+and the compact ages ("4m", "2h", "1y") that the TUI and the CLI show."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime, time, timedelta, tzinfo
 
 from dateutil import parser as dateparser
 from dateutil import tz
+from dateutil.relativedelta import relativedelta
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|weeks?)\s*$", re.I)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -60,3 +62,20 @@ def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetim
     if parsed <= now:
         raise WhenError(f"{text!r} is in the past")
     return parsed
+
+
+def age(then: datetime, now: datetime) -> str:
+    """Compact age, at most four characters, the same in the TUI and the CLI:
+    45s, 4m, 2h, 3d (under two weeks), 5w, 11mo, 2y; "now" for a time ahead of the clock."""
+    if then > now:
+        return "now"
+    seconds = (now - then).total_seconds()
+    for limit, unit, size in ((60, "s", 1), (3600, "m", 60), (86400, "h", 3600), (86400 * 14, "d", 86400)):
+        if seconds < limit:
+            return f"{int(seconds // size)}{unit}"
+    delta = relativedelta(now, then)  # calendar months and years: 52 weeks is "11mo", 365 days "1y"
+    if delta.years:
+        return f"{delta.years}y"
+    if not delta.months:
+        return f"{int(seconds // (86400 * 7))}w"
+    return f"{delta.months}mo"

@@ -11,6 +11,7 @@ from textual.app import App
 from textual.message import Message as TextualMessage
 from textual.screen import Screen
 
+from cminbox.core.dispatch import Delivery
 from cminbox.core.health import HealthState
 from cminbox.core.poller import PollReport
 from cminbox.tui.idle_gc import IdleCollector
@@ -26,6 +27,14 @@ class PollUpdate(TextualMessage):
     def __init__(self, report: PollReport) -> None:
         super().__init__()
         self.report = report
+
+
+class DeliveryUpdate(TextualMessage):
+    """An outbox item was delivered (or failed), by this instance's engine or a key press."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        super().__init__()
+        self.delivery = delivery
 
 
 class CminboxApp(App[None]):
@@ -96,6 +105,13 @@ class CminboxApp(App[None]):
         self.keymap_overrides = dict(cfg.keys)
         self.set_keymap(self.keymap_overrides)
         self.push_screen(InboxScreen(services))
+        if services.engine is not None:
+            # The row a reply answered changes when the reply is sent (replied, no longer new),
+            # whichever loop sent it; the store's change detection only sees other processes.
+            def delivered(delivery: Delivery) -> None:
+                self.post_message(DeliveryUpdate(delivery))
+
+            services.engine.dispatcher.on_delivery = delivered
         if self.run_engine and services.engine is not None:
             engine = services.engine
 
@@ -113,6 +129,15 @@ class CminboxApp(App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, InboxScreen):
                 screen.apply_poll(report, went_bad)
+
+    def on_delivery_update(self, message: DeliveryUpdate) -> None:
+        if self.services is None:
+            return
+        state = self.services.store.triage(message.delivery.item.message_id)
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen):
+                screen.apply_states([state])
+                screen.refresh_chrome()
 
     async def on_unmount(self) -> None:
         self.idle_gc.uninstall()

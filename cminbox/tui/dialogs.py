@@ -186,6 +186,7 @@ class SnoozeDialog(Dialog):
             yield OptionList(*(Option(label, id=value) for value, label in SNOOZE_PRESETS), id="snooze-presets")
             yield Input(placeholder="or type: 2d, friday 14:00, 2026-12-01 10:00", id="snooze-input")
             yield Label("", id="snooze-error", classes="error")
+            yield Label("enter picks or reads the typed time · esc cancels", classes="dialog-hint")
 
     @on(OptionList.OptionSelected)
     def _preset(self, event: OptionList.OptionSelected) -> None:

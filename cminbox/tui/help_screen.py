@@ -28,7 +28,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
         table.add_column("keys", no_wrap=True)
-        table.add_column("action")
+        table.add_column("action", no_wrap=True, overflow="ellipsis", ratio=1)  # one line per action, cut with …
         table.add_column(Text("id (remap in [keys])"), style="dim", no_wrap=True)
         group = ""
         for spec in ACTIONS:

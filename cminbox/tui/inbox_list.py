@@ -21,10 +21,20 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cminbox.core.models import Message, Status, TriageState
-from cminbox.core.text import one_line
+from cminbox.core.text import cell_safe, one_line
+from cminbox.core.when import age
 
 MARKERS = {Status.NEW: "●", Status.OPEN: "○", Status.WAITING: "…", Status.ESCALATED: "!", Status.DONE: "✓"}
 PRIORITY_MARKS = {"urgent": "‼", "high": "↑", "normal": " ", "low": "↓"}
+SNOOZED, REPLIED = "z", "↩"  # the flag column: snoozed wins (it says why the item is quiet)
+ROW_TEXT = 1000  # characters of an item's text a row looks at: no row is wider than that
+
+
+def flag(state: TriageState, now: datetime) -> str:
+    """The row's flag: snoozed, else replied, else blank; a glyph, never colour alone."""
+    if state.is_snoozed(now):
+        return SNOOZED
+    return REPLIED if state.first_response_at is not None else " "
 
 
 @dataclass(slots=True)
@@ -32,14 +42,7 @@ class Row:
     message: Message
     state: TriageState
     fresh: bool = False  # arrived since the user last looked
-
-
-def age(then: datetime, now: datetime) -> str:
-    seconds = max(0.0, (now - then).total_seconds())
-    for limit, unit, size in ((60, "s", 1), (3600, "m", 60), (86400, "h", 3600), (86400 * 14, "d", 86400)):
-        if seconds < limit:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds // (86400 * 7))}w"
+    stale: bool = False  # changed so that it no longer matches the view: dimmed until the next reload
 
 
 class InboxList(ScrollView, can_focus=True):
@@ -72,7 +75,7 @@ class InboxList(ScrollView, can_focus=True):
         self.show_channel = True  # off when every item comes from one channel
         self._cache: dict[tuple[object, ...], Strip] = {}
         self._styles: dict[str, Style] = {}  # component styles, resolved once per theme
-        self._ages: dict[str, str] = {}  # the age text each row was last drawn with
+        self._ages: dict[str, tuple[str, str]] = {}  # the age text and flag each row was last drawn with
 
     # ------------------------------------------------------------------ data
     def set_rows(self, rows: list[Row]) -> None:
@@ -137,11 +140,12 @@ class InboxList(ScrollView, can_focus=True):
             self.scroll_to(y=line - height // 2, animate=False)
 
     def refresh_ages(self) -> None:
-        """Repaint only the visible lines whose age text changed ("4m" → "5m"), not the list."""
+        """Repaint only the visible lines whose age text ("4m" → "5m") or flag (a snooze ended)
+        changed, not the list."""
         top, now = int(self.scroll_offset.y), self.clock()
         for i in range(top, min(len(self.rows), top + self.scrollable_content_region.height)):
             row = self.rows[i]
-            if self._ages.get(row.message.id) != age(row.message.created_at, now):
+            if self._ages.get(row.message.id) != (age(row.message.created_at, now), flag(row.state, now)):
                 self.refresh_line(i)
 
     def on_resize(self) -> None:
@@ -169,8 +173,9 @@ class InboxList(ScrollView, can_focus=True):
         is_cursor = index == self.cursor
         selected = row.message.id in self.selected
         now = self.clock()
-        shown_age = self._ages[row.message.id] = age(row.message.created_at, now)
-        key = (row.message.id, row.state.rev, row.fresh, is_cursor, selected, width, shown_age)
+        shown_age, mark = age(row.message.created_at, now), flag(row.state, now)  # a snooze ends with time
+        self._ages[row.message.id] = (shown_age, mark)
+        key = (row.message.id, row.state.rev, row.fresh, row.stale, is_cursor, selected, width, shown_age, mark)
         strip = self._cache.get(key)
         if strip is None:
             if len(self._cache) > 400:  # each Strip holds several caches: keep the collector's work small
@@ -193,33 +198,37 @@ class InboxList(ScrollView, can_focus=True):
         return style
 
     def _render_row(self, row: Row, is_cursor: bool, selected: bool, width: int, now: datetime) -> Strip:
-        """Segments built directly, sized by terminal cells (emoji are two wide): no Rich Text."""
+        """Segments built directly, sized by terminal cells (emoji are two wide): no Rich Text.
+        Text from outside passes through ``cell_safe``, so terminals that measure emoji
+        sequences differently from Textual still draw every column where it belongs."""
         msg, st = row.message, row.state
         line = "cursor" if is_cursor else "normal"
         status = {Status.NEW: "new", Status.ESCALATED: "escalated", Status.DONE: "done"}.get(st.status, "plain")
-        tags = " ".join(f"#{t}" for t in st.tags)
-        right = (f" {tags} " if tags else " ") + (f"@{st.assignee} " if st.assignee else "")
+        if row.stale:
+            status = "done"  # no longer in this view: drawn like closed items until the next reload
+        tags = " ".join(f"#{cell_safe(t)}" for t in st.tags)
+        right = (f" {tags} " if tags else " ") + (f"@{cell_safe(st.assignee)} " if st.assignee else "")
         right += f"{age(msg.created_at, now):>4}"
-        channel = f"{one_line(msg.channel, 8):<8} " if self.show_channel else ""
+        channel = f"{one_line(cell_safe(msg.channel), 8):<8} " if self.show_channel else ""
+        name = cell_safe(one_line(msg.author.display_name or msg.author.handle))
+        new = st.status == Status.NEW and not row.stale
         head = [
             Segment("▌" if selected else " ", self._combined(line, "selected")),
             Segment(MARKERS[st.status], self._combined(line, status)),
+            Segment(flag(st, now), self._combined(line, "meta")),
             Segment("*" if row.fresh else " ", self._combined(line, "fresh")),
             Segment(
                 PRIORITY_MARKS[str(st.priority)], self._combined(line, "urgent" if st.priority.rank >= 2 else "meta")
             ),
             Segment(" " + channel, self._combined(line, "meta")),
-            Segment(
-                fit(one_line(msg.author.display_name or msg.author.handle), 16) + " ",
-                self._combined(line, "bold-new" if st.status == Status.NEW else status),
-            ),
+            Segment(fit(name, 16) + " ", self._combined(line, "bold-new" if new else status)),
         ]
         used = sum(cell_len(seg.text) for seg in head)
         right = fit(right, max(0, width - used)) if used + cell_len(right) > width else right
         room = max(0, width - used - cell_len(right))
-        text = one_line(msg.text)
+        text = cell_safe(one_line(msg.text[:ROW_TEXT]))
         body = Segment(fit(text or "(empty)", room), self._combined(line, status if text else "meta"))
-        tail = Segment(right, self._combined(line, "tag" if tags else "meta"))
+        tail = Segment(right, self._combined(line, "tag" if tags and not row.stale else "meta"))
         return Strip([*head, body, tail], width)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -49,6 +50,8 @@ def _insertion_point(rows: list[Row], row: Row, newest_first: bool) -> int:
     return lo
 
 
+# The footer's own keys (reply, tag, done...): hidden while composing, where typing them writes text.
+FOOTER_ACTIONS = frozenset(spec.action.partition("(")[0] for spec in actions.ACTIONS if spec.footer)
 PREVIEW_MODES = ("right", "bottom", "off")
 NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
@@ -70,6 +73,7 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         self.reported_problems: set[Path] = set()
         self.polled_once: set[str] = set()  # the first poll of a channel is the backlog, not news
         self.all_rows: list[Row] = []
+        self.stale: set[str] = set()  # rows in the list that no longer match the view (until a reload)
         self.counts = HeaderCounts()
         self._preview_timer: Timer | None = None
 
@@ -96,6 +100,7 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         if not self.s.store.fully_loaded:
             self.load_older()
         self.set_interval(1.0, self.check_store)
+        self.set_interval(1.0, self.refresh_ages)
         self.set_interval(30.0, self.tick)
         self.report_store_problems()
 
@@ -106,12 +111,8 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         everything = self.s.store.query(loaded_only=True)
         self.all_rows = [Row(m, st, fresh=m.id in self.fresh) for m, st in everything]
         view_q = self.view.compiled()
-        kept = [
-            (r.message, r.state)
-            for r in self.all_rows
-            if view_q.matches(r.message, r.state, now, me)
-            and (self.filter is None or self.filter.matches(r.message, r.state, now, me))
-        ]
+        kept = [(r.message, r.state) for r in self.all_rows if self.in_view(r, view_q, now, me)]
+        self.stale.clear()
         # The list shares Row objects with all_rows, so an update to one is seen by the other.
         by_id = {r.message.id: r for r in self.all_rows}
         self.inbox_list.set_rows([by_id[m.id] for m, _ in arrange(kept, self.sort, self.group)])
@@ -138,9 +139,7 @@ class InboxScreen(TriageKeys, ReplyingScreen):
             row = Row(message, self.s.store.triage(mid), fresh=mid in self.fresh)
             self.all_rows.append(row)
             self.counts.add(row, now)
-            if view.matches(message, row.state, now, me) and (
-                self.filter is None or self.filter.matches(message, row.state, now, me)
-            ):
+            if self.in_view(row, view, now, me):
                 rows.insert(_insertion_point(rows, row, self.sort == Sort.NEWEST), row)
         if len(rows) != len(self.inbox_list.rows):
             self.inbox_list.set_rows(rows)
@@ -153,17 +152,32 @@ class InboxScreen(TriageKeys, ReplyingScreen):
             pass
         self.app.call_from_thread(self.reload)
 
+    def in_view(self, row: Row, view: Query, now: datetime, me: str) -> bool:
+        """Does the row belong in the list: the saved view's query and the filter."""
+        m, st = row.message, row.state
+        return view.matches(m, st, now, me) and (self.filter is None or self.filter.matches(m, st, now, me))
+
     def tick(self) -> None:
-        """Every 30 s: ages ("4m") move on, and items become overdue."""
-        self.inbox_list.refresh_ages()
+        """Every 30 s: items become overdue."""
         self.counts.tick(self.s.clock())
         self.refresh_chrome()
 
+    def refresh_ages(self) -> None:
+        """Every second: ages ("4m", "12s") move on in the list and the preview. Cheap: only lines
+        whose age text changed are repainted."""
+        self.inbox_list.refresh_ages()
+        self.query_one(Preview).refresh_age()
+
     def apply_states(self, states: Iterable[TriageState]) -> None:
-        now = self.s.clock()
+        now, me = self.s.clock(), self.s.config.actor
         states = list(states)
+        view = self.view.compiled()
         for row, old in self.inbox_list.update_states(states):
             self.counts.change(row, old, now)
+            # A reply sent, a snooze, a done: the row stays where it is (no list shifting under
+            # the cursor) but is marked as no longer in this view; the next reload drops it.
+            row.stale = not self.in_view(row, view, now, me)
+            (self.stale.add if row.stale else self.stale.discard)(row.message.id)
         hidden = [st for st in states if st.id not in self.inbox_list.index]
         if hidden:  # rows outside the current view: the full row set and the counters must follow too
             by_id = {r.message.id: r for r in self.all_rows}
@@ -179,6 +193,9 @@ class InboxScreen(TriageKeys, ReplyingScreen):
             health = [self.s.engine.poller.health(name) for name in self.s.engine.channels]
         self.query_one(InboxHeader).show(self.counts, health, len(self.inbox_list.selected))
         line = Text.assemble((f" {self.view.key} {self.view.name} ", "reverse"), f"  {len(self.inbox_list.rows)} items")
+        if self.stale:
+            key = self.s.config.keys.get(f"view_{self.view.key}", self.view.key).split(",")[0]
+            line.append(f" ({len(self.stale)} no longer in this view; {key} reloads)", style="italic")
         if not self.s.store.fully_loaded:
             line.append("  loading older messages…", style="italic")
         if self.filter is not None and not self.filter.empty:
@@ -358,6 +375,21 @@ class InboxScreen(TriageKeys, ReplyingScreen):
 
     def on_resize(self) -> None:
         self.place_preview()
+        # Below 100 columns the footer drops its padding, so every key and ^p palette fit in 80.
+        self.query_one(Footer).compact = self.size.width < NARROW
+
+    def on_descendant_focus(self) -> None:
+        """Composing shows the message being answered: below 100 columns the preview takes the
+        list's place while the composer is open (it is the one item that matters then)."""
+        focused = self.focused
+        composing = focused is not None and any(isinstance(n, Composer) for n in focused.ancestors_with_self)
+        if composing != self.has_class("-composing"):
+            self.set_class(composing, "-composing")
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Hidden from the footer while composing: the composer's keys are what apply then.
+        return not (action in FOOTER_ACTIONS and self.has_class("-composing"))
 
     def place_preview(self) -> None:
         """A side preview below 100 columns squeezes the list: put it underneath instead."""

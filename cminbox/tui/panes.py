@@ -7,12 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import Static
 
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.models import Message, Status, TriageState
-from cminbox.core.text import sanitize
-from cminbox.tui.inbox_list import Row, age
+from cminbox.core.text import bound_text, sanitize
+from cminbox.core.when import age
+from cminbox.tui.inbox_list import Row
 
 OVERDUE_AFTER = 4 * 3600  # seconds without a first response before an item counts as overdue
 HEALTH_MARK = {
@@ -73,34 +75,58 @@ class HeaderCounts:
             self._place(row, now)
 
 
-class InboxHeader(Static):
-    """Counters and per-channel health; a problem is spelled out, never colour alone."""
+class InboxHeader(Widget):
+    """Counters and per-channel health; a problem is spelled out, never colour alone.
+
+    The health marks are drawn at the right and never pushed off: when the line is too
+    narrow, the counters give way (cut with an ellipsis), not the channels' health."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._left = Text()
+        self._right = Text()
 
     def show(self, counts: HeaderCounts, health: list[ChannelHealth], selected: int) -> None:
         status, overdue = counts.status, counts.overdue
-        text = Text.assemble(
-            (" cminbox ", "bold reverse"),
-            "  ",
-            (f"new {status[Status.NEW]}", "bold"),
-            " · ",
-            f"open {status[Status.OPEN]}",
-            " · ",
-            (f"escalated {status[Status.ESCALATED]}", "bold red" if status[Status.ESCALATED] else ""),
-            " · ",
-            (f"overdue {overdue}", "bold yellow" if overdue else ""),
-            " · ",
-            f"done {status[Status.DONE]}",
-        )
+        left = Text(" cminbox ", style="bold reverse")
         if selected:
-            text.append(f"   {selected} selected", style="bold reverse")
-        text.append("   ")
+            left.append("  ")
+            left.append(f" {selected} selected ", style="bold reverse")
+        left.append_text(
+            Text.assemble(
+                "  ",
+                (f"new {status[Status.NEW]}", "bold"),
+                " · ",
+                f"open {status[Status.OPEN]}",
+                " · ",
+                (f"escalated {status[Status.ESCALATED]}", "bold red" if status[Status.ESCALATED] else ""),
+                " · ",
+                (f"overdue {overdue}", "bold yellow" if overdue else ""),
+                " · ",
+                f"done {status[Status.DONE]}",
+            )
+        )
+        right = Text()
         for h in health:
             mark, colour = HEALTH_MARK[h.state]
-            text.append(f"{mark} {h.channel}", style=colour)
+            right.append("  ")
+            right.append(f"{mark} {h.channel}", style=colour)
             if h.state not in (HealthState.OK, HealthState.UNKNOWN):
-                text.append(f" {h.state}", style=colour)
-            text.append("  ")
-        self.update(text)
+                right.append(f" {h.state}", style=colour)
+        right.append(" ")
+        self._left, self._right = left, right
+        self.refresh()
+
+    def render(self) -> Text:
+        width = self.size.width or 80
+        right = self._right.copy()
+        right.truncate(max(0, width - 12), overflow="ellipsis")  # " cminbox " and a little more stay
+        left = self._left.copy()
+        room = width - right.cell_len
+        if left.cell_len > room:
+            left.truncate(max(0, room - 1), overflow="ellipsis")
+        left.pad_right(max(0, room - left.cell_len))
+        return Text.assemble(left, right)
 
 
 class Preview(Static):
@@ -111,8 +137,16 @@ class Preview(Static):
     def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock
+        self._shown: tuple[Row, list[Message], list[Message] | None] | None = None
+        self._age = ""
+
+    def refresh_age(self) -> None:
+        """Re-render when the shown item's age text changed ("12s" → "13s")."""
+        if self._shown is not None and age(self._shown[0].message.created_at, self.clock()) != self._age:
+            self.show(*self._shown)
 
     def show(self, row: Row | None, thread: list[Message], others: list[Message] | None = None) -> None:
+        self._shown = (row, thread, others) if row is not None else None
         if row is None:
             self.update(Text("Nothing here. New mentions appear as they arrive.", style="dim italic"))
             return
@@ -122,14 +156,15 @@ class Preview(Static):
         name = sanitize(msg.author.display_name or msg.author.handle, single_line=True)
         out.append(name, style="bold")
         out.append(f"  {msg.author.handle}\n" if msg.author.handle != name else "\n", style="dim")
-        when = f"{msg.created_at:%Y-%m-%d %H:%M} UTC ({age(msg.created_at, now)} ago)"
+        self._age = age(msg.created_at, now)
+        when = f"{msg.created_at:%Y-%m-%d %H:%M} UTC ({self._age} ago)"
         out.append(f"{msg.kind} on {msg.channel} · {when}", style="dim")
         if msg.visibility and msg.visibility != "public":
             out.append(f" · {msg.visibility}", style="bold yellow")
         out.append("\n")
-        out.append(_triage_line(st) + "\n", style="italic")
+        out.append(_triage_line(st, now) + "\n", style="italic")
         out.append("\n")
-        out.append(sanitize(msg.text) or "(empty message)")
+        out.append(sanitize(bound_text(msg.text)) or "(empty message)")  # bounded: stores from before the cap
         out.append("\n")
         if msg.url:
             out.append(f"\n{msg.url}\n", style="dim underline")
@@ -139,12 +174,12 @@ class Preview(Static):
                 mark = "▶ " if m.id == msg.id else "  "
                 style = "bold" if m.id == msg.id else "dim"
                 out.append(f"{mark}{m.author.handle} · {age(m.created_at, now)}\n", style=style)
-                out.append("   " + sanitize(m.text).replace("\n", "\n   ") + "\n")
+                out.append("   " + sanitize(bound_text(m.text)).replace("\n", "\n   ") + "\n")
         if others:
             out.append("\n── also from this person ──\n", style="dim")
             for m in others:
                 out.append(f"{m.channel} · {age(m.created_at, now)} ago: ", style="dim")
-                out.append(sanitize(m.text, single_line=True)[:160] + "\n")
+                out.append(sanitize(m.text[:400], single_line=True)[:160] + "\n")
         if st.notes:
             out.append("\n── notes ──\n", style="dim")
             for n in st.notes:
@@ -156,14 +191,18 @@ class Preview(Static):
         self.update(out, layout=False)  # fixed size: no layout pass, only this pane repaints
 
 
-def _triage_line(st: TriageState) -> str:
+def _triage_line(st: TriageState, now: datetime) -> str:
     parts = [f"{st.status}", f"priority {st.priority}"]
+    if st.first_response_at is not None:
+        parts.append(f"↩ replied {age(st.first_response_at, now)} ago")
     if st.assignee:
         parts.append(f"assigned to {st.assignee}")
     if st.tags:
         parts.append(" ".join(f"#{t}" for t in st.tags))
     if st.escalation:
         parts.append(f"escalated to {st.escalation.target}")
-    if st.snoozed_until:
-        parts.append(f"snoozed until {st.snoozed_until:%m-%d %H:%M}")
+    if st.is_snoozed(now) and st.snoozed_until is not None:
+        parts.append(f"z snoozed until {st.snoozed_until:%m-%d %H:%M}")
+    elif st.snoozed_until:
+        parts.append(f"snooze ended {st.snoozed_until:%m-%d %H:%M}")
     return " · ".join(parts)

@@ -15,8 +15,8 @@ from textual.widgets import Footer, Static
 
 from cminbox.core.channel import Channel, ChannelError
 from cminbox.core.models import Message
-from cminbox.core.text import sanitize
-from cminbox.tui.inbox_list import age
+from cminbox.core.text import bound_text, sanitize
+from cminbox.core.when import age
 
 
 class ThreadScreen(Screen[None]):
@@ -58,7 +58,7 @@ class ThreadScreen(Screen[None]):
             out.append("▶ " if current else "  ", style="bold")
             out.append(sanitize(m.author.display_name or m.author.handle, single_line=True), style="bold")
             out.append(f"  {m.author.handle} · {age(m.created_at, now)} ago\n", style="dim")
-            body = sanitize(m.text) or "(empty)"
+            body = sanitize(bound_text(m.text)) or "(empty)"  # live threads are not stored: bound them here too
             out.append("  " + body.replace("\n", "\n  ") + "\n\n", style="" if current else "dim")
         self.query_one("#thread-body", Static).update(out)
         self.query_one("#thread-status", Static).update(Text(status, style="dim italic"))
@@ -71,7 +71,8 @@ class ThreadScreen(Screen[None]):
         except ChannelError as exc:
             self.show(self.stored, f"stored copy · the live thread is unavailable: {exc.reason}")
             return
-        self.show(live, f"live from {self.message.channel} · {len(live)} messages")
+        count = f"{len(live)} message{'s' if len(live) != 1 else ''}"
+        self.show(live, f"live from {self.message.channel} · {count}")
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#thread", VerticalScroll).scroll_relative(y=lines * 3, animate=False)
