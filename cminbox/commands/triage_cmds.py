@@ -9,6 +9,7 @@ import msgspec
 
 from cminbox.commands.context import Context
 from cminbox.commands.render import age, clean, dumps, message_json, row
+from cminbox.core.errors import CminboxError
 from cminbox.core.models import Priority, Status
 from cminbox.core.query import QueryError
 from cminbox.core.query import parse as parse_query
@@ -16,7 +17,7 @@ from cminbox.core.store import ActResult, StoreError
 from cminbox.core.when import WhenError, parse_when
 
 
-class UsageError(Exception):
+class UsageError(CminboxError):
     pass
 
 

@@ -21,6 +21,7 @@ import msgspec
 import platformdirs
 
 from cminbox.core import registry
+from cminbox.core.errors import CminboxError
 from cminbox.core.http import is_loopback
 from cminbox.core.query import QueryError
 from cminbox.core.query import parse as parse_query
@@ -137,7 +138,7 @@ class Config:
         )
 
 
-class ConfigError(Exception):
+class ConfigError(CminboxError):
     def __init__(self, path: Path | None, line: int | None, key: str | None, problem: str, hint: str = "") -> None:
         self.path, self.line, self.key, self.problem, self.hint = path, line, key, problem, hint
         where = f"config error in {path}" if path else "config error"
@@ -145,7 +146,7 @@ class ConfigError(Exception):
             where += f", line {line}"
         if key:
             where += f", key `{key}`"
-        super().__init__(f"{where}: {problem}" + (f" {hint}" if hint else ""))
+        super().__init__(f"{where}: {problem}", hint)
 
 
 def default_config_path() -> Path:

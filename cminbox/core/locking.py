@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import threading
 from pathlib import Path
 from types import TracebackType
+
+from cminbox.core.errors import from_os_error
 
 
 class FileLock:
@@ -23,7 +26,17 @@ class FileLock:
         self._thread_lock = threading.RLock()
 
     def _open(self) -> int:
-        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EROFS):
+                # A read-only data folder: flock works on a read-only descriptor too, so
+                # reading still works; the first write names the folder and what to do.
+                try:
+                    return os.open(self.path, os.O_RDONLY)
+                except OSError:
+                    pass
+            raise from_os_error(exc, self.path) from exc
 
     def acquire(self, blocking: bool = True) -> bool:
         if not self._thread_lock.acquire(blocking=blocking):

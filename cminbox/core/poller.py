@@ -18,6 +18,7 @@ from datetime import timedelta
 from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited
 from cminbox.core.clock import Clock, pause
 from cminbox.core.config import ChannelConfig
+from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.store import Store
 
@@ -79,6 +80,10 @@ class Poller:
             health.state, health.reason = HealthState.RATE_LIMITED, exc.reason
             health.failures += 1
             health.next_attempt = exc.retry_at
+        except CminboxError as exc:  # the store cannot be read or written: say which file, and what to do
+            health.state, health.reason = HealthState.DEGRADED, str(exc)
+            health.failures += 1
+            health.next_attempt = now + timedelta(seconds=self._backoff(cfg.interval, health.failures))
         except (ChannelError, TimeoutError) as exc:
             reason = exc.reason if isinstance(exc, ChannelError) else f"no answer within {POLL_TIMEOUT:.0f} s"
             health.state, health.reason = HealthState.DEGRADED, reason

@@ -35,7 +35,11 @@ class StateTables:
                 self._state[table].replace_many({doc_id: doc})
 
     def get_cursor(self, channel: str) -> dict[str, Any] | None:
+        """Raises CorruptFileError when the cursors file cannot be loaded: polling as if from
+        scratch would re-read (and re-notify) what the lost cursor already covered."""
         with self._mutex:
+            if self._state["cursors"].broken is not None:
+                raise self._state["cursors"].broken
             _, doc = self._get_doc("cursors", channel)
             return doc["cursor"] if doc else None
 
