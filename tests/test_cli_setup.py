@@ -62,7 +62,7 @@ def test_doctor_all_good_and_repair(tmp_path: Path, demo_server: str) -> None:
     assert str(shard) in listed.stderr and "Traceback" not in listed.stderr
     assert shard.read_text() == "{ not json"  # nothing overwritten until the user decides
     repaired = run_cli("doctor", "--repair", env=env)
-    assert "moved aside" in repaired.stdout
+    assert f"{shard}: kept 0 document(s)" in repaired.stdout and "all good" not in repaired.stdout
     assert list((tmp_path / "d" / "backups").glob(f"repair-*/*/{shard.name}"))  # the original is kept
     assert run_cli("doctor", env=env).returncode == 0
 

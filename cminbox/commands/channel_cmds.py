@@ -20,7 +20,7 @@ from cminbox.core.dispatch import Delivery
 from cminbox.core.engine import Engine, build_channel
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.poller import PollReport
-from cminbox.core.repair import repair_file
+from cminbox.core.repair import repair_store
 from cminbox.core.secrets import SecretError, keyring_set, keyring_status
 from cminbox.core.segment import CorruptFileError
 
@@ -241,10 +241,19 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
     except CorruptFileError as exc:
         problems_found[exc.path] = str(exc)
     line(True, "store", f"{len(store.message_ids())} messages, loaded in {time.perf_counter() - started:.2f} s")
-    for path, what in sorted(problems_found.items()):
-        if args.repair:
-            line(True, "store repaired", repair_file(ctx.data_dir, path).describe())
-        else:
+    if args.repair and problems_found:
+        repaired, rewound = repair_store(store, problems_found)
+        for result in repaired:
+            # Data lost is a problem even once repaired: never "all good" after it.
+            line(not result.lost_data, "store repaired", result.describe())
+        line(True, "store after repair", f"{len(store.message_ids())} messages")
+        if rewound:
+            print(
+                f"note  poll cursor rewound for {', '.join(rewound)}: the next poll fetches their recent "
+                "messages again (their triage state is kept and reattaches)"
+            )
+    else:
+        for _path, what in sorted(problems_found.items()):
             line(False, "store file", what)
     for ch in cfg.channels:
         if not ch.enabled:
