@@ -54,6 +54,18 @@ def fail_writes_under(folder: Path, code: int) -> Callable[..., int]:
     return fake_open
 
 
+def disk_full_under(folder: Path) -> Callable[[int, Any], int]:
+    """os.write that fails with ENOSPC for files under ``folder``."""
+    real_write = os.write
+
+    def full(fd: int, payload: Any) -> int:
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(folder.resolve())):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, payload)
+
+    return full
+
+
 def seeded(tmp_path: Path) -> Path:
     data = tmp_path / "data"
     Store(data).upsert_messages([make_message(1), make_message(2)])
@@ -88,13 +100,7 @@ def test_a_full_disk_is_named_and_leaves_the_old_file_intact(
 ) -> None:
     data = seeded(tmp_path)
     before = {p: p.read_bytes() for p in data.rglob("*.json")}
-    real_write = os.write
-
-    def full(fd: int, payload: Any) -> int:
-        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(data.resolve())):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_write(fd, payload)
-
+    full = disk_full_under(data)
     monkeypatch.setattr(os, "write", full)
     code, _, err = run(tmp_path, capsys, "status", "masto:2", "done")
     assert code == 1
@@ -107,6 +113,19 @@ def test_a_full_disk_is_named_and_leaves_the_old_file_intact(
 def mastodon(api: respx.MockRouter, *ids: int) -> respx.Route:
     api.get("https://m.example/api/v1/accounts/verify_credentials").respond(json=ME)
     return api.get("https://m.example/api/v1/notifications").respond(json=[notification(n) for n in ids])
+
+
+def test_a_poll_on_a_full_disk_reports_it_per_channel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = seeded(tmp_path)
+    full = disk_full_under(data)
+    monkeypatch.setattr(os, "write", full)
+    with respx.mock(assert_all_called=False) as api:
+        mastodon(api, 1)
+        code, out, err = run(tmp_path, capsys, "poll", "--once")
+    assert code == 1 and "internal error" not in out + err
+    assert "masto" in out and "degraded" in out and "disk is full" in out and str(data / "messages") in out
 
 
 def test_a_corrupt_cursors_file_degrades_with_its_path_not_an_internal_error(
@@ -147,13 +166,7 @@ async def test_the_tui_reports_a_full_disk_as_a_refusal_not_a_crash(
     services = make_services(tmp_path, clock)
     app = make_app(services)
     data = services.store.dir
-    real_write = os.write
-
-    def full(fd: int, payload: Any) -> int:
-        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(data.resolve())):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_write(fd, payload)
-
+    full = disk_full_under(data)
     async with app.run_test(size=(120, 40)) as pilot:
         monkeypatch.setattr(os, "write", full)
         await pilot.press("d")

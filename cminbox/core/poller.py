@@ -106,7 +106,10 @@ class Poller:
             report.fetched = len(result.messages)
             wait = max(float(cfg.interval), result.next_poll_in or 0.0)
             health.next_attempt = now + timedelta(seconds=wait)
-        await asyncio.to_thread(self.store.set_health, name, health.to_doc())
+        try:
+            await asyncio.to_thread(self.store.set_health, name, health.to_doc())
+        except CminboxError as exc:  # a full disk must not stop the loop: the report still shows it
+            log.warning("channel %s: health not saved: %s", name, exc)
         if self.on_report is not None:
             maybe = self.on_report(report)
             if maybe is not None:
