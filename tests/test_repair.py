@@ -115,6 +115,16 @@ def test_a_garbled_byte_keeps_the_documents_around_it(tmp_path: Path, offset: in
     assert result.lost_channels == frozenset({"masto"})
 
 
+def test_a_damaged_last_document_is_not_taken_for_a_cut(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    part, raw = filled(data)
+    at = raw.index(b'"text":"message number 40"') + len(b'"text"')
+    part.write_bytes(raw[:at] + b"#" + raw[at + 1 :])
+    result = repair_file(data, part)
+    assert (result.kept, result.dropped, result.whole) == (COUNT - 1, 1, True)
+    assert result.lost_channels == frozenset({"masto"})  # only its channel needs a rewind
+
+
 async def test_lost_messages_come_back_after_the_cursor_rewind_with_their_triage(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

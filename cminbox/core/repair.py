@@ -114,10 +114,31 @@ def scan(text: str, valid: Any) -> Salvage:
         docs[m.group(1)] = doc
         pos = last_end = end
     tail = text[last_end:]
-    whole = bool(_WHOLE_END.fullmatch(tail)) or (not docs and _STRUCTURE.fullmatch(tail) is not None and "}" in tail)
+    whole = _WHOLE_END.fullmatch(tail) is not None or _closes(tail if docs else text, 2 if docs else 0)
     if not _STRUCTURE.fullmatch(tail):
         damaged.append(tail)
     return Salvage(docs, damaged, whole)
+
+
+def _closes(text: str, depth: int) -> bool:
+    """Whether ``text``, read from inside ``depth`` open objects, ends with every one closed:
+    a damaged last document still ends the file; a cut leaves something open."""
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+    return depth == 0 and not in_string and text.rstrip().endswith("}")
 
 
 @dataclass(frozen=True)
