@@ -50,6 +50,7 @@ def test_show_fetch_prints_the_live_thread(
 ) -> None:
     """Against a real HTTP server: the second event loop only failed with live connections."""
     config = CHANNEL.replace('"masto"', '"demo"').replace("https://m.example", demo_server)
+    config = config.replace("tok-cli", "demo-token")
     assert cli(tmp_path, capsys, "poll", "--once", config=config)[0] == 0
     code, out = cli(tmp_path, capsys, "list", "--json", "--limit", "1")
     mid = json.loads(out)[0]["id"]

@@ -267,10 +267,11 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
         if not ch.enabled:
             print(f"skip  {ch.name}: disabled")
             continue
-        problems += _check_channel(ctx, ch.name)
+        failed = _check_channel(ctx, ch.name)
+        problems += failed
         # Reachable now is not the whole story: the last poll may have failed (a bad page, a quota).
         h = ChannelHealth.from_doc(store.get_health(ch.name), ch.name)
-        if h.state in (HealthState.DEGRADED, HealthState.RATE_LIMITED, HealthState.AUTH_FAILED):
+        if not failed and h.state in (HealthState.DEGRADED, HealthState.RATE_LIMITED, HealthState.AUTH_FAILED):
             until = f"; next attempt {h.next_attempt:%Y-%m-%d %H:%M} UTC" if h.next_attempt else ""
             line(False, f"{ch.name} last poll", f"{h.state}: {h.reason}{until}")
     for t in cfg.targets:
