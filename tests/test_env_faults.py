@@ -4,6 +4,7 @@ never "internal error ... please report it"."""
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import os
 from collections.abc import Callable
@@ -121,10 +122,17 @@ def test_a_poll_on_a_full_disk_reports_it_per_channel(
     data = seeded(tmp_path)
     full = disk_full_under(data)
     monkeypatch.setattr(os, "write", full)
+
+    class FullLog(io.StringIO):  # the log is on the same full disk
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(logging.FileHandler, "_open", lambda self: FullLog())
     with respx.mock(assert_all_called=False) as api:
         mastodon(api, 1)
         code, out, err = run(tmp_path, capsys, "poll", "--once")
     assert code == 1 and "internal error" not in out + err
+    assert "Logging error" not in err and "Traceback" not in err
     assert "masto" in out and "degraded" in out and "disk is full" in out and str(data / "messages") in out
 
 
