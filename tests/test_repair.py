@@ -4,6 +4,7 @@ comes back from the channel (the cursor is rewound; triage state reattaches by i
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -149,6 +150,21 @@ async def test_lost_messages_come_back_after_the_cursor_rewind_with_their_triage
     assert sorted(reopened.message_ids()) == sorted(f"masto:{n}" for n in range(1, COUNT + 1))
     assert reopened.triage("masto:3").tags == ("billing",)
     assert reopened.triage("masto:39").status == Status.DONE
+
+
+async def test_archived_items_stay_archived_when_a_rewound_channel_is_read_again(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    store = Store(tmp_path, clock=clock)
+    channel = FakeChannel()
+    await poller(store, clock, channel).poll_channel("masto")
+    store.act(["masto:5"], SetStatus(status=Status.DONE), actor="ana")
+    clock.advance(hours=1)
+    assert store.archive(timedelta(0)) == ["masto:5"]
+    assert store.rewind_cursors(None) == ["masto"]
+    report = await poller(store, clock, channel).poll_channel("masto")
+    assert report.new_ids == [] and not store.is_live("masto:5")
+    assert [a.id for a in store.archived()] == ["masto:5"]
 
 
 def test_doctor_repair_reports_loss_and_never_says_all_good(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -69,7 +69,13 @@ class Poller:
         try:
             cursor = await asyncio.to_thread(self.store.get_cursor, name)
             result = await asyncio.wait_for(channel.poll(cursor), timeout=POLL_TIMEOUT)
-            report.new_ids = await asyncio.to_thread(self.store.upsert_messages, result.messages)
+            fresh = result.messages
+            if cursor is None and fresh:
+                # A first poll (or one after `doctor --repair` rewound the cursor) re-reads history:
+                # what was archived stays in the archive rather than coming back as new.
+                archived = await asyncio.to_thread(self.store.archived_ids)
+                fresh = [m for m in fresh if m.id not in archived]
+            report.new_ids = await asyncio.to_thread(self.store.upsert_messages, fresh)
             if result.cursor != cursor:
                 await asyncio.to_thread(self.store.set_cursor, name, result.cursor)
         except AuthFailed as exc:
