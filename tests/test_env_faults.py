@@ -16,7 +16,9 @@ import respx
 
 from cminbox.cli import main
 from cminbox.core.clock import FrozenClock
+from cminbox.core.errors import from_os_error
 from cminbox.core.store import Store
+from cminbox.tui.app import CminboxApp
 from tests.factories import make_message
 from tests.mastodon_fixtures import ME, notification
 from tests.tui_fixtures import make_app, make_services
@@ -182,3 +184,23 @@ async def test_the_tui_reports_a_full_disk_as_a_refusal_not_a_crash(
         assert app.is_running
         notes = [(str(n.title), str(n.message)) for n in app._notifications]
         assert any(title == "Not done" and "disk is full" in text and str(data) in text for title, text in notes)
+
+
+async def test_the_tui_says_why_the_engine_stopped(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = make_services(tmp_path, clock)
+    assert services.engine is not None
+    lock = services.store.dir / "poller.lock"
+
+    async def cannot_lock(stop: object) -> None:
+        raise from_os_error(OSError(errno.EROFS, os.strerror(errno.EROFS)), lock)
+
+    monkeypatch.setattr(services.engine, "run", cannot_lock)
+    app = CminboxApp(services, run_engine=True, blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert app.is_running
+        notes = [(str(n.title), str(n.message)) for n in app._notifications]
+        assert any(title == "Stopped" and str(lock) in text for title, text in notes), notes
