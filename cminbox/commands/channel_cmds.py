@@ -19,7 +19,7 @@ from cminbox.core.channel import ChannelError
 from cminbox.core.dispatch import Delivery
 from cminbox.core.engine import Engine, build_channel
 from cminbox.core.health import ChannelHealth, HealthState
-from cminbox.core.outbox import OutboxStatus
+from cminbox.core.outbox import OutboxStatus, is_orphaned
 from cminbox.core.poller import PollReport
 from cminbox.core.repair import repair_store
 from cminbox.core.secrets import SecretError, keyring_set, keyring_status
@@ -287,8 +287,7 @@ def _doctor_outbox(ctx: Context) -> int:
     except CorruptFileError:
         return 0  # reported (or repaired) with the store files
     now = ctx.clock()
-    sending = [i for i in items if i.status == OutboxStatus.SENDING]
-    stuck = [i.id for i in sending if i.lease_until is None or i.lease_until <= now]
+    stuck = [i.id for i in items if is_orphaned(i, now)]
     failed = [i.id for i in items if i.status == OutboxStatus.FAILED]
     if stuck:
         print(
