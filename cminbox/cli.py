@@ -14,13 +14,8 @@ from cminbox.commands import channel_cmds, demo_cmds, outbox_cmds, store_cmds, t
 from cminbox.commands.context import Context, log_path, setup_logging
 from cminbox.core.channel import ChannelError
 from cminbox.core.config import ConfigError
-from cminbox.core.inbox import InboxError
+from cminbox.core.errors import ENVIRONMENT_ERRNOS, CminboxError, from_os_error
 from cminbox.core.redact import redactor
-from cminbox.core.registry import UnknownTypeError
-from cminbox.core.secrets import SecretError
-from cminbox.core.segment import CorruptFileError
-from cminbox.core.store import StoreError
-from cminbox.core.when import WhenError
 
 log = logging.getLogger("cminbox.cli")
 
@@ -72,36 +67,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"cminbox: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except (
-        StoreError,
-        CorruptFileError,
-        SecretError,
-        InboxError,
-        UnknownTypeError,
-        WhenError,
-        triage_cmds.UsageError,
-    ) as exc:
+    except CminboxError as exc:
         print(f"cminbox: {redactor.redact(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except ChannelError as exc:
         print(f"cminbox: {redactor.redact(exc.reason)}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:
         # `cminbox list | head` closes the pipe early: not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:
-        log.exception("unexpected error in %s", getattr(args, "command", None))
-        print(
-            f"cminbox: internal error ({type(exc).__name__}: {redactor.redact(str(exc))[:200]}). "
-            f"Details are in {log_path()}; please report it.",
-            file=sys.stderr,
-        )
-        if os.environ.get("CMINBOX_DEBUG"):
-            print(redactor.redact(traceback.format_exc()), file=sys.stderr)
+    except OSError as exc:
+        if exc.errno not in ENVIRONMENT_ERRNOS:
+            return _unexpected(args, exc)
+        # A file the user named (`export -o`), or one a library opened: the machine, not a bug.
+        print(f"cminbox: {redactor.redact(str(from_os_error(exc)))}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        return _unexpected(args, exc)
+
+
+def _unexpected(args: argparse.Namespace, exc: BaseException) -> int:
+    """A bug: say where the details are and ask for a report."""
+    log.error("unexpected error in %s", getattr(args, "command", None), exc_info=exc)
+    print(
+        f"cminbox: internal error ({type(exc).__name__}: {redactor.redact(str(exc))[:200]}). "
+        f"Details are in {log_path()}; please report it.",
+        file=sys.stderr,
+    )
+    if os.environ.get("CMINBOX_DEBUG"):
+        print(redactor.redact("".join(traceback.format_exception(exc))), file=sys.stderr)
+    return EXIT_ERROR
 
 
 if __name__ == "__main__":

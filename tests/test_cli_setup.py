@@ -48,7 +48,13 @@ def test_login_without_a_usable_keyring_explains(tmp_path: Path, demo_server: st
 
 def test_doctor_all_good_and_repair(tmp_path: Path, demo_server: str) -> None:
     cfg = write_config(tmp_path, demo_server, 'token_command = "printf demo-token"')
-    env = cli_env(CMINBOX_CONFIG=str(cfg), CMINBOX_DATA_DIR=str(tmp_path / "d"))
+    env = cli_env(
+        CMINBOX_CONFIG=str(cfg),
+        CMINBOX_DATA_DIR=str(tmp_path / "d"),
+        # "all good" needs a usable keyring (an unusable one is a problem even with token_command).
+        PYTHON_KEYRING_BACKEND="tests.memkeyring.SharedTestKeyring",
+        CMINBOX_TEST_KEYRING=str(tmp_path / "keyring.json"),
+    )
     ok = run_cli("doctor", env=env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "authorised as @lumen" in ok.stdout and ok.stdout.strip().endswith("all good")
@@ -62,7 +68,7 @@ def test_doctor_all_good_and_repair(tmp_path: Path, demo_server: str) -> None:
     assert str(shard) in listed.stderr and "Traceback" not in listed.stderr
     assert shard.read_text() == "{ not json"  # nothing overwritten until the user decides
     repaired = run_cli("doctor", "--repair", env=env)
-    assert "moved aside" in repaired.stdout
+    assert f"{shard}: kept 0 document(s)" in repaired.stdout and "all good" not in repaired.stdout
     assert list((tmp_path / "d" / "backups").glob(f"repair-*/*/{shard.name}"))  # the original is kept
     assert run_cli("doctor", env=env).returncode == 0
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -106,3 +107,23 @@ def test_undoing_my_tag_keeps_a_teammates_tag() -> None:
 
 def test_normalise_tag() -> None:
     assert triage.normalise_tag("  #Sync Outage ") == "sync-outage"
+
+
+def test_mypy_catches_a_triage_action_left_out_of_a_match(tmp_path: Path) -> None:
+    """Each `match` ends in assert_never: an action a new case forgets is a type error, not a
+    TypeError at runtime."""
+    from mypy import api
+
+    source = Path(triage.__file__).read_text()
+    handled = (
+        "        case SetFirstResponse(at=at):\n"
+        "            return msgspec.structs.replace(state, first_response_at=at)\n"
+    )
+    assert handled in source
+    copy = tmp_path / "triage_missing_case.py"
+    copy.write_text(source.replace(handled, ""))
+    out, _, status = api.run(["--strict", "--follow-imports=silent", "--no-incremental", str(copy)])
+    assert status == 1 and "SetFirstResponse" in out and "assert_never" in out, out
+    copy.write_text(source)
+    out, _, status = api.run(["--strict", "--follow-imports=silent", "--no-incremental", str(copy)])
+    assert status == 0, out

@@ -19,8 +19,9 @@ from cminbox.core.channel import ChannelError
 from cminbox.core.dispatch import Delivery
 from cminbox.core.engine import Engine, build_channel
 from cminbox.core.health import ChannelHealth, HealthState
+from cminbox.core.outbox import OutboxStatus, is_orphaned
 from cminbox.core.poller import PollReport
-from cminbox.core.repair import repair_file
+from cminbox.core.repair import repair_store
 from cminbox.core.secrets import SecretError, keyring_set, keyring_status
 from cminbox.core.segment import CorruptFileError
 
@@ -39,7 +40,7 @@ def cmd_poll(ctx: Context, args: argparse.Namespace) -> int:
     if not args.once:
         return _poll_forever(engine)
     if not engine.poller_lock.acquire(blocking=False):
-        print("another cminbox instance is polling this data dir; `cminbox channels` shows its results")
+        print(f"{_other(engine)} is polling this data dir; `cminbox channels` shows its results")
         return 0
 
     async def run() -> tuple[list[PollReport], list[Delivery]]:
@@ -65,15 +66,22 @@ def cmd_poll(ctx: Context, args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _other(engine: Engine) -> str:
+    pid = engine.poller_pid()
+    return f"another cminbox instance{f' (pid {pid})' if pid else ''}"
+
+
 def _poll_forever(engine: Engine) -> int:
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        print("polling; Ctrl-C to stop", file=sys.stderr)
+        if engine.poller_pid() is not None:
+            # Only one instance polls a data dir: this one waits, and takes over when that one stops.
+            print(f"{_other(engine)} is polling; standing by (Ctrl-C to stop)", file=sys.stderr, flush=True)
         try:
-            await engine.run(stop)
+            await engine.run(stop, on_active=lambda: print("polling; Ctrl-C to stop", file=sys.stderr, flush=True))
         finally:
             await engine.aclose()
 
@@ -217,11 +225,10 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
     needs_keyring = any(
         not c.token_command and getattr(registry.load_channel(c.type), "needs_secret", True) for c in cfg.channels
     )
-    line(
-        status.usable or not needs_keyring,
-        "keyring",
-        status.backend + (f" — {status.problem}" if status.problem else ""),
-    )
+    # An unusable keyring is a problem even when token_command covers every channel today:
+    # `cminbox login` and any channel added later need it.
+    unused = "" if needs_keyring or status.usable else " (every channel uses token_command, so polling works)"
+    line(status.usable, "keyring", status.backend + (f" — {status.problem}" if status.problem else "") + unused)
     line(True, "channel types", ", ".join(registry.channel_types()))
     try:
         ctx.data_dir.mkdir(parents=True, exist_ok=True)
@@ -241,20 +248,60 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
     except CorruptFileError as exc:
         problems_found[exc.path] = str(exc)
     line(True, "store", f"{len(store.message_ids())} messages, loaded in {time.perf_counter() - started:.2f} s")
-    for path, what in sorted(problems_found.items()):
-        if args.repair:
-            line(True, "store repaired", repair_file(ctx.data_dir, path).describe())
-        else:
+    if args.repair and problems_found:
+        repaired, rewound = repair_store(store, problems_found)
+        for result in repaired:
+            # Data lost is a problem even once repaired: never "all good" after it.
+            line(not result.lost_data, "store repaired", result.describe())
+        line(True, "store after repair", f"{len(store.message_ids())} messages")
+        if rewound:
+            print(
+                f"note  poll cursor rewound for {', '.join(rewound)}: the next poll fetches their recent "
+                "messages again (their triage state is kept and reattaches)"
+            )
+    else:
+        for _path, what in sorted(problems_found.items()):
             line(False, "store file", what)
+    problems += _doctor_outbox(ctx)
     for ch in cfg.channels:
         if not ch.enabled:
             print(f"skip  {ch.name}: disabled")
             continue
-        problems += _check_channel(ctx, ch.name)
+        failed = _check_channel(ctx, ch.name)
+        problems += failed
+        # Reachable now is not the whole story: the last poll may have failed (a bad page, a quota).
+        h = ChannelHealth.from_doc(store.get_health(ch.name), ch.name)
+        if not failed and h.state in (HealthState.DEGRADED, HealthState.RATE_LIMITED, HealthState.AUTH_FAILED):
+            until = f"; next attempt {h.next_attempt:%Y-%m-%d %H:%M} UTC" if h.next_attempt else ""
+            line(False, f"{ch.name} last poll", f"{h.state}: {h.reason}{until}")
     for t in cfg.targets:
         line(True, f"escalation target {t.name}", f"{t.type} → {t.url}")
     print("\nall good" if not problems else f"\n{problems} problem(s) found")
     return 0 if not problems else 1
+
+
+def _doctor_outbox(ctx: Context) -> int:
+    """Outbox items that need the user: stuck mid-send, or failed for good. Returns the problems."""
+    try:
+        items = ctx.outbox.items()
+    except CorruptFileError:
+        return 0  # reported (or repaired) with the store files
+    now = ctx.clock()
+    stuck = [i.id for i in items if is_orphaned(i, now)]
+    failed = [i.id for i in items if i.status == OutboxStatus.FAILED]
+    if stuck:
+        print(
+            f"FAIL  outbox: {len(stuck)} item(s) stuck in 'sending' ({', '.join(stuck[:5])}): the sender stopped "
+            "mid-send; `cminbox outbox flush` sends them again with the same key (never twice)"
+        )
+    if failed:
+        print(
+            f"FAIL  outbox: {len(failed)} failed item(s) ({', '.join(failed[:5])}): `cminbox outbox` shows why, "
+            "`cminbox outbox retry ID` queues one again"
+        )
+    if not stuck and not failed:
+        print(f"ok    outbox: {sum(i.status != OutboxStatus.SENT for i in items)} item(s) waiting to be sent")
+    return bool(stuck) + bool(failed)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -44,6 +44,8 @@ def setup_logging() -> None:
     except OSError:
         handler = logging.NullHandler()
     handler.addFilter(RedactingFilter())
+    # A log that cannot be written (a full disk) must not print tracebacks over the command's output.
+    logging.raiseExceptions = False
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("cminbox")
     root.setLevel(logging.INFO)

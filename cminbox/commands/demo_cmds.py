@@ -12,7 +12,7 @@ from cminbox.commands.context import Context
 from cminbox.commands.render import row
 from cminbox.core.poller import PollReport
 from cminbox.demo.server import DemoHTTPServer
-from cminbox.demo.session import start_demo
+from cminbox.demo.session import DemoSession, start_demo
 from cminbox.demo.state import DemoState
 
 
@@ -33,13 +33,14 @@ def cmd_demo_server(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def prepare_demo(ctx: Context, args: argparse.Namespace) -> DemoHTTPServer:
-    """Start the demo server in-process and point ctx (config, data dir, token) at it."""
+def prepare_demo(ctx: Context, args: argparse.Namespace) -> DemoSession:
+    """Start the demo server in-process and point ctx (config, data dir, token) at it.
+    Close the session when done: that removes the data dir unless --data-dir named it."""
     session = start_demo(args.seed, args.rate, args.burst_after, getattr(args, "data_dir", None), args.token)
     args.data_dir = str(session.data_dir)
     ctx.config_override = session.config
     ctx.secrets = session.secrets
-    return session.server
+    return session
 
 
 def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
@@ -47,13 +48,15 @@ def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
         from cminbox.tui import launch
 
         return launch.run_demo(ctx, args)
-    server = prepare_demo(ctx, args)
-    print(f"cminbox demo: the Lumen community on {server.url}; data in {args.data_dir}")
-    print("In another shell:")
-    print(f"  export CMINBOX_DATA_DIR={args.data_dir} CMINBOX_CONFIG={Path(args.data_dir) / 'demo.toml'}")
-    print("  cminbox list --status new | head;  cminbox reply ID --text 'Thanks!'")
-    print("Ctrl-C to stop.\n", flush=True)
-    return _live_text(ctx)
+    with prepare_demo(ctx, args) as session:
+        kept = "" if session.temporary else " (kept)"
+        print(f"cminbox demo: the Lumen community on {session.server.url}; data in {args.data_dir}{kept}")
+        print("In another shell:")
+        print(f"  export CMINBOX_DATA_DIR={args.data_dir} CMINBOX_CONFIG={Path(args.data_dir) / 'demo.toml'}")
+        print("  cminbox list --status new | head;  cminbox reply ID --text 'Thanks!'")
+        gone = "; the demo's data is removed then" if session.temporary else ""
+        print(f"Ctrl-C to stop{gone}.\n", flush=True)
+        return _live_text(ctx)
 
 
 def _live_text(ctx: Context) -> int:

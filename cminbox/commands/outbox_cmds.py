@@ -14,10 +14,10 @@ from cminbox.commands.context import Context
 from cminbox.commands.render import dumps
 from cminbox.commands.triage_cmds import UsageError, _priority
 from cminbox.core.dispatch import Delivery
+from cminbox.core.engine import poller_lock
 from cminbox.core.outbox import OutboxItem, OutboxStatus
 from cminbox.core.text import one_line
 
-RECENT_SENT = 10
 EDITOR_MARK = "# ---- everything below this line is ignored ----"
 
 
@@ -39,9 +39,17 @@ def deliver_now(ctx: Context) -> list[Delivery] | None:
         engine.poller_lock.release()
 
 
+def _left_to(ctx: Context) -> str:
+    """Who will send what was queued and not sent now: say the truth about it."""
+    pid = poller_lock(ctx.data_dir).holder()
+    if pid is None:
+        return "no cminbox is running to send it: `cminbox outbox flush` or `cminbox poll` sends it"
+    return f"the running cminbox instance{f' (pid {pid})' if pid else ''} will send it"
+
+
 def _print_outcome(ctx: Context, item: OutboxItem, deliveries: list[Delivery] | None) -> int:
     if deliveries is None:
-        print(f"queued {item.kind} {item.id}; the running cminbox instance will send it")
+        print(f"queued {item.kind} {item.id}; {_left_to(ctx)}")
         return 0
     mine = next((d for d in deliveries if d.item.id == item.id), None)
     if mine is None:
@@ -114,18 +122,16 @@ def cmd_outbox(ctx: Context, args: argparse.Namespace) -> int:
     if args.action == "flush":
         deliveries = deliver_now(ctx)
         if deliveries is None:
-            print("another cminbox instance is sending; it will deliver the queue")
+            pid = poller_lock(ctx.data_dir).holder()
+            print(f"another cminbox instance{f' (pid {pid})' if pid else ''} is sending; it will deliver the queue")
             return 0
         for d in deliveries:
             print(f"{'sent' if d.ok else 'not sent'} {d.item.kind} {d.item.id}: {d.detail}")
         print(f"{sum(d.ok for d in deliveries)} sent, {sum(not d.ok for d in deliveries)} not sent")
         return 0 if all(d.ok for d in deliveries) else 1
     items = ctx.outbox.items()
-    if not args.all:
-        # Everything still in flight, plus the most recent sent items for context.
-        sent = sorted((i for i in items if i.status == OutboxStatus.SENT), key=lambda i: i.sent_at or i.created_at)
-        recent = {i.id for i in sent[-RECENT_SENT:]}
-        items = [i for i in items if i.status != OutboxStatus.SENT or i.id in recent]
+    if not args.all:  # what still needs something: pending, sending, failed (as the README says)
+        items = [i for i in items if i.status != OutboxStatus.SENT]
     if args.json:
         import msgspec
 
@@ -140,7 +146,7 @@ def cmd_outbox(ctx: Context, args: argparse.Namespace) -> int:
             f"{what}  {one_line(extra, 60)}"
         )
     if not items:
-        print("(the outbox is empty)")
+        print("(the outbox is empty)" if args.all else "(nothing pending or failed; `--all` lists the sent items too)")
     return 0
 
 
@@ -173,6 +179,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("outbox", help="list queued, failed and sent items; retry or flush")
     p.add_argument("action", nargs="?", choices=["list", "retry", "flush"], default="list")
     p.add_argument("item", nargs="?")
-    p.add_argument("--all", action="store_true", help=f"every sent item, not just the last {RECENT_SENT}")
+    p.add_argument("--all", action="store_true", help="the sent items too")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_outbox)

@@ -75,13 +75,20 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
                 print(f"{a.id:<28} {a.message.created_at:%Y-%m-%d}  archived {a.archived_at:%Y-%m-%d}")
             print(f"{len(items)} archived item(s)")
         return 0
+    if args.older_than is not None and args.older_than < 0:
+        raise UsageError(f"--older-than {args.older_than}: give a number of days, 0 or more")
     days = args.older_than if args.older_than is not None else ctx.config.store.archive_after_days
-    if days <= 0:
-        print("archiving is off (`archive_after_days = 0` in [store]); pass --older-than DAYS to run it once")
+    if days <= 0 and args.older_than is None:
+        print(
+            f"archiving is off (`archive_after_days = {days}` in [store] of {ctx.config.path}); "
+            "pass --older-than DAYS to run it once"
+        )
         return 0
+    # --older-than 0, given explicitly, means what it says: every done item, now.
     moved = store.archive(timedelta(days=days), dry_run=args.dry_run)
     verb = "would archive" if args.dry_run else "archived"
-    print(f"{verb} {len(moved)} done item(s) with no activity for {days} days")
+    since = "(--older-than 0: every done item)" if days == 0 else f"with no activity for {days} days"
+    print(f"{verb} {len(moved)} done item(s) {since}")
     return 0
 
 

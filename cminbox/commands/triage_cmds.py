@@ -9,14 +9,15 @@ import msgspec
 
 from cminbox.commands.context import Context
 from cminbox.commands.render import age, clean, dumps, message_json, row
-from cminbox.core.models import Priority, Status
+from cminbox.core.errors import CminboxError
+from cminbox.core.models import Message, Priority, Status
 from cminbox.core.query import QueryError
 from cminbox.core.query import parse as parse_query
 from cminbox.core.store import ActResult, StoreError
 from cminbox.core.when import WhenError, parse_when
 
 
-class UsageError(Exception):
+class UsageError(CminboxError):
     pass
 
 
@@ -85,11 +86,7 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
         msg, state, thread = hit.message, hit.triage, [hit.message]
         print(f"(archived {hit.archived_at:%Y-%m-%d}; `cminbox archive --restore {hit.id}` brings it back)")
     if args.fetch:
-        engine = ctx.engine()
-        try:
-            thread = asyncio.run(engine.channels[msg.channel].thread(msg))
-        finally:
-            asyncio.run(engine.aclose())
+        thread = _fetch_thread(ctx, msg)
     if args.json:
         out = message_json(msg, state)
         out["thread"] = [
@@ -129,6 +126,23 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
         for h in state.history:
             print(f"  {h.at:%m-%d %H:%M} {h.actor}: {h.action}")
     return 0
+
+
+def _fetch_thread(ctx: Context, msg: Message) -> list[Message]:
+    """The live thread from the channel: fetched and closed on one event loop (a second
+    ``asyncio.run`` found the clients bound to the first, closed loop)."""
+    engine = ctx.engine()
+    channel = engine.channels.get(msg.channel)
+
+    async def run() -> list[Message]:
+        try:
+            if channel is None:
+                raise UsageError(f"{msg.id}: channel {msg.channel!r} is not in the config; cannot fetch its thread")
+            return await channel.thread(msg)
+        finally:
+            await engine.aclose()
+
+    return asyncio.run(run())
 
 
 def _report(result: ActResult, verb: str) -> int:

@@ -147,6 +147,12 @@ class ArchiveTables:
                         found[item.id] = item
             return sorted(found.values(), key=lambda a: (a.message.created_at, a.id), reverse=True)
 
+    def archived_ids(self) -> set[str]:
+        """The ids of archived items not also live (reads every archive file: not for every poll)."""
+        if not any((self.dir / "archive").glob("*.json.gz")):
+            return set()
+        return {item.id for item in self.archived()}
+
     def restore(self, ids: Iterable[str]) -> list[str]:
         """Bring archived items back into the live store with their triage state. Returns the ids restored."""
         wanted = set(ids)

@@ -23,6 +23,7 @@ import platformdirs
 
 from cminbox.core import keymap, registry
 from cminbox.core.config_where import dotted, explain, fields, hint_unknown, line_for, locate_keys
+from cminbox.core.errors import CminboxError
 from cminbox.core.http import is_loopback
 from cminbox.core.query import QueryError
 from cminbox.core.query import parse as parse_query
@@ -135,7 +136,7 @@ class Config:
         )
 
 
-class ConfigError(Exception):
+class ConfigError(CminboxError):
     def __init__(self, path: Path | None, line: int | None, key: str | None, problem: str, hint: str = "") -> None:
         self.path, self.line, self.key, self.problem, self.hint = path, line, key, problem, hint
         where = f"config error in {path}" if path else "config error"
@@ -143,7 +144,7 @@ class ConfigError(Exception):
             where += f", line {line}"
         if key:
             where += f", key `{key}`"
-        super().__init__(f"{where}: {problem}" + (f" {hint}" if hint else ""))
+        super().__init__(f"{where}: {problem}", hint)
 
 
 def default_config_path() -> Path:

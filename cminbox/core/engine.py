@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from cminbox.core import registry
@@ -33,6 +35,11 @@ TAKEOVER_INTERVAL = 3.0
 
 def target_entry(name: str) -> str:
     return f"escalation:{name}"
+
+
+def poller_lock(data_dir: Path) -> FileLock:
+    """The lock of the one instance that polls and sends for a data dir (it records its pid)."""
+    return FileLock(data_dir / "poller.lock", record_pid=True)
 
 
 def build_channel(cfg: ChannelConfig, secrets: Secrets, clock: Clock, transport: Any = None) -> Channel:
@@ -80,14 +87,19 @@ class Engine:
             self.targets[t.name] = cls(t, secret, clock, transport)
         self.poller = Poller(store, self.channels, {c.name: c for c in config.channels}, clock)
         self.dispatcher = Dispatcher(store, outbox, self.channels, self.targets, clock)
-        self.poller_lock = FileLock(store.dir / "poller.lock")
+        self.poller_lock = poller_lock(store.dir)
         self.active = False
 
     async def poll_once(self) -> list[PollReport]:
         return await self.poller.poll_all_once()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll and deliver until ``stop``; wait passively while another instance holds the lock."""
+    def poller_pid(self) -> int | None:
+        """The pid of another process polling this data dir (0: unknown), None if none is."""
+        return None if self.active else self.poller_lock.holder()
+
+    async def run(self, stop: asyncio.Event, on_active: Callable[[], None] | None = None) -> None:
+        """Poll and deliver until ``stop``; wait passively while another instance holds the lock.
+        ``on_active`` is called once this instance has the lock and starts polling."""
         while not stop.is_set():
             # Non-blocking flock returns at once, and the lock must be taken on the thread that releases it.
             if self.poller_lock.acquire(blocking=False):
@@ -96,6 +108,8 @@ class Engine:
         if stop.is_set():
             return
         self.active = True
+        if on_active is not None:
+            on_active()
         try:
             await asyncio.gather(self.poller.run(stop), self._deliver_loop(stop), self._housekeeping(stop))
         finally:

@@ -11,6 +11,7 @@ from typing import Any
 from cminbox.core import registry
 from cminbox.core.clock import Clock
 from cminbox.core.config import Config
+from cminbox.core.errors import CminboxError
 from cminbox.core.escalation import escalation_payload
 from cminbox.core.models import Escalation, Note, Priority, Status
 from cminbox.core.outbox import MARK_READ, Outbox, OutboxItem, OutboxKind
@@ -29,7 +30,7 @@ from cminbox.core.triage import (
 )
 
 
-class InboxError(Exception):
+class InboxError(CminboxError):
     pass
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import threading
 from pathlib import Path
 from types import TracebackType
+
+from cminbox.core.errors import from_os_error
 
 
 class FileLock:
@@ -16,14 +19,27 @@ class FileLock:
     the store locked.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, record_pid: bool = False) -> None:
+        """``record_pid``: the holder writes its process id into the file, so another
+        process that cannot take the lock can say who has it (:meth:`holder`)."""
         self.path = path
+        self.record_pid = record_pid
         self._fd: int | None = None
         self._depth = 0
         self._thread_lock = threading.RLock()
 
     def _open(self) -> int:
-        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EROFS):
+                # A read-only data folder: flock works on a read-only descriptor too, so
+                # reading still works; the first write names the folder and what to do.
+                try:
+                    return os.open(self.path, os.O_RDONLY)
+                except OSError:
+                    pass
+            raise from_os_error(exc, self.path) from exc
 
     def acquire(self, blocking: bool = True) -> bool:
         if not self._thread_lock.acquire(blocking=blocking):
@@ -41,8 +57,30 @@ class FileLock:
                 self._thread_lock.release()
                 raise
             self._fd = fd
+            if self.record_pid:
+                self._write_pid(fd)
         self._depth += 1
         return True
+
+    @staticmethod
+    def _write_pid(fd: int) -> None:
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass  # a read-only folder: the lock still works, only the pid is not told
+
+    def holder(self) -> int | None:
+        """None if nobody holds the lock; else the holder's pid (0 when it did not say).
+        Another process's view: within this process the lock is reentrant."""
+        if self.acquire(blocking=False):
+            self.release()
+            return None
+        try:
+            text = self.path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return 0
+        return int(text) if text.isdigit() else 0
 
     def release(self) -> None:
         self._depth -= 1

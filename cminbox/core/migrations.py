@@ -24,13 +24,14 @@ from typing import Any
 
 import msgspec
 
+from cminbox.core.errors import CminboxError
 from cminbox.core.segment import atomic_write_bytes, fsync_dir
 
 SCHEMA_VERSION = 2
 PART_DOCS = 2500
 
 
-class SchemaError(Exception):
+class SchemaError(CminboxError):
     pass
 
 

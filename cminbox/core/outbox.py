@@ -93,6 +93,13 @@ def _claimant_dead(claimed_by: str) -> bool:
     return False
 
 
+def is_orphaned(item: OutboxItem, now: datetime) -> bool:
+    """A ``sending`` item whose sender is gone (lease expired, or a dead process on this host)."""
+    return item.status == OutboxStatus.SENDING and (
+        (item.lease_until is not None and item.lease_until <= now) or _claimant_dead(item.claimed_by)
+    )
+
+
 class Outbox:
     def __init__(self, data_dir: Path, lock: FileLock, *, clock: Clock = system_clock, durable: bool = True) -> None:
         self.lock = lock
@@ -163,9 +170,7 @@ class Outbox:
                 due = item.status == OutboxStatus.PENDING and (
                     item.next_attempt_at is None or item.next_attempt_at <= now
                 )
-                orphaned = item.status == OutboxStatus.SENDING and (
-                    (item.lease_until is not None and item.lease_until <= now) or _claimant_dead(item.claimed_by)
-                )
+                orphaned = is_orphaned(item, now)
                 if not (due or orphaned):
                     continue
                 item = msgspec.structs.replace(

@@ -18,6 +18,7 @@ from datetime import timedelta
 from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited
 from cminbox.core.clock import Clock, pause
 from cminbox.core.config import ChannelConfig
+from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.store import Store
 
@@ -68,7 +69,13 @@ class Poller:
         try:
             cursor = await asyncio.to_thread(self.store.get_cursor, name)
             result = await asyncio.wait_for(channel.poll(cursor), timeout=POLL_TIMEOUT)
-            report.new_ids = await asyncio.to_thread(self.store.upsert_messages, result.messages)
+            fresh = result.messages
+            if cursor is None and fresh:
+                # A first poll (or one after `doctor --repair` rewound the cursor) re-reads history:
+                # what was archived stays in the archive rather than coming back as new.
+                archived = await asyncio.to_thread(self.store.archived_ids)
+                fresh = [m for m in fresh if m.id not in archived]
+            report.new_ids = await asyncio.to_thread(self.store.upsert_messages, fresh)
             if result.cursor != cursor:
                 await asyncio.to_thread(self.store.set_cursor, name, result.cursor)
         except AuthFailed as exc:
@@ -79,6 +86,10 @@ class Poller:
             health.state, health.reason = HealthState.RATE_LIMITED, exc.reason
             health.failures += 1
             health.next_attempt = exc.retry_at
+        except CminboxError as exc:  # the store cannot be read or written: say which file, and what to do
+            health.state, health.reason = HealthState.DEGRADED, str(exc)
+            health.failures += 1
+            health.next_attempt = now + timedelta(seconds=self._backoff(cfg.interval, health.failures))
         except (ChannelError, TimeoutError) as exc:
             reason = exc.reason if isinstance(exc, ChannelError) else f"no answer within {POLL_TIMEOUT:.0f} s"
             health.state, health.reason = HealthState.DEGRADED, reason
@@ -101,7 +112,10 @@ class Poller:
             report.fetched = len(result.messages)
             wait = max(float(cfg.interval), result.next_poll_in or 0.0)
             health.next_attempt = now + timedelta(seconds=wait)
-        await asyncio.to_thread(self.store.set_health, name, health.to_doc())
+        try:
+            await asyncio.to_thread(self.store.set_health, name, health.to_doc())
+        except CminboxError as exc:  # a full disk must not stop the loop: the report still shows it
+            log.warning("channel %s: health not saved: %s", name, exc)
         if self.on_report is not None:
             maybe = self.on_report(report)
             if maybe is not None:

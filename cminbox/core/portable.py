@@ -17,6 +17,7 @@ from typing import IO
 import msgspec
 
 from cminbox.core.archive import Archived
+from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, TriageState
 from cminbox.core.store import Store
 
@@ -42,7 +43,7 @@ class Record(msgspec.Struct, kw_only=True):
     archived: bool = False
 
 
-class ImportError_(Exception):
+class ImportError_(CminboxError):
     """A line of an import file that cannot be read; names the file and line."""
 
 

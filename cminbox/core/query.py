@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cminbox.core.errors import CminboxError
 from cminbox.core.models import Kind, Message, Priority, Status, TriageState
 
 Predicate = Callable[[Message, TriageState, datetime, str], bool]
@@ -36,7 +37,7 @@ IS_WORDS = (
 )
 
 
-class QueryError(ValueError):
+class QueryError(CminboxError, ValueError):
     pass
 
 

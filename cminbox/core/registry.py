@@ -12,11 +12,13 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
+from cminbox.core.errors import CminboxError
+
 CHANNEL_GROUP = "cminbox.channels"
 TARGET_GROUP = "cminbox.escalation_targets"
 
 
-class UnknownTypeError(LookupError):
+class UnknownTypeError(CminboxError, LookupError):
     pass
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from cminbox.core.errors import CminboxError
 from cminbox.core.redact import redactor
 
 SERVICE = "cminbox"
@@ -25,7 +26,7 @@ COMMAND_TIMEOUT = 20.0
 T = TypeVar("T")
 
 
-class SecretError(Exception):
+class SecretError(CminboxError):
     pass
 
 

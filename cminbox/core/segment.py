@@ -21,19 +21,22 @@ import msgspec
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from cminbox.core.errors import CminboxError, from_os_error
+
 TMP_SUFFIX = ".tmp"
 _encoder = msgspec.json.Encoder()
 Signature = tuple[int, int, int] | None
 Doc = TypeVar("Doc")
 
 
-class CorruptFileError(Exception):
+class CorruptFileError(CminboxError):
     """A store file that cannot be loaded. Carries the path so the message can name it."""
 
     def __init__(self, path: Path, reason: str) -> None:
         super().__init__(
-            f"{path} cannot be loaded ({reason}). It is skipped and nothing has been overwritten. "
-            "`cminbox doctor --repair` keeps the documents that still fit (the original is backed up)."
+            f"{path} cannot be loaded ({reason}).",
+            "It is skipped and nothing has been overwritten. "
+            "`cminbox doctor --repair` keeps the documents that still fit (the original is backed up).",
         )
         self.path = path
         self.reason = reason
@@ -48,21 +51,30 @@ def fsync_dir(path: Path) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix."""
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix.
+
+    This is the store's single write point: an ``OSError`` here (a read-only folder, a full
+    disk) becomes a :class:`~cminbox.core.errors.FileAccessError` naming the file, and the
+    half-written temp file is removed (the old file is untouched)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{TMP_SUFFIX}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise from_os_error(exc, path) from exc
     try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise from_os_error(exc, path) from exc
         raise
     if durable:
         fsync_dir(path.parent)
@@ -214,6 +226,13 @@ class Segment(Generic[Doc]):
             raise
         self.broken = None
         return True
+
+    def reset(self) -> None:
+        """Replace the file with an empty table (for throwaway data that can be rebuilt)."""
+        self.storage.write({self.name: {}})
+        self.table.clear_cache()
+        self.table._next_id = None
+        self.broken = None
 
     def raw(self) -> dict[str, Doc]:
         if self.broken is not None:

@@ -7,6 +7,7 @@ lock and thread mutex), kept apart so store.py holds the message and triage layo
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -35,12 +36,31 @@ class StateTables:
                 self._state[table].replace_many({doc_id: doc})
 
     def get_cursor(self, channel: str) -> dict[str, Any] | None:
+        """Raises CorruptFileError when the cursors file cannot be loaded: polling as if from
+        scratch would re-read (and re-notify) what the lost cursor already covered."""
         with self._mutex:
+            if self._state["cursors"].broken is not None:
+                raise self._state["cursors"].broken
             _, doc = self._get_doc("cursors", channel)
             return doc["cursor"] if doc else None
 
     def set_cursor(self, channel: str, cursor: dict[str, Any] | None) -> None:
         self._put_doc("cursors", {"id": channel, "cursor": cursor})
+
+    def rewind_cursors(self, channels: Iterable[str] | None) -> list[str]:
+        """Forget the poll cursor of ``channels`` (of every channel: None), so the next poll
+        reads their recent history again as on first use; what is still stored merges by id.
+        Returns the channels rewound."""
+        with self.transaction():
+            wanted = None if channels is None else set(channels)
+            seg = self._state["cursors"]
+            docs = {
+                doc_id: {**doc, "cursor": None}
+                for doc_id, doc in seg.items()
+                if (wanted is None or doc["id"] in wanted) and doc.get("cursor") is not None
+            }
+            seg.replace_many(docs)
+            return sorted(doc["id"] for doc in docs.values())
 
     def get_health(self, channel: str) -> dict[str, Any] | None:
         with self._mutex:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -39,6 +40,7 @@ import msgspec
 from cminbox.core import triage
 from cminbox.core.archive import ArchiveTables
 from cminbox.core.clock import Clock, system_clock
+from cminbox.core.errors import CminboxError, from_os_error
 from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key, shard_of
 from cminbox.core.locking import FileLock
 from cminbox.core.migrations import PART_DOCS, SchemaError, migrate, part_name
@@ -48,13 +50,14 @@ from cminbox.core.state_tables import StateTables
 from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 UNDO_KEEP = 500
 __all__ = ["ActResult", "Store", "StoreError", "UndoResult", "author_key"]
 
 
-class StoreError(Exception):
+class StoreError(CminboxError):
     pass
 
 
@@ -96,12 +99,18 @@ class Store(StateTables, ArchiveTables):
         self.clock = clock
         self.durable = durable
         for sub in ("messages", "triage", "state", "archive"):
-            (data_dir / sub).mkdir(parents=True, exist_ok=True)
+            try:
+                (data_dir / sub).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise from_os_error(exc, data_dir / sub) from exc
         self.lock = FileLock(data_dir / "store.lock")
         self._mutex = threading.RLock()
         with self.lock:
             for sub in ("", "messages", "triage", "state", "archive"):
-                remove_stale_temp_files(data_dir / sub)
+                try:
+                    remove_stale_temp_files(data_dir / sub)
+                except OSError as exc:
+                    raise from_os_error(exc, data_dir / sub) from exc
             try:
                 self.migrated = migrate(data_dir, durable=durable)
             except SchemaError as exc:
@@ -141,6 +150,17 @@ class Store(StateTables, ArchiveTables):
         try:
             changed = seg.refresh()
         except CorruptFileError as exc:
+            if seg is self._state.get("health"):
+                # Channel health is throwaway (the next poll re-learns it): rebuild it rather
+                # than let one bad file stop every poll.
+                try:
+                    with self.lock:
+                        seg.reset()
+                except CminboxError as cannot:
+                    self.problems[seg.path] = f"{exc.message} {cannot}"
+                    return True
+                log.warning("%s; rebuilt it empty (channel health is re-learnt at the next poll)", exc.message)
+                return True
             self.problems[seg.path] = str(exc)
             return True
         if changed:

@@ -9,7 +9,7 @@ tag list", so undoing my tag never wipes a tag a teammate added in the meantime.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, assert_never
 
 import msgspec
 
@@ -105,7 +105,8 @@ def apply(state: TriageState, action: Action) -> TriageState:
             return msgspec.structs.replace(state, escalation=esc, status=status, priority=priority)
         case SetFirstResponse(at=at):
             return msgspec.structs.replace(state, first_response_at=at)
-    raise TypeError(f"unknown triage action {action!r}")
+        case _:  # mypy proves every Action is handled above
+            assert_never(action)
 
 
 def inverse(state: TriageState, action: Action) -> Action:
@@ -133,7 +134,8 @@ def inverse(state: TriageState, action: Action) -> Action:
             return SetEscalation(state.escalation, state.status, state.priority)
         case SetFirstResponse():
             return SetFirstResponse(state.first_response_at)
-    raise TypeError(f"unknown triage action {action!r}")
+        case _:  # mypy proves every Action is handled above
+            assert_never(action)
 
 
 _FIELDS = ("status", "tags", "assignee", "priority", "snoozed_until", "notes", "first_response_at", "escalation")
@@ -174,7 +176,8 @@ def describe(action: Action) -> str:
             return f"escalate → {e.target}" if e else "de-escalate"
         case SetFirstResponse():
             return "responded"
-    raise TypeError(f"unknown triage action {action!r}")
+        case _:  # mypy proves every Action is handled above
+            assert_never(action)
 
 
 ACTION_DECODER = msgspec.json.Decoder(Action)

@@ -10,13 +10,15 @@ from dateutil import parser as dateparser
 from dateutil import tz
 from dateutil.relativedelta import relativedelta
 
+from cminbox.core.errors import CminboxError
+
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|weeks?)\s*$", re.I)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MORNING = time(9, 0)
 
 
-class WhenError(ValueError):
+class WhenError(CminboxError, ValueError):
     pass
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,21 @@ class DemoSession:
     config: Config
     secrets: Secrets
     data_dir: Path
+    # The data dir is a temporary folder made for this session (no --data-dir): removed on close.
+    temporary: bool = False
+
+    def close(self) -> None:
+        """Stop the server and remove the temporary data dir (a --data-dir is the user's: kept)."""
+        self.server.shutdown()
+        self.server.server_close()
+        if self.temporary:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> DemoSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def start_demo(
@@ -64,7 +80,12 @@ def start_demo(
     server = DemoHTTPServer(DemoState(seed=seed, rate=rate, burst_after=burst_after, token=token), 0)
     server.start_in_thread()
     folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="cminbox-demo-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    cfg_path = folder / "demo.toml"
-    cfg_path.write_text(demo_config_text(server.url), encoding="utf-8")
-    return DemoSession(server, config_mod.parse(cfg_path.read_text(), cfg_path), Secrets({DEMO_CHANNEL: token}), folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        cfg_path = folder / "demo.toml"
+        cfg_path.write_text(demo_config_text(server.url), encoding="utf-8")
+        config = config_mod.parse(cfg_path.read_text(), cfg_path)
+    except BaseException:
+        DemoSession(server, config_mod.Config(), Secrets({}), folder, temporary=not data_dir).close()
+        raise
+    return DemoSession(server, config, Secrets({DEMO_CHANNEL: token}), folder, temporary=not data_dir)

@@ -10,8 +10,10 @@ from textual import events
 from textual.app import App
 from textual.message import Message as TextualMessage
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from cminbox.core.dispatch import Delivery
+from cminbox.core.errors import CminboxError
 from cminbox.core.health import HealthState
 from cminbox.core.poller import PollReport
 from cminbox.tui.idle_gc import IdleCollector
@@ -120,6 +122,13 @@ class CminboxApp(App[None]):
 
             engine.poller.on_report = forward
             self.run_worker(engine.run(self._stop), name="engine", group="engine", exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker stopped by an error the core explains (an unwritable data folder, a full
+        disk): say it, as the triage keys do, rather than let the engine stop silently."""
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and isinstance(error, CminboxError):
+            self.notify(str(error), title="Stopped", severity="error", timeout=30, markup=False)
 
     def on_poll_update(self, message: PollUpdate) -> None:
         report = message.report

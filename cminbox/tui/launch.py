@@ -49,16 +49,19 @@ def run_inbox(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def run_demo(ctx: Context, args: argparse.Namespace) -> int:
-    session = start_demo(args.seed, args.rate, args.burst_after, getattr(args, "data_dir", None))
-    app = CminboxApp(demo_services(session, ctx), theme=getattr(args, "theme", None))
-    return run(app, args, True)
+    # On exit, error or Ctrl-C the demo's temporary data dir goes (a --data-dir is kept).
+    with start_demo(args.seed, args.rate, args.burst_after, getattr(args, "data_dir", None)) as session:
+        app = CminboxApp(demo_services(session, ctx), theme=getattr(args, "theme", None))
+        return run(app, args, True)
 
 
 def run_first_run(ctx: Context, args: argparse.Namespace) -> int:
     app: CminboxApp
+    sessions: list[DemoSession] = []
 
     def on_demo() -> None:
         session = start_demo()
+        sessions.append(session)
         app.pop_screen()
         app.open_inbox(demo_services(session, ctx))
 
@@ -72,4 +75,8 @@ def run_first_run(ctx: Context, args: argparse.Namespace) -> int:
     app = CminboxApp(
         None, theme=getattr(args, "theme", None), first_run=lambda: FirstRunScreen(path, on_demo, on_configured)
     )
-    return run(app, args, True)
+    try:
+        return run(app, args, True)
+    finally:
+        for session in sessions:
+            session.close()

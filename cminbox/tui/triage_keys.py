@@ -11,10 +11,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from cminbox.core.inbox import InboxError
+from cminbox.core.errors import CminboxError
 from cminbox.core.models import Status, TriageState
-from cminbox.core.segment import CorruptFileError
-from cminbox.core.store import ActResult, StoreError
+from cminbox.core.store import ActResult
 from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.moderation import ModerateDialog, ModerationRequest
@@ -25,7 +24,7 @@ else:
     _Base = object
 
 R = TypeVar("R")
-STORE_ERRORS = (InboxError, StoreError, CorruptFileError)
+STORE_ERRORS = (CminboxError,)  # every refusal the core explains (a broken or unwritable file, ...)
 
 
 class TriageKeys(_Base):

@@ -1,0 +1,78 @@
+"""`cminbox demo` (and `make demo`) leaves no /tmp/cminbox-demo-* behind, unless --data-dir named it."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from cminbox.cli import main
+from cminbox.tui import launch
+from tests.conftest import ROOT, cli_env
+
+
+def leftovers(tmp: Path) -> list[Path]:
+    return sorted(tmp.glob("cminbox-demo-*"))
+
+
+def run_text_demo(tmp: Path, *options: str) -> str:
+    env = cli_env(TMPDIR=str(tmp))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cminbox", *options, "demo", "--text", "--rate", "0", "--burst-after", "-1"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen = ""
+    try:
+        for line in proc.stdout:
+            seen += line
+            if "messages in the inbox" in line:  # running: the data dir is in use
+                break
+        assert leftovers(tmp) or options, seen
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    return seen
+
+
+def test_the_text_demo_removes_its_data_dir_on_ctrl_c(tmp_path: Path) -> None:
+    run_text_demo(tmp_path)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_data_dir_the_user_named_is_kept(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    run_text_demo(tmp_path, "--data-dir", str(mine))
+    assert (mine / "demo.toml").exists() and list((mine / "messages").glob("*.json"))
+
+
+def test_the_tui_demo_removes_its_data_dir_on_exit_and_on_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    seen: list[list[Path]] = []
+
+    def quits(app: object, args: argparse.Namespace, mouse_default: bool) -> int:
+        seen.append(leftovers(tmp_path))
+        return 0
+
+    monkeypatch.setattr(launch, "run", quits)
+    assert main(["demo", "--rate", "0", "--burst-after", "-1"]) == 0
+    assert seen[0] and leftovers(tmp_path) == []
+
+    def crashes(app: object, args: argparse.Namespace, mouse_default: bool) -> int:
+        seen.append(leftovers(tmp_path))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(launch, "run", crashes)
+    assert main(["demo", "--rate", "0", "--burst-after", "-1"]) == 130
+    assert seen[1] and leftovers(tmp_path) == []
