@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from cminbox.core.bulk import Hold, plan_status_change
 from cminbox.core.clock import FrozenClock
@@ -84,6 +87,13 @@ async def test_select_all_and_done_can_close_all_or_cancel(tmp_path: Path, clock
         assert app.screen.inbox_list.selected  # the selection stays for another try
         await pilot.press("d", "a")
         assert all(s.status == Status.DONE for _, s in services.store.query())
+
+
+@pytest.mark.snapshot
+def test_bulk_confirm_dialog_80x24(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    work_in_progress(services.store)
+    assert snap_compare(make_app(services), press=["V", "d"], terminal_size=(80, 24))
 
 
 async def test_done_on_the_cursor_item_alone_does_not_ask(tmp_path: Path, clock: FrozenClock) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from cminbox.core.models import Message
 
-MARK = "# ---- write your reply above this line; the quoted message below is not sent ----"
+MARK = "# ---- write above this line; the quote below is not sent ----"
 
 
 def _added_lines(message: Message) -> list[str]:

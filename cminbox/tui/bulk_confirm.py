@@ -41,7 +41,10 @@ class BulkConfirm(Dialog):
         verb = VERBS.get(self.plan.status, f"Set {self.plan.status} on")
         held, total = len(self.plan.held), len(self.plan.all_ids)
         with Vertical(classes="dialog"):
-            yield Label(Text(f"{verb} {items(total)}? {held} of them: {self.plan.summary()}."), classes="dialog-title")
+            yield Label(Text(f"{verb} {items(total)}?"), classes="dialog-title")
+            yield Label(Text(f"{held} of them {'is' if held == 1 else 'are'} work in progress:"))
+            for reason, n in self.plan.counts().items():
+                yield Label(Text(f"  {n} {reason.value}"))
             yield Label(Text(f"s / enter: skip those {held}, {verb.lower()} the other {len(self.plan.clear)}"))
             yield Label(Text(f"a: {verb.lower()} all {total}"))
             yield Label("n / esc: cancel (nothing changes)", classes="dialog-hint")
