@@ -19,7 +19,7 @@ from tests.factories import make_message
 from tests.tui_fixtures import make_app, make_services
 
 SIZE = (120, 40)
-PRIYA = "masto:100"  # @priya@example.social: the reply starts with "@priya@example.social " (22 characters)
+PRIYA = "masto:100"  # the reply starts with "@priya@example.social ", which Mastodon counts as "@priya " (7)
 
 
 def test_every_channel_type_declares_its_outgoing_reply() -> None:
@@ -34,12 +34,13 @@ def test_every_channel_type_declares_its_outgoing_reply() -> None:
 def test_mastodon_counts_the_mention_and_links_as_the_server_does() -> None:
     cls = registry.load_channel("mastodon")
     msg = make_message(1)  # from @user1@example.social
-    out = cls.outgoing_reply(msg, "x" * 480, None)
-    assert out.text == "@user1@example.social " + "x" * 480
+    out = cls.outgoing_reply(msg, "x" * 495, None)
+    assert out.text == "@user1@example.social " + "x" * 495
+    # The remote mention it adds counts as "@user1", as Mastodon counts it.
     assert (out.length, out.left, out.too_long) == (502, -2, True)
     # A short link counts as 23 characters on Mastodon: never counted as less.
-    assert cls.outgoing_reply(msg, "see http://x.co.", None).length == len("@user1@example.social see .") + 23
-    # The mention already typed is not added twice.
+    assert cls.outgoing_reply(msg, "see http://x.co.", None).length == len("@user1 see .") + 23
+    # The mention already typed is not added twice (and, typed, is counted in full).
     assert cls.outgoing_reply(msg, "@user1@example.social hi", None).length == len("@user1@example.social hi")
 
 
@@ -57,11 +58,11 @@ def test_cli_refuses_495_characters_plus_the_mention(tmp_path: Path, clock: Froz
     env = cli_setup(tmp_path, clock)
     result = run_cli("reply", "masto:1", "--queue-only", "--text", "x" * 495, env=env)
     assert result.returncode == 1, result.stdout
-    assert "517 characters as sent (with the @user1@example.social mention)" in result.stderr
+    assert "502 characters as sent (with the @user1@example.social mention)" in result.stderr
     assert "allows 500 characters" in result.stderr and "nothing was queued" in result.stderr
     store = Store(tmp_path / "data", clock=clock)
     assert Outbox(store.dir, store.lock, clock=clock).items() == []
-    fits = run_cli("reply", "masto:1", "--queue-only", "--text", "x" * 478, env=env)
+    fits = run_cli("reply", "masto:1", "--queue-only", "--text", "x" * 493, env=env)
     assert fits.returncode == 0 and "queued" in fits.stdout, fits.stderr
 
 
@@ -81,18 +82,18 @@ async def test_counter_counts_the_mention_and_a_refused_send_keeps_the_draft(
         composer = app.screen.query_one(Composer)
         composer.set_text("x" * 495)
         await pilot.pause()
-        assert status_text(app).startswith("-17 left")  # 22 for "@priya@example.social " + 495
+        assert status_text(app).startswith("-2 left")  # "@priya " + 495
         await pilot.press("ctrl+s")
         assert not isinstance(app.screen, ConfirmDialog)  # refused before asking to post it
         assert composer.display and composer.text == "x" * 495
         assert services.store.get_draft(PRIYA) == "x" * 495
         assert services.inbox.outbox.items() == []
-        assert any("517 characters" in n.message for n in app._notifications)
-        await pilot.press(*["backspace"] * 17)
+        assert any("502 characters" in n.message for n in app._notifications)
+        await pilot.press("backspace", "backspace")
         assert status_text(app).startswith("0 left")
         await pilot.press("ctrl+s", "y")
         [item] = services.inbox.outbox.items()
-        assert item.payload["text"] == "x" * 478
+        assert item.payload["text"] == "x" * 493
         assert services.store.get_draft(PRIYA) == ""
 
 

@@ -36,6 +36,7 @@ VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")  # widest first
 MAX_PAGES_PER_POLL = 25
 URL_LENGTH = 23  # what Mastodon counts for any link, whatever its length
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
+_USERNAME = re.compile(r"[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*", re.IGNORECASE)  # Mastodon's USERNAME_RE
 _TRAILING = ".,;:!?)]}'\"…"
 
 
@@ -257,9 +258,13 @@ class MastodonChannel:
         mention = "@" + acct.lstrip("@")
         has_mention = mention.lower() in text.lower()
         body = text if has_mention else f"{mention} {text}"
+        # Mastodon counts a remote mention as "@user" only: sure for the one added here (one a
+        # user typed is counted in full, never less than the server's count).
+        local, _, domain = acct.lstrip("@").partition("@")
+        saved = len(domain) + 1 if domain and not has_mention and _USERNAME.fullmatch(local) else 0
         return OutgoingReply(
             text=body,
-            length=status_length(body),
+            length=status_length(body) - saved,
             limit=cls.capabilities.reply_limit,
             visibility=narrower(message.visibility or "public", opts.reply_visibility),
             added="" if has_mention else f"the {mention} mention",
