@@ -73,3 +73,21 @@ def test_cli_editor_keeps_text_below_the_marker(tmp_path: Path, clock: FrozenClo
     store = Store(tmp_path / "data", clock=clock)
     [item] = Outbox(store.dir, store.lock, clock=clock).items()
     assert item.payload["text"] == "Hi!"
+
+
+def test_cli_editor_reply_refused_for_length_is_kept_as_the_draft(tmp_path: Path, clock: FrozenClock) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[user]\nname = "ana"\n[[channels]]\nname = "masto"\ntype = "mastodon"\n'
+        'url = "https://masto.example"\ntoken_command = "printf x"\n'
+    )
+    Store(tmp_path / "data", clock=clock).upsert_messages([MSG])
+    long = "y" * 600
+    env = cli_env(
+        CMINBOX_CONFIG=str(cfg), CMINBOX_DATA_DIR=str(tmp_path / "data"), EDITOR=appending_editor(tmp_path, long)
+    )
+    result = run_cli("reply", "masto:1", "--queue-only", "--editor", env=env)
+    assert result.returncode == 1 and "kept as the item's draft" in result.stderr, result.stderr
+    store = Store(tmp_path / "data", clock=clock)
+    assert store.get_draft("masto:1") == long
+    assert Outbox(store.dir, store.lock, clock=clock).items() == []
