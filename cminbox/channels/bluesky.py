@@ -31,6 +31,7 @@ from cminbox.core.channel import (
     Capabilities,
     ChannelContext,
     Identity,
+    OutgoingReply,
     PollResult,
     Rejected,
     ReplyReceipt,
@@ -263,9 +264,15 @@ class BlueskyChannel:
         return sorted(unique.values(), key=lambda m: m.created_at) or [message]
 
     # ------------------------------------------------------------------ replying
+    @classmethod
+    def outgoing_reply(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
+        """Posted as typed; Bluesky counts graphemes (an emoji sequence is one)."""
+        return OutgoingReply(text=text, length=graphemes(text), limit=LIMIT, unit="graphemes")
+
     async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
-        if graphemes(text) > LIMIT:
-            raise Rejected(f"a Bluesky post holds {LIMIT} graphemes; this reply has {graphemes(text)}")
+        out = self.outgoing_reply(message, text, self.options)
+        if out.too_long:
+            raise Rejected(out.refusal(self.type_name))
         session = await self._load_session()
         rkey = tid_for(idempotency_key)
         collection = "app.bsky.feed.post"

@@ -23,7 +23,7 @@ import msgspec
 from dateutil import parser as dateparser
 
 from cminbox.channels import discourse_review as review
-from cminbox.channels.markers import marker, with_marker
+from cminbox.channels.markers import marked_reply, marker, with_marker
 from cminbox.core import http
 from cminbox.core.channel import (
     AuthFailed,
@@ -31,6 +31,7 @@ from cminbox.core.channel import (
     Capabilities,
     ChannelContext,
     Identity,
+    OutgoingReply,
     PollResult,
     Rejected,
     ReplyReceipt,
@@ -335,7 +336,15 @@ class DiscourseChannel:
                 return post
         return None
 
+    @classmethod
+    def outgoing_reply(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
+        """Posted as typed, with its hidden retry marker."""
+        return marked_reply(text, cls.capabilities.reply_limit)
+
     async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
+        out = self.outgoing_reply(message, text, self.options)
+        if out.too_long:
+            raise Rejected(out.refusal(self.type_name))
         topic_id = int(message.extra["topic_id"])
         earlier = await self._already_posted(topic_id, idempotency_key)
         if earlier is None:

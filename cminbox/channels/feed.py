@@ -28,9 +28,11 @@ from cminbox.core.channel import (
     Capabilities,
     ChannelContext,
     Identity,
+    OutgoingReply,
     PollResult,
     Rejected,
     ReplyReceipt,
+    plain_reply,
 )
 from cminbox.core.models import Author, Kind, Message, message_id
 from cminbox.core.text import html_to_text, sanitize
@@ -208,6 +210,11 @@ class FeedChannel:
 
     async def thread(self, message: Message) -> list[Message]:
         return [message]
+
+    @classmethod
+    def outgoing_reply(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
+        """Feeds are read-only (capabilities say so); the text is what would be sent."""
+        return plain_reply(text, None)
 
     async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
         raise Rejected("feeds are read-only: there is nothing to reply to")

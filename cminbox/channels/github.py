@@ -34,9 +34,18 @@ import msgspec
 from cminbox.channels import github_convert as conv
 from cminbox.channels import github_discussions as discussions
 from cminbox.channels.auth import bearer_client
-from cminbox.channels.markers import marker, with_marker
+from cminbox.channels.markers import marked_reply, marker, with_marker
 from cminbox.core import http
-from cminbox.core.channel import BadResponse, Capabilities, ChannelContext, Identity, PollResult, Rejected, ReplyReceipt
+from cminbox.core.channel import (
+    BadResponse,
+    Capabilities,
+    ChannelContext,
+    Identity,
+    OutgoingReply,
+    PollResult,
+    Rejected,
+    ReplyReceipt,
+)
 from cminbox.core.models import Kind, Message
 from cminbox.core.text import sanitize
 
@@ -414,7 +423,15 @@ class GitHubChannel:
                     return comment
         return None
 
+    @classmethod
+    def outgoing_reply(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
+        """Posted as typed, with its hidden retry marker."""
+        return marked_reply(text, cls.capabilities.reply_limit)
+
     async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
+        out = self.outgoing_reply(message, text, self.options)
+        if out.too_long:
+            raise Rejected(out.refusal(self.type_name))
         if message.extra.get("discussion_id"):
             return await self._reply_discussion(message, text, idempotency_key)
         repo, number = self._ref(message)

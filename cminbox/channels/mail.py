@@ -36,11 +36,13 @@ from cminbox.core.channel import (
     ChannelContext,
     ChannelError,
     Identity,
+    OutgoingReply,
     PollResult,
     RateLimited,
     Rejected,
     ReplyReceipt,
     Unavailable,
+    plain_reply,
 )
 from cminbox.core.http import is_loopback
 from cminbox.core.models import Message
@@ -249,6 +251,11 @@ class MailChannel:
         return await self._in_thread(search, "thread")
 
     # ------------------------------------------------------------------ replying
+    @classmethod
+    def outgoing_reply(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
+        """The body is the text as typed; mail has no length limit."""
+        return plain_reply(text, None)
+
     async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
         password = await self._password()
         domain = self.ctx.account.rpartition("@")[2] or "cminbox.invalid"

@@ -9,6 +9,7 @@ after a crash can never post twice.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from cminbox.core.channel import (
     Capabilities,
     ChannelContext,
     Identity,
+    OutgoingReply,
     PollResult,
     Rejected,
     ReplyReceipt,
@@ -32,6 +34,10 @@ from cminbox.core.text import html_to_text, sanitize
 
 VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")  # widest first
 MAX_PAGES_PER_POLL = 25
+URL_LENGTH = 23  # what Mastodon counts for any link, whatever its length
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+_USERNAME = re.compile(r"[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*", re.IGNORECASE)  # Mastodon's USERNAME_RE
+_TRAILING = ".,;:!?)]}'\"…"
 
 
 class MastodonOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -50,6 +56,16 @@ def narrower(a: str, b: str) -> str:
     ia = VISIBILITY_ORDER.index(a) if a in VISIBILITY_ORDER else len(VISIBILITY_ORDER) - 1
     ib = VISIBILITY_ORDER.index(b) if b in VISIBILITY_ORDER else len(VISIBILITY_ORDER) - 1
     return VISIBILITY_ORDER[max(ia, ib)]
+
+
+def status_length(body: str) -> int:
+    """A status's length as Mastodon counts it, never less: every link counts as 23 characters
+    (a shorter one is padded to 23; a longer one is counted in full, which may refuse a reply
+    Mastodon would take, never the other way round); trailing punctuation is not the link's."""
+    padding = 0
+    for match in _URL.finditer(body):
+        padding += max(0, URL_LENGTH - len(match.group(0).rstrip(_TRAILING)))
+    return len(body) + padding
 
 
 def _next_link(response: httpx.Response, rel: str) -> str | None:
@@ -234,19 +250,32 @@ class MastodonChannel:
             out.append(msgspec.structs.replace(msg, kind=kind))
         return sorted(out, key=lambda m: (m.created_at, _id_key(m.native_id)))
 
-    def prepare_reply(self, message: Message, text: str) -> tuple[str, str]:
-        """The exact text and visibility a reply will be posted with."""
+    @classmethod
+    def outgoing_reply(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
+        """The exact status a reply posts: the author's @mention first (unless the text already
+        has it), with the narrower of the item's and the configured visibility."""
+        opts = options if isinstance(options, MastodonOptions) else MastodonOptions()
         acct = message.extra.get("acct") or message.author.handle.lstrip("@")
         mention = "@" + acct.lstrip("@")
-        body = text if mention.lower() in text.lower() else f"{mention} {text}"
-        visibility = narrower(message.visibility or "public", self.options.reply_visibility)
-        return body, visibility
+        has_mention = mention.lower() in text.lower()
+        body = text if has_mention else f"{mention} {text}"
+        # Mastodon counts a remote mention as "@user" only: sure for the one added here (one a
+        # user typed is counted in full, never less than the server's count).
+        local, _, domain = acct.lstrip("@").partition("@")
+        saved = len(domain) + 1 if domain and not has_mention and _USERNAME.fullmatch(local) else 0
+        return OutgoingReply(
+            text=body,
+            length=status_length(body) - saved,
+            limit=cls.capabilities.reply_limit,
+            visibility=narrower(message.visibility or "public", opts.reply_visibility),
+            added="" if has_mention else f"the {mention} mention",
+        )
 
     async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
-        body, visibility = self.prepare_reply(message, text)
-        limit = self.capabilities.reply_limit or 500
-        if len(body) > limit:
-            raise Rejected(f"reply is {len(body)} characters; this server allows {limit}")
+        out = self.outgoing_reply(message, text, self.options)
+        if out.too_long:
+            raise Rejected(out.refusal(self.type_name))
+        body, visibility = out.text, out.visibility
         client = await self._http()
         response = await http.request(
             client,

@@ -27,11 +27,13 @@ from cminbox.core.channel import (
     Capabilities,
     ChannelContext,
     Identity,
+    OutgoingReply,
     PollResult,
     RateLimited,
     Rejected,
     ReplyReceipt,
     Unavailable,
+    plain_reply,
 )
 from cminbox.core.models import Author, Kind, Message, message_id
 from cminbox.core.text import sanitize
@@ -259,6 +261,11 @@ class MatrixChannel:
         return found or [message]
 
     # ------------------------------------------------------------------ replying, moderation
+    @classmethod
+    def outgoing_reply(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
+        """Sent as typed (the mention is metadata, not text); no length limit."""
+        return plain_reply(text, None)
+
     async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
         room_id, event_id = message.extra["room_id"], message.extra["event_id"]
         relates: dict[str, Any] = {"m.in_reply_to": {"event_id": event_id}}

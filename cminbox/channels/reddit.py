@@ -37,10 +37,12 @@ from cminbox.core.channel import (
     Capabilities,
     ChannelContext,
     Identity,
+    OutgoingReply,
     PollResult,
     RateLimited,
     Rejected,
     ReplyReceipt,
+    plain_reply,
 )
 from cminbox.core.models import Author, Kind, Message, message_id
 from cminbox.core.text import sanitize
@@ -368,7 +370,15 @@ class RedditChannel:
                 return data
         return None
 
+    @classmethod
+    def outgoing_reply(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
+        """Posted as typed."""
+        return plain_reply(text, cls.capabilities.reply_limit)
+
     async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
+        out = self.outgoing_reply(message, text, self.options)
+        if out.too_long:
+            raise Rejected(out.refusal(self.type_name))
         earlier = await self._already_posted(message, text)
         if earlier is not None:
             return ReplyReceipt(native_id=str(earlier.get("name")), url=WEB + str(earlier.get("permalink") or ""))

@@ -7,6 +7,7 @@ import asyncio
 import os
 import shlex
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -15,10 +16,10 @@ from cminbox.commands.render import dumps
 from cminbox.commands.triage_cmds import UsageError, _priority
 from cminbox.core.dispatch import Delivery
 from cminbox.core.engine import poller_lock
+from cminbox.core.inbox import InboxError
 from cminbox.core.outbox import OutboxItem, OutboxStatus
+from cminbox.core.reply_template import read_back, template
 from cminbox.core.text import one_line
-
-EDITOR_MARK = "# ---- everything below this line is ignored ----"
 
 
 def deliver_now(ctx: Context) -> list[Delivery] | None:
@@ -71,19 +72,20 @@ def _print_outcome(ctx: Context, item: OutboxItem, deliveries: list[Delivery] | 
 def _editor_text(ctx: Context, message_id: str) -> str:
     msg = ctx.store.get_message(message_id)
     assert msg is not None
-    quoted = "\n".join(f"# > {line}" for line in msg.text.splitlines())
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     with tempfile.NamedTemporaryFile("w+", suffix=".md", prefix="cminbox-reply-", delete=False) as fh:
-        fh.write(f"\n\n{EDITOR_MARK}\n# Replying to {msg.author.handle} on {msg.channel}:\n{quoted}\n")
+        fh.write(template(ctx.store.get_draft(message_id), msg))
         path = Path(fh.name)
     try:
         done = subprocess.run([*shlex.split(editor), str(path)], check=False)
         if done.returncode != 0:
             raise UsageError(f"the editor ({editor}) exited with status {done.returncode}; nothing was queued")
-        text = path.read_text(encoding="utf-8").split(EDITOR_MARK, 1)[0]
+        edited = read_back(path.read_text(encoding="utf-8"), msg)
     finally:
         path.unlink(missing_ok=True)
-    return text.strip()
+    if edited.kept_below:
+        print(f"note: kept {edited.kept_below} line(s) written below the marker in the reply", file=sys.stderr)
+    return edited.text
 
 
 def cmd_reply(ctx: Context, args: argparse.Namespace) -> int:
@@ -91,7 +93,15 @@ def cmd_reply(ctx: Context, args: argparse.Namespace) -> int:
     text = args.text if args.text is not None else _editor_text(ctx, mid)
     if not text.strip():
         raise UsageError("the reply is empty; nothing was queued")
-    item = ctx.inbox.reply(mid, text)
+    if args.text is not None:
+        item = ctx.inbox.reply(mid, text)
+    else:  # written in the editor, from the item's draft: a refused reply stays the draft
+        try:
+            item = ctx.inbox.reply(mid, text)
+        except InboxError as exc:
+            ctx.store.set_draft(mid, text)
+            raise InboxError(f"{exc}; your text is kept as the item's draft (`--editor` opens it again)") from None
+        ctx.store.set_draft(mid, "")
     return _print_outcome(ctx, item, None if args.queue_only else deliver_now(ctx))
 
 

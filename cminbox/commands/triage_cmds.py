@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 import msgspec
 
@@ -163,7 +164,18 @@ def cmd_untag(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     status = _status(args.status)
-    return _report(ctx.inbox.set_status(ctx.resolve(args.id), status), f"status {status}")
+    ids = ctx.resolve(args.id)
+    plan = ctx.inbox.plan_status(ids, status)
+    if plan.held and not args.force:
+        print(
+            f"skipped {len(plan.held)} of {len(plan.all_ids)} ({plan.summary()}): {', '.join(plan.held_ids)}; "
+            "--force changes them too",
+            file=sys.stderr,
+        )
+        if not plan.clear:
+            return 0
+        ids = list(plan.clear)
+    return _report(ctx.inbox.set_status(ids, status), f"status {status}")
 
 
 def cmd_assign(ctx: Context, args: argparse.Namespace) -> int:
@@ -225,6 +237,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("status", help="set the status: new, open, waiting, escalated, done")
     p.add_argument("id")
     p.add_argument("status")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with several ids, also change escalated items, items assigned to someone else and items with a draft",
+    )
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("assign", help="assign to someone (`-` to unassign)")

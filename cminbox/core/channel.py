@@ -60,6 +60,43 @@ class Capabilities:
     reply_is_public: bool = True
 
 
+@dataclass(frozen=True)
+class OutgoingReply:
+    """What a channel will post for a reply: the exact text (with what the channel adds, such
+    as Mastodon's leading @mention), its length in the channel's unit, and the channel's limit.
+    The composer's counter, the check before queueing and the channel's own send all use it,
+    so a reply that fits the counter is never refused for its length later."""
+
+    text: str
+    length: int
+    limit: int | None
+    unit: str = "characters"
+    visibility: str = ""
+    # What the channel adds to the typed text, for the user ("the @mention @ana@example.social").
+    added: str = ""
+
+    @property
+    def left(self) -> int | None:
+        return None if self.limit is None else self.limit - self.length
+
+    @property
+    def too_long(self) -> bool:
+        return self.limit is not None and self.length > self.limit
+
+    def refusal(self, where: str) -> str:
+        """Why the reply cannot be sent as it is (only meaningful when ``too_long``)."""
+        with_added = f" (with {self.added})" if self.added else ""
+        return (
+            f"the reply is {self.length} {self.unit} as sent{with_added}; {where} allows {self.limit} {self.unit}: "
+            f"shorten it by {self.length - (self.limit or 0)}"
+        )
+
+
+def plain_reply(text: str, limit: int | None) -> OutgoingReply:
+    """A channel that posts the text as typed, counted in code points."""
+    return OutgoingReply(text=text, length=len(text), limit=limit)
+
+
 @dataclass
 class PollResult:
     messages: list[Message]
@@ -119,6 +156,12 @@ class Channel(Protocol):
     async def poll(self, cursor: dict[str, Any] | None) -> PollResult: ...
 
     async def thread(self, message: Message) -> list[Message]: ...
+
+    @classmethod
+    def outgoing_reply(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
+        """The exact reply the channel will send for ``text`` (no I/O: the CLI and the TUI call
+        it on the class, with the channel's configured options, before queueing)."""
+        ...
 
     async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt: ...
 

@@ -9,11 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from cminbox.core import registry
+from cminbox.core.bulk import BulkPlan, plan_status_change
+from cminbox.core.channel import OutgoingReply
 from cminbox.core.clock import Clock
 from cminbox.core.config import Config
 from cminbox.core.errors import CminboxError
 from cminbox.core.escalation import escalation_payload
-from cminbox.core.models import Escalation, Note, Priority, Status
+from cminbox.core.models import Escalation, Message, Note, Priority, Status
 from cminbox.core.outbox import MARK_READ, Outbox, OutboxItem, OutboxKind
 from cminbox.core.store import ActResult, Store, UndoResult
 from cminbox.core.text import sanitize
@@ -53,6 +55,13 @@ class Inbox:
 
     def untag(self, ids: Iterable[str], tags: Iterable[str]) -> ActResult:
         return self.store.act(ids, RemoveTags(tuple(normalise_tag(t) for t in tags)), actor=self.actor)
+
+    def plan_status(self, ids: Iterable[str], status: Status) -> BulkPlan:
+        """Which of ``ids`` a bulk status change may change, and which it would take work from
+        (escalated, assigned to someone else, an unsent draft): the faces ask or skip those."""
+        ids = list(dict.fromkeys(ids))
+        drafted = {mid for mid in ids if self.store.get_draft(mid).strip()} if len(ids) > 1 else set()
+        return plan_status_change((self.store.triage(mid) for mid in ids), status, actor=self.actor, drafted=drafted)
 
     def set_status(self, ids: Iterable[str], status: Status) -> ActResult:
         result = self.store.act(ids, SetStatus(status), actor=self.actor)
@@ -141,6 +150,14 @@ class Inbox:
             queued.append(self.outbox.enqueue(OutboxKind.ESCALATION, mid, target, payload, self.actor))
         return result, queued
 
+    def outgoing_reply(self, message: Message, text: str) -> OutgoingReply:
+        """The reply as the message's channel will send it (with its own additions), counted in
+        the channel's unit: the composer's counter and the check before queueing."""
+        cfg = self.config.channel(message.channel)
+        channel = registry.load_channel(cfg.type)
+        out: OutgoingReply = channel.outgoing_reply(message, sanitize(text).strip(), cfg.options)
+        return out
+
     def reply(self, message_id: str, text: str) -> OutboxItem:
         """Queue a reply (durably). The dispatcher sends it exactly once."""
         message = self.store.get_message(message_id)
@@ -150,9 +167,9 @@ class Inbox:
         if not text:
             raise InboxError("the reply is empty")
         cfg = self.config.channel(message.channel)
-        caps = registry.load_channel(cfg.type).capabilities
-        if not caps.reply:
+        if not registry.load_channel(cfg.type).capabilities.reply:
             raise InboxError(f"{cfg.type} channels are read-only: replying is not possible there")
-        if caps.reply_limit is not None and len(text) > caps.reply_limit:
-            raise InboxError(f"the reply is {len(text)} characters; {cfg.type} allows {caps.reply_limit}")
+        out = self.outgoing_reply(message, text)
+        if out.too_long:
+            raise InboxError(out.refusal(cfg.type) + "; nothing was queued")
         return self.outbox.enqueue(OutboxKind.REPLY, message_id, message.channel, {"text": text}, self.actor)

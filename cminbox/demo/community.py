@@ -137,19 +137,23 @@ DM = [
     "the charge is from the 3rd and again on the 4th, both 9.99. Order ids LMN-4471 and LMN-4490.",
     "any news? Just checking, no rush.",
 ]
+# The incident: a sync outage. Every post says so and carries the hashtag people rally
+# around (#LumenDown), so the README's recipe (`/#lumendown` then `V` `d`) selects exactly
+# the burst; everyday posts mention sync too, but never the hashtag.
+INCIDENT_TAG = "#LumenDown"
 OUTAGE = [
-    "is sync down? nothing has synced for 10 minutes",
-    "getting 'error 503: service unavailable' on {os} when syncing",
-    "sync broken for anyone else?? I have a deadline in an hour",
-    "@lumen status page says all green but sync is clearly down",
-    "can't log in on {os}: 'server unreachable'",
-    "my notes aren't syncing between phone and laptop since ~5 minutes ago",
-    "sync spinner forever on {ver}. Is there an outage?",
-    "whole team here can't sync. Please tell us what's going on",
-    "lost the edits I made during the outage?? please say they're queued somewhere",
-    "+1 sync is down in Europe",
-    "seeing timeouts on the web app too",
-    "is this related to the {ver} release? sync died right after I updated",
+    "is sync down? nothing has synced for 10 minutes #LumenDown",
+    "getting 'error 503: service unavailable' on {os} when syncing #LumenDown",
+    "#LumenDown sync broken for anyone else?? I have a deadline in an hour",
+    "@lumen status page says all green but sync is clearly down #LumenDown",
+    "can't log in or sync on {os}: 'server unreachable' #LumenDown",
+    "my notes aren't syncing between phone and laptop since ~5 minutes ago #LumenDown",
+    "sync spinner forever on {ver}. Is there an outage? #LumenDown",
+    "whole team here can't sync. Please tell us what's going on #LumenDown",
+    "lost the edits I made during the sync outage?? please say they're queued somewhere #LumenDown",
+    "+1 sync is down in Europe #LumenDown",
+    "seeing sync timeouts on the web app too #LumenDown",
+    "is this related to the {ver} release? sync died right after I updated #LumenDown",
 ]
 
 

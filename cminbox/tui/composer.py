@@ -1,6 +1,11 @@
-"""The inline reply composer: the channel's limit live, $EDITOR, saved replies, drafts."""
+"""The inline reply composer: the channel's limit live, $EDITOR, saved replies, drafts.
+
+The counter measures the reply as the channel will send it (Mastodon's @mention included,
+Bluesky's graphemes), through the same core call that refuses an over-long reply."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import on
@@ -10,6 +15,7 @@ from textual.containers import Vertical
 from textual.message import Message as TextualMessage
 from textual.widgets import Label, TextArea
 
+from cminbox.core.channel import OutgoingReply
 from cminbox.core.models import Message
 
 
@@ -48,17 +54,18 @@ class Composer(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.target: Message | None = None
-        self.limit: int | None = None
+        self.measure: Callable[[str], OutgoingReply] | None = None
 
     def compose(self) -> ComposeResult:
         yield Label("", id="composer-title")
         yield TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
         yield Label("", id="composer-status")
 
-    def open(self, message: Message, draft: str, limit: int | None) -> None:
-        """Only for channels that can reply: the inbox screen says so for read-only ones."""
+    def open(self, message: Message, draft: str, measure: Callable[[str], OutgoingReply]) -> None:
+        """Only for channels that can reply: the inbox screen says so for read-only ones.
+        ``measure`` gives the reply as the channel will send it."""
         self.target = message
-        self.limit = limit
+        self.measure = measure
         title = Text.assemble(("Reply to ", "bold"), (message.author.handle, "bold"), f" on {message.channel}")
         if message.visibility and message.visibility != "public":
             title.append(f" ({message.visibility})", style="bold yellow")
@@ -73,11 +80,15 @@ class Composer(Vertical):
     @on(TextArea.Changed)
     def _update_status(self) -> None:
         status = self.query_one("#composer-status", Label)
-        used = len(self.query_one(TextArea).text.strip())
-        if self.limit is None:
-            status.update(Text(f"{used} characters · ctrl+s send · ctrl+e $EDITOR · ctrl+r saved replies · esc close"))
+        if self.measure is None:
             return
-        left = self.limit - used
+        out = self.measure(self.query_one(TextArea).text)
+        left = out.left
+        if left is None:
+            status.update(
+                Text(f"{out.length} {out.unit} · ctrl+s send · ctrl+e $EDITOR · ctrl+r saved replies · esc close")
+            )
+            return
         style = "bold red" if left < 0 else "bold yellow" if left < 20 else "dim"
         status.update(
             Text.assemble(

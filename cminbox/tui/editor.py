@@ -11,16 +11,15 @@ from pathlib import Path
 from textual.app import App
 
 from cminbox.core.models import Message
-
-MARK = "# ---- everything below this line is ignored ----"
+from cminbox.core.reply_template import read_back, template
 
 
 def edit_in_editor(app: App[object], draft: str, message: Message) -> str | None:
-    """Returns the edited text, or None if the editor failed (the draft is then unchanged)."""
+    """Returns the edited text, or None if the editor failed (the draft is then unchanged).
+    What the user wrote below the template's marker is kept, and they are told so."""
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    quoted = "\n".join(f"# > {line}" for line in message.text.splitlines())
     with tempfile.NamedTemporaryFile("w", suffix=".md", prefix="cminbox-reply-", delete=False) as fh:
-        fh.write(f"{draft}\n\n{MARK}\n# Replying to {message.author.handle} on {message.channel}:\n{quoted}\n")
+        fh.write(template(draft, message))
         path = Path(fh.name)
     try:
         with app.suspend():
@@ -28,9 +27,13 @@ def edit_in_editor(app: App[object], draft: str, message: Message) -> str | None
         if code != 0:
             app.notify(f"The editor ({editor}) exited with status {code}; the draft is unchanged.", severity="warning")
             return None
-        return path.read_text(encoding="utf-8").split(MARK, 1)[0].strip()
+        edited = read_back(path.read_text(encoding="utf-8"), message)
     except Exception as exc:  # SuspendNotSupported (e.g. in tests), a missing editor, ...
         app.notify(f"Cannot run the editor ({editor}): {exc}", severity="error")
         return None
     finally:
         path.unlink(missing_ok=True)
+    if edited.kept_below:
+        lines = f"{edited.kept_below} line{'s' if edited.kept_below != 1 else ''}"
+        app.notify(f"Kept {lines} you wrote below the marker, at the end of the reply.", timeout=6)
+    return edited.text

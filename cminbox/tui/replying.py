@@ -41,16 +41,32 @@ class ReplyingScreen(StillCursorScreen):
             )
             return
         composer = self.query_one(Composer)
-        composer.open(row.message, self.s.store.get_draft(row.message.id), caps.reply_limit)
+        message = row.message
+        composer.open(
+            message, self.s.store.get_draft(message.id), lambda text: self.s.inbox.outgoing_reply(message, text)
+        )
 
     @on(Composer.Closed)
     def _composer_closed(self, event: Composer.Closed) -> None:
         self.s.store.set_draft(event.message.id, event.draft)
         self.inbox_list.focus()
 
+    def _refuse(self, event: Composer.Send, why: str) -> None:
+        """The composer stays open with the text; the draft is kept on disk too."""
+        self.s.store.set_draft(event.message.id, event.text)
+        self.notify(f"Not sent: {why}", severity="error", timeout=10, markup=False)
+
     @on(Composer.Send)
     def _composer_send(self, event: Composer.Send) -> None:
         caps = self.s.capabilities(event.message.channel)
+        try:
+            out = self.s.inbox.outgoing_reply(event.message, event.text)
+        except Exception as exc:  # ConfigError (the channel left the config): say it, keep the draft
+            self._refuse(event, str(exc))
+            return
+        if out.too_long:  # before asking to post: the question would be moot
+            self._refuse(event, out.refusal(event.message.channel_type))
+            return
 
         def send(ok: bool | None) -> None:
             if not ok:
@@ -58,7 +74,7 @@ class ReplyingScreen(StillCursorScreen):
             try:
                 self.s.inbox.reply(event.message.id, event.text)
             except Exception as exc:  # InboxError, ConfigError: say it, keep the draft
-                self.notify(str(exc), severity="error", timeout=8)
+                self._refuse(event, str(exc))
                 return
             self.s.store.set_draft(event.message.id, "")
             composer = self.query_one(Composer)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Status, TriageState
 from cminbox.core.store import ActResult
+from cminbox.tui.bulk_confirm import BulkChoice, BulkConfirm
 from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.moderation import ModerateDialog, ModerationRequest
@@ -78,10 +79,29 @@ class TriageKeys(_Base):
         return ids
 
     def action_set_status(self, status: str) -> None:
-        if ids := self.targets():
-            self.after_action(
-                self.attempt(lambda: self.s.inbox.set_status(ids, Status(status))), Status(status).value.capitalize()
-            )
+        """On several items, those it would take work from (escalated, someone else's, an unsent
+        draft) are not changed silently: one question, or nothing to ask."""
+        if not (ids := self.targets()):
+            return
+        want = Status(status)
+        label = want.value.capitalize()
+        plan = self.attempt(lambda: self.s.inbox.plan_status(ids, want))
+        if plan is None:
+            return
+        if not plan.held:
+            self.after_action(self.attempt(lambda: self.s.inbox.set_status(ids, want)), label)
+            return
+
+        def answered(choice: BulkChoice | None) -> None:
+            if choice is None:
+                self.notify("Nothing changed", timeout=2)
+            elif choice == "all":
+                self.after_action(self.attempt(lambda: self.s.inbox.set_status(plan.all_ids, want)), label)
+            else:
+                result = self.attempt(lambda: self.s.inbox.set_status(plan.clear, want))
+                self.after_action(result, f"{label} (skipped {len(plan.held)}: {plan.summary()})")
+
+        self.app.push_screen(BulkConfirm(plan), answered)
 
     def action_cycle_priority(self) -> None:
         if ids := self.targets():
