@@ -34,9 +34,9 @@ from cminbox.core.channel import (
     PollResult,
     Rejected,
     ReplyReceipt,
-    Unavailable,
 )
 from cminbox.core.models import Author, Kind, Message, message_id, utc
+from cminbox.core.redact import redactor
 from cminbox.core.text import sanitize
 
 LIMIT = 300  # graphemes per post
@@ -107,10 +107,19 @@ class BlueskyChannel:
                     f"the stored secret for {self.ctx.name!r} is not a Bluesky session: "
                     f"run `cminbox login {self.ctx.name} --password` (an app password, exchanged once)"
                 ) from None
+            self._remember(session)
             self._session = session
         return self._session
 
+    @staticmethod
+    def _remember(session: dict[str, Any]) -> None:
+        """The JWTs inside the session are secrets on their own: a server may echo either."""
+        for key in ("accessJwt", "refreshJwt"):
+            if isinstance(session.get(key), str):
+                redactor.add(session[key])
+
     async def password_login(self, user: str, password: str) -> str:
+        redactor.add(password)
         body = await self._xrpc(
             "POST", "com.atproto.server.createSession", "log in", json={"identifier": user, "password": password}
         )
@@ -121,6 +130,7 @@ class BlueskyChannel:
             isinstance(body.get(k), str) for k in ("accessJwt", "refreshJwt", "did")
         ):
             raise BadResponse("session: the answer lacks accessJwt, refreshJwt or did")
+        self._remember(body)
         self._session = {
             k: body[k] for k in ("accessJwt", "refreshJwt", "did", "handle") if isinstance(body.get(k), str)
         }
@@ -144,18 +154,14 @@ class BlueskyChannel:
                 token = (await self._load_session())["accessJwt"]
             if token:
                 headers["Authorization"] = f"Bearer {token}"
-            try:
-                response = await self._client.request(method, f"/xrpc/{nsid}", headers=headers, **kwargs)
-            except httpx.TimeoutException:
-                raise Unavailable(f"{what}: timed out") from None
-            except httpx.TransportError as exc:
-                raise Unavailable(f"{what}: cannot reach {self._client.base_url.host} ({type(exc).__name__})") from None
+            response = await http.send(self._client, method, f"/xrpc/{nsid}", what, headers=headers, **kwargs)
             error = _error_name(response)
             if auth and attempt == 0 and error == "ExpiredToken":
                 await self._refresh()
                 continue
             if error in ("ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthFactorTokenRequired"):
                 raise AuthFailed(f"{what}: {error}; run `cminbox login {self.ctx.name} --password`")
+            error = http.server_text(error, 80)
             if response.status_code == 400 and error:
                 raise Rejected(f"{what}: {error}: {http.short_error(response)}")
             http.check(response, self.ctx.clock, what)
