@@ -210,3 +210,21 @@ async def test_matrix_retry_after_ms_is_capped(clock: FrozenClock) -> None:
         await ch.poll(None)
     await ch.aclose()
     assert caught.value.retry_at == clock.now + timedelta(seconds=http.MAX_WAIT)
+
+
+async def test_discourse_stops_when_the_server_ignores_before() -> None:
+    from tests.forge_fakes import FakeDiscourse
+    from tests.test_discourse_channel import make as discourse
+
+    fake = FakeDiscourse()
+    for n in range(3):
+        fake.add_post(12, "alice", f"post {n}")
+    page = fake(httpx.Request("GET", "https://forum.test/posts.json"))
+    fake.requests.clear()
+    fake.route("GET", r"/posts\.json")(lambda request: httpx.Response(200, json=page.json()))
+    fake.routes.insert(0, fake.routes.pop())  # answered before the fake's own /posts.json
+    ch = discourse("https://forum.test", httpx.MockTransport(fake), notifications=False, backfill_pages=50)
+    result = await ch.poll(None)
+    await ch.aclose()
+    assert fake.paths("GET").count("/posts.json") == 2  # the second answer was the same page: stop
+    assert sorted(m.text.rsplit(" ", 1)[-1] for m in result.messages) == ["0", "1", "2"]
