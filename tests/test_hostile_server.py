@@ -228,3 +228,9 @@ async def test_discourse_stops_when_the_server_ignores_before() -> None:
     await ch.aclose()
     assert fake.paths("GET").count("/posts.json") == 2  # the second answer was the same page: stop
     assert sorted(m.text.rsplit(" ", 1)[-1] for m in result.messages) == ["0", "1", "2"]
+
+
+def test_a_shown_host_is_ascii_and_keeps_its_port() -> None:
+    assert http.safe_host("https://[::1]:8443/x") == "[::1]:8443"
+    assert http.safe_host("https://évil.example/") == "xn--vil-9la.example"
+    assert http.safe_host("https://moved.example:443/") == "moved.example"  # the scheme's own port is implied

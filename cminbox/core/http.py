@@ -158,6 +158,8 @@ def safe_host(url: httpx.URL | str) -> str:
     host = _HOST_CHARS.sub("", host)[:253]
     if not host:
         return "an address without a host"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address, written as in a URL
     return f"{host}:{parsed.port}" if parsed.port else host
 
 
