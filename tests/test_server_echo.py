@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
+import keyring
 import msgspec
 import pytest
 
@@ -34,7 +35,7 @@ from cminbox.core.health import HealthState
 from cminbox.core.inbox import Inbox
 from cminbox.core.outbox import Outbox
 from cminbox.core.redact import MASK
-from cminbox.core.secrets import Secrets
+from cminbox.core.secrets import SERVICE, Secrets
 from cminbox.core.store import Store
 from tests.conftest import cli_env, run_cli
 from tests.factories import make_message
@@ -55,7 +56,8 @@ def forms(secret: str) -> list[str]:
 @dataclass
 class Case:
     type: str
-    conf: str  # channel config lines besides name, type and url
+    stored: str  # what the keyring entry or the token_command gives
+    conf: str  # channel config lines besides name, type, url and token_command
     url: str
     secrets: list[str]  # every secret the channel holds once it is running
     ok: dict[str, Any]  # path suffix -> JSON answered with 200 (identity calls, the password grant)
@@ -70,16 +72,15 @@ def token_command(value: str) -> str:
 
 def mastodon() -> Case:
     token = fresh("masto")
-    return Case(
-        "mastodon", token_command(token), "https://masto.example", [token], {"/accounts/verify_credentials": ME}
-    )
+    return Case("mastodon", token, "", "https://masto.example", [token], {"/accounts/verify_credentials": ME})
 
 
 def github() -> Case:
     token = fresh("ghp")
     return Case(
         "github",
-        token_command(token) + 'repos = ["acme/app"]\n',
+        token,
+        'repos = ["acme/app"]\n',
         "https://api.github.example",
         [token],
         {"/user": {"login": "cm-bot", "id": 1}},
@@ -91,7 +92,8 @@ def discourse() -> Case:
     key = fresh("key")
     return Case(
         "discourse",
-        token_command(key) + 'account = "cm"\n',
+        key,
+        'account = "cm"\n',
         "https://forum.example",
         [key],
         {"/u/cm.json": {"user": {"id": 1}}},
@@ -104,7 +106,8 @@ def reddit() -> Case:
     creds = json.dumps({"client_secret": secret, "password": password})
     return Case(
         "reddit",
-        token_command(creds) + 'account = "cm_bot"\nclient_id = "app-id"\n',
+        creds,
+        'account = "cm_bot"\nclient_id = "app-id"\n',
         "https://oauth.reddit.example",
         [secret, password, access, base64.b64encode(f"app-id:{secret}".encode()).decode()],
         {"/access_token": {"access_token": access, "expires_in": 3600}, "/api/v1/me": {"name": "cm_bot"}},
@@ -118,7 +121,8 @@ def bluesky() -> Case:
     session = json.dumps({"accessJwt": access, "refreshJwt": refresh, "did": "did:plc:me", "handle": "me.test"})
     return Case(
         "bluesky",
-        token_command(session),
+        session,
+        "",
         "https://pds.example",
         [access, refresh],
         {"/com.atproto.server.getSession": {"did": "did:plc:me", "handle": "me.test"}},
@@ -131,7 +135,8 @@ def matrix() -> Case:
     token = fresh("syt")
     return Case(
         "matrix",
-        token_command(token),
+        token,
+        "",
         "https://hs.example",
         [token],
         {"/account/whoami": {"user_id": "@cm:hs.example"}},
@@ -172,15 +177,21 @@ def assert_clean(text: str, known: list[str], where: str) -> None:
         assert secret[:12] not in text, f"{where} carries the start of a secret: {text[:300]}"
 
 
+@pytest.mark.parametrize("source", ["token_command", "keyring"])
 @pytest.mark.parametrize("build", CASES, ids=[c.__name__ for c in CASES])
 async def test_echoed_credentials_never_reach_a_reason_or_a_file(
-    tmp_path: Path, clock: FrozenClock, build: Callable[[], Case]
+    tmp_path: Path, clock: FrozenClock, build: Callable[[], Case], source: str
 ) -> None:
     case = build()
     hook_secret = fresh("hook")
     known = [*case.secrets, hook_secret]
+    if source == "keyring":
+        keyring.get_keyring().set_password(SERVICE, "ch", case.stored)  # the in-memory test keyring
+        given = case.conf
+    else:
+        given = token_command(case.stored) + case.conf
     cfg = config.parse(
-        f'[user]\nname = "ana"\n[[channels]]\nname = "ch"\ntype = "{case.type}"\nurl = "{case.url}"\n{case.conf}'
+        f'[user]\nname = "ana"\n[[channels]]\nname = "ch"\ntype = "{case.type}"\nurl = "{case.url}"\n{given}'
         '[[escalation.targets]]\nname = "hook"\nurl = "https://hooks.example/cm"\n'
         f'secret_command = "printf %s {hook_secret}"\n'
     )
