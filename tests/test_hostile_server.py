@@ -234,3 +234,44 @@ def test_a_shown_host_is_ascii_and_keeps_its_port() -> None:
     assert http.safe_host("https://[::1]:8443/x") == "[::1]:8443"
     assert http.safe_host("https://évil.example/") == "xn--vil-9la.example"
     assert http.safe_host("https://moved.example:443/") == "moved.example"  # the scheme's own port is implied
+
+
+async def test_bluesky_stops_at_a_cursor_that_repeats(clock: FrozenClock) -> None:
+    import json
+
+    from cminbox.channels.bluesky import BlueskyChannel, BlueskyOptions
+    from cminbox.core.channel import ChannelContext
+
+    session = json.dumps({"accessJwt": "jwt-access", "refreshJwt": "jwt-refresh", "did": "did:plc:me"})
+    note = {
+        "uri": "at://did:plc:a/app.bsky.feed.post/1",
+        "cid": "c1",
+        "reason": "mention",
+        "indexedAt": "2026-11-27T10:00:00Z",
+        "author": {"did": "did:plc:a", "handle": "a.test"},
+        "record": {"text": "@me.test hi", "createdAt": "2026-11-27T10:00:00Z"},
+    }
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200, json={"notifications": [note], "cursor": "same"})
+
+    async def token() -> str:
+        return session
+
+    ch = BlueskyChannel(
+        ChannelContext(
+            name="bsky",
+            url="https://pds.example",
+            account="",
+            options=BlueskyOptions(mark_seen=False),
+            token=token,
+            clock=clock,
+            transport=httpx.MockTransport(handler),
+        )
+    )
+    result = await ch.poll(None)
+    await ch.aclose()
+    assert len(calls) == 2 and [m.native_id for m in result.messages] == [note["uri"]]
+    assert "cursor repeats" in result.error

@@ -183,6 +183,8 @@ class BlueskyChannel:
         newest_seen = (cursor or {}).get("newest", "")
         items: list[dict[str, Any]] = []
         page_cursor = None
+        cursors_read: set[str] = set()
+        problem = ""
         newest = newest_seen
         for _ in range(MAX_PAGES):
             params: dict[str, Any] = {"limit": self.options.page_size}
@@ -193,11 +195,16 @@ class BlueskyChannel:
             if not isinstance(page, list):
                 raise BadResponse("poll: no notifications list in the answer")
             fresh = [n for n in page if isinstance(n, dict) and str(n.get("indexedAt", "")) > newest_seen]
-            items += fresh
+            taken = {str(n.get("uri")) for n in items}
+            items += [n for n in fresh if str(n.get("uri")) not in taken]  # a page served twice adds nothing
             newest = max([newest, *(str(n.get("indexedAt", "")) for n in fresh)])
             page_cursor = body.get("cursor")
             if len(fresh) < len(page) or not page_cursor:
                 break  # reached what the last poll saw
+            if not isinstance(page_cursor, str) or page_cursor in cursors_read:
+                problem = "poll: the server's next-page cursor repeats a page already read; stopped there"
+                break
+            cursors_read.add(page_cursor)
         messages, skipped = [], 0
         for note in items:
             if note.get("reason") not in REASONS:
@@ -210,7 +217,7 @@ class BlueskyChannel:
             await self._xrpc(
                 "POST", "app.bsky.notification.updateSeen", "mark seen", auth=True, json={"seenAt": newest}
             )
-        return PollResult(messages=messages, cursor={"newest": newest}, skipped=skipped)
+        return PollResult(messages=messages, cursor={"newest": newest}, skipped=skipped, error=problem)
 
     def _message(self, record: dict[str, Any], post: dict[str, Any], kind: Kind) -> Message:
         uri, author = str(post["uri"]), post["author"]
