@@ -275,3 +275,30 @@ async def test_bluesky_stops_at_a_cursor_that_repeats(clock: FrozenClock) -> Non
     await ch.aclose()
     assert len(calls) == 2 and [m.native_id for m in result.messages] == [note["uri"]]
     assert "cursor repeats" in result.error
+
+
+async def test_reddit_ratelimit_text_and_github_poll_interval_are_capped() -> None:
+    from tests.factories import make_message
+    from tests.forge_fakes import FakeGitHub, FakeReddit
+    from tests.test_github_channel import fake_channel as github_channel
+    from tests.test_reddit_channel import NOW as REDDIT_NOW
+    from tests.test_reddit_channel import make as reddit
+
+    fake = FakeReddit()
+    fake.script = [
+        httpx.Response(200, json={"access_token": "at-123456", "expires_in": 3600}),
+        httpx.Response(200, json={"kind": "Listing", "data": {"after": None, "children": []}}),
+        httpx.Response(200, json={"json": {"errors": [["RATELIMIT", "try again in 99999999999 minutes.", "x"]]}}),
+    ]
+    ch = reddit(fake)
+    with pytest.raises(RateLimited) as caught:
+        await ch.reply(make_message(1, channel="rd"), "hi", "k")
+    await ch.aclose()
+    assert caught.value.retry_at == REDDIT_NOW + timedelta(seconds=http.MAX_WAIT)
+
+    hub = FakeGitHub()
+    hub.poll_interval = "99999999999"
+    gh = github_channel(hub)
+    result = await gh.poll(None)
+    await gh.aclose()
+    assert result.next_poll_in == http.MAX_WAIT

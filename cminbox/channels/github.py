@@ -233,7 +233,7 @@ class GitHubChannel:
         first_page, more_pages = True, False
         async for page, response in self._pages("/notifications", "notifications", params, headers):
             if response.headers.get("X-Poll-Interval", "").isdigit():
-                interval = float(response.headers["X-Poll-Interval"])
+                interval = min(float(response.headers["X-Poll-Interval"]), http.MAX_WAIT)
             if page is None:
                 return [], 0, state, interval
             if first_page:

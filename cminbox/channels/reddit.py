@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -402,7 +402,7 @@ class RedditChannel:
                 seconds = (
                     int(found.group(1)) * (60 if found and found.group(2).lower() == "minute" else 1) if found else 60
                 )
-                when = self.ctx.clock() + timedelta(seconds=seconds)
+                when = http.after(self.ctx.clock(), seconds)  # capped like any server-given wait
                 raise RateLimited(f"{what}: Reddit says {http.server_text(text, 120)}", when)
             raise Rejected(f"{what}: {http.server_text(code or 'error', 40)}: {http.server_text(text, 160)}")
 
