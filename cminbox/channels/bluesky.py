@@ -35,9 +35,9 @@ from cminbox.core.channel import (
     PollResult,
     Rejected,
     ReplyReceipt,
-    Unavailable,
 )
 from cminbox.core.models import Author, Kind, Message, message_id, utc
+from cminbox.core.redact import redactor
 from cminbox.core.text import sanitize
 
 LIMIT = 300  # graphemes per post
@@ -108,10 +108,19 @@ class BlueskyChannel:
                     f"the stored secret for {self.ctx.name!r} is not a Bluesky session: "
                     f"run `cminbox login {self.ctx.name} --password` (an app password, exchanged once)"
                 ) from None
+            self._remember(session)
             self._session = session
         return self._session
 
+    @staticmethod
+    def _remember(session: dict[str, Any]) -> None:
+        """The JWTs inside the session are secrets on their own: a server may echo either."""
+        for key in ("accessJwt", "refreshJwt"):
+            if isinstance(session.get(key), str):
+                redactor.add(session[key])
+
     async def password_login(self, user: str, password: str) -> str:
+        redactor.add(password)
         body = await self._xrpc(
             "POST", "com.atproto.server.createSession", "log in", json={"identifier": user, "password": password}
         )
@@ -122,6 +131,7 @@ class BlueskyChannel:
             isinstance(body.get(k), str) for k in ("accessJwt", "refreshJwt", "did")
         ):
             raise BadResponse("session: the answer lacks accessJwt, refreshJwt or did")
+        self._remember(body)
         self._session = {
             k: body[k] for k in ("accessJwt", "refreshJwt", "did", "handle") if isinstance(body.get(k), str)
         }
@@ -145,18 +155,14 @@ class BlueskyChannel:
                 token = (await self._load_session())["accessJwt"]
             if token:
                 headers["Authorization"] = f"Bearer {token}"
-            try:
-                response = await self._client.request(method, f"/xrpc/{nsid}", headers=headers, **kwargs)
-            except httpx.TimeoutException:
-                raise Unavailable(f"{what}: timed out") from None
-            except httpx.TransportError as exc:
-                raise Unavailable(f"{what}: cannot reach {self._client.base_url.host} ({type(exc).__name__})") from None
+            response = await http.send(self._client, method, f"/xrpc/{nsid}", what, headers=headers, **kwargs)
             error = _error_name(response)
             if auth and attempt == 0 and error == "ExpiredToken":
                 await self._refresh()
                 continue
             if error in ("ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthFactorTokenRequired"):
                 raise AuthFailed(f"{what}: {error}; run `cminbox login {self.ctx.name} --password`")
+            error = http.server_text(error, 80)
             if response.status_code == 400 and error:
                 raise Rejected(f"{what}: {error}: {http.short_error(response)}")
             http.check(response, self.ctx.clock, what)
@@ -178,6 +184,8 @@ class BlueskyChannel:
         newest_seen = (cursor or {}).get("newest", "")
         items: list[dict[str, Any]] = []
         page_cursor = None
+        cursors_read: set[str] = set()
+        problem = ""
         newest = newest_seen
         for _ in range(MAX_PAGES):
             params: dict[str, Any] = {"limit": self.options.page_size}
@@ -188,11 +196,16 @@ class BlueskyChannel:
             if not isinstance(page, list):
                 raise BadResponse("poll: no notifications list in the answer")
             fresh = [n for n in page if isinstance(n, dict) and str(n.get("indexedAt", "")) > newest_seen]
-            items += fresh
+            taken = {str(n.get("uri")) for n in items}
+            items += [n for n in fresh if str(n.get("uri")) not in taken]  # a page served twice adds nothing
             newest = max([newest, *(str(n.get("indexedAt", "")) for n in fresh)])
             page_cursor = body.get("cursor")
             if len(fresh) < len(page) or not page_cursor:
                 break  # reached what the last poll saw
+            if not isinstance(page_cursor, str) or page_cursor in cursors_read:
+                problem = "poll: the server's next-page cursor repeats a page already read; stopped there"
+                break
+            cursors_read.add(page_cursor)
         messages, skipped = [], 0
         for note in items:
             if note.get("reason") not in REASONS:
@@ -205,7 +218,7 @@ class BlueskyChannel:
             await self._xrpc(
                 "POST", "app.bsky.notification.updateSeen", "mark seen", auth=True, json={"seenAt": newest}
             )
-        return PollResult(messages=messages, cursor={"newest": newest}, skipped=skipped)
+        return PollResult(messages=messages, cursor={"newest": newest}, skipped=skipped, error=problem)
 
     def _message(self, record: dict[str, Any], post: dict[str, Any], kind: Kind) -> Message:
         uri, author = str(post["uri"]), post["author"]

@@ -208,9 +208,11 @@ class DiscourseChannel:
             if not isinstance(page, list):
                 raise BadResponse("latest posts: the answer has no latest_posts list")
             good = [p for p in page if isinstance(p, dict) and isinstance(p.get("id"), int)]
+            ids = [int(p["id"]) for p in good]
+            if before is not None and ids and min(ids) >= before:
+                return fetched, skipped, None, used  # `before` was ignored: the same page again, not older
             skipped += len(page) - len(good)
             fetched += [p for p in good if floor is None or int(p["id"]) > floor]
-            ids = [int(p["id"]) for p in good]
             if not ids or (floor is not None and min(ids) <= floor):
                 return fetched, skipped, None, used
             before = min(ids)

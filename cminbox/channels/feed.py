@@ -35,7 +35,7 @@ from cminbox.core.channel import (
     plain_reply,
 )
 from cminbox.core.models import Author, Kind, Message, message_id
-from cminbox.core.text import html_to_text, sanitize
+from cminbox.core.text import html_to_text, one_line, sanitize
 
 SEEN_KEEP = 2000  # entry ids remembered; far more than any feed carries at once
 MAX_REDIRECTS = 3
@@ -53,6 +53,14 @@ def entry_key(entry: Any) -> str:
         return str(key)
     basis = f"{entry.get('title', '')}\x00{entry.get('published', '') or entry.get('updated', '')}"
     return "sha256:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def plain(value: Any) -> str:
+    """A title or name as plain, inert, one-line text. Feeds put HTML in titles in every way
+    there is (escaped or double-escaped entities, CDATA with tags, Atom type="html"/"xhtml"),
+    and feedparser hands it back as it came: read it as HTML whatever its declared type, so
+    tags go and entities (one level of double escaping included) become characters."""
+    return one_line(html_to_text(str(value or "")))
 
 
 def _when(entry: Any, fallback: datetime) -> datetime:
@@ -90,11 +98,10 @@ class FeedChannel:
             self._client = http.make_client("", transport=self.ctx.transport)
         url = self.ctx.url
         for _ in range(MAX_REDIRECTS + 1):
-            response = await http.request(
+            response = await http.send(
                 self._client,
                 "GET",
                 url,
-                self.ctx.clock,
                 "fetch feed",
                 headers={
                     "Accept": "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5",
@@ -102,16 +109,26 @@ class FeedChannel:
                 },
             )
             if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("Location"):
-                url = str(response.url.join(response.headers["Location"]))
+                try:
+                    url = str(response.url.join(response.headers["Location"]))
+                except httpx.InvalidURL:
+                    raise BadResponse("fetch feed: the server redirected to an invalid address") from None
                 continue
+            http.check(response, self.ctx.clock, "fetch feed")
             return response
         raise BadResponse(f"fetch feed: more than {MAX_REDIRECTS} redirects")
 
     def _parse(self, response: httpx.Response) -> Any:
         if len(response.content) > http.MAX_BODY:
             raise BadResponse(f"fetch feed: response of {len(response.content)} bytes is too large")
+        # The URL the feed was read from is the base its relative links resolve against
+        # (feedparser takes it from Content-Location; Atom's xml:base still wins inside).
         parsed = feedparser.parse(
-            response.content, response_headers={"content-type": response.headers.get("content-type", "")}
+            response.content,
+            response_headers={
+                "content-type": response.headers.get("content-type", ""),
+                "content-location": str(response.url),
+            },
         )
         if not parsed.get("version") and not parsed.entries:
             head = response.text[:200].lstrip().lower()
@@ -121,19 +138,19 @@ class FeedChannel:
 
     async def whoami(self) -> Identity:
         parsed = self._parse(await self._fetch(None))
-        title = sanitize(str(parsed.feed.get("title") or self.ctx.url), single_line=True)
+        title = plain(parsed.feed.get("title")) or sanitize(self.ctx.url, single_line=True)
         return Identity(id=self.ctx.url, handle=title, extra={"format": str(parsed.get("version") or "")})
 
     def _message(self, entry: Any, feed_title: str, now: datetime) -> Message:
         key = entry_key(entry)
         native = hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:16]
-        title = sanitize(str(entry.get("title") or ""), single_line=True)
+        title = plain(entry.get("title"))
         body = ""
         if entry.get("content"):
             body = str(entry["content"][0].get("value") or "")
         body = html_to_text(body or str(entry.get("summary") or ""))
         text = f"{title}\n\n{body}".strip() if body and body != title else title or body
-        author_name = sanitize(str(entry.get("author") or ""), single_line=True)
+        author_name = plain(entry.get("author"))
         link = str(entry.get("link") or "")
         return Message(
             id=message_id(self.ctx.name, native),
@@ -177,7 +194,7 @@ class FeedChannel:
         self, response: httpx.Response, cursor: dict[str, Any], digest: str, validators: dict[str, str]
     ) -> PollResult:
         parsed = self._parse(response)
-        feed_title = sanitize(str(parsed.feed.get("title") or self.ctx.name), single_line=True)
+        feed_title = plain(parsed.feed.get("title")) or sanitize(self.ctx.name, single_line=True)
         now = self.ctx.clock()
         first_use = "seen" not in cursor
         seen: list[str] = list(cursor.get("seen") or [])

@@ -123,6 +123,7 @@ class GitHubChannel:
         self._me: Identity | None = None
         self._titles: dict[str, str] = {}  # "owner/repo#n" → title, learnt from notifications and issues
         self._pause: float = 0.0  # seconds the quota asks us to wait before the next poll
+        self._problem = ""  # why a poll stopped early (a foreign or repeating next-page link)
 
     # ------------------------------------------------------------------ plumbing
     async def _http(self) -> httpx.AsyncClient:
@@ -155,6 +156,7 @@ class GitHubChannel:
     ) -> AsyncIterator[tuple[list[Any] | None, httpx.Response]]:
         """Yield (page, response) following ``Link: rel="next"`` on our own host."""
         client = await self._http()
+        links = http.Pages(client.base_url, what)
         next_url: str | None = url
         for index in range(MAX_PAGES):
             if next_url is None:
@@ -168,8 +170,9 @@ class GitHubChannel:
             if not isinstance(body, list):
                 raise BadResponse(f"{what}: expected a JSON array")
             yield body, response
-            link = response.links.get("next", {}).get("url")
-            next_url = http.same_origin(link, client.base_url) if link else None
+            next_url = links.next(response)
+            if links.problem:
+                self._problem = links.problem
             if self._pause:
                 return  # the quota is spent: stop here, the cursor keeps what we got
 
@@ -189,6 +192,7 @@ class GitHubChannel:
     async def poll(self, cursor: dict[str, Any] | None) -> PollResult:
         me = await self.whoami()
         self._pause = 0.0
+        self._problem = ""
         cursor = dict(cursor or {})
         messages: list[Message] = []
         skipped = 0
@@ -221,7 +225,9 @@ class GitHubChannel:
                 skipped += bad
         cursor["repos"] = repos
         wait = max(interval or 0.0, self._pause) or None
-        return PollResult(messages=_merge(messages), cursor=cursor, next_poll_in=wait, skipped=skipped)
+        return PollResult(
+            messages=_merge(messages), cursor=cursor, next_poll_in=wait, skipped=skipped, error=self._problem
+        )
 
     async def _poll_notifications(
         self, state: dict[str, Any], me: Identity
@@ -237,7 +243,7 @@ class GitHubChannel:
         first_page, more_pages = True, False
         async for page, response in self._pages("/notifications", "notifications", params, headers):
             if response.headers.get("X-Poll-Interval", "").isdigit():
-                interval = float(response.headers["X-Poll-Interval"])
+                interval = min(float(response.headers["X-Poll-Interval"]), http.MAX_WAIT)
             if page is None:
                 return [], 0, state, interval
             if first_page:
@@ -499,5 +505,5 @@ class GitHubChannel:
         errors = body.get("errors")
         if errors:
             first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
-            raise Rejected(f"{what}: {sanitize(str(first.get('message') or errors), single_line=True)[:200]}")
+            raise Rejected(f"{what}: {http.server_text(first.get('message') or errors, 200)}")
         return body.get("data")

@@ -16,6 +16,7 @@ stdlib imaplib/smtplib are blocking: every session runs in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import base64
 import imaplib
 import re
 import smtplib
@@ -44,8 +45,9 @@ from cminbox.core.channel import (
     Unavailable,
     plain_reply,
 )
-from cminbox.core.http import is_loopback
+from cminbox.core.http import is_loopback, server_text
 from cminbox.core.models import Message
+from cminbox.core.redact import redactor
 
 T = TypeVar("T")
 TIMEOUT = 30.0
@@ -106,6 +108,9 @@ class MailChannel:
                 f"no password for channel {self.ctx.name!r}: run `cminbox login {self.ctx.name}` "
                 "or set token_command in the config"
             )
+        redactor.add(secret)
+        # SMTP AUTH PLAIN sends base64("\0login\0password"): the form a hostile server could echo.
+        redactor.add(base64.b64encode(f"\0{self.login}\0{secret}".encode()).decode())
         return secret
 
     async def _in_thread(self, fn: Callable[[], T], what: str) -> T:
@@ -122,7 +127,8 @@ class MailChannel:
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:  # temporary: greylisting, rate limits
                 raise RateLimited(f"{what}: SMTP {exc.smtp_code}", self.ctx.clock() + timedelta(minutes=5)) from None
-            raise Rejected(f"{what}: SMTP {exc.smtp_code} {exc.smtp_error[:80]!r}") from None
+            said = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            raise Rejected(f"{what}: SMTP {exc.smtp_code} {server_text(said, 80)!r}") from None
         except (OSError, smtplib.SMTPException) as exc:  # refused, reset, DNS, timeouts, TLS
             raise Unavailable(f"{what}: {type(exc).__name__}: {exc}") from None
         except imaplib.IMAP4.error as exc:

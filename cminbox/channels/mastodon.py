@@ -68,11 +68,6 @@ def status_length(body: str) -> int:
     return len(body) + padding
 
 
-def _next_link(response: httpx.Response, rel: str) -> str | None:
-    link = response.links.get(rel)
-    return link.get("url") if link else None
-
-
 class MastodonChannel:
     type_name: ClassVar[str] = "mastodon"
     capabilities: ClassVar[Capabilities] = Capabilities(
@@ -203,6 +198,7 @@ class MastodonChannel:
         base = {"types[]": "mention", "limit": limit}
         messages: list[Message] = []
         skipped = 0
+        problem = ""
         newest = (cursor or {}).get("min_id")
         if newest:
             # Walk forward from the cursor: each page holds the items just after min_id.
@@ -213,13 +209,17 @@ class MastodonChannel:
                 skipped += bad
                 if not ids:
                     break
-                newest = max(ids, key=_id_key)
+                ahead = max(ids, key=_id_key)
+                if _id_key(ahead) <= _id_key(newest):
+                    break  # the server ignored min_id: asking again would return the same page
+                newest = ahead
                 if len(page) < limit:
                     break
         else:
             # First use: the newest page, plus older pages as configured, following Link rel="next".
             url: str | None = "/api/v1/notifications"
             params: dict[str, Any] | None = base
+            pages = http.Pages((await self._http()).base_url, "notifications")
             for _ in range(max(1, self.options.backfill_pages)):
                 if url is None:
                     break
@@ -229,11 +229,12 @@ class MastodonChannel:
                 skipped += bad
                 if ids and (newest is None or _id_key(max(ids, key=_id_key)) > _id_key(newest)):
                     newest = max(ids, key=_id_key)
-                url, params = _next_link(resp, "next"), None
+                url, params = pages.next(resp), None
+            problem = pages.problem
             # An empty inbox on first use: start from the very beginning, so the first mentions
             # that arrive later are all fetched (not just the newest page of them).
             newest = newest or "0"
-        return PollResult(messages=messages, cursor={"min_id": newest}, skipped=skipped)
+        return PollResult(messages=messages, cursor={"min_id": newest}, skipped=skipped, error=problem)
 
     async def thread(self, message: Message) -> list[Message]:
         me = await self.whoami()

@@ -12,7 +12,7 @@ homeserver answers a retry with the same event instead of posting twice.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 from urllib.parse import quote
 
@@ -32,10 +32,10 @@ from cminbox.core.channel import (
     RateLimited,
     Rejected,
     ReplyReceipt,
-    Unavailable,
     plain_reply,
 )
 from cminbox.core.models import Author, Kind, Message, message_id
+from cminbox.core.redact import redactor
 from cminbox.core.text import sanitize
 
 API = "/_matrix/client/v3"
@@ -76,12 +76,7 @@ class MatrixChannel:
 
     async def _call(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
         client = await self._http()
-        try:
-            response = await client.request(method, API + path, **kwargs)
-        except httpx.TimeoutException:
-            raise Unavailable(f"{what}: timed out") from None
-        except httpx.TransportError as exc:
-            raise Unavailable(f"{what}: cannot reach the homeserver ({type(exc).__name__})") from None
+        response = await http.send(client, method, API + path, what, **kwargs)
         self._check(response, what)
         return http.json_body(response, what)
 
@@ -98,24 +93,24 @@ class MatrixChannel:
             raise AuthFailed(f"{what}: the homeserver rejected the access token ({code or 401}); log in again")
         if code == "M_LIMIT_EXCEEDED" or response.status_code == 429:
             wait_ms = body.get("retry_after_ms") if isinstance(body, dict) else None
+            now = self.ctx.clock()
             if isinstance(wait_ms, int | float):
-                when = self.ctx.clock() + timedelta(milliseconds=wait_ms)
+                when = http.after(now, wait_ms / 1000)
             else:
                 when = http.retry_at(response, self.ctx.clock)
-            raise RateLimited(f"{what}: rate limited (M_LIMIT_EXCEEDED) until {when:%H:%M:%S} UTC", when)
+            raise RateLimited(f"{what}: rate limited (M_LIMIT_EXCEEDED) {http.until(when, now)}", when)
         if code == "M_FORBIDDEN":
-            raise Rejected(f"{what}: forbidden (M_FORBIDDEN): {str(body.get('error', ''))[:120]}")
+            raise Rejected(f"{what}: forbidden (M_FORBIDDEN): {http.server_text(body.get('error', ''), 120)}")
         http.check(response, self.ctx.clock, what)
 
     async def password_login(self, user: str, password: str) -> str:
         """`cminbox login NAME --password`: exchange the password for an access token (the
         password itself is never stored)."""
+        redactor.add(password)
         client = http.make_client(self.ctx.url, transport=self.ctx.transport)
         try:
             body = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user}, "password": password}
-            response = await client.post(API + "/login", json=body)
-        except httpx.HTTPError as exc:
-            raise Unavailable(f"log in: cannot reach the homeserver ({type(exc).__name__})") from None
+            response = await http.send(client, "POST", API + "/login", "log in", json=body)
         finally:
             await client.aclose()
         if response.status_code == 403:
@@ -124,6 +119,7 @@ class MatrixChannel:
         answer = http.json_body(response, "log in")
         if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
             raise BadResponse("log in: no access_token in the answer")
+        redactor.add(answer["access_token"])
         return str(answer["access_token"])
 
     async def aclose(self) -> None:

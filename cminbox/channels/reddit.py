@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -45,6 +45,7 @@ from cminbox.core.channel import (
     plain_reply,
 )
 from cminbox.core.models import Author, Kind, Message, message_id
+from cminbox.core.redact import redactor
 from cminbox.core.text import sanitize
 
 MAX_PAGES = 10
@@ -120,9 +121,13 @@ class RedditChannel:
             raise AuthFailed(
                 f"no Reddit credentials for {self.ctx.name!r}: run `cminbox login {self.ctx.name} --password`"
             ) from None
+        redactor.add(str(creds["client_secret"]))
+        redactor.add(str(creds["password"]))
         return {k: str(v) for k, v in creds.items()}
 
     async def _grant(self, client_secret: str, password: str) -> None:
+        redactor.add_basic(self.options.client_id, client_secret)  # the Basic auth form a server could echo
+        redactor.add(password)
         async with http.make_client(
             "", headers={"User-Agent": self.user_agent}, transport=self.ctx.transport
         ) as client:
@@ -137,9 +142,10 @@ class RedditChannel:
             )
         body = http.json_body(response, "get access token")
         if not isinstance(body, dict) or not body.get("access_token"):
-            error = body.get("error") if isinstance(body, dict) else None
+            error = http.server_text(body.get("error"), 80) if isinstance(body, dict) and body.get("error") else None
             raise AuthFailed(f"Reddit refused the login ({error or 'no access_token'}): check the app and password")
         self._token = str(body["access_token"])
+        redactor.add(self._token)
         self._expires = time.monotonic() + float(body.get("expires_in") or 3600) - 60
 
     async def password_login(self, user: str, password: str, client_secret: str = "") -> str:
@@ -406,9 +412,9 @@ class RedditChannel:
                 seconds = (
                     int(found.group(1)) * (60 if found and found.group(2).lower() == "minute" else 1) if found else 60
                 )
-                when = self.ctx.clock() + timedelta(seconds=seconds)
-                raise RateLimited(f"{what}: Reddit says {sanitize(text, single_line=True)[:120]}", when)
-            raise Rejected(f"{what}: {code or 'error'}: {sanitize(text, single_line=True)[:160]}")
+                when = http.after(self.ctx.clock(), seconds)  # capped like any server-given wait
+                raise RateLimited(f"{what}: Reddit says {http.server_text(text, 120)}", when)
+            raise Rejected(f"{what}: {http.server_text(code or 'error', 40)}: {http.server_text(text, 160)}")
 
     async def mark_read(self, message: Message) -> None:
         if message.extra.get("source") == "inbox":

@@ -17,14 +17,24 @@ import msgspec
 
 from cminbox.core.clock import Clock
 from cminbox.core.models import Message
+from cminbox.core.redact import redactor
+from cminbox.core.text import sanitize
 
 
 class ChannelError(Exception):
-    """Base class: ``reason`` is a short sentence fit for the health table."""
+    """Base class: ``reason`` is a short sentence fit for the health table.
+
+    A reason often quotes the server (an error body, a link, a host): it is made one inert
+    line and every secret the process holds is redacted here, the one place every channel's
+    and target's error passes through on its way to the UI, the log and the state files.
+    Sanitizing first matters: stripping control characters could otherwise join the pieces
+    of a token that a hostile server split with them.
+    """
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        clean = redactor.redact(sanitize(reason, single_line=True))
+        super().__init__(clean)
+        self.reason = clean
 
 
 class AuthFailed(ChannelError):
@@ -108,6 +118,9 @@ class PollResult:
     # A part of the channel that could not be read while the rest was (e.g. a moderators-only
     # source with a non-moderator key): shown as the channel's health reason.
     warning: str = ""
+    # The poll stopped early for this reason (a foreign or repeating next-page link): what was
+    # read is kept, and the channel shows as degraded with this reason.
+    error: str = ""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import msgspec
 
+from cminbox.core.redact import redactor
+
 
 class HealthState(StrEnum):
     UNKNOWN = "unknown"
@@ -29,7 +31,10 @@ class ChannelHealth(msgspec.Struct, kw_only=True):
     skipped_last_poll: int = 0
 
     def to_doc(self) -> dict[str, object]:
-        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
+        # The store boundary: a reason quoting a server passes the redaction once more here.
+        doc: dict[str, object] = msgspec.to_builtins(self)
+        doc["reason"] = redactor.redact(self.reason)
+        return doc
 
     @classmethod
     def from_doc(cls, doc: dict[str, object] | None, channel: str) -> ChannelHealth:

@@ -7,7 +7,8 @@ certificates, leak a token into an error message, or treat a 429 as a crash.
 from __future__ import annotations
 
 import email.utils
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,10 +18,16 @@ from dateutil import parser as dateparser
 from cminbox import __version__
 from cminbox.core.channel import AuthFailed, BadResponse, RateLimited, Rejected, Unavailable
 from cminbox.core.clock import Clock
+from cminbox.core.redact import redactor
+from cminbox.core.text import one_line, sanitize
 
 USER_AGENT = f"cminbox/{__version__} (+https://github.com/cminbox/cminbox)"
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 MAX_BODY = 8 * 1024 * 1024  # a "page" bigger than this is not a page, it is an attack or a bug
+# The longest pause a server's Retry-After or rate-limit reset may impose: a longer (or absurd)
+# value pauses the channel this long, then it asks again.
+MAX_WAIT = 3600.0
+_HOST_CHARS = re.compile(r"[^A-Za-z0-9.\-:\[\]]")
 
 
 def is_loopback(url: str) -> bool:
@@ -41,17 +48,27 @@ def make_client(
     )
 
 
+def capped(now: datetime, when: datetime) -> datetime:
+    """``when``, but never earlier than ``now`` nor later than ``MAX_WAIT`` after it."""
+    return min(max(now, when), now + timedelta(seconds=MAX_WAIT))
+
+
+def after(now: datetime, seconds: float) -> datetime:
+    """``now`` plus a server-given number of seconds, capped (a huge value cannot overflow)."""
+    return now + timedelta(seconds=min(max(0.0, seconds), MAX_WAIT))
+
+
 def retry_at(response: httpx.Response, clock: Clock, default_seconds: float = 60.0) -> datetime:
-    """When a rate-limited request may be retried, from Retry-After or X-RateLimit-Reset."""
+    """When a rate-limited request may be retried, from Retry-After or X-RateLimit-Reset,
+    at most ``MAX_WAIT`` from now."""
     now = clock()
     retry_after = response.headers.get("Retry-After")
     if retry_after:
         if retry_after.strip().isdigit():
-            return now + timedelta(seconds=int(retry_after))
+            return after(now, float(retry_after.strip()))
         try:
-            parsed = email.utils.parsedate_to_datetime(retry_after)
-            return max(now, parsed)
-        except (TypeError, ValueError):
+            return capped(now, email.utils.parsedate_to_datetime(retry_after))
+        except (TypeError, ValueError, OverflowError):
             pass
     reset = response.headers.get("X-RateLimit-Reset") or response.headers.get("X-Ratelimit-Reset")
     if reset:
@@ -61,12 +78,20 @@ def retry_at(response: httpx.Response, clock: Clock, default_seconds: float = 60
                 value = float(reset)
                 # Epoch seconds (GitHub) versus seconds-from-now (Reddit).
                 if value > 1e9:
-                    return max(now, datetime.fromtimestamp(value, tz=now.tzinfo))
-                return now + timedelta(seconds=value)
-            return max(now, dateparser.isoparse(reset))
+                    return after(now, value - now.timestamp())
+                return after(now, value)
+            return capped(now, dateparser.isoparse(reset))
         except (ValueError, OverflowError):
             pass
-    return now + timedelta(seconds=default_seconds)
+    return after(now, default_seconds)
+
+
+def until(when: datetime, now: datetime) -> str:
+    """ "until 05:48:45 UTC", with the date when that is not today (UTC)."""
+    when, now = when.astimezone(UTC), now.astimezone(UTC)
+    if when.date() == now.date():
+        return f"until {when:%H:%M:%S} UTC"
+    return f"until {when:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def is_rate_limit_403(response: httpx.Response) -> bool:
@@ -112,7 +137,10 @@ def conditional(saved: dict[str, str] | None) -> dict[str, str]:
 def same_origin(link: str, base: httpx.URL) -> str | None:
     """A pagination link if it points at our own server, else None: following a foreign link
     with the channel's client would send its token to that host."""
-    url = httpx.URL(link)
+    try:
+        url = httpx.URL(link)
+    except httpx.InvalidURL:
+        return None
     if url.is_relative_url:
         return None
     if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
@@ -120,16 +148,79 @@ def same_origin(link: str, base: httpx.URL) -> str | None:
     return link
 
 
+def safe_host(url: httpx.URL | str) -> str:
+    """The host (and port) of an untrusted URL, fit to show: ASCII (IDNA) host characters only."""
+    try:
+        parsed = httpx.URL(url) if isinstance(url, str) else url
+        host = parsed.raw_host.decode("ascii", "replace")
+    except (httpx.InvalidURL, UnicodeError, TypeError):
+        return "an address that is not a valid URL"
+    host = _HOST_CHARS.sub("", host)[:253]
+    if not host:
+        return "an address without a host"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address, written as in a URL
+    return f"{host}:{parsed.port}" if parsed.port else host
+
+
+class Pages:
+    """Follows ``Link: rel="next"`` safely: only to the channel's own origin (scheme, host and
+    port: the client carries the token) and never to a page already read (a link to itself
+    would loop until the poll times out). When it stops for either reason, ``problem`` says
+    why; the pages read so far stay valid."""
+
+    def __init__(self, base: httpx.URL, what: str) -> None:
+        self.base = base
+        self.what = what
+        self.seen: set[str] = set()
+        self.problem = ""
+
+    def next(self, response: httpx.Response) -> str | None:
+        self.seen.add(str(response.url))
+        link = response.links.get("next", {}).get("url")
+        if not link:
+            return None
+        try:
+            target = response.url.join(link)
+        except httpx.InvalidURL:
+            self.problem = f"{self.what}: the server's next-page link is not a valid URL; stopped there"
+            return None
+        if same_origin(str(target), self.base) is None:
+            self.problem = (
+                f"{self.what}: the server's next-page link leads to {safe_host(target)}, not to this "
+                "channel's server; not followed (the token would go there), stopped there"
+            )
+            return None
+        if str(target) in self.seen:
+            self.problem = f"{self.what}: the server's next-page link repeats a page already read; stopped there"
+            return None
+        return str(target)
+
+
+def server_text(value: object, limit: int = 200) -> str:
+    """Text a server sent (an error message), fit to show and store: one inert line, every
+    known secret redacted *before* it is cut (a cut could keep the first half of a token)."""
+    return one_line(redactor.redact(sanitize(str(value), single_line=True)), limit)
+
+
 def check(response: httpx.Response, clock: Clock, what: str) -> None:
     """Raise the right ChannelError for a non-success response."""
     code = response.status_code
+    if 300 <= code < 400 and code != 304:
+        # Never followed (the client carries a token); an instance that moved says where to.
+        location = response.headers.get("Location", "")
+        try:
+            target = safe_host(response.url.join(location)) if location else "an unnamed address"
+        except (httpx.InvalidURL, RuntimeError):
+            target = "an address that is not a valid URL"
+        raise BadResponse(f"{what}: the server redirected to {target} ({code}); update `url` in the config")
     if code < 400:
         return
     if code == 401:
         raise AuthFailed(f"{what}: the server rejected the token (401). Run `cminbox login` for this channel.")
     if code == 429 or (code == 403 and is_rate_limit_403(response)):
         when = retry_at(response, clock)
-        raise RateLimited(f"{what}: rate limited ({code}) until {when:%H:%M:%S} UTC", when)
+        raise RateLimited(f"{what}: rate limited ({code}) {until(when, clock())}", when)
     if code >= 500:
         raise Unavailable(f"{what}: server error {code}")
     if code == 403:
@@ -138,16 +229,17 @@ def check(response: httpx.Response, clock: Clock, what: str) -> None:
 
 
 def short_error(response: httpx.Response) -> str:
+    """The server's own words for an error, short, inert and redacted."""
     try:
         body = response.json()
         if isinstance(body, dict):
-            return str(body.get("error") or body.get("message") or body)[:200]
+            return server_text(body.get("error") or body.get("message") or body, 200)
     except ValueError:
         pass
     text = response.text.lstrip()
     if "html" in response.headers.get("content-type", "") or text[:15].lower().startswith(("<!doctype", "<html")):
         return "an HTML error page"
-    return text[:120].replace("\n", " ")
+    return server_text(text, 120)
 
 
 def json_body(response: httpx.Response, what: str) -> Any:
@@ -162,15 +254,56 @@ def json_body(response: httpx.Response, what: str) -> Any:
         raise BadResponse(f"{what}: expected JSON, got {kind}") from None
 
 
+async def send(client: httpx.AsyncClient, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
+    """Send a request and read its body, at most ``MAX_BODY`` bytes (decoded): the body is
+    streamed and the transfer stopped at the limit, so an endless answer costs 8 MB, not
+    all the memory there is. Network failures become Unavailable (never a traceback with a
+    token in it). The status is not checked: see :func:`request`."""
+    auth = kwargs.pop("auth", httpx.USE_CLIENT_DEFAULT)
+    host = safe_host(client.base_url) if client.base_url.host else safe_host(url)
+    try:
+        response = await client.send(client.build_request(method, url, **kwargs), auth=auth, stream=True)
+        try:
+            body = await _read_limited(response, what)
+        finally:
+            await response.aclose()
+    except httpx.TimeoutException:
+        raise Unavailable(f"{what}: timed out") from None
+    except httpx.RemoteProtocolError as exc:
+        # httpx parses a redirect's Location even when not following it; a garbled one is the
+        # server's fault, not the network's. Its text is not shown: it is the server's.
+        if "location header" in str(exc).lower():
+            raise BadResponse(
+                f"{what}: the server redirected to an address that is not a valid URL; update `url` in the config"
+            ) from None
+        raise Unavailable(f"{what}: cannot reach {host} ({type(exc).__name__})") from None
+    except httpx.TransportError as exc:
+        raise Unavailable(f"{what}: cannot reach {host} ({type(exc).__name__})") from None
+    except httpx.DecodingError:
+        raise BadResponse(f"{what}: the response body could not be decoded") from None
+    # What Response.aread() does, with the limit: the body is now in memory, bounded.
+    response._content = body
+    return response
+
+
+async def _read_limited(response: httpx.Response, what: str) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise BadResponse(f"{what}: response of {int(declared)} bytes is too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BadResponse(f"{what}: response is larger than {MAX_BODY // (1024 * 1024)} MB; stopped reading")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def request(
     client: httpx.AsyncClient, method: str, url: str, clock: Clock, what: str, **kwargs: Any
 ) -> httpx.Response:
-    """Send a request; network failures become Unavailable (never a traceback with a token in it)."""
-    try:
-        response = await client.request(method, url, **kwargs)
-    except httpx.TimeoutException:
-        raise Unavailable(f"{what}: timed out") from None
-    except httpx.TransportError as exc:
-        raise Unavailable(f"{what}: cannot reach {client.base_url.host} ({type(exc).__name__})") from None
+    """Send a request (see :func:`send`) and raise the right ChannelError for a non-success status."""
+    response = await send(client, method, url, what, **kwargs)
     check(response, clock, what)
     return response

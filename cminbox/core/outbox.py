@@ -23,6 +23,7 @@ import msgspec
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.failpoints import failpoint
 from cminbox.core.locking import FileLock
+from cminbox.core.redact import redactor
 from cminbox.core.segment import Segment
 
 MAX_ATTEMPTS = 8
@@ -201,6 +202,7 @@ class Outbox:
     def mark_failed(
         self, item: OutboxItem, error: str, *, permanent: bool = False, retry_at: datetime | None = None
     ) -> OutboxItem:
+        error = redactor.redact(error)  # the store boundary: an error quoting a server never keeps a secret
         if permanent or item.attempts >= MAX_ATTEMPTS:
             return self._update(item.id, status=OutboxStatus.FAILED, last_error=error, lease_until=None)
         when = retry_at or self.clock() + self.backoff.delay(item.attempts)

@@ -109,6 +109,9 @@ class Poller:
                 health.reason = f"skipped {result.skipped} malformed item(s) in the last poll"
             if result.warning:
                 health.reason = "; ".join(r for r in (result.warning, health.reason) if r)
+            if result.error:  # stopped early: what was read is kept, the channel shows why
+                health.state = HealthState.DEGRADED
+                health.reason = "; ".join(r for r in (result.error, health.reason) if r)
             report.fetched = len(result.messages)
             wait = max(float(cfg.interval), result.next_poll_in or 0.0)
             health.next_attempt = now + timedelta(seconds=wait)

@@ -1,28 +1,85 @@
-"""Keeping secrets out of logs: a registry of known secret values and a logging filter."""
+"""Keeping secrets out of logs, error messages and state files.
+
+A registry of every secret value the process holds (tokens, passwords, session JWTs)
+and the forms a server could echo back (URL-encoded, JSON-escaped, base64, the Basic
+``user:password`` pair), plus a logging filter. Whatever a server says is passed through
+:meth:`Redactor.redact` before it is shown or stored.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import threading
+from urllib.parse import quote, quote_plus
+
+MASK = "«redacted»"
+MIN_LENGTH = 4
+# Keys of a JSON secret (a stored session or credential pair) whose values are secrets too;
+# the others (a DID, a handle) are public and stay readable in messages.
+_SECRET_KEYS = frozenset(
+    {"accessJwt", "refreshJwt", "access_token", "refresh_token", "client_secret", "password", "token", "secret"}
+)
+
+
+def _forms(secret: str) -> set[str]:
+    """The secret and the encodings under which it may come back inside a server's answer."""
+    raw = secret.encode()
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        json.dumps(secret, ensure_ascii=True)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    }
+    return {f for f in forms if len(f) >= MIN_LENGTH}
 
 
 class Redactor:
     def __init__(self) -> None:
         self._secrets: set[str] = set()
+        self._sorted: list[str] = []
         self._lock = threading.Lock()
 
     def add(self, secret: str) -> None:
-        if secret and len(secret) >= 4:
-            with self._lock:
-                self._secrets.add(secret)
+        """Register a secret (and, for a JSON credential, the secret values inside it)."""
+        if not secret or len(secret) < MIN_LENGTH:
+            return
+        forms = _forms(secret)
+        for inner in _json_secrets(secret):
+            forms |= _forms(inner)
+        with self._lock:
+            if forms - self._secrets:
+                self._secrets |= forms
+                self._sorted = sorted(self._secrets, key=len, reverse=True)
+
+    def add_basic(self, user: str, password: str) -> None:
+        """HTTP Basic auth sends base64("user:password"): a server may echo that form."""
+        self.add(password)
+        self.add(base64.b64encode(f"{user}:{password}".encode()).decode())
 
     def redact(self, text: str) -> str:
         with self._lock:
-            secrets = sorted(self._secrets, key=len, reverse=True)
+            secrets = self._sorted
         for secret in secrets:
             if secret in text:
-                text = text.replace(secret, "«redacted»")
+                text = text.replace(secret, MASK)
         return text
+
+
+def _json_secrets(secret: str) -> list[str]:
+    if not secret.lstrip().startswith("{"):
+        return []
+    try:
+        doc = json.loads(secret)
+    except ValueError:
+        return []
+    if not isinstance(doc, dict):
+        return []
+    return [v for k, v in doc.items() if k in _SECRET_KEYS and isinstance(v, str)]
 
 
 redactor = Redactor()

@@ -143,10 +143,14 @@ class Secrets:
 
     def get(self, entry: str, command: str = "") -> str | None:
         if entry in self.overrides:
-            return self.overrides[entry]
-        if command:
-            return run_token_command(command, entry)
-        return keyring_get(entry)
+            value: str | None = self.overrides[entry]
+        elif command:
+            value = run_token_command(command, entry)
+        else:
+            value = keyring_get(entry)
+        if value:
+            redactor.add(value)  # every way in registers it (and the secrets inside a JSON credential)
+        return value
 
     async def aget(self, entry: str, command: str = "") -> str | None:
         return await asyncio.to_thread(self.get, entry, command)
