@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from cminbox import __version__
 from cminbox.commands import channel_cmds, demo_cmds, outbox_cmds, store_cmds, triage_cmds
 from cminbox.commands.context import Context, log_path, setup_logging
-from cminbox.core.channel import ChannelError
 from cminbox.core.config import ConfigError
 from cminbox.core.errors import ENVIRONMENT_ERRNOS, CminboxError, from_os_error
 from cminbox.core.redact import redactor
@@ -69,9 +68,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except CminboxError as exc:
         print(f"cminbox: {redactor.redact(str(exc))}", file=sys.stderr)
-        return EXIT_ERROR
-    except ChannelError as exc:
-        print(f"cminbox: {redactor.redact(exc.reason)}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
         # `cminbox list | head` closes the pipe early: not an error.

@@ -16,12 +16,13 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import msgspec
 
 from cminbox.core.clock import Clock
+from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message
 from cminbox.core.redact import redactor
 from cminbox.core.text import sanitize
 
 
-class ChannelError(Exception):
+class ChannelError(CminboxError):
     """Base class: ``reason`` is a short sentence fit for the health table.
 
     A reason often quotes the server (an error body, a link, a host): it is made one inert
