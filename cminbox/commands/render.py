@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from cminbox.core.models import Message, TriageState
-from cminbox.core.text import one_line, sanitize
+from cminbox.core.text import cell_width, fit_cells, one_line, sanitize
 from cminbox.core.when import age as age  # the one age(): the commands import it from here
 
 
@@ -67,11 +67,13 @@ def row(msg: Message, state: TriageState, now: datetime, width: int | None = Non
     marker = {"new": "●", "open": "○", "waiting": "…", "escalated": "!", "done": "✓"}[str(state.status)]
     head = (
         f"{marker} {msg.id:<24} {age(msg.created_at, now):>4} {state.status!s:<9} {state.priority!s:<6} "
-        f"{short_handle(msg.author.handle, 18):<18} "
+        f"{fit_cells(short_handle(msg.author.handle, 18), 18)} "
     )
     tail = (" [" + ",".join(state.tags) + "]" if state.tags else "") + (f" →{state.assignee}" if state.assignee else "")
-    room = max(20, width - len(head) - len(tail) - 1)
-    return head + one_line(msg.text, room) + tail
+    tail = one_line(tail)  # tags and assignee are already plain words; this keeps them one line
+    room = max(20, width - cell_width(head) - cell_width(tail) - 1)
+    # Cut by terminal cells, not characters: a CJK or emoji row would otherwise overflow the line.
+    return head + fit_cells(msg.text, room).rstrip() + tail
 
 
 def clean(text: str) -> str:

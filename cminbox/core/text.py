@@ -65,6 +65,35 @@ def sanitize(text: str, *, single_line: bool = False) -> str:
     return "".join(out)
 
 
+def cell_width(text: str) -> int:
+    """Terminal cells ``text`` takes, as terminals count them for text passed through
+    :func:`cell_safe`: wide (East Asian wide/full-width, emoji) 2, combining and format marks 0."""
+    if text.isascii():
+        return len(text)
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def fit_cells(text: str, width: int) -> str:
+    """``text`` as one line of exactly ``width`` cells: made cell-safe, cut with an ellipsis
+    when longer, padded with spaces when shorter (for the CLI's fixed-width columns)."""
+    flat = cell_safe(one_line(text))
+    if cell_width(flat) > width:
+        out, used = [], 0
+        for ch in flat:
+            w = cell_width(ch)
+            if used + w > width - 1:
+                break
+            out.append(ch)
+            used += w
+        flat = "".join(out) + "…"
+    return flat + " " * max(0, width - cell_width(flat))
+
+
 def one_line(text: str, width: int | None = None) -> str:
     """A single-line preview: sanitized, whitespace folded, optionally cut with an ellipsis."""
     flat = " ".join(sanitize(text, single_line=True).split())
