@@ -2,7 +2,8 @@
 # Installs the real test servers the suite runs against, into .cache/servers (idempotent).
 #   - mastodon-mock: a stateful emulator of the Mastodon REST API, in its own venv
 #     (it registers a pytest plugin that must not load into ours)
-#   - Prism: the OpenAPI mock/validator, run with the official API descriptions
+#   - Prism: the OpenAPI mock/validator, run with GitHub's and Discourse's official API descriptions
+#     and the unofficial, community-maintained Mastodon one (abraham/mastodon-openapi)
 #   - Synapse: the reference Matrix homeserver, in its own venv
 #   - @atproto/dev-env: the Bluesky reference stack (PLC, PDS, AppView) on Node 22 + PostgreSQL + redis
 #   - Dovecot: a real IMAP server for the email channel (Debian package)
