@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import pty
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -76,3 +81,41 @@ def test_the_tui_demo_removes_its_data_dir_on_exit_and_on_error(
     monkeypatch.setattr(launch, "run", crashes)
     assert main(["demo", "--rate", "0", "--burst-after", "-1"]) == 130
     assert seen[1] and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_the_tui_demo_killed_by_a_signal_removes_its_data_dir(tmp_path: Path, sig: signal.Signals) -> None:
+    """`kill` or a closed tmux pane / SSH session ends the real TUI (in a pty) as `q` would."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the real command in a terminal
+        env = cli_env(TMPDIR=str(tmp_path), TERM="xterm-256color", COLUMNS="100", LINES="30")
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "cminbox", "demo", "--rate", "0", "--burst-after", "-1"], env)
+    seen = b""
+    deadline = time.monotonic() + 60
+    try:
+        while b"needs reply" not in seen and time.monotonic() < deadline:  # the inbox has drawn
+            ready, _, _ = select.select([fd], [], [], 1)
+            if ready:
+                try:
+                    seen += os.read(fd, 65536)
+                except OSError:
+                    break
+        assert b"needs reply" in seen and leftovers(tmp_path), seen[-500:]
+        os.kill(pid, sig)
+        while time.monotonic() < deadline:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            with_data, _, _ = select.select([fd], [], [], 0.2)
+            if with_data:
+                with contextlib.suppress(OSError):
+                    os.read(fd, 65536)  # keep the pty drained so the app can write its last frame
+        else:
+            raise AssertionError("the demo did not exit after the signal")
+    finally:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    assert leftovers(tmp_path) == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -74,6 +76,12 @@ class CminboxApp(App[None]):
 
     def on_mount(self) -> None:
         self.idle_gc.install()
+        # A closed tmux pane or SSH session (SIGHUP) and `kill` (SIGTERM) end the app as `q` does:
+        # the terminal is restored and the launcher's clean-up (the demo's temp folder) runs.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.exit)
         self.set_interval(0.5, self.idle_gc.tick)
         themes, problems = load_themes()
         for theme in themes:
