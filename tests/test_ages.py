@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from cminbox.commands.render import row
 from cminbox.core.clock import FrozenClock
 from cminbox.core.models import TriageState
-from cminbox.core.when import age
+from cminbox.core.when import age, clock_time
 from tests.conftest import T0
 from tests.factories import make_message
 from tests.tui_fixtures import make_app, make_services
@@ -50,3 +50,9 @@ async def test_the_tui_and_the_cli_show_the_same_age(tmp_path: Path, clock: Froz
         lst.cursor = lst.index[old.id]
         line = lst.render_line(lst.cursor - int(lst.scroll_offset.y)).text
         assert line.rstrip().endswith(" 1y"), line
+
+
+def test_a_time_on_another_day_carries_its_date() -> None:
+    now = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
+    assert clock_time(now + timedelta(hours=2), now) == "19:00:00 UTC"
+    assert clock_time(now + timedelta(days=11, hours=12), now) == "2026-12-12 05:00:00 UTC"

@@ -20,6 +20,7 @@ from cminbox.core.inbox import InboxError
 from cminbox.core.outbox import OutboxItem, OutboxStatus
 from cminbox.core.reply_template import read_back, template
 from cminbox.core.text import one_line
+from cminbox.core.when import clock_time
 
 
 def deliver_now(ctx: Context) -> list[Delivery] | None:
@@ -64,7 +65,7 @@ def _print_outcome(ctx: Context, item: OutboxItem, deliveries: list[Delivery] | 
     if current is not None and current.status == OutboxStatus.FAILED:
         print(f"failed {item.kind} {item.id}: {mine.detail}")
         return 1
-    when = f" at {current.next_attempt_at:%H:%M:%S} UTC" if current and current.next_attempt_at else ""
+    when = f" at {clock_time(current.next_attempt_at, ctx.clock())}" if current and current.next_attempt_at else ""
     print(f"queued {item.kind} {item.id}; sending failed ({mine.detail}), will retry{when}")
     return 0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +20,7 @@ from cminbox.core.channel import AuthFailed, BadResponse, RateLimited, Rejected,
 from cminbox.core.clock import Clock
 from cminbox.core.redact import redactor
 from cminbox.core.text import one_line, sanitize
+from cminbox.core.when import clock_time
 
 USER_AGENT = f"cminbox/{__version__} (+https://github.com/cminbox/cminbox)"
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
@@ -88,10 +89,7 @@ def retry_at(response: httpx.Response, clock: Clock, default_seconds: float = 60
 
 def until(when: datetime, now: datetime) -> str:
     """ "until 05:48:45 UTC", with the date when that is not today (UTC)."""
-    when, now = when.astimezone(UTC), now.astimezone(UTC)
-    if when.date() == now.date():
-        return f"until {when:%H:%M:%S} UTC"
-    return f"until {when:%Y-%m-%d %H:%M:%S} UTC"
+    return f"until {clock_time(when, now)}"
 
 
 def is_rate_limit_403(response: httpx.Response) -> bool:

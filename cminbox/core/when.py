@@ -4,7 +4,7 @@ and the compact ages ("4m", "2h", "1y") that the TUI and the CLI show."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from dateutil import parser as dateparser
 from dateutil import tz
@@ -81,3 +81,12 @@ def age(then: datetime, now: datetime) -> str:
     if not delta.months:
         return f"{int(seconds // (86400 * 7))}w"
     return f"{delta.months}mo"
+
+
+def clock_time(when: datetime, now: datetime) -> str:
+    """ "05:48:45 UTC", or "2026-12-11 05:48:45 UTC" when that is not today (UTC): a time
+    without its date reads as today, which misleads for a pause of days."""
+    when, now = when.astimezone(UTC), now.astimezone(UTC)
+    if when.date() == now.date():
+        return f"{when:%H:%M:%S} UTC"
+    return f"{when:%Y-%m-%d %H:%M:%S} UTC"
