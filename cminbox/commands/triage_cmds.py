@@ -12,9 +12,10 @@ from cminbox.commands.context import Context
 from cminbox.commands.render import age, clean, dumps, message_json, row
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, Priority, Status
-from cminbox.core.query import QueryError
+from cminbox.core.query import Node, Query, QueryError, Term, all_of, explain
 from cminbox.core.query import parse as parse_query
 from cminbox.core.store import ActResult, StoreError
+from cminbox.core.triage import normalise_tag
 from cminbox.core.when import WhenError, parse_when
 
 
@@ -36,27 +37,40 @@ def _priority(value: str) -> Priority:
         raise UsageError(f"unknown priority {value!r}; use one of: {', '.join(p.value for p in Priority)}") from None
 
 
-def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
-    status = _status(args.status) if args.status else None
-    rows = ctx.store.query(status=status, tag=args.tag, channel=args.channel)
-    archived: set[str] = set()
-    if args.archived:
-        for item in ctx.store.archived():
-            m, s = item.message, item.triage
-            if (status and s.status != status) or (args.tag and args.tag not in s.tags):
-                continue
-            if args.channel and m.channel != args.channel:
-                continue
-            rows.append((m, s))
-            archived.add(m.id)
-        rows.sort(key=lambda r: (r[0].created_at, r[0].id), reverse=True)
+def list_query(args: argparse.Namespace) -> Query:
+    """``--status``, ``--tag``, ``--channel`` and ``--query`` as one query (one evaluator for
+    live and archived items; ``--channel`` is ``channel:``, the name or the type)."""
+    parts: list[Node] = []
+    if args.status:
+        parts.append(Term("status", ":", _status(args.status).value))
+    if args.tag:
+        parts.append(Term("tag", ":", normalise_tag(args.tag)))
+    if args.channel:
+        parts.append(Term("channel", ":", args.channel.lower()))
     if args.query:
         try:
             query = parse_query(args.query)
         except QueryError as exc:
             raise UsageError(f"--query: {exc}") from None
-        now, me = ctx.clock(), ctx.config.actor
-        rows = [(m, s) for m, s in rows if query.matches(m, s, now, me)]
+        if query.node is not None:
+            parts.append(query.node)
+    return Query.of(all_of(parts))
+
+
+def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
+    query = list_query(args)
+    now, me = ctx.clock(), ctx.config.actor
+    if args.explain:
+        print(explain(query.node, now, me))
+        return 0
+    rows = ctx.store.query(where=query, me=me)
+    archived: set[str] = set()
+    if args.archived:
+        for item in ctx.store.archived():
+            if query.matches(item.message, item.triage, now, me):
+                rows.append((item.message, item.triage))
+                archived.add(item.id)
+        rows.sort(key=lambda r: (r[0].created_at, r[0].id), reverse=True)
     rows = rows[: args.limit] if args.limit is not None else rows
     if args.json:
         print(dumps([{**message_json(m, s), "archived": m.id in archived} for m, s in rows]))
@@ -217,6 +231,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--tag")
     p.add_argument("--channel")
     p.add_argument("--query", help='the filter language, e.g. "tag:outage -status:done age:<1h sync"')
+    p.add_argument(
+        "--explain", action="store_true", help="say which parts of the query use an index, SQL or Python; list nothing"
+    )
     p.add_argument("--limit", type=int)
     p.add_argument("--archived", action="store_true", help="include archived items (marked as such)")
     p.add_argument("--json", action="store_true", help="a JSON array of message objects")

@@ -49,6 +49,8 @@ class Indexes:
         self._shared_authors: dict[Author, Author] = {}
         self._shared_words: dict[str, str] = {}
         self.channels: dict[str, set[str]] = {}
+        # Channel name -> the channel types seen on it (one, in practice; never shrinks).
+        self.channel_types: dict[str, set[str]] = {}
         # Newest-first ordering without comparing datetimes at query time (~3x faster sorts at 100k).
         self.order: dict[str, tuple[float, str]] = {}
         # Triage: only messages that have a triage record (most do not: they are new).
@@ -66,7 +68,7 @@ class Indexes:
     def add_segment(self, key: str, docs: Iterable[tuple[int, Message]]) -> None:
         """Index messages not indexed yet (the load path: ~100k calls, so locals, not attributes)."""
         messages, order, where = self.messages, self.order, self.where
-        threads, authors, channels = self.threads, self.authors, self.channels
+        threads, authors, channels, types = self.threads, self.authors, self.channels, self.channel_types
         in_segment = self.segment_ids.setdefault(key, set())
         keys = self._author_keys
         shared_authors, shared_words = self._shared_authors, self._shared_words
@@ -105,6 +107,11 @@ class Indexes:
                 channels[channel] = {mid}
             else:
                 ids.add(mid)
+            kinds = types.get(channel)
+            if kinds is None:
+                types[channel] = {msg.channel_type}
+            elif msg.channel_type not in kinds:
+                kinds.add(msg.channel_type)
 
     def drop_message(self, mid: str) -> None:
         msg = self.messages.pop(mid, None)

@@ -45,6 +45,8 @@ from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key, shard_of
 from cminbox.core.locking import FileLock
 from cminbox.core.migrations import PART_DOCS, SchemaError, migrate, part_name
 from cminbox.core.models import HistoryEntry, Message, Status, TriageState
+from cminbox.core.query import Query
+from cminbox.core.query.plan import plan
 from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_files
 from cminbox.core.state_tables import StateTables
 from cminbox.core.text import bound_message
@@ -54,6 +56,7 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 UNDO_KEEP = 500
+_NO_STATE = TriageState(id="")  # what a message-only residue is given instead of a state
 __all__ = ["ActResult", "Store", "StoreError", "UndoResult", "author_key"]
 
 
@@ -435,22 +438,47 @@ class Store(StateTables, ArchiveTables):
         status: Status | None = None,
         tag: str | None = None,
         channel: str | None = None,
+        where: Query | None = None,
+        me: str = "",
         limit: int | None = None,
         loaded_only: bool = False,
     ) -> list[tuple[Message, TriageState]]:
-        """Messages with their triage state, newest first, filtered by exact fields (from the indexes)."""
+        """Messages with their triage state, newest first: exact ``status``/``tag``/``channel``
+        fields, and ``where`` (the filter language, for actor ``me``) planned over the indexes
+        (query/plan.py) and evaluated per candidate for the rest."""
         if not loaded_only:
             self._ensure_all()
-        ids = sorted(self.ix.candidates(status=status, tag=tag, channel=channel), key=self.ix.order.__getitem__)
+        found = self.ix.candidates(status=status, tag=tag, channel=channel)
+        residue: Query | None = None
+        if where is not None and not where.empty:
+            planned = plan(where.node, self.ix)
+            if planned.candidates is not None:
+                found = planned.candidates.intersection(found)
+            residue = Query.of(planned.residue) if planned.residue is not None else None
+        ids = sorted(found, key=self.ix.order.__getitem__)
         ids.reverse()
-        if limit is not None:
-            ids = ids[:limit]
         msgs, at, shards = self.ix.messages, self.ix.triage_at, self._shards
         rows: list[tuple[Message, TriageState]] = []
+        now = self.clock()
+        check = residue.predicate if residue is not None else None
+        lazy_state = residue is not None and not residue.uses_state
         for mid in ids:
+            if limit is not None and len(rows) >= limit:
+                break
+            msg = msgs[mid]
+            if lazy_state:  # the residue reads the message only: fetch the state for matches
+                assert check is not None
+                if not check(msg, _NO_STATE, now, me):
+                    continue
+                check_now = None
+            else:
+                check_now = check
             doc_id = at.get(mid)
             state = shards[shard_of(mid)].get(doc_id) if doc_id is not None else None
-            rows.append((msgs[mid], state or TriageState(id=mid)))
+            state = state or TriageState(id=mid)
+            if check_now is not None and not check_now(msg, state, now, me):
+                continue
+            rows.append((msg, state))
         return rows
 
     @synchronized

@@ -1,10 +1,4 @@
-"""The filter language shared by the TUI's `/` bar, saved views and `cminbox list --query`.
-
-    tag:outage status:new channel:mastodon from:@alice is:escalated age:<1h "sync down" -tag:spam
-
-Terms are ANDed; ``-`` negates a term; anything without a ``field:`` is free text, matched
-case-insensitively against the text and the author. Errors say which term is wrong and why.
-"""
+"""The filter language as it was before the AST (a56f8a1), kept as the oracle for property tests."""
 
 from __future__ import annotations
 
@@ -37,7 +31,7 @@ IS_WORDS = (
 )
 
 
-class QueryError(CminboxError, ValueError):
+class OldQueryError(CminboxError, ValueError):
     pass
 
 
@@ -45,7 +39,7 @@ def _status(value: str) -> Predicate:
     try:
         want = Status(value)
     except ValueError:
-        raise QueryError(f"status:{value}: use one of {', '.join(s.value for s in Status)}") from None
+        raise OldQueryError(f"status:{value}: use one of {', '.join(s.value for s in Status)}") from None
     return lambda m, s, now, me: s.status == want
 
 
@@ -55,7 +49,7 @@ def _priority(value: str) -> Predicate:
     try:
         want = Priority(name)
     except ValueError:
-        raise QueryError(f"priority:{value}: use one of {', '.join(p.value for p in Priority)} (or >=high)") from None
+        raise OldQueryError(f"priority:{value}: use a priority") from None
     if op == ">=":
         return lambda m, s, now, me: s.priority.rank >= want.rank
     if op == ">":
@@ -66,7 +60,7 @@ def _priority(value: str) -> Predicate:
 def _age(value: str) -> Predicate:
     match = _AGE.match(value)
     if not match:
-        raise QueryError(f"age:{value}: write age:<1h, age:>2d, age:<=30m (units m, h, d, w)")
+        raise OldQueryError(f"age:{value}: write age:<1h, age:>2d, age:<=30m (units m, h, d, w)")
     op, amount, unit = match.group(1) or "<", int(match.group(2)), match.group(3)
     limit = timedelta(seconds=amount * _UNIT[unit])
     if op.startswith("<"):
@@ -89,12 +83,12 @@ def _is(value: str) -> Predicate:
         return checks[value]
     if value in {s.value for s in Status}:
         return _status(value)
-    raise QueryError(f"is:{value}: use one of {', '.join(IS_WORDS)}")
+    raise OldQueryError(f"is:{value}: use one of {', '.join(IS_WORDS)}")
 
 
 def _kind(value: str) -> Predicate:
     if value not in {k.value for k in Kind}:
-        raise QueryError(f"kind:{value}: use one of {', '.join(k.value for k in Kind)}")
+        raise OldQueryError(f"kind:{value}: use one of {', '.join(k.value for k in Kind)}")
     return lambda m, s, now, me: m.kind == value
 
 
@@ -143,7 +137,7 @@ def parse(text: str) -> Query:
     try:
         words = shlex.split(text)
     except ValueError as exc:
-        raise QueryError(f"unbalanced quotes ({exc})") from None
+        raise OldQueryError(f"unbalanced quotes ({exc})") from None
     terms: list[tuple[bool, Predicate]] = []
     for word in words:
         negate = word.startswith("-") and len(word) > 1
@@ -152,9 +146,9 @@ def parse(text: str) -> Query:
         if sep and re.fullmatch(r"[a-z]+", field):
             field = ALIASES.get(field, field)
             if field not in FIELDS:
-                raise QueryError(f"unknown filter `{field}:`; known: {', '.join(FIELDS)}")
+                raise OldQueryError(f"unknown filter `{field}:`; known: {', '.join(FIELDS)}")
             if not value:
-                raise QueryError(f"`{field}:` needs a value")
+                raise OldQueryError(f"`{field}:` needs a value")
             terms.append((negate, FIELDS[field](value.lower() if field != "from" else value)))
         else:
             terms.append((negate, _text(body.lower())))

@@ -1,0 +1,115 @@
+"""The one evaluator: an AST compiled once into a predicate over a message and its triage state.
+
+Semantics (the same as the SQL compiler's, see sql.py):
+
+- free text: a substring of the text, the author's handle or display name, ignoring case;
+- ``tag:x`` the item has tag x; ``status:x``; ``kind:x``; ``channel:x`` the channel's name or type;
+- ``from:x`` the handle (without leading @) starts with x, or the display name contains x;
+- ``assignee:x`` (``me``: the current actor); ``is:`` a status or one of mine, assigned,
+  unassigned, snoozed, snooze-due, replied, unreplied, direct;
+- ``age:<1h`` / ``age:<=1h`` at most that old, ``age:>2d`` / ``age:>=2d`` at least that old;
+- ``priority:high`` exactly, ``priority:>=high`` (``>``, ``<``, ``<=``) by rank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from cminbox.core.models import Kind, Message, Priority, Status, TriageState
+from cminbox.core.query.fields import AGE, AGE_UNIT_SECONDS, STATUSES
+from cminbox.core.query.nodes import And, Node, Not, Or, Term, Text
+
+Predicate = Callable[[Message, TriageState, datetime, str], bool]
+_RANK_OPS: dict[str, Callable[[int, int], bool]] = {
+    ":": int.__eq__,
+    "<": int.__lt__,
+    "<=": int.__le__,
+    ">": int.__gt__,
+    ">=": int.__ge__,
+}
+
+
+def age_limit(value: str) -> timedelta:
+    match = AGE.fullmatch(value)
+    assert match is not None, value  # validated by the parser
+    return timedelta(seconds=int(match.group(1)) * AGE_UNIT_SECONDS[match.group(2)])
+
+
+def needs_state(node: Node) -> bool:
+    """Does evaluating ``node`` look at the triage state (or only at the message)?"""
+    if isinstance(node, Text):
+        return False
+    if isinstance(node, Term):
+        return node.field not in ("channel", "from", "age", "kind") and not (
+            node.field == "is" and node.value == "direct"
+        )
+    if isinstance(node, Not):
+        return needs_state(node.item)
+    return any(needs_state(i) for i in node.items)
+
+
+def compile_node(node: Node) -> Predicate:
+    """A predicate for ``node`` (compiled once per query, called per item)."""
+    if isinstance(node, Text):
+        needle = node.phrase
+        return lambda m, s, now, me: (
+            needle in m.text.lower() or needle in m.author.handle.lower() or needle in m.author.display_name.lower()
+        )
+    if isinstance(node, Term):
+        return _term(node)
+    if isinstance(node, Not):
+        inner = compile_node(node.item)
+        return lambda m, s, now, me: not inner(m, s, now, me)
+    preds = tuple(compile_node(i) for i in node.items)
+    if isinstance(node, And):
+        return lambda m, s, now, me: all(p(m, s, now, me) for p in preds)
+    assert isinstance(node, Or)
+    return lambda m, s, now, me: any(p(m, s, now, me) for p in preds)
+
+
+def _term(term: Term) -> Predicate:
+    field, op, v = term.field, term.op, term.value
+    if field == "tag":
+        return lambda m, s, now, me: v in s.tags
+    if field == "status" or (field == "is" and v in STATUSES):
+        status = Status(v)
+        return lambda m, s, now, me: s.status == status
+    if field == "channel":
+        return lambda m, s, now, me: m.channel == v or m.channel_type == v
+    if field == "from":
+        want = v.lstrip("@")
+        return lambda m, s, now, me: (
+            m.author.handle.lower().lstrip("@").startswith(want) or (want in m.author.display_name.lower())
+        )
+    if field == "kind":
+        return lambda m, s, now, me: m.kind == v
+    if field == "assignee":
+        return lambda m, s, now, me: (s.assignee or "") == (me if v == "me" else v)
+    if field == "age":
+        limit = age_limit(v)
+        if op.startswith("<"):
+            return lambda m, s, now, me: now - m.created_at <= limit
+        return lambda m, s, now, me: now - m.created_at >= limit
+    if field == "priority":
+        rank, cmp = Priority(v).rank, _RANK_OPS[op]
+        return lambda m, s, now, me: cmp(s.priority.rank, rank)
+    return _IS[v]
+
+
+_IS: dict[str, Predicate] = {
+    "mine": lambda m, s, now, me: s.assignee == me,
+    "assigned": lambda m, s, now, me: s.assignee is not None,
+    "unassigned": lambda m, s, now, me: s.assignee is None,
+    "snoozed": lambda m, s, now, me: s.is_snoozed(now),
+    "snooze-due": lambda m, s, now, me: s.snoozed_until is not None and s.snoozed_until <= now,
+    "replied": lambda m, s, now, me: s.first_response_at is not None,
+    "unreplied": lambda m, s, now, me: s.first_response_at is None,
+    "direct": lambda m, s, now, me: m.kind == Kind.DIRECT,
+}
+
+
+def matches(node: Node | None, message: Message, state: TriageState, now: datetime, me: str) -> bool:
+    """Does the item match ``node`` (None matches everything)? Compiles each call: for many
+    items, use :func:`compile_node` or :class:`~cminbox.core.query.Query` once."""
+    return node is None or compile_node(node)(message, state, now, me)

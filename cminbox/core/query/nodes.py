@@ -1,0 +1,65 @@
+"""The query AST: immutable data that can be printed, evaluated, planned and compiled to SQL.
+
+Normal form (what the parser produces and the printer expects): ``And`` and ``Or`` have at
+least two items and never directly contain a node of their own kind; values are already
+validated and normalised (lower-case, a known status, a canonical age ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Free text: a case-insensitive substring of the text, the author's handle or name."""
+
+    phrase: str  # lower-case
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """``field op value``: ``tag:outage``, ``age:<1h``, ``priority:>=high``."""
+
+    field: str  # canonical field name (aliases resolved)
+    op: str  # ":" (equals / has) or "<", "<=", ">", ">=" (age and priority only)
+    value: str  # normalised
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Node
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Node, ...]
+
+
+Node: TypeAlias = Text | Term | Not | And | Or
+
+
+def all_of(items: list[Node]) -> Node | None:
+    """``items`` ANDed, in normal form (nested Ands flattened; one item stands alone)."""
+    flat: list[Node] = []
+    for item in items:
+        flat.extend(item.items if isinstance(item, And) else (item,))
+    if not flat:
+        return None
+    return flat[0] if len(flat) == 1 else And(tuple(flat))
+
+
+def any_of(items: list[Node]) -> Node | None:
+    """``items`` ORed, in normal form."""
+    flat: list[Node] = []
+    for item in items:
+        flat.extend(item.items if isinstance(item, Or) else (item,))
+    if not flat:
+        return None
+    return flat[0] if len(flat) == 1 else Or(tuple(flat))

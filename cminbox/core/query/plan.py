@@ -1,0 +1,86 @@
+"""The planner for the TinyDB store: narrow a query to candidates with the in-memory indexes
+(core/indexes.py), then evaluate only what the indexes did not answer, per item.
+
+Indexed: ``status:x`` and ``is:<status>`` (status index, exact), ``tag:x`` (tag index, exact),
+``channel:x`` (channel index plus the channel types seen on each channel: narrows, then is
+checked per item). An AND intersects its indexed parts; an OR of indexed parts unites them.
+Everything else (free text, from, age, priority, assignee, other ``is:`` words, NOT) is
+evaluated per candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cminbox.core.indexes import Indexes
+from cminbox.core.models import Status
+from cminbox.core.query.fields import STATUSES
+from cminbox.core.query.nodes import And, Node, Or, Term, all_of
+
+
+@dataclass(frozen=True)
+class Plan:
+    candidates: set[str] | None  # None: every message
+    residue: Node | None  # still to evaluate per candidate (None: the indexes answered it all)
+    indexed: tuple[Node, ...]  # the parts the indexes answered exactly or narrowed
+
+
+def index_kind(node: Node) -> str | None:
+    """How the indexes serve ``node``: "exact", "narrow" or None (evaluated per item)."""
+    if isinstance(node, Term):
+        if node.field in ("status", "tag") or (node.field == "is" and node.value in STATUSES):
+            return "exact"
+        if node.field == "channel":
+            return "narrow"
+        return None
+    if isinstance(node, Or):
+        kinds = [index_kind(i) for i in node.items]
+        if None in kinds:
+            return None
+        return "exact" if all(k == "exact" for k in kinds) else "narrow"
+    return None
+
+
+def _ids(node: Node, ix: Indexes) -> set[str]:
+    if isinstance(node, Or):
+        found: set[str] = set()
+        for item in node.items:
+            found |= _ids(item, ix)
+        return found
+    assert isinstance(node, Term)
+    if node.field == "tag":
+        return ix.tags.get(node.value, set())
+    if node.field == "channel":
+        found = set()
+        for name, ids in ix.channels.items():
+            if name == node.value or node.value in ix.channel_types.get(name, ()):
+                found |= ids
+        return found
+    status = Status(node.value)
+    return ix.with_status(status) if status == Status.NEW else ix.status.get(status, set())
+
+
+def plan(node: Node | None, ix: Indexes) -> Plan:
+    if node is None:
+        return Plan(None, None, ())
+    parts = node.items if isinstance(node, And) else (node,)
+    sets: list[set[str]] = []
+    indexed: list[Node] = []
+    rest: list[Node] = []
+    for part in parts:
+        kind = index_kind(part)
+        if kind is None:
+            rest.append(part)
+            continue
+        sets.append(_ids(part, ix))
+        indexed.append(part)
+        if kind == "narrow":
+            rest.append(part)
+    if not sets:
+        return Plan(None, node, ())
+    sets.sort(key=len)
+    found = set(sets[0])
+    for other in sets[1:]:
+        found &= other
+    found &= ix.messages.keys()
+    return Plan(found, all_of(rest), tuple(indexed))

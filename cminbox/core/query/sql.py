@@ -1,0 +1,134 @@
+"""The query AST compiled to a PostgreSQL WHERE clause over the ``items`` table.
+
+Values only ever travel as psycopg ``%s`` parameters, never in the SQL text. Every fragment
+is NULL-free (a NULL under NOT would drop rows Python keeps), so NOT is plain ``NOT (...)``.
+
+What stays in Python (the residue): free text and ``from:`` whose value is not ASCII.
+PostgreSQL's ``lower()`` follows the database's ctype (under the C locale it lowers ASCII
+only) while Python's ``str.lower`` uses Unicode's full mapping, so a non-ASCII needle could
+match differently; those are evaluated per row in Python instead. (An ASCII needle against
+non-ASCII text agrees too, except for the few characters whose lower case is ASCII in one
+and not the other, such as the Kelvin sign under a C ctype: the tests use C.UTF-8.)
+A NOT or OR with any Python part goes to Python whole; an AND splits (SQL narrows, Python
+checks the rest), so ``where`` always selects a superset of the answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeAlias
+
+from cminbox.core.models import Kind, Priority
+from cminbox.core.query.evaluate import age_limit
+from cminbox.core.query.fields import STATUSES
+from cminbox.core.query.nodes import And, Node, Not, Term, Text, all_of
+
+ITEMS_TABLE = "items"
+ITEMS_DDL = """\
+CREATE TABLE IF NOT EXISTS items (
+    id                text PRIMARY KEY,        -- Message.id, "<channel>:<native id>"
+    channel           text NOT NULL,           -- Message.channel (the configured channel name)
+    channel_type      text NOT NULL,           -- Message.channel_type ("mastodon", "github", ...)
+    kind              text NOT NULL,           -- Message.kind (models.Kind values)
+    author_handle     text NOT NULL,           -- Message.author.handle
+    author_name       text NOT NULL DEFAULT '',-- Message.author.display_name
+    text              text NOT NULL,           -- Message.text
+    created_at        timestamptz NOT NULL,    -- Message.created_at
+    status            text NOT NULL DEFAULT 'new',  -- TriageState.status (models.Status values)
+    priority_rank     int NOT NULL DEFAULT 1,  -- TriageState.priority.rank (low 0 .. urgent 3)
+    assignee          text NULL,               -- TriageState.assignee
+    tags              text[] NOT NULL DEFAULT '{}',  -- TriageState.tags (normalised, no NULLs)
+    snoozed_until     timestamptz NULL,        -- TriageState.snoozed_until
+    first_response_at timestamptz NULL         -- TriageState.first_response_at
+)"""
+"""The table the PostgreSQL backend keeps and :func:`compile_sql` queries (one row per item)."""
+
+Param: TypeAlias = str | int | datetime
+_RANK_OPS = {":": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_TEXT_SQL = (
+    "(strpos(lower(text), %s) > 0 OR strpos(lower(author_handle), %s) > 0 OR strpos(lower(author_name), %s) > 0)"
+)
+
+
+def in_sql(node: Node) -> bool:
+    """Can ``node`` run entirely in SQL?"""
+    if isinstance(node, Text):
+        return node.phrase.isascii()
+    if isinstance(node, Term):
+        return node.field != "from" or node.value.isascii()
+    if isinstance(node, Not):
+        return in_sql(node.item)
+    return all(in_sql(i) for i in node.items)
+
+
+def term_sql(term: Term, now: datetime, me: str) -> tuple[str, list[Param]]:
+    field, op, v = term.field, term.op, term.value
+    if field == "tag":
+        return "%s = ANY(tags)", [v]
+    if field == "status" or (field == "is" and v in STATUSES):
+        return "status = %s", [v]
+    if field == "channel":
+        return "(channel = %s OR channel_type = %s)", [v, v]
+    if field == "from":
+        want = v.lstrip("@")
+        return "(starts_with(lower(ltrim(author_handle, '@')), %s) OR strpos(lower(author_name), %s) > 0)", [want, want]
+    if field == "kind":
+        return "kind = %s", [v]
+    if field == "assignee":
+        return "coalesce(assignee, '') = %s", [me if v == "me" else v]
+    if field == "age":
+        edge = now - age_limit(v)
+        return ("created_at >= %s", [edge]) if op.startswith("<") else ("created_at <= %s", [edge])
+    if field == "priority":
+        return f"priority_rank {_RANK_OPS[op]} %s", [Priority(v).rank]
+    assert field == "is"
+    table: dict[str, tuple[str, list[Param]]] = {
+        "mine": ("coalesce(assignee = %s, false)", [me]),
+        "assigned": ("assignee IS NOT NULL", []),
+        "unassigned": ("assignee IS NULL", []),
+        "snoozed": ("coalesce(snoozed_until > %s, false)", [now]),
+        "snooze-due": ("coalesce(snoozed_until <= %s, false)", [now]),
+        "replied": ("first_response_at IS NOT NULL", []),
+        "unreplied": ("first_response_at IS NULL", []),
+        "direct": ("kind = %s", [Kind.DIRECT.value]),
+    }
+    return table[v]
+
+
+def node_sql(node: Node, now: datetime, me: str) -> tuple[str, list[Param]]:
+    """SQL for a node that :func:`in_sql` accepts."""
+    if isinstance(node, Text):
+        return _TEXT_SQL, [node.phrase] * 3
+    if isinstance(node, Term):
+        return term_sql(node, now, me)
+    if isinstance(node, Not):
+        sql, params = node_sql(node.item, now, me)
+        return f"NOT {sql}" if sql.startswith("(") else f"NOT ({sql})", params
+    joiner = " AND " if isinstance(node, And) else " OR "
+    parts: list[str] = []
+    params = []
+    for item in node.items:
+        sql, more = node_sql(item, now, me)
+        parts.append(sql)
+        params.extend(more)
+    return "(" + joiner.join(parts) + ")", params
+
+
+def compile_sql(node: Node | None, now: datetime, me: str) -> tuple[str, list[Param], Node | None]:
+    """``(where_sql, params, python_residue)``: rows matching ``where_sql`` (``%s`` placeholders,
+    values in ``params``) and then the residue (evaluated in Python; None if nothing is left)
+    are exactly the items ``node`` matches."""
+    if node is None:
+        return "TRUE", [], None
+    parts = node.items if isinstance(node, And) else (node,)
+    sql_parts: list[str] = []
+    params: list[Param] = []
+    residue: list[Node] = []
+    for part in parts:
+        if in_sql(part):
+            sql, more = node_sql(part, now, me)
+            sql_parts.append(sql)
+            params.extend(more)
+        else:
+            residue.append(part)
+    return (" AND ".join(sql_parts) or "TRUE"), params, all_of(residue)
