@@ -30,6 +30,7 @@ from cminbox.core.channel import (
     BadResponse,
     Capabilities,
     ChannelContext,
+    ChannelTraits,
     Identity,
     OutgoingReply,
     PollResult,
@@ -87,6 +88,7 @@ class BlueskyChannel:
     type_name: ClassVar[str] = "bluesky"
     capabilities: ClassVar[Capabilities] = Capabilities(reply=True, reply_limit=LIMIT, thread=True, moderation=())
     Options: ClassVar[type[msgspec.Struct]] = BlueskyOptions
+    traits: ClassVar[ChannelTraits] = ChannelTraits(supports_password_login=True)
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

@@ -30,6 +30,7 @@ from cminbox.core.channel import (
     BadResponse,
     Capabilities,
     ChannelContext,
+    ChannelTraits,
     Identity,
     OutgoingReply,
     PollResult,
@@ -69,7 +70,7 @@ class DiscourseChannel:
         ),
     )
     Options: ClassVar[type[msgspec.Struct]] = DiscourseOptions
-    secret_label: ClassVar[str] = "API key"  # noqa: S105 (a prompt label, not a secret)
+    traits: ClassVar[ChannelTraits] = ChannelTraits(secret_label="API key", marks_read=True)  # noqa: S106 (a label)
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

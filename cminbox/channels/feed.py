@@ -27,6 +27,7 @@ from cminbox.core.channel import (
     BadResponse,
     Capabilities,
     ChannelContext,
+    ChannelTraits,
     Identity,
     OutgoingReply,
     PollResult,
@@ -78,8 +79,9 @@ class FeedChannel:
     type_name: ClassVar[str] = "feed"
     capabilities: ClassVar[Capabilities] = Capabilities(reply=False, thread=False, moderation=(), reply_is_public=False)
     Options: ClassVar[type[msgspec.Struct]] = FeedOptions
-    needs_secret: ClassVar[bool] = False  # `cminbox login` and the keyring are not needed
-    sends_secrets: ClassVar[bool] = False  # so a plain-http feed is allowed: nothing secret travels
+    # No secret: `cminbox login` and the keyring are not needed, and since nothing secret
+    # travels, a plain-http feed is allowed.
+    traits: ClassVar[ChannelTraits] = ChannelTraits(needs_secret=False, sends_secrets=False)
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

@@ -23,10 +23,9 @@ retry after a crash finds the comment that was already posted instead of posting
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 import httpx
 import msgspec
@@ -34,12 +33,14 @@ import msgspec
 from cminbox.channels import github_convert as conv
 from cminbox.channels import github_discussions as discussions
 from cminbox.channels.auth import bearer_client
+from cminbox.channels.github_options import GitHubOptions, option_problems
 from cminbox.channels.markers import marked_reply, marker, with_marker
 from cminbox.core import http
 from cminbox.core.channel import (
     BadResponse,
     Capabilities,
     ChannelContext,
+    ChannelTraits,
     Identity,
     OutgoingReply,
     PollResult,
@@ -49,7 +50,6 @@ from cminbox.core.channel import (
 from cminbox.core.models import Kind, Message
 from cminbox.core.text import sanitize
 
-REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 ACCEPT = "application/vnd.github+json, application/json;q=0.9"
 API_VERSION = "2022-11-28"
 MAX_PAGES = 10
@@ -61,18 +61,6 @@ HIDE_CLASSIFIERS = {"spam": "SPAM", "abuse": "ABUSE", "off-topic": "OFF_TOPIC", 
 MINIMIZE = """mutation($id: ID!, $classifier: ReportedContentClassifiers!) {
   minimizeComment(input: {subjectId: $id, classifier: $classifier}) { minimizedComment { isMinimized } }
 }"""
-
-
-class GitHubOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    notifications: bool = True
-    participating: bool = False  # only threads you take part in (mentions, your issues, review requests)
-    repos: list[str] = msgspec.field(default_factory=list)  # "owner/name": their new comments
-    new_issues: bool = False  # also new issues and pull requests in `repos`
-    discussions: bool = False  # also new discussions in `repos` (GraphQL)
-    # How far back a repository is read on first use (at most ten years).
-    backfill_hours: Annotated[int, msgspec.Meta(ge=0, le=87600, description="hours")] = 24
-    mark_read_on_done: bool = True  # mark the notification thread read when its item is done
-    page_size: Annotated[int, msgspec.Meta(ge=1, le=50, description="notifications per page")] = 50
 
 
 def _merge(messages: list[Message]) -> list[Message]:
@@ -105,16 +93,12 @@ class GitHubChannel:
         ),
     )
     Options: ClassVar[type[msgspec.Struct]] = GitHubOptions
-    needs_url: ClassVar[bool] = False  # https://api.github.com unless `url` names an Enterprise Server
+    # needs_url: https://api.github.com unless `url` names an Enterprise Server
+    traits: ClassVar[ChannelTraits] = ChannelTraits(needs_url=False, marks_read=True, checks_options=True)
 
     @classmethod
     def check_options(cls, options: GitHubOptions) -> list[tuple[str, str, str]]:
-        bad = [r for r in options.repos if not REPO.fullmatch(r)]
-        if bad:
-            return [("repos", f"{bad[0]!r} is not a repository name.", 'Write "owner/name", e.g. "acme/app".')]
-        if not options.notifications and not options.repos:
-            return [("repos", "this channel has nothing to poll.", "List `repos`, or leave notifications on.")]
-        return []
+        return option_problems(options)
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx if ctx.url else dataclasses.replace(ctx, url="https://api.github.com")

@@ -36,6 +36,7 @@ from cminbox.core.channel import (
     Capabilities,
     ChannelContext,
     ChannelError,
+    ChannelTraits,
     Identity,
     OutgoingReply,
     PollResult,
@@ -81,7 +82,7 @@ class MailChannel:
         reply=True, reply_limit=None, thread=True, moderation=(), reply_is_public=False
     )
     Options: ClassVar[type[msgspec.Struct]] = MailOptions
-    url_schemes: ClassVar[tuple[str, ...]] = ("imaps", "imap")
+    traits: ClassVar[ChannelTraits] = ChannelTraits(url_schemes=("imaps", "imap"), checks_options=True)
 
     @classmethod
     def check_options(cls, options: MailOptions) -> list[tuple[str, str, str]]:

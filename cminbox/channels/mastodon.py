@@ -23,6 +23,7 @@ from cminbox.core.channel import (
     BadResponse,
     Capabilities,
     ChannelContext,
+    ChannelTraits,
     Identity,
     OutgoingReply,
     PollResult,
@@ -78,6 +79,7 @@ class MastodonChannel:
         moderation_reasons=(("report", "any text: the comment sent with the report"),),
     )
     Options: ClassVar[type[msgspec.Struct]] = MastodonOptions
+    traits: ClassVar[ChannelTraits] = ChannelTraits()  # a token, an https server; nothing optional
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

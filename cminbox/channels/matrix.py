@@ -26,6 +26,7 @@ from cminbox.core.channel import (
     BadResponse,
     Capabilities,
     ChannelContext,
+    ChannelTraits,
     Identity,
     OutgoingReply,
     PollResult,
@@ -59,6 +60,7 @@ class MatrixChannel:
         reply=True, reply_limit=None, thread=True, moderation=("redact",), reply_is_public=True
     )
     Options: ClassVar[type[msgspec.Struct]] = MatrixOptions
+    traits: ClassVar[ChannelTraits] = ChannelTraits(supports_password_login=True)
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

@@ -36,6 +36,7 @@ from cminbox.core.channel import (
     BadResponse,
     Capabilities,
     ChannelContext,
+    ChannelTraits,
     Identity,
     OutgoingReply,
     PollResult,
@@ -79,7 +80,15 @@ class RedditChannel:
         moderation_reasons=(("remove", "any text: kept as the removal's mod note"),),
     )
     Options: ClassVar[type[msgspec.Struct]] = RedditOptions
-    login_secrets: ClassVar[tuple[str, ...]] = ("client_secret",)
+    # needs_url: https://oauth.reddit.com unless `url` says otherwise; the password login also
+    # needs the "script" app's client secret.
+    traits: ClassVar[ChannelTraits] = ChannelTraits(
+        needs_url=False,
+        supports_password_login=True,
+        login_secrets=("client_secret",),
+        marks_read=True,
+        checks_options=True,
+    )
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx
@@ -88,8 +97,6 @@ class RedditChannel:
         self._token: str | None = None
         self._expires = 0.0
         self._pause = 0.0
-
-    needs_url: ClassVar[bool] = False  # https://oauth.reddit.com unless `url` says otherwise
 
     @classmethod
     def check_options(cls, options: RedditOptions) -> list[tuple[str, str, str]]:

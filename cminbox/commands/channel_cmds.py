@@ -15,7 +15,7 @@ from cminbox.commands.render import age, dumps
 from cminbox.commands.triage_cmds import UsageError
 from cminbox.core import config as config_mod
 from cminbox.core import registry
-from cminbox.core.channel import ChannelError
+from cminbox.core.channel import ChannelError, password_login_of
 from cminbox.core.dispatch import Delivery
 from cminbox.core.engine import Engine, build_channel
 from cminbox.core.health import ChannelHealth, HealthState
@@ -112,7 +112,7 @@ def cmd_channels(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     cfg = ctx.config.channel(args.channel)
     cls = registry.load_channel(cfg.type)
-    if not getattr(cls, "needs_secret", True):
+    if not cls.traits.needs_secret:
         raise UsageError(f"a {cfg.type} channel needs no credentials: there is nothing to store for {cfg.name!r}")
     status = keyring_status()
     if not status.usable:
@@ -123,7 +123,7 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     if args.password:
         token = _password_login(ctx, cfg.name, args.from_env)
     else:
-        prompt = f"{getattr(cls, 'secret_label', 'Token')} for {cfg.name} ({cfg.url}): "
+        prompt = f"{cls.traits.secret_label} for {cfg.name} ({cfg.url}): "
         token = os.environ.get("CMINBOX_TOKEN") if args.from_env else getpass.getpass(prompt)
     token = (token or "").strip()
     if not token:
@@ -139,7 +139,7 @@ def _password_login(ctx: Context, name: str, from_env: bool) -> str:
     """Log in once with the account's password; only the access token it yields is kept."""
     cfg = ctx.config.channel(name)
     channel = build_channel(cfg, ctx.secrets, ctx.clock)
-    login = getattr(channel, "password_login", None)
+    login = password_login_of(channel)
     if login is None:
         raise UsageError(f"a {cfg.type} channel has no password login; store its token with `cminbox login {name}`")
     password = os.environ.get("CMINBOX_PASSWORD") if from_env else getpass.getpass(f"Password for {cfg.account}: ")
@@ -148,7 +148,7 @@ def _password_login(ctx: Context, name: str, from_env: bool) -> str:
     # Some logins need more than a password (Reddit: the app's client secret). Each is asked
     # for without echo, or read from CMINBOX_<NAME> with --from-env.
     extra: dict[str, str] = {}
-    for field in getattr(channel, "login_secrets", ()):
+    for field in channel.traits.login_secrets:
         label = field.replace("_", " ")
         value = os.environ.get(f"CMINBOX_{field.upper()}") if from_env else getpass.getpass(f"{label.capitalize()}: ")
         if not value:
@@ -183,7 +183,7 @@ def _check_channel(ctx: Context, name: str) -> int:
     except (ChannelError, SecretError, TimeoutError) as exc:
         print(f"  {name}: FAIL  {getattr(exc, 'reason', None) or exc or 'timed out'}")
         return 1
-    if getattr(registry.load_channel(cfg.type), "needs_secret", True):
+    if registry.load_channel(cfg.type).traits.needs_secret:
         print(f"  {name}: ok    authorised as {handle}")
     else:
         print(f"  {name}: ok    reachable: {handle}")
@@ -222,9 +222,7 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
         line(False, "config", str(exc))
         return 1
     status = keyring_status()
-    needs_keyring = any(
-        not c.token_command and getattr(registry.load_channel(c.type), "needs_secret", True) for c in cfg.channels
-    )
+    needs_keyring = any(not c.token_command and registry.load_channel(c.type).traits.needs_secret for c in cfg.channels)
     # An unusable keyring is a problem even when token_command covers every channel today:
     # `cminbox login` and any channel added later need it.
     unused = "" if needs_keyring or status.usable else " (every channel uses token_command, so polling works)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, cast, runtime_checkable
 
 import msgspec
 
@@ -69,6 +69,64 @@ class Capabilities:
     # (action, what its reason may be): shown where the user types the reason.
     moderation_reasons: tuple[tuple[str, str], ...] = ()
     reply_is_public: bool = True
+
+
+@dataclass(frozen=True)
+class ChannelTraits:
+    """What a channel *type* declares about its optional features, next to its ``capabilities``.
+
+    Every caller (config validation, ``cminbox login``/``doctor``, the inbox, the dispatcher)
+    asks this declaration, never the class or the object for an attribute it may or may not
+    have. The optional methods are gated by their flag: ``marks_read`` promises
+    ``mark_read`` (:class:`MarksRead`), ``supports_password_login`` promises ``password_login``
+    (:class:`PasswordLogin`), ``checks_options`` promises the classmethod ``check_options``
+    (:class:`ChecksOptions`). A method a channel has without declaring it is never called
+    (a flag set without its method fails loudly when used); the accessors below are the one
+    place that turns a flag into a call. Gating keeps the main protocol small: a channel
+    that cannot mark read does not carry a do-nothing ``mark_read``.
+
+    The defaults are what cminbox assumed of a channel before traits existed, so a channel
+    that implements only the :class:`Channel` protocol needs no declaration to behave as it
+    always did; ``registry.load_channel`` gives an undeclared (pre-traits) third-party class
+    its traits once, when it is loaded (see ``cminbox.core.registry``).
+    """
+
+    # config: the schemes `url` may use; whether `url` is required (False: the channel has a
+    # default server, e.g. api.github.com); whether a secret travels to that URL (True: a
+    # plain-http URL is refused).
+    url_schemes: tuple[str, ...] = ("https", "http")
+    needs_url: bool = True
+    sends_secrets: bool = True
+    # `cminbox login`: whether the channel needs a stored secret at all, what to call it in
+    # the prompt, whether `--password` can trade the account's password for it, and which
+    # further secrets that login asks for (passed to password_login as keyword arguments).
+    needs_secret: bool = True
+    secret_label: str = "Token"  # noqa: S105 (a prompt label, not a secret)
+    supports_password_login: bool = False
+    login_secrets: tuple[str, ...] = ()
+    # The channel can mark an item read on its server (`mark_read_on_done`).
+    marks_read: bool = False
+    # The channel checks its options beyond their types (check_options), at config load.
+    checks_options: bool = False
+
+
+# The optional methods, each promised by one ChannelTraits flag.
+class MarksRead(Protocol):
+    async def mark_read(self, message: Message) -> None: ...
+
+
+class PasswordLogin(Protocol):
+    async def password_login(self, user: str, password: str, **secrets: str) -> str:
+        """Trade the account's password (and the ``login_secrets``) for the secret to store."""
+        ...
+
+
+OptionProblem = tuple[str, str, str]  # (key, problem, hint)
+
+
+class ChecksOptions(Protocol):
+    @classmethod
+    def check_options(cls, options: Any) -> list[OptionProblem]: ...
 
 
 @dataclass(frozen=True)
@@ -162,6 +220,8 @@ class Channel(Protocol):
     capabilities: ClassVar[Capabilities]
     # Extra per-type config keys, validated by config.py (a msgspec Struct, forbid_unknown_fields).
     Options: ClassVar[type[msgspec.Struct] | None]
+    # The optional features, declared (see ChannelTraits): asked, never discovered.
+    traits: ClassVar[ChannelTraits]
 
     def __init__(self, ctx: ChannelContext) -> None: ...
 
@@ -182,3 +242,18 @@ class Channel(Protocol):
     async def moderate(self, message: Message, action: str, reason: str) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+def mark_read_of(channel: Channel) -> Callable[[Message], Awaitable[None]] | None:
+    """The channel's ``mark_read`` when its traits declare one, else None."""
+    return cast(MarksRead, channel).mark_read if channel.traits.marks_read else None
+
+
+def password_login_of(channel: Channel) -> Callable[..., Awaitable[str]] | None:
+    """The channel's ``password_login`` when its traits declare one, else None."""
+    return cast(PasswordLogin, channel).password_login if channel.traits.supports_password_login else None
+
+
+def option_problems(cls: type[Channel], options: msgspec.Struct | None) -> list[OptionProblem]:
+    """What the channel type finds wrong in its options (nothing when it declares no checks)."""
+    return cast(type[ChecksOptions], cls).check_options(options) if cls.traits.checks_options else []

@@ -22,6 +22,7 @@ import msgspec
 import platformdirs
 
 from cminbox.core import keymap, registry
+from cminbox.core.channel import option_problems
 from cminbox.core.config_where import dotted, explain, fields, hint_unknown, line_for, locate_keys
 from cminbox.core.errors import CminboxError
 from cminbox.core.http import is_loopback
@@ -311,7 +312,7 @@ def _channel(raw: dict[str, Any], i: int, fail: Any, names: set[str]) -> Channel
             f"unknown channel type {ch.type!r}.",
             (f"Did you mean {close[0]!r}? " if close else "") + f"Installed channel types: {', '.join(types)}.",
         ) from None
-    options_cls = getattr(cls, "Options", None)
+    options_cls = cls.Options
     allowed = fields(ChannelConfig) + (fields(options_cls) if options_cls else [])
     for key in extra:
         if options_cls is None or key not in options_cls.__struct_fields__:
@@ -326,12 +327,12 @@ def _channel(raw: dict[str, Any], i: int, fail: Any, names: set[str]) -> Channel
         except msgspec.ValidationError as exc:
             p, text, hint = explain(exc, options_cls, extra)
             raise fail((*base, *p), text, hint) from None
-    for key, problem, hint in cls.check_options(ch.options) if hasattr(cls, "check_options") else ():
+    for key, problem, hint in option_problems(cls, ch.options):
         raise fail((*base, key), problem, hint)
+    traits = cls.traits
     if ch.url:
-        schemes = getattr(cls, "url_schemes", ("https", "http"))
-        _check_url(ch.url, (*base, "url"), fail, schemes, getattr(cls, "sends_secrets", True))
-    elif getattr(cls, "needs_url", True):
+        _check_url(ch.url, (*base, "url"), fail, traits.url_schemes, traits.sends_secrets)
+    elif traits.needs_url:
         raise fail(base, f"channel {ch.name!r} has no `url`.", 'Add the server\'s base URL, e.g. url = "https://...".')
     return ch
 

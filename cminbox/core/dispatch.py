@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited, Rejected
+from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited, Rejected, mark_read_of
 from cminbox.core.clock import Clock
 from cminbox.core.escalation import Target
 from cminbox.core.failpoints import failpoint
@@ -87,7 +87,7 @@ class Dispatcher:
         channel, message = await self._target(item)
         action = str(item.payload["action"])
         if action == MARK_READ:
-            mark_read = getattr(channel, "mark_read", None)
+            mark_read = mark_read_of(channel)
             if mark_read is None:
                 raise LookupError(f"channel {item.destination!r} cannot mark items read")
             await mark_read(message)

@@ -88,9 +88,8 @@ class Inbox:
         if not self.config.has_channel(channel):
             return False
         cfg = self.config.channel(channel)
-        return bool(getattr(cfg.options, "mark_read_on_done", False)) and hasattr(
-            registry.load_channel(cfg.type), "mark_read"
-        )
+        wants = bool(getattr(cfg.options, "mark_read_on_done", False))  # an option, not a channel feature
+        return wants and registry.load_channel(cfg.type).traits.marks_read
 
     def moderate(self, ids: Iterable[str], action: str, reason: str = "") -> list[OutboxItem]:
         """Queue a moderation action (lock, hide, remove, ...) per message, durably; the dispatcher

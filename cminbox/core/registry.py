@@ -4,14 +4,25 @@ A third party ships a channel as a package declaring, in its pyproject::
 
     [project.entry-points."cminbox.channels"]
     forgejo = "cminbox_forgejo:ForgejoChannel"
+
+A channel class declares its optional features as ``traits`` (a
+:class:`~cminbox.core.channel.ChannelTraits`, next to ``capabilities``). A package written
+before traits existed still loads and behaves as it did: :func:`load_channel` gives a class
+that declares no ``traits`` (and no ``Options``) the declaration it used to be read from,
+once, here: the defaults, with the pre-traits class attributes (``url_schemes``,
+``needs_url``, ``sends_secrets``, ``needs_secret``, ``secret_label``, ``login_secrets``)
+and methods (``mark_read``, ``password_login``, ``check_options``) it has turned into their
+flags. This is the only place those names are looked up; everything else asks the traits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
+from cminbox.core.channel import Channel, ChannelTraits
 from cminbox.core.errors import CminboxError
 
 CHANNEL_GROUP = "cminbox.channels"
@@ -43,9 +54,41 @@ def _load(group: str, name: str, what: str) -> Any:
     return ep.load()
 
 
-def load_channel(type_name: str) -> Any:
-    return _load(CHANNEL_GROUP, type_name, "channel")
+# The channel classes that declared no traits and were given them here (pre-traits packages).
+PRE_TRAITS: set[type] = set()
+
+# What a pre-traits class said with an attribute of a field's name, or by having a method.
+_PRE_TRAITS_ATTRIBUTES = ("url_schemes", "needs_url", "sends_secrets", "needs_secret", "secret_label", "login_secrets")
+_PRE_TRAITS_METHODS = {
+    "mark_read": "marks_read",
+    "password_login": "supports_password_login",
+    "check_options": "checks_options",
+}
+
+
+def load_channel(type_name: str) -> type[Channel]:
+    cls = _load(CHANNEL_GROUP, type_name, "channel")
+    if not _declares(cls, "traits"):
+        cls.traits = _pre_traits(cls)
+        PRE_TRAITS.add(cls)
+    if not _declares(cls, "Options"):
+        cls.Options = None
+    return cls  # type: ignore[no-any-return]
 
 
 def load_target(type_name: str) -> Any:
     return _load(TARGET_GROUP, type_name, "escalation target")
+
+
+def _declares(cls: type, name: str) -> bool:
+    return any(name in vars(klass) for klass in cls.__mro__)
+
+
+def _pre_traits(cls: type) -> ChannelTraits:
+    """The traits of a class written before they existed, read from the hooks cminbox used to
+    look for (compatibility only: a class that declares ``traits`` is never read this way)."""
+    found: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):  # the most derived class's value wins
+        found.update({name: vars(klass)[name] for name in _PRE_TRAITS_ATTRIBUTES if name in vars(klass)})
+    found.update({flag: True for method, flag in _PRE_TRAITS_METHODS.items() if _declares(cls, method)})
+    return dataclasses.replace(ChannelTraits(), **found)
