@@ -180,7 +180,7 @@ def test_triage_commands_and_undo(env: dict[str, str]) -> None:
     assert listed(env, "--status", "waiting")[0]["id"] == mid
     assert [r["id"] for r in listed(env, "--query", "tag:sync assignee:ana -status:done")] == [mid]
     bad = run_cli("list", "--query", "status:nope", env=env)
-    assert bad.returncode == 1 and "--query: status:nope" in bad.stderr
+    assert bad.returncode == 1 and "--query: col 8: status:nope: unknown status" in bad.stderr
     for _ in range(6):
         assert run_cli("undo", env=env).returncode == 0
     shown = json.loads(run_cli("show", mid, "--json", env=env).stdout)
