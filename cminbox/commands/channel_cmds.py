@@ -11,6 +11,7 @@ import sys
 import time
 
 from cminbox.commands.context import Context
+from cminbox.commands.pg_cmds import doctor_store, login_store
 from cminbox.commands.render import age, dumps
 from cminbox.commands.triage_cmds import UsageError
 from cminbox.core import config as config_mod
@@ -110,6 +111,8 @@ def cmd_channels(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
+    if args.channel == "store" and not ctx.config.has_channel("store"):
+        return login_store(ctx, args.from_env)
     cfg = ctx.config.channel(args.channel)
     cls = registry.load_channel(cfg.type)
     if not getattr(cls, "needs_secret", True):
@@ -230,6 +233,9 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
     unused = "" if needs_keyring or status.usable else " (every channel uses token_command, so polling works)"
     line(status.usable, "keyring", status.backend + (f" — {status.problem}" if status.problem else "") + unused)
     line(True, "channel types", ", ".join(registry.channel_types()))
+    if not doctor_store(ctx, line):
+        print(f"\n{problems} problem(s) found")
+        return 1
     try:
         ctx.data_dir.mkdir(parents=True, exist_ok=True)
         probe = ctx.data_dir / f".doctor-{os.getpid()}"
@@ -313,7 +319,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_channels)
 
-    p = sub.add_parser("login", help="store a channel's token in the OS keyring")
+    p = sub.add_parser(
+        "login", help="store a channel's token (or, as `login store`, the database password) in the keyring"
+    )
     p.add_argument("channel")
     p.add_argument(
         "--from-env", action="store_true", help="read the token ($CMINBOX_TOKEN) or password ($CMINBOX_PASSWORD)"
