@@ -11,6 +11,7 @@ alone and no run sees another's writes), on the disk of the data dir, with fsync
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import os
@@ -35,8 +36,14 @@ from tinydb import Query, TinyDB
 from bench.fixtures import WORDS, build_store, make
 from cminbox.core import triage
 from cminbox.core.models import Message, Status
+from cminbox.core.query import parse
 from cminbox.core.store import Store
 
+LANGUAGE_QUERIES = {
+    "q_index": "status:open tag:outage",  # indexed fields only: ~0.5% match
+    "q_text": '"crash login"',  # free text: every message's text is read
+    "q_ornot": "(tag:outage or status:open) -login",  # an OR the indexes unite, a NOT checked per item
+}
 CACHE = Path(os.environ.get("CMINBOX_BENCH_CACHE", Path.home() / ".cache" / "cminbox-bench"))
 
 
@@ -58,8 +65,11 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def summary(load: float, rss: float, acts: list[float], ingest: list[float], query: list[float]) -> dict[str, float]:
+def summary(
+    load: float, rss: float, acts: list[float], ingest: list[float], query: list[float], **more: list[float]
+) -> dict[str, float]:
     return {
+        **{name: statistics.median(times) for name, times in more.items()},
         "load": load,
         "rss": rss,
         "act_med": statistics.median(acts),
@@ -90,7 +100,10 @@ def child_cminbox(path: Path, size: int) -> dict[str, float]:
     batches = iter([[msgspec.convert(d, Message) for d in batch] for batch in fresh_batches(size, 5, rng)])
     ingest = timed(lambda: store.upsert_messages(next(batches)), 5)
     query = timed(lambda: store.query(status=Status.OPEN, tag="outage"), 20)
-    return summary(load, rss, acts, ingest, query)
+    # The filter language (the TUI's /, views, list --query): planned over the indexes.
+    langs = {name: parse(text) for name, text in LANGUAGE_QUERIES.items()}
+    more = {name: timed(functools.partial(store.query, where=q, me="bench"), 5) for name, q in langs.items()}
+    return summary(load, rss, acts, ingest, query, **more)
 
 
 def child_tinydb(path: Path, size: int) -> dict[str, float]:
@@ -164,6 +177,7 @@ def run_child(kind: str, source: Path, size: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--stores", default="cminbox,tinydb", help="which stores to measure (comma-separated)")
     parser.add_argument("--child", choices=["cminbox", "tinydb"], help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
@@ -181,21 +195,30 @@ def main() -> None:
     print(
         "ms unless noted. load = open until usable (all indexes built); RSS after load, and the process's\n"
         "peak; act = one durable tag action (fsynced); ingest = 100 new messages;\n"
-        "query = status+tag filter (~0.5% of messages match)\n"
+        "query = status+tag filter (~0.5% of messages match); in the filter language (cminbox only):\n"
+        f"q index = {LANGUAGE_QUERIES['q_index']}, q text = {LANGUAGE_QUERIES['q_text']}, "
+        f"q or/not = {LANGUAGE_QUERIES['q_ornot']}\n"
     )
     header = (
         f"{'messages':>9} {'store':<19} {'load':>7} {'RSS MB':>7} {'peak MB':>8} {'act med':>8} {'act p99':>8} "
-        f"{'ingest':>7} {'query':>7}"
+        f"{'ingest':>7} {'query':>7} {'q index':>8} {'q text':>7} {'q or/not':>8}"
     )
     print(header)
     print("-" * len(header))
     for size in (int(s) for s in args.sizes.split(",")):
         sources = {"cminbox": build_store(CACHE / f"cminbox-{size}", size), "tinydb": build_tinydb(size)}
         for kind, label in (("cminbox", "cminbox"), ("tinydb", "tinydb JSONStorage")):
+            if kind not in args.stores.split(","):
+                continue
             r = run_child(kind, sources[kind], size)
+            lang = (
+                f" {r['q_index']:>8.2f} {r['q_text']:>7.0f} {r['q_ornot']:>8.1f}"
+                if "q_index" in r
+                else f" {'-':>8} {'-':>7} {'-':>8}"
+            )
             print(
                 f"{size:>9} {label:<19} {r['load']:>7.0f} {r['rss']:>7.0f} {r['peak']:>8.0f} {r['act_med']:>8.1f} "
-                f"{r['act_p99']:>8.1f} {r['ingest']:>7.1f} {r['query']:>7.2f}",
+                f"{r['act_p99']:>8.1f} {r['ingest']:>7.1f} {r['query']:>7.2f}{lang}",
                 flush=True,
             )
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

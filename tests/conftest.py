@@ -16,7 +16,7 @@ from cminbox.core.clock import FrozenClock
 from cminbox.core.store import Store
 from tests.memkeyring import MemoryKeyring
 
-pytest_plugins = ["tests.servers.fixtures", "tests.servers.prism"]
+pytest_plugins = ["tests.servers.fixtures", "tests.servers.prism", "tests.servers.postgres"]
 
 
 def _snapshots_at_repo_root() -> None:
