@@ -162,17 +162,22 @@ def open_pool(tgt: Target, *, min_size: int = 1, max_size: int = POOL_MAX) -> Co
     kwargs: dict[str, Any] = {"autocommit": False}
     if tgt.password:
         kwargs["password"] = tgt.password
+    # While the server is down an action waits at most connect_timeout for a connection, then
+    # is refused with a message; the pool keeps reconnecting in the background meanwhile.
+    wait = float(psycopg.conninfo.conninfo_to_dict(tgt.conninfo).get("connect_timeout", 10))
     pool: ConnectionPool = psycopg_pool.ConnectionPool(
         tgt.conninfo,
         min_size=min_size,
         max_size=max_size,
         kwargs=kwargs,
         check=psycopg_pool.ConnectionPool.check_connection,
+        timeout=wait,
+        reconnect_timeout=24 * 3600.0,  # never give up reconnecting: the server comes back eventually
         open=False,
         name="cminbox",
     )
     try:
-        pool.open(wait=True, timeout=float(psycopg.conninfo.conninfo_to_dict(tgt.conninfo).get("connect_timeout", 10)))
+        pool.open(wait=True, timeout=wait)
     except psycopg_pool.PoolTimeout as exc:
         pool.close()
         # The pool hides the connection error behind its timeout: connect once to say why.
