@@ -49,8 +49,8 @@ def default_command(ctx: Context, args: argparse.Namespace) -> int:
     from cminbox.tui import launch
 
     if not ctx.config.channels:
-        return launch.run_first_run(ctx, args)
-    return launch.run_inbox(ctx, args)
+        return launch.run_first_run(ctx.setup(), args)
+    return launch.run_inbox(ctx.setup(), args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

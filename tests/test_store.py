@@ -103,8 +103,8 @@ def test_corrupt_file_is_named_the_rest_works_and_nothing_is_overwritten(tmp_pat
     shard = tmp_path / "triage" / f"shard-{zlib.crc32(b'masto:1') % 16:02d}.json"
     shard.write_text('{"triage": {"1": {"id": "masto:1", "tags": ["x"]')  # truncated
     reopened = Store(tmp_path)
-    assert list(reopened.problems) == [shard]
-    assert str(shard) in reopened.problems[shard] and "doctor --repair" in reopened.problems[shard]
+    assert list(reopened.file_problems) == [shard]
+    assert str(shard) in reopened.file_problems[shard] and "doctor --repair" in reopened.file_problems[shard]
     assert len(reopened.message_ids()) == 39  # the messages and every other shard still work
     other = next(
         f"masto:{n}" for n in range(2, 40) if zlib.crc32(f"masto:{n}".encode()) % 16 != zlib.crc32(b"masto:1") % 16
@@ -121,7 +121,7 @@ def test_a_document_that_does_not_fit_is_reported_with_its_path(tmp_path: Path) 
     s.upsert_messages([make_message(1)])
     seg = next((tmp_path / "messages").glob("*.json"))
     seg.write_text(seg.read_text().replace('"handle":"@user1@example.social"', '"handle":7'))
-    problems = Store(tmp_path).problems
+    problems = Store(tmp_path).file_problems
     assert "author.handle" in problems[seg] and "Expected `str`" in problems[seg]
 
 
@@ -303,8 +303,8 @@ def test_repair_keeps_the_documents_that_fit_and_backs_up_the_original(tmp_path:
     seg = next((tmp_path / "messages").glob("*.json"))
     original = seg.read_text().replace('"handle":"@user3@example.social"', '"handle":7')
     seg.write_text(original)
-    assert seg in Store(tmp_path).problems
+    assert seg in Store(tmp_path).file_problems
     result = repair_file(tmp_path, seg)
     assert (result.kept, result.dropped) == (4, 1) and result.backup.read_text() == original
     fixed = Store(tmp_path)
-    assert fixed.problems == {} and len(fixed.message_ids()) == 4
+    assert fixed.file_problems == {} and len(fixed.message_ids()) == 4

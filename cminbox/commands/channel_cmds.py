@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 from cminbox.commands.context import Context
 from cminbox.commands.pg_cmds import doctor_store, login_store
@@ -25,6 +26,7 @@ from cminbox.core.poller import PollReport
 from cminbox.core.repair import repair_store
 from cminbox.core.secrets import SecretError, keyring_set, keyring_status
 from cminbox.core.segment import CorruptFileError
+from cminbox.core.store import Store
 
 
 def _health_line(h: ChannelHealth, now_s: str) -> str:
@@ -40,7 +42,7 @@ def cmd_poll(ctx: Context, args: argparse.Namespace) -> int:
     engine = ctx.engine()
     if not args.once:
         return _poll_forever(engine)
-    if not engine.poller_lock.acquire(blocking=False):
+    if not engine.poller_lease.acquire():
         print(f"{_other(engine)} is polling this data dir; `cminbox channels` shows its results")
         return 0
 
@@ -53,7 +55,7 @@ def cmd_poll(ctx: Context, args: argparse.Namespace) -> int:
     try:
         reports, deliveries = asyncio.run(run())
     finally:
-        engine.poller_lock.release()
+        engine.poller_lease.release()
     for r in reports:
         h = r.health
         summary = f"{len(r.new_ids)} new, {r.fetched} fetched" if h.state == HealthState.OK else h.reason
@@ -248,13 +250,15 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     ctx.report_store_problems = False
     store = ctx.store
-    problems_found = dict(store.problems)
+    # File problems can be repaired (TinyDB's doctor --repair); other backends' are reported.
+    problems_found: dict[Path, str] = dict(store.file_problems) if isinstance(store, Store) else {}
+    reported = {} if isinstance(store, Store) else dict(store.problems)
     try:
         ctx.outbox.items()
     except CorruptFileError as exc:
         problems_found[exc.path] = str(exc)
     line(True, "store", f"{len(store.message_ids())} messages, loaded in {time.perf_counter() - started:.2f} s")
-    if args.repair and problems_found:
+    if args.repair and problems_found and isinstance(store, Store):
         repaired, rewound = repair_store(store, problems_found)
         for result in repaired:
             # Data lost is a problem even once repaired: never "all good" after it.
@@ -268,6 +272,8 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
     else:
         for _path, what in sorted(problems_found.items()):
             line(False, "store file", what)
+    for _where, what in sorted(reported.items()):
+        line(False, "store", what)
     problems += _doctor_outbox(ctx)
     for ch in cfg.channels:
         if not ch.enabled:

@@ -31,8 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from cminbox.core.archive import Archived
-from cminbox.core.models import Message, TriageState
+from cminbox.core.models import Archived, Message, TriageState
 from cminbox.core.segment import atomic_write_bytes
 
 if TYPE_CHECKING:

@@ -11,13 +11,17 @@ Layout under the data dir (all plain JSON, readable and diffable):
     state/undo.json           the undo log (inverse actions per action group)
     state/drafts.json         unsent reply drafts, per message
     archive/YYYY-MM.json.gz   done items past the retention age, compressed (archive.py)
+    events/NNNNNN.json        the append-only event log, EVENT_PART events a part (event_log.py)
     outbox.json               queued replies and escalations (see outbox.py)
     store.lock                the inter-process lock around every read-modify-write
+    poller.lock               the single-poller lease (an flock with the holder's pid)
 
 A triage action rewrites one small shard, never the message history. Every write is
 an atomic replace with fsync, done under ``store.lock`` after reloading any file
 another process changed, so two instances never lose each other's updates. Lookups
-are answered from in-memory indexes (indexes.py), never by scanning TinyDB tables.
+are answered from in-memory indexes (indexes.py), never by scanning TinyDB tables. Every
+change is recorded in the event log in the same step (store_events.py says how a crash is
+handled). This is the TinyDB implementation of cminbox.core.store_api.StoreApi.
 """
 
 from __future__ import annotations
@@ -26,11 +30,9 @@ import functools
 import gc
 import json
 import logging
-import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -41,14 +43,20 @@ from cminbox.core import triage
 from cminbox.core.archive import ArchiveTables
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.errors import CminboxError, from_os_error
+from cminbox.core.event_log import EventParts
+from cminbox.core.events import EventKind
 from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key, shard_of
-from cminbox.core.locking import FileLock
+from cminbox.core.locking import FileLease, FileLock
 from cminbox.core.migrations import PART_DOCS, SchemaError, migrate, part_name
 from cminbox.core.models import HistoryEntry, Message, Status, TriageState
+from cminbox.core.outbox import Outbox
+from cminbox.core.outbox_types import OutboxItem
 from cminbox.core.query import Query
 from cminbox.core.query.plan import plan
 from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_files
 from cminbox.core.state_tables import StateTables
+from cminbox.core.store_api import ActResult, ProgressiveLoading, StoreError, UndoResult
+from cminbox.core.store_events import EventTables, draft, new_group
 from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
 
@@ -58,23 +66,6 @@ R = TypeVar("R")
 UNDO_KEEP = 500
 _NO_STATE = TriageState(id="")  # what a message-only residue is given instead of a state
 __all__ = ["ActResult", "Store", "StoreError", "UndoResult", "author_key"]
-
-
-class StoreError(CminboxError):
-    pass
-
-
-@dataclass(frozen=True)
-class ActResult:
-    group: str
-    changed: list[str]
-    label: str
-
-
-@dataclass(frozen=True)
-class UndoResult:
-    label: str
-    changed: list[str]
 
 
 def synchronized(method: Callable[P, R]) -> Callable[P, R]:
@@ -92,7 +83,7 @@ def _month(created_at: datetime) -> str:
     return created_at.strftime("%Y-%m")
 
 
-class Store(StateTables, ArchiveTables):
+class Store(EventTables, StateTables, ArchiveTables):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
     ) -> None:
@@ -101,7 +92,7 @@ class Store(StateTables, ArchiveTables):
         self.dir = data_dir
         self.clock = clock
         self.durable = durable
-        for sub in ("messages", "triage", "state", "archive"):
+        for sub in ("messages", "triage", "state", "archive", "events"):
             try:
                 (data_dir / sub).mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -109,7 +100,7 @@ class Store(StateTables, ArchiveTables):
         self.lock = FileLock(data_dir / "store.lock")
         self._mutex = threading.RLock()
         with self.lock:
-            for sub in ("", "messages", "triage", "state", "archive"):
+            for sub in ("", "messages", "triage", "state", "archive", "events"):
                 try:
                     remove_stale_temp_files(data_dir / sub)
                 except OSError as exc:
@@ -127,6 +118,11 @@ class Store(StateTables, ArchiveTables):
             for name in ("cursors", "health", "undo", "drafts")
         }
         self._segments: dict[str, Segment[Message]] = {}
+        self._events = EventParts(data_dir / "events", durable=durable)
+        self._verified: int | None = None  # events checked up to here (None: the newest step is not)
+        self._depth = 0  # nesting of transaction(): events are checked by the outermost one
+        self._outbox: Outbox | None = None
+        self._leases: list[FileLease] = []
         self._lazy = lazy
         self._unloaded: set[str] = set()  # message segments registered but not read yet
         self.ix = Indexes()
@@ -136,7 +132,7 @@ class Store(StateTables, ArchiveTables):
         self._removed_here: set[str] = set()
         # Files that cannot be loaded: path -> what is wrong. They are skipped (the rest of the
         # store works) and never written until `cminbox doctor --repair` moves them aside.
-        self.problems: dict[Path, str] = {}
+        self.file_problems: dict[Path, str] = {}
         # Parsing a large store is mostly garbage-collector time: pause it, then freeze what was
         # loaded so later collections do not walk (and stall on) every stored message.
         gc_was_enabled = gc.isenabled()
@@ -160,14 +156,14 @@ class Store(StateTables, ArchiveTables):
                     with self.lock:
                         seg.reset()
                 except CminboxError as cannot:
-                    self.problems[seg.path] = f"{exc.message} {cannot}"
+                    self.file_problems[seg.path] = f"{exc.message} {cannot}"
                     return True
                 log.warning("%s; rebuilt it empty (channel health is re-learnt at the next poll)", exc.message)
                 return True
-            self.problems[seg.path] = str(exc)
+            self.file_problems[seg.path] = str(exc)
             return True
         if changed:
-            self.problems.pop(seg.path, None)
+            self.file_problems.pop(seg.path, None)
         return changed
 
     @synchronized
@@ -247,10 +243,25 @@ class Store(StateTables, ArchiveTables):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Hold the inter-process lock, with every file reloaded if someone else changed it."""
+        """Hold the inter-process lock, with every file reloaded if someone else changed it
+        and the event log checked (the outermost transaction: store_events.py)."""
         with self._mutex, self.lock:
-            self.refresh()
-            yield
+            outer = self._depth == 0
+            self._depth += 1
+            try:
+                self.refresh()
+                if outer:
+                    self._verify_events()
+                yield
+            except BaseException:
+                if outer:  # a step that failed half-way (a full disk): drop its events now
+                    with suppress(CminboxError, OSError):
+                        self._verify_events()
+                raise
+            finally:
+                self._depth -= 1
+            if outer:  # this step completed: its events are checked
+                self._verified = self._events.last_position()
 
     # ----------------------------------------------------------------- messages
     @synchronized
@@ -266,6 +277,13 @@ class Store(StateTables, ArchiveTables):
                     inserts.setdefault(_month(msg.created_at), {}).setdefault(msg.id, msg)
                 elif self.ix.messages.get(msg.id) != msg:
                     updates.setdefault(where[0], {})[where[1]] = msg
+            now = self.clock()
+            group = new_group()
+            self._append_events(  # first: see store_events.py
+                draft(EventKind.ARRIVED, now, msg.author.handle, msg.id, "arrived", group)
+                for _, by_id in sorted(inserts.items())
+                for msg in by_id.values()
+            )
             new_ids: list[str] = []
             for month, by_id in sorted(inserts.items()):
                 pending = list(by_id.values())
@@ -365,12 +383,25 @@ class Store(StateTables, ArchiveTables):
         label: str | None = None,
     ) -> ActResult:
         """Apply one triage action to several messages, durably, as one undoable group."""
-        group = secrets.token_hex(6)
+        return self._act(message_ids, make_action, actor=actor, undoable=undoable, label=label, kind=EventKind.ACTION)
+
+    def _act(
+        self,
+        message_ids: Iterable[str],
+        make_action: Action | Callable[[TriageState], Action | None],
+        *,
+        actor: str,
+        undoable: bool,
+        label: str | None,
+        kind: EventKind,
+    ) -> ActResult:
+        group = new_group()
         now = self.clock()
         with self.transaction():
             per_shard: dict[int, tuple[dict[int, TriageState], list[TriageState]]] = {}
             inverses: list[dict[str, Any]] = []
             changed: list[str] = []
+            events = []
             first_label = label
             for mid in dict.fromkeys(message_ids):
                 before = self._triage(mid)
@@ -386,6 +417,7 @@ class Store(StateTables, ArchiveTables):
                     at=now, actor=actor, action=label or triage.describe(action), before=b, after=a, group=group
                 )
                 after = msgspec.structs.replace(after, history=(*after.history, entry), rev=after.rev + 1)
+                events.append(draft(kind, now, actor, mid, entry.action, group, before=b, after=a, rev=after.rev))
                 updates, inserts = per_shard.setdefault(shard_of(mid), ({}, []))
                 doc_id = self.ix.triage_at.get(mid)
                 if doc_id is None:
@@ -394,6 +426,7 @@ class Store(StateTables, ArchiveTables):
                     updates[doc_id] = after
                 inverses.append({"id": mid, "inverse": msgspec.to_builtins(triage.inverse(before, action))})
                 changed.append(mid)
+            self._append_events(events)  # first: see store_events.py
             for shard_no, (updates, inserts) in per_shard.items():
                 self._write_shard(shard_no, updates, inserts)
             if undoable and changed:
@@ -420,12 +453,13 @@ class Store(StateTables, ArchiveTables):
             doc_id, doc = max(candidates, key=lambda pair: pair[0])
             inverse_by_id = {e["id"]: triage.ACTION_DECODER.decode(json.dumps(e["inverse"])) for e in doc["entries"]}
             # Inverses are idempotent, so applying them before marking the group undone is crash-safe.
-            result = self.act(
+            result = self._act(
                 list(inverse_by_id),
                 lambda st: inverse_by_id[st.id],
                 actor=actor,
                 undoable=False,
                 label=f"undo: {doc['label']}",
+                kind=EventKind.UNDO,
             )
             seg.replace_many({doc_id: {**doc, "undone": True}})
             return UndoResult(label=doc["label"], changed=result.changed)
@@ -494,3 +528,42 @@ class Store(StateTables, ArchiveTables):
         ids = self.ix.threads.get((message.channel, message.thread_id or message.id), {message.id})
         same = [m for m in (self._get_message(i) for i in ids) if m is not None]
         return sorted(same or [message], key=lambda m: m.created_at)
+
+    # ----------------------------------------------------------------- the rest of StoreApi
+    @property
+    def outbox(self) -> Outbox:
+        with self._mutex:
+            if self._outbox is None:
+                self._outbox = Outbox(
+                    self.dir,
+                    self.lock,
+                    clock=self.clock,
+                    durable=self.durable,
+                    transaction=self.transaction,
+                    record_sent=self._record_sent,
+                )
+            return self._outbox
+
+    def _outbox_item(self, item_id: str) -> OutboxItem | None:
+        return next((i for i in self.outbox.items() if i.id == item_id), None)
+
+    def _now(self) -> datetime:
+        return self.clock()
+
+    def poller_lease(self) -> FileLease:
+        lease = FileLease(self.dir / "poller.lock")
+        self._leases.append(lease)
+        return lease
+
+    @property
+    def progressive(self) -> ProgressiveLoading | None:
+        return self if self._lazy else None
+
+    @property
+    def problems(self) -> dict[str, str]:
+        return {str(path): problem for path, problem in self.file_problems.items()}
+
+    def close(self) -> None:
+        for lease in self._leases:
+            lease.release()
+        self._leases.clear()

@@ -1,0 +1,114 @@
+"""The event log on disk (TinyDB backend): ``events/NNNNNN.json`` parts of at most EVENT_PART
+events each, in position order, so an append rewrites one part (~300 KB at most), never the
+whole log. Callers hold the store lock around :meth:`EventParts.append` and
+:meth:`EventParts.remove`; reads reload any part another process replaced.
+
+Only the newest part is read at open (for the last position); older parts are read when
+someone asks for events that old, and full parts never change again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+
+from cminbox.core.events import Event
+from cminbox.core.segment import Segment
+
+EVENT_PART = 1000
+TABLE = "events"
+
+
+def part_path(folder: Path, number: int) -> Path:
+    return folder / f"{number:06d}.json"
+
+
+class EventParts:
+    def __init__(self, folder: Path, *, durable: bool = True) -> None:
+        self.folder = folder
+        self.durable = durable
+        self._parts: dict[int, Segment[Event]] = {}
+
+    def _part(self, number: int) -> Segment[Event]:
+        seg = self._parts.get(number)
+        if seg is None:
+            seg = Segment(part_path(self.folder, number), TABLE, durable=self.durable, doc_type=Event)
+            self._parts[number] = seg
+        return seg
+
+    def numbers(self) -> list[int]:
+        return sorted(int(p.stem) for p in self.folder.glob("[0-9]*.json"))
+
+    def _loaded(self, number: int) -> list[Event]:
+        seg = self._part(number)
+        seg.refresh()
+        return sorted((event for _, event in seg.items()), key=lambda e: e.pos)
+
+    def last_position(self) -> int:
+        for number in reversed(self.numbers()):
+            events = self._loaded(number)
+            if events:
+                return events[-1].pos
+        return 0
+
+    def last_step(self) -> list[Event]:
+        """The events of the newest step (one group), which a crash may have left without its change."""
+        numbers = self.numbers()
+        if not numbers:
+            return []
+        events = self._loaded(numbers[-1])
+        if not events:
+            return []
+        group = events[-1].group
+        step = [e for e in events if e.group == group]
+        if len(numbers) > 1 and step[0] is events[0]:  # the step may begin in the part before
+            step = [e for e in self._loaded(numbers[-2]) if e.group == group] + step
+        return step
+
+    def read(self, since: int = 0, limit: int | None = None) -> list[Event]:
+        """Events with ``pos > since``, oldest first: reads parts from the newest back to the one holding ``since``."""
+        picked: list[list[Event]] = []
+        for number in reversed(self.numbers()):
+            events = self._loaded(number)
+            picked.append([e for e in events if e.pos > since])
+            if events and events[0].pos <= since + 1:
+                break
+        out = [e for part in reversed(picked) for e in part]
+        return out if limit is None else out[:limit]
+
+    def append(self, drafts: Iterable[Event]) -> list[Event]:
+        """Give the drafts the next positions and write them durably (call under the store lock,
+        after refreshing). Returns them with their positions."""
+        drafts = list(drafts)
+        if not drafts:
+            return []
+        numbers = self.numbers()
+        number = numbers[-1] if numbers else 0
+        position = self.last_position()
+        written: list[Event] = []
+        pending = [msgspec.structs.replace(d, pos=position + i) for i, d in enumerate(drafts, start=1)]
+        while pending:
+            seg = self._part(number)
+            seg.refresh()
+            room = EVENT_PART - len(seg)
+            if room <= 0:
+                number += 1
+                continue
+            batch, pending = pending[:room], pending[room:]
+            seg.insert_many(batch)
+            written.extend(batch)
+        return written
+
+    def remove(self, events: Iterable[Event]) -> None:
+        """Drop events whose change did not happen (crash recovery; under the store lock)."""
+        doomed = {e.pos for e in events}
+        for number in reversed(self.numbers()):
+            seg = self._part(number)
+            seg.refresh()
+            hits = [(doc_id, e.pos) for doc_id, e in seg.items() if e.pos in doomed]
+            seg.remove_many([doc_id for doc_id, _ in hits])
+            doomed -= {pos for _, pos in hits}
+            if not doomed:
+                break
