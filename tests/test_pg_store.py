@@ -9,19 +9,25 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import msgspec
 import psycopg
 import pytest
 
 from cminbox.core.clock import FrozenClock
+from cminbox.core.config import parse as parse_config
 from cminbox.core.models import Status
-from cminbox.core.outbox import LEASE, OutboxKind, OutboxStatus
+from cminbox.core.outbox_types import LEASE, OutboxKind, OutboxStatus
 from cminbox.core.pg import schema
 from cminbox.core.pg.store import PgStore
 from cminbox.core.query import parse
 from cminbox.core.query.sql import ITEMS_DDL
+from cminbox.core.sending_api import LeaseHolder
+from cminbox.core.store_api import StoreApi
 from cminbox.core.triage import AddTags, Assign, SetStatus
+from cminbox.core.wiring import StoreSettings, wire
 from tests.factories import make_message
 from tests.pg_helpers import lease_of, open_store, outbox_of
 
@@ -176,17 +182,76 @@ def test_the_poller_lease_has_one_holder_and_is_taken_over_when_it_expires(pg_da
     try:
         first, second = lease_of(store, "h1:1:aa", ttl=0.6), lease_of(store, "h2:2:bb", ttl=0.6)
         assert first.acquire() and not second.acquire()
-        assert second.holder() == "h1:1:aa"
+        assert second.holder() == LeaseHolder(instance="h1:1:aa", pid=0)
         time.sleep(1.0)  # the heartbeat keeps it
-        assert not second.acquire() and first.held()
+        assert not second.acquire() and first.held
         first._stop.set()  # the holder hangs: no more heartbeats
         deadline = time.monotonic() + 5
         while not second.acquire() and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert second.holder() == "h2:2:bb"
-        assert not first.renew() and not first.held()  # the old holder learns it lost it
+        assert second.holder() == LeaseHolder(instance="h2:2:bb", pid=0)
+        assert not first.renew() and not first.held  # the old holder learns it lost it
         second.release()
         assert second.holder() is None and first.acquire()
         first.release()
     finally:
         store.close()
+
+
+def test_events_are_read_in_commit_order_and_a_commit_wakes_other_instances(pg_database: str) -> None:
+    ana, bo = open_store(pg_database, instance="a:1:aa"), open_store(pg_database, instance="b:2:bb")
+    try:
+        assert not bo.wait_for_change(0.2)  # listening; nothing committed
+        start = bo.last_position()
+        woke: list[bool] = []
+        waiter = threading.Thread(target=lambda: woke.append(bo.wait_for_change(10)))
+        waiter.start()
+        time.sleep(0.2)
+        ana.upsert_messages([make_message(1), make_message(2)])
+        waiter.join()
+        assert woke == [True] and bo.refresh() == {"masto:1", "masto:2"}
+        ana.act(["masto:1"], AddTags(("x",)), actor="ana")
+        events = bo.events(since=start)
+        assert [(e.kind, e.message_id) for e in events] == [
+            ("arrived", "masto:1"),
+            ("arrived", "masto:2"),
+            ("action", "masto:1"),
+        ]
+        assert events[-1].instance == "a:1:aa" and events[-1].after == {"tags": ["x"]}
+        assert [e.pos for e in bo.events(since=events[0].pos, limit=1)] == [events[1].pos]
+        assert bo.last_position() == events[-1].pos
+    finally:
+        ana.close()
+        bo.close()
+
+
+def test_archive_restore_and_put_triage(pg: PgStore) -> None:
+    pg.upsert_messages([make_message(n) for n in range(1, 4)])
+    pg.act(["masto:1", "masto:2"], SetStatus(Status.DONE), actor="ana")
+    pg.clock = lambda: datetime(2027, 6, 1, tzinfo=UTC)
+    assert pg.archive(timedelta(days=30), dry_run=True) == ["masto:1", "masto:2"]
+    assert pg.archive(timedelta(days=30)) == ["masto:1", "masto:2"]
+    assert pg.get_message("masto:1") is None and pg.archived_ids() == {"masto:1", "masto:2"}
+    [one, _] = sorted(pg.archived(), key=lambda a: a.id)
+    assert one.triage.status == Status.DONE and [h.action for h in one.triage.history] == ["status → done"]
+    assert pg.restore(["masto:1", "nope"]) == ["masto:1"]
+    assert pg.triage("masto:1").status == Status.DONE and pg.archived_ids() == {"masto:2"}
+    assert [e.kind for e in pg.events() if e.message_id == "masto:1"] == ["arrived", "action", "archived", "restored"]
+    # put_triage: a newer stored revision wins unless told otherwise; history goes to the log once.
+    imported = msgspec.structs.replace(pg.triage("masto:1"), tags=("imported",), rev=0)
+    assert pg.put_triage([imported]) == 0
+    assert pg.put_triage([imported], keep_newer=False) == 1 and pg.triage("masto:1").tags == ("imported",)
+    assert len(pg.triage("masto:1").history) == 1
+
+
+def test_the_config_wires_the_postgresql_backend(pg_database: str, tmp_path: Path) -> None:
+    config = parse_config(f'[store]\nbackend = "postgresql"\ndsn = "{pg_database}"\n')
+    wired = wire(config, StoreSettings(tmp_path))
+    try:
+        assert isinstance(wired.store, PgStore) and isinstance(wired.store, StoreApi)
+        wired.store.upsert_messages([make_message(1)])
+        wired.inbox.store.act(["masto:1"], AddTags(("wired",)), actor="ana")
+        assert wired.store.triage("masto:1").tags == ("wired",)
+        assert wired.store.migrated == [f"PostgreSQL schema step {n}" for n in range(1, schema.VERSION + 1)]
+    finally:
+        wired.store.close()

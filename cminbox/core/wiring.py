@@ -9,7 +9,7 @@ and the engine.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,18 @@ def _open_tinydb(settings: StoreSettings, clock: Clock) -> StoreApi:
     return Store(settings.data_dir, clock=clock, lazy=settings.lazy)
 
 
-STORE_BACKENDS: dict[str, Callable[[StoreSettings, Clock], StoreApi]] = {"tinydb": _open_tinydb}
+def _open_postgresql(settings: StoreSettings, clock: Clock) -> StoreApi:
+    """The team store (core/pg/): ``options["store"]`` is the config's [store], ``options["secrets"]``
+    where its password may come from. psycopg is imported only here (an optional extra)."""
+    from cminbox.core.pg.open import open_postgres_store
+
+    return open_postgres_store(settings.options["store"], settings.options.get("secrets"), clock=clock)
+
+
+STORE_BACKENDS: dict[str, Callable[[StoreSettings, Clock], StoreApi]] = {
+    "tinydb": _open_tinydb,
+    "postgresql": _open_postgresql,
+}
 
 
 def open_store(settings: StoreSettings, clock: Clock = system_clock) -> StoreApi:
@@ -82,4 +93,10 @@ class Wired:
 def wire(
     config: Config, settings: StoreSettings, *, clock: Clock = system_clock, secrets: Secrets | None = None
 ) -> Wired:
-    return Wired(config, open_store(settings, clock), clock, secrets if secrets is not None else Secrets())
+    """The config's ``[store] backend`` decides, unless ``settings`` names another backend."""
+    secrets = secrets if secrets is not None else Secrets()
+    backend = config.store.backend if settings.backend == DEFAULT_BACKEND else settings.backend
+    settings = replace(
+        settings, backend=backend, options={"store": config.store, "secrets": secrets, **settings.options}
+    )
+    return Wired(config, open_store(settings, clock), clock, secrets)

@@ -19,7 +19,7 @@ import psycopg
 import psycopg_pool
 from psycopg import Connection
 
-from cminbox.core.pg.connection import PostgresError, unreachable
+from cminbox.core.pg.connection import PostgresError, Target, unreachable
 from cminbox.core.redact import redactor
 
 R = TypeVar("R")
@@ -38,9 +38,17 @@ def in_doubt(exc: BaseException, where: str, what: str) -> PostgresError:
 class Database:
     """The pool plus the discipline above; ``where`` names the server in messages."""
 
-    def __init__(self, pool: psycopg_pool.ConnectionPool[Any], where: str) -> None:
+    def __init__(self, pool: psycopg_pool.ConnectionPool[Any], target: Target) -> None:
         self.pool = pool
-        self.where = where
+        self.target = target
+        self.where = target.describe()
+
+    def connect(self) -> Connection[Any]:
+        """A connection of its own, outside the pool (autocommit; for LISTEN)."""
+        conninfo = self.target.conninfo
+        if self.target.password:
+            conninfo = psycopg.conninfo.make_conninfo(conninfo, password=self.target.password)
+        return psycopg.connect(conninfo, autocommit=True)
 
     def close(self) -> None:
         self.pool.close()

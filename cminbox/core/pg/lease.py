@@ -15,6 +15,7 @@ for `cminbox doctor` and the status line, and works through transaction-pooling 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import Any
 
@@ -22,6 +23,7 @@ from psycopg import Connection
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.pg.db import Database
+from cminbox.core.sending_api import LeaseHolder
 
 log = logging.getLogger(__name__)
 POLLER = "poller"
@@ -29,7 +31,7 @@ TTL_SECONDS = 15.0  # a dead holder is replaced within this long
 
 
 class PgLease:
-    """The same verbs as the TinyDB ``FileLock`` the engine uses: acquire, release, holder."""
+    """A :class:`~cminbox.core.sending_api.PollerLease` held in the database."""
 
     def __init__(self, db: Database, holder: str, *, name: str = POLLER, ttl: float = TTL_SECONDS) -> None:
         self.db = db
@@ -55,7 +57,7 @@ class PgLease:
 
         return self.db.run(work, "the poller lease")
 
-    def acquire(self, blocking: bool = False) -> bool:
+    def acquire(self) -> bool:
         """Take the lease if it is free or expired (or renew it if held); start the heartbeat."""
         try:
             self._held = self._take()
@@ -77,6 +79,7 @@ class PgLease:
             self._held = False
         return self._held
 
+    @property
     def held(self) -> bool:
         return self._held
 
@@ -100,11 +103,15 @@ class PgLease:
             except CminboxError as exc:  # it expires by itself
                 log.warning("poller lease not released: %s", exc)
 
-    def holder(self) -> str | None:
+    def holder(self) -> LeaseHolder | None:
         """The instance holding the lease now (None when free or expired)."""
         row = self.db.read(
             lambda c: c.execute(
                 "SELECT holder FROM leases WHERE name = %s AND expires_at >= clock_timestamp()", (self.name,)
             ).fetchone()
         )
-        return str(row[0]) if row else None
+        if not row:
+            return None
+        host, _, rest = str(row[0]).partition(":")
+        pid = rest.partition(":")[0]
+        return LeaseHolder(instance=str(row[0]), pid=int(pid) if host == socket.gethostname() and pid.isdigit() else 0)

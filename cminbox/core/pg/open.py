@@ -26,10 +26,11 @@ def open_postgres_store(
     from cminbox.core.pg.store import PgStore
 
     tgt = target(cfg, secrets_)
-    db = Database(open_pool(tgt), tgt.describe())
+    db = Database(open_pool(tgt), tgt)
     try:
-        db.run(migrate, "the schema migration")
-        return PgStore(db, instance=instance or instance_id(), clock=clock)
+        applied = db.run(migrate, "the schema migration")
+        migrated = [f"PostgreSQL schema step {n}" for n in applied]
+        return PgStore(db, instance=instance or instance_id(), clock=clock, migrated=migrated)
     except BaseException:
         db.close()
         raise

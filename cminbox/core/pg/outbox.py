@@ -20,8 +20,9 @@ from psycopg import Connection, sql
 
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.failpoints import failpoint
-from cminbox.core.outbox import LEASE, MAX_ATTEMPTS, Backoff, OutboxItem, OutboxKind, OutboxStatus
+from cminbox.core.outbox_types import LEASE, MAX_ATTEMPTS, Backoff, OutboxItem, OutboxKind, OutboxStatus
 from cminbox.core.pg.db import Database
+from cminbox.core.pg.feed import EventRow, append_events
 from cminbox.core.redact import redactor
 
 _ENC = msgspec.json.Encoder()
@@ -134,30 +135,45 @@ class PgOutbox:
         )
         return sorted((_item(r) for r in rows), key=lambda i: (i.created_at, i.id))
 
-    def _update(self, item_id: str, changes: dict[str, Any]) -> OutboxItem:
+    def _update(self, item_id: str, changes: dict[str, Any], events: list[EventRow] | None = None) -> OutboxItem:
         sets = sql.SQL(", ").join(
             sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column)) for column in changes
         )
         query = sql.SQL("UPDATE outbox SET {} WHERE id = %(id)s RETURNING {}").format(sets, _COLUMNS)
-        row = self.db.run(
-            lambda c: c.execute(query, {**changes, "id": item_id}).fetchone(),
-            "the outbox update",
-        )
+
+        def work(conn: Connection[Any]) -> tuple[Any, ...] | None:
+            row = conn.execute(query, {**changes, "id": item_id}).fetchone()
+            if row is not None:
+                append_events(conn, events or [])
+            return row
+
+        row = self.db.run(work, "the outbox update")
         if row is None:
             raise KeyError(item_id)
         return _item(row)
 
     def mark_sent(self, item: OutboxItem, result: dict[str, str]) -> OutboxItem:
-        return self._update(
+        """Record the delivery and its ``sent`` event in one transaction."""
+        now = self.clock()
+        changes = {
+            "status": OutboxStatus.SENT.value,
+            "sent_at": now,
+            "result": _ENC.encode(result).decode(),
+            "claimed_until": None,
+            "last_error": "",
+        }
+        sent: EventRow = (
+            now,
+            item.actor,
+            self.worker_id,
+            item.message_id,
+            "sent",
+            item.kind.value,
             item.id,
-            {
-                "status": OutboxStatus.SENT.value,
-                "sent_at": self.clock(),
-                "result": _ENC.encode(result).decode(),
-                "claimed_until": None,
-                "last_error": "",
-            },
+            {},
+            dict(result),
         )
+        return self._update(item.id, changes, events=[sent])
 
     def mark_failed(
         self, item: OutboxItem, error: str, *, permanent: bool = False, retry_at: datetime | None = None

@@ -76,6 +76,14 @@ CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
     FOR EACH ROW EXECUTE FUNCTION cminbox_events_append_only();
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
     FOR EACH STATEMENT EXECUTE FUNCTION cminbox_events_append_only();
+-- Every committed step that appended events wakes the instances LISTENing (feed.py).
+CREATE FUNCTION cminbox_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('cminbox_events', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER events_notify AFTER INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION cminbox_events_notify();
 
 CREATE TABLE undo_groups (
     seq      bigserial PRIMARY KEY,

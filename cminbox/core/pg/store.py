@@ -17,7 +17,8 @@ surfaces an error to the person. ``rev`` still counts each row's changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import secrets
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,126 +28,90 @@ from psycopg import Connection
 from cminbox.core import triage
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.indexes import author_key
-from cminbox.core.models import HistoryEntry, Message, Status, TriageState
+from cminbox.core.models import Message, Status, TriageState
+from cminbox.core.pg.archive import PgArchive, histories
 from cminbox.core.pg.db import Database
+from cminbox.core.pg.feed import EventFeed, EventRow, append_events
+from cminbox.core.pg.items import ENC, MSG, UPDATE_STATE, state_of, state_row, upsert_rows, write_states
+from cminbox.core.pg.lease import PgLease
+from cminbox.core.pg.outbox import PgOutbox
 from cminbox.core.pg.tables import SmallTables
 from cminbox.core.query import Query
 from cminbox.core.query.sql import compile_sql
-from cminbox.core.store import ActResult, StoreError, UndoResult
+from cminbox.core.store_api import ActResult, StoreError, UndoResult
 from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
 
 UNDO_KEEP = 500
-GAP_SECONDS = 60.0  # an event position skipped this long belongs to a rolled-back step
-
-_MSG = msgspec.json.Decoder(Message)
-_STATE = msgspec.json.Decoder(TriageState)
-_ENC = msgspec.json.Encoder()
-_ACTION_LIST = msgspec.json.Decoder(list[dict[str, Any]])
-
-_SELECT_ROW = "SELECT message::text, triage::text, rev FROM items"
+_ENTRIES = msgspec.json.Decoder(list[dict[str, Any]])
 
 
-def _state_of(mid: str, triage_json: str | None, rev: int) -> TriageState:
-    if triage_json is None:
-        return TriageState(id=mid, rev=rev)
-    return msgspec.structs.replace(_STATE.decode(triage_json), rev=rev)
+class PgStore(SmallTables, EventFeed, PgArchive):
+    """The PostgreSQL store (a :class:`~cminbox.core.store_api.StoreApi`). ``actor`` is
+    recorded per call; ``instance`` (host:pid:random) per process."""
 
-
-def _triage_columns(state: TriageState) -> tuple[Any, ...]:
-    stored = msgspec.structs.replace(state, history=(), rev=0)
-    return (
-        _ENC.encode(stored).decode(),
-        state.status.value,
-        list(state.tags),
-        state.assignee,
-        state.priority.rank,
-        state.snoozed_until,
-        state.first_response_at,
-    )
-
-
-class PgStore(SmallTables):
-    """The PostgreSQL store. ``actor`` is recorded per call; ``instance`` per process."""
-
-    def __init__(self, db: Database, *, instance: str, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, db: Database, *, instance: str, clock: Clock = system_clock, migrated: list[str] | None = None
+    ) -> None:
         self.db = db
         self.instance = instance
         self.clock = clock
-        self.problems: dict[Any, str] = {}  # TinyDB's unreadable files; a database has none
-        self._seen_max = self._max_position()
-        self._gaps: dict[int, float] = {}
+        self.migrated = migrated or []
+        self._listener = None
+        self._seen = self.last_position()
+        self._outbox = PgOutbox(db, worker_id=instance, clock=clock)
+
+    @property
+    def outbox(self) -> PgOutbox:
+        return self._outbox
+
+    def poller_lease(self) -> PgLease:
+        return PgLease(self.db, self.instance)
+
+    @property
+    def progressive(self) -> None:
+        return None  # nothing streams in: every read goes to the server
+
+    @property
+    def problems(self) -> Mapping[str, str]:
+        return {}  # TinyDB's unreadable files; a database has none
 
     def close(self) -> None:
+        self.close_listener()
         self.db.close()
 
     # ----------------------------------------------------------------- messages
     def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
-        """Add messages not seen before (by id); update ones whose content changed. Returns new ids."""
-        by_id = {m.id: m for m in map(bound_message, messages)}  # the one way in: never stored unbounded
-        if not by_id:
+        """Add messages not seen before (by id), each with its ``arrived`` event; update ones
+        whose content changed. Returns the new ids, in order."""
+        batch = [bound_message(m) for m in messages]  # the one way in: never stored unbounded
+        if not batch:
             return []
         now = self.clock()
-        rows = [
-            (
-                m.id,
-                m.channel,
-                m.channel_type,
-                m.native_id,
-                m.kind.value,
-                m.author.handle,
-                m.author.display_name,
-                author_key(m.author.handle),
-                m.text,
-                m.created_at,
-                m.thread_id or m.id,
-                _ENC.encode(m).decode(),
-            )
-            for m in sorted(by_id.values(), key=lambda m: m.id)  # id order: concurrent upserts never deadlock
-        ]
 
         def work(conn: Connection[Any]) -> list[str]:
-            new_ids: list[str] = []
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO items (id, channel, channel_type, native_id, kind, author_handle, author_name,"
-                    " author_key, text, created_at, thread_key, message)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"
-                    " ON CONFLICT (id) DO UPDATE SET channel = EXCLUDED.channel, kind = EXCLUDED.kind,"
-                    " author_handle = EXCLUDED.author_handle, author_name = EXCLUDED.author_name,"
-                    " author_key = EXCLUDED.author_key, text = EXCLUDED.text, created_at = EXCLUDED.created_at,"
-                    " thread_key = EXCLUDED.thread_key, message = EXCLUDED.message, updated_at = now()"
-                    " WHERE items.message IS DISTINCT FROM EXCLUDED.message"
-                    " RETURNING id, xmax = 0",
-                    rows,
-                    returning=True,
-                )
-                while True:
-                    for mid, inserted in cur.fetchall():
-                        if inserted:
-                            new_ids.append(mid)
-                    if not cur.nextset():
-                        break
-                cur.executemany(
-                    "INSERT INTO events (at, actor, instance, message_id, kind) VALUES (%s, '', %s, %s, 'arrived')",
-                    [(now, self.instance, mid) for mid in new_ids],
-                )
+            new_ids = upsert_rows(conn, batch)
+            append_events(conn, [(now, "", self.instance, mid, "arrived", "", "", {}, {}) for mid in new_ids])
             return new_ids
 
         return self.db.run(work, "the new messages")
+
+    def _put_live(self, conn: Connection[Any], messages: list[Message], states: list[TriageState]) -> None:
+        upsert_rows(conn, messages)
+        write_states(conn, states, keep_newer=False)
 
     def get_message(self, message_id: str) -> Message | None:
         row = self.db.read(
             lambda c: c.execute("SELECT message::text FROM items WHERE id = %s", (message_id,)).fetchone()
         )
-        return _MSG.decode(row[0]) if row else None
+        return MSG.decode(row[0]) if row else None
 
     def message_ids(self) -> list[str]:
         return self.db.read(lambda c: [r[0] for r in c.execute("SELECT id FROM items").fetchall()])
 
     def all_messages(self, *, loaded_only: bool = False) -> list[Message]:
         rows = self.db.read(lambda c: c.execute("SELECT message::text FROM items").fetchall())
-        return [_MSG.decode(r[0]) for r in rows]
+        return [MSG.decode(r[0]) for r in rows]
 
     def __len__(self) -> int:
         row = self.db.read(lambda c: c.execute("SELECT count(*) FROM items").fetchone())
@@ -154,13 +119,6 @@ class PgStore(SmallTables):
 
     def is_live(self, message_id: str) -> bool:
         return self.get_message(message_id) is not None
-
-    @property
-    def fully_loaded(self) -> bool:
-        return True  # nothing streams in: every query goes to the server
-
-    def load_next_segment(self) -> str | None:
-        return None
 
     def resolve_id(self, partial: str) -> str:
         """Accept a full id, or a unique suffix such as the native id (handy on the command line)."""
@@ -187,26 +145,40 @@ class PgStore(SmallTables):
 
         def work(conn: Connection[Any]) -> TriageState:
             row = conn.execute("SELECT triage::text, rev FROM items WHERE id = %s", (message_id,)).fetchone()
-            state = _state_of(message_id, row[0], row[1]) if row else TriageState(id=message_id)
-            events = conn.execute(
-                "SELECT at, actor, label, before::text, after::text, grp FROM events"
-                " WHERE message_id = %s AND kind IN ('action', 'undo') ORDER BY position",
-                (message_id,),
-            ).fetchall()
-            history = tuple(
-                HistoryEntry(
-                    at=at,
-                    actor=actor,
-                    action=label,
-                    before=msgspec.json.decode(b),
-                    after=msgspec.json.decode(a),
-                    group=g,
-                )
-                for at, actor, label, b, a, g in events
-            )
-            return msgspec.structs.replace(state, history=history)
+            state = state_of(message_id, row[0], row[1]) if row else TriageState(id=message_id)
+            return msgspec.structs.replace(state, history=histories(conn, [message_id]).get(message_id, ()))
 
         return self.db.read(work)
+
+    def put_triage(self, states: Iterable[TriageState], *, keep_newer: bool = True) -> int:
+        """Write whole triage records (import, restore). Their history entries go to the event
+        log, except those already there (same item, time, group and label)."""
+        batch = list(states)
+
+        def work(conn: Connection[Any]) -> int:
+            written = write_states(conn, batch, keep_newer=keep_newer)
+            rows: list[EventRow] = []
+            for state in written:
+                known = {(h.at, h.group, h.action) for h in histories(conn, [state.id]).get(state.id, ())}
+                rows.extend(
+                    (
+                        h.at,
+                        h.actor,
+                        "",
+                        state.id,
+                        "undo" if h.action.startswith("undo: ") else "action",
+                        h.action,
+                        h.group,
+                        h.before,
+                        h.after,
+                    )
+                    for h in state.history
+                    if (h.at, h.group, h.action) not in known
+                )
+            append_events(conn, rows)
+            return len(written)
+
+        return self.db.run(work, "the triage import") if batch else 0
 
     def act(
         self,
@@ -217,9 +189,7 @@ class PgStore(SmallTables):
         undoable: bool = True,
         label: str | None = None,
     ) -> ActResult:
-        """Apply one triage action to several messages as one transaction and one undoable group."""
-        import secrets
-
+        """Apply one triage action to several items as one transaction and one undoable group."""
         ids = list(dict.fromkeys(message_ids))
         group = secrets.token_hex(6)
         return self.db.run(
@@ -240,13 +210,13 @@ class PgStore(SmallTables):
     ) -> ActResult:
         now = self.clock()
         locked = {
-            mid: _state_of(mid, tj, rev)
+            mid: state_of(mid, tj, rev)
             for mid, tj, rev in conn.execute(
                 "SELECT id, triage::text, rev FROM items WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,)
             ).fetchall()
         }
         updates: list[tuple[Any, ...]] = []
-        events: list[tuple[Any, ...]] = []
+        events: list[EventRow] = []
         inverses: list[dict[str, Any]] = []
         changed: list[str] = []
         first_label = label
@@ -257,30 +227,22 @@ class PgStore(SmallTables):
             action = make_action(before) if callable(make_action) else make_action
             if action is None:
                 continue
-            after = triage.apply(before, action)
+            after = msgspec.structs.replace(triage.apply(before, action), rev=before.rev + 1)
             b, a = triage.changed_fields(before, after)
             if not a:
                 continue
             first_label = first_label or triage.describe(action)
             kind = "undo" if label and label.startswith("undo: ") else "action"
             events.append((now, actor, self.instance, mid, kind, label or triage.describe(action), group, b, a))
-            updates.append((*_triage_columns(after), mid))
+            updates.append(state_row(after))
             inverses.append({"id": mid, "inverse": msgspec.to_builtins(triage.inverse(before, action))})
             changed.append(mid)
         if changed:
             with conn.cursor() as cur:
-                cur.executemany(
-                    "UPDATE items SET triage = %s::jsonb, status = %s, tags = %s, assignee = %s, priority_rank = %s,"
-                    " snoozed_until = %s, first_response_at = %s, rev = rev + 1, updated_at = now() WHERE id = %s",
-                    updates,
-                )
-                cur.executemany(
-                    "INSERT INTO events (at, actor, instance, message_id, kind, label, grp, before, after)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)",
-                    [(*e[:7], _ENC.encode(e[7]).decode(), _ENC.encode(e[8]).decode()) for e in events],
-                )
+                cur.executemany(UPDATE_STATE, updates)
             if undoable:
                 self._push_undo(conn, group, actor, first_label or "", inverses, now)
+            append_events(conn, events)  # last: it holds the event-order lock until COMMIT
         return ActResult(group=group, changed=changed, label=first_label or "")
 
     def _push_undo(
@@ -288,7 +250,7 @@ class PgStore(SmallTables):
     ) -> None:
         conn.execute(
             "INSERT INTO undo_groups (grp, actor, label, at, entries) VALUES (%s, %s, %s, %s, %s::jsonb)",
-            (group, actor, label, now, _ENC.encode(inverses).decode()),
+            (group, actor, label, now, ENC.encode(inverses).decode()),
         )
         conn.execute(
             "DELETE FROM undo_groups WHERE actor = %s AND seq <= ("
@@ -299,7 +261,6 @@ class PgStore(SmallTables):
     def undo(self, actor: str) -> UndoResult | None:
         """Undo ``actor``'s most recent action group not undone yet, in the same transaction
         that marks it undone (so an undo is never applied twice, nor half)."""
-        import secrets
 
         def work(conn: Connection[Any]) -> UndoResult | None:
             row = conn.execute(
@@ -311,7 +272,7 @@ class PgStore(SmallTables):
                 return None
             seq, group_label, entries = row
             inverse_by_id = {
-                e["id"]: triage.ACTION_DECODER.decode(_ENC.encode(e["inverse"])) for e in _ACTION_LIST.decode(entries)
+                e["id"]: triage.ACTION_DECODER.decode(ENC.encode(e["inverse"])) for e in _ENTRIES.decode(entries)
             }
             result = self._act(
                 conn,
@@ -370,7 +331,7 @@ class PgStore(SmallTables):
         rows = self.db.read(lambda c: c.execute(sql.encode(), params).fetchall())
         found: list[tuple[Message, TriageState]] = []
         for mid, m, tj, rev in rows:
-            pair = (_MSG.decode(m), _state_of(mid, tj, rev))
+            pair = (MSG.decode(m), state_of(mid, tj, rev))
             if residue is None or residue.matches(pair[0], pair[1], now, me):
                 found.append(pair)
                 if limit is not None and len(found) >= limit:
@@ -385,7 +346,7 @@ class PgStore(SmallTables):
                 (author_key(message.author.handle), message.id, limit),
             ).fetchall()
         )
-        return [_MSG.decode(r[0]) for r in rows]
+        return [MSG.decode(r[0]) for r in rows]
 
     def thread_of(self, message: Message) -> list[Message]:
         """Stored messages of the same conversation, oldest first."""
@@ -395,37 +356,4 @@ class PgStore(SmallTables):
                 (message.channel, message.thread_id or message.id),
             ).fetchall()
         )
-        return [_MSG.decode(r[0]) for r in rows] or [message]
-
-    # ----------------------------------------------------------------- changes
-    def _max_position(self) -> int:
-        row = self.db.read(lambda c: c.execute("SELECT coalesce(max(position), 0) FROM events").fetchone())
-        return int(row[0]) if row else 0
-
-    def refresh(self) -> set[str]:
-        """Ids of items changed by anyone since the last call, from the event log.
-
-        Positions are taken when an event is inserted, not when its transaction commits, so a
-        slower transaction may commit a lower position after a higher one was seen: positions
-        skipped over are asked for again for :data:`GAP_SECONDS` (a rolled-back step leaves a
-        gap for good)."""
-        import time
-
-        seen, gaps = self._seen_max, list(self._gaps)
-        rows = self.db.read(
-            lambda c: c.execute(
-                "SELECT position, message_id FROM events WHERE position > %s OR position = ANY(%s) ORDER BY position",
-                (seen, gaps),
-            ).fetchall()
-        )
-        now = time.monotonic()
-        changed: set[str] = set()
-        for position, mid in rows:
-            changed.add(mid)
-            self._gaps.pop(position, None)
-            if position > self._seen_max:
-                for missing in range(self._seen_max + 1, position):
-                    self._gaps[missing] = now
-                self._seen_max = position
-        self._gaps = {p: t for p, t in self._gaps.items() if now - t < GAP_SECONDS}
-        return changed
+        return [MSG.decode(r[0]) for r in rows] or [message]
