@@ -19,6 +19,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -30,11 +31,35 @@ from cminbox.core.query import parse
 from cminbox.core.triage import AddTags, RemoveTags, SetStatus
 from tests.servers.pg_cluster import Cluster, server_binaries
 
+if TYPE_CHECKING:  # psycopg is imported only once it is known to be there
+    from cminbox.core.pg.store import PgStore
+
 
 def _ms(seconds: list[float]) -> tuple[float, float]:
     ordered = sorted(seconds)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return statistics.median(ordered) * 1000, p99 * 1000
+
+
+def _change_seen(cfg: StoreConfig, store: PgStore, sample: list[str]) -> tuple[float, float]:
+    """From the start of an action in one instance to its id in another's refresh(), woken by
+    NOTIFY (LISTEN on its own connection: no polling)."""
+    from cminbox.core.pg.open import open_postgres_store
+
+    other = open_postgres_store(cfg, instance="bench:3:cc")
+    other.refresh()
+    lags: list[float] = []
+    for mid in sample:
+        other.wait_for_change(0)  # drain what earlier steps announced
+        other.refresh()
+        t = time.perf_counter()
+        store.act([mid], AddTags(("seen",)), actor="ana")
+        while mid not in other.refresh():
+            other.wait_for_change(5)
+        lags.append(time.perf_counter() - t)
+    other.close()
+    ordered = sorted(lags)
+    return statistics.median(ordered) * 1000, ordered[round(0.95 * (len(ordered) - 1))] * 1000
 
 
 def run(cluster: Cluster, size: int, actions: int) -> list[tuple[str, str]]:
@@ -69,6 +94,7 @@ def run(cluster: Cluster, size: int, actions: int) -> list[tuple[str, str]]:
         durations.append(time.perf_counter() - t)
     p50, p99 = _ms(durations)
 
+    seen = _change_seen(cfg, store, rng.sample(ids, 200))
     queries = {}
     for label, text in (("indexed query", "tag:bug status:new"), ("free-text query", '"outage refund"')):
         runs = []
@@ -83,6 +109,7 @@ def run(cluster: Cluster, size: int, actions: int) -> list[tuple[str, str]]:
         ("fill through upsert", f"{fill:.1f} s"),
         ("open + first page (200)", f"{opened * 1000:.0f} ms"),
         (f"triage action p50 / p99 ({actions} committed)", f"{p50:.2f} ms / {p99:.2f} ms"),
+        ("change seen by a second instance p50 / p95", f"{seen[0]:.1f} ms / {seen[1]:.1f} ms"),
         *queries.items(),
     ]
 
