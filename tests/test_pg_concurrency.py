@@ -5,9 +5,13 @@ after which the same store object works again by itself."""
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,11 +19,14 @@ from cminbox.core.errors import CminboxError
 from cminbox.core.models import Status
 from cminbox.core.pg.open import open_postgres_store
 from cminbox.core.pg.store import PgStore
+from cminbox.core.sending_api import LeaseHolder
 from cminbox.core.triage import AddTags, SetStatus
 from tests.factories import make_message
-from tests.pg_helpers import open_store, pg_config
+from tests.pg_helpers import lease_of, open_store, pg_config
 from tests.servers.fixtures import _missing
 from tests.servers.pg_cluster import Cluster, server_binaries
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run_together(*jobs: object) -> None:
@@ -140,3 +147,42 @@ def test_a_crash_during_actions_commits_or_refuses_each_whole(crashable: Cluster
     store.act(ids[:1], SetStatus(Status.DONE), actor="ana")
     assert store.triage(ids[0]).status == Status.DONE
     store.close()
+
+
+HOLDER = """
+import sys, time
+from tests.pg_helpers import lease_of, open_store
+lease = lease_of(open_store(sys.argv[1], instance="dead:1:aa"), "dead:1:aa", ttl=float(sys.argv[2]))
+assert lease.acquire()
+print("holding", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_lease_holder_is_replaced_within_the_lease_time(pg_database: str) -> None:
+    ttl = 2.0
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, pg_database, str(ttl)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    store = open_store(pg_database, instance="next:2:bb")
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
+        lease = lease_of(store, "next:2:bb", ttl=ttl)
+        assert not lease.acquire()
+        holder = lease.holder()
+        assert holder is not None and holder.instance == "dead:1:aa"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        killed = time.monotonic()
+        while not lease.acquire():
+            time.sleep(0.1)
+        # Taken over once the dead holder's last renewal expired: within one lease time of the kill.
+        assert time.monotonic() - killed <= ttl + 2.0
+        assert lease.holder() == LeaseHolder(instance="next:2:bb", pid=0)
+        lease.release()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        store.close()
