@@ -1,0 +1,77 @@
+"""The TinyDB store's read side: listing with exact filters, an author's other messages, a
+conversation, and ids given in part. A mixin of :class:`~cminbox.core.store.Store`, answered
+from the in-memory indexes (indexes.py), never by scanning TinyDB tables."""
+
+from __future__ import annotations
+
+import threading
+
+from cminbox.core.indexes import Indexes, author_key, shard_of
+from cminbox.core.locking import synchronized
+from cminbox.core.models import Message, Status, TriageState
+from cminbox.core.segment import Segment
+from cminbox.core.store_api import StoreError
+
+
+class QueryTables:
+    ix: Indexes
+    _mutex: threading.RLock
+    _shards: list[Segment[TriageState]]
+
+    def _ensure_all(self) -> None:
+        raise NotImplementedError  # Store provides these
+
+    def _get_message(self, message_id: str) -> Message | None:
+        raise NotImplementedError
+
+    @synchronized
+    def resolve_id(self, partial: str) -> str:
+        """Accept a full id, or a unique suffix such as the native id (handy on the command line)."""
+        self._ensure_all()
+        if partial in self.ix.messages:
+            return partial
+        hits = [mid for mid in self.ix.messages if mid.endswith(":" + partial) or mid.endswith(partial)]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise StoreError(f"no message with id {partial!r}. `cminbox list` shows the ids.")
+        raise StoreError(f"{partial!r} matches {len(hits)} messages ({', '.join(hits[:3])}, ...); give the full id.")
+
+    @synchronized
+    def query(
+        self,
+        *,
+        status: Status | None = None,
+        tag: str | None = None,
+        channel: str | None = None,
+        limit: int | None = None,
+        loaded_only: bool = False,
+    ) -> list[tuple[Message, TriageState]]:
+        """Messages with their triage state, newest first, filtered by exact fields (from the indexes)."""
+        if not loaded_only:
+            self._ensure_all()
+        ids = sorted(self.ix.candidates(status=status, tag=tag, channel=channel), key=self.ix.order.__getitem__)
+        ids.reverse()
+        if limit is not None:
+            ids = ids[:limit]
+        msgs, at, shards = self.ix.messages, self.ix.triage_at, self._shards
+        rows: list[tuple[Message, TriageState]] = []
+        for mid in ids:
+            doc_id = at.get(mid)
+            state = shards[shard_of(mid)].get(doc_id) if doc_id is not None else None
+            rows.append((msgs[mid], state or TriageState(id=mid)))
+        return rows
+
+    @synchronized
+    def by_author(self, message: Message, limit: int = 3) -> list[Message]:
+        """The author's other recent messages, newest first, on any channel (same handle)."""
+        ids = self.ix.authors.get(author_key(message.author.handle), set()) - {message.id}
+        found = [m for m in (self._get_message(i) for i in ids) if m is not None]
+        return sorted(found, key=lambda m: m.created_at, reverse=True)[:limit]
+
+    @synchronized
+    def thread_of(self, message: Message) -> list[Message]:
+        """Stored messages of the same conversation, oldest first (from the segments loaded so far)."""
+        ids = self.ix.threads.get((message.channel, message.thread_id or message.id), {message.id})
+        same = [m for m in (self._get_message(i) for i in ids) if m is not None]
+        return sorted(same or [message], key=lambda m: m.created_at)
