@@ -55,7 +55,7 @@ class ArchiveTables:
     def _triage(self, message_id: str) -> TriageState:
         raise NotImplementedError
 
-    def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
+    def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
         raise NotImplementedError
 
     def _append_events(self, drafts: Iterable[Event]) -> list[Event]:
@@ -160,7 +160,7 @@ class ArchiveTables:
             items = [a for a in self.archived() if a.id in wanted]
             group, now = new_group(), self.clock()
             self._append_events(draft(EventKind.RESTORED, now, "", a.id, "restored", group) for a in items)
-            self.upsert_messages([a.message for a in items])
+            self._upsert([a.message for a in items], arrivals=False)
             self.put_triage([a.triage for a in items], keep_newer=False)
             for path in sorted((self.dir / "archive").glob("*.json.gz")):
                 seg = self._archive_segment(path.name.removesuffix(".json.gz"))

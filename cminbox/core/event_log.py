@@ -10,6 +10,7 @@ someone asks for events that old, and full parts never change again.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 import msgspec
@@ -67,13 +68,14 @@ class EventParts:
             step = [e for e in self._loaded(numbers[-2]) if e.group == group] + step
         return step
 
-    def read(self, since: int = 0, limit: int | None = None) -> list[Event]:
-        """Events with ``pos > since``, oldest first: reads parts from the newest back to the one holding ``since``."""
+    def read(self, since: int = 0, after: datetime | None = None, limit: int | None = None) -> list[Event]:
+        """Events with ``pos > since`` (and ``at >= after``), oldest first: reads parts from the
+        newest back to the one holding ``since`` (or the first event before ``after``)."""
         picked: list[list[Event]] = []
         for number in reversed(self.numbers()):
             events = self._loaded(number)
-            picked.append([e for e in events if e.pos > since])
-            if events and events[0].pos <= since + 1:
+            picked.append([e for e in events if e.pos > since and (after is None or e.at >= after)])
+            if events and (events[0].pos <= since + 1 or (after is not None and events[0].at < after)):
                 break
         out = [e for part in reversed(picked) for e in part]
         return out if limit is None else out[:limit]

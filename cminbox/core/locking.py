@@ -4,14 +4,31 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import ParamSpec, TypeVar
 
 from cminbox.core.errors import from_os_error
 from cminbox.core.instance import INSTANCE_ID
 from cminbox.core.sending_api import LeaseHolder
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def synchronized(method: Callable[P, R]) -> Callable[P, R]:
+    """Serialise a Store method against other threads (workers and the UI share one Store)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with args[0]._mutex:  # type: ignore[attr-defined]
+            return method(*args, **kwargs)
+
+    return wrapper
 
 
 class FileLock:

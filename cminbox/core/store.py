@@ -26,7 +26,6 @@ handled). This is the TinyDB implementation of cminbox.core.store_api.StoreApi.
 
 from __future__ import annotations
 
-import functools
 import gc
 import json
 import logging
@@ -46,17 +45,16 @@ from cminbox.core.errors import CminboxError, from_os_error
 from cminbox.core.event_log import EventParts
 from cminbox.core.events import EventKind
 from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key, shard_of
-from cminbox.core.locking import FileLease, FileLock
+from cminbox.core.locking import FileLease, FileLock, synchronized
 from cminbox.core.migrations import PART_DOCS, SchemaError, migrate, part_name
-from cminbox.core.models import HistoryEntry, Message, Status, TriageState
+from cminbox.core.models import HistoryEntry, Message, TriageState
 from cminbox.core.outbox import Outbox
 from cminbox.core.outbox_types import OutboxItem
-from cminbox.core.query import Query
-from cminbox.core.query.plan import plan
 from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_files
 from cminbox.core.state_tables import StateTables
 from cminbox.core.store_api import ActResult, ProgressiveLoading, StoreError, UndoResult
 from cminbox.core.store_events import EventTables, draft, new_group
+from cminbox.core.store_queries import QueryTables
 from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
 
@@ -64,26 +62,14 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 UNDO_KEEP = 500
-_NO_STATE = TriageState(id="")  # what a message-only residue is given instead of a state
 __all__ = ["ActResult", "Store", "StoreError", "UndoResult", "author_key"]
-
-
-def synchronized(method: Callable[P, R]) -> Callable[P, R]:
-    """Serialise a Store method against other threads (workers and the UI share one Store)."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with args[0]._mutex:  # type: ignore[attr-defined]
-            return method(*args, **kwargs)
-
-    return wrapper
 
 
 def _month(created_at: datetime) -> str:
     return created_at.strftime("%Y-%m")
 
 
-class Store(EventTables, StateTables, ArchiveTables):
+class Store(EventTables, QueryTables, StateTables, ArchiveTables):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
     ) -> None:
@@ -267,6 +253,10 @@ class Store(EventTables, StateTables, ArchiveTables):
     @synchronized
     def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
         """Add messages not seen before (by id); update ones whose content changed. Returns new ids."""
+        return self._upsert(messages, arrivals=True)
+
+    def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
+        """``arrivals``: record the new ones as arrived (not when they come back from the archive)."""
         with self.transaction():
             self._ensure_all()  # deduplication needs every id
             inserts: dict[str, dict[str, Message]] = {}
@@ -283,6 +273,7 @@ class Store(EventTables, StateTables, ArchiveTables):
                 draft(EventKind.ARRIVED, now, msg.author.handle, msg.id, "arrived", group)
                 for _, by_id in sorted(inserts.items())
                 for msg in by_id.values()
+                if arrivals
             )
             new_ids: list[str] = []
             for month, by_id in sorted(inserts.items()):
@@ -345,19 +336,6 @@ class Store(EventTables, StateTables, ArchiveTables):
     def is_live(self, message_id: str) -> bool:
         """In the live store, from the segments read so far (never triggers loading)."""
         return message_id in self.ix.messages
-
-    @synchronized
-    def resolve_id(self, partial: str) -> str:
-        """Accept a full id, or a unique suffix such as the native id (handy on the command line)."""
-        self._ensure_all()
-        if partial in self.ix.messages:
-            return partial
-        hits = [mid for mid in self.ix.messages if mid.endswith(":" + partial) or mid.endswith(partial)]
-        if len(hits) == 1:
-            return hits[0]
-        if not hits:
-            raise StoreError(f"no message with id {partial!r}. `cminbox list` shows the ids.")
-        raise StoreError(f"{partial!r} matches {len(hits)} messages ({', '.join(hits[:3])}, ...); give the full id.")
 
     # ----------------------------------------------------------------- triage
     @synchronized
@@ -463,71 +441,6 @@ class Store(EventTables, StateTables, ArchiveTables):
             )
             seg.replace_many({doc_id: {**doc, "undone": True}})
             return UndoResult(label=doc["label"], changed=result.changed)
-
-    # ----------------------------------------------------------------- queries
-    @synchronized
-    def query(
-        self,
-        *,
-        status: Status | None = None,
-        tag: str | None = None,
-        channel: str | None = None,
-        where: Query | None = None,
-        me: str = "",
-        limit: int | None = None,
-        loaded_only: bool = False,
-    ) -> list[tuple[Message, TriageState]]:
-        """Messages with their triage state, newest first: exact ``status``/``tag``/``channel``
-        fields, and ``where`` (the filter language, for actor ``me``) planned over the indexes
-        (query/plan.py) and evaluated per candidate for the rest."""
-        if not loaded_only:
-            self._ensure_all()
-        found = self.ix.candidates(status=status, tag=tag, channel=channel)
-        residue: Query | None = None
-        if where is not None and not where.empty:
-            planned = plan(where.node, self.ix)
-            if planned.candidates is not None:
-                found = planned.candidates.intersection(found)
-            residue = Query.of(planned.residue) if planned.residue is not None else None
-        ids = sorted(found, key=self.ix.order.__getitem__)
-        ids.reverse()
-        msgs, at, shards = self.ix.messages, self.ix.triage_at, self._shards
-        rows: list[tuple[Message, TriageState]] = []
-        now = self.clock()
-        check = residue.predicate if residue is not None else None
-        lazy_state = residue is not None and not residue.uses_state
-        for mid in ids:
-            if limit is not None and len(rows) >= limit:
-                break
-            msg = msgs[mid]
-            if lazy_state:  # the residue reads the message only: fetch the state for matches
-                assert check is not None
-                if not check(msg, _NO_STATE, now, me):
-                    continue
-                check_now = None
-            else:
-                check_now = check
-            doc_id = at.get(mid)
-            state = shards[shard_of(mid)].get(doc_id) if doc_id is not None else None
-            state = state or TriageState(id=mid)
-            if check_now is not None and not check_now(msg, state, now, me):
-                continue
-            rows.append((msg, state))
-        return rows
-
-    @synchronized
-    def by_author(self, message: Message, limit: int = 3) -> list[Message]:
-        """The author's other recent messages, newest first, on any channel (same handle)."""
-        ids = self.ix.authors.get(author_key(message.author.handle), set()) - {message.id}
-        found = [m for m in (self._get_message(i) for i in ids) if m is not None]
-        return sorted(found, key=lambda m: m.created_at, reverse=True)[:limit]
-
-    @synchronized
-    def thread_of(self, message: Message) -> list[Message]:
-        """Stored messages of the same conversation, oldest first (from the segments loaded so far)."""
-        ids = self.ix.threads.get((message.channel, message.thread_id or message.id), {message.id})
-        same = [m for m in (self._get_message(i) for i in ids) if m is not None]
-        return sorted(same or [message], key=lambda m: m.created_at)
 
     # ----------------------------------------------------------------- the rest of StoreApi
     @property

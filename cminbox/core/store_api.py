@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from cminbox.core.clock import Clock
@@ -162,8 +162,10 @@ class EventLog(Protocol):
     the store appends its events in the same atomic step as the change itself: after a crash
     there is never a change without its event, nor an event without its change."""
 
-    def events(self, *, since: int = 0, limit: int | None = None) -> list[Event]:
-        """Committed events with ``pos > since``, oldest first, at most ``limit``."""
+    def events(self, *, since: int = 0, after: datetime | None = None, limit: int | None = None) -> list[Event]:
+        """Committed events with ``pos > since`` (and, with ``after``, ``at >= after``), oldest
+        first, at most ``limit``. ``after`` may stop looking at the first events older than it
+        (event times follow positions, within the clocks' skew)."""
         ...
 
     def last_position(self) -> int:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from cminbox.core.event_log import EventParts
 from cminbox.core.events import Event, EventKind
+from cminbox.core.failpoints import failpoint
 from cminbox.core.instance import INSTANCE_ID
 from cminbox.core.models import Message, TriageState
 from cminbox.core.outbox_types import OutboxItem, OutboxStatus
@@ -82,7 +83,10 @@ class EventTables:
     # ----------------------------------------------------------------- writing
     def _append_events(self, drafts: Iterable[Event]) -> list[Event]:
         """Step 1 of a writing step (see the module docstring); call inside the transaction."""
-        return self._events.append(drafts)
+        written = self._events.append(drafts)
+        if written:
+            failpoint("store.after_events")  # the crash tests' kill between an event and its change
+        return written
 
     def _verify_events(self) -> None:
         """Remove the events whose change a crash cut off (see the module docstring)."""
@@ -131,9 +135,9 @@ class EventTables:
         raise NotImplementedError
 
     # ----------------------------------------------------------------- reading
-    def events(self, *, since: int = 0, limit: int | None = None) -> list[Event]:
+    def events(self, *, since: int = 0, after: datetime | None = None, limit: int | None = None) -> list[Event]:
         with self.transaction():  # checked: never an event of a step cut short
-            return self._events.read(since=since, limit=limit)
+            return self._events.read(since=since, after=after, limit=limit)
 
     def last_position(self) -> int:
         with self.transaction():

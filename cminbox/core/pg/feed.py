@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -70,13 +71,14 @@ class EventFeed:
     _seen: int
     _listener: Connection[Any] | None
 
-    def events(self, *, since: int = 0, limit: int | None = None) -> list[Event]:
-        """Committed events with ``pos > since``, oldest first, at most ``limit``."""
+    def events(self, *, since: int = 0, after: datetime | None = None, limit: int | None = None) -> list[Event]:
+        """Committed events with ``pos > since`` (and ``at >= after``), oldest first, at most ``limit``."""
         rows = self.db.read(
             lambda c: c.execute(
                 "SELECT position, kind, at, actor, instance, message_id, label, grp, before::text, after::text"
-                " FROM events WHERE position > %s ORDER BY position LIMIT %s",
-                (since, limit),
+                " FROM events WHERE position > %s AND (%s::timestamptz IS NULL OR at >= %s)"
+                " ORDER BY position LIMIT %s",
+                (since, after, after, limit),
             ).fetchall()
         )
         return [_event(r) for r in rows]
