@@ -17,19 +17,43 @@ from pathlib import Path
 import pytest
 
 from cminbox.core.clock import Clock, FrozenClock
+from cminbox.core.config import StoreConfig
 from cminbox.core.store_api import StoreApi
 from cminbox.core.wiring import StoreSettings, open_store
+from tests.servers.postgres import fresh_database
 
 MakeSettings = Callable[[str], StoreSettings]
 
 BACKENDS: dict[str, str] = {
     "tinydb": "tinydb_settings",
+    "postgresql": "postgresql_settings",
 }
 
 
 @pytest.fixture
 def tinydb_settings(tmp_path: Path) -> MakeSettings:
     return lambda key: StoreSettings(tmp_path / f"data-{key}")
+
+
+@pytest.fixture
+def postgresql_settings(postgres_server: str, tmp_path: Path) -> Iterator[MakeSettings]:
+    """One fresh database per key on the session server, dropped after the test."""
+    databases: dict[str, str] = {}
+
+    def make(key: str) -> StoreSettings:
+        if key not in databases:
+            databases[key] = fresh_database(postgres_server)
+        cfg = StoreConfig(backend="postgresql", dsn=databases[key], connect_timeout=5)
+        return StoreSettings(tmp_path / f"data-{key}", backend="postgresql", options={"store": cfg})
+
+    yield make
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        for dsn in databases.values():
+            name = sql.Identifier(dsn.rsplit("/", 1)[1])
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
 @dataclass
@@ -48,15 +72,22 @@ class Backend:
         self.handles.append(store)
         return store
 
+    children: list[Backend] = field(default_factory=list)
+
     def fresh(self) -> Backend:
-        """Another, empty store of the same backend (for property tests: one per example)."""
+        """Another, empty store of the same backend (for property tests: one per example).
+        Closed with this one; a property test closes it after each example, since a database
+        backend holds connections per handle and a server allows only so many."""
         other = Backend(self.name, self.make_settings, self.clock, key=secrets.token_hex(4))
-        other.handles = self.handles  # closed with this one
+        self.children.append(other)
         return other
 
     def close(self) -> None:
+        for child in self.children:
+            child.close()
         for handle in self.handles:
             handle.close()
+        self.handles.clear()
 
 
 @pytest.fixture(params=sorted(BACKENDS))

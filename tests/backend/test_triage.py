@@ -124,6 +124,13 @@ def fields(state: TriageState) -> tuple[object, ...]:
 def test_any_sequence_of_actions_and_undos_matches_the_model(backend: Backend, script: list[Act | Undo]) -> None:
     """The model: the pure triage functions on plain states, with a stack of inverse groups per actor."""
     fresh = backend.fresh()
+    try:
+        _run_script(fresh, script)
+    finally:
+        fresh.close()
+
+
+def _run_script(fresh: Backend, script: list[Act | Undo]) -> None:
     store = fresh.open()
     store.upsert_messages([make_message(i) for i in range(4)])
     model = {mid: TriageState(id=mid) for mid in ITEMS}

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
-import socket
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -84,11 +82,6 @@ def dsn_has_password(dsn: str) -> bool:
             return True
         return "password" in {k.lower() for k in parse_qs(parts.query)}
     return bool(_KV_PASSWORD.search(dsn))
-
-
-def instance_id() -> str:
-    """Who this process is, in events, claims and leases: host, pid and a random suffix."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)

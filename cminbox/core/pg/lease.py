@@ -15,6 +15,7 @@ for `cminbox doctor` and the status line, and works through transaction-pooling 
 from __future__ import annotations
 
 import logging
+import secrets
 import socket
 import threading
 from typing import Any
@@ -38,6 +39,7 @@ class PgLease:
         self.me = holder
         self.name = name
         self.ttl = ttl
+        self._token = secrets.token_hex(8)
         self._held = False
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
@@ -45,13 +47,14 @@ class PgLease:
     def _take(self) -> bool:
         def work(conn: Connection[Any]) -> bool:
             row = conn.execute(
-                "INSERT INTO leases AS l (name, holder, acquired_at, expires_at)"
-                " VALUES (%(name)s, %(me)s, clock_timestamp(), clock_timestamp() + make_interval(secs => %(ttl)s))"
-                " ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at,"
-                " acquired_at = CASE WHEN l.holder = EXCLUDED.holder THEN l.acquired_at ELSE EXCLUDED.acquired_at END"
-                " WHERE l.holder = EXCLUDED.holder OR l.expires_at < clock_timestamp()"
+                "INSERT INTO leases AS l (name, holder, token, acquired_at, expires_at) VALUES (%(name)s, %(me)s,"
+                " %(token)s, clock_timestamp(), clock_timestamp() + make_interval(secs => %(ttl)s))"
+                " ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, token = EXCLUDED.token,"
+                " expires_at = EXCLUDED.expires_at,"
+                " acquired_at = CASE WHEN l.token = EXCLUDED.token THEN l.acquired_at ELSE EXCLUDED.acquired_at END"
+                " WHERE l.token = EXCLUDED.token OR l.expires_at < clock_timestamp()"
                 " RETURNING holder",
-                {"name": self.name, "me": self.me, "ttl": self.ttl},
+                {"name": self.name, "me": self.me, "token": self._token, "ttl": self.ttl},
             ).fetchone()
             return row is not None
 
@@ -71,9 +74,21 @@ class PgLease:
         return self._held
 
     def renew(self) -> bool:
-        """Extend the lease; False (and no longer held) when another instance took it over."""
+        """Extend the lease; False (and no longer held) when it was released or another instance
+        took it over (this handle's token is no longer on the row)."""
+        if not self._held:
+            return False
+
+        def work(conn: Connection[Any]) -> bool:
+            row = conn.execute(
+                "UPDATE leases SET expires_at = clock_timestamp() + make_interval(secs => %s)"
+                " WHERE name = %s AND token = %s RETURNING holder",
+                (self.ttl, self.name, self._token),
+            ).fetchone()
+            return row is not None
+
         try:
-            self._held = self._take()
+            self._held = self.db.run(work, "the poller lease renewal")
         except CminboxError as exc:
             log.warning("poller lease not renewed: %s", exc)
             self._held = False
@@ -97,7 +112,7 @@ class PgLease:
             self._held = False
             try:
                 self.db.run(
-                    lambda c: c.execute("DELETE FROM leases WHERE name = %s AND holder = %s", (self.name, self.me)),
+                    lambda c: c.execute("DELETE FROM leases WHERE name = %s AND token = %s", (self.name, self._token)),
                     "the lease release",
                 )
             except CminboxError as exc:  # it expires by itself

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cminbox.core.clock import Clock, system_clock
-from cminbox.core.pg.connection import instance_id, open_pool, require_psycopg, target
+from cminbox.core.instance import INSTANCE_ID
+from cminbox.core.pg.connection import open_pool, require_psycopg, target
 
 if TYPE_CHECKING:
     from cminbox.core.config import StoreConfig
@@ -29,8 +30,10 @@ def open_postgres_store(
     db = Database(open_pool(tgt), tgt)
     try:
         applied = db.run(migrate, "the schema migration")
-        migrated = [f"PostgreSQL schema step {n}" for n in applied]
-        return PgStore(db, instance=instance or instance_id(), clock=clock, migrated=migrated)
+        # A schema created in an empty database is not news; upgrading an existing one is.
+        fresh = bool(applied) and applied[0] == 1
+        migrated = [] if fresh else [f"upgraded the PostgreSQL schema to version {n}" for n in applied]
+        return PgStore(db, instance=instance or INSTANCE_ID, clock=clock, migrated=migrated)
     except BaseException:
         db.close()
         raise

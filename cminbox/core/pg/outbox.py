@@ -12,6 +12,7 @@ and crashes.
 from __future__ import annotations
 
 import secrets
+import socket
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from psycopg import Connection, sql
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.failpoints import failpoint
 from cminbox.core.outbox_types import LEASE, MAX_ATTEMPTS, Backoff, OutboxItem, OutboxKind, OutboxStatus
+from cminbox.core.outbox_types import _claimant_dead as claimant_dead
 from cminbox.core.pg.db import Database
 from cminbox.core.pg.feed import EventRow, append_events
 from cminbox.core.redact import redactor
@@ -111,29 +113,44 @@ class PgOutbox:
     def items(self, status: OutboxStatus | None = None) -> list[OutboxItem]:
         where = sql.SQL("WHERE status = %s" if status is not None else "")
         params: tuple[Any, ...] = (status.value,) if status is not None else ()
-        query = sql.SQL("SELECT {} FROM outbox {} ORDER BY created_at, id").format(_COLUMNS, where)
+        query = sql.SQL("SELECT {} FROM outbox {} ORDER BY seq").format(_COLUMNS, where)
         rows = self.db.read(lambda c: c.execute(query, params).fetchall())
         return [_item(r) for r in rows]
 
+    def _dead_claims(self) -> list[str]:
+        """Items in flight whose claimant was a process on this host that is gone: taken over at
+        once rather than after their lease (a claimant on another host is judged by its lease)."""
+        prefix = socket.gethostname() + ":"
+        rows = self.db.read(
+            lambda c: c.execute(
+                "SELECT id, claimed_by FROM outbox WHERE status = 'sending' AND left(claimed_by, %s) = %s",
+                (len(prefix), prefix),
+            ).fetchall()
+        )
+        return [item_id for item_id, by in rows if claimant_dead(by)]
+
     def claim_due(self, limit: int = 20) -> list[OutboxItem]:
-        """Claim items that are due, or whose claimant's lease ran out, for this worker."""
+        """Claim items that are due, or whose claimant's lease ran out (or died on this host)."""
         now = self.clock()
+        dead = self._dead_claims()
         rows = self.db.run(
             lambda c: c.execute(
                 sql.SQL(
                     "WITH due AS (SELECT id FROM outbox WHERE"
                     " (status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s))"
                     " OR (status = 'sending' AND claimed_until <= %(now)s)"
-                    " ORDER BY created_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
+                    " OR id = ANY(%(dead)s)"
+                    " ORDER BY seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
                     " UPDATE outbox SET status = 'sending', attempts = attempts + 1,"
                     " claimed_by = %(me)s, claimed_until = %(until)s WHERE id IN (SELECT id FROM due)"
                     " RETURNING {}"
                 ).format(_COLUMNS),
-                {"now": now, "limit": limit, "me": self.worker_id, "until": now + LEASE},
+                {"now": now, "limit": limit, "me": self.worker_id, "until": now + LEASE, "dead": dead},
             ).fetchall(),
             "the outbox claim",
         )
-        return sorted((_item(r) for r in rows), key=lambda i: (i.created_at, i.id))
+        order = {item_id: n for n, item_id in enumerate(r[0] for r in rows)}
+        return sorted((_item(r) for r in rows), key=lambda i: (i.created_at, order[i.id]))
 
     def _update(self, item_id: str, changes: dict[str, Any], events: list[EventRow] | None = None) -> OutboxItem:
         sets = sql.SQL(", ").join(

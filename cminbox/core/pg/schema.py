@@ -101,6 +101,7 @@ CREATE TABLE health (channel text PRIMARY KEY, doc jsonb NOT NULL);
 CREATE TABLE drafts (message_id text PRIMARY KEY, body text NOT NULL);
 
 CREATE TABLE outbox (
+    seq              bigserial UNIQUE,  -- insertion order: "oldest first" among items of one instant
     id               text PRIMARY KEY,
     kind             text NOT NULL,
     message_id       text NOT NULL,
@@ -117,7 +118,7 @@ CREATE TABLE outbox (
     result           jsonb NOT NULL DEFAULT '{}',
     last_error       text NOT NULL DEFAULT ''
 );
-CREATE INDEX outbox_in_flight ON outbox (created_at) WHERE status IN ('pending', 'sending');
+CREATE INDEX outbox_in_flight ON outbox (seq) WHERE status IN ('pending', 'sending');
 
 CREATE TABLE archive (
     id           text PRIMARY KEY,
@@ -129,7 +130,8 @@ CREATE TABLE archive (
 
 CREATE TABLE leases (
     name        text PRIMARY KEY,
-    holder      text NOT NULL,
+    holder      text NOT NULL,  -- the instance (host:pid:random), for doctor and the status line
+    token       text NOT NULL,  -- the handle holding it: two handles of one process are two holders
     acquired_at timestamptz NOT NULL,
     expires_at  timestamptz NOT NULL
 );

@@ -60,13 +60,16 @@ class PgStore(SmallTables, EventFeed, PgArchive):
         self._listener = None
         self._seen = self.last_position()
         self._outbox = PgOutbox(db, worker_id=instance, clock=clock)
+        self._leases: list[PgLease] = []
 
     @property
     def outbox(self) -> PgOutbox:
         return self._outbox
 
     def poller_lease(self) -> PgLease:
-        return PgLease(self.db, self.instance)
+        lease = PgLease(self.db, self.instance)
+        self._leases.append(lease)  # released when this handle closes
+        return lease
 
     @property
     def progressive(self) -> None:
@@ -77,6 +80,10 @@ class PgStore(SmallTables, EventFeed, PgArchive):
         return {}  # TinyDB's unreadable files; a database has none
 
     def close(self) -> None:
+        """Release this handle's leases, then its connections (idempotent)."""
+        for lease in self._leases:
+            lease.release()
+        self._leases.clear()
         self.close_listener()
         self.db.close()
 
@@ -91,7 +98,11 @@ class PgStore(SmallTables, EventFeed, PgArchive):
 
         def work(conn: Connection[Any]) -> list[str]:
             new_ids = upsert_rows(conn, batch)
-            append_events(conn, [(now, "", self.instance, mid, "arrived", "", "", {}, {}) for mid in new_ids])
+            by_id = {m.id: m for m in batch}
+            append_events(
+                conn,
+                [(now, by_id[mid].author.handle, self.instance, mid, "arrived", "", "", {}, {}) for mid in new_ids],
+            )
             return new_ids
 
         return self.db.run(work, "the new messages")
@@ -127,9 +138,7 @@ class PgStore(SmallTables, EventFeed, PgArchive):
             exact = conn.execute("SELECT id FROM items WHERE id = %s", (partial,)).fetchone()
             if exact:
                 return [exact[0]]
-            rows = conn.execute(
-                "SELECT id FROM items WHERE right(id, %s) = %s ORDER BY id LIMIT 4", (len(partial), partial)
-            )
+            rows = conn.execute("SELECT id FROM items WHERE right(id, %s) = %s ORDER BY id", (len(partial), partial))
             return [r[0] for r in rows.fetchall()]
 
         hits = self.db.read(find) if partial else []
@@ -137,7 +146,7 @@ class PgStore(SmallTables, EventFeed, PgArchive):
             return hits[0]
         if not hits:
             raise StoreError(f"no message with id {partial!r}. `cminbox list` shows the ids.")
-        raise StoreError(f"{partial!r} matches several messages ({', '.join(hits[:3])}, ...); give the full id.")
+        raise StoreError(f"{partial!r} matches {len(hits)} messages ({', '.join(hits[:3])}, ...); give the full id.")
 
     # ----------------------------------------------------------------- triage
     def triage(self, message_id: str) -> TriageState:
