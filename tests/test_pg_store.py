@@ -255,3 +255,26 @@ def test_the_config_wires_the_postgresql_backend(pg_database: str, tmp_path: Pat
         assert wired.store.migrated == []  # created, not upgraded
     finally:
         wired.store.close()
+
+
+def test_doctor_checks_the_server_schema_tls_and_lease_holder(
+    pg_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cminbox import cli
+
+    path = tmp_path / "config.toml"
+    path.write_text(f'[store]\nbackend = "postgresql"\ndsn = "{pg_database}"\n')
+    store = open_store(pg_database, instance="h9:9:zz")
+    lease = lease_of(store, "h9:9:zz")
+    try:
+        assert lease.acquire()
+        cli.main(["--config", str(path), "--data-dir", str(tmp_path / "data"), "doctor"])
+        out = capsys.readouterr().out
+    finally:
+        lease.release()
+        store.close()
+    assert "ok    postgresql driver: psycopg" in out
+    assert re.search(r"ok    postgresql server: cm@127\.0\.0\.1:\d+/t_\w+: PostgreSQL 1\d", out)
+    assert "ok    postgresql connection: TLS off" in out  # loopback: TLS adds nothing
+    assert f"ok    postgresql schema: version {schema.VERSION} (this cminbox: {schema.VERSION})" in out
+    assert "ok    poller lease: held by h9:9:zz" in out

@@ -58,7 +58,7 @@ def doctor_store(ctx: Context, line: Callable[[bool, str, str], None]) -> bool:
         trigram = store.db.read(has_trigram_index)
         line(True, "free-text index", "pg_trgm" if trigram else "none (pg_trgm unavailable: free text scans)")
         holder = PgLease(store.db, "").holder()
-        line(True, "poller lease", f"held by {holder}" if holder else "free (no instance polls right now)")
+        line(True, "poller lease", f"held by {holder.instance}" if holder else "free (no instance polls right now)")
     finally:
         store.close()
     return True
