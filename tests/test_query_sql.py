@@ -12,11 +12,33 @@ from hypothesis import strategies as st
 
 from cminbox.core.models import Message, TriageState
 from cminbox.core.query import And, Node, Not, Or, Term, Text, parse, parse_node, to_text
+from cminbox.core.query.fields import IS_WORDS, KINDS, PRIORITIES, STATUSES
 from cminbox.core.query.sql import ITEMS_DDL, compile_sql
 from tests.factories import make_message
-from tests.query_strategies import ME, NOW, nodes, stores
+from tests.query_strategies import CHANNELS, ME, NOW, TAGS, nodes, stores
 
 HOSTILE = "'; drop table items; --"
+# Every kind of term, and its negation (a NULL under NOT is the classic SQL-vs-Python slip).
+_ATOMS = [
+    *(f"is:{w}" for w in IS_WORDS),
+    *(f"status:{s}" for s in STATUSES),
+    *(f"priority:{op}{p}" for op in ("", "<", "<=", ">", ">=") for p in PRIORITIES),
+    *(f"kind:{k}" for k in KINDS),
+    *(f"tag:{t}" for t in TAGS),
+    *(f"channel:{c}" for c in CHANNELS),
+    *(f"assignee:{a}" for a in ("me", "ana", "bo")),
+    "age:<1h",
+    "age:<=3d",
+    "age:>2d",
+    "age:>=90m",
+    "from:@alice",
+    "from:bob",
+    "from:@",
+    "sync",
+    "A:b",
+    "é",
+]
+ATOM_QUERIES = [n for q in _ATOMS for n in (parse_node(q), parse_node(f"-{q}")) if n is not None]
 
 
 @pytest.mark.parametrize(
@@ -99,14 +121,14 @@ def _same_on_both(conn: Any, rows: tuple[tuple[Message, TriageState], ...], quer
 @pytest.mark.servers
 @given(stores, st.lists(nodes, min_size=1, max_size=5))
 @settings(
-    max_examples=120,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_sql_and_python_select_the_same_items(
     items_db: Any, rows: tuple[tuple[Message, TriageState], ...], queries: list[Node]
 ) -> None:
-    _same_on_both(items_db, rows, queries)
+    _same_on_both(items_db, rows, queries + ATOM_QUERIES)
 
 
 @pytest.mark.servers

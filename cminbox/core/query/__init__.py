@@ -73,11 +73,6 @@ class Query:
     def canonical(self) -> str:
         return to_text(self.node)
 
-    def and_(self, other: Query) -> Query:
-        """Both queries (an empty one adds nothing)."""
-        node = all_of([n for n in (self.node, other.node) if n is not None])
-        return Query.of(node)
-
 
 def parse(text: str) -> Query:
     """Parse ``text``, or raise :class:`QueryError` (``col N: ...``)."""

@@ -7,12 +7,16 @@ from datetime import datetime
 from cminbox.core.query.nodes import And, Node
 from cminbox.core.query.plan import index_kind
 from cminbox.core.query.printer import to_text
-from cminbox.core.query.sql import compile_sql, in_sql, node_sql
+from cminbox.core.query.sql import Param, compile_sql, in_sql, node_sql
 
 _INDEX = {
     "exact": "index (answered by the in-memory index)",
     "narrow": "index, then checked per item (the index narrows)",
 }
+
+
+def _params(params: list[Param]) -> str:
+    return "[" + ", ".join(repr(p.isoformat() if isinstance(p, datetime) else p) for p in params) + "]"
 
 
 def explain(node: Node | None, now: datetime, me: str) -> str:
@@ -29,10 +33,10 @@ def explain(node: Node | None, now: datetime, me: str) -> str:
     for part in parts:
         if in_sql(part):
             sql, params = node_sql(part, now, me)
-            lines.append(f"  {to_text(part):<{width}}  SQL: {sql}  params {params!r}")
+            lines.append(f"  {to_text(part):<{width}}  SQL: {sql}  params {_params(params)}")
         else:
             lines.append(f"  {to_text(part):<{width}}  Python, per row (non-ASCII text: lower() differs)")
     where, params, residue = compile_sql(node, now, me)
-    lines += ["", f"WHERE {where}", f"params {params!r}"]
+    lines += ["", f"WHERE {where}", f"params {_params(params)}"]
     lines.append(f"then in Python: {to_text(residue)}" if residue is not None else "nothing left for Python")
     return "\n".join(lines)

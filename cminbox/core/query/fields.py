@@ -122,11 +122,3 @@ def check_value(field: str, raw: str, column: int, term: str) -> tuple[str, str]
         return _CHECKS[field](op, value.lower() if field not in ("tag", "from") else value)
     except ValueError as exc:
         raise QueryError(column, f"{term}: {exc}") from None
-
-
-def valid(field: str, op: str, value: str) -> bool:
-    """Is ``(field, op, value)`` a normalised term (what the parser would produce)?"""
-    try:
-        return _CHECKS[field](op, value) == (op, value) and (op == ":" or field in COMPARABLE)
-    except (ValueError, KeyError):
-        return False

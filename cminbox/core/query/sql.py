@@ -6,7 +6,9 @@ is NULL-free (a NULL under NOT would drop rows Python keeps), so NOT is plain ``
 What stays in Python (the residue): free text and ``from:`` whose value is not ASCII.
 PostgreSQL's ``lower()`` follows the database's ctype (under the C locale it lowers ASCII
 only) while Python's ``str.lower`` uses Unicode's full mapping, so a non-ASCII needle could
-match differently; the planner keeps those exact by evaluating them per row in Python.
+match differently; those are evaluated per row in Python instead. (An ASCII needle against
+non-ASCII text agrees too, except for the few characters whose lower case is ASCII in one
+and not the other, such as the Kelvin sign under a C ctype: the tests use C.UTF-8.)
 A NOT or OR with any Python part goes to Python whole; an AND splits (SQL narrows, Python
 checks the rest), so ``where`` always selects a superset of the answer.
 """
