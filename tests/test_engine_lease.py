@@ -11,7 +11,7 @@ from cminbox.core import config, engine
 from cminbox.core.clock import FrozenClock
 from cminbox.core.secrets import Secrets
 from cminbox.core.sending_api import LeaseHolder
-from cminbox.core.wiring import StoreSettings, wire
+from cminbox.core.wiring import wire
 
 
 class FlakyLease:
@@ -47,7 +47,7 @@ async def test_a_lost_lease_stops_the_active_loops_and_the_engine_takes_it_again
     monkeypatch.setattr(engine, "LEASE_RENEW_INTERVAL", 0.01)
     monkeypatch.setattr(engine, "TAKEOVER_INTERVAL", 0.01)
     monkeypatch.setattr(engine, "DELIVERY_INTERVAL", 0.01)
-    wired = wire(config.parse(""), StoreSettings(tmp_path / "data"), clock=clock, secrets=Secrets({}))
+    wired = wire(config.parse(""), tmp_path / "data", clock=clock, secrets=Secrets({}))
     eng = wired.engine()
     lease = FlakyLease(keep=2)
     eng.poller_lease = lease

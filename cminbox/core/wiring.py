@@ -79,7 +79,21 @@ class Wired:
         return Engine(self.config, self.store, self.store.outbox, self.secrets, self.clock, transport)
 
 
+def store_settings(config: Config, data_dir: Path, *, lazy: bool = False) -> StoreSettings:
+    """The store that a config and a data dir name: the one place that decides it for the CLI
+    and the TUI (today the TinyDB store in the data dir)."""
+    return StoreSettings(data_dir, lazy=lazy)
+
+
 def wire(
-    config: Config, settings: StoreSettings, *, clock: Clock = system_clock, secrets: Secrets | None = None
+    config: Config,
+    data_dir: Path,
+    *,
+    lazy: bool = False,
+    clock: Clock = system_clock,
+    secrets: Secrets | None = None,
 ) -> Wired:
-    return Wired(config, open_store(settings, clock), clock, secrets if secrets is not None else Secrets())
+    """Everything one instance needs, for ``config`` and ``data_dir``. ``lazy``: the store reads
+    its older parts progressively (the TUI)."""
+    store = open_store(store_settings(config, data_dir, lazy=lazy), clock)
+    return Wired(config, store, clock, secrets if secrets is not None else Secrets())
