@@ -17,9 +17,11 @@ import pytest
 
 from cminbox.core import triage
 from cminbox.core.clock import FrozenClock
+from cminbox.core.errors import CminboxError
 from cminbox.core.events import EventKind
 from cminbox.core.models import Status
 from cminbox.core.outbox_types import OutboxKind, OutboxStatus
+from cminbox.core.repair import repair_store
 from cminbox.core.store import Store
 from tests.backend.contract import check_event_log
 from tests.conftest import ROOT, cli_env, run_cli
@@ -39,6 +41,7 @@ import sys
 from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from cminbox.core import triage
+from cminbox.core.repair import repair_store
 from cminbox.core.store import Store
 from tests.factories import make_message
 store = Store(Path(sys.argv[1]), clock=lambda: datetime(2026, 11, 1, tzinfo=UTC))
@@ -91,3 +94,21 @@ def test_a_killed_cli_action_leaves_no_event(tmp_path: Path) -> None:
     listed = run_cli("--data-dir", str(data), "events", "--json")
     assert listed.returncode == 0 and '"lost"' not in listed.stdout
     assert "lost" not in Store(data).triage("masto:4").tags
+
+
+def test_a_damaged_event_part_is_reported_and_repaired_keeping_the_whole_events(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    prepared(data)
+    part = sorted((data / "events").glob("*.json"))[-1]
+    raw = part.read_bytes()
+    part.write_bytes(raw[: raw.rindex(b'{"pos"')])  # cut inside the last event
+    broken = Store(data)
+    assert part in broken.file_problems
+    with pytest.raises(CminboxError, match="cannot be loaded"):
+        broken.act(["masto:2"], triage.AddTags(("x",)), actor="ana")  # nothing written past a damaged log
+    repaired, _ = repair_store(broken, list(broken.file_problems))
+    assert repaired[0].kept == len(raw.split(b'{"pos"')) - 2
+    fixed = Store(data)
+    assert fixed.file_problems == {}
+    fixed.act(["masto:2"], triage.AddTags(("x",)), actor="ana")
+    assert fixed.events()[-1].label == "tag x"

@@ -27,7 +27,7 @@ from cminbox.core.query.sql import ITEMS_DDL
 from cminbox.core.sending_api import LeaseHolder
 from cminbox.core.store_api import StoreApi
 from cminbox.core.triage import AddTags, Assign, SetStatus
-from cminbox.core.wiring import StoreSettings, wire
+from cminbox.core.wiring import wire
 from tests.factories import make_message
 from tests.pg_helpers import lease_of, open_store, outbox_of
 
@@ -246,7 +246,7 @@ def test_archive_restore_and_put_triage(pg: PgStore) -> None:
 
 def test_the_config_wires_the_postgresql_backend(pg_database: str, tmp_path: Path) -> None:
     config = parse_config(f'[store]\nbackend = "postgresql"\ndsn = "{pg_database}"\n')
-    wired = wire(config, StoreSettings(tmp_path))
+    wired = wire(config, tmp_path)
     try:
         assert isinstance(wired.store, PgStore) and isinstance(wired.store, StoreApi)
         wired.store.upsert_messages([make_message(1)])

@@ -10,7 +10,7 @@ from cminbox.core.clock import FrozenClock
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.models import Author, Kind, Message
 from cminbox.core.secrets import Secrets
-from cminbox.core.wiring import StoreSettings, wire
+from cminbox.core.wiring import wire
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.services import Services
 from tests.conftest import T0
@@ -95,7 +95,7 @@ def seed_messages() -> list[Message]:
 
 def make_services(tmp_path: Path, clock: FrozenClock, *, config_text: str = CONFIG, degraded: bool = False) -> Services:
     cfg = config_mod.parse(config_text, tmp_path / "config.toml")
-    wired = wire(cfg, StoreSettings(tmp_path / "data"), clock=clock, secrets=Secrets({"masto": "never-used"}))
+    wired = wire(cfg, tmp_path / "data", clock=clock, secrets=Secrets({"masto": "never-used"}))
     store = wired.store
     store.upsert_messages(seed_messages())
     health = ChannelHealth(channel="masto", state=HealthState.OK, last_success=clock())

@@ -22,7 +22,7 @@ from cminbox.core.redact import RedactingFilter
 from cminbox.core.secrets import Secrets
 from cminbox.core.sending_api import OutboxStore
 from cminbox.core.store_api import StoreApi
-from cminbox.core.wiring import Setup, StoreSettings, Wired, wire
+from cminbox.core.wiring import Setup, Wired, wire
 
 APP = "cminbox"
 
@@ -75,9 +75,7 @@ class Context:
 
     @cached_property
     def wired(self) -> Wired:
-        wired = wire(
-            self.config, StoreSettings(self.data_dir, lazy=self.lazy_store), clock=self.clock, secrets=self.secrets
-        )
+        wired = wire(self.config, self.data_dir, lazy=self.lazy_store, clock=self.clock, secrets=self.secrets)
         for step in wired.store.migrated:
             print(f"cminbox: {step}", file=sys.stderr)
         for problem in wired.store.problems.values() if self.report_store_problems else ():

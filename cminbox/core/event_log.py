@@ -16,7 +16,7 @@ from pathlib import Path
 import msgspec
 
 from cminbox.core.events import Event
-from cminbox.core.segment import Segment
+from cminbox.core.segment import Segment, Signature, file_signature
 
 EVENT_PART = 1000
 TABLE = "events"
@@ -31,6 +31,10 @@ class EventParts:
         self.folder = folder
         self.durable = durable
         self._parts: dict[int, Segment[Event]] = {}
+        # Each part's events in position order, re-sorted only when the file changed: every
+        # transaction asks for the last position, and an action must stay cheap.
+        self._sorted: dict[int, list[Event]] = {}
+        self._numbers: tuple[Signature, list[int]] = (None, [])
 
     def _part(self, number: int) -> Segment[Event]:
         seg = self._parts.get(number)
@@ -40,12 +44,17 @@ class EventParts:
         return seg
 
     def numbers(self) -> list[int]:
-        return sorted(int(p.stem) for p in self.folder.glob("[0-9]*.json"))
+        """The part numbers, listed again only when the folder changed (a file added or replaced)."""
+        sig = file_signature(self.folder)
+        if sig is None or sig != self._numbers[0]:
+            self._numbers = (sig, sorted(int(p.stem) for p in self.folder.glob("[0-9]*.json")))
+        return self._numbers[1]
 
     def _loaded(self, number: int) -> list[Event]:
         seg = self._part(number)
-        seg.refresh()
-        return sorted((event for _, event in seg.items()), key=lambda e: e.pos)
+        if seg.refresh() or number not in self._sorted:
+            self._sorted[number] = sorted((event for _, event in seg.items()), key=lambda e: e.pos)
+        return self._sorted[number]
 
     def last_position(self) -> int:
         for number in reversed(self.numbers()):
@@ -92,14 +101,14 @@ class EventParts:
         written: list[Event] = []
         pending = [msgspec.structs.replace(d, pos=position + i) for i, d in enumerate(drafts, start=1)]
         while pending:
-            seg = self._part(number)
-            seg.refresh()
-            room = EVENT_PART - len(seg)
+            known = self._loaded(number)  # reloaded if another process wrote it
+            room = EVENT_PART - len(known)
             if room <= 0:
                 number += 1
                 continue
             batch, pending = pending[:room], pending[room:]
-            seg.insert_many(batch)
+            self._part(number).insert_many(batch)
+            self._sorted[number] = known + batch  # the batch's positions follow every stored one
             written.extend(batch)
         return written
 
@@ -107,10 +116,11 @@ class EventParts:
         """Drop events whose change did not happen (crash recovery; under the store lock)."""
         doomed = {e.pos for e in events}
         for number in reversed(self.numbers()):
+            self._loaded(number)  # reloaded if another process wrote it
             seg = self._part(number)
-            seg.refresh()
             hits = [(doc_id, e.pos) for doc_id, e in seg.items() if e.pos in doomed]
             seg.remove_many([doc_id for doc_id, _ in hits])
+            self._sorted.pop(number, None)
             doomed -= {pos for _, pos in hits}
             if not doomed:
                 break

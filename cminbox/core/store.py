@@ -121,6 +121,10 @@ class Store(EventTables, QueryTables, StateTables, ArchiveTables):
         self.file_problems: dict[Path, str] = {}
         # Parsing a large store is mostly garbage-collector time: pause it, then freeze what was
         # loaded so later collections do not walk (and stall on) every stored message.
+        try:  # the newest part of the event log: an unreadable one is a problem to repair, said at open
+            self._events.last_position()
+        except CorruptFileError as exc:
+            self.file_problems[exc.path] = str(exc)
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:

@@ -3,13 +3,13 @@ config, the data dir, the clock and the secrets to the store, its outbox, the in
 and the engine.
 
 ``STORE_BACKENDS`` maps a backend name to the function that opens it; a backend is any
-:class:`~cminbox.core.store_api.StoreApi`. Today there is one, TinyDB in the data dir.
+:class:`~cminbox.core.store_api.StoreApi`: TinyDB in the data dir, or PostgreSQL (core/pg/).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -90,13 +90,27 @@ class Wired:
         return Engine(self.config, self.store, self.store.outbox, self.secrets, self.clock, transport)
 
 
-def wire(
-    config: Config, settings: StoreSettings, *, clock: Clock = system_clock, secrets: Secrets | None = None
-) -> Wired:
-    """The config's ``[store] backend`` decides, unless ``settings`` names another backend."""
-    secrets = secrets if secrets is not None else Secrets()
-    backend = config.store.backend if settings.backend == DEFAULT_BACKEND else settings.backend
-    settings = replace(
-        settings, backend=backend, options={"store": config.store, "secrets": secrets, **settings.options}
+def store_settings(
+    config: Config, data_dir: Path, *, lazy: bool = False, secrets: Secrets | None = None
+) -> StoreSettings:
+    """The store that a config and a data dir name: the one place that decides it for the CLI
+    and the TUI. ``[store] backend``: the TinyDB store in the data dir, or the team's PostgreSQL
+    database (``options``: the ``[store]`` section, and the secrets its password may come from)."""
+    return StoreSettings(
+        data_dir, backend=config.store.backend, lazy=lazy, options={"store": config.store, "secrets": secrets}
     )
-    return Wired(config, open_store(settings, clock), clock, secrets)
+
+
+def wire(
+    config: Config,
+    data_dir: Path,
+    *,
+    lazy: bool = False,
+    clock: Clock = system_clock,
+    secrets: Secrets | None = None,
+) -> Wired:
+    """Everything one instance needs, for ``config`` and ``data_dir``. ``lazy``: the store reads
+    its older parts progressively (the TUI)."""
+    secrets = secrets if secrets is not None else Secrets()
+    store = open_store(store_settings(config, data_dir, lazy=lazy, secrets=secrets), clock)
+    return Wired(config, store, clock, secrets)

@@ -12,7 +12,7 @@ from pathlib import Path
 from cminbox.core.clock import Clock
 from cminbox.core.config import Config
 from cminbox.core.secrets import Secrets
-from cminbox.core.wiring import Setup, StoreSettings, wire
+from cminbox.core.wiring import Setup, wire
 from cminbox.demo.session import DemoSession, start_demo
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.first_run import FirstRunScreen
@@ -21,7 +21,7 @@ from cminbox.tui.services import Services
 
 def services(config: Config, secrets: Secrets, data_dir: Path, clock: Clock, *, engine: bool = True) -> Services:
     """The TUI's objects for one data dir; the store reads its older parts in the background."""
-    wired = wire(config, StoreSettings(data_dir, lazy=True), clock=clock, secrets=secrets)
+    wired = wire(config, data_dir, lazy=True, clock=clock, secrets=secrets)
     return Services(config, wired.inbox, wired.engine() if engine else None, clock)
 
 
