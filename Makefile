@@ -41,9 +41,14 @@ lint: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed
+$(VENV)/.installed-pg: $(VENV)/.installed
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[postgresql]' 2>&1 | grep -v "^WARNING: Location" || true
+	@touch $@
+
+bench: $(VENV)/.installed $(VENV)/.installed-pg
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/channels.py
+	$(BIN)/python bench/pg.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

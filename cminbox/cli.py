@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Sequence
 
 from cminbox import __version__
-from cminbox.commands import channel_cmds, demo_cmds, outbox_cmds, store_cmds, triage_cmds
+from cminbox.commands import channel_cmds, demo_cmds, events_cmds, outbox_cmds, store_cmds, triage_cmds
 from cminbox.commands.context import Context, log_path, setup_logging
 from cminbox.core.config import ConfigError
 from cminbox.core.errors import ENVIRONMENT_ERRNOS, CminboxError, from_os_error
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     channel_cmds.register(sub)
     demo_cmds.register(sub)
     store_cmds.register(sub)
+    events_cmds.register(sub)
     return parser
 
 
@@ -49,8 +50,8 @@ def default_command(ctx: Context, args: argparse.Namespace) -> int:
     from cminbox.tui import launch
 
     if not ctx.config.channels:
-        return launch.run_first_run(ctx, args)
-    return launch.run_inbox(ctx, args)
+        return launch.run_first_run(ctx.setup(), args)
+    return launch.run_inbox(ctx.setup(), args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

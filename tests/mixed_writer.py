@@ -29,12 +29,13 @@ import msgspec
 
 from cminbox.core import triage
 from cminbox.core.models import Note, Priority, Status
-from cminbox.core.outbox import Outbox, OutboxKind
+from cminbox.core.outbox import OutboxKind
+from cminbox.core.sending_api import OutboxStore
 from cminbox.core.store import Store
 from tests.factories import make_message
 
 
-def view_digest(store: Store, outbox: Outbox) -> str:
+def view_digest(store: Store, outbox: OutboxStore) -> str:
     store.refresh()
     h = hashlib.sha256()
     for mid in sorted(store.message_ids()):
@@ -44,7 +45,7 @@ def view_digest(store: Store, outbox: Outbox) -> str:
     return h.hexdigest()[:16]
 
 
-def deliver(outbox: Outbox, sendlog: Path) -> None:
+def deliver(outbox: OutboxStore, sendlog: Path) -> None:
     for item in outbox.claim_due(5):
         fd = os.open(sendlog, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -66,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     store = Store(args.data)
-    outbox = Outbox(args.data, store.lock)
+    outbox = store.outbox
     ids = sorted(store.message_ids())
     t0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
     for n in range(args.count):

@@ -16,8 +16,8 @@ from keyring.backends import fail
 
 from cminbox.cli import main
 from cminbox.core.clock import FrozenClock
-from cminbox.core.engine import poller_lock
 from cminbox.core.health import ChannelHealth, HealthState
+from cminbox.core.locking import FileLock
 from cminbox.core.models import Status
 from cminbox.core.outbox import LEASE, Outbox, OutboxKind
 from cminbox.core.store import Store
@@ -70,7 +70,7 @@ def test_reply_queue_only_says_who_will_send_it(tmp_path: Path, capsys: pytest.C
     code, out = cli(tmp_path, capsys, "reply", "1001", "--text", "on it", "--queue-only")
     assert code == 0 and "the running cminbox instance" not in out
     assert "no cminbox is running" in out and "cminbox outbox flush" in out
-    with poller_lock(tmp_path / "data"):  # as a running poller holds it
+    with FileLock(tmp_path / "data" / "poller.lock", record_pid=True):  # as a running poller holds it
         code, out = cli(tmp_path, capsys, "reply", "1001", "--text", "still on it", "--queue-only")
     assert code == 0 and f"the running cminbox instance (pid {os.getpid()}) will send it" in out
 
@@ -94,7 +94,7 @@ def test_a_second_poll_says_it_stands_by(tmp_path: Path) -> None:
     cfg.write_text(CHANNEL.replace("https://m.example", f"http://127.0.0.1:{free_port()}"))
     env = cli_env(CMINBOX_CONFIG=str(cfg), CMINBOX_DATA_DIR=str(tmp_path / "data"))
     Store(tmp_path / "data")
-    with poller_lock(tmp_path / "data"):
+    with FileLock(tmp_path / "data" / "poller.lock", record_pid=True):
         proc = subprocess.Popen(
             [sys.executable, "-m", "cminbox", "poll"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True
         )

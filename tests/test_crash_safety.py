@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from cminbox.core.store import Store
+from tests.backend.contract import check_event_log
 from tests.conftest import ROOT, cli_env, run_cli
 from tests.factories import make_message
 
@@ -75,6 +76,7 @@ def test_sigkill_of_real_cli_processes(tmp_path: Path) -> None:
     for n, mid in acked:
         assert f"c{n}" in store.triage(mid).tags
     assert len(acked) >= 8
+    check_event_log(store)  # every tag that landed has its event, and no killed one left an event
 
 
 def test_two_processes_tagging_at_once_lose_nothing(tmp_path: Path) -> None:

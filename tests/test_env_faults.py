@@ -84,7 +84,7 @@ def test_a_read_only_data_folder_still_lists_and_names_the_folder_on_write(
     assert code == 0 and "masto:1" in out  # reading needs no write
     code, _, err = run(tmp_path, capsys, "tag", "masto:1", "billing")
     assert code == 1
-    assert_one_line_about(err, data / "triage")
+    assert_one_line_about(err, data / "events")  # a step writes its events first
     assert "cannot write" in err and "--data-dir" in err
 
 
@@ -108,7 +108,7 @@ def test_a_full_disk_is_named_and_leaves_the_old_file_intact(
     code, _, err = run(tmp_path, capsys, "status", "masto:2", "done")
     assert code == 1
     assert "disk is full" in err and "Free some space" in err
-    assert_one_line_about(err, data / "triage")
+    assert_one_line_about(err, data / "events")  # a step writes its events first
     assert {p: p.read_bytes() for p in data.rglob("*.json")} == before
     assert not list(data.rglob("*.tmp"))  # the half-written temp file is gone
 
@@ -135,7 +135,7 @@ def test_a_poll_on_a_full_disk_reports_it_per_channel(
         code, out, err = run(tmp_path, capsys, "poll", "--once")
     assert code == 1 and "internal error" not in out + err
     assert "Logging error" not in err and "Traceback" not in err
-    assert "masto" in out and "degraded" in out and "disk is full" in out and str(data / "messages") in out
+    assert "masto" in out and "degraded" in out and "disk is full" in out and str(data / "events") in out
 
 
 def test_a_corrupt_cursors_file_degrades_with_its_path_not_an_internal_error(

@@ -9,11 +9,14 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from cminbox.cli import main
 from cminbox.core import triage
+from cminbox.core.events import EventKind
 from cminbox.core.migrations import PART_DOCS, SCHEMA_VERSION
 from cminbox.core.models import Priority, Status
 from cminbox.core.outbox import Outbox
 from cminbox.core.store import Store
+from tests.backend.contract import check_event_log
 from tests.factories import make_message
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -78,3 +81,66 @@ def test_large_months_are_split_into_bounded_parts(tmp_path: Path) -> None:
     assert len(store.message_ids()) == 40 + PART_DOCS + 10
     store.act(["masto:1005"], triage.AddTags(("kept",)), actor="a")
     assert Store(data).triage("masto:1005").tags == ("kept",)
+
+
+# ---------------------------------------------------------------------------- schema 2 → 3: the event log
+# tests/fixtures/store-v2 was written by the schema-2 code (before the event log): actions by two
+# people, an undo, a bulk action, a note, an escalation, a snooze. store-v2-show/ holds what
+# `cminbox show` printed for four of its items with that code (the history part; the rest
+# of the page has the age, which moves with the clock).
+SHOWN = ["masto:1", "masto:2", "masto:4", "masto:6"]
+
+
+@pytest.fixture
+def v2_store(tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(FIXTURES / "store-v2", target)
+    return target
+
+
+def show(data: Path, mid: str, *extra: str, capsys: pytest.CaptureFixture[str]) -> str:
+    config = data.parent / "config.toml"
+    config.touch()
+    assert main(["--config", str(config), "--data-dir", str(data), "show", mid, *extra]) == 0
+    return capsys.readouterr().out
+
+
+def test_schema_2_histories_become_events_and_show_prints_the_same_history(
+    v2_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for mid in SHOWN:
+        name = mid.replace(":", "-")
+        text = show(v2_store, mid, capsys=capsys)
+        assert text[text.index("--- history ---") :] == (FIXTURES / "store-v2-show" / f"{name}.txt").read_text()
+        history = json.loads(show(v2_store, mid, "--json", capsys=capsys))["history"]
+        assert history == json.loads((FIXTURES / "store-v2-show" / f"{name}.history.json").read_text())
+    assert json.loads((v2_store / "meta.json").read_text()) == {"schema": SCHEMA_VERSION}
+
+    store = Store(v2_store)
+    events = check_event_log(store, arrivals=False)  # messages stored before the log have no arrival
+    entries = sorted(
+        ((h.at, mid, h) for mid in store.message_ids() for h in store.triage(mid).history), key=lambda e: (e[0], e[1])
+    )
+    assert len(events) == len(entries) == 14 and [e.pos for e in events] == list(range(1, 15))
+    for event, (at, mid, entry) in zip(events, entries, strict=True):
+        assert (event.at, event.message_id, event.actor, event.label, event.group) == (
+            at,
+            mid,
+            entry.actor,
+            entry.action,
+            entry.group,
+        )
+        assert (event.before, event.after) == (entry.before, entry.after)
+        assert event.kind == (EventKind.UNDO if entry.action.startswith("undo: ") else EventKind.ACTION)
+    # New actions follow the migrated ones, and undo still finds the old groups.
+    store.act(["masto:9"], triage.AddTags(("after",)), actor="ana")
+    assert store.events(since=14)[0].pos == 15
+    assert store.undo("ana") is not None and store.undo("ana") is not None
+    assert store.triage("masto:1").tags == ("outage",)  # "untag outage (bulk)" undone
+
+
+def test_migration_to_the_event_log_interrupted_is_redone_without_duplicates(v2_store: Path) -> None:
+    (v2_store / "events").mkdir()
+    (v2_store / "events" / "000000.json").write_text('{"events": {"1": {"pos": 1}}}')  # a part cut short
+    store = Store(v2_store)
+    assert len(check_event_log(store, arrivals=False)) == 14

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +14,7 @@ from cminbox.core.engine import Engine
 from cminbox.core.escalation import sign
 from cminbox.core.inbox import Inbox
 from cminbox.core.models import Status
-from cminbox.core.outbox import LEASE, Outbox, OutboxKind, OutboxStatus
+from cminbox.core.outbox import OutboxStatus
 from cminbox.core.secrets import Secrets
 from cminbox.core.store import Store
 from tests.factories import make_message
@@ -41,31 +38,8 @@ def setup(tmp_path: Path, clock: FrozenClock) -> tuple[Inbox, Engine]:
     cfg = config.parse(CFG)
     store = Store(tmp_path, clock=clock)
     store.upsert_messages([make_message(1)])
-    outbox = Outbox(tmp_path, store.lock, clock=clock)
+    outbox = store.outbox
     return Inbox(cfg, store, outbox, clock), Engine(cfg, store, outbox, Secrets({"masto": "tok-abcdef"}), clock)
-
-
-def test_claims_are_exclusive_and_orphans_come_back(tmp_path: Path, clock: FrozenClock) -> None:
-    store = Store(tmp_path, clock=clock)
-    a = Outbox(tmp_path, store.lock, clock=clock)
-    b = Outbox(tmp_path, store.lock, clock=clock)
-    item = a.enqueue(OutboxKind.REPLY, "masto:1", "masto", {"text": "hi"}, "ana")
-    assert [i.id for i in a.claim_due()] == [item.id]
-    assert b.claim_due() == []  # claimed by a live worker
-    clock.advance(seconds=LEASE.total_seconds() + 1)
-    [again] = b.claim_due()  # lease expired: the claimant is presumed dead
-    assert again.id == item.id and again.attempts == 2 and again.idempotency_key == item.idempotency_key
-
-
-def test_claim_of_a_dead_local_process_is_taken_over_at_once(tmp_path: Path, clock: FrozenClock) -> None:
-    store = Store(tmp_path, clock=clock)
-    outbox = Outbox(tmp_path, store.lock, clock=clock)
-    item = outbox.enqueue(OutboxKind.REPLY, "masto:1", "masto", {"text": "hi"}, "ana")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    outbox.worker_id = f"{os.uname().nodename}:{dead.stdout.strip()}:x"
-    outbox.claim_due()
-    fresh = Outbox(tmp_path, store.lock, clock=clock)
-    assert [i.id for i in fresh.claim_due()] == [item.id]
 
 
 async def test_reply_is_sent_once_and_recorded(tmp_path: Path, clock: FrozenClock) -> None:
@@ -139,7 +113,7 @@ mark_read_on_done = false
 """)
     store = Store(tmp_path, clock=clock)
     store.upsert_messages([make_message(i, channel="gh") for i in range(300)] + [make_message(1, channel="quiet")])
-    outbox = Outbox(tmp_path, store.lock, clock=clock)
+    outbox = store.outbox
     inbox = Inbox(cfg, store, outbox, clock)
     writes = []
     real = outbox._seg.insert_many

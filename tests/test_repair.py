@@ -89,7 +89,7 @@ def test_truncation_keeps_every_document_complete_before_the_cut(tmp_path: Path)
         target = data / "messages" / part.name
         Store(data)
         target.write_bytes(raw[:cut])
-        assert target in Store(data).problems
+        assert target in Store(data).file_problems
         result = repair_file(data, target, now=n)
         expected = {mid for mid, end in ends.items() if end <= cut}
         assert set(Store(data).message_ids()) == expected, f"cut at {cut}"
@@ -140,7 +140,7 @@ async def test_lost_messages_come_back_after_the_cursor_rewind_with_their_triage
     part.write_bytes(raw[: len(raw) // 2])
 
     reopened = Store(tmp_path, clock=clock)
-    repaired, rewound = repair_store(reopened, list(reopened.problems))
+    repaired, rewound = repair_store(reopened, list(reopened.file_problems))
     assert repaired[0].lost_data and rewound == ["masto"]
     assert 0 < len(reopened.message_ids()) < COUNT
     assert reopened.get_cursor("masto") is None

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from cminbox.core.outbox import Outbox, OutboxStatus
+from cminbox.core.outbox import OutboxStatus
+from cminbox.core.sending_api import OutboxStore
 from cminbox.core.store import Store
+from tests.backend.contract import check_event_log
 from tests.conftest import ROOT, cli_env
 from tests.factories import make_message
 
@@ -55,7 +57,7 @@ def read_lines(proc: subprocess.Popen[bytes], until: float) -> list[str]:
     return [line.decode() for line in data.split(b"\n")[:-1]]
 
 
-def check_acknowledged(store: Store, outbox: Outbox, acks: list[str]) -> None:
+def check_acknowledged(store: Store, outbox: OutboxStore, acks: list[str]) -> None:
     """Every acknowledged action is in the store: its history group, its tag, its message, its reply."""
     queued = {item.id for item in outbox.items()}
     for line in acks:
@@ -93,7 +95,8 @@ def test_200_random_sigkills_lose_no_acknowledged_action(tmp_path: Path) -> None
         acks += [line for line in lines if line.startswith("ACK")]
         store = Store(data)  # loadable after every kill ...
         assert store.problems == {}, store.problems
-        check_acknowledged(store, Outbox(data, store.lock), acks)  # ... with everything acknowledged in it
+        check_acknowledged(store, store.outbox, acks)  # ... with everything acknowledged in it
+        check_event_log(store)  # ... and every change with its event, every event with its change
     assert kills >= 190 and len(acks) > 1000
     assert not list(data.rglob("*.tmp"))
 
@@ -121,7 +124,7 @@ def test_four_processes_500_mixed_actions_each(tmp_path: Path) -> None:
     assert len(views) == 1, views  # every process's final view is identical
 
     store = Store(data)
-    outbox = Outbox(data, store.lock)
+    outbox = store.outbox
     acks = [line for out in outputs for line in out if line.startswith("ACK")]
     # Each writer prints 500 ACK lines; if one is missing, say whose and what else was read.
     per_writer = [sum(line.startswith("ACK") for line in out) for out in outputs]
@@ -137,3 +140,4 @@ def test_four_processes_500_mixed_actions_each(tmp_path: Path) -> None:
     sends = Counter(line.split()[0] for line in sendlog.read_text().splitlines())
     queued = {line.split()[2] for line in acks if line.split()[1] == "out"}
     assert set(sends) == queued and max(sends.values()) == 1, [k for k, v in sends.items() if v > 1]
+    check_event_log(store)

@@ -7,13 +7,10 @@ from pathlib import Path
 
 from cminbox.core import config as config_mod
 from cminbox.core.clock import FrozenClock
-from cminbox.core.engine import Engine
 from cminbox.core.health import ChannelHealth, HealthState
-from cminbox.core.inbox import Inbox
 from cminbox.core.models import Author, Kind, Message
-from cminbox.core.outbox import Outbox
 from cminbox.core.secrets import Secrets
-from cminbox.core.store import Store
+from cminbox.core.wiring import wire
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.services import Services
 from tests.conftest import T0
@@ -98,10 +95,9 @@ def seed_messages() -> list[Message]:
 
 def make_services(tmp_path: Path, clock: FrozenClock, *, config_text: str = CONFIG, degraded: bool = False) -> Services:
     cfg = config_mod.parse(config_text, tmp_path / "config.toml")
-    store = Store(tmp_path / "data", clock=clock)
+    wired = wire(cfg, tmp_path / "data", clock=clock, secrets=Secrets({"masto": "never-used"}))
+    store = wired.store
     store.upsert_messages(seed_messages())
-    outbox = Outbox(store.dir, store.lock, clock=clock)
-    engine = Engine(cfg, store, outbox, Secrets({"masto": "never-used"}), clock)
     health = ChannelHealth(channel="masto", state=HealthState.OK, last_success=clock())
     if degraded:
         health = ChannelHealth(
@@ -111,7 +107,7 @@ def make_services(tmp_path: Path, clock: FrozenClock, *, config_text: str = CONF
             failures=2,
         )
     store.set_health("masto", health.to_doc())
-    return Services(cfg, Inbox(cfg, store, outbox, clock), engine, clock)
+    return Services(cfg, wired.inbox, wired.engine(), clock)
 
 
 def make_app(services: Services, theme: str | None = None) -> CminboxApp:

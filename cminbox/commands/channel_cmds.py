@@ -9,8 +9,10 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 from cminbox.commands.context import Context
+from cminbox.commands.pg_cmds import doctor_store, login_store
 from cminbox.commands.render import age, dumps
 from cminbox.commands.triage_cmds import UsageError
 from cminbox.core import config as config_mod
@@ -24,6 +26,7 @@ from cminbox.core.poller import PollReport
 from cminbox.core.repair import repair_store
 from cminbox.core.secrets import SecretError, keyring_set, keyring_status
 from cminbox.core.segment import CorruptFileError
+from cminbox.core.store import Store
 
 
 def _health_line(h: ChannelHealth, now_s: str) -> str:
@@ -39,7 +42,7 @@ def cmd_poll(ctx: Context, args: argparse.Namespace) -> int:
     engine = ctx.engine()
     if not args.once:
         return _poll_forever(engine)
-    if not engine.poller_lock.acquire(blocking=False):
+    if not engine.poller_lease.acquire():
         print(f"{_other(engine)} is polling this data dir; `cminbox channels` shows its results")
         return 0
 
@@ -52,7 +55,7 @@ def cmd_poll(ctx: Context, args: argparse.Namespace) -> int:
     try:
         reports, deliveries = asyncio.run(run())
     finally:
-        engine.poller_lock.release()
+        engine.poller_lease.release()
     for r in reports:
         h = r.health
         summary = f"{len(r.new_ids)} new, {r.fetched} fetched" if h.state == HealthState.OK else h.reason
@@ -110,6 +113,8 @@ def cmd_channels(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
+    if args.channel == "store" and not ctx.config.has_channel("store"):
+        return login_store(ctx, args.from_env)
     cfg = ctx.config.channel(args.channel)
     cls = registry.load_channel(cfg.type)
     if not cls.traits.needs_secret:
@@ -228,6 +233,9 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
     unused = "" if needs_keyring or status.usable else " (every channel uses token_command, so polling works)"
     line(status.usable, "keyring", status.backend + (f" — {status.problem}" if status.problem else "") + unused)
     line(True, "channel types", ", ".join(registry.channel_types()))
+    if not doctor_store(ctx, line):
+        print(f"\n{problems} problem(s) found")
+        return 1
     try:
         ctx.data_dir.mkdir(parents=True, exist_ok=True)
         probe = ctx.data_dir / f".doctor-{os.getpid()}"
@@ -240,13 +248,15 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     ctx.report_store_problems = False
     store = ctx.store
-    problems_found = dict(store.problems)
+    # File problems can be repaired (TinyDB's doctor --repair); other backends' are reported.
+    problems_found: dict[Path, str] = dict(store.file_problems) if isinstance(store, Store) else {}
+    reported = {} if isinstance(store, Store) else dict(store.problems)
     try:
         ctx.outbox.items()
     except CorruptFileError as exc:
         problems_found[exc.path] = str(exc)
     line(True, "store", f"{len(store.message_ids())} messages, loaded in {time.perf_counter() - started:.2f} s")
-    if args.repair and problems_found:
+    if args.repair and problems_found and isinstance(store, Store):
         repaired, rewound = repair_store(store, problems_found)
         for result in repaired:
             # Data lost is a problem even once repaired: never "all good" after it.
@@ -260,6 +270,8 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
     else:
         for _path, what in sorted(problems_found.items()):
             line(False, "store file", what)
+    for _where, what in sorted(reported.items()):
+        line(False, "store", what)
     problems += _doctor_outbox(ctx)
     for ch in cfg.channels:
         if not ch.enabled:
@@ -311,7 +323,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_channels)
 
-    p = sub.add_parser("login", help="store a channel's token in the OS keyring")
+    p = sub.add_parser(
+        "login", help="store a channel's token (or, as `login store`, the database password) in the keyring"
+    )
     p.add_argument("channel")
     p.add_argument(
         "--from-env", action="store_true", help="read the token ($CMINBOX_TOKEN) or password ($CMINBOX_PASSWORD)"

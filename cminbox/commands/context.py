@@ -1,4 +1,5 @@
-"""What every subcommand needs: paths, config, store, outbox, inbox verbs, engine."""
+"""What every subcommand needs: paths, config, and the objects core.wiring builds (store, outbox,
+inbox verbs, engine)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from cminbox.core.clock import Clock, system_clock
 from cminbox.core.config import Config
 from cminbox.core.engine import Engine
 from cminbox.core.inbox import Inbox
-from cminbox.core.outbox import Outbox
 from cminbox.core.redact import RedactingFilter
 from cminbox.core.secrets import Secrets
-from cminbox.core.store import Store
+from cminbox.core.sending_api import OutboxStore
+from cminbox.core.store_api import StoreApi
+from cminbox.core.wiring import Setup, Wired, wire
 
 APP = "cminbox"
 
@@ -72,25 +74,44 @@ class Context:
         return data_dir(getattr(self.args, "data_dir", None))
 
     @cached_property
-    def store(self) -> Store:
-        store = Store(self.data_dir, clock=self.clock, lazy=self.lazy_store)
-        for step in store.migrated:
+    def wired(self) -> Wired:
+        wired = wire(self.config, self.data_dir, lazy=self.lazy_store, clock=self.clock, secrets=self.secrets)
+        for step in wired.store.migrated:
             print(f"cminbox: {step}", file=sys.stderr)
-        for problem in store.problems.values() if self.report_store_problems else ():
+        for problem in wired.store.problems.values() if self.report_store_problems else ():
             # The rest of the store works: say what is skipped, and carry on.
             print(f"cminbox: warning: {problem}", file=sys.stderr)
-        return store
+        return wired
 
-    @cached_property
-    def outbox(self) -> Outbox:
-        return Outbox(self.data_dir, self.store.lock, clock=self.clock)
+    @property
+    def store(self) -> StoreApi:
+        return self.wired.store
 
-    @cached_property
+    @property
+    def outbox(self) -> OutboxStore:
+        return self.wired.store.outbox
+
+    @property
     def inbox(self) -> Inbox:
-        return Inbox(self.config, self.store, self.outbox, self.clock)
+        return self.wired.inbox
 
     def engine(self) -> Engine:
-        return Engine(self.config, self.store, self.outbox, self.secrets, self.clock)
+        return self.wired.engine()
+
+    def setup(self) -> Setup:
+        """For the TUI, which builds its objects itself (and reads the config again after first run)."""
+
+        def load_config() -> Config:
+            if self.config_override is not None:
+                return self.config_override
+            return config_mod.load(getattr(self.args, "config", None))
+
+        return Setup(load_config, self.data_dir, self.clock, self.secrets)
+
+    def poller_pid(self) -> int | None:
+        """The pid of the instance polling and sending (0: another host or unknown), None if none is."""
+        holder = self.store.poller_lease().holder()
+        return None if holder is None else holder.pid
 
     def resolve(self, ids: str) -> list[str]:
         """Accept one id or several separated by commas; each may be a unique suffix."""

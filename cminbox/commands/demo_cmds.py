@@ -47,7 +47,7 @@ def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
     if not args.text:
         from cminbox.tui import launch
 
-        return launch.run_demo(ctx, args)
+        return launch.run_demo(ctx.setup(), args)
     with prepare_demo(ctx, args) as session:
         kept = "" if session.temporary else " (kept)"
         print(f"cminbox demo: the Lumen community on {session.server.url}; data in {args.data_dir}{kept}")

@@ -15,7 +15,6 @@ from cminbox.commands.context import Context
 from cminbox.commands.render import dumps
 from cminbox.commands.triage_cmds import UsageError, _priority
 from cminbox.core.dispatch import Delivery
-from cminbox.core.engine import poller_lock
 from cminbox.core.inbox import InboxError
 from cminbox.core.outbox import OutboxItem, OutboxStatus
 from cminbox.core.reply_template import read_back, template
@@ -26,7 +25,7 @@ from cminbox.core.when import clock_time
 def deliver_now(ctx: Context) -> list[Delivery] | None:
     """Send what is due, if no other instance is the active sender. None means "left to it"."""
     engine = ctx.engine()
-    if not engine.poller_lock.acquire(blocking=False):
+    if not engine.poller_lease.acquire():
         return None
 
     async def run() -> list[Delivery]:
@@ -38,12 +37,12 @@ def deliver_now(ctx: Context) -> list[Delivery] | None:
     try:
         return asyncio.run(run())
     finally:
-        engine.poller_lock.release()
+        engine.poller_lease.release()
 
 
 def _left_to(ctx: Context) -> str:
     """Who will send what was queued and not sent now: say the truth about it."""
-    pid = poller_lock(ctx.data_dir).holder()
+    pid = ctx.poller_pid()
     if pid is None:
         return "no cminbox is running to send it: `cminbox outbox flush` or `cminbox poll` sends it"
     return f"the running cminbox instance{f' (pid {pid})' if pid else ''} will send it"
@@ -133,7 +132,7 @@ def cmd_outbox(ctx: Context, args: argparse.Namespace) -> int:
     if args.action == "flush":
         deliveries = deliver_now(ctx)
         if deliveries is None:
-            pid = poller_lock(ctx.data_dir).holder()
+            pid = ctx.poller_pid()
             print(f"another cminbox instance{f' (pid {pid})' if pid else ''} is sending; it will deliver the queue")
             return 0
         for d in deliveries:

@@ -14,7 +14,7 @@ from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, Priority, Status
 from cminbox.core.query import Node, Query, QueryError, Term, all_of, explain
 from cminbox.core.query import parse as parse_query
-from cminbox.core.store import ActResult, StoreError
+from cminbox.core.store_api import ActResult, StoreError
 from cminbox.core.triage import normalise_tag
 from cminbox.core.when import WhenError, parse_when
 

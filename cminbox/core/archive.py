@@ -20,19 +20,14 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import msgspec
-
 from cminbox.core.clock import Clock
+from cminbox.core.events import Event, EventKind
 from cminbox.core.indexes import Indexes, shard_of
-from cminbox.core.models import Message, Status, TriageState
+from cminbox.core.models import Archived, Message, Status, TriageState
 from cminbox.core.segment import CorruptFileError, Segment
+from cminbox.core.store_events import draft, new_group
 
-
-class Archived(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    message: Message
-    triage: TriageState
-    archived_at: datetime
+__all__ = ["ArchiveTables", "Archived", "last_activity"]
 
 
 def last_activity(message: Message, state: TriageState) -> datetime:
@@ -44,7 +39,7 @@ class ArchiveTables:
     durable: bool
     clock: Clock
     ix: Indexes
-    problems: dict[Path, str]
+    file_problems: dict[Path, str]
     _mutex: threading.RLock
     _segments: dict[str, Segment[Message]]
     _shards: list[Segment[TriageState]]
@@ -60,7 +55,10 @@ class ArchiveTables:
     def _triage(self, message_id: str) -> TriageState:
         raise NotImplementedError
 
-    def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
+    def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
+        raise NotImplementedError
+
+    def _append_events(self, drafts: Iterable[Event]) -> list[Event]:
         raise NotImplementedError
 
     def _archive_segment(self, month: str) -> Segment[Archived]:
@@ -88,7 +86,9 @@ class ArchiveTables:
             if dry_run or not picked:
                 return [a.id for a in picked]
             self.put_archived(picked)  # 1. durable in the archive ...
-            self._drop_live([a.id for a in picked])  # 2. ... then out of the live files
+            group = new_group()  # 2. the events (store_events.py) ...
+            self._append_events(draft(EventKind.ARCHIVED, now, "", a.id, "archived", group) for a in picked)
+            self._drop_live([a.id for a in picked])  # 3. ... then out of the live files
             return [a.id for a in picked]
 
     def put_archived(self, items: Iterable[Archived]) -> None:
@@ -140,7 +140,7 @@ class ArchiveTables:
                 try:
                     seg.refresh()
                 except CorruptFileError as exc:
-                    self.problems[path] = str(exc)
+                    self.file_problems[path] = str(exc)
                     continue
                 for _, item in seg.items():
                     if item.id not in self.ix.messages:
@@ -158,7 +158,9 @@ class ArchiveTables:
         wanted = set(ids)
         with self._mutex, self.transaction():
             items = [a for a in self.archived() if a.id in wanted]
-            self.upsert_messages([a.message for a in items])
+            group, now = new_group(), self.clock()
+            self._append_events(draft(EventKind.RESTORED, now, "", a.id, "restored", group) for a in items)
+            self._upsert([a.message for a in items], arrivals=False)
             self.put_triage([a.triage for a in items], keep_newer=False)
             for path in sorted((self.dir / "archive").glob("*.json.gz")):
                 seg = self._archive_segment(path.name.removesuffix(".json.gz"))

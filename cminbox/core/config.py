@@ -16,7 +16,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 import platformdirs
@@ -67,9 +67,25 @@ class UIConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     view: str = "1"  # the saved view shown at start
 
 
+# "" leaves it to the DSN or libpq (a default here would override a DSN's own `?sslmode=`).
+SslMode = Literal["", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+
 class StoreConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Done items older than this move to the archive; 0 keeps all live.
     archive_after_days: Annotated[int, msgspec.Meta(ge=0, le=36500, description="days; 0 = never")] = 90
+    # "tinydb": files in the data dir (one person, or instances on one host);
+    # "postgresql": a team's shared database (core/pg/). The keys below are PostgreSQL's.
+    backend: Literal["tinydb", "postgresql"] = "tinydb"
+    dsn: str = ""  # postgresql://USER@HOST[:PORT]/DBNAME, never with a password
+    password_command: str = ""  # prints the password; else the keyring (`cminbox login store`), else .pgpass
+    # libpq's TLS and client options, passed through unchanged (absent: libpq's defaults).
+    sslmode: SslMode = ""
+    sslrootcert: str = ""
+    sslcert: str = ""
+    sslkey: str = ""
+    connect_timeout: Annotated[int, msgspec.Meta(ge=1, le=300, description="seconds")] = 10
+    application_name: Annotated[str, msgspec.Meta(max_length=63)] = "cminbox"
 
 
 class ViewConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -235,6 +251,7 @@ def parse(source: str, path: Path | None = None) -> Config:
                 f"Known types: {', '.join(registry.target_types())}.",
             )
         _check_url(t.url, (*base, "url"), fail)
+    _check_store(cfg.store, fail)
     if cfg.ui.preview not in ("right", "bottom", "off"):
         raise fail(("ui", "preview"), f"`preview` must be right, bottom or off, not {cfg.ui.preview!r}.")
     if cfg.ui.sort not in [s.value for s in Sort]:
@@ -246,6 +263,44 @@ def parse(source: str, path: Path | None = None) -> Config:
             f"Views: {', '.join(f'{v.key} ({v.name})' for v in cfg.views)}.",
         )
     return cfg
+
+
+def _check_store(store: StoreConfig, fail: Any) -> None:
+    """The PostgreSQL keys: a DSN when that backend is chosen, and never a password inside it."""
+    from cminbox.core.pg.connection import dsn_has_password  # no psycopg import: works without the extra
+
+    if store.backend == "tinydb":
+        for key in ("dsn", "password_command", "sslmode", "sslrootcert", "sslcert", "sslkey"):
+            if getattr(store, key):
+                raise fail(
+                    ("store", key),
+                    f'`{key}` is a PostgreSQL key, but backend is "tinydb".',
+                    'Set backend = "postgresql" in [store] to use the team database, or remove the key.',
+                )
+        return
+    if not store.dsn:
+        raise fail(
+            ("store",),
+            'backend = "postgresql" needs a `dsn`.',
+            'Add e.g. dsn = "postgresql://ana@db.example.com/cminbox" (the password goes elsewhere: see the README).',
+        )
+    if not store.dsn.startswith(("postgresql://", "postgres://")) and "=" not in store.dsn:
+        raise fail(
+            ("store", "dsn"),
+            f"{store.dsn!r} is not a PostgreSQL connection string.",
+            "Write it as postgresql://USER@HOST[:PORT]/DBNAME.",
+        )
+    if dsn_has_password(store.dsn):
+        raise fail(
+            ("store", "dsn"),
+            "the DSN contains a password, and config files are not a place for secrets.",
+            "Remove it from the DSN and run `cminbox login store` (keyring), or set password_command, "
+            "or use libpq's ~/.pgpass (PGPASSFILE).",
+        )
+    for key in ("sslrootcert", "sslcert", "sslkey"):
+        value = getattr(store, key)
+        if value and value != "system" and not Path(value).expanduser().is_file():
+            raise fail(("store", key), f"{value!r} is not a file.", f"`{key}` is the path of a PEM file.")
 
 
 def _views(raw: list[ViewConfig], fail: Any) -> list[View]:
@@ -372,6 +427,9 @@ preview = "right"              # right, bottom or off
 
 [store]
 archive_after_days = 90        # done items older than this move to compressed archive files; 0 = never
+# backend = "postgresql"       # a team's shared database instead of files (README: Team store on PostgreSQL)
+# dsn = "postgresql://ana@db.example.com/cminbox"   # no password here: `cminbox login store` or ~/.pgpass
+# sslmode = "verify-full"      # and sslrootcert, sslcert, sslkey, connect_timeout, application_name
 
 [[channels]]
 name = "mastodon"              # lower-case; becomes the prefix of every message id

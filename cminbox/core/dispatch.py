@@ -12,8 +12,9 @@ from cminbox.core.clock import Clock
 from cminbox.core.escalation import Target
 from cminbox.core.failpoints import failpoint
 from cminbox.core.models import Message, Note, Status
-from cminbox.core.outbox import MARK_READ, Outbox, OutboxItem, OutboxKind
-from cminbox.core.store import Store
+from cminbox.core.outbox_types import MARK_READ, OutboxItem, OutboxKind
+from cminbox.core.sending_api import OutboxStore
+from cminbox.core.store_api import StoreApi
 from cminbox.core.triage import AddNote, SetFirstResponse, SetStatus
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,12 @@ class Delivery:
 
 class Dispatcher:
     def __init__(
-        self, store: Store, outbox: Outbox, channels: dict[str, Channel], targets: dict[str, Target], clock: Clock
+        self,
+        store: StoreApi,
+        outbox: OutboxStore,
+        channels: dict[str, Channel],
+        targets: dict[str, Target],
+        clock: Clock,
     ) -> None:
         self.store = store
         self.outbox = outbox

@@ -1,8 +1,9 @@
 """Live objects built from the config: channel adapters, escalation targets, poller, dispatcher.
 
-Exactly one process polls and sends at a time: the engine takes ``poller.lock`` before
-running its loops; another instance that fails to get it stays passive (it still sees
-everything through the store) and takes over when the holder exits or dies.
+Exactly one instance polls and sends at a time: the engine takes the store's poller lease
+(cminbox.core.sending_api.PollerLease) before running its loops, and renews it while it
+runs; another instance that fails to get it stays passive (it still sees everything through
+the store) and takes over when the holder exits, dies or loses the lease.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from cminbox.core import registry
@@ -20,26 +20,21 @@ from cminbox.core.clock import Clock, pause
 from cminbox.core.config import ChannelConfig, Config
 from cminbox.core.dispatch import Dispatcher
 from cminbox.core.escalation import Target
-from cminbox.core.locking import FileLock
-from cminbox.core.outbox import Outbox
 from cminbox.core.poller import Poller, PollReport
 from cminbox.core.secrets import SecretError, Secrets, keyring_set
-from cminbox.core.store import Store
+from cminbox.core.sending_api import OutboxStore
+from cminbox.core.store_api import StoreApi
 
 HOUSEKEEPING_INTERVAL = 3600.0
 HOUSEKEEPING_DELAY = 180.0
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = 2.0
 TAKEOVER_INTERVAL = 3.0
+LEASE_RENEW_INTERVAL = 2.0
 
 
 def target_entry(name: str) -> str:
     return f"escalation:{name}"
-
-
-def poller_lock(data_dir: Path) -> FileLock:
-    """The lock of the one instance that polls and sends for a data dir (it records its pid)."""
-    return FileLock(data_dir / "poller.lock", record_pid=True)
 
 
 def build_channel(cfg: ChannelConfig, secrets: Secrets, clock: Clock, transport: Any = None) -> Channel:
@@ -71,7 +66,13 @@ def build_channel(cfg: ChannelConfig, secrets: Secrets, clock: Clock, transport:
 
 class Engine:
     def __init__(
-        self, config: Config, store: Store, outbox: Outbox, secrets: Secrets, clock: Clock, transport: Any = None
+        self,
+        config: Config,
+        store: StoreApi,
+        outbox: OutboxStore,
+        secrets: Secrets,
+        clock: Clock,
+        transport: Any = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -87,7 +88,7 @@ class Engine:
             self.targets[t.name] = cls(t, secret, clock, transport)
         self.poller = Poller(store, self.channels, {c.name: c for c in config.channels}, clock)
         self.dispatcher = Dispatcher(store, outbox, self.channels, self.targets, clock)
-        self.poller_lock = poller_lock(store.dir)
+        self.poller_lease = store.poller_lease()
         self.active = False
 
     async def poll_once(self) -> list[PollReport]:
@@ -95,26 +96,42 @@ class Engine:
 
     def poller_pid(self) -> int | None:
         """The pid of another process polling this data dir (0: unknown), None if none is."""
-        return None if self.active else self.poller_lock.holder()
+        if self.active:
+            return None
+        holder = self.poller_lease.holder()
+        return None if holder is None else holder.pid
 
     async def run(self, stop: asyncio.Event, on_active: Callable[[], None] | None = None) -> None:
-        """Poll and deliver until ``stop``; wait passively while another instance holds the lock.
-        ``on_active`` is called once this instance has the lock and starts polling."""
+        """Poll and deliver until ``stop``; wait passively while another instance holds the lease.
+        ``on_active`` is called each time this instance takes the lease and starts polling."""
         while not stop.is_set():
-            # Non-blocking flock returns at once, and the lock must be taken on the thread that releases it.
-            if self.poller_lock.acquire(blocking=False):
+            # acquire() never blocks, and a file lease must be taken on the thread that releases it.
+            if not self.poller_lease.acquire():
+                await pause(stop, TAKEOVER_INTERVAL)
+                continue
+            self.active = True
+            if on_active is not None:
+                on_active()
+            active = asyncio.Event()  # set when ``stop`` is, or when the lease is lost
+            try:
+                await asyncio.gather(
+                    self.poller.run(active),
+                    self._deliver_loop(active),
+                    self._housekeeping(active),
+                    self._keep_lease(stop, active),
+                )
+            finally:
+                self.active = False
+                self.poller_lease.release()
+
+    async def _keep_lease(self, stop: asyncio.Event, active: asyncio.Event) -> None:
+        """Renew the lease while polling; when it is lost (or on ``stop``) end the active loops."""
+        while not stop.is_set():
+            if not self.poller_lease.renew():
+                log.warning("the poller lease was lost: another instance polls now")
                 break
-            await pause(stop, TAKEOVER_INTERVAL)
-        if stop.is_set():
-            return
-        self.active = True
-        if on_active is not None:
-            on_active()
-        try:
-            await asyncio.gather(self.poller.run(stop), self._deliver_loop(stop), self._housekeeping(stop))
-        finally:
-            self.active = False
-            self.poller_lock.release()
+            await pause(stop, LEASE_RENEW_INTERVAL)
+        active.set()
 
     async def _deliver_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -16,8 +16,9 @@ from cminbox.core.config import Config
 from cminbox.core.errors import CminboxError
 from cminbox.core.escalation import escalation_payload
 from cminbox.core.models import Escalation, Message, Note, Priority, Status
-from cminbox.core.outbox import MARK_READ, Outbox, OutboxItem, OutboxKind
-from cminbox.core.store import ActResult, Store, UndoResult
+from cminbox.core.outbox_types import MARK_READ, OutboxItem, OutboxKind
+from cminbox.core.sending_api import OutboxStore
+from cminbox.core.store_api import ActResult, StoreApi, UndoResult
 from cminbox.core.text import sanitize
 from cminbox.core.triage import (
     AddNote,
@@ -39,8 +40,8 @@ class InboxError(CminboxError):
 @dataclass
 class Inbox:
     config: Config
-    store: Store
-    outbox: Outbox
+    store: StoreApi
+    outbox: OutboxStore
     clock: Clock
 
     @property

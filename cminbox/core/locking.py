@@ -4,12 +4,31 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import ParamSpec, TypeVar
 
 from cminbox.core.errors import from_os_error
+from cminbox.core.instance import INSTANCE_ID
+from cminbox.core.sending_api import LeaseHolder
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def synchronized(method: Callable[P, R]) -> Callable[P, R]:
+    """Serialise a Store method against other threads (workers and the UI share one Store)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with args[0]._mutex:  # type: ignore[attr-defined]
+            return method(*args, **kwargs)
+
+    return wrapper
 
 
 class FileLock:
@@ -66,7 +85,7 @@ class FileLock:
     def _write_pid(fd: int) -> None:
         try:
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            os.pwrite(fd, f"{os.getpid()} {INSTANCE_ID}\n".encode(), 0)
         except OSError:
             pass  # a read-only folder: the lock still works, only the pid is not told
 
@@ -80,7 +99,8 @@ class FileLock:
             text = self.path.read_text(encoding="ascii").strip()
         except (OSError, UnicodeDecodeError):
             return 0
-        return int(text) if text.isdigit() else 0
+        pid = text.split()[0] if text else ""
+        return int(pid) if pid.isdigit() else 0
 
     def release(self) -> None:
         self._depth -= 1
@@ -100,3 +120,39 @@ class FileLock:
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.release()
+
+
+class FileLease:
+    """The single-poller lease on one host (cminbox.core.sending_api.PollerLease) as an
+    ``flock``: held until released or until the holder dies (the kernel drops it), so it never
+    expires under a live holder and :meth:`renew` only says whether this handle still holds it.
+    The holder writes ``pid instance-id`` into the file for others to read."""
+
+    def __init__(self, path: Path) -> None:
+        self._lock = FileLock(path, record_pid=True)
+
+    def acquire(self) -> bool:
+        return self._lock.held or self._lock.acquire(blocking=False)
+
+    def renew(self) -> bool:
+        return self._lock.held
+
+    def release(self) -> None:
+        while self._lock.held:
+            self._lock.release()
+
+    @property
+    def held(self) -> bool:
+        return self._lock.held
+
+    def holder(self) -> LeaseHolder | None:
+        if self._lock.held:
+            return LeaseHolder(instance=INSTANCE_ID, pid=os.getpid())
+        pid = self._lock.holder()
+        if pid is None:
+            return None
+        try:
+            fields = self._lock.path.read_text(encoding="ascii").split()
+        except (OSError, UnicodeDecodeError):
+            fields = []
+        return LeaseHolder(instance=fields[1] if len(fields) > 1 else "", pid=pid)

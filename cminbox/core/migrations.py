@@ -11,14 +11,20 @@ History:
     1  messages in one segment per month (``messages/YYYY-MM.json``)
     2  messages in bounded parts (``messages/YYYY-MM-NNN.json``, at most PART_DOCS each),
        so that writing a new message rewrites ~2 MB rather than a whole month; ``archive/``
+    3  the event log (``events/NNNNNN.json``): every history entry of every item, live or
+       archived, becomes an event, in the order of its time (the entries stay in the triage
+       records, which keep each item's history next to its state)
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +33,8 @@ import msgspec
 from cminbox.core.errors import CminboxError
 from cminbox.core.segment import atomic_write_bytes, fsync_dir
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+EVENT_PART = 1000  # events per part of the log (as cminbox.core.event_log writes them)
 PART_DOCS = 2500
 
 
@@ -71,7 +78,53 @@ def _v1_to_v2(data_dir: Path, durable: bool) -> None:
     (data_dir / "archive").mkdir(exist_ok=True)
 
 
-MIGRATIONS: dict[int, Callable[[Path, bool], None]] = {1: _v1_to_v2}
+def _history_entries(data_dir: Path) -> list[tuple[datetime, str, int, dict[str, Any]]]:
+    """(time, message id, index, entry) of every history entry, in the live triage records and the archive."""
+    states: list[dict[str, Any]] = []
+    for shard in sorted((data_dir / "triage").glob("shard-*.json")):
+        raw = shard.read_bytes()
+        if raw.strip():
+            states.extend(msgspec.json.decode(raw).get("triage", {}).values())
+    for part in sorted((data_dir / "archive").glob("*.json.gz")):
+        tables = msgspec.json.decode(gzip.decompress(part.read_bytes()))
+        states.extend(doc["triage"] for doc in tables.get("archive", {}).values())
+    entries = []
+    for state in states:
+        for index, entry in enumerate(state.get("history", ())):
+            entries.append((datetime.fromisoformat(str(entry["at"])), str(state["id"]), index, entry))
+    return sorted(entries, key=lambda e: (e[0], e[1], e[2]))
+
+
+def _v2_to_v3(data_dir: Path, durable: bool) -> None:
+    # Rebuilt from scratch each time: a run cut short left parts that the next run replaces.
+    folder = data_dir / "events"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    docs = [
+        {
+            "pos": pos,
+            "kind": "undo" if str(entry["action"]).startswith("undo: ") else "action",
+            "at": entry["at"],
+            "actor": entry["actor"],
+            "instance": "",  # not known before the event log
+            "message_id": mid,
+            "label": entry["action"],
+            "before": entry.get("before", {}),
+            "after": entry.get("after", {}),
+            "group": entry.get("group", ""),
+        }
+        for pos, (_, mid, _, entry) in enumerate(_history_entries(data_dir), start=1)
+    ]
+    for number, start in enumerate(range(0, len(docs), EVENT_PART)):
+        chunk = docs[start : start + EVENT_PART]
+        body = {"events": {str(i): doc for i, doc in enumerate(chunk, start=1)}}
+        atomic_write_bytes(folder / f"{number:06d}.json", msgspec.json.encode(body), durable=durable)
+    if durable:
+        fsync_dir(folder)
+
+
+MIGRATIONS: dict[int, Callable[[Path, bool], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def backup(data_dir: Path, version: int) -> Path:

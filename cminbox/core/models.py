@@ -132,3 +132,12 @@ class TriageState(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
     def needs_attention(self, now: datetime) -> bool:
         return self.status in (Status.NEW, Status.OPEN, Status.ESCALATED) and not self.is_snoozed(now)
+
+
+class Archived(msgspec.Struct, frozen=True, kw_only=True):
+    """An item moved out of the live store: its message and triage state, kept together."""
+
+    id: str
+    message: Message
+    triage: TriageState
+    archived_at: datetime

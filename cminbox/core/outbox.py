@@ -9,12 +9,10 @@ uses to make the retry a no-op on the server side: a reply is never posted twice
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,92 +20,56 @@ import msgspec
 
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.failpoints import failpoint
+from cminbox.core.instance import INSTANCE_ID
 from cminbox.core.locking import FileLock
+from cminbox.core.outbox_types import (
+    LEASE,
+    MARK_READ,
+    MAX_ATTEMPTS,
+    Backoff,
+    OutboxItem,
+    OutboxKind,
+    OutboxStatus,
+    is_orphaned,
+)
 from cminbox.core.redact import redactor
 from cminbox.core.segment import Segment
 
-MAX_ATTEMPTS = 8
-MARK_READ = "mark_read"  # the ACTION that marks an item read on its server (e.g. a GitHub notification)
-LEASE = timedelta(seconds=120)
-
-
-class OutboxKind(StrEnum):
-    REPLY = "reply"
-    ESCALATION = "escalation"
-    # A channel-side action: moderation (lock, hide, remove...) or marking a notification read.
-    ACTION = "action"
-
-
-class OutboxStatus(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    kind: OutboxKind
-    message_id: str
-    destination: str  # channel name for replies, target name for escalations
-    payload: dict[str, Any]
-    actor: str
-    created_at: datetime
-    status: OutboxStatus = OutboxStatus.PENDING
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    lease_until: datetime | None = None
-    claimed_by: str = ""
-    sent_at: datetime | None = None
-    result: dict[str, str] = msgspec.field(default_factory=dict)
-    last_error: str = ""
-
-    @property
-    def idempotency_key(self) -> str:
-        return f"cminbox-{self.id}"
-
-
-@dataclass(frozen=True)
-class Backoff:
-    base: float = 5.0
-    cap: float = 900.0
-
-    def delay(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(self.cap, self.base * 2 ** max(0, attempts - 1)))
-
-
-def _claimant_dead(claimed_by: str) -> bool:
-    """True if the claimant was a process on this host that no longer exists."""
-    host, _, rest = claimed_by.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def is_orphaned(item: OutboxItem, now: datetime) -> bool:
-    """A ``sending`` item whose sender is gone (lease expired, or a dead process on this host)."""
-    return item.status == OutboxStatus.SENDING and (
-        (item.lease_until is not None and item.lease_until <= now) or _claimant_dead(item.claimed_by)
-    )
+__all__ = [
+    "LEASE",
+    "MARK_READ",
+    "MAX_ATTEMPTS",
+    "Backoff",
+    "Outbox",
+    "OutboxItem",
+    "OutboxKind",
+    "OutboxStatus",
+    "is_orphaned",
+]
 
 
 class Outbox:
-    def __init__(self, data_dir: Path, lock: FileLock, *, clock: Clock = system_clock, durable: bool = True) -> None:
+    """The TinyDB backend's outbox (``outbox.json``). Built by the store (``store.outbox``), which
+    hands it its transaction (the store lock, with every file reloaded and the event log checked)
+    and the way to record ``sent`` events in the same step; standalone, it locks ``lock`` only."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        lock: FileLock,
+        *,
+        clock: Clock = system_clock,
+        durable: bool = True,
+        transaction: Callable[[], AbstractContextManager[object]] | None = None,
+        record_sent: Callable[[OutboxItem, dict[str, str]], None] | None = None,
+    ) -> None:
         self.lock = lock
+        self._txn = transaction or (lambda: lock)
+        self._record_sent = record_sent
         self.clock = clock
         self.backoff = Backoff()
         self._seg: Segment[dict[str, Any]] = Segment(data_dir / "outbox.json", "outbox", durable=durable)
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.worker_id = INSTANCE_ID
 
     def _load(self, *, in_flight: bool = False, item_id: str | None = None) -> list[tuple[int, OutboxItem]]:
         """Decode items, filtering on the raw document first: the sent history only grows, and
@@ -149,14 +111,14 @@ class Outbox:
             for message_id, destination, payload in targets
         ]
         if items:
-            with self.lock:
+            with self._txn():
                 self._seg.refresh()
                 self._seg.insert_many([msgspec.to_builtins(item) for item in items])
             failpoint("outbox.after_enqueue")
         return items
 
     def items(self, status: OutboxStatus | None = None) -> list[OutboxItem]:
-        with self.lock:
+        with self._txn():
             rows = [item for _, item in self._load()]
         return [i for i in rows if status is None or i.status == status]
 
@@ -164,7 +126,7 @@ class Outbox:
         """Claim items that are due (or whose claimant died) for this worker."""
         now = self.clock()
         claimed: list[OutboxItem] = []
-        with self.lock:
+        with self._txn():
             for doc_id, item in self._load(in_flight=True):
                 if len(claimed) >= limit:
                     break
@@ -185,9 +147,13 @@ class Outbox:
                 claimed.append(item)
         return claimed
 
-    def _update(self, item_id: str, **changes: Any) -> OutboxItem:
-        with self.lock:
+    def _update(self, item_id: str, *, sent: dict[str, str] | None = None, **changes: Any) -> OutboxItem:
+        with self._txn():
             for doc_id, item in self._load(item_id=item_id):
+                if sent is not None and self._record_sent is not None:
+                    # The event first: if the process dies before the item is saved as sent, the
+                    # store drops the event at its next step (an event never outlives its change).
+                    self._record_sent(item, sent)
                 if item.id == item_id:
                     new = msgspec.structs.replace(item, **changes)
                     self._save(doc_id, new)
@@ -196,7 +162,13 @@ class Outbox:
 
     def mark_sent(self, item: OutboxItem, result: dict[str, str]) -> OutboxItem:
         return self._update(
-            item.id, status=OutboxStatus.SENT, sent_at=self.clock(), result=result, lease_until=None, last_error=""
+            item.id,
+            sent=result,
+            status=OutboxStatus.SENT,
+            sent_at=self.clock(),
+            result=result,
+            lease_until=None,
+            last_error="",
         )
 
     def mark_failed(

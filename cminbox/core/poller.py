@@ -20,7 +20,7 @@ from cminbox.core.clock import Clock, pause
 from cminbox.core.config import ChannelConfig
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth, HealthState
-from cminbox.core.store import Store
+from cminbox.core.store_api import StoreApi
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 60.0
@@ -38,7 +38,7 @@ class PollReport:
 class Poller:
     def __init__(
         self,
-        store: Store,
+        store: StoreApi,
         channels: dict[str, Channel],
         configs: dict[str, ChannelConfig],
         clock: Clock,

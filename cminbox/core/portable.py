@@ -16,10 +16,9 @@ from typing import IO
 
 import msgspec
 
-from cminbox.core.archive import Archived
 from cminbox.core.errors import CminboxError
-from cminbox.core.models import Message, TriageState
-from cminbox.core.store import Store
+from cminbox.core.models import Archived, Message, TriageState
+from cminbox.core.store_api import StoreApi
 
 CSV_COLUMNS = [
     "id",
@@ -104,7 +103,7 @@ def read_jsonl(path: Path) -> Iterator[Record]:
                 raise ImportError_(f"{path}, line {number}: {exc}") from None
 
 
-def records(store: Store, *, archived: bool = False) -> Iterator[Record]:
+def records(store: StoreApi, *, archived: bool = False) -> Iterator[Record]:
     """Every live item, newest first; then, with ``archived``, every archived one."""
     for msg, state in store.query():
         yield Record(message=msg, triage=state if state.rev else None)
@@ -113,7 +112,7 @@ def records(store: Store, *, archived: bool = False) -> Iterator[Record]:
             yield Record(message=item.message, triage=item.triage, archived=True)
 
 
-def import_records(store: Store, path: Path) -> ImportReport:
+def import_records(store: StoreApi, path: Path) -> ImportReport:
     """Read the whole file first (a bad line stops the import before anything is written),
     then add the messages and write triage records the store has not seen a later revision of."""
     items = list(read_jsonl(path))

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from cminbox.core.archive import Archived
-from cminbox.core.models import Message, TriageState
+from cminbox.core.events import Event
+from cminbox.core.models import Archived, Message, TriageState
 from cminbox.core.segment import atomic_write_bytes
 
 if TYPE_CHECKING:
@@ -169,19 +169,20 @@ class Repaired:
 
 def _doc_type(data_dir: Path, path: Path) -> type | None:
     folder = path.relative_to(data_dir).parts[0]
-    return {"messages": Message, "triage": TriageState, "archive": Archived}.get(folder)
+    return {"messages": Message, "triage": TriageState, "archive": Archived, "events": Event}.get(folder)
 
 
 def _table_name(data_dir: Path, path: Path) -> str:
     rel = path.relative_to(data_dir)
-    if rel.parts[0] in ("messages", "triage", "archive"):
+    if rel.parts[0] in ("messages", "triage", "archive", "events"):
         return rel.parts[0]
     return path.stem  # state/<name>.json and outbox.json keep one table named after the file
 
 
 def _validator(doc_type: type | None) -> Any:
     def valid(doc: Any) -> bool:
-        if not (isinstance(doc, dict) and "id" in doc):
+        # Every document names itself: by id, or (events) by position.
+        if not (isinstance(doc, dict) and ("pos" if doc_type is Event else "id") in doc):
             return False
         try:
             msgspec.json.encode(doc)  # a garbled byte decodes to a lone surrogate: not a whole document

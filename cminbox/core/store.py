@@ -11,26 +11,27 @@ Layout under the data dir (all plain JSON, readable and diffable):
     state/undo.json           the undo log (inverse actions per action group)
     state/drafts.json         unsent reply drafts, per message
     archive/YYYY-MM.json.gz   done items past the retention age, compressed (archive.py)
+    events/NNNNNN.json        the append-only event log, EVENT_PART events a part (event_log.py)
     outbox.json               queued replies and escalations (see outbox.py)
     store.lock                the inter-process lock around every read-modify-write
+    poller.lock               the single-poller lease (an flock with the holder's pid)
 
 A triage action rewrites one small shard, never the message history. Every write is
 an atomic replace with fsync, done under ``store.lock`` after reloading any file
 another process changed, so two instances never lose each other's updates. Lookups
-are answered from in-memory indexes (indexes.py), never by scanning TinyDB tables.
+are answered from in-memory indexes (indexes.py), never by scanning TinyDB tables. Every
+change is recorded in the event log in the same step (store_events.py says how a crash is
+handled). This is the TinyDB implementation of cminbox.core.store_api.StoreApi.
 """
 
 from __future__ import annotations
 
-import functools
 import gc
 import json
 import logging
-import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -41,14 +42,19 @@ from cminbox.core import triage
 from cminbox.core.archive import ArchiveTables
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.errors import CminboxError, from_os_error
+from cminbox.core.event_log import EventParts
+from cminbox.core.events import EventKind
 from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key, shard_of
-from cminbox.core.locking import FileLock
+from cminbox.core.locking import FileLease, FileLock, synchronized
 from cminbox.core.migrations import PART_DOCS, SchemaError, migrate, part_name
-from cminbox.core.models import HistoryEntry, Message, Status, TriageState
-from cminbox.core.query import Query
-from cminbox.core.query.plan import plan
+from cminbox.core.models import HistoryEntry, Message, TriageState
+from cminbox.core.outbox import Outbox
+from cminbox.core.outbox_types import OutboxItem
 from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_files
 from cminbox.core.state_tables import StateTables
+from cminbox.core.store_api import ActResult, ProgressiveLoading, StoreError, UndoResult
+from cminbox.core.store_events import EventTables, draft, new_group
+from cminbox.core.store_queries import QueryTables
 from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
 
@@ -56,43 +62,14 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 UNDO_KEEP = 500
-_NO_STATE = TriageState(id="")  # what a message-only residue is given instead of a state
 __all__ = ["ActResult", "Store", "StoreError", "UndoResult", "author_key"]
-
-
-class StoreError(CminboxError):
-    pass
-
-
-@dataclass(frozen=True)
-class ActResult:
-    group: str
-    changed: list[str]
-    label: str
-
-
-@dataclass(frozen=True)
-class UndoResult:
-    label: str
-    changed: list[str]
-
-
-def synchronized(method: Callable[P, R]) -> Callable[P, R]:
-    """Serialise a Store method against other threads (workers and the UI share one Store)."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with args[0]._mutex:  # type: ignore[attr-defined]
-            return method(*args, **kwargs)
-
-    return wrapper
 
 
 def _month(created_at: datetime) -> str:
     return created_at.strftime("%Y-%m")
 
 
-class Store(StateTables, ArchiveTables):
+class Store(EventTables, QueryTables, StateTables, ArchiveTables):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
     ) -> None:
@@ -101,7 +78,7 @@ class Store(StateTables, ArchiveTables):
         self.dir = data_dir
         self.clock = clock
         self.durable = durable
-        for sub in ("messages", "triage", "state", "archive"):
+        for sub in ("messages", "triage", "state", "archive", "events"):
             try:
                 (data_dir / sub).mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -109,7 +86,7 @@ class Store(StateTables, ArchiveTables):
         self.lock = FileLock(data_dir / "store.lock")
         self._mutex = threading.RLock()
         with self.lock:
-            for sub in ("", "messages", "triage", "state", "archive"):
+            for sub in ("", "messages", "triage", "state", "archive", "events"):
                 try:
                     remove_stale_temp_files(data_dir / sub)
                 except OSError as exc:
@@ -127,6 +104,11 @@ class Store(StateTables, ArchiveTables):
             for name in ("cursors", "health", "undo", "drafts")
         }
         self._segments: dict[str, Segment[Message]] = {}
+        self._events = EventParts(data_dir / "events", durable=durable)
+        self._verified: int | None = None  # events checked up to here (None: the newest step is not)
+        self._depth = 0  # nesting of transaction(): events are checked by the outermost one
+        self._outbox: Outbox | None = None
+        self._leases: list[FileLease] = []
         self._lazy = lazy
         self._unloaded: set[str] = set()  # message segments registered but not read yet
         self.ix = Indexes()
@@ -136,9 +118,13 @@ class Store(StateTables, ArchiveTables):
         self._removed_here: set[str] = set()
         # Files that cannot be loaded: path -> what is wrong. They are skipped (the rest of the
         # store works) and never written until `cminbox doctor --repair` moves them aside.
-        self.problems: dict[Path, str] = {}
+        self.file_problems: dict[Path, str] = {}
         # Parsing a large store is mostly garbage-collector time: pause it, then freeze what was
         # loaded so later collections do not walk (and stall on) every stored message.
+        try:  # the newest part of the event log: an unreadable one is a problem to repair, said at open
+            self._events.last_position()
+        except CorruptFileError as exc:
+            self.file_problems[exc.path] = str(exc)
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -160,14 +146,14 @@ class Store(StateTables, ArchiveTables):
                     with self.lock:
                         seg.reset()
                 except CminboxError as cannot:
-                    self.problems[seg.path] = f"{exc.message} {cannot}"
+                    self.file_problems[seg.path] = f"{exc.message} {cannot}"
                     return True
                 log.warning("%s; rebuilt it empty (channel health is re-learnt at the next poll)", exc.message)
                 return True
-            self.problems[seg.path] = str(exc)
+            self.file_problems[seg.path] = str(exc)
             return True
         if changed:
-            self.problems.pop(seg.path, None)
+            self.file_problems.pop(seg.path, None)
         return changed
 
     @synchronized
@@ -247,15 +233,34 @@ class Store(StateTables, ArchiveTables):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Hold the inter-process lock, with every file reloaded if someone else changed it."""
+        """Hold the inter-process lock, with every file reloaded if someone else changed it
+        and the event log checked (the outermost transaction: store_events.py)."""
         with self._mutex, self.lock:
-            self.refresh()
-            yield
+            outer = self._depth == 0
+            self._depth += 1
+            try:
+                self.refresh()
+                if outer:
+                    self._verify_events()
+                yield
+            except BaseException:
+                if outer:  # a step that failed half-way (a full disk): drop its events now
+                    with suppress(CminboxError, OSError):
+                        self._verify_events()
+                raise
+            finally:
+                self._depth -= 1
+            if outer:  # this step completed: its events are checked
+                self._verified = self._events.last_position()
 
     # ----------------------------------------------------------------- messages
     @synchronized
     def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
         """Add messages not seen before (by id); update ones whose content changed. Returns new ids."""
+        return self._upsert(messages, arrivals=True)
+
+    def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
+        """``arrivals``: record the new ones as arrived (not when they come back from the archive)."""
         with self.transaction():
             self._ensure_all()  # deduplication needs every id
             inserts: dict[str, dict[str, Message]] = {}
@@ -266,6 +271,14 @@ class Store(StateTables, ArchiveTables):
                     inserts.setdefault(_month(msg.created_at), {}).setdefault(msg.id, msg)
                 elif self.ix.messages.get(msg.id) != msg:
                     updates.setdefault(where[0], {})[where[1]] = msg
+            now = self.clock()
+            group = new_group()
+            self._append_events(  # first: see store_events.py
+                draft(EventKind.ARRIVED, now, msg.author.handle, msg.id, "arrived", group)
+                for _, by_id in sorted(inserts.items())
+                for msg in by_id.values()
+                if arrivals
+            )
             new_ids: list[str] = []
             for month, by_id in sorted(inserts.items()):
                 pending = list(by_id.values())
@@ -328,19 +341,6 @@ class Store(StateTables, ArchiveTables):
         """In the live store, from the segments read so far (never triggers loading)."""
         return message_id in self.ix.messages
 
-    @synchronized
-    def resolve_id(self, partial: str) -> str:
-        """Accept a full id, or a unique suffix such as the native id (handy on the command line)."""
-        self._ensure_all()
-        if partial in self.ix.messages:
-            return partial
-        hits = [mid for mid in self.ix.messages if mid.endswith(":" + partial) or mid.endswith(partial)]
-        if len(hits) == 1:
-            return hits[0]
-        if not hits:
-            raise StoreError(f"no message with id {partial!r}. `cminbox list` shows the ids.")
-        raise StoreError(f"{partial!r} matches {len(hits)} messages ({', '.join(hits[:3])}, ...); give the full id.")
-
     # ----------------------------------------------------------------- triage
     @synchronized
     def triage(self, message_id: str) -> TriageState:
@@ -365,12 +365,25 @@ class Store(StateTables, ArchiveTables):
         label: str | None = None,
     ) -> ActResult:
         """Apply one triage action to several messages, durably, as one undoable group."""
-        group = secrets.token_hex(6)
+        return self._act(message_ids, make_action, actor=actor, undoable=undoable, label=label, kind=EventKind.ACTION)
+
+    def _act(
+        self,
+        message_ids: Iterable[str],
+        make_action: Action | Callable[[TriageState], Action | None],
+        *,
+        actor: str,
+        undoable: bool,
+        label: str | None,
+        kind: EventKind,
+    ) -> ActResult:
+        group = new_group()
         now = self.clock()
         with self.transaction():
             per_shard: dict[int, tuple[dict[int, TriageState], list[TriageState]]] = {}
             inverses: list[dict[str, Any]] = []
             changed: list[str] = []
+            events = []
             first_label = label
             for mid in dict.fromkeys(message_ids):
                 before = self._triage(mid)
@@ -386,6 +399,7 @@ class Store(StateTables, ArchiveTables):
                     at=now, actor=actor, action=label or triage.describe(action), before=b, after=a, group=group
                 )
                 after = msgspec.structs.replace(after, history=(*after.history, entry), rev=after.rev + 1)
+                events.append(draft(kind, now, actor, mid, entry.action, group, before=b, after=a, rev=after.rev))
                 updates, inserts = per_shard.setdefault(shard_of(mid), ({}, []))
                 doc_id = self.ix.triage_at.get(mid)
                 if doc_id is None:
@@ -394,6 +408,7 @@ class Store(StateTables, ArchiveTables):
                     updates[doc_id] = after
                 inverses.append({"id": mid, "inverse": msgspec.to_builtins(triage.inverse(before, action))})
                 changed.append(mid)
+            self._append_events(events)  # first: see store_events.py
             for shard_no, (updates, inserts) in per_shard.items():
                 self._write_shard(shard_no, updates, inserts)
             if undoable and changed:
@@ -420,77 +435,52 @@ class Store(StateTables, ArchiveTables):
             doc_id, doc = max(candidates, key=lambda pair: pair[0])
             inverse_by_id = {e["id"]: triage.ACTION_DECODER.decode(json.dumps(e["inverse"])) for e in doc["entries"]}
             # Inverses are idempotent, so applying them before marking the group undone is crash-safe.
-            result = self.act(
+            result = self._act(
                 list(inverse_by_id),
                 lambda st: inverse_by_id[st.id],
                 actor=actor,
                 undoable=False,
                 label=f"undo: {doc['label']}",
+                kind=EventKind.UNDO,
             )
             seg.replace_many({doc_id: {**doc, "undone": True}})
             return UndoResult(label=doc["label"], changed=result.changed)
 
-    # ----------------------------------------------------------------- queries
-    @synchronized
-    def query(
-        self,
-        *,
-        status: Status | None = None,
-        tag: str | None = None,
-        channel: str | None = None,
-        where: Query | None = None,
-        me: str = "",
-        limit: int | None = None,
-        loaded_only: bool = False,
-    ) -> list[tuple[Message, TriageState]]:
-        """Messages with their triage state, newest first: exact ``status``/``tag``/``channel``
-        fields, and ``where`` (the filter language, for actor ``me``) planned over the indexes
-        (query/plan.py) and evaluated per candidate for the rest."""
-        if not loaded_only:
-            self._ensure_all()
-        found = self.ix.candidates(status=status, tag=tag, channel=channel)
-        residue: Query | None = None
-        if where is not None and not where.empty:
-            planned = plan(where.node, self.ix)
-            if planned.candidates is not None:
-                found = planned.candidates.intersection(found)
-            residue = Query.of(planned.residue) if planned.residue is not None else None
-        ids = sorted(found, key=self.ix.order.__getitem__)
-        ids.reverse()
-        msgs, at, shards = self.ix.messages, self.ix.triage_at, self._shards
-        rows: list[tuple[Message, TriageState]] = []
-        now = self.clock()
-        check = residue.predicate if residue is not None else None
-        lazy_state = residue is not None and not residue.uses_state
-        for mid in ids:
-            if limit is not None and len(rows) >= limit:
-                break
-            msg = msgs[mid]
-            if lazy_state:  # the residue reads the message only: fetch the state for matches
-                assert check is not None
-                if not check(msg, _NO_STATE, now, me):
-                    continue
-                check_now = None
-            else:
-                check_now = check
-            doc_id = at.get(mid)
-            state = shards[shard_of(mid)].get(doc_id) if doc_id is not None else None
-            state = state or TriageState(id=mid)
-            if check_now is not None and not check_now(msg, state, now, me):
-                continue
-            rows.append((msg, state))
-        return rows
+    # ----------------------------------------------------------------- the rest of StoreApi
+    @property
+    def outbox(self) -> Outbox:
+        with self._mutex:
+            if self._outbox is None:
+                self._outbox = Outbox(
+                    self.dir,
+                    self.lock,
+                    clock=self.clock,
+                    durable=self.durable,
+                    transaction=self.transaction,
+                    record_sent=self._record_sent,
+                )
+            return self._outbox
 
-    @synchronized
-    def by_author(self, message: Message, limit: int = 3) -> list[Message]:
-        """The author's other recent messages, newest first, on any channel (same handle)."""
-        ids = self.ix.authors.get(author_key(message.author.handle), set()) - {message.id}
-        found = [m for m in (self._get_message(i) for i in ids) if m is not None]
-        return sorted(found, key=lambda m: m.created_at, reverse=True)[:limit]
+    def _outbox_item(self, item_id: str) -> OutboxItem | None:
+        return next((i for i in self.outbox.items() if i.id == item_id), None)
 
-    @synchronized
-    def thread_of(self, message: Message) -> list[Message]:
-        """Stored messages of the same conversation, oldest first (from the segments loaded so far)."""
-        ids = self.ix.threads.get((message.channel, message.thread_id or message.id), {message.id})
-        same = [m for m in (self._get_message(i) for i in ids) if m is not None]
-        return sorted(same or [message], key=lambda m: m.created_at)
+    def _now(self) -> datetime:
+        return self.clock()
+
+    def poller_lease(self) -> FileLease:
+        lease = FileLease(self.dir / "poller.lock")
+        self._leases.append(lease)
+        return lease
+
+    @property
+    def progressive(self) -> ProgressiveLoading | None:
+        return self if self._lazy else None
+
+    @property
+    def problems(self) -> dict[str, str]:
+        return {str(path): problem for path, problem in self.file_problems.items()}
+
+    def close(self) -> None:
+        for lease in self._leases:
+            lease.release()
+        self._leases.clear()

@@ -22,6 +22,14 @@ class WhenError(CminboxError, ValueError):
     pass
 
 
+def parse_duration(text: str) -> timedelta | None:
+    """``30m``, ``2h``, ``3d``, ``1w`` as a timedelta; None when ``text`` is not a duration."""
+    m = _DURATION.match(text)
+    if not m:
+        return None
+    return timedelta(**{_UNITS[m.group(2)[0].lower()]: int(m.group(1))})
+
+
 def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetime:
     """Parse a snooze time relative to ``now``; the result is timezone-aware (UTC kept as given zone)."""
     local = local or tz.tzlocal()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -70,7 +69,7 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         self.group = ui.group_threads
         self.preview_mode = ui.preview
         self.fresh: set[str] = set()
-        self.reported_problems: set[Path] = set()
+        self.reported_problems: set[str] = set()
         self.polled_once: set[str] = set()  # the first poll of a channel is the backlog, not news
         self.all_rows: list[Row] = []
         self.stale: set[str] = set()  # rows in the list that no longer match the view (until a reload)
@@ -94,10 +93,12 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         self.query_one("#filter-input").display = False
         self.query_one("#filter-error").display = False
         self.query_one(Composer).display = False
-        self.s.store.load_next_segment()  # the newest month: enough for the first screen
+        loader = self.s.store.progressive
+        if loader is not None:
+            loader.load_next_segment()  # the newest month: enough for the first screen
         self.reload()
         self.inbox_list.focus()
-        if not self.s.store.fully_loaded:
+        if not self.fully_loaded:
             self.load_older()
         self.set_interval(1.0, self.check_store)
         self.set_interval(1.0, self.refresh_ages)
@@ -148,7 +149,8 @@ class InboxScreen(TriageKeys, ReplyingScreen):
     @work(thread=True, exclusive=True, group="load")
     def load_older(self) -> None:
         """Read the older segments off the UI thread, then merge them in (the cursor stays put)."""
-        while self.s.store.load_next_segment() is not None:
+        loader = self.s.store.progressive
+        while loader is not None and loader.load_next_segment() is not None:
             pass
         self.app.call_from_thread(self.reload)
 
@@ -196,12 +198,17 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         if self.stale:
             key = self.s.config.keys.get(f"view_{self.view.key}", self.view.key).split(",")[0]
             line.append(f" ({len(self.stale)} no longer in this view; {key} reloads)", style="italic")
-        if not self.s.store.fully_loaded:
+        if not self.fully_loaded:
             line.append("  loading older messages…", style="italic")
         if self.filter is not None and not self.filter.empty:
             line.append(f"  filter: {self.filter.text}", style="bold")
         line.append(f"  sort: {self.sort}" + ("  grouped" if self.group else ""), style="dim")
         self.query_one("#view-line", Label).update(line)
+
+    @property
+    def fully_loaded(self) -> bool:
+        loader = self.s.store.progressive
+        return loader is None or loader.fully_loaded
 
     def check_store(self) -> None:
         """Show what another cminbox instance wrote (within a second, without a keypress)."""
@@ -210,7 +217,7 @@ class InboxScreen(TriageKeys, ReplyingScreen):
             return
         self.report_store_problems()
         store = self.s.store
-        if store.fully_loaded and any(not store.is_live(mid) for mid in changed):
+        if self.fully_loaded and any(not store.is_live(mid) for mid in changed):
             self.reload()  # items left the live store (archived here or by another instance)
             return
         known = [mid for mid in changed if mid in self.inbox_list.index]

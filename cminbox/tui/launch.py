@@ -1,41 +1,37 @@
-"""Starting the TUI from the command line: on the configured channels, the demo, or first run."""
+"""Starting the TUI from the command line: on the configured channels, the demo, or first run.
+
+The objects come from cminbox.core.wiring, as for the CLI; what the command line decided
+(the config file, the data dir, the clock, the secrets) arrives as a wiring.Setup.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from cminbox.commands.context import Context
-from cminbox.core.engine import Engine
-from cminbox.core.inbox import Inbox
-from cminbox.core.outbox import Outbox
-from cminbox.core.store import Store
+from cminbox.core.clock import Clock
+from cminbox.core.config import Config
+from cminbox.core.secrets import Secrets
+from cminbox.core.wiring import Setup, wire
 from cminbox.demo.session import DemoSession, start_demo
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.first_run import FirstRunScreen
 from cminbox.tui.services import Services
 
-if TYPE_CHECKING:
-    from cminbox.core.config import Config
-    from cminbox.core.secrets import Secrets
+
+def services(config: Config, secrets: Secrets, data_dir: Path, clock: Clock, *, engine: bool = True) -> Services:
+    """The TUI's objects for one data dir; the store reads its older parts in the background."""
+    wired = wire(config, data_dir, lazy=True, clock=clock, secrets=secrets)
+    return Services(config, wired.inbox, wired.engine() if engine else None, clock)
 
 
-def services_for(ctx: Context) -> Services:
-    ctx.lazy_store = True
-    return Services(ctx.config, ctx.inbox, ctx.engine() if ctx.config.channels else None, ctx.clock)
+def services_for(launch: Setup) -> Services:
+    config = launch.load_config()
+    return services(config, launch.secrets, launch.data_dir, launch.clock, engine=bool(config.channels))
 
 
-def demo_services(session: DemoSession, ctx: Context) -> Services:
-    return _services(session.config, session.secrets, session.data_dir, ctx)
-
-
-def _services(config: Config, secrets: Secrets, data_dir: Path, ctx: Context) -> Services:
-    store = Store(data_dir, clock=ctx.clock, lazy=True)
-    outbox = Outbox(store.dir, store.lock, clock=ctx.clock)
-    return Services(
-        config, Inbox(config, store, outbox, ctx.clock), Engine(config, store, outbox, secrets, ctx.clock), ctx.clock
-    )
+def demo_services(session: DemoSession, launch: Setup) -> Services:
+    return services(session.config, session.secrets, session.data_dir, launch.clock)
 
 
 def run(app: CminboxApp, args: argparse.Namespace, mouse_default: bool) -> int:
@@ -43,19 +39,19 @@ def run(app: CminboxApp, args: argparse.Namespace, mouse_default: bool) -> int:
     return 0
 
 
-def run_inbox(ctx: Context, args: argparse.Namespace) -> int:
-    app = CminboxApp(services_for(ctx), theme=getattr(args, "theme", None))
-    return run(app, args, ctx.config.ui.mouse)
+def run_inbox(launch: Setup, args: argparse.Namespace) -> int:
+    app = CminboxApp(services_for(launch), theme=getattr(args, "theme", None))
+    return run(app, args, launch.load_config().ui.mouse)
 
 
-def run_demo(ctx: Context, args: argparse.Namespace) -> int:
+def run_demo(launch: Setup, args: argparse.Namespace) -> int:
     # On exit, error or Ctrl-C the demo's temporary data dir goes (a --data-dir is kept).
     with start_demo(args.seed, args.rate, args.burst_after, getattr(args, "data_dir", None)) as session:
-        app = CminboxApp(demo_services(session, ctx), theme=getattr(args, "theme", None))
+        app = CminboxApp(demo_services(session, launch), theme=getattr(args, "theme", None))
         return run(app, args, True)
 
 
-def run_first_run(ctx: Context, args: argparse.Namespace) -> int:
+def run_first_run(launch: Setup, args: argparse.Namespace) -> int:
     app: CminboxApp
     sessions: list[DemoSession] = []
 
@@ -63,14 +59,13 @@ def run_first_run(ctx: Context, args: argparse.Namespace) -> int:
         session = start_demo()
         sessions.append(session)
         app.pop_screen()
-        app.open_inbox(demo_services(session, ctx))
+        app.open_inbox(demo_services(session, launch))
 
     def on_configured() -> None:
-        fresh = Context(args, clock=ctx.clock)
         app.pop_screen()
-        app.open_inbox(services_for(fresh))
+        app.open_inbox(services_for(launch))
 
-    path = ctx.config.path
+    path = launch.load_config().path
     assert path is not None
     app = CminboxApp(
         None, theme=getattr(args, "theme", None), first_run=lambda: FirstRunScreen(path, on_demo, on_configured)

@@ -10,7 +10,7 @@ from cminbox.core.clock import Clock
 from cminbox.core.config import Config
 from cminbox.core.engine import Engine
 from cminbox.core.inbox import Inbox
-from cminbox.core.store import Store
+from cminbox.core.store_api import StoreApi
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Services:
     clock: Clock
 
     @property
-    def store(self) -> Store:
+    def store(self) -> StoreApi:
         return self.inbox.store
 
     def capabilities(self, channel: str) -> Capabilities:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Status, TriageState
-from cminbox.core.store import ActResult
+from cminbox.core.store_api import ActResult
 from cminbox.tui.bulk_confirm import BulkChoice, BulkConfirm
 from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.inbox_list import InboxList, Row

@@ -1,0 +1,182 @@
+"""Connecting to the team's PostgreSQL: the driver, the conninfo, the password, the pool.
+
+psycopg is an optional extra (``cminbox[postgresql]``): most people run cminbox alone on
+the TinyDB store and should not install a database driver with native code for it. Every
+way into this backend goes through :func:`require_psycopg`, whose error says exactly what
+to install.
+
+The password never lives in the config: it comes from ``password_command``, from the
+keyring entry :data:`KEYRING_ENTRY` (``cminbox login store``), or, when neither has one,
+from libpq itself (``PGPASSFILE``/``~/.pgpass``, or a client certificate). Whatever is
+found is registered with the redactor before it is used.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from cminbox.core.errors import CminboxError
+from cminbox.core.redact import redactor
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
+
+    from cminbox.core.config import StoreConfig
+    from cminbox.core.secrets import Secrets
+
+KEYRING_ENTRY = "store:postgresql"  # a colon never appears in a channel name, so no entry collides
+INSTALL_HINT = (
+    "Install the PostgreSQL extra: `pip install 'cminbox[postgresql]'` "
+    "(with pipx: `pipx inject cminbox 'psycopg[binary]' psycopg-pool`)."
+)
+POOL_MAX = 4
+
+
+class PostgresError(CminboxError):
+    """The PostgreSQL store cannot do what was asked; the message says why, the hint what to do."""
+
+
+class PsycopgMissingError(PostgresError):
+    pass
+
+
+def require_psycopg() -> tuple[ModuleType, ModuleType]:
+    """psycopg and psycopg_pool, or an error that says how to install them."""
+    try:
+        import psycopg
+        import psycopg_pool
+    except ImportError as exc:
+        raise PsycopgMissingError(
+            f'[store] backend = "postgresql" needs the psycopg driver, which is not installed ({exc.name} missing).',
+            INSTALL_HINT,
+        ) from None
+    return psycopg, psycopg_pool
+
+
+def psycopg_status() -> tuple[bool, str]:
+    """(installed, detail) for `cminbox doctor`."""
+    try:
+        psycopg, pool = require_psycopg()
+    except PsycopgMissingError as exc:
+        return False, str(exc)
+    return True, f"psycopg {psycopg.__version__}, psycopg-pool {pool.__version__}"
+
+
+_KV_PASSWORD = re.compile(r"(?:^|\s)password\s*=", re.IGNORECASE)
+
+
+def dsn_has_password(dsn: str) -> bool:
+    """True when the DSN carries a password (URL userinfo, ``?password=``, or ``password=``).
+
+    Parsed without psycopg, so `config check` works on an install without the extra."""
+    if dsn.startswith(("postgresql://", "postgres://")):
+        parts = urlsplit(dsn)
+        netloc_users = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+        # A multi-host URL lists several host:port pairs after one userinfo.
+        if ":" in netloc_users:
+            return True
+        return "password" in {k.lower() for k in parse_qs(parts.query)}
+    return bool(_KV_PASSWORD.search(dsn))
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to connect to: the conninfo (no password in it) and the password found, if any."""
+
+    conninfo: str
+    password: str | None
+
+    def describe(self) -> str:
+        """user@host:port/dbname, for messages (never the password)."""
+        psycopg, _ = require_psycopg()
+        info = psycopg.conninfo.conninfo_to_dict(self.conninfo)
+        host = info.get("host") or "local socket"
+        port = f":{info['port']}" if info.get("port") else ""
+        user = f"{info['user']}@" if info.get("user") else ""
+        return f"{user}{host}{port}/{info.get('dbname', '')}"
+
+
+def store_password(cfg: StoreConfig, secrets_: Secrets | None) -> str | None:
+    """The password from password_command, else the keyring entry; None leaves it to libpq."""
+    from cminbox.core.secrets import SecretError, keyring_status, run_token_command
+
+    if cfg.password_command:
+        return run_token_command(cfg.password_command, "store")
+    if secrets_ is not None and KEYRING_ENTRY in secrets_.overrides:
+        return secrets_.overrides[KEYRING_ENTRY]
+    if not keyring_status().usable:
+        return None  # no keyring on this host: libpq's .pgpass or a certificate may still do
+    try:
+        return secrets_.get(KEYRING_ENTRY) if secrets_ is not None else None
+    except SecretError:
+        return None
+
+
+def target(cfg: StoreConfig, secrets_: Secrets | None = None) -> Target:
+    """The conninfo of ``[store]``: the DSN plus the TLS and client keys passed through."""
+    psycopg, _ = require_psycopg()
+    extra: dict[str, Any] = {"connect_timeout": cfg.connect_timeout, "application_name": cfg.application_name}
+    if cfg.sslmode:
+        extra["sslmode"] = cfg.sslmode
+    for key in ("sslrootcert", "sslcert", "sslkey"):
+        value = getattr(cfg, key)
+        if value:
+            extra[key] = os.path.expanduser(value)
+    try:
+        conninfo = psycopg.conninfo.make_conninfo(cfg.dsn, **extra)
+    except psycopg.ProgrammingError as exc:
+        raise PostgresError(
+            f"[store] dsn cannot be parsed: {exc}", "Write it as postgresql://USER@HOST/DBNAME."
+        ) from None
+    password = store_password(cfg, secrets_)
+    if password:
+        redactor.add(password)
+    return Target(conninfo, password)
+
+
+def unreachable(exc: BaseException, where: str) -> PostgresError:
+    """The error shown when the server cannot be reached or dropped the connection mid-action."""
+    detail = redactor.redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+    return PostgresError(
+        f"the PostgreSQL store {where} is unreachable ({detail}); nothing was changed.",
+        "Try again when the server is back (cminbox reconnects by itself); `cminbox doctor` checks the connection.",
+    )
+
+
+def open_pool(tgt: Target, *, min_size: int = 1, max_size: int = POOL_MAX) -> ConnectionPool:
+    """A pool whose connections are checked before use, so a server restart costs one retry,
+    not an error: dead connections are dropped and replaced on the way out of the pool."""
+    psycopg, psycopg_pool = require_psycopg()
+    kwargs: dict[str, Any] = {"autocommit": False}
+    if tgt.password:
+        kwargs["password"] = tgt.password
+    # While the server is down an action waits at most connect_timeout for a connection, then
+    # is refused with a message; the pool keeps reconnecting in the background meanwhile.
+    wait = float(psycopg.conninfo.conninfo_to_dict(tgt.conninfo).get("connect_timeout", 10))
+    pool: ConnectionPool = psycopg_pool.ConnectionPool(
+        tgt.conninfo,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs=kwargs,
+        check=psycopg_pool.ConnectionPool.check_connection,
+        timeout=wait,
+        reconnect_timeout=24 * 3600.0,  # never give up reconnecting: the server comes back eventually
+        open=False,
+        name="cminbox",
+    )
+    try:
+        pool.open(wait=True, timeout=wait)
+    except psycopg_pool.PoolTimeout as exc:
+        pool.close()
+        # The pool hides the connection error behind its timeout: connect once to say why.
+        try:
+            psycopg.connect(tgt.conninfo, **kwargs).close()
+        except psycopg.Error as cause:
+            raise unreachable(cause, tgt.describe()) from None
+        raise unreachable(exc, tgt.describe()) from None
+    return pool

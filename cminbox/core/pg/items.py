@@ -1,0 +1,108 @@
+"""Rows of ``items``: a message and its triage state in, a message and its state out.
+
+The message and the triage state are stored whole as jsonb (the source of truth, decoded
+straight into msgspec structs); the fields queries filter on are copied into typed, indexed
+columns by the same statement, so the two never disagree. The column names are the ones
+the query compiler targets (``cminbox.core.query.sql.ITEMS_DDL``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+from psycopg import Connection
+
+from cminbox.core.indexes import author_key
+from cminbox.core.models import Message, TriageState
+
+MSG = msgspec.json.Decoder(Message)
+_STATE = msgspec.json.Decoder(TriageState)
+ENC = msgspec.json.Encoder()
+
+_UPSERT = (
+    "INSERT INTO items (id, channel, channel_type, native_id, kind, author_handle, author_name,"
+    " author_key, text, created_at, thread_key, message)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"
+    " ON CONFLICT (id) DO UPDATE SET channel = EXCLUDED.channel, kind = EXCLUDED.kind,"
+    " author_handle = EXCLUDED.author_handle, author_name = EXCLUDED.author_name,"
+    " author_key = EXCLUDED.author_key, text = EXCLUDED.text, created_at = EXCLUDED.created_at,"
+    " thread_key = EXCLUDED.thread_key, message = EXCLUDED.message, updated_at = now()"
+    " WHERE items.message IS DISTINCT FROM EXCLUDED.message"
+    " RETURNING id, xmax = 0"
+)
+UPDATE_STATE = (
+    "UPDATE items SET triage = %s::jsonb, status = %s, tags = %s, assignee = %s, priority_rank = %s,"
+    " snoozed_until = %s, first_response_at = %s, rev = %s, updated_at = now() WHERE id = %s"
+)
+
+
+def state_of(mid: str, triage_json: str | None, rev: int) -> TriageState:
+    if triage_json is None:
+        return TriageState(id=mid, rev=rev)
+    return msgspec.structs.replace(_STATE.decode(triage_json), rev=rev)
+
+
+def state_row(state: TriageState) -> tuple[Any, ...]:
+    """The parameters of :data:`UPDATE_STATE` (history lives in the event log, not the row)."""
+    stored = msgspec.structs.replace(state, history=(), rev=0)
+    return (
+        ENC.encode(stored).decode(),
+        state.status.value,
+        list(state.tags),
+        state.assignee,
+        state.priority.rank,
+        state.snoozed_until,
+        state.first_response_at,
+        state.rev,
+        state.id,
+    )
+
+
+def _message_row(m: Message) -> tuple[Any, ...]:
+    return (
+        m.id,
+        m.channel,
+        m.channel_type,
+        m.native_id,
+        m.kind.value,
+        m.author.handle,
+        m.author.display_name,
+        author_key(m.author.handle),
+        m.text,
+        m.created_at,
+        m.thread_id or m.id,
+        ENC.encode(m).decode(),
+    )
+
+
+def upsert_rows(conn: Connection[Any], messages: Iterable[Message]) -> list[str]:
+    """Insert new messages, update changed ones; the new ids, in the order given.
+
+    Rows are written in id order, so two instances storing overlapping batches never deadlock."""
+    by_id = {m.id: m for m in messages}
+    if not by_id:
+        return []
+    inserted: set[str] = set()
+    with conn.cursor() as cur:
+        cur.executemany(_UPSERT, [_message_row(by_id[mid]) for mid in sorted(by_id)], returning=True)
+        while True:
+            inserted.update(mid for mid, new in cur.fetchall() if new)
+            if not cur.nextset():
+                break
+    return [mid for mid in by_id if mid in inserted]
+
+
+def write_states(conn: Connection[Any], states: Iterable[TriageState], *, keep_newer: bool) -> list[TriageState]:
+    """Write whole triage records onto live rows (locked in id order); ``keep_newer`` leaves a
+    row alone whose ``rev`` is higher. Returns the states written."""
+    by_id = {s.id: s for s in states}
+    current = dict(
+        conn.execute("SELECT id, rev FROM items WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (sorted(by_id),)).fetchall()
+    )
+    written = [s for mid, s in by_id.items() if mid in current and not (keep_newer and current[mid] > s.rev)]
+    if written:
+        with conn.cursor() as cur:
+            cur.executemany(UPDATE_STATE, [state_row(s) for s in written])
+    return written

@@ -1,0 +1,222 @@
+"""The outbox on PostgreSQL: the TinyDB outbox's items and lifecycle, claimed across hosts.
+
+``claim_due`` takes due items (and items whose claim expired) with
+``FOR UPDATE SKIP LOCKED``: two instances claiming at once each get different rows and
+never wait on each other. A claim sets ``claimed_by``/``claimed_until``; an item whose
+claimant died mid-send is claimed again once ``claimed_until`` passes and retried with the
+*same* idempotency key (``cminbox-<id>``, :attr:`OutboxItem.idempotency_key`), which the
+channel uses to make the retry a no-op on the server: a reply is sent once across hosts
+and crashes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from psycopg import Connection, sql
+
+from cminbox.core.clock import Clock, system_clock
+from cminbox.core.failpoints import failpoint
+from cminbox.core.outbox_types import LEASE, MAX_ATTEMPTS, Backoff, OutboxItem, OutboxKind, OutboxStatus
+from cminbox.core.outbox_types import _claimant_dead as claimant_dead
+from cminbox.core.pg.db import Database
+from cminbox.core.pg.feed import EventRow, append_events
+from cminbox.core.redact import redactor
+
+_ENC = msgspec.json.Encoder()
+_COLUMNS = sql.SQL(
+    "id, kind, message_id, destination, payload::text, actor, created_at, status, attempts,"
+    " next_attempt_at, claimed_until, claimed_by, sent_at, result::text, last_error"
+)
+
+
+def _item(row: tuple[Any, ...]) -> OutboxItem:
+    (iid, kind, mid, dest, payload, actor, created, status, attempts, nxt, until, by, sent, result, error) = row
+    return OutboxItem(
+        id=iid,
+        kind=OutboxKind(kind),
+        message_id=mid,
+        destination=dest,
+        payload=msgspec.json.decode(payload),
+        actor=actor,
+        created_at=created,
+        status=OutboxStatus(status),
+        attempts=attempts,
+        next_attempt_at=nxt,
+        lease_until=until,
+        claimed_by=by,
+        sent_at=sent,
+        result=msgspec.json.decode(result),
+        last_error=error,
+    )
+
+
+class PgOutbox:
+    def __init__(self, db: Database, *, worker_id: str, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.backoff = Backoff()
+        self.worker_id = worker_id
+
+    def enqueue(
+        self, kind: OutboxKind, message_id: str, destination: str, payload: dict[str, Any], actor: str
+    ) -> OutboxItem:
+        [item] = self.enqueue_many(kind, [(message_id, destination, payload)], actor)
+        return item
+
+    def enqueue_many(
+        self, kind: OutboxKind, targets: list[tuple[str, str, dict[str, Any]]], actor: str
+    ) -> list[OutboxItem]:
+        """Persist several items in one transaction; once this returns, none can be lost."""
+        now = self.clock()
+        items = [
+            OutboxItem(
+                id=secrets.token_hex(8),
+                kind=kind,
+                message_id=mid,
+                destination=dest,
+                payload=payload,
+                actor=actor,
+                created_at=now,
+            )
+            for mid, dest, payload in targets
+        ]
+        if items:
+
+            def work(conn: Connection[Any]) -> None:
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        "INSERT INTO outbox (id, kind, message_id, destination, payload, actor, created_at)"
+                        " VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)",
+                        [
+                            (
+                                i.id,
+                                i.kind.value,
+                                i.message_id,
+                                i.destination,
+                                _ENC.encode(i.payload).decode(),
+                                actor,
+                                now,
+                            )
+                            for i in items
+                        ],
+                    )
+
+            self.db.run(work, "the outbox item")
+            failpoint("outbox.after_enqueue")
+        return items
+
+    def items(self, status: OutboxStatus | None = None) -> list[OutboxItem]:
+        where = sql.SQL("WHERE status = %s" if status is not None else "")
+        params: tuple[Any, ...] = (status.value,) if status is not None else ()
+        query = sql.SQL("SELECT {} FROM outbox {} ORDER BY seq").format(_COLUMNS, where)
+        rows = self.db.read(lambda c: c.execute(query, params).fetchall())
+        return [_item(r) for r in rows]
+
+    def _dead_claims(self) -> list[str]:
+        """Items in flight whose claimant was a process on this host that is gone: taken over at
+        once rather than after their lease (a claimant on another host is judged by its lease)."""
+        prefix = socket.gethostname() + ":"
+        rows = self.db.read(
+            lambda c: c.execute(
+                "SELECT id, claimed_by FROM outbox WHERE status = 'sending' AND left(claimed_by, %s) = %s",
+                (len(prefix), prefix),
+            ).fetchall()
+        )
+        return [item_id for item_id, by in rows if claimant_dead(by)]
+
+    def claim_due(self, limit: int = 20) -> list[OutboxItem]:
+        """Claim items that are due, or whose claimant's lease ran out (or died on this host)."""
+        now = self.clock()
+        dead = self._dead_claims()
+        rows = self.db.run(
+            lambda c: c.execute(
+                sql.SQL(
+                    "WITH due AS (SELECT id FROM outbox WHERE"
+                    " (status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s))"
+                    " OR (status = 'sending' AND claimed_until <= %(now)s)"
+                    " OR id = ANY(%(dead)s)"
+                    " ORDER BY seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
+                    " UPDATE outbox SET status = 'sending', attempts = attempts + 1,"
+                    " claimed_by = %(me)s, claimed_until = %(until)s WHERE id IN (SELECT id FROM due)"
+                    " RETURNING {}"
+                ).format(_COLUMNS),
+                {"now": now, "limit": limit, "me": self.worker_id, "until": now + LEASE, "dead": dead},
+            ).fetchall(),
+            "the outbox claim",
+        )
+        order = {item_id: n for n, item_id in enumerate(r[0] for r in rows)}
+        return sorted((_item(r) for r in rows), key=lambda i: (i.created_at, order[i.id]))
+
+    def _update(self, item_id: str, changes: dict[str, Any], events: list[EventRow] | None = None) -> OutboxItem:
+        sets = sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column)) for column in changes
+        )
+        query = sql.SQL("UPDATE outbox SET {} WHERE id = %(id)s RETURNING {}").format(sets, _COLUMNS)
+
+        def work(conn: Connection[Any]) -> tuple[Any, ...] | None:
+            row = conn.execute(query, {**changes, "id": item_id}).fetchone()
+            if row is not None:
+                append_events(conn, events or [])
+            return row
+
+        row = self.db.run(work, "the outbox update")
+        if row is None:
+            raise KeyError(item_id)
+        return _item(row)
+
+    def mark_sent(self, item: OutboxItem, result: dict[str, str]) -> OutboxItem:
+        """Record the delivery and its ``sent`` event in one transaction."""
+        now = self.clock()
+        changes = {
+            "status": OutboxStatus.SENT.value,
+            "sent_at": now,
+            "result": _ENC.encode(result).decode(),
+            "claimed_until": None,
+            "last_error": "",
+        }
+        sent: EventRow = (
+            now,
+            item.actor,
+            self.worker_id,
+            item.message_id,
+            "sent",
+            item.kind.value,
+            item.id,
+            {},
+            dict(result),
+        )
+        return self._update(item.id, changes, events=[sent])
+
+    def mark_failed(
+        self, item: OutboxItem, error: str, *, permanent: bool = False, retry_at: datetime | None = None
+    ) -> OutboxItem:
+        error = redactor.redact(error)  # an error quoting a server never keeps a secret
+        if permanent or item.attempts >= MAX_ATTEMPTS:
+            return self._update(
+                item.id, {"status": OutboxStatus.FAILED.value, "last_error": error, "claimed_until": None}
+            )
+        when = retry_at or self.clock() + self.backoff.delay(item.attempts)
+        return self._update(
+            item.id,
+            {"status": OutboxStatus.PENDING.value, "last_error": error, "next_attempt_at": when, "claimed_until": None},
+        )
+
+    def retry(self, item_id: str) -> OutboxItem:
+        """Put a failed item back in the queue (the user asked for it)."""
+        return self._update(item_id, {"status": OutboxStatus.PENDING.value, "next_attempt_at": None, "attempts": 0})
+
+    def get(self, item_id: str) -> OutboxItem | None:
+        rows = self.db.read(
+            lambda c: c.execute(
+                sql.SQL("SELECT {} FROM outbox WHERE id = %s OR left(id, %s) = %s ORDER BY id LIMIT 1").format(
+                    _COLUMNS
+                ),
+                (item_id, len(item_id), item_id),
+            ).fetchall()
+        )
+        return _item(rows[0]) if rows else None

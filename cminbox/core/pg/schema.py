@@ -1,0 +1,209 @@
+"""The PostgreSQL schema and its versioned migrations.
+
+``schema_version`` holds one row per step applied. Steps are numbered SQL scripts applied
+in order, each in the transaction that records it, under a transaction-scoped advisory
+lock: two instances starting together queue on the lock, and the second finds the steps
+already applied. A database newer than this program is refused (it would misread it).
+
+The event log (``events``) is append-only by a trigger that rejects UPDATE, DELETE and
+TRUNCATE. A trigger rather than REVOKE: the role cminbox connects as owns the tables (it
+runs the migrations), and an owner may grant itself back what was revoked; the trigger
+holds for every role that cannot alter the table's definition.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cminbox.core.pg.connection import PostgresError
+
+if TYPE_CHECKING:
+    from psycopg import Connection
+
+# pg_advisory_xact_lock key: "cmin" in ASCII, so it never collides with another app's small numbers.
+MIGRATION_LOCK = 0x636D696E
+
+_V1 = """
+CREATE TABLE items (
+    id             text PRIMARY KEY,
+    channel        text NOT NULL,
+    channel_type   text NOT NULL,
+    native_id      text NOT NULL,
+    kind           text NOT NULL,
+    author_handle  text NOT NULL,
+    author_name    text NOT NULL DEFAULT '',
+    author_key     text NOT NULL,
+    text           text NOT NULL,
+    created_at     timestamptz NOT NULL,
+    thread_key     text NOT NULL,
+    message        jsonb NOT NULL,
+    status         text NOT NULL DEFAULT 'new',
+    tags           text[] NOT NULL DEFAULT '{}',
+    assignee       text,
+    priority_rank  integer NOT NULL DEFAULT 1,
+    snoozed_until  timestamptz,
+    first_response_at timestamptz,
+    triage         jsonb,
+    rev            bigint NOT NULL DEFAULT 0,
+    updated_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX items_created_at ON items (created_at DESC, id DESC);
+CREATE INDEX items_status ON items (status, created_at DESC);
+CREATE INDEX items_channel ON items (channel, created_at DESC);
+CREATE INDEX items_assignee ON items (assignee) WHERE assignee IS NOT NULL;
+CREATE INDEX items_tags ON items USING gin (tags);
+CREATE INDEX items_author ON items (author_key);
+CREATE INDEX items_thread ON items (channel, thread_key);
+
+CREATE TABLE events (
+    position    bigserial PRIMARY KEY,
+    at          timestamptz NOT NULL,
+    actor       text NOT NULL,
+    instance    text NOT NULL,
+    message_id  text NOT NULL,
+    kind        text NOT NULL,
+    label       text NOT NULL DEFAULT '',
+    grp         text NOT NULL DEFAULT '',
+    before      jsonb NOT NULL DEFAULT '{}',
+    after       jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_message ON events (message_id, position);
+CREATE FUNCTION cminbox_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the cminbox event log is append-only (% refused)', TG_OP;
+END $$;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION cminbox_events_append_only();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION cminbox_events_append_only();
+-- Every committed step that appended events wakes the instances LISTENing (feed.py).
+CREATE FUNCTION cminbox_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('cminbox_events', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER events_notify AFTER INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION cminbox_events_notify();
+
+CREATE TABLE undo_groups (
+    seq      bigserial PRIMARY KEY,
+    grp      text NOT NULL UNIQUE,
+    actor    text NOT NULL,
+    label    text NOT NULL,
+    at       timestamptz NOT NULL,
+    entries  jsonb NOT NULL,
+    undone   boolean NOT NULL DEFAULT false
+);
+CREATE INDEX undo_groups_actor ON undo_groups (actor, seq DESC) WHERE NOT undone;
+
+CREATE TABLE cursors (channel text PRIMARY KEY, cursor jsonb);
+CREATE TABLE health (channel text PRIMARY KEY, doc jsonb NOT NULL);
+CREATE TABLE drafts (message_id text PRIMARY KEY, body text NOT NULL);
+
+CREATE TABLE outbox (
+    seq              bigserial UNIQUE,  -- insertion order: "oldest first" among items of one instant
+    id               text PRIMARY KEY,
+    kind             text NOT NULL,
+    message_id       text NOT NULL,
+    destination      text NOT NULL,
+    payload          jsonb NOT NULL,
+    actor            text NOT NULL,
+    created_at       timestamptz NOT NULL,
+    status           text NOT NULL DEFAULT 'pending',
+    attempts         integer NOT NULL DEFAULT 0,
+    next_attempt_at  timestamptz,
+    claimed_by       text NOT NULL DEFAULT '',
+    claimed_until    timestamptz,
+    sent_at          timestamptz,
+    result           jsonb NOT NULL DEFAULT '{}',
+    last_error       text NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_in_flight ON outbox (seq) WHERE status IN ('pending', 'sending');
+
+CREATE TABLE archive (
+    id           text PRIMARY KEY,
+    archived_at  timestamptz NOT NULL,
+    created_at   timestamptz NOT NULL,
+    message      jsonb NOT NULL,
+    triage       jsonb
+);
+
+CREATE TABLE leases (
+    name        text PRIMARY KEY,
+    holder      text NOT NULL,  -- the instance (host:pid:random), for doctor and the status line
+    token       text NOT NULL,  -- the handle holding it: two handles of one process are two holders
+    acquired_at timestamptz NOT NULL,
+    expires_at  timestamptz NOT NULL
+);
+"""
+
+# pg_trgm indexes `lower(text) LIKE '%word%'` (and ILIKE): a contrib extension that a managed
+# database may not offer, or this role may not be allowed to create; then free text stays a
+# sequential scan (correct, slower) and `has_trigram_index` says so. The query compiler's
+# strpos() form cannot use it: free text must be compiled to LIKE to benefit.
+_V2 = """
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
+        BEGIN
+            CREATE EXTENSION IF NOT EXISTS pg_trgm;
+            CREATE INDEX items_text_trgm ON items USING gin (lower(text) gin_trgm_ops);
+            CREATE INDEX items_author_trgm ON items USING gin (lower(author_handle) gin_trgm_ops);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'pg_trgm not created (insufficient privilege): free-text search scans';
+        END;
+    END IF;
+END $$;
+"""
+
+STEPS: tuple[str, ...] = (_V1, _V2)
+VERSION = len(STEPS)
+
+
+def current_version(conn: Connection[Any]) -> int:
+    row = conn.execute(
+        "SELECT to_regclass('schema_version') IS NOT NULL",
+    ).fetchone()
+    if not row or not row[0]:
+        return 0
+    got = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(got[0]) if got else 0
+
+
+def migrate(conn: Connection[Any]) -> list[int]:
+    """Bring the database to :data:`VERSION`; returns the steps applied (often none)."""
+    applied: list[int] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        have = current_version(conn)
+        if have > VERSION:
+            raise PostgresError(
+                f"the database schema is version {have}, newer than this cminbox understands ({VERSION}).",
+                "Upgrade cminbox on this host to the version your team uses.",
+            )
+        for number in range(have + 1, VERSION + 1):
+            conn.execute(STEPS[number - 1].encode())
+            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
+            applied.append(number)
+    return applied
+
+
+def has_trigram_index(conn: Connection[Any]) -> bool:
+    row = conn.execute("SELECT to_regclass('items_text_trgm') IS NOT NULL").fetchone()
+    return bool(row and row[0])
+
+
+def server_facts(conn: Connection[Any]) -> dict[str, str]:
+    """For `cminbox doctor`: the server version, whether this connection uses TLS, and whether
+    it is local (a Unix socket or loopback, where TLS adds nothing)."""
+    row = conn.execute(
+        "SELECT current_setting('server_version'),"
+        " coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false),"
+        " inet_server_addr() IS NULL OR host(inet_server_addr()) IN ('127.0.0.1', '::1')"
+    ).fetchone()
+    assert row is not None
+    return {"version": f"PostgreSQL {row[0]}", "ssl": "on" if row[1] else "off", "local": "yes" if row[2] else "no"}

@@ -1,0 +1,102 @@
+"""The sending side of the store interface: the durable outbox and the single-poller lease.
+
+Exactly one instance of a team polls the channels and sends the outbox: the holder of the
+poller lease. Every instance may enqueue; only the lease holder claims and delivers. The
+contracts below are what :mod:`cminbox.core.outbox` (TinyDB, under the store lock) and a
+database backend (``FOR UPDATE SKIP LOCKED``, a lease row) both meet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from cminbox.core.outbox_types import OutboxItem, OutboxKind, OutboxStatus
+
+
+class OutboxStore(Protocol):
+    worker_id: str  # the instance id stamped on the items this handle claims
+
+    def enqueue(
+        self, kind: OutboxKind, message_id: str, destination: str, payload: dict[str, Any], actor: str
+    ) -> OutboxItem:
+        """Persist one new ``pending`` item. Durable on return: it will be sent (or fail visibly)."""
+        ...
+
+    def enqueue_many(
+        self, kind: OutboxKind, targets: list[tuple[str, str, dict[str, Any]]], actor: str
+    ) -> list[OutboxItem]:
+        """Persist several items (message id, destination, payload) in one atomic, durable
+        step: a bulk action must not cost one synchronous flush per item."""
+        ...
+
+    def items(self, status: OutboxStatus | None = None) -> list[OutboxItem]:
+        """Every item (of ``status``), oldest first (committed view)."""
+        ...
+
+    def claim_due(self, limit: int = 20) -> list[OutboxItem]:
+        """Claim up to ``limit`` items that are due (``pending`` whose retry time has come) or
+        orphaned (``sending`` whose lease expired or whose claimant is known dead): each becomes
+        ``sending`` with ``attempts + 1``, ``claimed_by = worker_id`` and a lease
+        (outbox_types.LEASE). Atomic: no two claimants ever get the same item while its lease
+        runs. A re-claimed item keeps its id, hence its idempotency key."""
+        ...
+
+    def mark_sent(self, item: OutboxItem, result: dict[str, str]) -> OutboxItem:
+        """Record the delivery (``sent``, the result) atomically with its ``sent`` event. Durable."""
+        ...
+
+    def mark_failed(
+        self, item: OutboxItem, error: str, *, permanent: bool = False, retry_at: datetime | None = None
+    ) -> OutboxItem:
+        """Back to ``pending`` with a backoff (or at ``retry_at``), or ``failed`` for good when
+        ``permanent`` or out of attempts. The error is redacted before it is stored. Durable."""
+        ...
+
+    def retry(self, item_id: str) -> OutboxItem:
+        """Put an item back to ``pending`` now, attempts reset (the user asked). KeyError if unknown."""
+        ...
+
+    def get(self, item_id: str) -> OutboxItem | None:
+        """An item by id or id prefix."""
+        ...
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    instance: str  # host:pid:random of the holder ("" when it did not say)
+    pid: int  # the holder's process id when on this host and known, else 0
+
+
+class PollerLease(Protocol):
+    """The team's single-poller lease, as seen by one instance.
+
+    Semantics a backend must meet: at most one instance holds it at a time; a holder that
+    dies (or, for a database, stops renewing within the lease time or loses its connection)
+    loses it, and another instance's :meth:`acquire` then succeeds. On TinyDB the lease is an
+    ``flock`` on ``poller.lock`` (the kernel drops it when its holder dies, so it never expires
+    while the process lives) with the holder's pid and instance id written in the file."""
+
+    def acquire(self) -> bool:
+        """Take the lease if it is free; never blocks. True if this instance now holds it
+        (also when it already did)."""
+        ...
+
+    def renew(self) -> bool:
+        """The holder's heartbeat (call at least every few seconds while holding): False when
+        the lease was lost, and then the holder must stop polling and sending."""
+        ...
+
+    def release(self) -> None:
+        """Give the lease up (idempotent); another instance may take it at once."""
+        ...
+
+    @property
+    def held(self) -> bool:
+        """Whether this handle holds the lease."""
+        ...
+
+    def holder(self) -> LeaseHolder | None:
+        """Who holds it, as another instance sees it: None when nobody does."""
+        ...

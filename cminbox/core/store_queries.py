@@ -1,0 +1,108 @@
+"""The TinyDB store's read side: listing with exact filters, an author's other messages, a
+conversation, and ids given in part. A mixin of :class:`~cminbox.core.store.Store`, answered
+from the in-memory indexes (indexes.py), never by scanning TinyDB tables."""
+
+from __future__ import annotations
+
+import threading
+
+from cminbox.core.clock import Clock
+from cminbox.core.indexes import Indexes, author_key, shard_of
+from cminbox.core.locking import synchronized
+from cminbox.core.models import Message, Status, TriageState
+from cminbox.core.query import Query
+from cminbox.core.query.plan import plan
+from cminbox.core.segment import Segment
+from cminbox.core.store_api import StoreError
+
+_NO_STATE = TriageState(id="")  # what a message-only residue is given instead of a state
+
+
+class QueryTables:
+    ix: Indexes
+    clock: Clock
+    _mutex: threading.RLock
+    _shards: list[Segment[TriageState]]
+
+    def _ensure_all(self) -> None:
+        raise NotImplementedError  # Store provides these
+
+    def _get_message(self, message_id: str) -> Message | None:
+        raise NotImplementedError
+
+    @synchronized
+    def resolve_id(self, partial: str) -> str:
+        """Accept a full id, or a unique suffix such as the native id (handy on the command line)."""
+        self._ensure_all()
+        if partial in self.ix.messages:
+            return partial
+        hits = [mid for mid in self.ix.messages if mid.endswith(":" + partial) or mid.endswith(partial)]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise StoreError(f"no message with id {partial!r}. `cminbox list` shows the ids.")
+        raise StoreError(f"{partial!r} matches {len(hits)} messages ({', '.join(hits[:3])}, ...); give the full id.")
+
+    @synchronized
+    def query(
+        self,
+        *,
+        status: Status | None = None,
+        tag: str | None = None,
+        channel: str | None = None,
+        where: Query | None = None,
+        me: str = "",
+        limit: int | None = None,
+        loaded_only: bool = False,
+    ) -> list[tuple[Message, TriageState]]:
+        """Messages with their triage state, newest first: exact ``status``/``tag``/``channel``
+        fields, and ``where`` (the filter language, for actor ``me``) planned over the indexes
+        (query/plan.py) and evaluated per candidate for the rest."""
+        if not loaded_only:
+            self._ensure_all()
+        found = self.ix.candidates(status=status, tag=tag, channel=channel)
+        residue: Query | None = None
+        if where is not None and not where.empty:
+            planned = plan(where.node, self.ix)
+            if planned.candidates is not None:
+                found = planned.candidates.intersection(found)
+            residue = Query.of(planned.residue) if planned.residue is not None else None
+        ids = sorted(found, key=self.ix.order.__getitem__)
+        ids.reverse()
+        msgs, at, shards = self.ix.messages, self.ix.triage_at, self._shards
+        rows: list[tuple[Message, TriageState]] = []
+        now = self.clock()
+        check = residue.predicate if residue is not None else None
+        lazy_state = residue is not None and not residue.uses_state
+        for mid in ids:
+            if limit is not None and len(rows) >= limit:
+                break
+            msg = msgs[mid]
+            if lazy_state:  # the residue reads the message only: fetch the state for matches
+                assert check is not None
+                if not check(msg, _NO_STATE, now, me):
+                    continue
+                check_now = None
+            else:
+                check_now = check
+            doc_id = at.get(mid)
+            state = shards[shard_of(mid)].get(doc_id) if doc_id is not None else None
+            state = state or TriageState(id=mid)
+            if check_now is not None and not check_now(msg, state, now, me):
+                continue
+            rows.append((msg, state))
+        return rows
+
+    @synchronized
+    def by_author(self, message: Message, limit: int = 3) -> list[Message]:
+        """The author's other recent messages, newest first, on any channel (same handle)."""
+        ids = self.ix.authors.get(author_key(message.author.handle), set()) - {message.id}
+        found = [m for m in (self._get_message(i) for i in ids) if m is not None]
+        return sorted(found, key=lambda m: m.created_at, reverse=True)[:limit]
+
+    @synchronized
+    def thread_of(self, message: Message) -> list[Message]:
+        """Stored messages of the same conversation, oldest first (from the segments loaded so far)."""
+        ids = self.ix.threads.get((message.channel, message.thread_id or message.id), {message.id})
+        same = [m for m in (self._get_message(i) for i in ids) if m is not None]
+        return sorted(same or [message], key=lambda m: m.created_at)

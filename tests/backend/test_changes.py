@@ -1,0 +1,35 @@
+"""Change notifications: what another instance committed, learnt without re-reading everything."""
+
+from __future__ import annotations
+
+import threading
+
+from cminbox.core import triage
+from tests.backend.conftest import Backend
+from tests.factories import make_message
+
+
+def test_refresh_says_which_items_another_instance_changed(backend: Backend) -> None:
+    a, b = backend.open(), backend.open()
+    a.upsert_messages([make_message(i) for i in range(5)])
+    b.refresh()
+    assert b.refresh() == set()  # nothing new
+    a.act(["masto:3"], triage.AddTags(("x",)), actor="ana")
+    assert "masto:3" in b.refresh()
+    assert b.triage("masto:3").tags == ("x",)
+    a.upsert_messages([make_message(9)])
+    assert "masto:9" in b.refresh() and b.get_message("masto:9") is not None
+
+
+def test_wait_for_change_wakes_on_another_instances_commit_and_times_out_otherwise(backend: Backend) -> None:
+    a, b = backend.open(), backend.open()
+    a.upsert_messages([make_message(1)])
+    b.refresh()
+    assert b.wait_for_change(0.3) is False
+    timer = threading.Timer(0.2, lambda: a.act(["masto:1"], triage.AddTags(("x",)), actor="ana"))
+    timer.start()
+    try:
+        assert b.wait_for_change(10.0) is True
+    finally:
+        timer.join()
+    assert "masto:1" in b.refresh()

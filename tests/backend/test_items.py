@@ -1,0 +1,103 @@
+"""Messages and triage state: ingestion, lookups, two instances on one store."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cminbox.core import triage
+from cminbox.core.models import Message, Status
+from cminbox.core.store_api import StoreApi, StoreError
+from tests.backend.conftest import Backend
+from tests.factories import make_message
+
+
+def test_upsert_is_idempotent_and_survives_reopen(backend: Backend) -> None:
+    store = backend.open()
+    msgs = [make_message(i) for i in range(50)]
+    assert len(store.upsert_messages(msgs)) == 50
+    assert store.upsert_messages(msgs) == []
+    reopened = backend.open()
+    assert sorted(reopened.message_ids()) == sorted(m.id for m in msgs)
+    assert reopened.get_message("masto:7") == msgs[7]
+
+
+def test_changed_content_is_updated_not_duplicated(store: StoreApi) -> None:
+    store.upsert_messages([make_message(1)])
+    assert store.upsert_messages([make_message(1, text="edited")]) == []
+    found = store.get_message("masto:1")
+    assert found is not None and found.text == "edited"
+    assert store.message_ids() == ["masto:1"]
+
+
+def with_handle(message: Message, handle: str) -> Message:
+    return msgspec.structs.replace(message, author=msgspec.structs.replace(message.author, handle=handle))
+
+
+def test_by_author_spans_channels(store: StoreApi) -> None:
+    a = make_message(1, channel="masto")
+    b = with_handle(make_message(2, channel="bsky"), "@user1.bsky.social")
+    store.upsert_messages([a, b, make_message(3, channel="masto")])
+    assert [m.id for m in store.by_author(a)] == ["bsky:2"]
+
+
+def test_thread_of_is_the_conversation_oldest_first(store: StoreApi) -> None:
+    root = make_message(5)
+    reply = msgspec.structs.replace(make_message(1), thread_id=root.id, parent_id=root.id)
+    store.upsert_messages([root, reply, make_message(3)])
+    assert [m.id for m in store.thread_of(reply)] == ["masto:5", "masto:1"]
+
+
+def test_query_filters_by_exact_fields_newest_first(store: StoreApi) -> None:
+    store.upsert_messages([make_message(i) for i in range(1, 7)] + [make_message(9, channel="gh")])
+    store.act(["masto:2", "masto:4", "gh:9"], triage.SetStatus(Status.OPEN), actor="ana")
+    store.act(["masto:4", "masto:6"], triage.AddTags(("bug",)), actor="ana")
+    assert [m.id for m, _ in store.query(status=Status.OPEN)] == ["masto:2", "masto:4", "gh:9"]
+    assert [m.id for m, _ in store.query(status=Status.OPEN, tag="bug")] == ["masto:4"]
+    assert [m.id for m, _ in store.query(channel="gh")] == ["gh:9"]
+    assert [m.id for m, _ in store.query(limit=2)] == ["masto:1", "masto:2"]
+    assert all(st.status == Status.OPEN for _, st in store.query(status=Status.OPEN))
+
+
+def test_resolve_id_takes_a_unique_suffix_and_names_the_ambiguous(store: StoreApi) -> None:
+    store.upsert_messages([make_message(1), make_message(12), make_message(1, channel="gh")])
+    assert store.resolve_id("masto:12") == "masto:12"
+    assert store.resolve_id("12") == "masto:12"
+    with pytest.raises(StoreError, match="matches 2 messages"):
+        store.resolve_id("1")
+    with pytest.raises(StoreError, match="no message"):
+        store.resolve_id("404")
+
+
+def test_an_item_without_triage_has_a_fresh_state(store: StoreApi) -> None:
+    store.upsert_messages([make_message(1)])
+    state = store.triage("masto:1")
+    assert (state.id, state.status, state.rev, state.history) == ("masto:1", Status.NEW, 0, ())
+
+
+def test_two_instances_see_each_others_writes(backend: Backend) -> None:
+    a, b = backend.open(), backend.open()
+    a.upsert_messages([make_message(1), make_message(2)])
+    b.act(["masto:1"], triage.AddTags(("x",)), actor="bo")
+    a.act(["masto:2"], triage.AddTags(("y",)), actor="ana")
+    assert "masto:2" in b.refresh()
+    assert b.triage("masto:2").tags == ("y",) and a.triage("masto:1").tags == ("x",)
+    b.upsert_messages([make_message(3)])
+    a.upsert_messages([make_message(4)])
+    assert sorted(backend.open().message_ids()) == ["masto:1", "masto:2", "masto:3", "masto:4"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(st.integers(0, 30), max_size=8), max_size=5))
+def test_upsert_is_idempotent_in_any_order(backend: Backend, batches: list[list[int]]) -> None:
+    """Storing the same messages again, in any batches, adds nothing and changes nothing."""
+    store = backend.fresh().open()
+    seen: set[int] = set()
+    for batch in batches:
+        new = store.upsert_messages([make_message(n) for n in batch])
+        assert new == [f"masto:{n}" for n in dict.fromkeys(batch) if n not in seen]
+        seen |= set(batch)
+    assert store.upsert_messages([make_message(n) for n in seen]) == []
+    assert sorted(store.message_ids()) == sorted(f"masto:{n}" for n in seen)

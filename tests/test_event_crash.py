@@ -1,0 +1,114 @@
+"""The event log under SIGKILL (TinyDB): a process killed between writing a step's events and
+writing its change leaves neither behind once the store is opened again (store_events.py).
+
+Each scenario runs one step in a child process with the ``store.after_events`` failpoint,
+which kills it with SIGKILL right after the events are durable and before the change is
+written; then the store must agree with its log, and go on working.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cminbox.core import triage
+from cminbox.core.clock import FrozenClock
+from cminbox.core.errors import CminboxError
+from cminbox.core.events import EventKind
+from cminbox.core.models import Status
+from cminbox.core.outbox_types import OutboxKind, OutboxStatus
+from cminbox.core.repair import repair_store
+from cminbox.core.store import Store
+from tests.backend.contract import check_event_log
+from tests.conftest import ROOT, cli_env, run_cli
+from tests.factories import make_message
+
+THEN = datetime(2026, 6, 1, tzinfo=UTC)
+
+STEPS = {
+    "upsert": "store.upsert_messages([make_message(n) for n in (50, 51)])",
+    "act": "store.act(['masto:1', 'masto:2'], triage.AddTags(('killed',)), actor='ana')",
+    "undo": "store.undo('ana')",
+    "sent": "[item] = store.outbox.claim_due(); store.outbox.mark_sent(item, {'native_id': '7'})",
+    "archive": "store.archive(timedelta(days=90))",
+}
+PRELUDE = """
+import sys
+from datetime import datetime, timedelta, UTC
+from pathlib import Path
+from cminbox.core import triage
+from cminbox.core.repair import repair_store
+from cminbox.core.store import Store
+from tests.factories import make_message
+store = Store(Path(sys.argv[1]), clock=lambda: datetime(2026, 11, 1, tzinfo=UTC))
+"""
+
+
+def prepared(data: Path) -> Store:
+    store = Store(data, clock=FrozenClock(THEN))
+    store.upsert_messages([make_message(n, at=THEN - timedelta(hours=n)) for n in range(1, 6)])
+    store.act(["masto:3"], triage.SetStatus(Status.DONE), actor="ana")
+    store.act(["masto:1"], triage.AddTags(("kept",)), actor="ana")
+    store.outbox.enqueue(OutboxKind.REPLY, "masto:1", "masto", {"text": "hi"}, "ana")
+    return store
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_a_kill_between_the_events_and_the_change_leaves_neither(tmp_path: Path, step: str) -> None:
+    data = tmp_path / "data"
+    prepared(data)
+    before = Store(data)  # as read back from disk, to compare with what is read after the kill
+    last = before.last_position()
+    states = {mid: before.triage(mid) for mid in before.message_ids()}
+    env = {**cli_env(), "CMINBOX_FAILPOINT": "store.after_events"}
+    proc = subprocess.run(
+        [sys.executable, "-c", PRELUDE + STEPS[step], str(data)], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == -9, proc.stderr  # killed at the failpoint, after its events were written
+    raw_parts = sorted((data / "events").glob("*.json"))
+    assert raw_parts and b'"pos":' in raw_parts[-1].read_bytes()
+
+    after = Store(data)
+    events = check_event_log(after)
+    assert after.last_position() == last and events[-1].pos == last  # the cut-off step's events are gone
+    assert {mid: after.triage(mid) for mid in after.message_ids()} == states  # and its change never happened
+    assert sorted(after.message_ids()) == sorted(states)
+    assert [i.status for i in after.outbox.items()] in ([OutboxStatus.PENDING], [OutboxStatus.SENDING])
+    # The store goes on: the next step gets the next position.
+    after.act(["masto:2"], triage.AddTags(("next",)), actor="bo")
+    [new] = after.events(since=last)
+    assert (new.kind, new.message_id, new.pos) == (EventKind.ACTION, "masto:2", last + 1)
+    check_event_log(Store(data))
+
+
+def test_a_killed_cli_action_leaves_no_event(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    prepared(data)
+    env = {**cli_env(), "CMINBOX_FAILPOINT": "store.after_events"}
+    result = run_cli("--data-dir", str(data), "tag", "masto:4", "lost", env=env)
+    assert result.returncode == -9
+    listed = run_cli("--data-dir", str(data), "events", "--json")
+    assert listed.returncode == 0 and '"lost"' not in listed.stdout
+    assert "lost" not in Store(data).triage("masto:4").tags
+
+
+def test_a_damaged_event_part_is_reported_and_repaired_keeping_the_whole_events(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    prepared(data)
+    part = sorted((data / "events").glob("*.json"))[-1]
+    raw = part.read_bytes()
+    part.write_bytes(raw[: raw.rindex(b'{"pos"')])  # cut inside the last event
+    broken = Store(data)
+    assert part in broken.file_problems
+    with pytest.raises(CminboxError, match="cannot be loaded"):
+        broken.act(["masto:2"], triage.AddTags(("x",)), actor="ana")  # nothing written past a damaged log
+    repaired, _ = repair_store(broken, list(broken.file_problems))
+    assert repaired[0].kept == len(raw.split(b'{"pos"')) - 2
+    fixed = Store(data)
+    assert fixed.file_problems == {}
+    fixed.act(["masto:2"], triage.AddTags(("x",)), actor="ana")
+    assert fixed.events()[-1].label == "tag x"

@@ -1,0 +1,280 @@
+"""The PostgreSQL store against a real server: schema migrations (versioned, idempotent, safe
+when two instances start together), the append-only event log, messages, triage actions with
+their history and undo, queries compiled to SQL, the small tables, the outbox claimed with
+SKIP LOCKED, and the poller lease."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import msgspec
+import psycopg
+import pytest
+
+from cminbox.core.clock import FrozenClock
+from cminbox.core.config import parse as parse_config
+from cminbox.core.models import Status
+from cminbox.core.outbox_types import LEASE, OutboxKind, OutboxStatus
+from cminbox.core.pg import schema
+from cminbox.core.pg.store import PgStore
+from cminbox.core.query import parse
+from cminbox.core.query.sql import ITEMS_DDL
+from cminbox.core.sending_api import LeaseHolder
+from cminbox.core.store_api import StoreApi
+from cminbox.core.triage import AddTags, Assign, SetStatus
+from cminbox.core.wiring import wire
+from tests.factories import make_message
+from tests.pg_helpers import lease_of, open_store, outbox_of
+
+
+@pytest.fixture
+def pg(pg_database: str) -> Iterator[PgStore]:
+    store = open_store(pg_database)
+    yield store
+    store.close()
+
+
+def test_migrations_are_versioned_idempotent_and_safe_to_race(pg_database: str) -> None:
+    results: list[list[int]] = []
+
+    def start() -> None:
+        with psycopg.connect(pg_database) as conn:
+            results.append(schema.migrate(conn))
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results, key=len) == [[], [], [], list(range(1, schema.VERSION + 1))]
+    with psycopg.connect(pg_database) as conn:
+        assert schema.current_version(conn) == schema.VERSION
+        assert [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY 1")] == list(
+            range(1, schema.VERSION + 1)
+        )
+        conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (schema.VERSION + 1,))
+        conn.commit()
+        with pytest.raises(schema.PostgresError, match="newer than this cminbox understands"):
+            schema.migrate(conn)
+
+
+def test_items_has_every_column_the_query_compiler_uses(pg: PgStore) -> None:
+    wanted = re.findall(r"^\s+([a-z_]+)\s+(text|int|timestamptz)", ITEMS_DDL, re.MULTILINE)
+    have = dict(
+        pg.db.read(
+            lambda c: c.execute(
+                "SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = 'items'"
+            ).fetchall()
+        )
+    )
+    short = {"text": "text", "int": "int4", "timestamptz": "timestamptz"}
+    assert wanted and {name: short[kind] for name, kind in wanted if name != "tags"}.items() <= have.items()
+    assert have["tags"] == "_text"
+
+
+def test_the_event_log_is_append_only(pg: PgStore) -> None:
+    pg.upsert_messages([make_message(1)])
+    for statement in ("UPDATE events SET actor = 'x'", "DELETE FROM events", "TRUNCATE events"):
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            pg.db.run(lambda c, s=statement: c.execute(s.encode()))
+    assert pg.db.read(lambda c: c.execute("SELECT count(*) FROM events").fetchone()) == (1,)
+
+
+def test_messages_actions_history_and_undo(pg: PgStore) -> None:
+    assert pg.upsert_messages([make_message(n) for n in range(1, 6)]) == [f"masto:{n}" for n in range(1, 6)]
+    assert pg.upsert_messages([make_message(1)]) == []  # same id, same content: nothing new
+    edited = make_message(1, text="edited")
+    assert pg.upsert_messages([edited]) == [] and pg.get_message("masto:1") == edited
+    assert len(pg) == 5 and pg.resolve_id("3") == "masto:3"
+    tagged = pg.act(["masto:1", "masto:2", "nope"], AddTags(("bug",)), actor="ana")
+    assert tagged.changed == ["masto:1", "masto:2"] and tagged.label == "tag bug"
+    pg.act(["masto:1"], SetStatus(Status.DONE), actor="ana")
+    assert pg.act(["masto:1"], SetStatus(Status.DONE), actor="ana").changed == []  # no change, no event
+    state = pg.triage("masto:1")
+    assert state.status == Status.DONE and state.tags == ("bug",) and state.rev == 2
+    assert [h.action for h in state.history] == ["tag bug", "status → done"]
+    assert state.history[0].before == {"tags": []} and state.history[0].after == {"tags": ["bug"]}
+    undone = pg.undo("ana")
+    assert undone is not None and undone.label == "status → done" and undone.changed == ["masto:1"]
+    assert pg.triage("masto:1").status == Status.NEW
+    assert pg.undo("ana") is not None and pg.triage("masto:2").tags == ()
+    assert pg.undo("ana") is None and pg.undo("bo") is None
+    assert [h.action for h in pg.triage("masto:1").history][-1] == "undo: tag bug"
+
+
+def test_queries_run_in_sql_and_the_residue_in_python(pg: PgStore) -> None:
+    pg.upsert_messages([make_message(n, text=f"Crème {n}" if n % 2 else f"plain {n}") for n in range(1, 11)])
+    pg.act(["masto:1", "masto:2", "masto:3"], AddTags(("bug",)), actor="ana")
+    pg.act(["masto:2"], Assign("ana"), actor="ana")
+    rows = pg.query(where=parse("tag:bug -is:mine"), me="ana")
+    assert [m.id for m, _ in rows] == ["masto:1", "masto:3"]  # newest first (smaller n is newer)
+    assert [m.id for m, _ in pg.query(tag="bug", limit=2)] == ["masto:1", "masto:2"]
+    rows = pg.query(where=parse('"crème"'), limit=2)  # non-ASCII free text stays in Python
+    assert [m.id for m, _ in rows] == ["masto:1", "masto:3"]
+    assert [m.id for m, _ in pg.query(status=Status.NEW, channel="masto", where=parse("assignee:ana"))] == ["masto:2"]
+
+
+def test_small_tables_threads_and_authors(pg: PgStore) -> None:
+    pg.set_cursor("masto", {"since": "9"})
+    assert pg.get_cursor("masto") == {"since": "9"} and pg.rewind_cursors(["other"]) == []
+    assert pg.rewind_cursors(None) == ["masto"] and pg.get_cursor("masto") is None
+    pg.set_health("masto", {"state": "ok"})
+    assert pg.all_health() == {"masto": {"state": "ok", "id": "masto"}}
+    pg.set_draft("masto:1", "hello")
+    assert pg.get_draft("masto:1") == "hello"
+    pg.set_draft("masto:1", "  ")
+    assert pg.get_draft("masto:1") == ""
+    msgs = [make_message(n) for n in (1, 8, 15)]  # the same author (n % 7 == 1)
+    pg.upsert_messages(msgs)
+    assert [m.id for m in pg.by_author(msgs[0])] == ["masto:8", "masto:15"]
+    assert pg.thread_of(msgs[0]) == [msgs[0]]
+
+
+def test_refresh_reports_what_other_instances_changed(pg_database: str) -> None:
+    ana, bo = open_store(pg_database, instance="a:1:aa"), open_store(pg_database, instance="b:2:bb")
+    try:
+        ana.upsert_messages([make_message(1), make_message(2)])
+        assert bo.refresh() == {"masto:1", "masto:2"} and bo.refresh() == set()
+        ana.act(["masto:2"], AddTags(("x",)), actor="ana")
+        assert bo.refresh() == {"masto:2"}
+        rows = bo.db.read(lambda c: c.execute("SELECT DISTINCT instance FROM events").fetchall())
+        assert rows == [("a:1:aa",)]
+    finally:
+        ana.close()
+        bo.close()
+
+
+def test_outbox_claims_skip_locked_rows_and_retry_with_the_same_key(pg_database: str) -> None:
+    clock = FrozenClock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    store = open_store(pg_database, clock=clock)
+    try:
+        one, two = outbox_of(store, "h1:1:aa", clock), outbox_of(store, "h2:2:bb", clock)
+        items = one.enqueue_many(
+            OutboxKind.REPLY, [(f"masto:{n}", "masto", {"text": f"r{n}"}) for n in range(6)], "ana"
+        )
+        # Two instances claim while a third transaction holds two rows: nobody waits, nobody shares.
+        with psycopg.connect(pg_database) as blocker:
+            blocker.execute("SELECT id FROM outbox WHERE id = ANY(%s) FOR UPDATE", ([i.id for i in items[:2]],))
+            got_one, got_two = one.claim_due(limit=2), two.claim_due(limit=10)
+        assert {i.id for i in got_one} | {i.id for i in got_two} == {i.id for i in items[2:]}
+        assert not {i.id for i in got_one} & {i.id for i in got_two}
+        assert all(i.status == OutboxStatus.SENDING and i.claimed_by == "h1:1:aa" for i in got_one)
+        sent = one.mark_sent(got_one[0], {"native_id": "n1"})
+        assert sent.status == OutboxStatus.SENT and sent.result == {"native_id": "n1"}
+        # h1 dies mid-send: once its claim expires the other item is claimed again, same key.
+        clock.advance(seconds=LEASE.total_seconds() + 1)
+        again = [i for i in two.claim_due() if i.id == got_one[1].id]
+        assert again and again[0].idempotency_key == got_one[1].idempotency_key and again[0].attempts == 2
+        failed = two.mark_failed(again[0], "boom", permanent=True)
+        assert failed.status == OutboxStatus.FAILED and two.retry(failed.id).status == OutboxStatus.PENDING
+        assert one.get(sent.id[:6]) == sent and len(one.items(OutboxStatus.SENT)) == 1
+    finally:
+        store.close()
+
+
+def test_the_poller_lease_has_one_holder_and_is_taken_over_when_it_expires(pg_database: str) -> None:
+    store = open_store(pg_database)
+    try:
+        first, second = lease_of(store, "h1:1:aa", ttl=0.6), lease_of(store, "h2:2:bb", ttl=0.6)
+        assert first.acquire() and not second.acquire()
+        assert second.holder() == LeaseHolder(instance="h1:1:aa", pid=0)
+        time.sleep(1.0)  # the heartbeat keeps it
+        assert not second.acquire() and first.held
+        first._stop.set()  # the holder hangs: no more heartbeats
+        deadline = time.monotonic() + 5
+        while not second.acquire() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert second.holder() == LeaseHolder(instance="h2:2:bb", pid=0)
+        assert not first.renew() and not first.held  # the old holder learns it lost it
+        second.release()
+        assert second.holder() is None and first.acquire()
+        first.release()
+    finally:
+        store.close()
+
+
+def test_events_are_read_in_commit_order_and_a_commit_wakes_other_instances(pg_database: str) -> None:
+    ana, bo = open_store(pg_database, instance="a:1:aa"), open_store(pg_database, instance="b:2:bb")
+    try:
+        assert not bo.wait_for_change(0.2)  # listening; nothing committed
+        start = bo.last_position()
+        woke: list[bool] = []
+        waiter = threading.Thread(target=lambda: woke.append(bo.wait_for_change(10)))
+        waiter.start()
+        time.sleep(0.2)
+        ana.upsert_messages([make_message(1), make_message(2)])
+        waiter.join()
+        assert woke == [True] and bo.refresh() == {"masto:1", "masto:2"}
+        ana.act(["masto:1"], AddTags(("x",)), actor="ana")
+        events = bo.events(since=start)
+        assert [(e.kind, e.message_id) for e in events] == [
+            ("arrived", "masto:1"),
+            ("arrived", "masto:2"),
+            ("action", "masto:1"),
+        ]
+        assert events[-1].instance == "a:1:aa" and events[-1].after == {"tags": ["x"]}
+        assert [e.pos for e in bo.events(since=events[0].pos, limit=1)] == [events[1].pos]
+        assert bo.last_position() == events[-1].pos
+    finally:
+        ana.close()
+        bo.close()
+
+
+def test_archive_restore_and_put_triage(pg: PgStore) -> None:
+    pg.upsert_messages([make_message(n) for n in range(1, 4)])
+    pg.act(["masto:1", "masto:2"], SetStatus(Status.DONE), actor="ana")
+    pg.clock = lambda: datetime(2027, 6, 1, tzinfo=UTC)
+    assert pg.archive(timedelta(days=30), dry_run=True) == ["masto:1", "masto:2"]
+    assert pg.archive(timedelta(days=30)) == ["masto:1", "masto:2"]
+    assert pg.get_message("masto:1") is None and pg.archived_ids() == {"masto:1", "masto:2"}
+    [one, _] = sorted(pg.archived(), key=lambda a: a.id)
+    assert one.triage.status == Status.DONE and [h.action for h in one.triage.history] == ["status → done"]
+    assert pg.restore(["masto:1", "nope"]) == ["masto:1"]
+    assert pg.triage("masto:1").status == Status.DONE and pg.archived_ids() == {"masto:2"}
+    assert [e.kind for e in pg.events() if e.message_id == "masto:1"] == ["arrived", "action", "archived", "restored"]
+    # put_triage: a newer stored revision wins unless told otherwise; history goes to the log once.
+    imported = msgspec.structs.replace(pg.triage("masto:1"), tags=("imported",), rev=0)
+    assert pg.put_triage([imported]) == 0
+    assert pg.put_triage([imported], keep_newer=False) == 1 and pg.triage("masto:1").tags == ("imported",)
+    assert len(pg.triage("masto:1").history) == 1
+
+
+def test_the_config_wires_the_postgresql_backend(pg_database: str, tmp_path: Path) -> None:
+    config = parse_config(f'[store]\nbackend = "postgresql"\ndsn = "{pg_database}"\n')
+    wired = wire(config, tmp_path)
+    try:
+        assert isinstance(wired.store, PgStore) and isinstance(wired.store, StoreApi)
+        wired.store.upsert_messages([make_message(1)])
+        wired.inbox.store.act(["masto:1"], AddTags(("wired",)), actor="ana")
+        assert wired.store.triage("masto:1").tags == ("wired",)
+        assert wired.store.migrated == []  # created, not upgraded
+    finally:
+        wired.store.close()
+
+
+def test_doctor_checks_the_server_schema_tls_and_lease_holder(
+    pg_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cminbox import cli
+
+    path = tmp_path / "config.toml"
+    path.write_text(f'[store]\nbackend = "postgresql"\ndsn = "{pg_database}"\n')
+    store = open_store(pg_database, instance="h9:9:zz")
+    lease = lease_of(store, "h9:9:zz")
+    try:
+        assert lease.acquire()
+        cli.main(["--config", str(path), "--data-dir", str(tmp_path / "data"), "doctor"])
+        out = capsys.readouterr().out
+    finally:
+        lease.release()
+        store.close()
+    assert "ok    postgresql driver: psycopg" in out
+    assert re.search(r"ok    postgresql server: cm@127\.0\.0\.1:\d+/t_\w+: PostgreSQL 1\d", out)
+    assert "ok    postgresql connection: TLS off" in out  # loopback: TLS adds nothing
+    assert f"ok    postgresql schema: version {schema.VERSION} (this cminbox: {schema.VERSION})" in out
+    assert "ok    poller lease: held by h9:9:zz" in out
