@@ -107,3 +107,16 @@ def test_repair_keeps_the_documents_that_fit_and_backs_up_the_original(tmp_path:
     assert (result.kept, result.dropped) == (4, 1) and result.backup.read_text() == original
     fixed = Store(tmp_path)
     assert fixed.file_problems == {} and len(fixed.message_ids()) == 4
+
+
+def test_a_lazy_store_checks_the_last_step_without_reading_older_parts(tmp_path: Path) -> None:
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    s = Store(tmp_path)
+    s.upsert_messages([make_message(n, at=now - timedelta(days=40 * n)) for n in range(1, 4)])
+    s.upsert_messages([make_message(9, at=now - timedelta(days=85))])  # the newest step: a late arrival
+    lazy = Store(tmp_path, lazy=True)
+    assert lazy.progressive is not None and lazy.load_next_segment() == "2026-10-000"
+    lazy.act(["masto:1"], triage.AddTags(("x",)), actor="ana")
+    # The check of that step read the parts newest first until it found the message, not all of them.
+    assert lazy.is_live("masto:9") and not lazy.is_live("masto:3") and not lazy.fully_loaded
+    assert lazy.events()[-1].label == "tag x"

@@ -316,9 +316,11 @@ class Store(EventTables, QueryTables, StateTables, ArchiveTables):
         return self._get_message(message_id)
 
     def _get_message(self, message_id: str) -> Message | None:
+        """From what is loaded, else reading the parts not loaded yet newest first until it is
+        found (what is asked for is mostly recent: a lazy store seldom reads everything here)."""
         msg = self.ix.messages.get(message_id)
-        if msg is None and self._unloaded:
-            self._ensure_all()
+        while msg is None and self._unloaded:
+            self._load_segment(max(self._unloaded))
             msg = self.ix.messages.get(message_id)
         return msg
 
