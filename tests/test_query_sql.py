@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from cminbox.core.models import Message, TriageState
 from cminbox.core.query import And, Node, Not, Or, Term, Text, parse, parse_node, to_text
 from cminbox.core.query.fields import IS_WORDS, KINDS, PRIORITIES, STATUSES
-from cminbox.core.query.sql import ITEMS_DDL, compile_sql
+from cminbox.core.query.sql import ITEMS_DDL, compile_sql, like_pattern
 from tests.factories import make_message
 from tests.query_strategies import CHANNELS, ME, NOW, TAGS, nodes, stores
 
@@ -59,7 +59,9 @@ def test_values_only_travel_as_parameters(node: Node) -> None:
     assert HOSTILE not in where and "drop" not in where and "100%" not in where
     assert where.count("%s") == len(params)
     assert where.replace("%s", "").count("%") == 0  # no stray placeholder for psycopg to misread
-    assert any(p == HOSTILE or p == "100%_\\x" or p == "%s" for p in params)
+    # A value travels as itself, or (free text) as a LIKE pattern with its own % and _ escaped.
+    values = (HOSTILE, "100%_\\x", "%s")
+    assert any(p in values or p in map(like_pattern, values) for p in params)
 
 
 def test_the_residue_holds_what_sql_cannot_say_exactly() -> None:

@@ -127,7 +127,9 @@ class Engine:
     async def _keep_lease(self, stop: asyncio.Event, active: asyncio.Event) -> None:
         """Renew the lease while polling; when it is lost (or on ``stop``) end the active loops."""
         while not stop.is_set():
-            if not self.poller_lease.renew():
+            # A database lease's heartbeat is a round trip that may wait up to connect_timeout
+            # when the server is gone: never on the event loop the TUI draws from.
+            if not await asyncio.to_thread(self.poller_lease.renew):
                 log.warning("the poller lease was lost: another instance polls now")
                 break
             await pause(stop, LEASE_RENEW_INTERVAL)

@@ -62,7 +62,7 @@ class Backoff:
         return timedelta(seconds=min(self.cap, self.base * 2 ** max(0, attempts - 1)))
 
 
-def _claimant_dead(claimed_by: str) -> bool:
+def claimant_dead(claimed_by: str) -> bool:
     """True if the claimant was a process on this host that no longer exists."""
     host, _, rest = claimed_by.partition(":")
     pid_text = rest.partition(":")[0]
@@ -83,5 +83,5 @@ def _claimant_dead(claimed_by: str) -> bool:
 def is_orphaned(item: OutboxItem, now: datetime) -> bool:
     """A ``sending`` item whose sender is gone (lease expired, or a dead process on this host)."""
     return item.status == OutboxStatus.SENDING and (
-        (item.lease_until is not None and item.lease_until <= now) or _claimant_dead(item.claimed_by)
+        (item.lease_until is not None and item.lease_until <= now) or claimant_dead(item.claimed_by)
     )

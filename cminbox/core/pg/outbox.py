@@ -21,8 +21,7 @@ from psycopg import Connection, sql
 
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.failpoints import failpoint
-from cminbox.core.outbox_types import LEASE, MAX_ATTEMPTS, Backoff, OutboxItem, OutboxKind, OutboxStatus
-from cminbox.core.outbox_types import _claimant_dead as claimant_dead
+from cminbox.core.outbox_types import LEASE, MAX_ATTEMPTS, Backoff, OutboxItem, OutboxKind, OutboxStatus, claimant_dead
 from cminbox.core.pg.db import Database
 from cminbox.core.pg.feed import EventRow, append_events
 from cminbox.core.redact import redactor

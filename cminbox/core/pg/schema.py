@@ -139,8 +139,9 @@ CREATE TABLE leases (
 
 # pg_trgm indexes `lower(text) LIKE '%word%'` (and ILIKE): a contrib extension that a managed
 # database may not offer, or this role may not be allowed to create; then free text stays a
-# sequential scan (correct, slower) and `has_trigram_index` says so. The query compiler's
-# strpos() form cannot use it: free text must be compiled to LIKE to benefit.
+# sequential scan (correct, slower) and `has_trigram_index` says so. The query compiler writes
+# free text as LIKE on the three lower()ed columns, so all three are indexed (an OR is only an
+# index scan when every branch is).
 _V2 = """
 DO $$
 BEGIN
@@ -149,6 +150,7 @@ BEGIN
             CREATE EXTENSION IF NOT EXISTS pg_trgm;
             CREATE INDEX items_text_trgm ON items USING gin (lower(text) gin_trgm_ops);
             CREATE INDEX items_author_trgm ON items USING gin (lower(author_handle) gin_trgm_ops);
+            CREATE INDEX items_name_trgm ON items USING gin (lower(author_name) gin_trgm_ops);
         EXCEPTION WHEN insufficient_privilege THEN
             RAISE NOTICE 'pg_trgm not created (insufficient privilege): free-text search scans';
         END;

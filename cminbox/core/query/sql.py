@@ -45,9 +45,17 @@ CREATE TABLE IF NOT EXISTS items (
 
 Param: TypeAlias = str | int | datetime
 _RANK_OPS = {":": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+# LIKE, not strpos(): pg_trgm's GIN indexes on lower(column) answer `LIKE '%word%'` (the
+# backend creates them where it can), where strpos() always scans every row.
 _TEXT_SQL = (
-    "(strpos(lower(text), %s) > 0 OR strpos(lower(author_handle), %s) > 0 OR strpos(lower(author_name), %s) > 0)"
+    "(lower(text) LIKE %s ESCAPE '\\' OR lower(author_handle) LIKE %s ESCAPE '\\'"
+    " OR lower(author_name) LIKE %s ESCAPE '\\')"
 )
+
+
+def like_pattern(needle: str) -> str:
+    """``needle`` anywhere, as a LIKE pattern: its own ``%``, ``_`` and ``\\`` are literal."""
+    return "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def in_sql(node: Node) -> bool:
@@ -98,7 +106,7 @@ def term_sql(term: Term, now: datetime, me: str) -> tuple[str, list[Param]]:
 def node_sql(node: Node, now: datetime, me: str) -> tuple[str, list[Param]]:
     """SQL for a node that :func:`in_sql` accepts."""
     if isinstance(node, Text):
-        return _TEXT_SQL, [node.phrase] * 3
+        return _TEXT_SQL, [like_pattern(node.phrase)] * 3
     if isinstance(node, Term):
         return term_sql(node, now, me)
     if isinstance(node, Not):
