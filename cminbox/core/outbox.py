@@ -9,7 +9,6 @@ uses to make the retry a no-op on the server side: a reply is never posted twice
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -31,6 +30,7 @@ from cminbox.core.outbox_types import (
     OutboxKind,
     OutboxStatus,
     is_orphaned,
+    new_items,
 )
 from cminbox.core.redact import redactor
 from cminbox.core.segment import Segment
@@ -97,19 +97,7 @@ class Outbox:
     ) -> list[OutboxItem]:
         """Persist several items (message id, destination, payload) in one write and one fsync:
         a bulk action on 300 items must not cost 300 synchronous disk flushes."""
-        now = self.clock()
-        items = [
-            OutboxItem(
-                id=secrets.token_hex(8),
-                kind=kind,
-                message_id=message_id,
-                destination=destination,
-                payload=payload,
-                actor=actor,
-                created_at=now,
-            )
-            for message_id, destination, payload in targets
-        ]
+        items = new_items(kind, targets, actor, self.clock())
         if items:
             with self._txn():
                 self._seg.refresh()

@@ -4,6 +4,7 @@ sender is gone. Shared by every backend's outbox (cminbox.core.sending_api.Outbo
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -85,3 +86,22 @@ def is_orphaned(item: OutboxItem, now: datetime) -> bool:
     return item.status == OutboxStatus.SENDING and (
         (item.lease_until is not None and item.lease_until <= now) or claimant_dead(item.claimed_by)
     )
+
+
+def new_items(
+    kind: OutboxKind, targets: list[tuple[str, str, dict[str, Any]]], actor: str, now: datetime
+) -> list[OutboxItem]:
+    """Fresh queued items, one per (message id, destination, payload): each backend persists
+    them its own way, but every item starts the same (a new random id is its idempotency key)."""
+    return [
+        OutboxItem(
+            id=secrets.token_hex(8),
+            kind=kind,
+            message_id=message_id,
+            destination=destination,
+            payload=payload,
+            actor=actor,
+            created_at=now,
+        )
+        for message_id, destination, payload in targets
+    ]

@@ -11,7 +11,6 @@ and crashes.
 
 from __future__ import annotations
 
-import secrets
 import socket
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,16 @@ from psycopg import Connection, sql
 
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.failpoints import failpoint
-from cminbox.core.outbox_types import LEASE, MAX_ATTEMPTS, Backoff, OutboxItem, OutboxKind, OutboxStatus, claimant_dead
+from cminbox.core.outbox_types import (
+    LEASE,
+    MAX_ATTEMPTS,
+    Backoff,
+    OutboxItem,
+    OutboxKind,
+    OutboxStatus,
+    claimant_dead,
+    new_items,
+)
 from cminbox.core.pg.db import Database
 from cminbox.core.pg.feed import EventRow, append_events
 from cminbox.core.redact import redactor
@@ -71,19 +79,7 @@ class PgOutbox:
         self, kind: OutboxKind, targets: list[tuple[str, str, dict[str, Any]]], actor: str
     ) -> list[OutboxItem]:
         """Persist several items in one transaction; once this returns, none can be lost."""
-        now = self.clock()
-        items = [
-            OutboxItem(
-                id=secrets.token_hex(8),
-                kind=kind,
-                message_id=mid,
-                destination=dest,
-                payload=payload,
-                actor=actor,
-                created_at=now,
-            )
-            for mid, dest, payload in targets
-        ]
+        items = new_items(kind, targets, actor, self.clock())
         if items:
 
             def work(conn: Connection[Any]) -> None:
@@ -99,7 +95,7 @@ class PgOutbox:
                                 i.destination,
                                 _ENC.encode(i.payload).decode(),
                                 actor,
-                                now,
+                                i.created_at,
                             )
                             for i in items
                         ],
