@@ -35,7 +35,7 @@ from cminbox.tui import actions
 from cminbox.tui.composer import Composer
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
-from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview
+from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
 from cminbox.tui.replying import ReplyingScreen
 from cminbox.tui.services import Services
 from cminbox.tui.store_worker import (
@@ -118,7 +118,7 @@ class InboxScreen(TriageKeys, ReplyingScreen):
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield InboxHeader(id="header")
-        yield Label("", id="store-banner", markup=False)
+        yield StoreBanner(id="store-banner")
         yield Label("", id="view-line")
         yield Input(placeholder="filter: tag:outage status:new from:@alice age:<1h words…", id="filter-input")
         yield Label("", id="filter-error")
@@ -303,10 +303,12 @@ class InboxScreen(TriageKeys, ReplyingScreen):
             return None
         return StoreUnavailable(self.banner_text())
 
-    def banner_text(self) -> str:
+    def banner_reason(self) -> str:
         problem = self.store_problem
-        reason = (problem.message if problem is not None else "unknown").rstrip(". ")
-        return f"the store cannot be written: {reason}; actions are refused until it can"
+        return (problem.message if problem is not None else "unknown").rstrip(". ")
+
+    def banner_text(self) -> str:
+        return f"the store cannot be written: {self.banner_reason()}; actions are refused until it can"
 
     def write_failed(self, exc: CminboxError, title: str) -> None:
         """A write came back refused: its rows are back as they were; say why once."""
@@ -321,10 +323,10 @@ class InboxScreen(TriageKeys, ReplyingScreen):
             return
         self.store_problem = exc
         self.store_ok = False
-        self.query_one("#store-banner", Label).update(self.banner_text())
+        self.query_one(StoreBanner).show(self.banner_reason())
 
     def watch_store_ok(self, ok: bool) -> None:
-        banner = self.query_one("#store-banner", Label)
+        banner = self.query_one(StoreBanner)
         banner.display = not ok
         if ok:
             if self._probe_timer is not None:
@@ -333,7 +335,7 @@ class InboxScreen(TriageKeys, ReplyingScreen):
                 self.notify("The store can be written again.", timeout=4)
             self.store_problem = None
         else:
-            banner.update(self.banner_text())
+            banner.show(self.banner_reason())
             if self._probe_timer is None:
                 self._probe_timer = self.set_interval(PROBE_EVERY, self.start_probe)
 
@@ -347,7 +349,7 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         except CminboxError as exc:
             if is_unreachable(exc):
                 self.store_problem = exc
-                self.query_one("#store-banner", Label).update(self.banner_text())
+                self.query_one(StoreBanner).show(self.banner_reason())
             return False
         self.store_ok = True
         return True

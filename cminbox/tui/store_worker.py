@@ -219,6 +219,7 @@ class Lookups:
     run_in_thread: Callable[[Callable[[], Any]], Awaitable[Any]] = asyncio.to_thread
     cache: dict[str, PreviewData] = field(default_factory=dict)
     wanted: Message | None = None
+    running: Message | None = None
     task: asyncio.Task[None] | None = None
 
     def request(self, message: Message) -> PreviewData | None:
@@ -226,7 +227,8 @@ class Lookups:
         hit = self.cache.get(message.id)
         if hit is not None:
             return hit
-        self.wanted = message
+        running = self.running is not None and self.running.id == message.id
+        self.wanted = None if running else message  # the one in flight will land for it
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._drain())
         return None
@@ -238,7 +240,13 @@ class Lookups:
     async def _drain(self) -> None:
         while self.wanted is not None:
             message, self.wanted = self.wanted, None
-            data: PreviewData = await self.run_in_thread(functools.partial(self.fetch, message))
+            self.running = message
+            try:
+                data: PreviewData = await self.run_in_thread(functools.partial(self.fetch, message))
+            except CminboxError:
+                continue  # unreadable now (the banner's business): the pane keeps what it shows
+            finally:
+                self.running = None
             self.cache[message.id] = data
             if self.wanted is None:  # a newer cursor position would overwrite it at once
                 self.deliver(message, data)
