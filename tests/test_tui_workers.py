@@ -314,3 +314,36 @@ async def test_preview_lookups_are_latest_wins_and_cached(tmp_path: Path, clock:
             assert len(gate.threads) == 2
             preview = str(screen.query_one("#preview").render())
             assert lst.rows[1].message.author.display_name in preview
+
+
+async def test_quitting_finishes_the_writes_still_queued(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = screen_of(app)
+        target = current_id(app)
+        at_exit: list[Status] = []
+        real_exit, real_idle = app.exit, screen.writes.idle
+        quitting = asyncio.Event()
+
+        def recording_exit(*args: Any, **kwargs: Any) -> None:
+            at_exit.append(services.store.triage(target).status)
+            quitting.set()  # (an app that does not wait exits here)
+            real_exit(*args, **kwargs)
+
+        async def idle() -> None:
+            quitting.set()
+            await real_idle()
+
+        app.exit = recording_exit  # type: ignore[method-assign]
+        screen.writes.idle = idle  # type: ignore[method-assign]
+        with blocked(services, "act") as gate:
+            await pilot.press("d")
+            await gate.wait_entered()
+            press = asyncio.create_task(pilot.press("q"))
+            await quitting.wait()  # quit is waiting for the write
+            assert at_exit == []
+            gate.release.set()
+            await press
+        assert at_exit == [Status.DONE]  # the write was in the store before the app exited
