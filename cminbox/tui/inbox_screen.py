@@ -30,6 +30,7 @@ from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, TriageState
 from cminbox.core.poller import PollReport
 from cminbox.core.query import Query, QueryError, parse
+from cminbox.core.triage import Action
 from cminbox.core.views import Sort, View, arrange
 from cminbox.tui import actions
 from cminbox.tui.composer import Composer
@@ -111,7 +112,7 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         self.store_problem: CminboxError | None = None  # why the store cannot be written
         self._probe_timer: Timer | None = None
         self._checking: Worker[None] | None = None
-        self.undo_stack: list[dict[str, Any]] = []  # this session's actions, newest last: their inverses
+        self.undo_stack: list[dict[str, Action]] = []  # this session's actions, newest last: their inverses
         self.writes = Writes(lambda: self.s.store, self._show_states, self.shown, self.refused)
         self.lookups = Lookups(lambda m: preview_data(self.s.store, m), self._preview_arrived)
 
