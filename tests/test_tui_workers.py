@@ -347,3 +347,36 @@ async def test_quitting_finishes_the_writes_still_queued(tmp_path: Path, clock: 
             gate.release.set()
             await press
         assert at_exit == [Status.DONE]  # the write was in the store before the app exited
+
+
+async def test_a_verb_failing_after_its_write_shows_what_the_store_holds(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = make_services(tmp_path, clock)
+    services.config.ui.auto_advance = False
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        target = current_id(app)
+
+        def no_delivery(*args: Any, **kwargs: Any) -> Any:
+            raise CminboxError("the outbox cannot take the escalation")
+
+        monkeypatch.setattr(services.inbox.outbox, "enqueue", no_delivery)
+        await pilot.press("e", *"sync outage", "enter")
+        await settle(app, pilot)
+        assert services.store.triage(target).status == Status.ESCALATED  # the triage write happened
+        assert shown(app, target) == services.store.triage(target)  # so the row says so
+        assert any("Not done" in n and "outbox cannot take" in n for n in notes(app))
+
+
+async def test_moderating_keeps_the_selection(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("x", "x")
+        picked = set(screen_of(app).inbox_list.selected)
+        screen_of(app).write(sorted(picked), None, lambda: [], "")  # what M's dialog submits
+        await settle(app, pilot)
+        assert screen_of(app).inbox_list.selected == picked

@@ -161,15 +161,26 @@ class Writes:
         states: dict[str, TriageState] = {}
         if refused is None:
 
-            def call() -> tuple[Any, dict[str, TriageState]]:
-                out = write.call()
+            def call() -> tuple[CminboxError | None, Any, dict[str, TriageState] | None]:
+                try:
+                    out = write.call()
+                except CminboxError as exc:
+                    # What the store holds now (a verb may fail after its triage write, an
+                    # escalation's delivery say): the rows show that, never a half-truth.
+                    try:
+                        return exc, None, {mid: store.triage(mid) for mid in write.expect}
+                    except CminboxError:
+                        return exc, None, {}
                 ids = dict.fromkeys([*write.expect, *write.reread(out)])
-                return out, {mid: store.triage(mid) for mid in ids}
+                try:
+                    return None, out, {mid: store.triage(mid) for mid in ids}
+                except CminboxError:
+                    return None, out, None  # written, but not readable back just now
 
-            try:
-                result, states = await self.run_in_thread(call)
-            except CminboxError as exc:
-                error = exc
+            error, result, read = await self.run_in_thread(call)
+            if read is None:  # trust the write: this step on what the store confirmed before it
+                read = {mid: step(self.confirmed[mid]) for mid, step in write.expect.items() if mid in self.confirmed}
+            states = read
         self.pending.remove(write)
         touched = dict.fromkeys([*write.expect, *states])
         self.confirmed.update(states)

@@ -111,16 +111,17 @@ class TriageKeys(_Base):
             self.refresh_chrome()
 
         def failed(exc: CminboxError) -> None:
-            if undo in self.undo_stack:
-                self.undo_stack.remove(undo)
+            self.undo_stack[:] = [u for u in self.undo_stack if u is not undo]  # this one, not an equal one
             self.write_failed(exc, "Not done")
 
         expect = {mid: optimistic(action) for mid in ids} if action is not None else {}
         self.writes.submit(Write(call, expect, done, failed))
+        if action is None:
+            return  # not a triage change (a moderation queued): the selection and cursor stay
         if self.inbox_list.selected:
             self.inbox_list.selected.clear()
             self.inbox_list.refresh()
-        elif action is not None and self.s.config.ui.auto_advance:
+        elif self.s.config.ui.auto_advance:
             self.advance()
         self.refresh_chrome()
 
