@@ -7,6 +7,7 @@ import re
 import zlib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from cminbox.core.clock import FrozenClock
 from cminbox.core.health import ChannelHealth, HealthState
@@ -38,6 +39,27 @@ def _help_text(app: object) -> str:
     return console.export_text(styles=False)
 
 
+async def press(pilot: Any, *keys: str) -> None:
+    """Press, then wait for the store writes, lookups and change check the keys started (they
+    run on workers), so the assertions that follow see what the store holds."""
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+async def settle(pilot: Any) -> None:
+    for screen in pilot.app.screen_stack:
+        if isinstance(screen, InboxScreen):
+            await screen.settled()
+    await pilot.pause()
+
+
+async def check_now(pilot: Any, screen: InboxScreen) -> None:
+    """What the 1 s timer does, now: no check left running, then one that sees everything."""
+    await screen.settled()
+    screen.check_store()
+    await settle(pilot)
+
+
 def current_id(app: object) -> str:
     row = screen_of(app).inbox_list.current
     assert row is not None
@@ -51,11 +73,11 @@ async def test_status_actions_advance_and_undo(tmp_path: Path, clock: FrozenCloc
         first = current_id(app)
         for key, status in (("d", Status.DONE), ("w", Status.WAITING), ("o", Status.OPEN)):
             target = current_id(app)
-            await pilot.press(key)
+            await press(pilot, key)
             assert services.store.triage(target).status == status
             assert current_id(app) != target  # auto-advanced
         for _ in range(3):
-            await pilot.press("u")
+            await press(pilot, "u")
         assert services.store.triage(first).status == Status.NEW
         assert current_id(app) == first  # undo shows what it restored
 
@@ -66,24 +88,24 @@ async def test_dialog_actions_and_their_undo(tmp_path: Path, clock: FrozenClock)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         mid = current_id(app)
-        await pilot.press("t", *"outage", "enter")
+        await press(pilot, "t", *"outage", "enter")
         assert services.store.triage(mid).tags == ("outage",)
-        await pilot.press("t", "1")  # the first existing tag, by number
-        await pilot.press("T", "enter")
+        await press(pilot, "t", "1")  # the first existing tag, by number
+        await press(pilot, "T", "enter")
         assert services.store.triage(mid).tags == ()
-        await pilot.press("a", *"bo", "enter")
+        await press(pilot, "a", *"bo", "enter")
         assert services.store.triage(mid).assignee == "bo"
-        await pilot.press("p")
+        await press(pilot, "p")
         assert services.store.triage(mid).priority == Priority.HIGH
-        await pilot.press("s", "enter")  # the first preset: 1 hour
+        await press(pilot, "s", "enter")  # the first preset: 1 hour
         assert services.store.triage(mid).snoozed_until is not None
-        await pilot.press("e", *"customer is furious", "enter")
+        await press(pilot, "e", *"customer is furious", "enter")
         state = services.store.triage(mid)
         assert state.status == Status.ESCALATED and state.escalation is not None
         assert state.escalation.note == "customer is furious"
         assert [i.destination for i in services.inbox.outbox.items()] == ["oncall"]
         for _ in range(7):
-            await pilot.press("u")
+            await press(pilot, "u")
         state = services.store.triage(mid)
         assert (state.tags, state.assignee, state.priority, state.snoozed_until, state.status) == (
             (),
@@ -98,15 +120,15 @@ async def test_bulk_actions_on_a_selection(tmp_path: Path, clock: FrozenClock) -
     services = make_services(tmp_path, clock)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("x", "x")
+        await press(pilot, "x", "x")
         picked = sorted(screen_of(app).inbox_list.selected)
         assert len(picked) == 2
-        await pilot.press("d")
+        await press(pilot, "d")
         assert all(services.store.triage(m).status == Status.DONE for m in picked)
         assert not screen_of(app).inbox_list.selected
-        await pilot.press("u")
+        await press(pilot, "u")
         assert all(services.store.triage(m).status == Status.NEW for m in picked)
-        await pilot.press("V", "t", *"triaged", "enter")
+        await press(pilot, "V", "t", *"triaged", "enter")
         assert all("triaged" in services.store.triage(r.message.id).tags for r in screen_of(app).inbox_list.rows)
 
 
@@ -115,7 +137,7 @@ async def test_incident_burst_in_two_keystrokes_per_item_or_less(tmp_path: Path,
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         keys = ["slash", *"sync", "enter", "V", "d"]
-        await pilot.press(*keys)
+        await press(pilot, *keys)
         closed = [r for r in services.store.query() if r[1].status == Status.DONE]
         assert len(closed) == 3  # every "sync" mention
         assert all("sync" in m.text for m, _ in closed)
@@ -125,14 +147,14 @@ async def test_incident_burst_in_two_keystrokes_per_item_or_less(tmp_path: Path,
 async def test_filters_valid_and_invalid(tmp_path: Path, clock: FrozenClock) -> None:
     app = make_app(make_services(tmp_path, clock))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("slash", *"from:@kai", "enter")
+        await press(pilot, "slash", *"from:@kai", "enter")
         assert [r.message.author.handle for r in screen_of(app).inbox_list.rows] == ["@kai@example.social"]
-        await pilot.press("slash")
-        await pilot.press(*" age:1x", "enter")
+        await press(pilot, "slash")
+        await press(pilot, *" age:1x", "enter")
         error = app.screen.query_one("#filter-error")
         assert error.display and "age:1x" in str(error.render())
         assert len(screen_of(app).inbox_list.rows) == 1  # the old filter stays until a valid one
-        await pilot.press("escape", "escape")
+        await press(pilot, "escape", "escape")
         assert len(screen_of(app).inbox_list.rows) == 13
 
 
@@ -141,12 +163,12 @@ async def test_views_sort_and_next_match(tmp_path: Path, clock: FrozenClock) -> 
     services.inbox.escalate(["masto:104"], "oncall")
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2")
+        await press(pilot, "2")
         assert [r.message.id for r in screen_of(app).inbox_list.rows] == ["masto:104"]
-        await pilot.press("5", "S")
+        await press(pilot, "5", "S")
         rows = screen_of(app).inbox_list.rows
         assert rows[0].message.created_at < rows[-1].message.created_at  # oldest first
-        await pilot.press("slash", *"sync", "enter", "n")
+        await press(pilot, "slash", *"sync", "enter", "n")
         assert "sync" in screen_of(app).inbox_list.current.message.text  # type: ignore[union-attr]
 
 
@@ -154,7 +176,7 @@ async def test_poll_update_while_typing_keeps_draft_and_cursor(tmp_path: Path, c
     services = make_services(tmp_path, clock)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("j", "r", *"Hello the")
+        await press(pilot, "j", "r", *"Hello the")
         reading = current_id(app)
         area = app.screen.query_one("#composer-text")
         cursor_before = area.cursor_location  # type: ignore[attr-defined]
@@ -163,7 +185,7 @@ async def test_poll_update_while_typing_keeps_draft_and_cursor(tmp_path: Path, c
         screen_of(app).polled_once.add("masto")
         report = PollReport(channel="masto", health=ChannelHealth(channel="masto", state=HealthState.OK), new_ids=ids)
         screen_of(app).apply_poll(report, False)
-        await pilot.press(*"re")
+        await press(pilot, *"re")
         composer = app.screen.query_one(Composer)
         assert composer.text == "Hello there"
         assert area.has_focus and area.cursor_location == (0, cursor_before[1] + 2)  # type: ignore[attr-defined]
@@ -176,13 +198,13 @@ async def test_draft_survives_closing_and_a_restart(tmp_path: Path, clock: Froze
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         mid = current_id(app)
-        await pilot.press("r", *"half a thought", "escape")
+        await press(pilot, "r", *"half a thought", "escape")
         assert not app.screen.query_one(Composer).display
     assert Store(services.store.dir).get_draft(mid) == "half a thought"
     app2 = make_app(make_services(tmp_path / "again", clock))
     app2.services.inbox.store.set_draft(mid, "x")  # type: ignore[union-attr]
     async with make_app(services).run_test(size=SIZE) as pilot:
-        await pilot.press("r")
+        await press(pilot, "r")
         assert pilot.app.screen.query_one(Composer).text == "half a thought"
 
 
@@ -191,9 +213,9 @@ async def test_sending_a_public_reply_asks_first_then_queues(tmp_path: Path, clo
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         mid = current_id(app)
-        await pilot.press("r", *"Thanks!", "ctrl+s")
+        await press(pilot, "r", *"Thanks!", "ctrl+s")
         assert services.inbox.outbox.items() == []  # waiting for the confirmation
-        await pilot.press("y")
+        await press(pilot, "y")
         [item] = services.inbox.outbox.items()
         assert (item.message_id, item.payload["text"]) == (mid, "Thanks!")
         assert services.store.get_draft(mid) == ""
@@ -204,11 +226,11 @@ async def test_remapped_keys_work_and_show_in_help(tmp_path: Path, clock: Frozen
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         mid = current_id(app)
-        await pilot.press("d")
+        await press(pilot, "d")
         assert services.store.triage(mid).status == Status.NEW  # d no longer means done
-        await pilot.press("D")
+        await press(pilot, "D")
         assert services.store.triage(mid).status == Status.DONE
-        await pilot.press("question_mark")
+        await press(pilot, "question_mark")
         help_text = _help_text(app)
         assert re.search(r"^D +Done \(remapped\) +done", help_text, re.MULTILINE), help_text
 
@@ -220,8 +242,7 @@ async def test_another_instance_changes_show_up(tmp_path: Path, clock: FrozenClo
         other = Store(services.store.dir, clock=clock)
         other.act(["masto:105"], __import__("cminbox.core.triage").core.triage.AddTags(("from-bob",)), actor="bob")
         other.upsert_messages([make_message(950, channel="masto", at=clock.now)])
-        screen_of(app).check_store()  # runs every second on its own; called here to stay deterministic
-        await pilot.pause()
+        await check_now(pilot, screen_of(app))  # runs every second on its own; called here to stay deterministic
         lst = screen_of(app).inbox_list
         assert lst.rows[lst.index["masto:105"]].state.tags == ("from-bob",)
         assert "masto:950" in lst.index
@@ -249,7 +270,7 @@ async def test_ctrl_e_opens_the_editor_with_the_draft(tmp_path: Path, clock: Fro
     monkeypatch.setattr(screen_module, "edit_in_editor", fake_editor)  # type: ignore[attr-defined]
     app = make_app(make_services(tmp_path, clock))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r", *"Hi", "ctrl+e")
+        await press(pilot, "r", *"Hi", "ctrl+e")
         assert seen == ["Hi"]
         assert app.screen.query_one(Composer).text == "Hi (edited)"
 
@@ -270,7 +291,7 @@ async def test_every_action_in_the_table_resolves(tmp_path: Path, clock: FrozenC
 async def test_q_quits(tmp_path: Path, clock: FrozenClock) -> None:
     app = make_app(make_services(tmp_path, clock))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("q")
+        await press(pilot, "q")
         await pilot.pause()
         assert not app.is_running
 
@@ -282,12 +303,12 @@ async def test_cursor_line_is_repainted_when_scrolled(tmp_path: Path, clock: Fro
     app = make_app(services)
     async with app.run_test(size=(120, 20)) as pilot:
         lst = screen_of(app).inbox_list
-        await pilot.press(*["j"] * 40)
+        await press(pilot, *["j"] * 40)
         assert lst.scroll_offset.y > 0
         refreshed: list[int] = []
         original = lst.refresh_line
         lst.refresh_line = lambda y: (refreshed.append(y), original(y))  # type: ignore[method-assign]
-        await pilot.press("k")
+        await press(pilot, "k")
         assert sorted(refreshed) == [39, 40]
 
 
@@ -296,12 +317,12 @@ async def test_theme_picker_and_palette_open(tmp_path: Path, clock: FrozenClock)
 
     app = make_app(make_services(tmp_path, clock))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+t")
+        await press(pilot, "ctrl+t")
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press("escape", "colon", *"escalate")
+        await press(pilot, "escape", "colon", *"escalate")
         assert isinstance(app.screen, CommandPalette)
         await pilot.pause(0.3)
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await pilot.pause()
         assert type(app.screen).__name__ == "EscalateDialog"
 
@@ -365,7 +386,7 @@ async def test_header_counts_stay_equal_to_a_full_recount(tmp_path: Path, clock:
 
         assert screen.counts.overdue > 0
         for keys in (("d",), ("w",), ("x", "x", "d"), ("u",), ("e", "enter")):
-            await pilot.press(*keys)
+            await press(pilot, *keys)
             assert_counts()
         ids = services.store.upsert_messages([make_message(3000 + i, channel="masto", at=clock.now) for i in range(3)])
         report = PollReport(channel="masto", health=ChannelHealth(channel="masto", state=HealthState.OK), new_ids=ids)
@@ -385,17 +406,16 @@ async def test_a_broken_store_file_is_reported_and_actions_on_it_are_refused(
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         target = current_id(app)
-        await pilot.press("p")  # gives the item a triage record
+        await press(pilot, "p")  # gives the item a triage record
         shard = services.store.dir / "triage" / f"shard-{zlib.crc32(target.encode()) % 16:02d}.json"
         shard.write_text('{"triage": {"1": {"id": "x", "tags": "oops"}}}')  # hand-edited, badly
         inbox = app.screen
         assert isinstance(inbox, InboxScreen)
-        inbox.check_store()  # what the 1 s timer does
-        await pilot.pause()
+        await check_now(pilot, inbox)  # what the 1 s timer does
         notes = [str(n.message) for n in app._notifications]
         assert any(str(shard) in n and "does not fit" in n for n in notes)
         inbox.inbox_list.cursor = inbox.inbox_list.index[target]
-        await pilot.press("d")  # refused with a message, no crash, the file untouched
+        await press(pilot, "d")  # refused with a message, no crash, the file untouched
         await pilot.pause()
         assert app.is_running and shard.read_text().endswith('"oops"}}}')
         assert any("Not done" in str(n.title) for n in app._notifications)
@@ -407,13 +427,12 @@ async def test_archived_items_leave_the_list(tmp_path: Path, clock: FrozenClock)
     async with app.run_test(size=SIZE) as pilot:
         inbox = app.screen
         assert isinstance(inbox, InboxScreen)
-        await pilot.press("5")  # the "all" view, done items included
+        await press(pilot, "5")  # the "all" view, done items included
         target = current_id(app)
-        await pilot.press("d")
+        await press(pilot, "d")
         later = Store(services.store.dir, clock=lambda: clock() + timedelta(days=100))
         assert later.archive(timedelta(days=90)) == [target]  # another instance archives it
-        inbox.check_store()
-        await pilot.pause()
+        await check_now(pilot, inbox)
         assert target not in inbox.inbox_list.index
         assert all(r.message.id != target for r in inbox.all_rows)
 
@@ -428,10 +447,10 @@ async def test_undo_after_the_item_left_the_view_restores_it_and_the_counters(
         assert isinstance(inbox, InboxScreen)
         target = current_id(app)
         done_before = inbox.counts.status[Status.DONE]
-        await pilot.press("d")
+        await press(pilot, "d")
         inbox.reload()  # e.g. a filter change: the done item leaves the "needs reply" view
         assert target not in inbox.inbox_list.index
-        await pilot.press("u")
+        await press(pilot, "u")
         assert target in inbox.inbox_list.index and current_id(app) == target
         assert inbox.counts.status[Status.DONE] == done_before
 
@@ -442,10 +461,10 @@ async def test_moderate_queues_the_channels_action_with_a_reason(tmp_path: Path,
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         mid = current_id(app)
-        await pilot.press("M", "down", *"spam wave", "enter")  # mastodon offers report, mute, block
+        await press(pilot, "M", "down", *"spam wave", "enter")  # mastodon offers report, mute, block
         [item] = services.inbox.outbox.items()
         assert (item.kind, item.message_id, item.payload) == ("action", mid, {"action": "mute", "reason": "spam wave"})
-        await pilot.press("M", "escape")
+        await press(pilot, "M", "escape")
         assert len(services.inbox.outbox.items()) == 1
 
 
@@ -468,7 +487,7 @@ async def test_r_on_a_read_only_feed_item_says_so_and_opens_no_composer(tmp_path
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         assert current_id(app) == "status:e1"
-        await pilot.press("r")
+        await press(pilot, "r")
         await pilot.pause()
         assert not app.screen.query_one(Composer).display
         assert any("read-only" in str(n.message) for n in app._notifications)

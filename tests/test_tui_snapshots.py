@@ -141,3 +141,32 @@ def test_replied_snoozed_and_stale_rows_80x24(snap_compare: Any, tmp_path: Path,
         pilot.app.screen.refresh_chrome()
 
     assert snap_compare(make_app(services), run_before=reply_lands_and_snooze, terminal_size=(80, 24))
+
+
+def test_store_banner_80x24(
+    snap_compare: Any, tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store cannot be written: one line under the header says so (and why)."""
+    import cminbox.tui.inbox_screen as inbox_screen
+    from cminbox.core.errors import FileAccessError
+
+    unwritable = FileAccessError(
+        Path("/data/cminbox/triage/shard-03.json"),
+        "cannot write /data/cminbox/triage/shard-03.json (Read-only file system).",
+        "Make the data folder writable by this user.",
+        30,
+    )
+
+    def still_unwritable(_store: object) -> None:
+        raise unwritable
+
+    monkeypatch.setattr(inbox_screen, "probe", still_unwritable)  # the banner stays for the picture
+
+    async def fail(pilot: Any) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, inbox_screen.InboxScreen)
+        screen.notice_unreachable(unwritable)
+        await pilot.pause()
+
+    app = make_app(make_services(tmp_path, clock))
+    assert snap_compare(app, run_before=fail, terminal_size=(80, 24))

@@ -29,7 +29,14 @@ class CminboxError(Exception):
         self.hint = hint
 
 
-class FileAccessError(CminboxError):
+class StoreUnavailable(CminboxError):
+    """The store cannot be reached or written now (a database that is down, a folder that
+    cannot be written, a full disk): nothing was changed, and the same action may work later.
+    The TUI shows a banner and refuses actions while one is in the air; other refusals (a
+    broken file, an unknown id) concern one action only."""
+
+
+class FileAccessError(StoreUnavailable):
     """A file or folder cminbox needs cannot be written or read: permissions, a read-only
     mount, a full disk. Carries the path and the errno."""
 

@@ -29,6 +29,8 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -481,6 +483,21 @@ class Store(EventTables, QueryTables, StateTables, ArchiveTables):
     @property
     def problems(self) -> dict[str, str]:
         return {str(path): problem for path, problem in self.file_problems.items()}
+
+    def ping(self) -> None:
+        """A scratch write next to the triage shards meets the same full disk or read-only
+        folder a triage write would."""
+        folder = self.dir / "triage"
+        try:
+            fd, name = tempfile.mkstemp(prefix=".probe-", suffix=".tmp", dir=folder)
+            try:
+                os.write(fd, b"x")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+                os.unlink(name)
+        except OSError as exc:
+            raise from_os_error(exc, folder) from exc
 
     def close(self) -> None:
         for lease in self._leases:

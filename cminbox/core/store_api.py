@@ -283,6 +283,12 @@ class StoreApi(ItemStore, TriageStore, EventLog, ChangeFeed, SmallTables, Archiv
         The rest works; those parts are skipped and never overwritten."""
         ...
 
+    def ping(self) -> None:
+        """Return when the store can be written now; else raise
+        :class:`~cminbox.core.errors.StoreUnavailable` saying why. Cheap (one round trip, or
+        one scratch write): the TUI calls it every few seconds while its banner is up."""
+        ...
+
     def close(self) -> None:
         """Release connections, locks and leases held by this handle (idempotent)."""
         ...

@@ -25,6 +25,7 @@ from cminbox.tui.services import Services
 from cminbox.tui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
 
 BAD_STATES = (HealthState.DEGRADED, HealthState.RATE_LIMITED, HealthState.AUTH_FAILED)
+QUIT_WAIT = 5.0  # seconds quitting waits for triage writes still on their way to the store
 
 
 class PollUpdate(TextualMessage):
@@ -130,6 +131,15 @@ class CminboxApp(App[None]):
 
             engine.poller.on_report = forward
             self.run_worker(engine.run(self._stop), name="engine", group="engine", exit_on_error=False)
+
+    async def action_quit(self) -> None:
+        """Triage writes still queued (milliseconds, normally) are finished before leaving; a
+        store that hangs is not waited on for more than a few seconds."""
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen) and screen.writes.pending:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(screen.writes.idle(), QUIT_WAIT)
+        self.exit()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker stopped by an error the core explains (an unwritable data folder, a full

@@ -1,10 +1,14 @@
 """The main screen: header, filter bar, the list, the preview, the composer, the footer.
 
-Handlers call the core's triage verbs and then update only the rows that changed.
+Handlers call the core's triage verbs and then update only the rows that changed. Nothing
+here waits on the store: writes, the preview's lookups and the change check run on workers
+(tui/store_worker.py); while the store cannot be written, a banner says so and actions are
+refused until a background probe finds it writable again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Iterable
 from datetime import datetime
@@ -15,20 +19,35 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
+from textual.message import Message as TextualMessage
+from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label
+from textual.worker import Worker
 
-from cminbox.core.models import TriageState
+from cminbox.core.errors import CminboxError
+from cminbox.core.models import Message, TriageState
 from cminbox.core.poller import PollReport
 from cminbox.core.query import Query, QueryError, parse
+from cminbox.core.triage import Action
 from cminbox.core.views import Sort, View, arrange
 from cminbox.tui import actions
 from cminbox.tui.composer import Composer
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
-from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview
+from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
 from cminbox.tui.replying import ReplyingScreen
 from cminbox.tui.services import Services
+from cminbox.tui.store_worker import (
+    Changes,
+    Lookups,
+    PreviewData,
+    Writes,
+    check_changes,
+    is_unreachable,
+    preview_data,
+    probe,
+)
 from cminbox.tui.thread_screen import ThreadScreen
 from cminbox.tui.triage_keys import TriageKeys
 
@@ -54,10 +73,24 @@ FOOTER_ACTIONS = frozenset(spec.action.partition("(")[0] for spec in actions.ACT
 PREVIEW_MODES = ("right", "bottom", "off")
 NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
+PROBE_EVERY = 2.0  # seconds between checks whether an unwritable store can be written again
+
+
+class StoreUnavailable(CminboxError):
+    """Refused at once: the store could not be written a moment ago (the banner says why)."""
+
+
+class StoreChanged(TextualMessage):
+    """What the change check read on its worker thread, for the UI thread to apply."""
+
+    def __init__(self, changes: Changes) -> None:
+        super().__init__()
+        self.changes = changes
 
 
 class InboxScreen(TriageKeys, ReplyingScreen):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
+    store_ok: reactive[bool] = reactive(True)
 
     def __init__(self, services: Services) -> None:
         super().__init__()
@@ -75,10 +108,17 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         self.stale: set[str] = set()  # rows in the list that no longer match the view (until a reload)
         self.counts = HeaderCounts()
         self._preview_timer: Timer | None = None
+        self.store_problem: CminboxError | None = None  # why the store cannot be written
+        self._probe_timer: Timer | None = None
+        self._checking: Worker[None] | None = None
+        self.undo_stack: list[dict[str, Action]] = []  # this session's actions, newest last: their inverses
+        self.writes = Writes(lambda: self.s.store, self._show_states, self.shown, self.refused)
+        self.lookups = Lookups(lambda m: preview_data(self.s.store, m), self._preview_arrived)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield InboxHeader(id="header")
+        yield StoreBanner(id="store-banner")
         yield Label("", id="view-line")
         yield Input(placeholder="filter: tag:outage status:new from:@alice age:<1h words…", id="filter-input")
         yield Label("", id="filter-error")
@@ -93,6 +133,8 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         self.query_one("#filter-input").display = False
         self.query_one("#filter-error").display = False
         self.query_one(Composer).display = False
+        self.query_one("#store-banner").display = False
+        self.run_worker(self.writes.run(), group="store-writes", name="store writes")
         loader = self.s.store.progressive
         if loader is not None:
             loader.load_next_segment()  # the newest month: enough for the first screen
@@ -110,7 +152,11 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         """Rebuild the rows from the store through the view, the filter and the sort."""
         now, me = self.s.clock(), self.s.config.actor
         everything = self.s.store.query(loaded_only=True)
+        pending = self.writes.confirmed  # items with writes in flight keep showing them
+        if pending:
+            everything = [(m, self.writes.stored([st])[0] if m.id in pending else st) for m, st in everything]
         self.all_rows = [Row(m, st, fresh=m.id in self.fresh) for m, st in everything]
+        self.lookups.forget()
         view_q = self.view.compiled()
         kept = [(r.message, r.state) for r in self.all_rows if self.in_view(r, view_q, now, me)]
         self.stale.clear()
@@ -123,9 +169,11 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         # walking them on every full collection (~150 ms at 100k without this).
         gc.freeze()
 
-    def merge_new(self, ids: list[str]) -> None:
+    def merge_new(self, ids: list[str], read: dict[str, tuple[Message, TriageState]] | None = None) -> None:
         """Add newly arrived messages without rebuilding every row (a rebuild at 100k items
-        would stall typing on each poll during an incident). The cursor stays on its item."""
+        would stall typing on each poll during an incident). The cursor stays on its item.
+        ``read``: the messages and states already read off the UI thread (the change check)."""
+        self.lookups.forget()
         if self.group or self.sort == Sort.PRIORITY:
             self.reload()  # orderings that can move existing rows: rebuild
             return
@@ -134,10 +182,16 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         known = {r.message.id for r in self.all_rows}
         rows = list(self.inbox_list.rows)
         for mid in dict.fromkeys(ids):
-            message = self.s.store.get_message(mid)
-            if message is None or mid in known:
+            if mid in known:
                 continue
-            row = Row(message, self.s.store.triage(mid), fresh=mid in self.fresh)
+            if read is not None:
+                message, state = read.get(mid, (None, TriageState(id=mid)))
+            else:
+                message = self.s.store.get_message(mid)
+                state = self.s.store.triage(mid) if message is not None else TriageState(id=mid)
+            if message is None:
+                continue
+            row = Row(message, state, fresh=mid in self.fresh)
             self.all_rows.append(row)
             self.counts.add(row, now)
             if self.in_view(row, view, now, me):
@@ -210,23 +264,110 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         loader = self.s.store.progressive
         return loader is None or loader.fully_loaded
 
-    def check_store(self) -> None:
-        """Show what another cminbox instance wrote (within a second, without a keypress)."""
-        changed = self.s.store.refresh()
-        if not changed:
+    def check_store(self) -> Worker[None] | None:
+        """Show what another cminbox instance wrote (within a second, without a keypress). The
+        store is read on a worker thread; a check still running is not doubled."""
+        if self._checking is not None and not self._checking.is_finished:
+            return None
+        self._checking = self.run_worker(self._check_in_thread, thread=True, group="store-check", name="store check")
+        return self._checking
+
+    def _check_in_thread(self) -> None:
+        try:
+            changes = check_changes(self.s.store)
+        except CminboxError as exc:  # the store cannot be read now: try again in a second
+            self.app.call_from_thread(self.notice_unreachable, exc)
             return
+        if changes.changed:
+            self.post_message(StoreChanged(changes))
+
+    @on(StoreChanged)
+    def _store_changed(self, event: StoreChanged) -> None:
+        changes = event.changes
         self.report_store_problems()
-        store = self.s.store
-        if self.fully_loaded and any(not store.is_live(mid) for mid in changed):
+        self.lookups.forget()
+        if changes.gone:
             self.reload()  # items left the live store (archived here or by another instance)
             return
-        known = [mid for mid in changed if mid in self.inbox_list.index]
+        known = [changes.states[mid] for mid in changes.changed if mid in self.inbox_list.index]
         if known:
-            self.apply_states(self.s.store.triage(mid) for mid in known)
-        new = [mid for mid in changed if mid not in self.inbox_list.index and self.s.store.get_message(mid)]
+            self.apply_states(self.writes.stored(known))
+        new = [mid for mid in changes.changed if mid not in self.inbox_list.index and mid in changes.messages]
         if new:
-            self.merge_new(new)
+            self.merge_new(new, {mid: (changes.messages[mid], changes.states[mid]) for mid in new})
         self.refresh_chrome()
+        self._show_current_preview_if_stale()
+
+    # ------------------------------------------------------------------ writes and the banner
+    def _show_states(self, states: list[TriageState]) -> None:
+        self.apply_states(states)
+        self.refresh_chrome()
+        row = self.inbox_list.current
+        if row is not None and any(st.id == row.message.id for st in states):
+            self._redraw_preview(row)
+
+    def refused(self) -> CminboxError | None:
+        if self.store_ok:
+            return None
+        return StoreUnavailable(self.banner_text())
+
+    def banner_reason(self) -> str:
+        problem = self.store_problem
+        return (problem.message if problem is not None else "unknown").rstrip(". ")
+
+    def banner_text(self) -> str:
+        return f"the store cannot be written: {self.banner_reason()}; actions are refused until it can"
+
+    def write_failed(self, exc: CminboxError, title: str) -> None:
+        """A write came back refused: its rows are back as they were; say why once."""
+        if isinstance(exc, StoreUnavailable):
+            return  # queued behind the write that raised the banner: the banner says it
+        if is_unreachable(exc):
+            self.notice_unreachable(exc)
+        self.notify(str(exc), title=title, severity="error", timeout=15, markup=False)
+
+    def notice_unreachable(self, exc: CminboxError) -> None:
+        if not is_unreachable(exc):
+            return
+        self.store_problem = exc
+        self.store_ok = False
+        self.query_one(StoreBanner).show(self.banner_reason())
+
+    def watch_store_ok(self, ok: bool) -> None:
+        banner = self.query_one(StoreBanner)
+        banner.display = not ok
+        if ok:
+            if self._probe_timer is not None:
+                self._probe_timer.stop()
+                self._probe_timer = None
+                self.notify("The store can be written again.", timeout=4)
+            self.store_problem = None
+        else:
+            banner.show(self.banner_reason())
+            if self._probe_timer is None:
+                self._probe_timer = self.set_interval(PROBE_EVERY, self.start_probe)
+
+    def start_probe(self) -> None:
+        self.run_worker(self.probe_store(), group="store-probe", exclusive=True, name="store probe")
+
+    async def probe_store(self) -> bool:
+        """Can the store be written again? Clears the banner by itself when it can."""
+        try:
+            await asyncio.to_thread(probe, self.s.store)
+        except CminboxError as exc:
+            if is_unreachable(exc):
+                self.store_problem = exc
+                self.query_one(StoreBanner).show(self.banner_reason())
+            return False
+        self.store_ok = True
+        return True
+
+    async def settled(self) -> None:
+        """Until the writes, the change check and the preview's lookup in flight are done (tests)."""
+        await self.writes.idle()
+        if self._checking is not None:
+            await self._checking.wait()
+        await self.lookups.idle()
 
     def report_store_problems(self) -> None:
         """A store file that cannot be read (hand-edited, say) is said once, not silently skipped."""
@@ -262,14 +403,34 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         self._preview_timer = self.set_timer(PREVIEW_DELAY, self.show_preview)
 
     def show_preview(self) -> None:
+        """The cursor's item, with its thread and the author's other messages: from the cache
+        at once, or looked up on a worker (only the newest cursor position's lookup lands)."""
         self._preview_timer = None
         row = self.inbox_list.current
-        thread = self.s.store.thread_of(row.message) if row else []
-        if row and row.fresh:
+        if row is None:
+            self.query_one(Preview).show(None, [])
+            return
+        if row.fresh:
             row.fresh = False
             self.fresh.discard(row.message.id)
-        others = self.s.store.by_author(row.message) if row else []
-        self.query_one(Preview).show(row, thread, others)
+        data = self.lookups.request(row.message)
+        if data is not None:
+            self.query_one(Preview).show(row, data.thread, data.others)
+
+    def _preview_arrived(self, message: Message, data: PreviewData) -> None:
+        row = self.inbox_list.current
+        if row is not None and row.message.id == message.id:
+            self.query_one(Preview).show(row, data.thread, data.others)
+
+    def _redraw_preview(self, row: Row) -> None:
+        """The shown item's state changed: redraw it (its lookups are cached)."""
+        data = self.lookups.cache.get(row.message.id)
+        if data is not None and self._preview_timer is None:
+            self.query_one(Preview).show(row, data.thread, data.others)
+
+    def _show_current_preview_if_stale(self) -> None:
+        if self._preview_timer is None and self.inbox_list.current is not None:
+            self.show_preview()
 
     # ------------------------------------------------------------------ movement
     def action_cursor_down(self) -> None:

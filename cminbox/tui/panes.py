@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
@@ -206,3 +207,34 @@ def _triage_line(st: TriageState, now: datetime) -> str:
     elif st.snoozed_until:
         parts.append(f"snooze ended {st.snoozed_until:%m-%d %H:%M}")
     return " · ".join(parts)
+
+
+class StoreBanner(Widget):
+    """One line under the header while the store cannot be written: why, and that actions are
+    refused. It always fits its width: the reason is cut in its middle (its end names the
+    cause: "(Read-only file system)"), and below 100 columns the wording is shorter."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.reason = ""
+
+    def show(self, reason: str) -> None:
+        self.reason = reason
+        self.refresh()
+
+    def render(self) -> Text:
+        width = self.size.width or 80
+        head, tail = "the store cannot be written: ", "; actions are refused until it can"
+        if width < 100:
+            head, tail = "store not writable: ", "; actions refused"
+        room = width - cell_len(head) - cell_len(tail) - 1
+        return Text(f" {head}{_middle_cut(self.reason, room)}{tail}", no_wrap=True, overflow="ellipsis")
+
+
+def _middle_cut(text: str, room: int) -> str:
+    if cell_len(text) <= room:
+        return text
+    if room < 3:
+        return "…"[:room]
+    keep = room - 1
+    return text[: keep // 2] + "…" + text[len(text) - (keep - keep // 2) :]

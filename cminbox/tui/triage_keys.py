@@ -1,8 +1,9 @@
 """The triage keys of the inbox: status, priority, undo, tag, untag, assign, snooze, escalate.
 
 A mixin of :class:`~cminbox.tui.inbox_screen.InboxScreen` (kept apart so each file stays
-small). Every handler calls one of the core's triage verbs through :meth:`attempt`, so a
-refusal (a broken store file, say) is a notification, never a crash.
+small). Every handler goes through :meth:`write`: the rows show the action at once, the
+core's triage verb runs on the store worker (tui/store_worker.py), and a refusal (a broken
+store file, a full disk) takes the rows back with a notification, never a crash.
 """
 
 from __future__ import annotations
@@ -11,13 +12,29 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from cminbox.core import triage
+from cminbox.core.bulk import plan_status_change
 from cminbox.core.errors import CminboxError
-from cminbox.core.models import Status, TriageState
-from cminbox.core.store_api import ActResult
+from cminbox.core.models import Escalation, Status, TriageState
+from cminbox.core.outbox_types import OutboxItem
+from cminbox.core.store_api import ActResult, UndoResult
+from cminbox.core.text import sanitize
+from cminbox.core.triage import (
+    Action,
+    AddTags,
+    Assign,
+    RemoveTags,
+    SetEscalation,
+    SetPriority,
+    SetStatus,
+    Snooze,
+    normalise_tag,
+)
 from cminbox.tui.bulk_confirm import BulkChoice, BulkConfirm
 from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.moderation import ModerateDialog, ModerationRequest
+from cminbox.tui.store_worker import Write, Writes, drafted_among, optimistic
 
 if TYPE_CHECKING:
     from cminbox.tui.replying import ReplyingScreen as _Base
@@ -32,6 +49,12 @@ class TriageKeys(_Base):
     if TYPE_CHECKING:  # provided by InboxScreen
         inbox_list: InboxList
         all_rows: list[Row]
+        writes: Writes
+        undo_stack: list[dict[str, Action]]
+
+        def refused(self) -> CminboxError | None: ...
+
+        def write_failed(self, exc: CminboxError, title: str) -> None: ...
 
         def apply_states(self, states: Iterable[TriageState]) -> None: ...
 
@@ -40,7 +63,7 @@ class TriageKeys(_Base):
         def refresh_chrome(self) -> None: ...
 
     def attempt(self, verb: Callable[[], R]) -> R | None:
-        """Run a triage verb; a refusal (a broken store file, an unknown target) is a
+        """Run a quick check of the core's (a verb that only reads); a refusal is a
         notification, never a crash, and the inbox stays as it was."""
         try:
             return verb()
@@ -48,21 +71,59 @@ class TriageKeys(_Base):
             self.notify(str(exc), title="Not done", severity="error", timeout=15, markup=False)
             return None
 
-    def after_action(self, result: ActResult | None, what: str) -> None:
-        if result is None:
+    def shown(self, mid: str) -> TriageState | None:
+        """What the row shows now: the store's state with the pending writes applied."""
+        i = self.inbox_list.index.get(mid)
+        return self.inbox_list.rows[i].state if i is not None else None
+
+    def write(
+        self,
+        ids: list[str],
+        action: Action | Callable[[TriageState], Action | None] | None,
+        call: Callable[[], R],
+        what: str,
+        then: Callable[[R], None] | None = None,
+    ) -> None:
+        """Show the action at once, write it on the store worker (in order with the other
+        keys), and say what the store did when it is done; a failure takes the rows back."""
+        if (why := self.refused()) is not None:
+            self.notify(str(why), title="Not done", severity="error", timeout=8, markup=False)
             return
-        bulk = bool(self.inbox_list.selected)
-        self.apply_states(self.s.store.triage(mid) for mid in result.changed)
-        if bulk:
+        undo: dict[str, Action] = {}
+        if action is not None:
+            for mid in ids:
+                before = self.shown(mid)
+                chosen = action(before) if callable(action) and before is not None else action
+                if before is None or chosen is None or callable(chosen):
+                    continue
+                if triage.changed_fields(before, triage.apply(before, chosen))[1]:
+                    undo[mid] = triage.inverse(before, chosen)
+        if undo:
+            self.undo_stack.append(undo)
+
+        def done(result: R, _states: dict[str, TriageState]) -> None:
+            if then is not None:
+                then(result)
+            if isinstance(result, ActResult):
+                n = len(result.changed)
+                message = f"{what} · {n} item{'s' if n != 1 else ''} · u undoes" if n else f"{what}: nothing changed"
+                self.notify(message, timeout=3)
+            self.refresh_chrome()
+
+        def failed(exc: CminboxError) -> None:
+            self.undo_stack[:] = [u for u in self.undo_stack if u is not undo]  # this one, not an equal one
+            self.write_failed(exc, "Not done")
+
+        expect = {mid: optimistic(action) for mid in ids} if action is not None else {}
+        self.writes.submit(Write(call, expect, done, failed))
+        if action is None:
+            return  # not a triage change (a moderation queued): the selection and cursor stay
+        if self.inbox_list.selected:
             self.inbox_list.selected.clear()
             self.inbox_list.refresh()
         elif self.s.config.ui.auto_advance:
             self.advance()
         self.refresh_chrome()
-        n = len(result.changed)
-        self.notify(
-            f"{what} · {n} item{'s' if n != 1 else ''} · u undoes" if n else f"{what}: nothing changed", timeout=3
-        )
 
     def advance(self) -> None:
         """Move to the next item that still needs attention (the incident flow: one key per item)."""
@@ -85,45 +146,70 @@ class TriageKeys(_Base):
             return
         want = Status(status)
         label = want.value.capitalize()
-        plan = self.attempt(lambda: self.s.inbox.plan_status(ids, want))
-        if plan is None:
+        states = [st for st in map(self.shown, ids) if st is not None]
+        drafted = self.attempt(lambda: drafted_among(self.s.store, ids)) if len(ids) > 1 else set()
+        if drafted is None:
             return
+        plan = plan_status_change(states, want, actor=self.s.config.actor, drafted=drafted)
+        action = SetStatus(want)
+
+        def set_status(ids: tuple[str, ...] | list[str], what: str) -> None:
+            self.write(list(ids), action, lambda: self.s.inbox.set_status(ids, want), what)
+
         if not plan.held:
-            self.after_action(self.attempt(lambda: self.s.inbox.set_status(ids, want)), label)
+            set_status(ids, label)
             return
 
         def answered(choice: BulkChoice | None) -> None:
             if choice is None:
                 self.notify("Nothing changed", timeout=2)
             elif choice == "all":
-                self.after_action(self.attempt(lambda: self.s.inbox.set_status(plan.all_ids, want)), label)
+                set_status(plan.all_ids, label)
             else:
-                result = self.attempt(lambda: self.s.inbox.set_status(plan.clear, want))
-                self.after_action(result, f"{label} (skipped {len(plan.held)}: {plan.summary()})")
+                set_status(plan.clear, f"{label} (skipped {len(plan.held)}: {plan.summary()})")
 
         self.app.push_screen(BulkConfirm(plan), answered)
 
     def action_cycle_priority(self) -> None:
         if ids := self.targets():
-            self.after_action(self.attempt(lambda: self.s.inbox.cycle_priority(ids)), "Priority")
+            step = lambda st: SetPriority(st.priority.next())  # noqa: E731  (as the core's verb)
+            self.write(ids, step, lambda: self.s.inbox.cycle_priority(ids), "Priority")
 
     def action_undo(self) -> None:
-        try:
-            result = self.s.inbox.undo()
-        except STORE_ERRORS as exc:
-            self.notify(str(exc), title="Not undone", severity="error", timeout=15, markup=False)
+        """The last action of this session is taken back on screen at once (its exact inverse);
+        the store's undo (which may reach further back, to an earlier session) confirms it."""
+        if (why := self.refused()) is not None:
+            self.notify(str(why), title="Not undone", severity="error", timeout=8, markup=False)
             return
-        if result is None:
-            self.notify("Nothing to undo", timeout=2)
-            return
-        self.apply_states(self.s.store.triage(mid) for mid in result.changed)
-        if any(mid not in self.inbox_list.index for mid in result.changed):
-            self.reload()  # the restored items left the view earlier (a reload since): bring them back
-        back = [self.inbox_list.index[mid] for mid in result.changed if mid in self.inbox_list.index]
+        record = self.undo_stack.pop() if self.undo_stack else {}
+        back = [self.inbox_list.index[mid] for mid in record if mid in self.inbox_list.index]
+
+        def done(result: UndoResult | None, _states: dict[str, TriageState]) -> None:
+            if result is None:
+                self.notify("Nothing to undo", timeout=2)
+                return
+            if any(mid not in self.inbox_list.index for mid in result.changed):
+                self.reload()  # the restored items left the view earlier (a reload since): bring them back
+            restored = [self.inbox_list.index[mid] for mid in result.changed if mid in self.inbox_list.index]
+            if restored and not back:
+                self.inbox_list.cursor = min(restored)  # show what was restored
+            self.refresh_chrome()
+            self.notify(f"Undone: {result.label} ({len(result.changed)})", timeout=3)
+
+        def failed(exc: CminboxError) -> None:
+            if record:
+                self.undo_stack.append(record)
+            self.write_failed(exc, "Not undone")
+
+        expect = {mid: optimistic(inv) for mid, inv in record.items()}
+
+        def reread(r: UndoResult | None) -> list[str]:
+            return r.changed if r is not None else []
+
+        self.writes.submit(Write(self.s.inbox.undo, expect, done, failed, reread))
         if back:
             self.inbox_list.cursor = min(back)  # show what was restored
         self.refresh_chrome()
-        self.notify(f"Undone: {result.label} ({len(result.changed)})", timeout=3)
 
     def action_tag(self) -> None:
         if not (ids := self.targets()):
@@ -133,21 +219,23 @@ class TriageKeys(_Base):
 
         def done(tag: str | None) -> None:
             if tag:
-                self.after_action(self.attempt(lambda: self.s.inbox.tag(ids, [tag])), f"Tagged #{tag}")
+                action = AddTags((normalise_tag(tag),))
+                self.write(ids, action, lambda: self.s.inbox.tag(ids, [tag]), f"Tagged #{tag}")
 
         self.app.push_screen(TagPicker("Tag", tags), done)
 
     def action_untag(self) -> None:
         if not (ids := self.targets()):
             return
-        present = sorted({t for mid in ids for t in self.s.store.triage(mid).tags})
+        present = sorted({t for st in map(self.shown, ids) if st is not None for t in st.tags})
         if not present:
             self.notify("No tags to remove", timeout=2)
             return
 
         def done(tag: str | None) -> None:
             if tag:
-                self.after_action(self.attempt(lambda: self.s.inbox.untag(ids, [tag])), f"Removed #{tag}")
+                action = RemoveTags((normalise_tag(tag),))
+                self.write(ids, action, lambda: self.s.inbox.untag(ids, [tag]), f"Removed #{tag}")
 
         self.app.push_screen(TagPicker("Remove tag", present, allow_new=False), done)
 
@@ -155,14 +243,14 @@ class TriageKeys(_Base):
         if not (ids := self.targets()):
             return
         people = sorted({r.state.assignee for r in self.all_rows if r.state.assignee} | {self.s.config.actor})
-        current = self.s.store.triage(ids[0]).assignee
+        first = self.shown(ids[0])
+        current = first.assignee if first is not None else None
 
         def done(who: str | None) -> None:
             if who is not None:
-                self.after_action(
-                    self.attempt(lambda: self.s.inbox.assign(ids, who or None)),
-                    f"Assigned to {who}" if who else "Unassigned",
-                )
+                clean = sanitize(who, single_line=True).strip() or None
+                what = f"Assigned to {who}" if who else "Unassigned"
+                self.write(ids, Assign(clean), lambda: self.s.inbox.assign(ids, who or None), what)
 
         self.app.push_screen(AssignDialog(people, current), done)
 
@@ -172,9 +260,8 @@ class TriageKeys(_Base):
 
         def done(until: Any) -> None:
             if until is not None:
-                self.after_action(
-                    self.attempt(lambda: self.s.inbox.snooze(ids, until)), f"Snoozed until {until:%a %d %b %H:%M}"
-                )
+                what = f"Snoozed until {until:%a %d %b %H:%M}"
+                self.write(ids, Snooze(until), lambda: self.s.inbox.snooze(ids, until), what)
 
         self.app.push_screen(SnoozeDialog(self.s.clock()), done)
 
@@ -192,17 +279,30 @@ class TriageKeys(_Base):
 
         def done(req: EscalationRequest | None) -> None:
             if req is not None:
-                out = self.attempt(lambda: self.s.inbox.escalate(ids, req.target, req.priority, req.note))
-                if out is not None:
-                    self.after_action(out[0], f"Escalated to {req.target}")
+                esc = Escalation(
+                    target=req.target,
+                    priority=req.priority,
+                    note=sanitize(req.note).strip(),
+                    at=self.s.clock(),
+                    by=self.s.config.actor,
+                )
+                action = SetEscalation(esc, Status.ESCALATED, req.priority)
+
+                def escalated(out: tuple[ActResult, list[OutboxItem]]) -> None:
                     self.deliver_soon()
+                    n = len(out[0].changed)
+                    self.notify(f"Escalated to {req.target} · {n} item{'s' if n != 1 else ''} · u undoes", timeout=3)
+
+                call = lambda: self.s.inbox.escalate(ids, req.target, req.priority, req.note)  # noqa: E731
+                self.write(ids, action, call, "", then=escalated)
 
         self.app.push_screen(EscalateDialog(targets, len(ids)), done)
 
     def action_moderate(self) -> None:
         if not (ids := self.targets()):
             return
-        messages = [m for m in (self.s.store.get_message(mid) for mid in ids) if m is not None]
+        rows = self.inbox_list.rows
+        messages = [rows[self.inbox_list.index[mid]].message for mid in ids if mid in self.inbox_list.index]
         channels = {m.channel for m in messages}
         if not channels:
             return
@@ -218,9 +318,12 @@ class TriageKeys(_Base):
 
         def done(req: ModerationRequest | None) -> None:
             if req is not None:
-                queued = self.attempt(lambda: self.s.inbox.moderate(ids, req.action, req.reason))
-                if queued is not None:
-                    self.notify(f"{req.action.capitalize()} queued for {len(queued)} item(s) on {channel}", timeout=3)
+
+                def queued(items: list[OutboxItem]) -> None:
+                    self.notify(f"{req.action.capitalize()} queued for {len(items)} item(s) on {channel}", timeout=3)
                     self.deliver_soon()
+
+                call = lambda: self.s.inbox.moderate(ids, req.action, req.reason)  # noqa: E731
+                self.write(ids, None, call, "", then=queued)
 
         self.app.push_screen(ModerateDialog(channel, actions, len(ids), caps.moderation_reasons), done)

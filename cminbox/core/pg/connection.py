@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from cminbox.core.errors import CminboxError
+from cminbox.core.errors import CminboxError, StoreUnavailable
 from cminbox.core.redact import redactor
 
 if TYPE_CHECKING:
@@ -43,6 +43,10 @@ class PostgresError(CminboxError):
 
 class PsycopgMissingError(PostgresError):
     pass
+
+
+class PostgresUnreachable(PostgresError, StoreUnavailable):
+    """The server cannot be reached, or dropped the connection mid-action."""
 
 
 def require_psycopg() -> tuple[ModuleType, ModuleType]:
@@ -139,10 +143,10 @@ def target(cfg: StoreConfig, secrets_: Secrets | None = None) -> Target:
     return Target(conninfo, password)
 
 
-def unreachable(exc: BaseException, where: str) -> PostgresError:
+def unreachable(exc: BaseException, where: str) -> PostgresUnreachable:
     """The error shown when the server cannot be reached or dropped the connection mid-action."""
     detail = redactor.redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-    return PostgresError(
+    return PostgresUnreachable(
         f"the PostgreSQL store {where} is unreachable ({detail}); nothing was changed.",
         "Try again when the server is back (cminbox reconnects by itself); `cminbox doctor` checks the connection.",
     )

@@ -30,6 +30,7 @@ from cminbox.core.clock import Clock, system_clock
 from cminbox.core.indexes import author_key
 from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.pg.archive import PgArchive, histories
+from cminbox.core.pg.connection import PostgresUnreachable
 from cminbox.core.pg.db import Database
 from cminbox.core.pg.feed import EventFeed, EventRow, append_events
 from cminbox.core.pg.items import ENC, MSG, UPDATE_STATE, state_of, state_row, upsert_rows, write_states
@@ -78,6 +79,19 @@ class PgStore(SmallTables, EventFeed, PgArchive):
     @property
     def problems(self) -> Mapping[str, str]:
         return {}  # TinyDB's unreadable files; a database has none
+
+    def ping(self) -> None:
+        """One round trip; a server in recovery (a read-only standby) cannot take writes."""
+
+        def work(conn: Connection[Any]) -> None:
+            row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
+            if row is not None and row[0]:
+                raise PostgresUnreachable(
+                    f"the PostgreSQL store {self.db.where} is a read-only standby; nothing can be changed there.",
+                    "Point [store] dsn at the primary server.",
+                )
+
+        self.db.run(work, "the connection check")
 
     def close(self) -> None:
         """Release this handle's leases, then its connections (idempotent)."""
