@@ -176,6 +176,11 @@ class EventLog(Protocol):
 class ChangeFeed(Protocol):
     """How an instance learns what others changed, without re-reading everything."""
 
+    #: True when :meth:`wait_for_change` is woken by the other instance's commit (PostgreSQL's
+    #: LISTEN/NOTIFY): a watcher blocks on it instead of asking on a timer. False when it only
+    #: looks at files on a timer itself (TinyDB): then the caller's own 1-second check is as good.
+    pushes_changes: bool
+
     def refresh(self) -> set[str]:
         """Take in what other instances committed since the last call (and what this handle
         archived away): returns the ids of items whose message or state changed or that left

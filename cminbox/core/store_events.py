@@ -63,6 +63,7 @@ def draft(
 
 
 class EventTables:
+    pushes_changes = False  # files have no notifications: wait_for_change looks on a timer
     dir: Path
     _events: EventParts
     _verified: int | None

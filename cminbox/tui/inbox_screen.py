@@ -23,7 +23,7 @@ from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, TriageState
@@ -52,6 +52,7 @@ from cminbox.tui.thread_screen import ThreadScreen
 from cminbox.tui.triage_keys import TriageKeys
 
 SORTS = list(Sort)
+WATCH_TIMEOUT = 2.0  # s a watcher blocks at most, so quitting never waits longer
 
 
 def _insertion_point(rows: list[Row], row: Row, newest_first: bool) -> int:
@@ -111,6 +112,7 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         self.store_problem: CminboxError | None = None  # why the store cannot be written
         self._probe_timer: Timer | None = None
         self._checking: Worker[None] | None = None
+        self._check_again = False
         self.undo_stack: list[dict[str, Action]] = []  # this session's actions, newest last: their inverses
         self.writes = Writes(lambda: self.s.store, self._show_states, self.shown, self.refused)
         self.lookups = Lookups(lambda m: preview_data(self.s.store, m), self._preview_arrived)
@@ -142,7 +144,12 @@ class InboxScreen(TriageKeys, ReplyingScreen):
         self.inbox_list.focus()
         if not self.fully_loaded:
             self.load_older()
-        self.set_interval(1.0, self.check_store)
+        if self.s.store.pushes_changes:
+            # The database wakes a watcher thread on every other instance's commit: changes show
+            # within milliseconds, and nothing asks the server on a timer.
+            self.run_worker(self._watch_changes, thread=True, group="store-watch", name="store watch")
+        else:
+            self.set_interval(1.0, self.check_store)
         self.set_interval(1.0, self.refresh_ages)
         self.set_interval(30.0, self.tick)
         self.report_store_problems()
@@ -266,9 +273,13 @@ class InboxScreen(TriageKeys, ReplyingScreen):
 
     def check_store(self) -> Worker[None] | None:
         """Show what another cminbox instance wrote (within a second, without a keypress). The
-        store is read on a worker thread; a check still running is not doubled."""
+        store is read on a worker thread; a check still running is not doubled, but a request
+        that arrives meanwhile makes it look once more (a change committed after its read began
+        would otherwise wait for the next one)."""
         if self._checking is not None and not self._checking.is_finished:
+            self._check_again = True
             return None
+        self._check_again = False
         self._checking = self.run_worker(self._check_in_thread, thread=True, group="store-check", name="store check")
         return self._checking
 
@@ -280,6 +291,23 @@ class InboxScreen(TriageKeys, ReplyingScreen):
             return
         if changes.changed:
             self.post_message(StoreChanged(changes))
+
+    @on(Worker.StateChanged)
+    def _check_finished(self, event: Worker.StateChanged) -> None:
+        # On the UI thread, like check_store itself: no request can slip between the two.
+        if event.worker is self._checking and event.worker.is_finished and self._check_again:
+            self.check_store()
+
+    def _watch_changes(self) -> None:
+        """A thread blocked on the store's notifications; each wake-up runs the change check."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            try:
+                woke = self.s.store.wait_for_change(WATCH_TIMEOUT)
+            except CminboxError:
+                woke = True  # the check that follows reports the outage (banner) and retries
+            if woke and not worker.is_cancelled:
+                self.app.call_from_thread(self.check_store)
 
     @on(StoreChanged)
     def _store_changed(self, event: StoreChanged) -> None:

@@ -67,6 +67,7 @@ def _event(row: tuple[Any, ...]) -> Event:
 
 
 class EventFeed:
+    pushes_changes = True  # LISTEN/NOTIFY: wait_for_change wakes on the other instance's commit
     db: Database
     _seen: int
     _listener: Connection[Any] | None
