@@ -148,6 +148,7 @@ def test_store_banner_80x24(
 ) -> None:
     """The store cannot be written: one line under the header says so (and why)."""
     import cminbox.tui.inbox_screen as inbox_screen
+    import cminbox.tui.store_sync as store_sync
     from cminbox.core.errors import FileAccessError
 
     unwritable = FileAccessError(
@@ -160,7 +161,7 @@ def test_store_banner_80x24(
     def still_unwritable(_store: object) -> None:
         raise unwritable
 
-    monkeypatch.setattr(inbox_screen, "probe", still_unwritable)  # the banner stays for the picture
+    monkeypatch.setattr(store_sync, "probe", still_unwritable)  # the banner stays for the picture
 
     async def fail(pilot: Any) -> None:
         screen = pilot.app.screen

@@ -207,7 +207,7 @@ async def test_a_refused_write_rolls_back_only_its_own_change(
 async def test_an_unwritable_store_raises_the_banner_refuses_actions_and_recovers(
     tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cminbox.tui.inbox_screen as inbox_screen
+    import cminbox.tui.store_sync as store_sync
 
     services = make_services(tmp_path, clock)
     app = make_app(services)
@@ -235,7 +235,7 @@ async def test_an_unwritable_store_raises_the_banner_refuses_actions_and_recover
             raise UNWRITABLE
 
         monkeypatch.setattr(store, "act", unwritable)
-        monkeypatch.setattr(inbox_screen, "probe", probe_fails)
+        monkeypatch.setattr(store_sync, "probe", probe_fails)
         await pilot.press("d")
         await settle(app, pilot)
         assert shown(app, target).status == Status.NEW  # rolled back

@@ -1,0 +1,207 @@
+"""Keeping the inbox in step with the store: the change check, the change watcher, the
+banner while the store cannot be written, and the probe that clears it.
+
+A mixin of :class:`~cminbox.tui.inbox_screen.InboxScreen` (kept apart so each file stays
+small). The store is only ever read or probed on worker threads (tui/store_worker.py); what
+they find comes back to the UI thread as a message or through ``call_from_thread``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from textual.message import Message as TextualMessage
+from textual.timer import Timer
+from textual.worker import Worker, get_current_worker
+
+from cminbox.core.errors import CminboxError
+from cminbox.core.models import Message, TriageState
+from cminbox.tui.inbox_list import InboxList, Row
+from cminbox.tui.panes import StoreBanner
+from cminbox.tui.services import Services
+from cminbox.tui.store_worker import Changes, Lookups, Writes, check_changes, is_unreachable, probe
+
+if TYPE_CHECKING:
+    from cminbox.tui.replying import ReplyingScreen as _Base
+else:
+    _Base = object
+
+WATCH_TIMEOUT = 2.0  # s a watcher blocks at most, so quitting never waits longer
+PROBE_EVERY = 2.0  # seconds between checks whether an unwritable store can be written again
+
+
+class RefusedForNow(CminboxError):
+    """Refused at once: the store could not be written a moment ago (the banner says why)."""
+
+
+class StoreChanged(TextualMessage):
+    """What the change check read on its worker thread, for the UI thread to apply."""
+
+    def __init__(self, changes: Changes) -> None:
+        super().__init__()
+        self.changes = changes
+
+
+class StoreSync(_Base):
+    if TYPE_CHECKING:  # provided by InboxScreen
+        s: Services
+        inbox_list: InboxList
+        writes: Writes
+        lookups: Lookups
+        store_ok: bool
+        store_problem: CminboxError | None
+        reported_problems: set[str]
+        _checking: Worker[None] | None
+        _check_again: bool
+        _probe_timer: Timer | None
+
+        def reload(self) -> None: ...
+
+        def apply_states(self, states: Iterable[TriageState]) -> None: ...
+
+        def merge_new(self, ids: list[str], read: dict[str, tuple[Message, TriageState]] | None = None) -> None: ...
+
+        def refresh_chrome(self) -> None: ...
+
+        def _show_current_preview_if_stale(self) -> None: ...
+
+        def _redraw_preview(self, row: Row) -> None: ...
+
+    @property
+    def fully_loaded(self) -> bool:
+        loader = self.s.store.progressive
+        return loader is None or loader.fully_loaded
+
+    def check_store(self) -> Worker[None] | None:
+        """Show what another cminbox instance wrote (within a second, without a keypress). The
+        store is read on a worker thread; a check still running is not doubled, but a request
+        that arrives meanwhile makes it look once more (a change committed after its read began
+        would otherwise wait for the next one)."""
+        if self._checking is not None and not self._checking.is_finished:
+            self._check_again = True
+            return None
+        self._check_again = False
+        self._checking = self.run_worker(self._check_in_thread, thread=True, group="store-check", name="store check")
+        return self._checking
+
+    def _check_in_thread(self) -> None:
+        try:
+            changes = check_changes(self.s.store)
+        except CminboxError as exc:  # the store cannot be read now: try again in a second
+            self.app.call_from_thread(self.notice_unreachable, exc)
+            return
+        if changes.changed:
+            self.post_message(StoreChanged(changes))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # On the UI thread, like check_store itself: no request can slip between the two.
+        if event.worker is self._checking and event.worker.is_finished and self._check_again:
+            self.check_store()
+
+    def _watch_changes(self) -> None:
+        """A thread blocked on the store's notifications; each wake-up runs the change check."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            try:
+                woke = self.s.store.wait_for_change(WATCH_TIMEOUT)
+            except CminboxError:
+                woke = True  # the check that follows reports the outage (banner) and retries
+            if woke and not worker.is_cancelled:
+                self.app.call_from_thread(self.check_store)
+
+    def on_store_changed(self, event: StoreChanged) -> None:
+        changes = event.changes
+        self.report_store_problems()
+        self.lookups.forget()
+        if changes.gone:
+            self.reload()  # items left the live store (archived here or by another instance)
+            return
+        known = [changes.states[mid] for mid in changes.changed if mid in self.inbox_list.index]
+        if known:
+            self.apply_states(self.writes.stored(known))
+        new = [mid for mid in changes.changed if mid not in self.inbox_list.index and mid in changes.messages]
+        if new:
+            self.merge_new(new, {mid: (changes.messages[mid], changes.states[mid]) for mid in new})
+        self.refresh_chrome()
+        self._show_current_preview_if_stale()
+
+    # ------------------------------------------------------------------ writes and the banner
+    def _show_states(self, states: list[TriageState]) -> None:
+        self.apply_states(states)
+        self.refresh_chrome()
+        row = self.inbox_list.current
+        if row is not None and any(st.id == row.message.id for st in states):
+            self._redraw_preview(row)
+
+    def refused(self) -> CminboxError | None:
+        if self.store_ok:
+            return None
+        return RefusedForNow(self.banner_text())
+
+    def banner_reason(self) -> str:
+        problem = self.store_problem
+        return (problem.message if problem is not None else "unknown").rstrip(". ")
+
+    def banner_text(self) -> str:
+        return f"the store cannot be written: {self.banner_reason()}; actions are refused until it can"
+
+    def write_failed(self, exc: CminboxError, title: str) -> None:
+        """A write came back refused: its rows are back as they were; say why once."""
+        if isinstance(exc, RefusedForNow):
+            return  # queued behind the write that raised the banner: the banner says it
+        if is_unreachable(exc):
+            self.notice_unreachable(exc)
+        self.notify(str(exc), title=title, severity="error", timeout=15, markup=False)
+
+    def notice_unreachable(self, exc: CminboxError) -> None:
+        if not is_unreachable(exc):
+            return
+        self.store_problem = exc
+        self.store_ok = False
+        self.query_one(StoreBanner).show(self.banner_reason())
+
+    def watch_store_ok(self, ok: bool) -> None:
+        banner = self.query_one(StoreBanner)
+        banner.display = not ok
+        if ok:
+            if self._probe_timer is not None:
+                self._probe_timer.stop()
+                self._probe_timer = None
+                self.notify("The store can be written again.", timeout=4)
+            self.store_problem = None
+        else:
+            banner.show(self.banner_reason())
+            if self._probe_timer is None:
+                self._probe_timer = self.set_interval(PROBE_EVERY, self.start_probe)
+
+    def start_probe(self) -> None:
+        self.run_worker(self.probe_store(), group="store-probe", exclusive=True, name="store probe")
+
+    async def probe_store(self) -> bool:
+        """Can the store be written again? Clears the banner by itself when it can."""
+        try:
+            await asyncio.to_thread(probe, self.s.store)
+        except CminboxError as exc:
+            if is_unreachable(exc):
+                self.store_problem = exc
+                self.query_one(StoreBanner).show(self.banner_reason())
+            return False
+        self.store_ok = True
+        return True
+
+    async def settled(self) -> None:
+        """Until the writes, the change check and the preview's lookup in flight are done (tests)."""
+        await self.writes.idle()
+        if self._checking is not None:
+            await self._checking.wait()
+        await self.lookups.idle()
+
+    def report_store_problems(self) -> None:
+        """A store file that cannot be read (hand-edited, say) is said once, not silently skipped."""
+        for path, problem in self.s.store.problems.items():
+            if path not in self.reported_problems:
+                self.reported_problems.add(path)
+                self.notify(problem, title="Store file skipped", severity="error", timeout=30, markup=False)
+        self.reported_problems &= set(self.s.store.problems)
