@@ -54,6 +54,7 @@ from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_fi
 from cminbox.core.state_tables import StateTables
 from cminbox.core.store_api import ActResult, ProgressiveLoading, StoreError, UndoResult
 from cminbox.core.store_events import EventTables, draft, new_group
+from cminbox.core.store_portable import PortableTables
 from cminbox.core.store_queries import QueryTables
 from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
@@ -69,7 +70,7 @@ def _month(created_at: datetime) -> str:
     return created_at.strftime("%Y-%m")
 
 
-class Store(EventTables, QueryTables, StateTables, ArchiveTables):
+class Store(EventTables, QueryTables, StateTables, ArchiveTables, PortableTables):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
     ) -> None:

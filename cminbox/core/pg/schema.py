@@ -158,7 +158,12 @@ BEGIN
 END $$;
 """
 
-STEPS: tuple[str, ...] = (_V1, _V2)
+# The progress of `cminbox store migrate` into this database (one row: where the copy stands).
+_V3 = """
+CREATE TABLE store_migration (name text PRIMARY KEY, mark jsonb NOT NULL);
+"""
+
+STEPS: tuple[str, ...] = (_V1, _V2, _V3)
 VERSION = len(STEPS)
 
 
