@@ -20,7 +20,6 @@ from tests.conftest import ROOT, cli_env
 from tests.factories import make_message
 from tests.move_fixtures import build_store
 from tests.pg_helpers import open_store as open_pg
-from tests.servers.postgres import fresh_database
 
 N = 3000
 
@@ -33,8 +32,8 @@ def source_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def pg(postgres_server: str) -> Iterator[PgStore]:
-    store = open_pg(fresh_database(postgres_server))
+def pg(pg_database: str) -> Iterator[PgStore]:
+    store = open_pg(pg_database)
     yield store
     store.close()
 
@@ -62,8 +61,11 @@ def test_tinydb_to_postgresql_survives_kills_and_a_second_run_changes_nothing(
     killed = migrate_cli(source_dir, dsn, tmp_path, failpoint="migrate.batch.2")  # mid-items
     assert killed.returncode == -9, killed.stderr
     assert (pg.migration_mark() or {}).get("phase") == "items"
-    killed = migrate_cli(source_dir, dsn, tmp_path, failpoint="migrate.batch.4")  # continued, killed again
+    # Continued, and killed again after two batches of the event log (the count starts again per run).
+    killed = migrate_cli(source_dir, dsn, tmp_path, failpoint="migrate.batch.6")
     assert killed.returncode == -9 and "continuing the copy" in killed.stdout
+    mark = pg.migration_mark() or {}
+    assert mark.get("phase") == "events" and 0 < pg.last_position() < Store(source_dir).last_position()
     done = migrate_cli(source_dir, dsn, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "continuing the copy" in done.stdout and "verified: both stores export the same" in done.stdout
