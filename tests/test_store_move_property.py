@@ -89,9 +89,9 @@ def drop(server: str, dsn: str) -> None:
 @given(plan=ops)
 def test_export_all_import_into_the_other_backend_exports_the_same(
     direction: str,
-    plan: dict,
+    plan: dict[str, Any],
     postgres_server: str,
-    tmp_path_factory: pytest.TempPathFactory,  # type: ignore[type-arg]
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     folder = tmp_path_factory.mktemp("prop")
     clock = FrozenClock(START + timedelta(days=30))
