@@ -13,6 +13,7 @@ import pytest
 
 from cminbox.core import portable, triage
 from cminbox.core.outbox_types import OutboxStatus
+from cminbox.core.pg.schema import tls_verdict, version_verdict
 from cminbox.core.pg.store import PgStore
 from cminbox.core.store import Store
 from cminbox.core.store_move import MoveError, digest, move
@@ -138,3 +139,30 @@ def test_export_all_then_import_into_the_other_backend(source_dir: Path, pg: PgS
 def test_a_password_in_the_dsn_is_refused(source_dir: Path, tmp_path: Path) -> None:
     done = migrate_cli(source_dir, "postgresql://ana:secret@db.example.org/team", tmp_path)
     assert done.returncode != 0 and "without its password" in done.stderr and "secret" not in done.stderr
+
+
+def test_doctor_says_a_copy_was_not_finished(source_dir: Path, pg_database: str, tmp_path: Path) -> None:
+    killed = migrate_cli(source_dir, pg_database, tmp_path, failpoint="migrate.batch.1")
+    assert killed.returncode == -9
+    config = tmp_path / "team.toml"
+    config.write_text(f'[store]\nbackend = "postgresql"\ndsn = "{pg_database}"\n')
+    doctor = subprocess.run(
+        [sys.executable, "-m", "cminbox", "--config", str(config), "--data-dir", str(tmp_path / "d"), "doctor"],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+    )
+    assert f"FAIL  store migration: a copy from {source_dir.resolve()} stopped before its end" in doctor.stdout
+
+
+def test_doctor_verdicts_on_server_version_and_tls() -> None:
+    facts = {"version": "PostgreSQL 12.9", "major": "12", "ssl": "off", "local": "no"}
+    assert version_verdict(facts) == (
+        False,
+        "PostgreSQL 12.9: cminbox needs PostgreSQL 13 or newer; upgrade the server",
+    )
+    assert version_verdict({**facts, "major": "15", "version": "PostgreSQL 15.4"}) == (True, "PostgreSQL 15.4")
+    ok, detail = tls_verdict(facts)
+    assert not ok and 'sslmode = "verify-full"' in detail
+    assert tls_verdict({**facts, "local": "yes"})[0] and tls_verdict({**facts, "ssl": "on"}) == (True, "TLS on")
