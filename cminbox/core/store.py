@@ -10,6 +10,7 @@ Layout under the data dir (all plain JSON, readable and diffable):
     state/health.json         channel health per channel
     state/undo.json           the undo log (inverse actions per action group)
     state/drafts.json         unsent reply drafts, per message
+    state/migration.json      where a `store migrate` into this folder stands (store_portable.py)
     archive/YYYY-MM.json.gz   done items past the retention age, compressed (archive.py)
     events/NNNNNN.json        the append-only event log, EVENT_PART events a part (event_log.py)
     outbox.json               queued replies and escalations (see outbox.py)
