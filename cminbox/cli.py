@@ -10,7 +10,15 @@ import traceback
 from collections.abc import Sequence
 
 from cminbox import __version__
-from cminbox.commands import channel_cmds, demo_cmds, events_cmds, outbox_cmds, store_cmds, triage_cmds
+from cminbox.commands import (
+    channel_cmds,
+    demo_cmds,
+    events_cmds,
+    move_cmds,
+    outbox_cmds,
+    store_cmds,
+    triage_cmds,
+)
 from cminbox.commands.context import Context, log_path, setup_logging
 from cminbox.core.config import ConfigError
 from cminbox.core.errors import ENVIRONMENT_ERRNOS, CminboxError, from_os_error
@@ -42,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmds.register(sub)
     store_cmds.register(sub)
     events_cmds.register(sub)
+    move_cmds.register(sub)
     return parser
 
 

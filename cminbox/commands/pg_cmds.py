@@ -40,9 +40,15 @@ def doctor_store(ctx: Context, line: Callable[[bool, str, str], None]) -> bool:
     line(installed, "postgresql driver", detail)
     if not installed:
         return False
-    from cminbox.core.pg.lease import PgLease
     from cminbox.core.pg.open import open_postgres_store
-    from cminbox.core.pg.schema import VERSION, current_version, has_trigram_index, server_facts
+    from cminbox.core.pg.schema import (
+        VERSION,
+        current_version,
+        has_trigram_index,
+        server_facts,
+        tls_verdict,
+        version_verdict,
+    )
 
     try:
         store = open_postgres_store(cfg, ctx.secrets, clock=ctx.clock)
@@ -51,14 +57,28 @@ def doctor_store(ctx: Context, line: Callable[[bool, str, str], None]) -> bool:
         return False
     try:
         facts = store.db.read(server_facts)
-        line(True, "postgresql server", f"{store.db.where}: {facts['version']}")
-        line(facts["ssl"] == "on" or facts["local"] == "yes", "postgresql connection", f"TLS {facts['ssl']}")
+        ok, detail = version_verdict(facts)
+        line(ok, "postgresql server", f"{store.db.where}: {detail}")
+        ok, detail = tls_verdict(facts)
+        line(ok, "postgresql connection", detail)
         schema = store.db.read(current_version)
         line(schema == VERSION, "postgresql schema", f"version {schema} (this cminbox: {VERSION})")
         trigram = store.db.read(has_trigram_index)
         line(True, "free-text index", "pg_trgm" if trigram else "none (pg_trgm unavailable: free text scans)")
-        holder = PgLease(store.db, "").holder()
-        line(True, "poller lease", f"held by {holder.instance}" if holder else "free (no instance polls right now)")
+        holder = (
+            f"held by {facts['holder']} for {facts['held_for']} s"
+            if facts["holder"]
+            else "free (no instance polls right now)"
+        )
+        line(True, "poller lease", holder)
+        mark = store.migration_mark()
+        if mark is not None and mark.get("phase") != "done":
+            line(
+                False,
+                "store migration",
+                f"a copy from {mark.get('source')} stopped before its end (at {mark.get('phase')}): "
+                "run the same `cminbox store migrate` again to finish it",
+            )
     finally:
         store.close()
     return True

@@ -4,30 +4,45 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
 from cminbox.commands.context import Context
 from cminbox.commands.render import dumps
 from cminbox.commands.triage_cmds import UsageError
-from cminbox.core.portable import ImportError_, import_records, records, write_csv, write_jsonl
+from cminbox.core.portable import (
+    ImportError_,
+    Line,
+    Record,
+    everything,
+    import_records,
+    records,
+    write_csv,
+    write_jsonl,
+)
 
 
 def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
-    items = records(ctx.store, archived=args.archived)
+    if args.all and args.format == "csv":
+        raise UsageError("--all writes the whole store (outbox, drafts, cursors, events): JSONL only")
+    items: Iterable[Record | Line] = everything(ctx.store) if args.all else records(ctx.store, archived=args.archived)
     if args.format == "csv":
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as handle:
-                count = write_csv(items, handle)
+                count = write_csv(records(ctx.store, archived=args.archived), handle)
         else:
-            count = write_csv(items, sys.stdout)
+            count = write_csv(records(ctx.store, archived=args.archived), sys.stdout)
     elif args.output:
         with open(args.output, "wb") as out:
             count = write_jsonl(items, out)
     else:
         count = write_jsonl(items, sys.stdout.buffer)
         sys.stdout.flush()
-    print(f"exported {count} item(s)" + (f" to {args.output}" if args.output else ""), file=sys.stderr)
+    print(
+        f"exported {count} {'line' if args.all else 'item'}(s)" + (f" to {args.output}" if args.output else ""),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -45,6 +60,16 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
         f"read {report.read} item(s): {report.new_messages} new message(s), "
         f"{report.triage_written} triage record(s) written (newer ones in the store were kept)"
     )
+    if report.events or report.outbox or report.drafts or report.cursors:
+        print(
+            f"also: {report.events} event(s), {report.outbox} outbox item(s) added or marked sent, "
+            f"{report.drafts} draft(s), {report.cursors} cursor(s)"
+        )
+    if report.events_skipped:
+        print(
+            f"the file's {report.events_skipped} event(s) were not imported: this store has an event log of its own "
+            "(import into an empty store to copy it)"
+        )
     return 0
 
 
@@ -97,6 +122,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
     p.add_argument("--archived", action="store_true", help="include archived items")
+    p.add_argument(
+        "--all", action="store_true", help="the whole store: items, archive, outbox, drafts, cursors, events (JSONL)"
+    )
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("import", help="read a JSONL export into this store (merges; never loses newer state)")

@@ -174,5 +174,23 @@ class Outbox:
         """Put a failed item back in the queue (the user asked for it)."""
         return self._update(item_id, status=OutboxStatus.PENDING, next_attempt_at=None, attempts=0)
 
+    def import_items(self, items: list[OutboxItem]) -> int:
+        """Moving a store (cminbox.core.portable_api): add unknown items as they are; a known item
+        keeps its record, except that a ``sent`` copy marks it sent (never sent twice)."""
+        changed = 0
+        with self._txn():
+            known = {item.id: (doc_id, item) for doc_id, item in self._load()}
+            new: list[OutboxItem] = []
+            for item in items:
+                if item.id not in known:
+                    new.append(item)
+                    known[item.id] = (-1, item)
+                elif item.status == OutboxStatus.SENT and known[item.id][1].status != OutboxStatus.SENT:
+                    self._save(known[item.id][0], item)
+                    changed += 1
+            if new:
+                self._seg.insert_many([msgspec.to_builtins(item) for item in new])
+        return changed + len(new)
+
     def get(self, item_id: str) -> OutboxItem | None:
         return next((i for i in self.items() if i.id == item_id or i.id.startswith(item_id)), None)

@@ -10,6 +10,7 @@ Layout under the data dir (all plain JSON, readable and diffable):
     state/health.json         channel health per channel
     state/undo.json           the undo log (inverse actions per action group)
     state/drafts.json         unsent reply drafts, per message
+    state/migration.json      where a `store migrate` into this folder stands (store_portable.py)
     archive/YYYY-MM.json.gz   done items past the retention age, compressed (archive.py)
     events/NNNNNN.json        the append-only event log, EVENT_PART events a part (event_log.py)
     outbox.json               queued replies and escalations (see outbox.py)
@@ -56,6 +57,7 @@ from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_fi
 from cminbox.core.state_tables import StateTables
 from cminbox.core.store_api import ActResult, ProgressiveLoading, StoreError, UndoResult
 from cminbox.core.store_events import EventTables, draft, new_group
+from cminbox.core.store_portable import PortableTables
 from cminbox.core.store_queries import QueryTables
 from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
@@ -71,7 +73,7 @@ def _month(created_at: datetime) -> str:
     return created_at.strftime("%Y-%m")
 
 
-class Store(EventTables, QueryTables, StateTables, ArchiveTables):
+class Store(EventTables, QueryTables, StateTables, ArchiveTables, PortableTables):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
     ) -> None:

@@ -24,7 +24,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +68,7 @@ class EventTables:
     _events: EventParts
     _verified: int | None
     _mutex: threading.RLock
+    _imported_through: Callable[[], int]  # store_portable.py: events copied from another store
 
     def transaction(self) -> AbstractContextManager[None]:
         raise NotImplementedError  # Store provides these
@@ -97,7 +98,8 @@ class EventTables:
             return
         else:
             tail = self._events.read(since=self._verified)
-        missing = [e for e in tail if not self._happened(e)]
+        imported = self._imported_through()  # copied from another store: not a step of this one
+        missing = [e for e in tail if e.pos > imported and not self._happened(e)]
         if missing:
             log.warning("dropping %d event(s) of a step that did not complete (a crash mid-write)", len(missing))
             self._events.remove(missing)

@@ -158,7 +158,12 @@ BEGIN
 END $$;
 """
 
-STEPS: tuple[str, ...] = (_V1, _V2)
+# The progress of `cminbox store migrate` into this database (one row: where the copy stands).
+_V3 = """
+CREATE TABLE store_migration (name text PRIMARY KEY, mark jsonb NOT NULL);
+"""
+
+STEPS: tuple[str, ...] = (_V1, _V2, _V3)
 VERSION = len(STEPS)
 
 
@@ -199,13 +204,46 @@ def has_trigram_index(conn: Connection[Any]) -> bool:
     return bool(row and row[0])
 
 
+MIN_SERVER = 13  # the oldest PostgreSQL still supported upstream when this was written; tested on 15
+
+
 def server_facts(conn: Connection[Any]) -> dict[str, str]:
-    """For `cminbox doctor`: the server version, whether this connection uses TLS, and whether
-    it is local (a Unix socket or loopback, where TLS adds nothing)."""
+    """For `cminbox doctor`: the server version, whether this connection uses TLS, whether it
+    is local (a Unix socket or loopback, where TLS adds nothing), and the poller lease's holder
+    with the seconds since it took the lease ("" when nobody holds it)."""
     row = conn.execute(
-        "SELECT current_setting('server_version'),"
+        "SELECT current_setting('server_version'), current_setting('server_version_num'),"
         " coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false),"
-        " inet_server_addr() IS NULL OR host(inet_server_addr()) IN ('127.0.0.1', '::1')"
+        " inet_server_addr() IS NULL OR host(inet_server_addr()) IN ('127.0.0.1', '::1'),"
+        " (SELECT holder FROM leases WHERE name = 'poller' AND expires_at >= clock_timestamp()),"
+        " (SELECT extract(epoch FROM clock_timestamp() - acquired_at)::bigint FROM leases"
+        "  WHERE name = 'poller' AND expires_at >= clock_timestamp())"
     ).fetchone()
     assert row is not None
-    return {"version": f"PostgreSQL {row[0]}", "ssl": "on" if row[1] else "off", "local": "yes" if row[2] else "no"}
+    return {
+        "version": f"PostgreSQL {row[0]}",
+        "major": str(int(row[1]) // 10000),
+        "ssl": "on" if row[2] else "off",
+        "local": "yes" if row[3] else "no",
+        "holder": row[4] or "",
+        "held_for": "" if row[5] is None else str(row[5]),
+    }
+
+
+def version_verdict(facts: dict[str, str]) -> tuple[bool, str]:
+    major = int(facts["major"])
+    if major < MIN_SERVER:
+        return False, f"{facts['version']}: cminbox needs PostgreSQL {MIN_SERVER} or newer; upgrade the server"
+    return True, facts["version"]
+
+
+def tls_verdict(facts: dict[str, str]) -> tuple[bool, str]:
+    """TLS is needed on a connection that leaves the host; on loopback or a socket it adds nothing."""
+    if facts["ssl"] == "on":
+        return True, "TLS on"
+    if facts["local"] == "yes":
+        return True, "TLS off (a local connection: TLS adds nothing)"
+    return False, (
+        "TLS off on a connection to another host: the password and every message cross the network in clear; "
+        'set sslmode = "verify-full" (with sslrootcert) or at least "require" in [store]'
+    )

@@ -36,6 +36,7 @@ from cminbox.core.pg.feed import EventFeed, EventRow, append_events
 from cminbox.core.pg.items import ENC, MSG, UPDATE_STATE, state_of, state_row, upsert_rows, write_states
 from cminbox.core.pg.lease import PgLease
 from cminbox.core.pg.outbox import PgOutbox
+from cminbox.core.pg.portable import PgPortable
 from cminbox.core.pg.tables import SmallTables
 from cminbox.core.query import Query
 from cminbox.core.query.sql import compile_sql
@@ -47,7 +48,7 @@ UNDO_KEEP = 500
 _ENTRIES = msgspec.json.Decoder(list[dict[str, Any]])
 
 
-class PgStore(SmallTables, EventFeed, PgArchive):
+class PgStore(SmallTables, EventFeed, PgArchive, PgPortable):
     """The PostgreSQL store (a :class:`~cminbox.core.store_api.StoreApi`). ``actor`` is
     recorded per call; ``instance`` (host:pid:random) per process."""
 
