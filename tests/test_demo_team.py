@@ -179,3 +179,39 @@ def test_the_text_team_demo_cleans_up_on_sigterm_while_a_teammate_works(shared_t
         time.sleep(0.1)
     assert not _alive(pid)
     assert leftovers(shared_tmp) == []
+
+
+async def test_the_first_teammates_tui_shows_the_seconds_action(
+    shared_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One inbox screen (not two consuming each other's change feed), and bob's done reaches it."""
+    from cminbox.core.clock import system_clock
+    from cminbox.core.wiring import Setup
+    from cminbox.tui.inbox_screen import InboxScreen
+    from cminbox.tui.launch import team_app
+
+    monkeypatch.setattr(tempfile, "tempdir", str(shared_tmp))
+    with start_team_demo("ana", rate=0, burst_after=-1) as team:
+        app = team_app(team, Setup(config_mod.Config, team.data_dir("ana"), system_clock, team.secrets))
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = app.screen
+            for _ in range(300):
+                await pilot.pause(0.05)
+                screen = app.screen
+                if isinstance(screen, InboxScreen) and screen.inbox_list.rows:
+                    break
+            assert isinstance(screen, InboxScreen) and screen.inbox_list.rows
+            assert sum(isinstance(s, InboxScreen) for s in app.screen_stack) == 1
+            assert any("bob.toml" in str(n.message) for n in app._notifications)
+            bob = wire(config_mod.load(team.config_path("bob")), team.data_dir("bob"), secrets=Secrets())
+            try:
+                first = screen.inbox_list.rows[0]
+                bob.inbox.set_status([first.message.id], Status.DONE)
+                for _ in range(100):
+                    await pilot.pause(0.05)
+                    if first.state.status is Status.DONE:
+                        break
+                assert first.state.status is Status.DONE
+            finally:
+                bob.store.close()
+    assert leftovers(shared_tmp) == []
