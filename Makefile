@@ -23,11 +23,6 @@ $(VENV)/.installed-test: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/cminbox demo
 
-$(VENV)/.installed-pg: $(VENV)/.installed
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[postgresql]' 2>&1 | grep -v "^WARNING: Location" || true
-	@$(BIN)/python -c "import psycopg, psycopg_pool"
-	@touch $@
-
 demo-team: $(VENV)/.installed-pg
 	$(BIN)/cminbox demo --team
 
