@@ -1,11 +1,12 @@
 # The two commands of the README, plus the tools a developer uses.
 #   make demo   create .venv, install cminbox, run it on the built-in demo community
+#   make demo-team  the same with the PostgreSQL extra, on a throwaway local PostgreSQL (two teammates)
 #   make test   create .venv with test extras, install the test servers, run the whole suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-fast lint bench servers snapshots clean
+.PHONY: demo demo-team test test-fast lint bench servers snapshots clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +22,9 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	$(BIN)/cminbox demo
+
+demo-team: $(VENV)/.installed-pg
+	$(BIN)/cminbox demo --team
 
 servers:
 	@bash tests/servers/install.sh

@@ -14,6 +14,7 @@ from cminbox.core.config import Config
 from cminbox.core.secrets import Secrets
 from cminbox.core.wiring import Setup, wire
 from cminbox.demo.session import DemoSession, start_demo
+from cminbox.demo.team import TeamDemo
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.first_run import FirstRunScreen
 from cminbox.tui.services import Services
@@ -49,6 +50,30 @@ def run_demo(launch: Setup, args: argparse.Namespace) -> int:
     with start_demo(args.seed, args.rate, args.burst_after, getattr(args, "data_dir", None)) as session:
         app = CminboxApp(demo_services(session, launch), theme=getattr(args, "theme", None))
         return run(app, args, True)
+
+
+def team_app(team: TeamDemo, launch: Setup, theme: str | None = None) -> CminboxApp:
+    """The first teammate's TUI on the team demo's store; a notification says how the second joins."""
+    hint = f"{team.mate.capitalize()} joins from another pane with:\n{team.command(team.mate)}\n(also in {team.script})"
+
+    class TeamApp(CminboxApp):
+        # Textual calls every class's on_mount in the MRO: CminboxApp's runs too (no super() call,
+        # which would open the inbox twice).
+        def on_mount(self) -> None:
+            self.notify(hint, title=f"Team demo: you are {team.me}", timeout=60, markup=False)
+
+    return TeamApp(services(team.config, team.secrets, team.data_dir(team.me), launch.clock), theme=theme)
+
+
+def run_team_demo(launch: Setup, args: argparse.Namespace, team: TeamDemo) -> int:
+    """The caller owns and closes ``team`` (the servers and the temp folders); the store is
+    closed first, so its pool does not try to reconnect to the server being stopped."""
+    app = team_app(team, launch, getattr(args, "theme", None))
+    try:
+        return run(app, args, True)
+    finally:
+        if app.services is not None:
+            app.services.store.close()
 
 
 def run_first_run(launch: Setup, args: argparse.Namespace) -> int:
