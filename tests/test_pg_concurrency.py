@@ -156,6 +156,7 @@ def test_a_killed_lease_holder_is_replaced_within_the_lease_time(pg_database: st
         assert not lease.acquire()
         holder = lease.holder()
         assert holder is not None and holder.instance == "dead:1:aa"
+        assert holder.expires_in is not None and 0 < holder.expires_in <= ttl  # by the server's clock
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         killed = time.monotonic()

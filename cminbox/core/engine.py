@@ -25,6 +25,7 @@ from cminbox.core.channel import AuthFailed, Channel, ChannelContext
 from cminbox.core.clock import Clock, pause
 from cminbox.core.config import ChannelConfig, Config
 from cminbox.core.dispatch import Dispatcher
+from cminbox.core.errors import CminboxError
 from cminbox.core.escalation import Target
 from cminbox.core.poller import Poller, PollReport
 from cminbox.core.secrets import SecretError, Secrets, keyring_set
@@ -36,6 +37,7 @@ HOUSEKEEPING_DELAY = 180.0
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = 2.0
 TAKEOVER_INTERVAL = 3.0
+TAKEOVER_MARGIN = 0.05  # after the holder's expiry, so the server sees it expired
 LEASE_RENEW_INTERVAL = 2.0
 R = TypeVar("R")
 
@@ -126,7 +128,7 @@ class Engine:
     async def _run(self, stop: asyncio.Event, on_active: Callable[[], None] | None, thread: ThreadPoolExecutor) -> None:
         while not stop.is_set():
             if not await self._on(thread, self.poller_lease.acquire):
-                await pause(stop, TAKEOVER_INTERVAL)
+                await pause(stop, await self._on(thread, self._takeover_wait))
                 continue
             self.active = True
             if on_active is not None:
@@ -142,6 +144,18 @@ class Engine:
             finally:
                 self.active = False
                 await self._on(thread, self.poller_lease.release)
+
+    def _takeover_wait(self) -> float:
+        """Seconds until the next try for the lease: TAKEOVER_INTERVAL, or less when the holder's
+        lease runs out sooner (a dead holder is replaced when its lease expires, not up to an
+        interval later)."""
+        try:
+            holder = self.poller_lease.holder()
+        except CminboxError:  # the store is unreachable: try again at the usual pace
+            return TAKEOVER_INTERVAL
+        if holder is None or holder.expires_in is None:
+            return TAKEOVER_INTERVAL
+        return min(TAKEOVER_INTERVAL, max(0.0, holder.expires_in) + TAKEOVER_MARGIN)
 
     async def _keep_lease(self, stop: asyncio.Event, active: asyncio.Event, thread: ThreadPoolExecutor) -> None:
         """Renew the lease while polling; when it is lost (or on ``stop``) end the active loops."""
