@@ -149,7 +149,10 @@ def test_a_killed_polling_instance_is_replaced_within_the_lease_time_and_sends_n
             inst.finish()
             assert inst.proc.returncode == 0 and inst.lines[-1] == "EXIT", inst.lines[-3:]
         attempts = sent_log(tmp_path)
-        keys = {f"cminbox-{item_id}" for item_id in queued(instances)}
+        # Every reply in the outbox (the killed instance may have queued one it had no time to print).
+        assert {item.status for item in store.outbox.items()} == {OutboxStatus.SENT}
+        keys = {item.idempotency_key for item in store.outbox.items()}
+        assert {f"cminbox-{item_id}" for item_id in queued(instances)} <= keys
         effective = Counter(f[0] for f in attempts if f[3] == "new")
         # Every queued reply reached the channel, each posted once; the one attempt repeated is
         # the reply in flight when its sender was killed, retried by the new poller with its key.
