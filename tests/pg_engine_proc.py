@@ -47,7 +47,7 @@ from cminbox.core.secrets import Secrets
 from cminbox.core.triage import AddTags
 from cminbox.core.wiring import wire
 
-STALL = 1.0
+STALL = 1.5  # the defect it catches held the loop for connect_timeout (2 s in the crash test)
 _print_lock = threading.Lock()
 
 
