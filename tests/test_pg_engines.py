@@ -21,14 +21,16 @@ from pathlib import Path
 
 import pytest
 
+from cminbox.core.errors import CminboxError
 from cminbox.core.events import EventKind
 from cminbox.core.outbox import OutboxStatus
 from cminbox.core.pg.lease import TTL_SECONDS
+from cminbox.core.pg.open import open_postgres_store
 from cminbox.core.triage import AddTags
 from tests.backend.contract import check_event_log
 from tests.conftest import ROOT, cli_env
 from tests.factories import make_message
-from tests.pg_helpers import open_store
+from tests.pg_helpers import open_store, pg_config
 from tests.servers.pg_cluster import Cluster
 from tests.test_pg_concurrency import IN_DOUBT, REFUSED
 
@@ -248,3 +250,35 @@ def test_the_change_listener_listens_again_after_a_server_crash(crashable: Clust
         ana.close()
         bo.close()
     print(f"\nlistening again {relisten:.1f} s after the restart")
+
+
+def test_after_a_long_outage_the_store_reconnects_as_soon_as_the_server_is_back(crashable: Cluster) -> None:
+    """The pool's background reconnection backs off (1, 2, 4, 8, 16 s...): after a 20 s outage
+    its next try could come 10 s after the server is back, refusing every action meanwhile. An
+    action itself starts a fresh try once the pool's round of tries has given up."""
+    dsn = crashable.create_database("outage")
+    store = open_postgres_store(pg_config(dsn, connect_timeout=1), instance="o:1:aa")
+    try:
+        store.upsert_messages([make_message(1)])
+        crashable.stop("immediate")
+        down = time.monotonic()
+        while time.monotonic() < down + 20:
+            with pytest.raises(CminboxError):
+                store.act(["masto:1"], AddTags(("down",)), actor="ana")
+            time.sleep(0.2)
+        crashable.start()
+        up = time.monotonic()
+        while True:
+            try:
+                store.act(["masto:1"], AddTags(("back",)), actor="ana")
+                break
+            except CminboxError:
+                assert time.monotonic() < up + 60, "never reconnected"
+                time.sleep(0.1)
+        reconnect = time.monotonic() - up
+        # Within a few seconds (a try every 1-2 s while actions ask), not after the backoff's next step.
+        assert reconnect <= 5.0, reconnect
+        assert "back" in store.triage("masto:1").tags and "down" not in store.triage("masto:1").tags
+    finally:
+        store.close()
+    print(f"\nacting again {reconnect:.1f} s after a 20 s outage ended")
