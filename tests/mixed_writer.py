@@ -1,6 +1,7 @@
 """A writer process for the store torture tests: random mixed actions on one data dir.
 
     python -m tests.mixed_writer DATA NAME SEED COUNT [--deliver SENDLOG] [--barrier FILE]
+                                 [--config FILE [--instance ID]]
 
 Prints one ``ACK`` line per action only after the store call returned (the action is
 acknowledged), so the test can check that every acknowledged action is on disk:
@@ -13,6 +14,11 @@ acknowledged), so the test can check that every acknowledged action is on disk:
 With ``--deliver``, the writer also claims due outbox items and "sends" each by appending
 its id to SENDLOG (O_APPEND, fsync) before marking it sent. With ``--barrier``, after its
 actions it waits for FILE to exist, reloads, and prints ``VIEW <digest>`` of what it sees.
+
+With ``--config``, the store is the one that config names for DATA, opened through the
+wiring as the app opens it (``[store] backend = "postgresql"``: the team's database), and
+``--instance`` is this process's identity in it (``host:pid:random``; another host's name
+makes it a writer on another host). Without it, the TinyDB store in DATA.
 """
 
 from __future__ import annotations
@@ -27,15 +33,17 @@ from pathlib import Path
 
 import msgspec
 
-from cminbox.core import triage
+from cminbox.core import config, triage
 from cminbox.core.models import Note, Priority, Status
 from cminbox.core.outbox import OutboxKind
 from cminbox.core.sending_api import OutboxStore
 from cminbox.core.store import Store
+from cminbox.core.store_api import StoreApi
+from cminbox.core.wiring import open_store, store_settings
 from tests.factories import make_message
 
 
-def view_digest(store: Store, outbox: OutboxStore) -> str:
+def view_digest(store: StoreApi, outbox: OutboxStore) -> str:
     store.refresh()
     h = hashlib.sha256()
     for mid in sorted(store.message_ids()):
@@ -64,9 +72,18 @@ def main() -> None:
     parser.add_argument("count", type=int)
     parser.add_argument("--deliver", type=Path)
     parser.add_argument("--barrier", type=Path)
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--instance")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    store = Store(args.data)
+    store: StoreApi
+    if args.config:
+        settings = store_settings(config.parse(args.config.read_text(), args.config), args.data)
+        if args.instance:
+            settings.options["instance"] = args.instance
+        store = open_store(settings)
+    else:
+        store = Store(args.data)
     outbox = store.outbox
     ids = sorted(store.message_ids())
     t0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -105,6 +122,7 @@ def main() -> None:
         while not args.barrier.exists():
             time.sleep(0.05)
         print(f"VIEW {view_digest(store, outbox)}", flush=True)
+    store.close()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,41 @@ async def test_a_lost_lease_stops_the_active_loops_and_the_engine_takes_it_again
     await asyncio.wait_for(eng.run(stop, on_active), timeout=30)
     assert activations == [True, True]  # active, lost the lease, took it again
     assert lease.log == ["acquire", "release", "acquire", "release"] and not eng.active
+
+
+class HeldByAnother:
+    """Another instance's lease that it stopped renewing: it expires at ``expiry`` (monotonic)."""
+
+    def __init__(self, expiry: float) -> None:
+        self.expiry = expiry
+        self.held = False
+        self.taken_at: float | None = None
+
+    def acquire(self) -> bool:
+        if time.monotonic() >= self.expiry:
+            self.held, self.taken_at = True, time.monotonic()
+        return self.held
+
+    def renew(self) -> bool:
+        return self.held
+
+    def release(self) -> None:
+        self.held = False
+
+    def holder(self) -> LeaseHolder | None:
+        left = self.expiry - time.monotonic()
+        return None if left < 0 else LeaseHolder(instance="other:1:aa", pid=0, expires_in=left)
+
+
+async def test_a_passive_engine_takes_the_lease_when_it_expires_not_an_interval_later(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    wired = wire(config.parse(""), tmp_path / "data", clock=clock, secrets=Secrets({}))
+    eng = wired.engine()
+    lease = HeldByAnother(expiry=time.monotonic() + 0.5)
+    eng.poller_lease = lease
+    stop = asyncio.Event()
+    await asyncio.wait_for(eng.run(stop, on_active=stop.set), timeout=30)
+    assert lease.taken_at is not None
+    # Tried again when the holder's lease ran out, not TAKEOVER_INTERVAL (3 s) after the first try.
+    assert lease.taken_at - lease.expiry < engine.TAKEOVER_INTERVAL / 2

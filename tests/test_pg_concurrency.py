@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,8 +22,7 @@ from cminbox.core.sending_api import LeaseHolder
 from cminbox.core.triage import AddTags, SetStatus
 from tests.factories import make_message
 from tests.pg_helpers import lease_of, open_store, pg_config
-from tests.servers.fixtures import _missing
-from tests.servers.pg_cluster import Cluster, server_binaries
+from tests.servers.pg_cluster import Cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,20 +73,6 @@ def test_two_instances_acting_on_one_item_lose_no_update(pg_database: str) -> No
     finally:
         ana.close()
         bo.close()
-
-
-@pytest.fixture
-def crashable() -> Iterator[Cluster]:
-    binaries = server_binaries()
-    if binaries is None:
-        _missing("PostgreSQL server binaries", "install postgresql (initdb, pg_ctl) or set CMINBOX_PG_BIN")
-    assert binaries is not None
-    cluster = Cluster(binaries, fsync=True)
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.destroy()
 
 
 REFUSED = re.compile(r"the PostgreSQL store cm@127\.0\.0\.1:\d+/crash is unreachable \(.+\); nothing was changed\.")
@@ -172,6 +156,7 @@ def test_a_killed_lease_holder_is_replaced_within_the_lease_time(pg_database: st
         assert not lease.acquire()
         holder = lease.holder()
         assert holder is not None and holder.instance == "dead:1:aa"
+        assert holder.expires_in is not None and 0 < holder.expires_in <= ttl  # by the server's clock
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         killed = time.monotonic()

@@ -7,11 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 import respx
 
 from cminbox.core import config
 from cminbox.core.clock import FrozenClock
 from cminbox.core.engine import Engine
+from cminbox.core.errors import CminboxError
 from cminbox.core.health import HealthState
 from cminbox.core.outbox import Outbox
 from cminbox.core.secrets import Secrets
@@ -173,3 +175,38 @@ review_queue = true
         [report] = await eng.poll_once()
         await eng.aclose()
     assert report.health.state == HealthState.OK and "moderator" in report.health.reason
+
+
+async def test_a_store_down_at_poll_time_degrades_the_channel_and_the_poller_goes_on(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A team store unreachable when a poll is due (its health and cursor cannot be read): the
+    channel shows why and is polled again later, rather than the error ending the poller's loop."""
+    eng = engine(tmp_path, clock)
+
+    def down(*_: object) -> None:
+        raise CminboxError("the PostgreSQL store is unreachable (connection refused); nothing was changed.")
+
+    monkeypatch.setattr(eng.store, "get_health", down)
+    monkeypatch.setattr(eng.store, "get_cursor", down)
+    report = await eng.poller.poll_channel("good")
+    await eng.aclose()
+    assert report.health.state == HealthState.DEGRADED and "unreachable" in report.health.reason
+    assert report.health.next_attempt is not None and report.health.next_attempt > clock.now
+
+
+async def test_a_store_down_when_the_poller_starts_does_not_stop_it(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = config.parse('[[channels]]\nname = "off"\ntype = "mastodon"\nurl = "https://off.example"\nenabled = false\n')
+    store = Store(tmp_path, clock=clock)
+    eng = Engine(cfg, store, store.outbox, Secrets({}), clock)
+
+    def down(*_: object) -> None:
+        raise CminboxError("the PostgreSQL store is unreachable (connection refused); nothing was changed.")
+
+    monkeypatch.setattr(store, "set_health", down)
+    stop = asyncio.Event()
+    stop.set()
+    await eng.poller.run(stop)  # the disabled channel's health is not saved; nothing is raised
+    await eng.aclose()

@@ -22,6 +22,7 @@ import pytest
 from cminbox.core.outbox import OutboxStatus
 from cminbox.core.sending_api import OutboxStore
 from cminbox.core.store import Store
+from cminbox.core.store_api import StoreApi
 from tests.backend.contract import check_event_log
 from tests.conftest import ROOT, cli_env
 from tests.factories import make_message
@@ -57,7 +58,7 @@ def read_lines(proc: subprocess.Popen[bytes], until: float) -> list[str]:
     return [line.decode() for line in data.split(b"\n")[:-1]]
 
 
-def check_acknowledged(store: Store, outbox: OutboxStore, acks: list[str]) -> None:
+def check_acknowledged(store: StoreApi, outbox: OutboxStore, acks: list[str]) -> None:
     """Every acknowledged action is in the store: its history group, its tag, its message, its reply."""
     queued = {item.id for item in outbox.items()}
     for line in acks:

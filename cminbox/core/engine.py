@@ -4,6 +4,11 @@ Exactly one instance polls and sends at a time: the engine takes the store's pol
 (cminbox.core.sending_api.PollerLease) before running its loops, and renews it while it
 runs; another instance that fails to get it stays passive (it still sees everything through
 the store) and takes over when the holder exits, dies or loses the lease.
+
+Every call :meth:`Engine.run` makes on the lease runs on one thread of its own, never on the
+event loop: a database lease's acquire, renewal and release are round trips that wait up to
+the connection timeout while the server is unreachable (the TUI draws from that loop), and a
+file lease is an ``flock`` owned by the thread that took it, which must release it too.
 """
 
 from __future__ import annotations
@@ -11,14 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from cminbox.core import registry
 from cminbox.core.channel import AuthFailed, Channel, ChannelContext
 from cminbox.core.clock import Clock, pause
 from cminbox.core.config import ChannelConfig, Config
 from cminbox.core.dispatch import Dispatcher
+from cminbox.core.errors import CminboxError
 from cminbox.core.escalation import Target
 from cminbox.core.poller import Poller, PollReport
 from cminbox.core.secrets import SecretError, Secrets, keyring_set
@@ -30,7 +37,9 @@ HOUSEKEEPING_DELAY = 180.0
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = 2.0
 TAKEOVER_INTERVAL = 3.0
+TAKEOVER_MARGIN = 0.05  # after the holder's expiry, so the server sees it expired
 LEASE_RENEW_INTERVAL = 2.0
+R = TypeVar("R")
 
 
 def target_entry(name: str) -> str:
@@ -91,6 +100,12 @@ class Engine:
         self.poller_lease = store.poller_lease()
         self.active = False
 
+    @staticmethod
+    async def _on(thread: ThreadPoolExecutor, call: Callable[[], R]) -> R:
+        """``call`` on the lease's thread, run to its end even if the awaiting task is cancelled
+        (a release must not be skipped because the app is closing)."""
+        return await asyncio.shield(asyncio.get_running_loop().run_in_executor(thread, call))
+
     async def poll_once(self) -> list[PollReport]:
         return await self.poller.poll_all_once()
 
@@ -104,10 +119,16 @@ class Engine:
     async def run(self, stop: asyncio.Event, on_active: Callable[[], None] | None = None) -> None:
         """Poll and deliver until ``stop``; wait passively while another instance holds the lease.
         ``on_active`` is called each time this instance takes the lease and starts polling."""
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cminbox-lease")
+        try:
+            await self._run(stop, on_active, thread)
+        finally:
+            thread.shutdown(wait=False)
+
+    async def _run(self, stop: asyncio.Event, on_active: Callable[[], None] | None, thread: ThreadPoolExecutor) -> None:
         while not stop.is_set():
-            # acquire() never blocks, and a file lease must be taken on the thread that releases it.
-            if not self.poller_lease.acquire():
-                await pause(stop, TAKEOVER_INTERVAL)
+            if not await self._on(thread, self.poller_lease.acquire):
+                await pause(stop, await self._on(thread, self._takeover_wait))
                 continue
             self.active = True
             if on_active is not None:
@@ -118,18 +139,28 @@ class Engine:
                     self.poller.run(active),
                     self._deliver_loop(active),
                     self._housekeeping(active),
-                    self._keep_lease(stop, active),
+                    self._keep_lease(stop, active, thread),
                 )
             finally:
                 self.active = False
-                self.poller_lease.release()
+                await self._on(thread, self.poller_lease.release)
 
-    async def _keep_lease(self, stop: asyncio.Event, active: asyncio.Event) -> None:
+    def _takeover_wait(self) -> float:
+        """Seconds until the next try for the lease: TAKEOVER_INTERVAL, or less when the holder's
+        lease runs out sooner (a dead holder is replaced when its lease expires, not up to an
+        interval later)."""
+        try:
+            holder = self.poller_lease.holder()
+        except CminboxError:  # the store is unreachable: try again at the usual pace
+            return TAKEOVER_INTERVAL
+        if holder is None or holder.expires_in is None:
+            return TAKEOVER_INTERVAL
+        return min(TAKEOVER_INTERVAL, max(0.0, holder.expires_in) + TAKEOVER_MARGIN)
+
+    async def _keep_lease(self, stop: asyncio.Event, active: asyncio.Event, thread: ThreadPoolExecutor) -> None:
         """Renew the lease while polling; when it is lost (or on ``stop``) end the active loops."""
         while not stop.is_set():
-            # A database lease's heartbeat is a round trip that may wait up to connect_timeout
-            # when the server is gone: never on the event loop the TUI draws from.
-            if not await asyncio.to_thread(self.poller_lease.renew):
+            if not await self._on(thread, self.poller_lease.renew):
                 log.warning("the poller lease was lost: another instance polls now")
                 break
             await pause(stop, LEASE_RENEW_INTERVAL)

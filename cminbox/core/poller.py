@@ -62,7 +62,10 @@ class Poller:
     async def poll_channel(self, name: str) -> PollReport:
         cfg = self.configs[name]
         channel = self.channels[name]
-        health = self.health(name)
+        try:  # off the event loop: a team store's read waits up to its connect timeout when down
+            health = await asyncio.to_thread(self.health, name)
+        except CminboxError:  # unreachable: the reads below fail too, and the channel says why
+            health = ChannelHealth(channel=name)
         now = self.clock()
         health.last_attempt = now
         report = PollReport(channel=name, health=health)
@@ -135,11 +138,11 @@ class Poller:
         """Poll every enabled channel until ``stop`` is set."""
         for name in self.channels:
             if not self.configs[name].enabled:
-                await asyncio.to_thread(
-                    self.store.set_health,
-                    name,
-                    ChannelHealth(channel=name, state=HealthState.DISABLED, reason="disabled in the config").to_doc(),
-                )
+                disabled = ChannelHealth(channel=name, state=HealthState.DISABLED, reason="disabled in the config")
+                try:
+                    await asyncio.to_thread(self.store.set_health, name, disabled.to_doc())
+                except CminboxError as exc:  # the store went away: polling the others must not stop
+                    log.warning("channel %s: health not saved: %s", name, exc)
         await asyncio.gather(*(self._loop(name, stop) for name in self.enabled()))
 
     async def _loop(self, name: str, stop: asyncio.Event) -> None:

@@ -8,7 +8,7 @@ database backend (``FOR UPDATE SKIP LOCKED``, a lease row) both meet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -67,6 +67,9 @@ class OutboxStore(Protocol):
 class LeaseHolder:
     instance: str  # host:pid:random of the holder ("" when it did not say)
     pid: int  # the holder's process id when on this host and known, else 0
+    # Seconds until the lease expires unless renewed (a passive instance tries again then);
+    # None when it never expires under a live holder (an flock).
+    expires_in: float | None = field(default=None, compare=False)
 
 
 class PollerLease(Protocol):

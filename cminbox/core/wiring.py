@@ -41,10 +41,16 @@ def _open_tinydb(settings: StoreSettings, clock: Clock) -> StoreApi:
 
 def _open_postgresql(settings: StoreSettings, clock: Clock) -> StoreApi:
     """The team store (core/pg/): ``options["store"]`` is the config's [store], ``options["secrets"]``
-    where its password may come from. psycopg is imported only here (an optional extra)."""
+    where its password may come from, ``options["instance"]`` this process's identity in it
+    (default: host:pid:random). psycopg is imported only here (an optional extra)."""
     from cminbox.core.pg.open import open_postgres_store
 
-    return open_postgres_store(settings.options["store"], settings.options.get("secrets"), clock=clock)
+    return open_postgres_store(
+        settings.options["store"],
+        settings.options.get("secrets"),
+        clock=clock,
+        instance=settings.options.get("instance"),
+    )
 
 
 STORE_BACKENDS: dict[str, Callable[[StoreSettings, Clock], StoreApi]] = {

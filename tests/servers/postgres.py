@@ -3,6 +3,9 @@
     def test_x(pg_database: str) -> None:        # a fresh, empty database per test (its DSN)
         with psycopg.connect(pg_database) as conn: ...
 
+``crashable`` (per test) is a server of the test's own, with fsync on, that the test may crash
+(``stop("immediate")``) and start again (tests/servers/pg_cluster.py).
+
 ``postgres_server`` (session) yields the server's DSN (database ``postgres``, user ``cm``,
 trust auth, 127.0.0.1 on a free port, UTF-8 with the C.UTF-8 locale); ``fresh_database(dsn)``
 creates a new database on it and returns that database's DSN. The binaries come from
@@ -26,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers.fixtures import _free_port, _missing
+from tests.servers.pg_cluster import Cluster, server_binaries
 
 INITDB_OPTIONS = ("-E", "UTF8", "--locale=C.UTF-8", "--no-instructions")
 
@@ -160,3 +164,18 @@ def pg_database(postgres_server: str) -> Iterator[str]:
     finally:
         with psycopg.connect(postgres_server, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dsn.rsplit("/")[-1])))
+
+
+@pytest.fixture
+def crashable() -> Iterator[Cluster]:
+    """A server of this test's own (fsync on) that it may crash and start again."""
+    binaries = server_binaries()
+    if binaries is None:
+        _missing("PostgreSQL server binaries", "install postgresql (initdb, pg_ctl) or set CMINBOX_PG_BIN")
+    assert binaries is not None
+    cluster = Cluster(binaries, fsync=True)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()

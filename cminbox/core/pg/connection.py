@@ -35,6 +35,11 @@ INSTALL_HINT = (
     "(with pipx: `pipx inject cminbox 'psycopg[binary]' psycopg-pool`)."
 )
 POOL_MAX = 4
+# How long the pool keeps retrying a lost connection in the background, backing off (1, 2, 4 s
+# ...), before it gives up that round: the next action then starts a fresh round at once. An
+# endless round would back off without bound, so after an hour-long outage the next try could
+# come an hour after the server is back, with every action refused meanwhile.
+RECONNECT_ROUND = 5.0
 
 
 class PostgresError(CminboxError):
@@ -160,7 +165,8 @@ def open_pool(tgt: Target, *, min_size: int = 1, max_size: int = POOL_MAX) -> Co
     if tgt.password:
         kwargs["password"] = tgt.password
     # While the server is down an action waits at most connect_timeout for a connection, then
-    # is refused with a message; the pool keeps reconnecting in the background meanwhile.
+    # is refused with a message; the pool retries in the background meanwhile, in rounds of
+    # RECONNECT_ROUND, and an action after a round gave up starts the next one at once.
     wait = float(psycopg.conninfo.conninfo_to_dict(tgt.conninfo).get("connect_timeout", 10))
     pool: ConnectionPool = psycopg_pool.ConnectionPool(
         tgt.conninfo,
@@ -169,7 +175,7 @@ def open_pool(tgt: Target, *, min_size: int = 1, max_size: int = POOL_MAX) -> Co
         kwargs=kwargs,
         check=psycopg_pool.ConnectionPool.check_connection,
         timeout=wait,
-        reconnect_timeout=24 * 3600.0,  # never give up reconnecting: the server comes back eventually
+        reconnect_timeout=RECONNECT_ROUND,
         open=False,
         name="cminbox",
     )

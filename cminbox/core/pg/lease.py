@@ -122,11 +122,17 @@ class PgLease:
         """The instance holding the lease now (None when free or expired)."""
         row = self.db.read(
             lambda c: c.execute(
-                "SELECT holder FROM leases WHERE name = %s AND expires_at >= clock_timestamp()", (self.name,)
+                "SELECT holder, extract(epoch FROM expires_at - clock_timestamp())::float8 FROM leases"
+                " WHERE name = %s AND expires_at >= clock_timestamp()",
+                (self.name,),
             ).fetchone()
         )
         if not row:
             return None
         host, _, rest = str(row[0]).partition(":")
         pid = rest.partition(":")[0]
-        return LeaseHolder(instance=str(row[0]), pid=int(pid) if host == socket.gethostname() and pid.isdigit() else 0)
+        return LeaseHolder(
+            instance=str(row[0]),
+            pid=int(pid) if host == socket.gethostname() and pid.isdigit() else 0,
+            expires_in=float(row[1]),
+        )
