@@ -117,6 +117,6 @@ def test_list_explain_says_what_runs_where(tmp_path: Path, capsys: pytest.Captur
     tinydb = lines[lines.index("TinyDB store (in-memory indexes):") + 1 :][:3]
     assert "index" in tinydb[0] and "per item" in tinydb[1] and "per item" in tinydb[2]
     pg = lines[lines.index("PostgreSQL store:") + 1 :][:3]
-    assert "SQL: status = %s" in pg[0] and "SQL: ((strpos" in pg[1] and "Python" in pg[2]
+    assert "SQL: status = %s" in pg[0] and "SQL: ((lower(text) LIKE" in pg[1] and "Python" in pg[2]
     assert "then in Python: café" in out
     assert "masto:" not in out  # explains, lists nothing
