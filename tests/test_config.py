@@ -117,3 +117,12 @@ def test_store_section() -> None:
     assert (err.line, err.key) == (2, "store.archive_after_days")
     err = error("[store]\narchive_after = 30\n")
     assert err.key == "store.archive_after" and "Did you mean `archive_after_days`?" in str(err)
+
+
+def test_team_me_is_who_this_instance_acts_as(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert config.parse('[team]\nme = "bob"\n\n[user]\nname = "ana"\n').actor == "bob"
+    assert config.parse('[user]\nname = "ana"\n').actor == "ana"  # the older spelling, when [team] me is absent
+    monkeypatch.setattr(config.getpass, "getuser", lambda: "carol")
+    assert config.parse("").actor == "carol"  # default: the OS user name
+    with pytest.raises(ConfigError, match=r"line 2, key `team.mee`: unknown key `mee`.*`me`"):
+        config.parse('[team]\nmee = "bob"\n')

@@ -44,6 +44,8 @@ def prepare_demo(ctx: Context, args: argparse.Namespace) -> DemoSession:
 
 
 def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
+    if args.team:
+        return _team(ctx, args)
     if not args.text:
         from cminbox.tui import launch
 
@@ -56,6 +58,32 @@ def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
         print("  cminbox list --status new | head;  cminbox reply ID --text 'Thanks!'")
         gone = "; the demo's data is removed then" if session.temporary else ""
         print(f"Ctrl-C to stop{gone}.\n", flush=True)
+        return _live_text(ctx)
+
+
+def _team(ctx: Context, args: argparse.Namespace) -> int:
+    """demo --team: a local PostgreSQL and two teammates' configs; the TUI (or --text) as the first."""
+    from cminbox.core.pg.cluster import ServerMissingError
+    from cminbox.demo.team import start_team_demo
+
+    if getattr(args, "data_dir", None):
+        print("cminbox: demo --team keeps its data in a temp folder; drop --data-dir.", file=sys.stderr)
+        return 2
+    try:
+        team = start_team_demo(args.me, args.seed, args.rate, args.burst_after, args.token)
+    except ServerMissingError as exc:
+        print(f"cminbox demo --team: {exc}", file=sys.stderr)
+        return 2
+    with team:
+        print(team.banner(), flush=True)
+        if not args.text:
+            from cminbox.tui import launch
+
+            return launch.run_team_demo(ctx.setup(), args, team)
+        args.data_dir = str(team.data_dir(team.me))
+        ctx.config_override = team.config
+        ctx.secrets = team.secrets
+        print("Ctrl-C to stop.\n", flush=True)
         return _live_text(ctx)
 
 
@@ -84,7 +112,7 @@ def _live_text(ctx: Context) -> int:
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the pane was closed
             loop.add_signal_handler(sig, stop.set)
         try:
             await engine.run(stop)
@@ -109,6 +137,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run cminbox on the built-in demo community")
     add_demo_options(p)
     p.add_argument("--text", action="store_true", help="print the live inbox as text instead of the TUI")
+    p.add_argument(
+        "--team",
+        action="store_true",
+        help="on a throwaway local PostgreSQL, with the command that opens a second teammate's instance",
+    )
+    p.add_argument("--me", default="ana", help="--team: your name in the team (default: ana; the other is bob)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("demo-server", help="run the demo community's server alone (for tests and scripts)")

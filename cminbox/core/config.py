@@ -11,6 +11,7 @@ module. ``[keys]`` is checked against the action table in ``keymap``.
 from __future__ import annotations
 
 import difflib
+import getpass
 import os
 import re
 import tomllib
@@ -100,11 +101,18 @@ class SavedReply(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class UserConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    name: str = ""
+    name: str = ""  # the older spelling of [team] me, read when that is absent
+
+
+class TeamConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Who this instance acts as: every triage action, note and reply is recorded under it.
+    # "" is the OS user name. Teammates on one store each set their own.
+    me: Annotated[str, msgspec.Meta(max_length=40, description="characters")] = ""
 
 
 class _ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     user: UserConfig = msgspec.field(default_factory=UserConfig)
+    team: TeamConfig = msgspec.field(default_factory=TeamConfig)
     ui: UIConfig = msgspec.field(default_factory=UIConfig)
     store: StoreConfig = msgspec.field(default_factory=StoreConfig)
     channels: list[dict[str, Any]] = msgspec.field(default_factory=list)
@@ -118,6 +126,7 @@ class _ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class Config:
     path: Path | None = None
     user: UserConfig = field(default_factory=UserConfig)
+    team: TeamConfig = field(default_factory=TeamConfig)
     ui: UIConfig = field(default_factory=UIConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     channels: list[ChannelConfig] = field(default_factory=list)
@@ -128,7 +137,8 @@ class Config:
 
     @property
     def actor(self) -> str:
-        return self.user.name or os.environ.get("USER") or "me"
+        """Who this instance acts as (``[team] me``): the one source of every action's actor."""
+        return self.team.me.strip() or self.user.name.strip() or os_user_name()
 
     def has_channel(self, name: str) -> bool:
         return any(ch.name == name for ch in self.channels)
@@ -162,6 +172,15 @@ class ConfigError(CminboxError):
         if key:
             where += f", key `{key}`"
         super().__init__(f"{where}: {problem}", hint)
+
+
+def os_user_name() -> str:
+    """The OS user name (``[team] me``'s default); "me" where the system has none (a container
+    running under an unnamed uid)."""
+    try:
+        return getpass.getuser() or "me"
+    except (OSError, KeyError):
+        return "me"
 
 
 def default_config_path() -> Path:
@@ -208,6 +227,7 @@ def parse(source: str, path: Path | None = None) -> Config:
             sections: dict[tuple[str | int, ...], type[msgspec.Struct]] = {
                 (): _ConfigFile,
                 ("user",): UserConfig,
+                ("team",): TeamConfig,
                 ("ui",): UIConfig,
                 ("store",): StoreConfig,
                 ("escalation",): EscalationConfig,
@@ -226,6 +246,7 @@ def parse(source: str, path: Path | None = None) -> Config:
     cfg = Config(
         path=path,
         user=top.user,
+        team=top.team,
         ui=top.ui,
         store=top.store,
         keys=keymap.normalized(top.keys),
@@ -417,8 +438,8 @@ EXAMPLE = """\
 # Tokens never go in this file: run `cminbox login NAME` (OS keyring), or set
 # token_command to a command that prints the token (for hosts without a keyring).
 
-[user]
-name = "alex"                  # recorded in each item's history; defaults to $USER
+[team]
+me = "alex"                    # who you are: recorded with each action; defaults to the OS user name
 
 [ui]
 theme = "cminbox-dark"         # cminbox-dark, cminbox-light, high-contrast, incident, or a file in themes/

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -17,11 +18,14 @@ DEMO_CHANNEL = "lumen"
 DEMO_TOKEN = "demo-token"  # noqa: S105 - the local demo server's public, fake token
 
 
-def demo_config_text(url: str) -> str:
+def demo_config_text(url: str, *, me: str = "demo", token_command: str = "") -> str:
+    """The demo's config; ``token_command`` for an instance started from a shell (the demo
+    itself passes the token in-process)."""
+    token = f"token_command = {json.dumps(token_command)}\n" if token_command else ""
     return f"""\
 # Written by `cminbox demo`: a Mastodon channel pointed at the local demo server.
-[user]
-name = "demo"
+[team]
+me = {json.dumps(me)}
 
 [[channels]]
 name = "{DEMO_CHANNEL}"
@@ -30,7 +34,7 @@ url = "{url}"
 account = "@lumen@demo.lumen.community"
 interval = 5
 backfill_pages = 10
-
+{token}
 [[escalation.targets]]
 name = "oncall"
 type = "webhook"

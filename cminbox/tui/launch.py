@@ -14,6 +14,7 @@ from cminbox.core.config import Config
 from cminbox.core.secrets import Secrets
 from cminbox.core.wiring import Setup, wire
 from cminbox.demo.session import DemoSession, start_demo
+from cminbox.demo.team import TeamDemo
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.first_run import FirstRunScreen
 from cminbox.tui.services import Services
@@ -49,6 +50,21 @@ def run_demo(launch: Setup, args: argparse.Namespace) -> int:
     with start_demo(args.seed, args.rate, args.burst_after, getattr(args, "data_dir", None)) as session:
         app = CminboxApp(demo_services(session, launch), theme=getattr(args, "theme", None))
         return run(app, args, True)
+
+
+def run_team_demo(launch: Setup, args: argparse.Namespace, team: TeamDemo) -> int:
+    """The first teammate's TUI on the team demo's store (the caller owns and closes ``team``)."""
+    hint = f"{team.mate.capitalize()} joins from another pane with:\n{team.command(team.mate)}\n(also in {team.script})"
+
+    class TeamApp(CminboxApp):
+        def on_mount(self) -> None:
+            super().on_mount()
+            self.notify(hint, title=f"Team demo: you are {team.me}", timeout=60, markup=False)
+
+    app = TeamApp(
+        services(team.config, team.secrets, team.data_dir(team.me), launch.clock), theme=getattr(args, "theme", None)
+    )
+    return run(app, args, True)
 
 
 def run_first_run(launch: Setup, args: argparse.Namespace) -> int:

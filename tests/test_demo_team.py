@@ -1,0 +1,181 @@
+"""`cminbox demo --team`: a throwaway local PostgreSQL, two teammates' configs on one store.
+
+Needs the PostgreSQL server programs (initdb, pg_ctl) and psycopg; locally a missing one
+skips, under CI=true it fails. As root the server runs as `postgres`, which cannot enter
+pytest's 0700 temp folders: the temp folders here are made in a folder it may traverse.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cminbox.core import config as config_mod
+from cminbox.core.config import StoreConfig
+from cminbox.core.events import EventKind
+from cminbox.core.pg import cluster as cluster_mod
+from cminbox.core.pg.cluster import LocalCluster, ServerMissingError
+from cminbox.core.pg.connection import KEYRING_ENTRY
+from cminbox.core.secrets import Secrets
+from cminbox.core.triage import Status
+from cminbox.core.wiring import wire
+from cminbox.demo.team import start_team_demo
+from tests.conftest import ROOT, cli_env, run_cli
+from tests.factories import make_message
+from tests.servers.fixtures import _missing
+
+
+def _alive(pid: int) -> bool:
+    """Running (a stopped server's postmaster may linger as a zombie until init reaps it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A temp dir the `postgres` user can traverse (for the runs as root)."""
+    try:
+        cluster_mod.server_binaries()
+        import psycopg  # noqa: F401
+    except (ServerMissingError, ImportError) as exc:
+        _missing("PostgreSQL server programs and psycopg", str(exc))
+    folder = Path(tempfile.mkdtemp(prefix="cm-team-test-"))
+    folder.chmod(0o711)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def leftovers(folder: Path) -> list[Path]:
+    return sorted([*folder.glob("cminbox-team-*"), *folder.glob("cminbox-pg-*")])
+
+
+def test_missing_server_programs_name_the_package_and_exit_2(tmp_path: Path) -> None:
+    done = run_cli("demo", "--team", "--text", env=cli_env(CMINBOX_PG_BIN=str(tmp_path), TMPDIR=str(tmp_path)))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    for package in ("apt install postgresql", "dnf install postgresql-server", "brew install postgresql@15"):
+        assert package in done.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing started, nothing left
+
+
+def test_without_a_hint_of_postgresql_anywhere_the_message_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(cluster_mod.BIN_ENV, raising=False)
+    monkeypatch.setattr(cluster_mod, "candidate_folders", list)
+    with pytest.raises(ServerMissingError, match=r"server programs \(initdb, pg_ctl\).*apt install postgresql"):
+        cluster_mod.server_binaries()
+
+
+def test_the_throwaway_cluster_serves_a_store_and_is_removed_on_close(
+    shared_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cminbox.core.pg.open import open_postgres_store
+
+    monkeypatch.setattr(tempfile, "tempdir", str(shared_tmp))
+    with LocalCluster.start_new() as cluster:
+        assert cluster.root.parent == shared_tmp
+        pid = cluster.postmaster_pid()
+        assert pid is not None and _alive(pid)
+        cfg = StoreConfig(backend="postgresql", dsn=cluster.dsn)
+        store = open_postgres_store(cfg, Secrets({KEYRING_ENTRY: cluster.password}))
+        try:
+            store.upsert_messages([make_message(1)])
+            assert [m.id for m, _ in store.query()] == ["masto:1"]
+            settings = store.db.read(
+                lambda c: c.execute("SELECT current_setting('fsync'), current_setting('listen_addresses')").fetchone()
+            )
+            assert settings == ("on", "127.0.0.1")
+        finally:
+            store.close()
+    assert not cluster.root.exists() and not _alive(pid)
+
+
+def test_two_instances_from_the_generated_configs_share_one_store(
+    shared_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(shared_tmp))
+    with start_team_demo("ana", rate=0, burst_after=-1) as team:
+        assert (team.me, team.mate) == ("ana", "bob")
+        # Each instance as its command would build it: its own config file, no in-process secrets.
+        ana = wire(config_mod.load(team.config_path("ana")), team.data_dir("ana"), secrets=Secrets())
+        bob = wire(config_mod.load(team.config_path("bob")), team.data_dir("bob"), secrets=Secrets())
+        try:
+            assert (ana.config.actor, bob.config.actor) == ("ana", "bob")
+            ana.store.upsert_messages([make_message(n, channel="lumen") for n in range(3)])
+            bob.store.refresh()
+            assert len(bob.store) == 3
+
+            ana.store.refresh()
+            bob.inbox.tag(["lumen:1"], ["bug"])
+            assert "lumen:1" in ana.store.refresh()
+            assert ana.store.triage("lumen:1").tags == ("bug",)
+            ana.inbox.set_status(["lumen:2"], Status.DONE)
+            assert "lumen:2" in bob.store.refresh()
+            assert bob.store.triage("lumen:2").status is Status.DONE
+            actors = {(e.message_id, e.actor) for e in ana.store.events() if e.kind is EventKind.ACTION}
+            assert actors == {("lumen:1", "bob"), ("lumen:2", "ana")}
+
+            ana_lease, bob_lease = ana.store.poller_lease(), bob.store.poller_lease()
+            assert ana_lease.acquire()  # one poller for the team
+            assert not bob_lease.acquire()
+            ana_lease.release()
+        finally:
+            ana.store.close()
+            bob.store.close()
+        script = team.script.read_text()
+        assert f"--config {team.config_path('bob')}" in script and os.access(team.script, os.X_OK)
+    assert leftovers(shared_tmp) == []
+
+
+def test_the_text_team_demo_cleans_up_on_sigterm_while_a_teammate_works(shared_tmp: Path) -> None:
+    env = cli_env(TMPDIR=str(shared_tmp))
+    argv = [sys.executable, "-m", "cminbox", "demo", "--team", "--text", "--rate", "0", "--burst-after", "-1"]
+    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    seen = ""
+    try:
+        for line in proc.stdout:
+            seen += line
+            if "messages in the inbox" in line:
+                break
+        found = re.search(r"^  (.* --config \S+/bob\.toml .*)$", seen, re.MULTILINE)
+        assert found, seen
+        assert {p.name.split("-")[1] for p in leftovers(shared_tmp)} == {"team", "pg"}
+        (pg_root,) = shared_tmp.glob("cminbox-pg-*")
+        pid = int((pg_root / "data" / "postmaster.pid").read_text().split()[0])
+        # The printed command, as bob: the same store (the headless verbs take it after the options).
+        bob = [*shlex.split(found.group(1)), "list", "--status", "new"]
+        listed = subprocess.run(bob, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert listed.returncode == 0 and listed.stdout.count("lumen:") >= 20, listed.stderr
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid)
+    assert leftovers(shared_tmp) == []
