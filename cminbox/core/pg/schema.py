@@ -158,7 +158,18 @@ BEGIN
 END $$;
 """
 
-STEPS: tuple[str, ...] = (_V1, _V2)
+# Presence (core/presence.py, pg/presence.py): throwaway heartbeats, hence UNLOGGED.
+_V3 = """
+CREATE UNLOGGED TABLE presence (
+    instance    text PRIMARY KEY,
+    person      text NOT NULL,
+    message_id  text NOT NULL,
+    activity    text NOT NULL,
+    expires_at  timestamptz NOT NULL
+);
+"""
+
+STEPS: tuple[str, ...] = (_V1, _V2, _V3)
 VERSION = len(STEPS)
 
 
