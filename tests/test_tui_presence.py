@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Label
+from textual.widgets import Input, Label
 
 from cminbox.core.clock import FrozenClock
 from cminbox.core.outbox_types import OutboxKind
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.composer import Composer
-from cminbox.tui.dialogs import ConfirmDialog
+from cminbox.tui.dialogs import AssignDialog, ConfirmDialog
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.panes import Preview
 from tests.conftest import T0
@@ -116,3 +116,27 @@ async def test_two_inboxes_on_postgresql_see_each_other_reply_and_ask_first(tmp_
 
 async def test_two_inboxes_on_one_tinydb_folder_see_each_other_reply_and_ask_first(tmp_path: Path) -> None:
     await two_inboxes(tmp_path, "", "", True, ana_replies_while_bob_composes)
+
+
+async def assign_to_a_teammate_in_the_inbox(pa: Pilot[None], a: CminboxApp, pb: Pilot[None], b: CminboxApp) -> None:
+    sa, sb = screen_of(a), screen_of(b)
+    sa.inbox_list.cursor = sa.inbox_list.index[ITEM]
+    await until(pb, lambda: any(p.person == "ana" for p in sb.presence_seen), "bob's inbox knows ana is in")
+    await pb.press("a")
+    await until(pb, lambda: isinstance(b.screen, AssignDialog), "the assign dialog")
+    assert "ana" in b.screen.people  # a teammate nothing is assigned to yet: offered since she is in
+    await pb.press("escape")
+    # Ana assigns the item to bob; bob's "mine" view ([team] me = "bob") has it.
+    await pa.press("a")
+    await until(pa, lambda: isinstance(a.screen, AssignDialog), "ana's assign dialog")
+    a.screen.query_one(Input).value = "bob"
+    await pa.press("enter")
+    await sa.settled()
+    rows = sb.inbox_list
+    await until(pb, lambda: rows.rows[rows.index[ITEM]].state.assignee == "bob", "bob's inbox has the assignment")
+    await pb.press("3")
+    await until(pb, lambda: [r.message.id for r in sb.inbox_list.rows] == [ITEM], "bob's mine view holds the item")
+
+
+async def test_assigning_offers_teammates_in_the_inbox_and_mine_is_yours(tmp_path: Path) -> None:
+    await two_inboxes(tmp_path, "", "", True, assign_to_a_teammate_in_the_inbox)
