@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Input, Label
+from textual.widgets import Input, Static
 
 from cminbox.core.clock import FrozenClock
 from cminbox.core.outbox_types import OutboxKind
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.composer import Composer
-from cminbox.tui.dialogs import AssignDialog, ConfirmDialog
+from cminbox.tui.dialogs import AssignDialog, CollisionDialog, ConfirmDialog
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.panes import Preview
 from tests.conftest import T0
@@ -89,19 +89,19 @@ async def ana_replies_while_bob_composes(pa: Pilot[None], a: CminboxApp, pb: Pil
     # Bob's send asks first, showing ana's reply; "n" keeps his text in the composer, unsent.
     sb.query_one(Composer).set_text("Looking into it!")
     await pb.press("ctrl+s")
-    await until(pb, lambda: isinstance(b.screen, ConfirmDialog), "bob is asked before sending")
-    question = str(b.screen.query_one(Label).render())
-    assert 'ana queued a reply just now: "Fixed in 4.2.2, thanks for the report!"' in question
-    assert "Send yours anyway?" in question
+    await until(pb, lambda: isinstance(b.screen, CollisionDialog), "bob is asked before sending")
+    shown = " ".join(str(w.render()) for w in b.screen.query(Static))
+    assert 'ana queued a reply just now: "Fixed in 4.2.2, thanks for the report!"' in shown
+    assert "Send yours anyway?" in shown
     await pb.press("n")
     await pb.pause()
     assert sb.query_one(Composer).target is not None and sb.query_one(Composer).text == "Looking into it!"
     assert [i.actor for i in sb.s.store.outbox.items() if i.kind == OutboxKind.REPLY] == ["ana"]
     # Asked again, bob sends his anyway (then the public-reply confirmation as usual).
     await pb.press("ctrl+s")
-    await until(pb, lambda: isinstance(b.screen, ConfirmDialog), "asked again")
+    await until(pb, lambda: isinstance(b.screen, CollisionDialog), "asked again")
     await pb.press("y")
-    await until(pb, lambda: isinstance(b.screen, ConfirmDialog), "then the public-reply confirmation")
+    await until(pb, lambda: type(b.screen) is ConfirmDialog, "then the public-reply confirmation")
     await pb.press("y")
     await pb.pause()
     assert sorted(i.actor for i in sb.s.store.outbox.items() if i.kind == OutboxKind.REPLY) == ["ana", "bob"]

@@ -16,7 +16,7 @@ from cminbox.core.outbox import MARK_READ, OutboxItem
 from cminbox.core.presence import Activity
 from cminbox.tui.composer import Composer
 from cminbox.tui.cursor import StillCursorScreen
-from cminbox.tui.dialogs import ConfirmDialog, TagPicker
+from cminbox.tui.dialogs import CollisionDialog, ConfirmDialog, TagPicker
 from cminbox.tui.editor import edit_in_editor
 from cminbox.tui.inbox_list import InboxList
 from cminbox.tui.services import Services
@@ -101,13 +101,13 @@ class ReplyingScreen(StillCursorScreen):
             self._refuse(event, str(exc))
             return
         if others:
-            said = "\n".join(collision.describe(item, self.s.clock(), width=160) for item in others)
+            said = [collision.describe(item, self.s.clock(), width=400) for item in others[:3]]
 
             def answered(ok: bool | None) -> None:
                 if ok:
                     self._send_checked(event)
 
-            self.app.push_screen(ConfirmDialog(f"{said}\n\nSend yours anyway?"), answered)
+            self.app.push_screen(CollisionDialog(said), answered)
             return
         self._send_checked(event)
 
