@@ -67,6 +67,8 @@ async def two_inboxes(
     b = make_app(make_services(tmp_path / ("a" if same_folder else "b"), clock, config_text=config("bob", store_b)))
     async with a.run_test(size=(120, 40)) as pa, b.run_test(size=(120, 40)) as pb:
         await body(pa, a, pb, b)
+    # Quitting removed both records at once (the clock stands still: nothing expired).
+    assert a.services is not None and a.services.store.presence() == []
 
 
 async def ana_replies_while_bob_composes(pa: Pilot[None], a: CminboxApp, pb: Pilot[None], b: CminboxApp) -> None:

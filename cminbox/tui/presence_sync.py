@@ -9,6 +9,8 @@ the 1-second check on TinyDB) reads them too, so a teammate opening a composer s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from typing import TYPE_CHECKING
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
+LEAVE_WAIT = 3.0  # seconds quitting waits at most to remove this instance's record (it expires anyway)
 REPLYING_MARK, VIEWING_MARK = "✎", "⊙"  # one cell each (not emoji): the row says it in a glyph and a name
 
 
@@ -46,12 +49,14 @@ class PresenceSync(_Base):
 
     _presence_lock: threading.Lock
     _presence_wanted: tuple[str | None, Activity]
+    _presence_left: bool
     presence_seen: list[Presence]
 
     def start_presence(self) -> None:
         self._presence_lock = threading.Lock()
         self._presence_wanted = (None, Activity.VIEWING)
         self.presence_seen = []
+        self._presence_left = False
         self.set_interval(HEARTBEAT, self.beat)
 
     def want_presence(self, message_id: str | None, activity: Activity = Activity.VIEWING) -> None:
@@ -66,12 +71,24 @@ class PresenceSync(_Base):
 
     def _beat_in_thread(self) -> None:
         with self._presence_lock:  # the newest wish is written last, whichever beat runs first
+            if self._presence_left:
+                return
             mid, activity = self._presence_wanted
             try:
                 self.s.store.set_presence(self.s.config.actor, mid, activity)
             except CminboxError:
                 return  # throwaway: the next heartbeat tries again (the banner reports outages)
         self.read_presence_in_thread()
+
+    def _leave_in_thread(self) -> None:
+        with self._presence_lock:
+            self._presence_left = True  # a beat still queued writes nothing back
+            self.s.store.set_presence(self.s.config.actor, None)
+
+    async def on_unmount(self) -> None:
+        """Quitting removes this instance's record at once (else it would linger until it expires)."""
+        with contextlib.suppress(CminboxError, TimeoutError):
+            await asyncio.wait_for(asyncio.to_thread(self._leave_in_thread), LEAVE_WAIT)
 
     def read_presence_in_thread(self) -> None:
         """The others' records, shown on the UI thread when they changed (from a worker thread)."""
