@@ -14,6 +14,7 @@ from pathlib import Path
 from cminbox.commands.context import Context
 from cminbox.commands.render import dumps
 from cminbox.commands.triage_cmds import UsageError, _priority
+from cminbox.core import collision
 from cminbox.core.dispatch import Delivery
 from cminbox.core.inbox import InboxError
 from cminbox.core.outbox import OutboxItem, OutboxStatus
@@ -88,11 +89,30 @@ def _editor_text(ctx: Context, message_id: str) -> str:
     return edited.text
 
 
+def _refuse_collision(ctx: Context, since: collision.ReplyMark, text: str, not_by: str) -> None:
+    """Another reply to the item since ``since``: refuse (the text stays the draft) unless --force."""
+    others = collision.replies_since(ctx.outbox, since, not_by=not_by)
+    if not others:
+        return
+    ctx.store.set_draft(since.message_id, text)
+    said = "\n".join(f"  {collision.describe(item, ctx.clock())}" for item in others)
+    raise UsageError(
+        f"{since.message_id} got another reply meanwhile:\n{said}\n"
+        "nothing was queued (your text is the item's draft); `--force` sends yours anyway"
+    )
+
+
 def cmd_reply(ctx: Context, args: argparse.Namespace) -> int:
     [mid] = ctx.resolve(args.id)
+    if args.text is not None:
+        since = collision.mark(ctx.outbox, mid, before=ctx.clock() - collision.RECENT)
+    else:  # what was replied before the editor opened is what you answered after
+        since = collision.mark(ctx.outbox, mid)
     text = args.text if args.text is not None else _editor_text(ctx, mid)
     if not text.strip():
         raise UsageError("the reply is empty; nothing was queued")
+    if not args.force:
+        _refuse_collision(ctx, since, text, ctx.config.actor if args.text is not None else "")
     if args.text is not None:
         item = ctx.inbox.reply(mid, text)
     else:  # written in the editor, from the item's draft: a refused reply stays the draft
@@ -167,6 +187,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     src.add_argument("--text")
     src.add_argument("--editor", action="store_true", help="write the reply in $VISUAL / $EDITOR")
     p.add_argument("--queue-only", action="store_true", help="queue it; let the running instance send it")
+    p.add_argument(
+        "--force", action="store_true", help="send even when someone else replied to it meanwhile (else refused)"
+    )
     p.set_defaults(func=cmd_reply)
 
     p = sub.add_parser(

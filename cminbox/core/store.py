@@ -11,6 +11,7 @@ Layout under the data dir (all plain JSON, readable and diffable):
     state/undo.json           the undo log (inverse actions per action group)
     state/drafts.json         unsent reply drafts, per message
     state/migration.json      where a `store migrate` into this folder stands (store_portable.py)
+    state/presence.json       who views or replies to what (throwaway, not fsynced: store_presence.py)
     archive/YYYY-MM.json.gz   done items past the retention age, compressed (archive.py)
     events/NNNNNN.json        the append-only event log, EVENT_PART events a part (event_log.py)
     outbox.json               queued replies and escalations (see outbox.py)
@@ -58,6 +59,7 @@ from cminbox.core.state_tables import StateTables
 from cminbox.core.store_api import ActResult, ProgressiveLoading, StoreError, UndoResult
 from cminbox.core.store_events import EventTables, draft, new_group
 from cminbox.core.store_portable import PortableTables
+from cminbox.core.store_presence import PresenceTable
 from cminbox.core.store_queries import QueryTables
 from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
@@ -73,7 +75,7 @@ def _month(created_at: datetime) -> str:
     return created_at.strftime("%Y-%m")
 
 
-class Store(EventTables, QueryTables, StateTables, ArchiveTables, PortableTables):
+class Store(EventTables, QueryTables, StateTables, ArchiveTables, PortableTables, PresenceTable):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
     ) -> None:
@@ -107,6 +109,7 @@ class Store(EventTables, QueryTables, StateTables, ArchiveTables, PortableTables
             name: Segment(data_dir / "state" / f"{name}.json", name, durable=durable)
             for name in ("cursors", "health", "undo", "drafts")
         }
+        self._init_presence(Segment(data_dir / "state" / "presence.json", "presence", durable=False))
         self._segments: dict[str, Segment[Message]] = {}
         self._events = EventParts(data_dir / "events", durable=durable)
         self._verified: int | None = None  # events checked up to here (None: the newest step is not)
@@ -502,6 +505,8 @@ class Store(EventTables, QueryTables, StateTables, ArchiveTables, PortableTables
             raise from_os_error(exc, folder) from exc
 
     def close(self) -> None:
+        with suppress(CminboxError, OSError):
+            self.clear_presence()
         for lease in self._leases:
             lease.release()
         self._leases.clear()

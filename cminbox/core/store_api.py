@@ -26,6 +26,7 @@ from cminbox.core.clock import Clock
 from cminbox.core.errors import CminboxError
 from cminbox.core.events import Event
 from cminbox.core.models import Archived, Message, Status, TriageState
+from cminbox.core.presence import Activity, Presence
 from cminbox.core.query import Query
 from cminbox.core.sending_api import OutboxStore, PollerLease
 from cminbox.core.triage import Action
@@ -36,6 +37,7 @@ __all__ = [
     "ChangeFeed",
     "EventLog",
     "ItemStore",
+    "PresenceStore",
     "ProgressiveLoading",
     "SmallTables",
     "StoreApi",
@@ -248,6 +250,21 @@ class ArchiveStore(Protocol):
         ...
 
 
+class PresenceStore(Protocol):
+    """Who is viewing or replying to what (cminbox.core.presence): one throwaway record per
+    store handle, expiring unless renewed; other instances learn of a change through the same
+    change feed as other changes (:meth:`ChangeFeed.wait_for_change` wakes, or the 1-second check)."""
+
+    def set_presence(self, person: str, message_id: str | None, activity: Activity = Activity.VIEWING) -> None:
+        """Replace this handle's record (``message_id`` None: remove it) and renew its expiry
+        (presence.TTL from now). Cheap and not durable (throwaway); :meth:`close` removes it."""
+        ...
+
+    def presence(self) -> list[Presence]:
+        """The unexpired records of other handles (committed view)."""
+        ...
+
+
 class ProgressiveLoading(Protocol):
     """An optional capability (:attr:`StoreApi.progressive`): a store that opens at once and
     reads its older parts on demand, newest first, so the first screen shows quickly."""
@@ -262,7 +279,7 @@ class ProgressiveLoading(Protocol):
 
 
 @runtime_checkable
-class StoreApi(ItemStore, TriageStore, EventLog, ChangeFeed, SmallTables, ArchiveStore, Protocol):
+class StoreApi(ItemStore, TriageStore, EventLog, ChangeFeed, SmallTables, ArchiveStore, PresenceStore, Protocol):
     """Everything a store provides. The people and reports of later issues extend it."""
 
     clock: Clock

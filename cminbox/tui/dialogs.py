@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Select
+from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from cminbox.core.models import Priority
@@ -221,3 +221,19 @@ class ConfirmDialog(Dialog):
 
     def action_yes(self) -> None:
         self.dismiss(True)
+
+
+class CollisionDialog(ConfirmDialog):
+    """Before sending over a teammate's reply: who replied, when, and what (wrapped in full)."""
+
+    def __init__(self, replies: list[str]) -> None:
+        super().__init__("Send yours anyway?")
+        self.replies = replies
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Someone replied since you started", classes="dialog-title")
+            for said in self.replies:
+                yield Static(Text(said), classes="dialog-body")
+            yield Label(Text(self.question), classes="dialog-title dialog-question")
+            yield Label("y / enter: send it · n / esc: not now (your text stays)", classes="dialog-hint")

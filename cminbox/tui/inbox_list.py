@@ -76,6 +76,7 @@ class InboxList(ScrollView, can_focus=True):
         self._cache: dict[tuple[object, ...], Strip] = {}
         self._styles: dict[str, Style] = {}  # component styles, resolved once per theme
         self._ages: dict[str, tuple[str, str]] = {}  # the age text and flag each row was last drawn with
+        self.presence: dict[str, str] = {}  # item -> who else is on it ("✎ bob"): tui/presence_sync.py
 
     # ------------------------------------------------------------------ data
     def set_rows(self, rows: list[Row]) -> None:
@@ -107,6 +108,13 @@ class InboxList(ScrollView, can_focus=True):
                 self.refresh_line(i)
         self.post_message(self.Highlighted(self.current))
         return changed
+
+    def set_presence(self, marks: dict[str, str]) -> None:
+        """Teammates' markers per item; repaints only the rows whose marker changed."""
+        old, self.presence = self.presence, marks
+        for mid in {*old, *marks}:
+            if old.get(mid) != marks.get(mid) and mid in self.index:
+                self.refresh_line(self.index[mid])
 
     @property
     def current(self) -> Row | None:
@@ -175,7 +183,8 @@ class InboxList(ScrollView, can_focus=True):
         now = self.clock()
         shown_age, mark = age(row.message.created_at, now), flag(row.state, now)  # a snooze ends with time
         self._ages[row.message.id] = (shown_age, mark)
-        key = (row.message.id, row.state.rev, row.fresh, row.stale, is_cursor, selected, width, shown_age, mark)
+        who = self.presence.get(row.message.id, "")
+        key = (row.message.id, row.state.rev, row.fresh, row.stale, is_cursor, selected, width, shown_age, mark, who)
         strip = self._cache.get(key)
         if strip is None:
             if len(self._cache) > 400:  # each Strip holds several caches: keep the collector's work small
@@ -207,7 +216,9 @@ class InboxList(ScrollView, can_focus=True):
         if row.stale:
             status = "done"  # no longer in this view: drawn like closed items until the next reload
         tags = " ".join(f"#{cell_safe(t)}" for t in st.tags)
-        right = (f" {tags} " if tags else " ") + (f"@{cell_safe(st.assignee)} " if st.assignee else "")
+        who = self.presence.get(msg.id)
+        right = (f" {cell_safe(who)}" if who else "") + (f" {tags} " if tags else " ")
+        right += f"@{cell_safe(st.assignee)} " if st.assignee else ""
         right += f"{age(msg.created_at, now):>4}"
         channel = f"{one_line(cell_safe(msg.channel), 8):<8} " if self.show_channel else ""
         name = cell_safe(one_line(msg.author.display_name or msg.author.handle))

@@ -34,6 +34,7 @@ from cminbox.tui.composer import Composer
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
+from cminbox.tui.presence_sync import PresenceSync
 from cminbox.tui.replying import ReplyingScreen
 from cminbox.tui.services import Services
 from cminbox.tui.store_sync import StoreSync
@@ -70,7 +71,7 @@ NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
-class InboxScreen(StoreSync, TriageKeys, ReplyingScreen):
+class InboxScreen(StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     store_ok: reactive[bool] = reactive(True)
 
@@ -94,6 +95,8 @@ class InboxScreen(StoreSync, TriageKeys, ReplyingScreen):
         self._probe_timer: Timer | None = None
         self._checking: Worker[None] | None = None
         self._check_again = False
+        self.reply_marks = {}
+        self.reply_opened = services.clock()
         self.undo_stack: list[dict[str, Action]] = []  # this session's actions, newest last: their inverses
         self.writes = Writes(lambda: self.s.store, self._show_states, self.shown, self.refused)
         self.lookups = Lookups(lambda m: preview_data(self.s.store, m), self._preview_arrived)
@@ -133,6 +136,7 @@ class InboxScreen(StoreSync, TriageKeys, ReplyingScreen):
             self.set_interval(1.0, self.check_store)
         self.set_interval(1.0, self.refresh_ages)
         self.set_interval(30.0, self.tick)
+        self.start_presence()
         self.report_store_problems()
 
     # ------------------------------------------------------------------ data
@@ -283,6 +287,8 @@ class InboxScreen(StoreSync, TriageKeys, ReplyingScreen):
         if row.fresh:
             row.fresh = False
             self.fresh.discard(row.message.id)
+        if not self.composing:
+            self.want_presence(row.message.id)
         data = self.lookups.request(row.message)
         if data is not None:
             self.query_one(Preview).show(row, data.thread, data.others)

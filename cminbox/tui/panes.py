@@ -140,6 +140,15 @@ class Preview(Static):
         self.clock = clock
         self._shown: tuple[Row, list[Message], list[Message] | None] | None = None
         self._age = ""
+        self.presence: dict[str, str] = {}  # item -> "bob is replying" (tui/presence_sync.py)
+
+    def set_presence(self, lines: dict[str, str]) -> None:
+        """Teammates on each item; re-renders when the shown item's line changed."""
+        old, self.presence = self.presence, lines
+        if self._shown is not None:
+            mid = self._shown[0].message.id
+            if old.get(mid) != lines.get(mid):
+                self.show(*self._shown)
 
     def refresh_age(self) -> None:
         """Re-render when the shown item's age text changed ("12s" → "13s")."""
@@ -164,6 +173,8 @@ class Preview(Static):
             out.append(f" · {msg.visibility}", style="bold yellow")
         out.append("\n")
         out.append(_triage_line(st, now) + "\n", style="italic")
+        if msg.id in self.presence:
+            out.append(sanitize(self.presence[msg.id], single_line=True) + "\n", style="bold")
         out.append("\n")
         out.append(sanitize(bound_text(msg.text)) or "(empty message)")  # bounded: stores from before the cap
         out.append("\n")

@@ -69,6 +69,8 @@ class StoreSync(_Base):
 
         def _redraw_preview(self, row: Row) -> None: ...
 
+        def read_presence_in_thread(self) -> None: ...
+
     @property
     def fully_loaded(self) -> bool:
         loader = self.s.store.progressive
@@ -94,6 +96,7 @@ class StoreSync(_Base):
             return
         if changes.changed:
             self.post_message(StoreChanged(changes))
+        self.read_presence_in_thread()  # a teammate's composer wakes the watcher too
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # On the UI thread, like check_store itself: no request can slip between the two.

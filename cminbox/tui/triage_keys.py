@@ -17,6 +17,7 @@ from cminbox.core.bulk import plan_status_change
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Escalation, Status, TriageState
 from cminbox.core.outbox_types import OutboxItem
+from cminbox.core.presence import Presence
 from cminbox.core.store_api import ActResult, UndoResult
 from cminbox.core.text import sanitize
 from cminbox.core.triage import (
@@ -49,6 +50,7 @@ class TriageKeys(_Base):
     if TYPE_CHECKING:  # provided by InboxScreen
         inbox_list: InboxList
         all_rows: list[Row]
+        presence_seen: list[Presence]  # tui/presence_sync.py
         writes: Writes
         undo_stack: list[dict[str, Action]]
 
@@ -242,7 +244,9 @@ class TriageKeys(_Base):
     def action_assign(self) -> None:
         if not (ids := self.targets()):
             return
-        people = sorted({r.state.assignee for r in self.all_rows if r.state.assignee} | {self.s.config.actor})
+        # Teammates: whoever items are assigned to, whoever is in the inbox now (presence), and you.
+        online = {p.person for p in self.presence_seen}
+        people = sorted({r.state.assignee for r in self.all_rows if r.state.assignee} | online | {self.s.config.actor})
         first = self.shown(ids[0])
         current = first.assignee if first is not None else None
 

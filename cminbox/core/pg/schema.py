@@ -163,7 +163,18 @@ _V3 = """
 CREATE TABLE store_migration (name text PRIMARY KEY, mark jsonb NOT NULL);
 """
 
-STEPS: tuple[str, ...] = (_V1, _V2, _V3)
+# Presence (core/presence.py, pg/presence.py): throwaway heartbeats, hence UNLOGGED.
+_V4 = """
+CREATE UNLOGGED TABLE presence (
+    instance    text PRIMARY KEY,
+    person      text NOT NULL,
+    message_id  text NOT NULL,
+    activity    text NOT NULL,
+    expires_at  timestamptz NOT NULL
+);
+"""
+
+STEPS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 VERSION = len(STEPS)
 
 

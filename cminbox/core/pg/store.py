@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from psycopg import Connection
 
 from cminbox.core import triage
 from cminbox.core.clock import Clock, system_clock
+from cminbox.core.errors import CminboxError
 from cminbox.core.indexes import author_key
 from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.pg.archive import PgArchive, histories
@@ -37,6 +39,7 @@ from cminbox.core.pg.items import ENC, MSG, UPDATE_STATE, state_of, state_row, u
 from cminbox.core.pg.lease import PgLease
 from cminbox.core.pg.outbox import PgOutbox
 from cminbox.core.pg.portable import PgPortable
+from cminbox.core.pg.presence import PgPresence
 from cminbox.core.pg.tables import SmallTables
 from cminbox.core.query import Query
 from cminbox.core.query.sql import compile_sql
@@ -48,7 +51,7 @@ UNDO_KEEP = 500
 _ENTRIES = msgspec.json.Decoder(list[dict[str, Any]])
 
 
-class PgStore(SmallTables, EventFeed, PgArchive, PgPortable):
+class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence):
     """The PostgreSQL store (a :class:`~cminbox.core.store_api.StoreApi`). ``actor`` is
     recorded per call; ``instance`` (host:pid:random) per process."""
 
@@ -63,6 +66,7 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable):
         self._seen = self.last_position()
         self._outbox = PgOutbox(db, worker_id=instance, clock=clock)
         self._leases: list[PgLease] = []
+        self._init_presence()
 
     @property
     def outbox(self) -> PgOutbox:
@@ -95,7 +99,9 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable):
         self.db.run(work, "the connection check")
 
     def close(self) -> None:
-        """Release this handle's leases, then its connections (idempotent)."""
+        """Release this handle's leases and presence, then its connections (idempotent)."""
+        with suppress(CminboxError):
+            self.clear_presence()
         for lease in self._leases:
             lease.release()
         self._leases.clear()

@@ -1,0 +1,107 @@
+"""Presence in the inbox: telling the team what this instance views or replies to, and showing
+what theirs do (a marker in the row, a line in the preview).
+
+A mixin of :class:`~cminbox.tui.inbox_screen.InboxScreen`. The store is written and read only on
+worker threads: a heartbeat writes the latest wanted record (so two beats racing still leave the
+newest), then reads the others' records; the change check (woken by the database's NOTIFY, or
+the 1-second check on TinyDB) reads them too, so a teammate opening a composer shows at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from typing import TYPE_CHECKING
+
+from cminbox.core.errors import CminboxError
+from cminbox.core.presence import HEARTBEAT, Activity, Presence, by_item, describe
+from cminbox.tui.inbox_list import InboxList
+from cminbox.tui.panes import Preview
+from cminbox.tui.services import Services
+
+if TYPE_CHECKING:
+    from cminbox.tui.replying import ReplyingScreen as _Base
+else:
+    _Base = object
+
+LEAVE_WAIT = 3.0  # seconds quitting waits at most to remove this instance's record (it expires anyway)
+REPLYING_MARK, VIEWING_MARK = "✎", "⊙"  # one cell each (not emoji): the row says it in a glyph and a name
+
+
+def row_marks(records: list[Presence]) -> tuple[dict[str, str], dict[str, str]]:
+    """Per item: the row's marker ("✎ bob", "⊙ ana+1") and the preview's line ("bob is replying")."""
+    marks, lines = {}, {}
+    for mid, recs in by_item(records).items():
+        first = recs[0]
+        people = sorted({r.person for r in recs})
+        more = f"+{len(people) - 1}" if len(people) > 1 else ""
+        glyph = REPLYING_MARK if first.activity == Activity.REPLYING else VIEWING_MARK
+        marks[mid] = f"{glyph} {first.person}{more}"
+        lines[mid] = describe(recs)
+    return marks, lines
+
+
+class PresenceSync(_Base):
+    if TYPE_CHECKING:  # provided by InboxScreen
+        s: Services
+        inbox_list: InboxList
+
+    _presence_lock: threading.Lock
+    _presence_wanted: tuple[str | None, Activity]
+    _presence_left: bool
+    presence_seen: list[Presence]
+
+    def start_presence(self) -> None:
+        self._presence_lock = threading.Lock()
+        self._presence_wanted = (None, Activity.VIEWING)
+        self.presence_seen = []
+        self._presence_left = False
+        self.set_interval(HEARTBEAT, self.beat)
+
+    def want_presence(self, message_id: str | None, activity: Activity = Activity.VIEWING) -> None:
+        """What this instance is doing now (UI thread); written at once on a worker if it changed."""
+        wanted = (message_id, activity)
+        if wanted != self._presence_wanted:
+            self._presence_wanted = wanted
+            self.beat()
+
+    def beat(self) -> None:
+        self.run_worker(self._beat_in_thread, thread=True, group="presence", name="presence heartbeat")
+
+    def _beat_in_thread(self) -> None:
+        with self._presence_lock:  # the newest wish is written last, whichever beat runs first
+            if self._presence_left:
+                return
+            mid, activity = self._presence_wanted
+            try:
+                self.s.store.set_presence(self.s.config.actor, mid, activity)
+            except CminboxError:
+                return  # throwaway: the next heartbeat tries again (the banner reports outages)
+        self.read_presence_in_thread()
+
+    def _leave_in_thread(self) -> None:
+        with self._presence_lock:
+            self._presence_left = True  # a beat still queued writes nothing back
+            self.s.store.set_presence(self.s.config.actor, None)
+
+    async def on_unmount(self) -> None:
+        """Quitting removes this instance's record at once (else it would linger until it expires)."""
+        with contextlib.suppress(CminboxError, TimeoutError):
+            await asyncio.wait_for(asyncio.to_thread(self._leave_in_thread), LEAVE_WAIT)
+
+    def read_presence_in_thread(self) -> None:
+        """The others' records, shown on the UI thread when they changed (from a worker thread)."""
+        try:
+            records = self.s.store.presence()
+        except CminboxError:
+            return
+        key = sorted((r.instance, r.person, r.message_id, r.activity) for r in records)
+        if key != sorted((r.instance, r.person, r.message_id, r.activity) for r in self.presence_seen):
+            self.app.call_from_thread(self.show_presence, records)
+
+    def show_presence(self, records: list[Presence]) -> None:
+        self.presence_seen = records
+        marks, lines = row_marks(records)
+        self.inbox_list.set_presence(marks)
+        self.query_one(Preview).set_presence(lines)
