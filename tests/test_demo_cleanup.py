@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import pty
-import select
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +14,7 @@ import pytest
 from cminbox.cli import main
 from cminbox.tui import launch
 from tests.conftest import ROOT, cli_env
+from tests.pty_app import cminbox_in_pty
 
 
 def leftovers(tmp: Path) -> list[Path]:
@@ -86,36 +82,8 @@ def test_the_tui_demo_removes_its_data_dir_on_exit_and_on_error(
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_the_tui_demo_killed_by_a_signal_removes_its_data_dir(tmp_path: Path, sig: signal.Signals) -> None:
     """`kill` or a closed tmux pane / SSH session ends the real TUI (in a pty) as `q` would."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the real command in a terminal
-        env = cli_env(TMPDIR=str(tmp_path), TERM="xterm-256color", COLUMNS="100", LINES="30")
-        os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, "-m", "cminbox", "demo", "--rate", "0", "--burst-after", "-1"], env)
-    seen = b""
-    deadline = time.monotonic() + 60
-    try:
-        while b"needs reply" not in seen and time.monotonic() < deadline:  # the inbox has drawn
-            ready, _, _ = select.select([fd], [], [], 1)
-            if ready:
-                try:
-                    seen += os.read(fd, 65536)
-                except OSError:
-                    break
+    with cminbox_in_pty("demo", "--rate", "0", "--burst-after", "-1", timeout=60, TMPDIR=str(tmp_path)) as app:
+        seen = app.wait_for(b"needs reply")  # the inbox has drawn
         assert b"needs reply" in seen and leftovers(tmp_path), seen[-500:]
-        os.kill(pid, sig)
-        while time.monotonic() < deadline:
-            done, _status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            with_data, _, _ = select.select([fd], [], [], 0.2)
-            if with_data:
-                with contextlib.suppress(OSError):
-                    os.read(fd, 65536)  # keep the pty drained so the app can write its last frame
-        else:
-            raise AssertionError("the demo did not exit after the signal")
-    finally:
-        with contextlib.suppress(ProcessLookupError, ChildProcessError):
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        os.close(fd)
+        app.signal_and_wait(sig)
     assert leftovers(tmp_path) == []

@@ -7,11 +7,8 @@ pytest's 0700 temp folders: the temp folders here are made in a folder it may tr
 
 from __future__ import annotations
 
-import contextlib
 import os
-import pty
 import re
-import select
 import shlex
 import shutil
 import signal
@@ -36,6 +33,7 @@ from cminbox.core.wiring import wire
 from cminbox.demo.team import start_team_demo
 from tests.conftest import ROOT, cli_env, run_cli
 from tests.factories import make_message
+from tests.pty_app import cminbox_in_pty
 from tests.servers.fixtures import _missing
 
 
@@ -233,39 +231,12 @@ def test_without_the_driver_the_backends_own_message(
 
 def test_closing_the_pane_of_the_team_tui_stops_the_server_and_removes_both_folders(shared_tmp: Path) -> None:
     """SIGHUP (a closed tmux pane) ends the real TUI in a pty; the clean-up runs."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the real command in a terminal
-        env = cli_env(TMPDIR=str(shared_tmp), TERM="xterm-256color", COLUMNS="100", LINES="30")
-        os.chdir(ROOT)
-        argv = [sys.executable, "-m", "cminbox", "demo", "--team", "--rate", "0", "--burst-after", "-1"]
-        os.execve(sys.executable, argv, env)
-    seen = b""
-    deadline = time.monotonic() + 90
-    try:
-        while b"needs reply" not in seen and time.monotonic() < deadline:  # the inbox has drawn
-            ready, _, _ = select.select([fd], [], [], 1)
-            if ready:
-                try:
-                    seen += os.read(fd, 65536)
-                except OSError:
-                    break
+    team = ("demo", "--team", "--rate", "0", "--burst-after", "-1")
+    with cminbox_in_pty(*team, timeout=90, TMPDIR=str(shared_tmp)) as app:
+        seen = app.wait_for(b"needs reply")  # the inbox has drawn
         assert b"needs reply" in seen, seen[-500:]
         (pg_root,) = shared_tmp.glob("cminbox-pg-*")
         server = int((pg_root / "data" / "postmaster.pid").read_text().split()[0])
-        os.kill(pid, signal.SIGHUP)
-        while time.monotonic() < deadline:
-            done, _status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            if select.select([fd], [], [], 0.2)[0]:
-                with contextlib.suppress(OSError):
-                    os.read(fd, 65536)  # keep the pty drained so the app can write its last frame
-        else:
-            raise AssertionError("the team demo did not exit after SIGHUP")
-    finally:
-        with contextlib.suppress(ProcessLookupError, ChildProcessError):
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        os.close(fd)
+        app.signal_and_wait(signal.SIGHUP)
     assert not _alive(server)
     assert leftovers(shared_tmp) == []
