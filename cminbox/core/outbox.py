@@ -61,10 +61,14 @@ class Outbox:
         clock: Clock = system_clock,
         durable: bool = True,
         transaction: Callable[[], AbstractContextManager[object]] | None = None,
+        plain_transaction: Callable[[], AbstractContextManager[object]] | None = None,
         record_sent: Callable[[OutboxItem, dict[str, str]], None] | None = None,
     ) -> None:
         self.lock = lock
         self._txn = transaction or (lambda: lock)
+        # For the steps that record no event (enqueue, list, claim): the store skips its event
+        # check for them (Store.transaction(events=False)).
+        self._plain_txn = plain_transaction or self._txn
         self._record_sent = record_sent
         self.clock = clock
         self.backoff = Backoff()
@@ -99,14 +103,14 @@ class Outbox:
         a bulk action on 300 items must not cost 300 synchronous disk flushes."""
         items = new_items(kind, targets, actor, self.clock())
         if items:
-            with self._txn():
+            with self._plain_txn():
                 self._seg.refresh()
                 self._seg.insert_many([msgspec.to_builtins(item) for item in items])
             failpoint("outbox.after_enqueue")
         return items
 
     def items(self, status: OutboxStatus | None = None) -> list[OutboxItem]:
-        with self._txn():
+        with self._plain_txn():
             rows = [item for _, item in self._load()]
         return [i for i in rows if status is None or i.status == status]
 
@@ -114,7 +118,7 @@ class Outbox:
         """Claim items that are due (or whose claimant died) for this worker."""
         now = self.clock()
         claimed: list[OutboxItem] = []
-        with self._txn():
+        with self._plain_txn():
             for doc_id, item in self._load(in_flight=True):
                 if len(claimed) >= limit:
                     break

@@ -18,7 +18,7 @@ class StateTables:
     _state: dict[str, Segment[dict[str, Any]]]
     _mutex: threading.RLock
 
-    def transaction(self) -> AbstractContextManager[None]:
+    def transaction(self, *, events: bool = True) -> AbstractContextManager[None]:
         raise NotImplementedError  # Store provides it
 
     def _get_doc(self, table: str, key: str) -> tuple[int, dict[str, Any]] | tuple[None, None]:
@@ -28,7 +28,7 @@ class StateTables:
         return None, None
 
     def _put_doc(self, table: str, doc: dict[str, Any]) -> None:
-        with self.transaction():
+        with self.transaction(events=False):  # health, cursors, drafts: no event
             doc_id, _ = self._get_doc(table, doc["id"])
             if doc_id is None:
                 self._state[table].insert_many([doc])
@@ -81,7 +81,7 @@ class StateTables:
 
     def set_draft(self, message_id: str, text: str) -> None:
         """Keep (or, when empty, drop) the unsent reply to a message."""
-        with self.transaction():
+        with self.transaction(events=False):
             doc_id, _ = self._get_doc("drafts", message_id)
             if not text.strip():
                 if doc_id is not None:

@@ -113,7 +113,7 @@ class Store(EventTables, QueryTables, StateTables, ArchiveTables, PortableTables
         self._segments: dict[str, Segment[Message]] = {}
         self._events = EventParts(data_dir / "events", durable=durable)
         self._verified: int | None = None  # events checked up to here (None: the newest step is not)
-        self._depth = 0  # nesting of transaction(): events are checked by the outermost one
+        self._depth = 0  # nesting of event-appending transactions: the outermost checks the events
         self._outbox: Outbox | None = None
         self._leases: list[FileLease] = []
         self._lazy = lazy
@@ -239,12 +239,20 @@ class Store(EventTables, QueryTables, StateTables, ArchiveTables, PortableTables
             self._load_segment(key)
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, *, events: bool = True) -> Iterator[None]:
         """Hold the inter-process lock, with every file reloaded if someone else changed it
-        and the event log checked (the outermost transaction: store_events.py)."""
+        and the event log checked (the outermost transaction: store_events.py).
+
+        ``events=False``: a step that appends no event (a health, cursor, draft or presence
+        write, an outbox claim). It leaves the check to the next step that appends one: the
+        check is only needed before an append, and on a lazily loaded store it may have to read
+        every message segment, which an outbox claim at start-up must not make the TUI's first
+        screen wait for."""
         with self._mutex, self.lock:
-            outer = self._depth == 0
-            self._depth += 1
+            # The first step in the nesting that may append events checks them (a plain step
+            # around it does not count as having checked).
+            outer = events and self._depth == 0
+            self._depth += events
             try:
                 self.refresh()
                 if outer:
@@ -256,7 +264,7 @@ class Store(EventTables, QueryTables, StateTables, ArchiveTables, PortableTables
                         self._verify_events()
                 raise
             finally:
-                self._depth -= 1
+                self._depth -= events
             if outer:  # this step completed: its events are checked
                 self._verified = self._events.last_position()
 
@@ -466,6 +474,7 @@ class Store(EventTables, QueryTables, StateTables, ArchiveTables, PortableTables
                     clock=self.clock,
                     durable=self.durable,
                     transaction=self.transaction,
+                    plain_transaction=lambda: self.transaction(events=False),
                     record_sent=self._record_sent,
                 )
             return self._outbox
