@@ -46,6 +46,7 @@ from cminbox.tui.store_worker import (
 )
 from cminbox.tui.thread_screen import ThreadScreen
 from cminbox.tui.triage_keys import TriageKeys
+from cminbox.tui.ui_thread import from_worker
 
 SORTS = list(Sort)
 
@@ -198,7 +199,7 @@ class InboxScreen(StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
         loader = self.s.store.progressive
         while loader is not None and loader.load_next_segment() is not None:
             pass
-        self.app.call_from_thread(self.reload)
+        from_worker(self, self.reload)
 
     def in_view(self, row: Row, view: Query, now: datetime, me: str) -> bool:
         """Does the row belong in the list: the saved view's query and the filter."""

@@ -19,6 +19,7 @@ from cminbox.core.presence import HEARTBEAT, Activity, Presence, by_item, descri
 from cminbox.tui.inbox_list import InboxList
 from cminbox.tui.panes import Preview
 from cminbox.tui.services import Services
+from cminbox.tui.ui_thread import from_worker
 
 if TYPE_CHECKING:
     from cminbox.tui.replying import ReplyingScreen as _Base
@@ -98,7 +99,7 @@ class PresenceSync(_Base):
             return
         key = sorted((r.instance, r.person, r.message_id, r.activity) for r in records)
         if key != sorted((r.instance, r.person, r.message_id, r.activity) for r in self.presence_seen):
-            self.app.call_from_thread(self.show_presence, records)
+            from_worker(self, self.show_presence, records)
 
     def show_presence(self, records: list[Presence]) -> None:
         self.presence_seen = records

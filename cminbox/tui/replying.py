@@ -20,6 +20,7 @@ from cminbox.tui.dialogs import CollisionDialog, ConfirmDialog, TagPicker
 from cminbox.tui.editor import edit_in_editor
 from cminbox.tui.inbox_list import InboxList
 from cminbox.tui.services import Services
+from cminbox.tui.ui_thread import from_worker
 
 
 class ReplyingScreen(StillCursorScreen):
@@ -45,7 +46,7 @@ class ReplyingScreen(StillCursorScreen):
             found = collision.mark(self.s.store.outbox, message_id)
         except CminboxError:
             return  # unreadable now: the check at send falls back to the opening time
-        self.app.call_from_thread(self.reply_marks.__setitem__, message_id, found)
+        from_worker(self, self.reply_marks.__setitem__, message_id, found)
 
     def _viewing_again(self) -> None:
         row = self.inbox_list.current

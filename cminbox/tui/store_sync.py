@@ -22,6 +22,7 @@ from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import StoreBanner
 from cminbox.tui.services import Services
 from cminbox.tui.store_worker import Changes, Lookups, Writes, check_changes, is_unreachable, probe
+from cminbox.tui.ui_thread import from_worker
 
 if TYPE_CHECKING:
     from cminbox.tui.replying import ReplyingScreen as _Base
@@ -92,7 +93,7 @@ class StoreSync(_Base):
         try:
             changes = check_changes(self.s.store)
         except CminboxError as exc:  # the store cannot be read now: try again in a second
-            self.app.call_from_thread(self.notice_unreachable, exc)
+            from_worker(self, self.notice_unreachable, exc)
             return
         if changes.changed:
             self.post_message(StoreChanged(changes))
@@ -112,7 +113,7 @@ class StoreSync(_Base):
             except CminboxError:
                 woke = True  # the check that follows reports the outage (banner) and retries
             if woke and not worker.is_cancelled:
-                self.app.call_from_thread(self.check_store)
+                from_worker(self, self.check_store)
 
     def on_store_changed(self, event: StoreChanged) -> None:
         changes = event.changes

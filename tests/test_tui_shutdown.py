@@ -1,0 +1,53 @@
+"""Worker threads that finish while the app quits must not call into removed widgets.
+
+Regression: a presence read finishing during shutdown called ``show_presence`` after the
+inbox list had been removed (``NoMatches`` failed a CI run). The worker side below keeps
+handing results to the UI thread while the app quits, as a slow store read would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from pathlib import Path
+
+from cminbox.core.clock import FrozenClock
+from cminbox.core.errors import StoreUnavailable
+from cminbox.tui.inbox_screen import InboxScreen
+from cminbox.tui.ui_thread import from_worker
+from tests.conftest import T0
+from tests.tui_fixtures import make_app, make_services
+
+
+async def test_results_arriving_during_shutdown_are_dropped_not_crashing(tmp_path: Path) -> None:
+    app = make_app(make_services(tmp_path, FrozenClock(T0)))
+    stop = threading.Event()
+    delivered = 0
+    failures: list[BaseException] = []
+
+    def worker(screen: InboxScreen) -> None:
+        nonlocal delivered
+        try:
+            while not stop.is_set() and app._loop is not None:
+                from_worker(screen, screen.show_presence, [])
+                from_worker(screen, screen.notice_unreachable, StoreUnavailable("store gone"))
+                delivered += 1
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            failures.append(exc)
+
+    async with app.run_test() as pilot:
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        # Textual's thread workers run in a copy of the app's context; so does this one.
+        context = contextvars.copy_context()
+        thread = threading.Thread(target=context.run, args=(worker, screen), daemon=True)
+        thread.start()
+        await pilot.pause(0.05)
+        await pilot.press("q")  # quits while the thread keeps delivering
+    stop.set()
+    await asyncio.to_thread(thread.join, 5)  # not thread.join: the loop must keep running
+    assert not thread.is_alive()
+    assert failures == []
+    assert delivered > 0
+    assert app.return_code in (0, None)
