@@ -17,6 +17,7 @@ from cminbox.commands import (
     move_cmds,
     outbox_cmds,
     store_cmds,
+    team_cmds,
     triage_cmds,
 )
 from cminbox.commands.context import Context, log_path, setup_logging
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmds.register(sub)
     store_cmds.register(sub)
     events_cmds.register(sub)
+    team_cmds.register(sub)
     move_cmds.register(sub)
     return parser
 

@@ -17,6 +17,7 @@ from cminbox.commands.triage_cmds import UsageError, _priority
 from cminbox.core import collision
 from cminbox.core.dispatch import Delivery
 from cminbox.core.inbox import InboxError
+from cminbox.core.models import Message
 from cminbox.core.outbox import OutboxItem, OutboxStatus
 from cminbox.core.reply_template import read_back, template
 from cminbox.core.text import one_line
@@ -89,13 +90,20 @@ def _editor_text(ctx: Context, message_id: str) -> str:
     return edited.text
 
 
+def _official(ctx: Context, mid: str) -> list[Message]:
+    """The staff accounts' replies in the item's conversation (replies made on the channel)."""
+    staff = collision.staff_handles(ctx.config.channels)
+    message = ctx.store.get_message(mid) if staff else None
+    return collision.official_replies(ctx.store.thread_of(message), message, staff) if message else []
+
+
 def _refuse_collision(ctx: Context, since: collision.ReplyMark, text: str, not_by: str) -> None:
     """Another reply to the item since ``since``: refuse (the text stays the draft) unless --force."""
-    others = collision.replies_since(ctx.outbox, since, not_by=not_by)
+    others = collision.answers_since(ctx.outbox, since, not_by=not_by, official=_official(ctx, since.message_id))
     if not others:
         return
     ctx.store.set_draft(since.message_id, text)
-    said = "\n".join(f"  {collision.describe(item, ctx.clock())}" for item in others)
+    said = "\n".join(f"  {collision.describe_answer(answer, ctx.clock())}" for answer in others)
     raise UsageError(
         f"{since.message_id} got another reply meanwhile:\n{said}\n"
         "nothing was queued (your text is the item's draft); `--force` sends yours anyway"
@@ -104,10 +112,11 @@ def _refuse_collision(ctx: Context, since: collision.ReplyMark, text: str, not_b
 
 def cmd_reply(ctx: Context, args: argparse.Namespace) -> int:
     [mid] = ctx.resolve(args.id)
+    official = _official(ctx, mid)
     if args.text is not None:
-        since = collision.mark(ctx.outbox, mid, before=ctx.clock() - collision.RECENT)
+        since = collision.mark(ctx.outbox, mid, before=ctx.clock() - collision.RECENT, official=official)
     else:  # what was replied before the editor opened is what you answered after
-        since = collision.mark(ctx.outbox, mid)
+        since = collision.mark(ctx.outbox, mid, official=official)
     text = args.text if args.text is not None else _editor_text(ctx, mid)
     if not text.strip():
         raise UsageError("the reply is empty; nothing was queued")

@@ -43,6 +43,10 @@ class ChannelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     interval: Annotated[int, msgspec.Meta(ge=5, le=86400, description="seconds between polls")] = 60
     enabled: bool = True
     token_command: str = ""
+    # The team's own accounts on this channel (handles as the channel shows them, e.g.
+    # "@team@example.social"): a reply from one of them is an official answer, which the
+    # collision check reports before a second reply is sent.
+    staff: list[Annotated[str, msgspec.Meta(min_length=1, max_length=200)]] = msgspec.field(default_factory=list)
     options: Any = None  # the channel type's validated Options struct (not a TOML key)
 
 
@@ -108,6 +112,9 @@ class TeamConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Who this instance acts as: every triage action, note and reply is recorded under it.
     # "" is the OS user name. Teammates on one store each set their own.
     me: Annotated[str, msgspec.Meta(max_length=40, description="characters")] = ""
+    # The teammates' names (their `me`): offered when assigning, and an assignment to any other
+    # name is refused as a likely typo. Empty: any name is accepted.
+    members: list[Annotated[str, msgspec.Meta(min_length=1, max_length=40)]] = msgspec.field(default_factory=list)
 
 
 class _ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -273,6 +280,7 @@ def parse(source: str, path: Path | None = None) -> Config:
             )
         _check_url(t.url, (*base, "url"), fail)
     _check_store(cfg.store, fail)
+    _check_team(cfg.team, fail)
     if cfg.ui.preview not in ("right", "bottom", "off"):
         raise fail(("ui", "preview"), f"`preview` must be right, bottom or off, not {cfg.ui.preview!r}.")
     if cfg.ui.sort not in [s.value for s in Sort]:
@@ -284,6 +292,22 @@ def parse(source: str, path: Path | None = None) -> Config:
             f"Views: {', '.join(f'{v.key} ({v.name})' for v in cfg.views)}.",
         )
     return cfg
+
+
+def _check_team(team: TeamConfig, fail: Any) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(team.members):
+        if name != name.strip() or not name.isprintable():
+            raise fail(("team", "members", i), f"member {name!r} has spaces at an end or control characters.")
+        if name.casefold() in seen:
+            raise fail(("team", "members", i), f"{name!r} is listed twice.", "Each teammate once.")
+        seen.add(name.casefold())
+    if team.members and team.me.strip() and team.me.strip().casefold() not in seen:
+        raise fail(
+            ("team", "me"),
+            f"you ({team.me!r}) are not in [team] members.",
+            f"Add {team.me.strip()!r} to members, or fix the spelling (members: {', '.join(team.members)}).",
+        )
 
 
 def _check_store(store: StoreConfig, fail: Any) -> None:
@@ -440,6 +464,7 @@ EXAMPLE = """\
 
 [team]
 me = "alex"                    # who you are: recorded with each action; defaults to the OS user name
+# members = ["alex", "sam"]    # teammates: offered when assigning; other names are refused as typos
 
 [ui]
 theme = "cminbox-dark"         # cminbox-dark, cminbox-light, high-contrast, incident, or a file in themes/

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -111,8 +112,24 @@ class Inbox:
         return self.outbox.enqueue_many(OutboxKind.ACTION, [(mid, ch, payload) for mid, ch in plan], self.actor)
 
     def assign(self, ids: Iterable[str], who: str | None) -> ActResult:
-        who = sanitize(who, single_line=True).strip() if who else None
+        who = self.member(who) if who else None
         return self.store.act(ids, Assign(who or None), actor=self.actor)
+
+    def member(self, who: str) -> str:
+        """The teammate's name as ``[team] members`` spells it; with members configured, any
+        other name is refused (a typo would assign to nobody who will ever see it)."""
+        clean = sanitize(who, single_line=True).strip()
+        members = self.config.team.members
+        if not members or not clean:
+            return clean
+        for name in members:
+            if name.casefold() == clean.casefold():
+                return name
+        close = difflib.get_close_matches(clean, members, n=1)
+        raise InboxError(
+            f"{clean!r} is not a teammate",
+            (f"Did you mean {close[0]!r}? " if close else "") + f"[team] members: {', '.join(members)}.",
+        )
 
     def set_priority(self, ids: Iterable[str], priority: Priority) -> ActResult:
         return self.store.act(ids, SetPriority(priority), actor=self.actor)

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 TTL = timedelta(seconds=15)  # a record not renewed for this long is gone
 HEARTBEAT = 5.0  # seconds between renewals: two missed heartbeats still leave it alive
+ONLINE = ""  # the message id of a record that says "in the inbox, on no item" (an empty list)
 
 
 class Activity(StrEnum):
@@ -36,6 +37,8 @@ def by_item(records: Iterable[Presence]) -> dict[str, list[Presence]]:
     """Records per item; on one item, people replying first, then by name."""
     out: dict[str, list[Presence]] = {}
     for rec in sorted(records, key=lambda r: (r.activity != Activity.REPLYING, r.person, r.instance)):
+        if rec.message_id == ONLINE:
+            continue
         out.setdefault(rec.message_id, []).append(rec)
     return out
 
@@ -48,3 +51,9 @@ def describe(records: Iterable[Presence]) -> str:
         if activity.get(rec.person) != Activity.REPLYING:
             activity[rec.person] = rec.activity
     return ", ".join(f"{person} is {act.value}" for person, act in sorted(activity.items()))
+
+
+def online(records: Iterable[Presence], me: str) -> list[str]:
+    """The other people with an inbox open on this store, by name (you on another host or
+    pane are not listed: the header says who *else* is here)."""
+    return sorted({rec.person for rec in records if rec.person != me})

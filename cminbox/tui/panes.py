@@ -86,6 +86,19 @@ class InboxHeader(Widget):
         super().__init__(id=id)
         self._left = Text()
         self._right = Text()
+        self._online = Text()
+
+    def set_online(self, people: list[str]) -> None:
+        """Teammates with cminbox open on this store now (their presence records), shown
+        at the right beside the channels' health, which the counters give way to on a narrow
+        line: "with bob, chen". Names come from other instances' config: shown as plain text."""
+        online = Text()
+        if people:
+            online.append("  with ")
+            online.append(", ".join(people), style="bold")
+        if online != self._online:
+            self._online = online
+            self.refresh()
 
     def show(self, counts: HeaderCounts, health: list[ChannelHealth], selected: int) -> None:
         status, overdue = counts.status, counts.overdue
@@ -120,7 +133,7 @@ class InboxHeader(Widget):
 
     def render(self) -> Text:
         width = self.size.width or 80
-        right = self._right.copy()
+        right = Text.assemble(self._online, self._right) if self._online else self._right.copy()
         right.truncate(max(0, width - 12), overflow="ellipsis")  # " cminbox " and a little more stay
         left = self._left.copy()
         room = width - right.cell_len

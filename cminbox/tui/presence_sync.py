@@ -15,9 +15,9 @@ import threading
 from typing import TYPE_CHECKING
 
 from cminbox.core.errors import CminboxError
-from cminbox.core.presence import HEARTBEAT, Activity, Presence, by_item, describe
+from cminbox.core.presence import HEARTBEAT, ONLINE, Activity, Presence, by_item, describe, online
 from cminbox.tui.inbox_list import InboxList
-from cminbox.tui.panes import Preview
+from cminbox.tui.panes import InboxHeader, Preview
 from cminbox.tui.services import Services
 from cminbox.tui.ui_thread import from_worker
 
@@ -49,20 +49,22 @@ class PresenceSync(_Base):
         inbox_list: InboxList
 
     _presence_lock: threading.Lock
-    _presence_wanted: tuple[str | None, Activity]
+    _presence_wanted: tuple[str, Activity]
     _presence_left: bool
     presence_seen: list[Presence]
 
     def start_presence(self) -> None:
         self._presence_lock = threading.Lock()
-        self._presence_wanted = (None, Activity.VIEWING)
+        self._presence_wanted = (ONLINE, Activity.VIEWING)
         self.presence_seen = []
         self._presence_left = False
         self.set_interval(HEARTBEAT, self.beat)
+        self.beat()  # teammates see this instance at once, not after the first heartbeat
 
     def want_presence(self, message_id: str | None, activity: Activity = Activity.VIEWING) -> None:
-        """What this instance is doing now (UI thread); written at once on a worker if it changed."""
-        wanted = (message_id, activity)
+        """What this instance is doing now (UI thread); written at once on a worker if it changed.
+        No item (an empty list) still says "online", so the others' headers list this person."""
+        wanted = (message_id or ONLINE, activity)
         if wanted != self._presence_wanted:
             self._presence_wanted = wanted
             self.beat()
@@ -106,3 +108,4 @@ class PresenceSync(_Base):
         marks, lines = row_marks(records)
         self.inbox_list.set_presence(marks)
         self.query_one(Preview).set_presence(lines)
+        self.query_one(InboxHeader).set_online(online(records, self.s.config.actor))

@@ -244,17 +244,25 @@ class TriageKeys(_Base):
     def action_assign(self) -> None:
         if not (ids := self.targets()):
             return
-        # Teammates: whoever items are assigned to, whoever is in the inbox now (presence), and you.
+        # Teammates: [team] members when configured (the only names accepted then); else whoever
+        # items are assigned to, whoever is in the inbox now (presence), and you.
         online = {p.person for p in self.presence_seen}
-        people = sorted({r.state.assignee for r in self.all_rows if r.state.assignee} | online | {self.s.config.actor})
+        members = self.s.config.team.members
+        people = list(members) or sorted(
+            {r.state.assignee for r in self.all_rows if r.state.assignee} | online | {self.s.config.actor}
+        )
         first = self.shown(ids[0])
         current = first.assignee if first is not None else None
 
         def done(who: str | None) -> None:
             if who is not None:
-                clean = sanitize(who, single_line=True).strip() or None
-                what = f"Assigned to {who}" if who else "Unassigned"
-                self.write(ids, Assign(clean), lambda: self.s.inbox.assign(ids, who or None), what)
+                try:
+                    clean = self.s.inbox.member(who) or None  # in memory: a typo is refused before the write
+                except CminboxError as exc:
+                    self.notify(str(exc), title="Not assigned", severity="error")
+                    return
+                what = f"Assigned to {clean}" if clean else "Unassigned"
+                self.write(ids, Assign(clean), lambda: self.s.inbox.assign(ids, clean), what)
 
         self.app.push_screen(AssignDialog(people, current), done)
 

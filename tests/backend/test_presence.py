@@ -6,7 +6,7 @@ import threading
 
 from cminbox.core import collision
 from cminbox.core.outbox_types import OutboxKind
-from cminbox.core.presence import TTL, Activity, describe
+from cminbox.core.presence import ONLINE, TTL, Activity, by_item, describe, online
 from tests.backend.conftest import Backend
 from tests.factories import make_message
 
@@ -77,3 +77,16 @@ def test_replies_since_the_composer_opened_are_found_by_the_other_instance(backe
     [other] = collision.replies_since(b.outbox, opened)
     assert other.actor == "ana"
     assert collision.describe(other, backend.clock()) == 'ana queued a reply just now: "Fixed in 1.2, thanks!"'
+
+
+def test_an_inbox_on_no_item_is_online_but_marks_no_row(backend: Backend) -> None:
+    """An empty list (or a filter matching nothing) still says "in the inbox": the header's
+    "with ana" and `cminbox who` list her, and no row gets a marker."""
+    a, b = backend.open(), backend.open()
+    a.set_presence("ana", ONLINE)
+    [rec] = b.presence()
+    assert (rec.person, rec.message_id) == ("ana", ONLINE)
+    assert online(b.presence(), me="bob") == ["ana"] and by_item(b.presence()) == {}
+    assert online(b.presence(), me="ana") == []  # yourself on another host is not "with" you
+    a.set_presence("ana", None)
+    assert b.presence() == []
