@@ -1,0 +1,45 @@
+"""Sentiment: VADER behind an English gate. Text in another language gets no score ("?"),
+never a wrong one; any text at all scores without raising, within VADER's range."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cminbox.core.sentiment import Mood, language, score
+from tests.sentiment.labelled import items
+
+
+def test_no_foreign_item_of_the_labelled_set_gets_a_score() -> None:
+    foreign = [i for i in items() if i.label == "foreign"]
+    assert len(foreign) >= 20
+    scored = [(i.text, score(i.text)) for i in foreign if score(i.text).mood != Mood.UNKNOWN]
+    assert scored == []
+
+
+def test_english_items_of_the_labelled_set_are_all_scored() -> None:
+    english = [i for i in items() if i.label != "foreign"]
+    assert [i.text for i in english if score(i.text).mood == Mood.UNKNOWN] == []
+
+
+def test_the_set_is_a_few_hundred_items_in_two_halves() -> None:
+    labelled = items()
+    assert len(labelled) >= 240
+    assert {i.half for i in labelled} == {"dev", "test"}
+    assert {i.label for i in labelled} == {"negative", "fine", "foreign"}
+
+
+def test_plain_cases() -> None:
+    assert score("your devs are clowns and sync is garbage").mood == Mood.NEGATIVE
+    assert score("love how fast search is now, thank you!").mood == Mood.POSITIVE
+    assert score("how do I export my notes?").mood == Mood.NEUTRAL
+    assert language("Das ist der schlechteste Support") == "de"
+    assert language("שלום, יש בעיה") == "other"
+    assert score("🎉🎉🎉 https://example.com/x").mood == Mood.UNKNOWN  # nothing to judge
+
+
+@given(st.text(max_size=400))
+def test_any_text_scores_without_raising_within_range(text: str) -> None:
+    result = score(text)
+    assert result.score is None or -1.0 <= result.score <= 1.0
+    assert (result.score is None) == (result.language != "en")
