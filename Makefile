@@ -54,6 +54,7 @@ bench: $(VENV)/.installed $(VENV)/.installed-pg
 	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/pg.py
 	$(BIN)/python bench/migrate.py
+	$(BIN)/python bench/sentiment.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

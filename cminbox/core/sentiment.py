@@ -6,7 +6,7 @@ check says it is English; anything else gets no score, shown as "?", never a wro
 
 The gate is a function-word count, not a language-identification model: py3langid, the
 lightest model measured here, costs 0.7 s to load and ~100 MB of memory, for a yes/no question
-that a few hundred common words answer at ~5 µs per item (``bench/sentiment.py`` prints both).
+that a few hundred common words answer in ~20 µs per item (``bench/sentiment.py`` prints both).
 
 Thresholds are VADER's published ones (compound ≤ -0.05 negative, ≥ 0.05 positive), not
 tuned on our labelled set, so the precision and recall the README quotes are not flattered by
