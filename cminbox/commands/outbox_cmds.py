@@ -14,7 +14,7 @@ from pathlib import Path
 from cminbox.commands.context import Context
 from cminbox.commands.render import dumps
 from cminbox.commands.triage_cmds import UsageError, _priority
-from cminbox.core import collision
+from cminbox.core import collision, saved_replies
 from cminbox.core.dispatch import Delivery
 from cminbox.core.inbox import InboxError
 from cminbox.core.models import Message
@@ -110,8 +110,22 @@ def _refuse_collision(ctx: Context, since: collision.ReplyMark, text: str, not_b
     )
 
 
+def _saved(ctx: Context, mid: str, name: str) -> str:
+    """The saved reply ``name`` expanded for the item (refused with the names when unknown)."""
+    replies = {r.name: r.text for r in ctx.config.saved_replies}
+    if name not in replies:
+        known = ", ".join(replies) or "none: add [[saved_replies]] (name, text) to the config"
+        raise UsageError(f"no saved reply named {name!r} (saved replies: {known})")
+    message = ctx.store.get_message(mid)
+    if message is None:
+        raise UsageError(f"no message {mid}")
+    return saved_replies.expand(replies[name], saved_replies.Context(message, ctx.config.actor))
+
+
 def cmd_reply(ctx: Context, args: argparse.Namespace) -> int:
     [mid] = ctx.resolve(args.id)
+    if args.saved is not None:  # the same checks as typed text: collision (recent replies), length
+        args.text = _saved(ctx, mid, args.saved)
     official = _official(ctx, mid)
     if args.text is not None:
         since = collision.mark(ctx.outbox, mid, before=ctx.clock() - collision.RECENT, official=official)
@@ -195,6 +209,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--text")
     src.add_argument("--editor", action="store_true", help="write the reply in $VISUAL / $EDITOR")
+    src.add_argument(
+        "--saved", metavar="NAME", help="a saved reply ([[saved_replies]]), its variables filled in for the item"
+    )
     p.add_argument("--queue-only", action="store_true", help="queue it; let the running instance send it")
     p.add_argument(
         "--force", action="store_true", help="send even when someone else replied to it meanwhile (else refused)"
