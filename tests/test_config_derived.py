@@ -73,6 +73,17 @@ def test_the_choices_are_the_ones_the_app_cycles_through() -> None:
     assert isinstance(preview, mi.LiteralType) and set(preview.values) == set(PREVIEW_MODES)
 
 
+def test_descriptions_that_name_things_name_the_current_ones() -> None:
+    """The few descriptions that list things declared elsewhere (the default views, the themes
+    shipped in themes/) still list them."""
+    from cminbox.core.views import DEFAULT_VIEWS
+
+    assert all(v.name in config_docs.doc_of(config_schema.ViewConfig) for v in DEFAULT_VIEWS)
+    theme = next(o for o in options(config_schema.UIConfig) if o.name == "theme")
+    assert all(path.stem in theme.description for path in (ROOT / "themes").glob("*.toml"))
+    assert theme.default == "cminbox-dark"
+
+
 @pytest.mark.parametrize(
     ("text", "line", "key", "said"),
     [
