@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,7 @@ def test_store_section() -> None:
 def test_team_me_is_who_this_instance_acts_as(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.parse('[team]\nme = "bob"\n\n[user]\nname = "ana"\n').actor == "bob"
     assert config.parse('[user]\nname = "ana"\n').actor == "ana"  # the older spelling, when [team] me is absent
-    monkeypatch.setattr(config.getpass, "getuser", lambda: "carol")
+    monkeypatch.setattr(getpass, "getuser", lambda: "carol")
     assert config.parse("").actor == "carol"  # default: the OS user name
     with pytest.raises(ConfigError, match=r"line 2, key `team.mee`: unknown key `mee`.*`me`"):
         config.parse('[team]\nmee = "bob"\n')

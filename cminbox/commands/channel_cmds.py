@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
 import os
 import signal
 import sys
@@ -16,7 +17,7 @@ from cminbox.commands.pg_cmds import doctor_store, login_store
 from cminbox.commands.render import age, dumps
 from cminbox.commands.triage_cmds import UsageError
 from cminbox.core import config as config_mod
-from cminbox.core import registry
+from cminbox.core import config_docs, config_jsonschema, registry
 from cminbox.core.channel import ChannelError, password_login_of
 from cminbox.core.dispatch import Delivery
 from cminbox.core.engine import Engine, build_channel
@@ -197,7 +198,13 @@ def _check_channel(ctx: Context, name: str) -> int:
 
 def cmd_config(ctx: Context, args: argparse.Namespace) -> int:
     if args.action == "example":
-        print(config_mod.EXAMPLE, end="")
+        print(config_docs.example(), end="")
+        return 0
+    if args.action == "schema":
+        print(json.dumps(config_jsonschema.schema(), indent=2, ensure_ascii=False))
+        return 0
+    if args.action == "docs":
+        print(config_docs.docs_table(), end="")
         return 0
     if args.action == "path":
         print(config_mod.config_path(args.config))
@@ -334,8 +341,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-check", action="store_true", help="do not test the token against the server")
     p.set_defaults(func=cmd_login)
 
-    p = sub.add_parser("config", help="check the config, print an example, or show its path")
-    p.add_argument("action", choices=["check", "example", "path"])
+    p = sub.add_parser(
+        "config",
+        help="check the config, print a commented example, its JSON Schema (for editors), "
+        "its key table (Markdown), or show its path",
+    )
+    p.add_argument("action", choices=["check", "example", "schema", "docs", "path"])
     p.set_defaults(func=cmd_config)
 
     p = sub.add_parser("doctor", help="check config, keyring, data dir, store and every channel")

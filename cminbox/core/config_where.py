@@ -1,18 +1,25 @@
 """Where a config error is and how to word it: the line that sets a key (tomllib gives no
 positions), the dotted key name, and a msgspec validation error turned into a problem a
-person can act on, with the allowed range or values of a bounded option."""
+person can act on, with the allowed range or values of a bounded option, and for an unknown
+key the closest allowed one and every key allowed there (read from the declared structs)."""
 
 from __future__ import annotations
 
 import difflib
 import re
 from collections import defaultdict
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 import msgspec.inspect as mi
 
 KeyPath = tuple[str | int, ...]
+
+
+class Fail(Protocol):
+    """Makes the ConfigError for a key path: the file, the line that sets the key, the key."""
+
+    def __call__(self, path: KeyPath, problem: str, hint: str = "", /) -> Exception: ...
 
 
 def locate_keys(source: str) -> dict[KeyPath, int]:
@@ -61,7 +68,9 @@ def dotted(path: KeyPath) -> str:
 _MSGSPEC_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(?P<field>[^`]+)`")
 # msgspec's wording when a value has the right type but breaks a Meta bound or a Literal.
-_OUT_OF_BOUNDS = re.compile(r"^(Expected `(int|float)` [<>]=? |Invalid enum value )")
+_OUT_OF_BOUNDS = re.compile(
+    r"^(Expected `(int|float)` [<>]=? |Expected `str` (of length|matching)|Invalid enum value )"
+)
 
 
 def parse_msgspec_error(err: msgspec.ValidationError) -> tuple[KeyPath, str]:
@@ -84,12 +93,28 @@ def hint_unknown(key: str, allowed: list[str], where: str) -> str:
     return f"{did}Allowed keys in {where}: {', '.join(allowed)}."
 
 
+def is_internal(t: mi.Type) -> bool:
+    """A struct field that is no TOML key (``Meta(extra={"internal": True})``, e.g. the parsed
+    channel options)."""
+    return isinstance(t, mi.Metadata) and bool((t.extra or {}).get("internal"))
+
+
 def fields(struct: type[msgspec.Struct]) -> list[str]:
-    return [f for f in struct.__struct_fields__ if f != "options"]
+    """The TOML keys a struct declares, in declaration order."""
+    info = mi.type_info(struct)
+    assert isinstance(info, mi.StructType)
+    return [f.name for f in info.fields if not is_internal(f.type)]
+
+
+def struct_at(struct: type[msgspec.Struct], path: KeyPath) -> type[msgspec.Struct] | None:
+    """The struct declared for the table at ``path`` (("escalation", "targets", 0) is a
+    TargetConfig), or None where the declaration holds no struct."""
+    t, _ = _type_at(struct, path)
+    return t.cls if isinstance(t, mi.StructType) else None
 
 
 def _type_at(struct: type[msgspec.Struct], path: KeyPath) -> tuple[mi.Type | None, str]:
-    """The declared type of the option at ``path`` (and its Meta description, e.g. a unit)."""
+    """The declared type of the option at ``path`` (and its one-line description)."""
     t: mi.Type = mi.type_info(struct)
     description = ""
     for part in path:
@@ -114,6 +139,19 @@ def allowed(t: mi.Type) -> str:
     """What a bounded type accepts, in words: "an integer from 5 to 86400", "one of "a", "b"."""
     if isinstance(t, mi.LiteralType):
         return "one of " + ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in t.values)
+    if isinstance(t, mi.StrType):
+        if t.pattern is not None:
+            return f"a string matching {t.pattern}"
+        shortest, longest = t.min_length or 0, t.max_length
+        if longest is not None:
+            return (
+                f"a string of {shortest} to {longest} characters"
+                if shortest
+                else f"a string of at most {longest} characters"
+            )
+        if shortest:
+            return f"a string of at least {shortest} character{'s' if shortest > 1 else ''}"
+        return ""
     if isinstance(t, (mi.IntType, mi.FloatType)):
         kind = "an integer" if isinstance(t, mi.IntType) else "a number"
         low, high = t.ge if t.ge is not None else t.gt, t.le if t.le is not None else t.lt
@@ -134,11 +172,20 @@ def _value_at(data: Any, path: KeyPath) -> Any:
 
 def explain(err: msgspec.ValidationError, struct: type[msgspec.Struct], data: Any) -> tuple[KeyPath, str, str]:
     """(path, problem, hint) for an error converting ``data`` into ``struct``: a value outside an
-    option's bounds says the range allowed; a wrong type says which type, and the range too."""
+    option's bounds says the range allowed; a wrong type says which type, and the range too; an
+    unknown key the closest known one and every key allowed in its table."""
     path, text = parse_msgspec_error(err)
+    if text.startswith("Object contains unknown field") and path:
+        section = struct_at(struct, path[:-1])
+        known = fields(section) if section else []
+        return (
+            path,
+            f"unknown key `{path[-1]}`.",
+            hint_unknown(str(path[-1]), known, dotted(path[:-1]) or "the top level"),
+        )
     t, description = _type_at(struct, path) if path else (None, "")
     accepts = allowed(t) if t is not None else ""
-    unit = f" ({description})" if description else ""
+    unit = f": {description.rstrip('.')}" if description else ""  # what the option is, e.g. its unit
     if accepts and _OUT_OF_BOUNDS.match(text):
         value = _value_at(data, path)
         return path, f"{value!r} is not allowed here.", f"`{path[-1]}` must be {accepts}{unit}."

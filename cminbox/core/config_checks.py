@@ -1,0 +1,183 @@
+"""The checks on a config that no declaration can express: each a small named function over
+the loaded ``Config``, registered in :data:`CHECKS` by ``@check`` (run in that order, after
+every value has passed its declared type, bounds and choices). Each raises through ``fail``,
+so its error names the file, the line and the key like any other.
+
+A value's type, range or choice belongs in its declaration (``config_schema``), never here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cminbox.core import keymap, registry
+from cminbox.core.channel import option_problems
+from cminbox.core.config_where import Fail, KeyPath
+from cminbox.core.http import is_loopback
+from cminbox.core.query import QueryError
+from cminbox.core.query import parse as parse_query
+
+if TYPE_CHECKING:
+    from cminbox.core.config import Config
+
+Check = Callable[["Config", Fail], None]
+CHECKS: list[Check] = []
+
+
+def check(fn: Check) -> Check:
+    """Register a check (they run in the order of this module)."""
+    CHECKS.append(fn)
+    return fn
+
+
+def run(cfg: Config, fail: Fail) -> None:
+    for fn in CHECKS:
+        fn(cfg, fail)
+
+
+@check
+def keys_are_actions_and_free(cfg: Config, fail: Fail) -> None:
+    """``[keys]``: every id is an action of ``keymap.ACTIONS``, no key runs two actions."""
+    for action_id, problem, hint in keymap.problems(cfg.keys):
+        raise fail(("keys", action_id), problem, hint)
+
+
+@check
+def view_queries_parse(cfg: Config, fail: Fail) -> None:
+    for i, view in enumerate(cfg.document.views):
+        try:
+            parse_query(view.query)
+        except QueryError as exc:
+            raise fail(("views", i, "query"), f"the query does not parse: {exc}.") from None
+
+
+@check
+def channels_are_unique_and_reachable(cfg: Config, fail: Fail) -> None:
+    """Names unique; the type's own checks on its options; ``url`` given when the type needs
+    one, with a scheme it speaks (never plain http to a remote host when it carries a secret)."""
+    names: set[str] = set()
+    for i, ch in enumerate(cfg.channels):
+        base: KeyPath = ("channels", i)
+        if ch.name in names:
+            raise fail((*base, "name"), f"two channels are named {ch.name!r}.", "Channel names must be unique.")
+        names.add(ch.name)
+        cls = registry.load_channel(ch.type)
+        for key, problem, hint in option_problems(cls, ch.options):
+            raise fail((*base, key), problem, hint)
+        traits = cls.traits
+        if ch.url:
+            check_url(ch.url, (*base, "url"), fail, traits.url_schemes, traits.sends_secrets)
+        elif traits.needs_url:
+            raise fail(
+                base, f"channel {ch.name!r} has no `url`.", 'Add the server\'s base URL, e.g. url = "https://...".'
+            )
+
+
+@check
+def targets_are_unique_and_known(cfg: Config, fail: Fail) -> None:
+    names: set[str] = set()
+    for i, t in enumerate(cfg.targets):
+        base: KeyPath = ("escalation", "targets", i)
+        if t.name in names:
+            raise fail((*base, "name"), f"two escalation targets are named {t.name!r}.", "Names must be unique.")
+        names.add(t.name)
+        if t.type not in registry.target_types():
+            raise fail(
+                (*base, "type"),
+                f"unknown escalation target type {t.type!r}.",
+                f"Known types: {', '.join(registry.target_types())}.",
+            )
+        check_url(t.url, (*base, "url"), fail)
+
+
+_PG_ONLY = ("dsn", "password_command", "sslmode", "sslrootcert", "sslcert", "sslkey")
+
+
+@check
+def store_keys_fit_the_backend(cfg: Config, fail: Fail) -> None:
+    """The PostgreSQL keys: a DSN when that backend is chosen, and never a password inside it."""
+    from cminbox.core.pg.connection import dsn_has_password  # no psycopg import: works without the extra
+
+    store = cfg.store
+    if store.backend == "tinydb":
+        for key in _PG_ONLY:
+            if getattr(store, key):
+                raise fail(
+                    ("store", key),
+                    f'`{key}` is a PostgreSQL key, but backend is "tinydb".',
+                    'Set backend = "postgresql" in [store] to use the team database, or remove the key.',
+                )
+        return
+    if not store.dsn:
+        raise fail(
+            ("store",),
+            'backend = "postgresql" needs a `dsn`.',
+            'Add e.g. dsn = "postgresql://ana@db.example.com/cminbox" (the password goes elsewhere: see the README).',
+        )
+    if not store.dsn.startswith(("postgresql://", "postgres://")) and "=" not in store.dsn:
+        raise fail(
+            ("store", "dsn"),
+            f"{store.dsn!r} is not a PostgreSQL connection string.",
+            "Write it as postgresql://USER@HOST[:PORT]/DBNAME.",
+        )
+    if dsn_has_password(store.dsn):
+        raise fail(
+            ("store", "dsn"),
+            "the DSN contains a password, and config files are not a place for secrets.",
+            "Remove it from the DSN and run `cminbox login store` (keyring), or set password_command, "
+            "or use libpq's ~/.pgpass (PGPASSFILE).",
+        )
+    for key in ("sslrootcert", "sslcert", "sslkey"):
+        value = getattr(store, key)
+        if value and value != "system" and not Path(value).expanduser().is_file():
+            raise fail(("store", key), f"{value!r} is not a file.", f"`{key}` is the path of a PEM file.")
+
+
+@check
+def members_are_distinct_and_include_me(cfg: Config, fail: Fail) -> None:
+    team = cfg.team
+    seen: set[str] = set()
+    for i, name in enumerate(team.members):
+        if name != name.strip() or not name.isprintable():
+            raise fail(("team", "members", i), f"member {name!r} has spaces at an end or control characters.")
+        if name.casefold() in seen:
+            raise fail(("team", "members", i), f"{name!r} is listed twice.", "Each teammate once.")
+        seen.add(name.casefold())
+    if team.members and team.me.strip() and team.me.strip().casefold() not in seen:
+        raise fail(
+            ("team", "me"),
+            f"you ({team.me!r}) are not in [team] members.",
+            f"Add {team.me.strip()!r} to members, or fix the spelling (members: {', '.join(team.members)}).",
+        )
+
+
+@check
+def start_view_exists(cfg: Config, fail: Fail) -> None:
+    if cfg.ui.view not in {v.key for v in cfg.views}:
+        raise fail(
+            ("ui", "view"),
+            f"no saved view has key {cfg.ui.view!r}.",
+            f"Views: {', '.join(f'{v.key} ({v.name})' for v in cfg.views)}.",
+        )
+
+
+def check_url(
+    url: str,
+    p: KeyPath,
+    fail: Fail,
+    schemes: tuple[str, ...] = ("https", "http"),
+    sends_secrets: bool = True,
+) -> None:
+    scheme = url.partition("://")[0].lower()
+    if scheme not in schemes or not re.match(r"^[a-z]+://[^/\s]+", url):
+        example = "https://mastodon.social" if "https" in schemes else f"{schemes[0]}://mail.example.com"
+        raise fail(p, f"{url!r} is not a {' or '.join(schemes)} URL.", f"Use the full base URL, e.g. {example}.")
+    if url.startswith("http://") and not is_loopback(url) and sends_secrets:
+        raise fail(
+            p,
+            f"{url!r} uses plain http to a remote host.",
+            "Tokens would travel unencrypted: use https:// (plain http is allowed only for 127.0.0.1).",
+        )
