@@ -96,9 +96,10 @@ def test_messages_actions_history_and_undo(pg: PgStore) -> None:
     pg.act(["masto:1"], SetStatus(Status.DONE), actor="ana")
     assert pg.act(["masto:1"], SetStatus(Status.DONE), actor="ana").changed == []  # no change, no event
     state = pg.triage("masto:1")
-    assert state.status == Status.DONE and state.tags == ("bug",) and state.rev == 2
-    assert [h.action for h in state.history] == ["tag bug", "status → done"]
-    assert state.history[0].before == {"tags": []} and state.history[0].after == {"tags": ["bug"]}
+    # The edit is a line of the history and a revision, like an action (test_edits.py).
+    assert state.status == Status.DONE and state.tags == ("bug",) and state.rev == 3
+    assert [h.action for h in state.history] == ["edited: text", "tag bug", "status → done"]
+    assert state.history[1].before == {"tags": []} and state.history[1].after == {"tags": ["bug"]}
     undone = pg.undo("ana")
     assert undone is not None and undone.label == "status → done" and undone.changed == ["masto:1"]
     assert pg.triage("masto:1").status == Status.NEW
