@@ -118,10 +118,11 @@ def test_the_old_claimant_finishing_late_never_records_a_second_send(pg: PgStore
     old.lease = SHORT
     first = old.enqueue(OutboxKind.REPLY, "masto:1", "masto", {"text": "one"}, "ana")
     second = old.enqueue(OutboxKind.REPLY, "masto:2", "masto", {"text": "two"}, "ana")
-    [c1, c2] = old.claim_due()
+    claimed = {i.id: i for i in old.claim_due()}
+    c1, c2 = claimed[first.id], claimed[second.id]
     time.sleep(SHORT.total_seconds() + 0.2)
-    [r1, r2] = new.claim_due()
-    assert (r1.id, r2.id) == (first.id, second.id)
+    reclaimed = {i.id: i for i in new.claim_due()}
+    r1, r2 = reclaimed[first.id], reclaimed[second.id]
     new.mark_sent(r1, {"native_id": "n1"})
     late = old.mark_sent(c1, {"native_id": "n1"})  # the same post, deduplicated by the server
     assert late.status == OutboxStatus.SENT and late.claimed_by == "far2.example:22:bb"

@@ -89,11 +89,13 @@ def test_a_delivery_reported_twice_is_one_send_and_a_late_failure_keeps_the_new_
     old.worker_id, new.worker_id = "h1.example:1:aa", "h2.example:2:bb"
     old.lease = SHORT
     first = old.enqueue(OutboxKind.REPLY, "masto:1", "masto", {"text": "one"}, "ana")
-    old.enqueue(OutboxKind.REPLY, "masto:2", "masto", {"text": "two"}, "ana")
-    [c1, c2] = old.claim_due()
+    second = old.enqueue(OutboxKind.REPLY, "masto:2", "masto", {"text": "two"}, "ana")
+    claimed = {i.id: i for i in old.claim_due()}  # one instant: in either order
+    c1, c2 = claimed[first.id], claimed[second.id]
     backend.clock.advance(seconds=SHORT.total_seconds() + 1)
     time.sleep(SHORT.total_seconds() + 0.1)
-    [r1, r2] = new.claim_due()
+    reclaimed = {i.id: i for i in new.claim_due()}
+    r1, r2 = reclaimed[first.id], reclaimed[second.id]
     new.mark_sent(r1, {"native_id": "1"})
     assert old.mark_sent(c1, {"native_id": "1"}).claimed_by == new.worker_id  # as it was
     late = old.mark_failed(c2, "timeout")
