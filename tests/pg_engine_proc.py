@@ -1,9 +1,11 @@
 """An app instance for the multi-process PostgreSQL tests: the engine's run loop on the team
 store, with a recording channel, while its person keeps acting.
 
-    python -m tests.pg_engine_proc CONFIG DATA CONTROL ME
+    python -m tests.pg_engine_proc CONFIG DATA CONTROL ME [--instance ID]
 
-The objects are wired as the app wires them (``wire``), and the engine runs as the TUI runs it
+``--instance`` is its identity in the store (``host:pid:random``): naming another host makes
+it one, whose claims and lease nobody here can check by pid. The objects are wired as the app
+wires them (``wire``), and the engine runs as the TUI runs it
 (``Engine.run``: take the poller lease, or wait passively and take it over). The configured
 channel ``masto`` is swapped for :class:`RecordingChannel`, which stands for a server that honours
 idempotency keys: each reply attempt is appended to ``CONTROL/sent.log`` as
@@ -40,12 +42,13 @@ from typing import Any, ClassVar
 
 from cminbox.core import config
 from cminbox.core.channel import Capabilities, Identity, PollResult, ReplyReceipt
+from cminbox.core.clock import system_clock
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message
 from cminbox.core.outbox import OutboxKind
 from cminbox.core.secrets import Secrets
 from cminbox.core.triage import AddTags
-from cminbox.core.wiring import wire
+from cminbox.core.wiring import Wired, open_store, store_settings, wire
 
 STALL = 1.5  # the defect it catches held the loop for connect_timeout (2 s in the crash test)
 _print_lock = threading.Lock()
@@ -132,8 +135,15 @@ async def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("control", type=Path)
     parser.add_argument("me")
+    parser.add_argument("--instance")
     args = parser.parse_args()
-    wired = wire(config.parse(args.config.read_text(), args.config), args.data, secrets=Secrets({}))
+    cfg = config.parse(args.config.read_text(), args.config)
+    if args.instance:  # as wire() builds it, with this identity
+        settings = store_settings(cfg, args.data, secrets=Secrets({}))
+        settings.options["instance"] = args.instance
+        wired = Wired(cfg, open_store(settings), system_clock, Secrets({}))
+    else:
+        wired = wire(cfg, args.data, secrets=Secrets({}))
     engine = wired.engine()
     await engine.channels["masto"].aclose()
     engine.channels["masto"] = RecordingChannel(args.control)  # type: ignore[assignment]

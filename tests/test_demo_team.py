@@ -7,6 +7,7 @@ pytest's 0700 temp folders: the temp folders here are made in a folder it may tr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -24,11 +25,12 @@ import pytest
 from cminbox.core import config as config_mod
 from cminbox.core.config import StoreConfig
 from cminbox.core.events import EventKind
+from cminbox.core.models import Status
 from cminbox.core.pg import cluster as cluster_mod
+from cminbox.core.pg import guardian
 from cminbox.core.pg.cluster import LocalCluster, ServerMissingError
 from cminbox.core.pg.connection import KEYRING_ENTRY
 from cminbox.core.secrets import Secrets
-from cminbox.core.triage import Status
 from cminbox.core.wiring import wire
 from cminbox.demo.team import start_team_demo
 from tests.conftest import ROOT, cli_env, run_cli
@@ -49,6 +51,24 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def naming(text: str) -> set[int]:
+    """Live processes whose command line contains ``text`` (a cluster's folder: its initdb,
+    pg_ctl and postmaster name it), with their children (the server's backends do not)."""
+    found: set[int] = set()
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or not _alive(int(entry.name)):
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            parents[int(entry.name)] = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if text in cmdline:
+            found.add(int(entry.name))
+    return found | {pid for pid, parent in parents.items() if parent in found}
+
+
 @pytest.fixture
 def shared_tmp() -> Iterator[Path]:
     """A temp dir the `postgres` user can traverse (for the runs as root)."""
@@ -62,6 +82,9 @@ def shared_tmp() -> Iterator[Path]:
     try:
         yield folder
     finally:
+        for pid in naming(str(folder)):  # a server a failed test left running (the ones it started)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -180,6 +203,55 @@ def test_the_text_team_demo_cleans_up_on_sigterm_while_a_teammate_works(shared_t
         time.sleep(0.1)
     assert not _alive(pid)
     assert leftovers(shared_tmp) == []
+
+
+@pytest.mark.parametrize("moment", ["with its first folder made", "while its server starts", "with the inbox shown"])
+def test_a_sigkilled_team_demo_leaves_no_server_and_no_temp_folder(shared_tmp: Path, moment: str) -> None:
+    """SIGKILL runs no clean-up in the process: the guardian it started does (core/pg/guardian.py)."""
+    env = cli_env(TMPDIR=str(shared_tmp))
+    argv = [sys.executable, "-m", "cminbox", "demo", "--team", "--text", "--rate", "0", "--burst-after", "-1"]
+    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    try:
+        if moment == "with the inbox shown":
+            for line in proc.stdout:
+                if "messages in the inbox" in line:
+                    break
+        else:  # the team folder, or initdb writing the cluster
+            first = "cminbox-team-*" if moment == "with its first folder made" else "cminbox-pg-*/data"
+            deadline = time.monotonic() + 60
+            while not list(shared_tmp.glob(first)) and time.monotonic() < deadline:
+                time.sleep(0.005)
+        pg_root = shared_tmp / "cminbox-pg-"  # names every cluster folder while there is none yet
+        if moment != "with its first folder made":
+            (pg_root,) = shared_tmp.glob("cminbox-pg-*")
+            assert naming(str(pg_root)), "nothing of the cluster is running"
+        server = naming(str(pg_root))
+        proc.kill()
+        proc.wait()
+        killed = time.monotonic()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    deadline = killed + 30
+    while (naming(str(pg_root)) or any(map(_alive, server)) or leftovers(shared_tmp)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    took = time.monotonic() - killed
+    assert naming(str(pg_root)) == set() and [pid for pid in server if _alive(pid)] == []
+    assert leftovers(shared_tmp) == []
+    print(f"\nSIGKILLed {moment}: no server and no folder {took:.1f} s later")
+
+
+def test_the_next_team_demo_sweeps_what_a_dead_owner_left(tmp_path: Path) -> None:
+    """Should the guardian have died too (or the machine rebooted with the temp dir on disk)."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = [tmp_path / f"cminbox-{kind}-{dead.stdout.strip()}-abc123-x1y2z3" for kind in ("team", "pg")]
+    live = tmp_path / f"cminbox-team-{os.getppid()}-def456-x1y2z3"  # its owner runs
+    for folder in [*gone, live]:
+        (folder / "data").mkdir(parents=True)
+    assert sorted(guardian.sweep(tmp_path)) == sorted(gone)
+    assert [p.name for p in tmp_path.iterdir()] == [live.name]
 
 
 async def test_the_first_teammates_tui_shows_the_seconds_action(

@@ -9,10 +9,14 @@ from pathlib import Path
 import pytest
 
 from cminbox.core import config, engine
+from cminbox.core.channel import ReplyReceipt
 from cminbox.core.clock import FrozenClock
+from cminbox.core.models import Message
+from cminbox.core.outbox_types import OutboxKind, OutboxStatus
 from cminbox.core.secrets import Secrets
 from cminbox.core.sending_api import LeaseHolder
 from cminbox.core.wiring import wire
+from tests.factories import make_message
 
 
 class FlakyLease:
@@ -101,3 +105,43 @@ async def test_a_passive_engine_takes_the_lease_when_it_expires_not_an_interval_
     assert lease.taken_at is not None
     # Tried again when the holder's lease ran out, not TAKEOVER_INTERVAL (3 s) after the first try.
     assert lease.taken_at - lease.expiry < engine.TAKEOVER_INTERVAL / 2
+
+
+class LosingChannel:
+    """A channel whose every reply is one heartbeat too many: the lease is lost while it sends."""
+
+    def __init__(self, lease: FlakyLease) -> None:
+        self.lease = lease
+        self.sent: list[str] = []
+
+    async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
+        self.sent.append(idempotency_key)
+        self.lease.held = False  # the heartbeat's renewal failed meanwhile
+        return ReplyReceipt(native_id=str(len(self.sent)))
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_an_engine_that_lost_the_lease_sends_no_more_of_its_batch(tmp_path: Path, clock: FrozenClock) -> None:
+    """The rest of a claimed batch is left to the new holder, which takes over those claims at
+    once (pg/outbox.py): were it sent too, both would send them."""
+    wired = wire(config.parse(""), tmp_path / "data", clock=clock, secrets=Secrets({}))
+    wired.store.upsert_messages([make_message(n) for n in range(3)])
+    eng = wired.engine()
+    lease = FlakyLease(keep=1)
+    eng.poller_lease = lease
+    channel = LosingChannel(lease)
+    eng.channels["masto"] = channel  # type: ignore[assignment]
+    outbox = wired.store.outbox
+    outbox.enqueue_many(OutboxKind.REPLY, [(f"masto:{n}", "masto", {"text": "hi"}) for n in range(3)], "ana")
+    assert lease.acquire()
+    eng.active = True  # as Engine.run is while it polls under the lease
+    deliveries = await eng.dispatcher.deliver_due()
+    assert [d.ok for d in deliveries] == [True] and len(channel.sent) == 1
+    statuses = sorted(i.status for i in outbox.items())
+    assert statuses == [OutboxStatus.SENDING, OutboxStatus.SENDING, OutboxStatus.SENT]
+    # Outside the run loop (`outbox flush`, which holds the lease for its batch) it is not asked.
+    eng.active = False
+    assert eng._may_send()
+    wired.store.close()

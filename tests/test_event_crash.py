@@ -31,6 +31,7 @@ THEN = datetime(2026, 6, 1, tzinfo=UTC)
 
 STEPS = {
     "upsert": "store.upsert_messages([make_message(n) for n in (50, 51)])",
+    "edit": "store.upsert_messages([make_message(n, text='edited') for n in (1, 2)])",
     "act": "store.act(['masto:1', 'masto:2'], triage.AddTags(('killed',)), actor='ana')",
     "undo": "store.undo('ana')",
     "sent": "[item] = store.outbox.claim_due(); store.outbox.mark_sent(item, {'native_id': '7'})",
@@ -82,6 +83,26 @@ def test_a_kill_between_the_events_and_the_change_leaves_neither(tmp_path: Path,
     after.act(["masto:2"], triage.AddTags(("next",)), actor="bo")
     [new] = after.events(since=last)
     assert (new.kind, new.message_id, new.pos) == (EventKind.ACTION, "masto:2", last + 1)
+    check_event_log(Store(data))
+
+
+def test_an_edit_killed_after_its_message_was_written_gets_its_history_line(tmp_path: Path) -> None:
+    """The edit's message part is written, its history line is not (the triage shard comes
+    last): the message did change, so the event stays and the next step writes the line."""
+    data = tmp_path / "data"
+    prepared(data)
+    last = Store(data).last_position()
+    env = {**cli_env(), "CMINBOX_FAILPOINT": "store.before_edit_history"}
+    step = "store.upsert_messages([make_message(1, text='edited')])"
+    proc = subprocess.run([sys.executable, "-c", PRELUDE + step, str(data)], env=env, cwd=ROOT, capture_output=True)
+    assert proc.returncode == -9, proc.stderr
+    after = Store(data)
+    [edit] = after.events(since=last)
+    assert (edit.kind, edit.message_id) == (EventKind.EDITED, "masto:1")
+    found = after.get_message("masto:1")
+    assert found is not None and found.text == "edited"
+    assert [h.action for h in after.triage("masto:1").history] == ["tag kept", "edited: text"]
+    check_event_log(after)
     check_event_log(Store(data))
 
 

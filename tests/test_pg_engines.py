@@ -40,7 +40,7 @@ pytestmark = pytest.mark.slow
 class Instance:
     """One app instance: its process, and the lines it printed so far (read on a thread)."""
 
-    def __init__(self, tmp: Path, dsn: str, me: str, *, connect_timeout: int = 5) -> None:
+    def __init__(self, tmp: Path, dsn: str, me: str, *, connect_timeout: int = 5, host: str = "") -> None:
         self.me = me
         config = tmp / f"{me}.toml"
         config.write_text(
@@ -49,8 +49,11 @@ class Instance:
             'url = "https://m.example"\n'
         )
         self.stderr = (tmp / f"{me}.log").open("wb")
+        # ``host``: an instance id naming another machine (its pid cannot be checked from here).
+        identity = ["--instance", f"{host}:{1000 + len(me)}:{me}"] if host else []
+        argv = [sys.executable, "-m", "tests.pg_engine_proc", str(config), str(tmp / f"data-{me}"), str(tmp), me]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.pg_engine_proc", str(config), str(tmp / f"data-{me}"), str(tmp), me],
+            [*argv, *identity],
             stdout=subprocess.PIPE,
             stderr=self.stderr,
             text=True,
@@ -175,6 +178,53 @@ def test_a_killed_polling_instance_is_replaced_within_the_lease_time_and_sends_n
     finally:
         store.close()
     print(f"\ntakeover {takeover:.1f} s after the kill (lease {TTL_SECONDS:.0f} s); {len(keys)} replies")
+
+
+def test_a_killed_sender_on_another_host_has_its_reply_in_flight_sent_by_the_new_poller_at_takeover(
+    tmp_path: Path, pg_database: str, instances: list[Instance]
+) -> None:
+    """Instances on other hosts: the killed one's claim cannot be judged by its pid, yet the
+    reply it had in flight is retried as soon as another instance holds the lease (its claim
+    belongs to a lease that was taken over), not when the claim's 120 s run out; once."""
+    seeded(pg_database)
+    (tmp_path / "hold").touch()
+    instances += [Instance(tmp_path, pg_database, me, host=f"{me}.example") for me in ("ana", "bo")]
+    wait_for("an instance takes the lease", lambda: any(i.seen("ACTIVE") for i in instances), 30)
+    [first] = [i for i in instances if i.seen("ACTIVE")]
+    wait_for("a reply in flight", lambda: any(f[1] == str(first.pid) for f in sent_log(tmp_path)), 30)
+    first.kill()
+    (tmp_path / "hold").unlink()
+    [other] = [i for i in instances if i is not first]
+    wait_for("the other takes over", lambda: other.seen("ACTIVE"), TTL_SECONDS + 30)
+    took_at = float(other.seen("ACTIVE")[0][2])
+    [in_flight] = [f[0] for f in sent_log(tmp_path) if f[1] == str(first.pid)]
+
+    def retried() -> list[float]:
+        return [float(f[2]) for f in sent_log(tmp_path) if f[:2] == [in_flight, str(other.pid)]]
+
+    wait_for("the reply in flight retried by the new poller", retried, 30)
+    after = retried()[0] - took_at
+    # Its first delivery round (every 2 s), not LEASE (120 s) after the claim.
+    assert after <= 5.0, after
+    (tmp_path / "quiet").touch()
+    store = open_store(pg_database, instance="check:1:cc")
+    try:
+        unsent = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+        wait_for("the outbox drained", lambda: not [x for x in store.outbox.items() if x.status in unsent], 60)
+        (tmp_path / "stop").touch()
+        other.finish()
+        assert other.proc.returncode == 0 and other.lines[-1] == "EXIT", other.lines[-3:]
+        attempts = sent_log(tmp_path)
+        keys = {item.idempotency_key for item in store.outbox.items()}
+        effective = Counter(f[0] for f in attempts if f[3] == "new")
+        assert set(effective) == keys and set(effective.values()) == {1}  # each reply posted once
+        assert [f[:2] for f in attempts if f[3] == "dup"] == [[in_flight, str(other.pid)]]
+        sent_events = Counter(e.group for e in store.events() if e.kind == EventKind.SENT)
+        assert {f"cminbox-{g}" for g in sent_events} == keys and set(sent_events.values()) == {1}
+        check_event_log(store)
+    finally:
+        store.close()
+    print(f"\nthe reply in flight was retried {after:.1f} s after the takeover")
 
 
 def test_a_server_crash_refuses_actions_and_every_instance_resumes_by_itself(

@@ -36,7 +36,9 @@ def cmd_events(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("events", help="the event log: arrivals, triage actions and undos, replies sent, archiving")
+    p = sub.add_parser(
+        "events", help="the event log: arrivals, edits, triage actions and undos, replies sent, archiving"
+    )
     p.add_argument("--since", metavar="POS|DURATION", help="after this position, or within this long (30m, 2h, 3d)")
     p.add_argument("--limit", type=int, help="at most this many (the oldest first)")
     p.add_argument("--json", action="store_true")

@@ -35,8 +35,13 @@ class Dispatcher:
         channels: dict[str, Channel],
         targets: dict[str, Target],
         clock: Clock,
+        may_send: Callable[[], bool] = lambda: True,
     ) -> None:
         self.store = store
+        # False once this instance lost the poller lease mid-batch (the engine says): the rest
+        # of the batch is left to the new holder, which takes those claims over at once
+        # (pg/outbox.py), rather than sent by both.
+        self.may_send = may_send
         self.outbox = outbox
         self.channels = channels
         self.targets = targets
@@ -48,7 +53,14 @@ class Dispatcher:
         items = await asyncio.to_thread(self.outbox.claim_due)
         if items:
             failpoint("outbox.after_claim")
-        deliveries = [await self._deliver(item) for item in items]
+        deliveries: list[Delivery] = []
+        for item in items:
+            if not self.may_send():
+                log.warning(
+                    "lost the poller lease: %d claimed item(s) left to the new poller", len(items) - len(deliveries)
+                )
+                break
+            deliveries.append(await self._deliver(item))
         if self.on_delivery is not None:
             for delivery in deliveries:
                 self.on_delivery(delivery)

@@ -96,9 +96,15 @@ class Engine:
             secret = secrets.get(target_entry(t.name), t.secret_command) if t.secret_command else None
             self.targets[t.name] = cls(t, secret, clock, transport)
         self.poller = Poller(store, self.channels, {c.name: c for c in config.channels}, clock)
-        self.dispatcher = Dispatcher(store, outbox, self.channels, self.targets, clock)
+        self.dispatcher = Dispatcher(store, outbox, self.channels, self.targets, clock, may_send=self._may_send)
         self.poller_lease = store.poller_lease()
         self.active = False
+
+    def _may_send(self) -> bool:
+        """While polling under the lease, only as long as it is held: a renewal that failed (the
+        heartbeat's or the loop's) ends sending at once, not after the batch. Outside the run
+        loop (``outbox flush``, ``poll --once``) the caller holds the lease for its one batch."""
+        return not self.active or self.poller_lease.held
 
     @staticmethod
     async def _on(thread: ThreadPoolExecutor, call: Callable[[], R]) -> R:

@@ -22,12 +22,15 @@ class EventKind(StrEnum):
     SENT = "sent"  # an outbox item was delivered: a reply, an escalation, a moderation action
     ARCHIVED = "archived"  # the item left the live store for the archive
     RESTORED = "restored"  # the item came back from the archive
+    EDITED = "edited"  # a stored message came again with new content (its author edited it)
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """``before``/``after``: the fields an action changed (JSON-ready values); for ``sent``,
-    ``after`` is the delivery's result (native id, url). ``group`` ties the events of one step
-    together (an action group, which undo refers to; an outbox item id for ``sent``)."""
+    """``before``/``after``: the fields an action changed (JSON-ready values); for ``edited``,
+    the content fields that changed (previews, cminbox.core.edits) and the new content's
+    digest; for ``sent``, ``after`` is the delivery's result (native id, url). ``group`` ties
+    the events of one step together (an action group, which undo refers to; an outbox item id
+    for ``sent``)."""
 
     pos: int
     kind: EventKind
@@ -39,4 +42,4 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     before: dict[str, object] = msgspec.field(default_factory=dict)
     after: dict[str, object] = msgspec.field(default_factory=dict)
     group: str = ""
-    rev: int = 0  # actions and undos: the item's triage revision after this event
+    rev: int = 0  # actions, undos and edits (TinyDB): the item's triage revision after this event

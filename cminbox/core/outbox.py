@@ -72,6 +72,7 @@ class Outbox:
         self._record_sent = record_sent
         self.clock = clock
         self.backoff = Backoff()
+        self.lease = LEASE  # how long a claim runs (this host's clock: one host shares this folder)
         self._seg: Segment[dict[str, Any]] = Segment(data_dir / "outbox.json", "outbox", durable=durable)
         self.worker_id = INSTANCE_ID
 
@@ -132,16 +133,23 @@ class Outbox:
                     item,
                     status=OutboxStatus.SENDING,
                     attempts=item.attempts + 1,
-                    lease_until=now + LEASE,
+                    lease_until=now + self.lease,
                     claimed_by=self.worker_id,
                 )
                 self._save(doc_id, item)
                 claimed.append(item)
         return claimed
 
-    def _update(self, item_id: str, *, sent: dict[str, str] | None = None, **changes: Any) -> OutboxItem:
+    def _update(
+        self, item_id: str, *, sent: dict[str, str] | None = None, mine: bool = False, **changes: Any
+    ) -> OutboxItem:
+        """``mine``: only while this worker's claim is on it. A sent item is never recorded sent again."""
         with self._txn():
             for doc_id, item in self._load(item_id=item_id):
+                if (sent is not None and item.status == OutboxStatus.SENT) or (
+                    mine and (item.status != OutboxStatus.SENDING or item.claimed_by != self.worker_id)
+                ):
+                    return item  # as the PostgreSQL outbox does (pg/outbox.py): left as it is
                 if sent is not None and self._record_sent is not None:
                     # The event first: if the process dies before the item is saved as sent, the
                     # store drops the event at its next step (an event never outlives its change).
@@ -168,10 +176,10 @@ class Outbox:
     ) -> OutboxItem:
         error = redactor.redact(error)  # the store boundary: an error quoting a server never keeps a secret
         if permanent or item.attempts >= MAX_ATTEMPTS:
-            return self._update(item.id, status=OutboxStatus.FAILED, last_error=error, lease_until=None)
+            return self._update(item.id, mine=True, status=OutboxStatus.FAILED, last_error=error, lease_until=None)
         when = retry_at or self.clock() + self.backoff.delay(item.attempts)
         return self._update(
-            item.id, status=OutboxStatus.PENDING, last_error=error, next_attempt_at=when, lease_until=None
+            item.id, mine=True, status=OutboxStatus.PENDING, last_error=error, next_attempt_at=when, lease_until=None
         )
 
     def retry(self, item_id: str) -> OutboxItem:

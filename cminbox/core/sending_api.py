@@ -9,7 +9,7 @@ database backend (``FOR UPDATE SKIP LOCKED``, a lease row) both meet.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from cminbox.core.outbox_types import OutboxItem, OutboxKind, OutboxStatus
@@ -17,6 +17,7 @@ from cminbox.core.outbox_types import OutboxItem, OutboxKind, OutboxStatus
 
 class OutboxStore(Protocol):
     worker_id: str  # the instance id stamped on the items this handle claims
+    lease: timedelta  # how long a claim runs (outbox_types.LEASE; tests shorten it)
 
     def enqueue(
         self, kind: OutboxKind, message_id: str, destination: str, payload: dict[str, Any], actor: str
@@ -39,19 +40,26 @@ class OutboxStore(Protocol):
         """Claim up to ``limit`` items that are due (``pending`` whose retry time has come) or
         orphaned (``sending`` whose lease expired or whose claimant is known dead): each becomes
         ``sending`` with ``attempts + 1``, ``claimed_by = worker_id`` and a lease
-        (outbox_types.LEASE). Atomic: no two claimants ever get the same item while its lease
-        runs. A re-claimed item keeps its id, hence its idempotency key."""
+        (:attr:`lease`). Atomic: no two claimants ever get the same item while its lease
+        runs. A re-claimed item keeps its id, hence its idempotency key.
+
+        Known dead: a process on this host that is gone; on a database, also an instance whose
+        poller lease the claiming instance took over after the claim. A lease's expiry is
+        judged by one clock for all claimants (the database's; TinyDB: its one host's)."""
         ...
 
     def mark_sent(self, item: OutboxItem, result: dict[str, str]) -> OutboxItem:
-        """Record the delivery (``sent``, the result) atomically with its ``sent`` event. Durable."""
+        """Record the delivery (``sent``, the result) atomically with its ``sent`` event. Durable.
+        An item already sent is returned as it is: one ``sent`` event per item, whoever reports."""
         ...
 
     def mark_failed(
         self, item: OutboxItem, error: str, *, permanent: bool = False, retry_at: datetime | None = None
     ) -> OutboxItem:
         """Back to ``pending`` with a backoff (or at ``retry_at``), or ``failed`` for good when
-        ``permanent`` or out of attempts. The error is redacted before it is stored. Durable."""
+        ``permanent`` or out of attempts. The error is redacted before it is stored. Durable.
+        Only while the item is still this worker's claim; otherwise it is returned as it is
+        (another instance took it over and may be sending it)."""
         ...
 
     def retry(self, item_id: str) -> OutboxItem:

@@ -50,7 +50,7 @@ from cminbox.core.event_log import EventParts
 from cminbox.core.events import EventKind
 from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key, shard_of
 from cminbox.core.locking import FileLease, FileLock, synchronized
-from cminbox.core.migrations import PART_DOCS, SchemaError, migrate, part_name
+from cminbox.core.migrations import SchemaError, migrate
 from cminbox.core.models import HistoryEntry, Message, TriageState
 from cminbox.core.outbox import Outbox
 from cminbox.core.outbox_types import OutboxItem
@@ -61,7 +61,7 @@ from cminbox.core.store_events import EventTables, draft, new_group
 from cminbox.core.store_portable import PortableTables
 from cminbox.core.store_presence import PresenceTable
 from cminbox.core.store_queries import QueryTables
-from cminbox.core.text import bound_message
+from cminbox.core.store_upsert import UpsertTables
 from cminbox.core.triage import Action
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,7 @@ UNDO_KEEP = 500
 __all__ = ["ActResult", "Store", "StoreError", "UndoResult", "author_key"]
 
 
-def _month(created_at: datetime) -> str:
-    return created_at.strftime("%Y-%m")
-
-
-class Store(EventTables, QueryTables, StateTables, ArchiveTables, PortableTables, PresenceTable):
+class Store(UpsertTables, EventTables, QueryTables, StateTables, ArchiveTables, PortableTables, PresenceTable):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
     ) -> None:
@@ -271,60 +267,9 @@ class Store(EventTables, QueryTables, StateTables, ArchiveTables, PortableTables
     # ----------------------------------------------------------------- messages
     @synchronized
     def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
-        """Add messages not seen before (by id); update ones whose content changed. Returns new ids."""
+        """Add messages not seen before (by id); update ones that changed, a change of content
+        with its ``edited`` event and history line (store_upsert.py). Returns the new ids."""
         return self._upsert(messages, arrivals=True)
-
-    def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
-        """``arrivals``: record the new ones as arrived (not when they come back from the archive)."""
-        with self.transaction():
-            self._ensure_all()  # deduplication needs every id
-            inserts: dict[str, dict[str, Message]] = {}
-            updates: dict[str, dict[int, Message]] = {}
-            for msg in map(bound_message, messages):  # the one way in: no item is stored unbounded
-                where = self.ix.where.get(msg.id)
-                if where is None:
-                    inserts.setdefault(_month(msg.created_at), {}).setdefault(msg.id, msg)
-                elif self.ix.messages.get(msg.id) != msg:
-                    updates.setdefault(where[0], {})[where[1]] = msg
-            now = self.clock()
-            group = new_group()
-            self._append_events(  # first: see store_events.py
-                draft(EventKind.ARRIVED, now, msg.author.handle, msg.id, "arrived", group)
-                for _, by_id in sorted(inserts.items())
-                for msg in by_id.values()
-                if arrivals
-            )
-            new_ids: list[str] = []
-            for month, by_id in sorted(inserts.items()):
-                pending = list(by_id.values())
-                while pending:
-                    key, seg = self._open_part(month)
-                    batch, pending = pending[: PART_DOCS - len(seg)], pending[PART_DOCS - len(seg) :]
-                    for msg, doc_id in zip(batch, seg.insert_many(batch), strict=True):
-                        self.ix.add_message(key, doc_id, msg)
-                        new_ids.append(msg.id)
-            for key, docs in updates.items():
-                self._segments[key].replace_many(docs)
-                for doc_id, msg in docs.items():
-                    self.ix.add_message(key, doc_id, msg)
-            return new_ids
-
-    def _open_part(self, month: str) -> tuple[str, Segment[Message]]:
-        """The part of ``month`` that new messages go to: the last one, or a new one when it is full."""
-        parts = sorted(k for k in self._segments if k.startswith(month + "-"))
-        if parts:
-            last = self._segments[parts[-1]]
-            if last.broken is None and len(last) < PART_DOCS:
-                return parts[-1], last
-            number = int(parts[-1].rsplit("-", 1)[1]) + 1
-        else:
-            number = 0
-        key = part_name(month, number)
-        seg: Segment[Message] = Segment(
-            self.dir / "messages" / f"{key}.json", "messages", durable=self.durable, doc_type=Message
-        )
-        self._segments[key] = seg
-        return key, seg
 
     @synchronized
     def get_message(self, message_id: str) -> Message | None:

@@ -12,10 +12,12 @@ A crash before 1 leaves nothing. A crash between 1 and the end of 2 leaves event
 change is missing in whole or in part; so before any step (the outermost transaction, in
 every process, and once at open) the store checks the events written since it last looked
 against the stored data (:meth:`EventTables._happened`: the item's triage revision reached
-the event's, the message is there, the outbox item is sent...) and removes the events whose
-change is not there. Only the newest step can be unchecked (each step checks before it
-appends), so the check at open reads one step. Writing the change first and the event second
-would instead need a scan of every item at open to find changes without events.
+the event's, the message is there, an edited message has the event's content, the outbox
+item is sent...) and removes the events whose change is not there (an edit whose message was
+written but not its history line is finished instead: store_upsert.py). Only the newest
+step can be unchecked (each step checks before it appends), so the check at open reads one
+step. Writing the change first and the event second would instead need a scan of every item
+at open to find changes without events.
 """
 
 from __future__ import annotations
@@ -82,6 +84,12 @@ class EventTables:
     def _outbox_item(self, item_id: str) -> OutboxItem | None:
         raise NotImplementedError
 
+    def _edit_written(self, event: Event) -> bool:
+        raise NotImplementedError  # store_upsert.py
+
+    def _finish_edits(self, kept: Iterable[Event]) -> None:
+        raise NotImplementedError  # store_upsert.py
+
     # ----------------------------------------------------------------- writing
     def _append_events(self, drafts: Iterable[Event]) -> list[Event]:
         """Step 1 of a writing step (see the module docstring); call inside the transaction."""
@@ -99,16 +107,26 @@ class EventTables:
         else:
             tail = self._events.read(since=self._verified)
         imported = self._imported_through()  # copied from another store: not a step of this one
-        missing = [e for e in tail if e.pos > imported and not self._happened(e)]
+        newest = tail[-1].group if tail else ""
+        checked = [e for e in tail if e.pos > imported]
+        missing = [e for e in checked if not self._happened(e, newest)]
         if missing:
             log.warning("dropping %d event(s) of a step that did not complete (a crash mid-write)", len(missing))
             self._events.remove(missing)
+        dropped = {e.pos for e in missing}
+        self._finish_edits(e for e in checked if e.group == newest and e.pos not in dropped)
         self._verified = self._events.last_position()
 
-    def _happened(self, event: Event) -> bool:
+    def _happened(self, event: Event, newest: str) -> bool:
+        """Whether the change an event records is stored. Only the newest step (group ``newest``)
+        can be unfinished: every step checked the ones before it before appending its own."""
         match event.kind:
             case EventKind.ACTION | EventKind.UNDO:
                 return self._triage(event.message_id).rev >= event.rev
+            case EventKind.EDITED:
+                # Not monotonic like a revision (a later edit changes the content again), so
+                # only the newest step's edits are compared with the stored message.
+                return event.group != newest or self._edit_written(event)
             case EventKind.ARRIVED | EventKind.RESTORED:
                 return self._get_message(event.message_id) is not None
             case EventKind.ARCHIVED:

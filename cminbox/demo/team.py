@@ -6,12 +6,19 @@ One folder, ``cminbox-team-*`` in the temp dir, holds a config per teammate (the
 instance. The first instance (this process) owns everything: the demo server, the
 PostgreSQL server (core/pg/cluster.py, its own temp folder) and the team folder; closing it
 stops both servers and removes both folders, on exit, error, Ctrl-C, SIGTERM or SIGHUP.
+
+A process killed with SIGKILL (or by the OOM killer) runs none of that: a guardian process
+(core/pg/guardian.py), started before anything else and woken by the end of a pipe only this
+process holds, stops the server and removes both folders then. Both folders carry this
+process's pid and a random tag in their names, so should the guardian die too, the next
+``demo --team`` sweeps what its dead owner left.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import shlex
@@ -23,6 +30,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from secrets import token_hex
 from types import FrameType
 from typing import Any
 
@@ -31,11 +39,13 @@ from cminbox.core.config import Config
 from cminbox.core.errors import CminboxError
 from cminbox.core.pg.cluster import LocalCluster
 from cminbox.core.pg.connection import require_psycopg
+from cminbox.core.pg.guardian import Guardian, sweep
 from cminbox.core.secrets import Secrets
 from cminbox.demo.server import DemoHTTPServer
 from cminbox.demo.session import DEMO_CHANNEL, DEMO_TOKEN, demo_config_text
 from cminbox.demo.state import DemoState
 
+log = logging.getLogger(__name__)
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 TEAM_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -99,6 +109,7 @@ class TeamDemo:
     config: Config = field(default_factory=Config)
     secrets: Secrets = field(default_factory=lambda: Secrets({DEMO_CHANNEL: DEMO_TOKEN}))
     previous_handlers: dict[int, Any] = field(default_factory=dict)
+    guardian: Guardian | None = None
 
     def config_path(self, who: str) -> Path:
         return self.folder / f"{who}.toml"
@@ -138,6 +149,9 @@ class TeamDemo:
                         self.cluster.close()
                 finally:
                     shutil.rmtree(self.folder, ignore_errors=True)
+                    if self.guardian is not None:  # all clean: it looks once and exits
+                        self.guardian.release()
+                        self.guardian = None
         for sig, handler in self.previous_handlers.items():
             signal.signal(sig, handler)
         self.previous_handlers = {}
@@ -182,11 +196,21 @@ def start_team_demo(
     """Start everything; on any failure (or a signal meanwhile) nothing is left behind."""
     require_psycopg()  # before starting anything: the same message as [store] backend = "postgresql"
     me = check_name(me)
-    team = TeamDemo(Path(tempfile.mkdtemp(prefix="cminbox-team-")), me, teammate(me))
+    tempdir = Path(tempfile.gettempdir())
+    for folder in sweep(tempdir):
+        log.info("removed %s, left by a team demo that was killed", folder)
+    tag = f"{os.getpid()}-{token_hex(3)}"
+    # First, before any folder exists: from here a SIGKILL at any moment leaves nothing behind.
+    guardian = Guardian.start(tempdir, tag)
+    try:
+        team = TeamDemo(Path(tempfile.mkdtemp(prefix=f"cminbox-team-{tag}-")), me, teammate(me), guardian=guardian)
+    except BaseException:
+        guardian.release()
+        raise
     try:
         team.previous_handlers = signals_interrupt()
         team.secrets = Secrets({DEMO_CHANNEL: token})
-        team.cluster = LocalCluster.start_new()
+        team.cluster = LocalCluster.start_new(tag=tag)
         team.server = DemoHTTPServer(DemoState(seed=seed, rate=rate, burst_after=burst_after, token=token), 0)
         team.server.start_in_thread()
         _write_configs(team, team.server.url, team.cluster.dsn, team.cluster.password)

@@ -13,7 +13,7 @@ def check_event_log(store: StoreApi, *, arrivals: bool = True) -> list[Event]:
     """The event log and the data agree: every change has its event and every event its change.
 
     * positions strictly increase;
-    * each live item's history entries and its action/undo events match one to one (by group);
+    * each live item's history entries and its action/undo/edited events match one to one (by group);
     * with ``arrivals``, every live message has exactly one ``arrived`` event (a store whose
       messages all came in through this code, not a migrated one);
     * the ``sent`` events are exactly the outbox items marked sent.
@@ -22,7 +22,8 @@ def check_event_log(store: StoreApi, *, arrivals: bool = True) -> list[Event]:
     events = store.events()
     positions = [e.pos for e in events]
     assert positions == sorted(set(positions)), "positions must strictly increase"
-    acted = Counter((e.message_id, e.group) for e in events if e.kind in (EventKind.ACTION, EventKind.UNDO))
+    recorded = (EventKind.ACTION, EventKind.UNDO, EventKind.EDITED)  # the kinds an item's history lists
+    acted = Counter((e.message_id, e.group) for e in events if e.kind in recorded)
     history: Counter[tuple[str, str]] = Counter()
     live = set(store.message_ids())
     for mid in live:

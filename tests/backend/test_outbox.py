@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from datetime import timedelta
 
 from cminbox.core.clock import FrozenClock
+from cminbox.core.events import EventKind
 from cminbox.core.outbox_types import LEASE, MAX_ATTEMPTS, OutboxKind, OutboxStatus
 from cminbox.core.store_api import StoreApi
 from tests.backend.conftest import Backend
+
+SHORT = timedelta(seconds=0.5)  # a claim's lease here (outbox_types.LEASE is 120 s)
 
 
 def test_enqueued_items_are_durable_and_listed_by_status(backend: Backend) -> None:
@@ -25,6 +30,7 @@ def test_enqueued_items_are_durable_and_listed_by_status(backend: Backend) -> No
 
 def test_claims_are_exclusive_and_orphans_come_back(backend: Backend, clock: FrozenClock) -> None:
     a, b = backend.open().outbox, backend.open().outbox
+    a.lease = SHORT
     item = a.enqueue(OutboxKind.REPLY, "masto:1", "masto", {"text": "hi"}, "ana")
     [claimed] = a.claim_due()
     assert (claimed.id, claimed.status, claimed.attempts, claimed.claimed_by) == (
@@ -34,7 +40,9 @@ def test_claims_are_exclusive_and_orphans_come_back(backend: Backend, clock: Fro
         a.worker_id,
     )
     assert b.claim_due() == []  # claimed by a live worker
-    clock.advance(seconds=LEASE.total_seconds() + 1)
+    # The lease runs out: by this host's clock on TinyDB, by the server's on a database.
+    clock.advance(seconds=SHORT.total_seconds() + 1)
+    time.sleep(SHORT.total_seconds() + 0.1)
     [again] = b.claim_due()  # lease expired: the claimant is presumed dead
     assert again.id == item.id and again.attempts == 2 and again.idempotency_key == item.idempotency_key
 
@@ -72,6 +80,29 @@ def test_an_item_out_of_attempts_fails(store: StoreApi, clock: FrozenClock) -> N
         [claimed] = outbox.claim_due()
         last = outbox.mark_failed(claimed, "timeout")
     assert last.status == OutboxStatus.FAILED
+
+
+def test_a_delivery_reported_twice_is_one_send_and_a_late_failure_keeps_the_new_claim(backend: Backend) -> None:
+    """The claimant lost its claim (its lease ran out, another took the item over) and reports
+    late: the item is sent once in the store, and its failure does not undo the other's claim."""
+    old, new = backend.open().outbox, backend.open().outbox
+    old.worker_id, new.worker_id = "h1.example:1:aa", "h2.example:2:bb"
+    old.lease = SHORT
+    first = old.enqueue(OutboxKind.REPLY, "masto:1", "masto", {"text": "one"}, "ana")
+    second = old.enqueue(OutboxKind.REPLY, "masto:2", "masto", {"text": "two"}, "ana")
+    claimed = {i.id: i for i in old.claim_due()}  # one instant: in either order
+    c1, c2 = claimed[first.id], claimed[second.id]
+    backend.clock.advance(seconds=SHORT.total_seconds() + 1)
+    time.sleep(SHORT.total_seconds() + 0.1)
+    reclaimed = {i.id: i for i in new.claim_due()}
+    r1, r2 = reclaimed[first.id], reclaimed[second.id]
+    new.mark_sent(r1, {"native_id": "1"})
+    assert old.mark_sent(c1, {"native_id": "1"}).claimed_by == new.worker_id  # as it was
+    late = old.mark_failed(c2, "timeout")
+    assert (late.status, late.claimed_by) == (OutboxStatus.SENDING, new.worker_id)
+    store = backend.open()
+    assert [e.group for e in store.events() if e.kind == EventKind.SENT] == [first.id]
+    assert new.mark_failed(r2, "503").status == OutboxStatus.PENDING  # its own claim: recorded
 
 
 def test_mark_sent_is_final(store: StoreApi, clock: FrozenClock) -> None:

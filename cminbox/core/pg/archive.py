@@ -30,11 +30,11 @@ def _json(value: object) -> str:
 
 
 def histories(conn: Connection[Any], ids: list[str]) -> dict[str, tuple[HistoryEntry, ...]]:
-    """The action and undo events of ``ids``, as the history entries of their triage states."""
+    """The action, undo and edited events of ``ids``, as the history entries of their triage states."""
     found: dict[str, list[HistoryEntry]] = {}
     for mid, at, actor, label, before, after, group in conn.execute(
         "SELECT message_id, at, actor, label, before::text, after::text, grp FROM events"
-        " WHERE message_id = ANY(%s) AND kind IN ('action', 'undo') ORDER BY position",
+        " WHERE message_id = ANY(%s) AND kind IN ('action', 'undo', 'edited') ORDER BY position",
         (ids,),
     ).fetchall():
         found.setdefault(mid, []).append(
@@ -65,7 +65,7 @@ class PgArchive:
             rows = conn.execute(
                 "SELECT i.id, i.message::text, i.triage::text, i.rev FROM items i WHERE i.status = 'done'"
                 " AND greatest(i.created_at, (SELECT max(e.at) FROM events e"
-                "  WHERE e.message_id = i.id AND e.kind IN ('action', 'undo'))) < %s"
+                "  WHERE e.message_id = i.id AND e.kind IN ('action', 'undo', 'edited'))) < %s"
                 " ORDER BY i.id FOR UPDATE SKIP LOCKED",
                 (cutoff,),
             ).fetchall()

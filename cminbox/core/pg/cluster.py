@@ -4,9 +4,11 @@
 --bindir``, the Debian and Homebrew folders, then ``PATH``); :class:`LocalCluster` runs
 ``initdb`` into a temp folder of its own, starts the server on a free loopback port (unix
 socket in that folder, fsync on) and, on :meth:`LocalCluster.close`, stops it (``pg_ctl stop
--m fast``) and removes the folder. The server refuses to run as root, so as root the folder
-belongs to the ``postgres`` user and the server programs run through ``runuser``. No psycopg
-here: the database is created with the server's own ``createdb``.
+-m fast``) and removes the folder. Should its owner die without closing it (SIGKILL), a
+guardian (guardian.py) stops the server and removes the folder instead. The server refuses
+to run as root, so as root the folder belongs to the ``postgres`` user and the server
+programs run through ``runuser``. No psycopg here: the database is created with the
+server's own ``createdb``.
 """
 
 from __future__ import annotations
@@ -117,7 +119,8 @@ class LocalCluster:
     Clients connect over TCP on 127.0.0.1 as :attr:`user` with :attr:`password` (scram); the
     unix socket sits in the cluster's folder (mode 0700), so only its owner can use it."""
 
-    def __init__(self, binaries: Path, *, user: str = "cminbox", database: str = "cminbox") -> None:
+    def __init__(self, binaries: Path, *, user: str = "cminbox", database: str = "cminbox", tag: str = "") -> None:
+        """``tag``: in the folder's name (``cminbox-pg-TAG-...``), for a guardian (guardian.py)."""
         if _as_root():
             if shutil.which("runuser") is None:
                 raise ServerMissingError("PostgreSQL refuses to run as root, and `runuser` is not installed.")
@@ -132,7 +135,7 @@ class LocalCluster:
                 ) from None
         self.bin, self.user, self.database = binaries, user, database
         self.password = secrets.token_urlsafe(18)
-        self.root = Path(tempfile.mkdtemp(prefix="cminbox-pg-"))
+        self.root = Path(tempfile.mkdtemp(prefix=f"cminbox-pg-{tag}-" if tag else "cminbox-pg-"))
         self.data, self.log, self.port = self.root / "data", self.root / "server.log", _free_port()
         self.started = False
 

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 from psycopg import Connection
 
+from cminbox.core.edits import Edit, edit_of
 from cminbox.core.indexes import author_key
 from cminbox.core.models import Message, TriageState
 
@@ -31,6 +32,17 @@ _UPSERT = (
     " thread_key = EXCLUDED.thread_key, message = EXCLUDED.message, updated_at = now()"
     " WHERE items.message IS DISTINCT FROM EXCLUDED.message"
     " RETURNING id, xmax = 0"
+)
+_INSERT_NEW = (
+    "INSERT INTO items (id, channel, channel_type, native_id, kind, author_handle, author_name,"
+    " author_key, text, created_at, thread_key, message)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"
+    " ON CONFLICT (id) DO NOTHING RETURNING id"
+)
+_UPDATE_MESSAGE = (
+    "UPDATE items SET channel = %s, kind = %s, author_handle = %s, author_name = %s, author_key = %s,"
+    " text = %s, created_at = %s, thread_key = %s, message = %s::jsonb, rev = rev + %s, updated_at = now()"
+    " WHERE id = %s"
 )
 UPDATE_STATE = (
     "UPDATE items SET triage = %s::jsonb, status = %s, tags = %s, assignee = %s, priority_rank = %s,"
@@ -92,6 +104,49 @@ def upsert_rows(conn: Connection[Any], messages: Iterable[Message]) -> list[str]
             if not cur.nextset():
                 break
     return [mid for mid in by_id if mid in inserted]
+
+
+def upsert_polled(conn: Connection[Any], messages: Iterable[Message]) -> tuple[list[str], list[Edit]]:
+    """Insert new messages and update changed ones, telling content changes (edits.py) apart:
+    the new ids in the order given, and the edits (each edited row's ``rev`` goes up by one,
+    as an action's does, so its history line and its revision agree).
+
+    The stored version is read under a row lock before it is compared, so two instances storing
+    the same edit record it once: the second finds the new content. New rows are inserted
+    first (``DO NOTHING``: a row another instance is inserting is waited for, then left to
+    it) and existing rows locked after, both in id order, so overlapping batches never deadlock."""
+    by_id = {m.id: m for m in messages}
+    if not by_id:
+        return [], []
+    inserted: set[str] = set()
+    with conn.cursor() as cur:
+        cur.executemany(_INSERT_NEW, [_message_row(by_id[mid]) for mid in sorted(by_id)], returning=True)
+        while True:
+            inserted.update(row[0] for row in cur.fetchall())
+            if not cur.nextset():
+                break
+    rest = sorted(mid for mid in by_id if mid not in inserted)
+    stored = {
+        mid: MSG.decode(text)
+        for mid, text in conn.execute(
+            "SELECT id, message::text FROM items WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (rest,)
+        ).fetchall()
+    }
+    edits: list[Edit] = []
+    updates: list[tuple[Any, ...]] = []
+    for mid, old in stored.items():
+        new = by_id[mid]
+        if old == new:
+            continue
+        edit = edit_of(old, new)
+        if edit is not None:
+            edits.append(edit)
+        row = _message_row(new)
+        updates.append((row[1], *row[4:12], int(edit is not None), mid))
+    if updates:
+        with conn.cursor() as cur:
+            cur.executemany(_UPDATE_MESSAGE, updates)
+    return [mid for mid in by_id if mid in inserted], edits
 
 
 def write_states(conn: Connection[Any], states: Iterable[TriageState], *, keep_newer: bool) -> list[TriageState]:

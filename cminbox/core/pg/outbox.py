@@ -1,12 +1,30 @@
 """The outbox on PostgreSQL: the TinyDB outbox's items and lifecycle, claimed across hosts.
 
-``claim_due`` takes due items (and items whose claim expired) with
-``FOR UPDATE SKIP LOCKED``: two instances claiming at once each get different rows and
-never wait on each other. A claim sets ``claimed_by``/``claimed_until``; an item whose
-claimant died mid-send is claimed again once ``claimed_until`` passes and retried with the
-*same* idempotency key (``cminbox-<id>``, :attr:`OutboxItem.idempotency_key`), which the
-channel uses to make the retry a no-op on the server: a reply is sent once across hosts
-and crashes.
+``claim_due`` takes due items (and orphaned ones) with ``FOR UPDATE SKIP LOCKED``: two
+instances claiming at once each get different rows and never wait on each other. A claim
+sets ``claimed_by``, ``claimed_at`` and ``claimed_until``, all by the **server's clock**
+(``clock_timestamp()``), as the poller lease does (lease.py): hosts whose clocks disagree
+still agree on when a claim runs out, so a host ten minutes ahead does not take a live
+claim, nor does one ten minutes behind wait ten minutes more.
+
+An item in flight is orphaned, and claimed again by the next instance that asks:
+
+* when its claim's lease (``LEASE``, 120 s) ran out;
+* when its claimant was a process on this host that is gone (its pid, checked here);
+* when its claimant is known dead on any host: the instance asking holds the poller lease
+  and took it *after* the claim was made, from someone else. Only the lease holder claims
+  and sends (sending_api.py), so the claimant lost the lease, which happens only when it
+  stopped renewing it for the lease's 15 s (dead, or cut off); and an engine that loses the
+  lease sends nothing more of its batch (dispatch.py). Its claims are then taken over at
+  once instead of up to 120 s later. A claim the asking instance made itself in an earlier
+  tenure is not one of these: it is alive, so those run their lease out.
+
+A claimed-again item is retried with the *same* idempotency key (``cminbox-<id>``,
+:attr:`OutboxItem.idempotency_key`), which the channel uses to make the retry a no-op on the
+server: a reply is sent once across hosts and crashes, even when the old claimant was alive
+after all and its send went out too. ``mark_sent`` records one ``sent`` per item (a second
+report of the same delivery changes nothing), and ``mark_failed`` leaves an item alone that
+is no longer this instance's claim.
 """
 
 from __future__ import annotations
@@ -32,9 +50,11 @@ from cminbox.core.outbox_types import (
 )
 from cminbox.core.pg.db import Database
 from cminbox.core.pg.feed import EventRow, append_events
+from cminbox.core.pg.lease import POLLER
 from cminbox.core.redact import redactor
 
 _ENC = msgspec.json.Encoder()
+_ALWAYS = sql.SQL("true")
 _COLUMNS = sql.SQL(
     "id, kind, message_id, destination, payload::text, actor, created_at, status, attempts,"
     " next_attempt_at, claimed_until, claimed_by, sent_at, result::text, last_error"
@@ -68,6 +88,7 @@ class PgOutbox:
         self.clock = clock
         self.backoff = Backoff()
         self.worker_id = worker_id
+        self.lease = LEASE  # how long a claim runs, by the server's clock
 
     def enqueue(
         self, kind: OutboxKind, message_id: str, destination: str, payload: dict[str, Any], actor: str
@@ -125,38 +146,66 @@ class PgOutbox:
         return [item_id for item_id, by in rows if claimant_dead(by)]
 
     def claim_due(self, limit: int = 20) -> list[OutboxItem]:
-        """Claim items that are due, or whose claimant's lease ran out (or died on this host)."""
+        """Claim items that are due, or orphaned (see the module docstring).
+
+        A retry's time (``next_attempt_at``) is the sending instance's clock, as the backoff
+        and a server's ``Retry-After`` are: a skewed host retries early or late by its skew,
+        never at once with another (the claim is exclusive)."""
         now = self.clock()
         dead = self._dead_claims()
         rows = self.db.run(
             lambda c: c.execute(
                 sql.SQL(
-                    "WITH due AS (SELECT id FROM outbox WHERE"
-                    " (status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s))"
-                    " OR (status = 'sending' AND claimed_until <= %(now)s)"
-                    " OR id = ANY(%(dead)s)"
-                    " ORDER BY seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
-                    " UPDATE outbox SET status = 'sending', attempts = attempts + 1,"
-                    " claimed_by = %(me)s, claimed_until = %(until)s WHERE id IN (SELECT id FROM due)"
+                    "WITH due AS (SELECT id FROM outbox o WHERE"
+                    " (o.status = 'pending' AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= %(now)s))"
+                    " OR (o.status = 'sending' AND (o.claimed_until <= clock_timestamp() OR o.id = ANY(%(dead)s)"
+                    "  OR EXISTS (SELECT 1 FROM leases l WHERE l.name = %(poller)s AND l.holder = %(me)s"
+                    "   AND l.expires_at >= clock_timestamp() AND o.claimed_by <> %(me)s"
+                    "   AND l.acquired_at > o.claimed_at)))"
+                    " ORDER BY o.seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
+                    " UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = %(me)s,"
+                    " claimed_at = clock_timestamp(), claimed_until = clock_timestamp() + %(lease)s"
+                    " WHERE id IN (SELECT id FROM due)"
                     " RETURNING {}"
                 ).format(_COLUMNS),
-                {"now": now, "limit": limit, "me": self.worker_id, "until": now + LEASE, "dead": dead},
+                {
+                    "now": now,
+                    "limit": limit,
+                    "me": self.worker_id,
+                    "lease": self.lease,
+                    "dead": dead,
+                    "poller": POLLER,
+                },
             ).fetchall(),
             "the outbox claim",
         )
         order = {item_id: n for n, item_id in enumerate(r[0] for r in rows)}
         return sorted((_item(r) for r in rows), key=lambda i: (i.created_at, order[i.id]))
 
-    def _update(self, item_id: str, changes: dict[str, Any], events: list[EventRow] | None = None) -> OutboxItem:
+    def _update(
+        self,
+        item_id: str,
+        changes: dict[str, Any],
+        events: list[EventRow] | None = None,
+        *,
+        only_if: sql.Composable = _ALWAYS,
+    ) -> OutboxItem:
+        """Apply ``changes`` (with ``events``) when the item meets ``only_if``; else return it
+        as it is, unchanged. KeyError when there is no such item."""
         sets = sql.SQL(", ").join(
             sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column)) for column in changes
         )
-        query = sql.SQL("UPDATE outbox SET {} WHERE id = %(id)s RETURNING {}").format(sets, _COLUMNS)
+        query = sql.SQL("UPDATE outbox SET {} WHERE id = %(id)s AND ({}) RETURNING {}").format(sets, only_if, _COLUMNS)
+        current = sql.SQL("SELECT {} FROM outbox WHERE id = %(id)s").format(_COLUMNS)
 
         def work(conn: Connection[Any]) -> tuple[Any, ...] | None:
-            row = conn.execute(query, {**changes, "id": item_id}).fetchone()
+            row: tuple[Any, ...] | None = conn.execute(
+                query, {**changes, "id": item_id, "me": self.worker_id}
+            ).fetchone()
             if row is not None:
                 append_events(conn, events or [])
+                return row
+            row = conn.execute(current, {"id": item_id}).fetchone()
             return row
 
         row = self.db.run(work, "the outbox update")
@@ -185,20 +234,26 @@ class PgOutbox:
             {},
             dict(result),
         )
-        return self._update(item.id, changes, events=[sent])
+        # Sent once: a second report of the delivery (the old claimant's, after the new holder
+        # retried it with the same key) records no second ``sent``.
+        return self._update(item.id, changes, events=[sent], only_if=sql.SQL("status <> 'sent'"))
 
     def mark_failed(
         self, item: OutboxItem, error: str, *, permanent: bool = False, retry_at: datetime | None = None
     ) -> OutboxItem:
         error = redactor.redact(error)  # an error quoting a server never keeps a secret
+        # Only this instance's claim: another that took the item over (this one lost the
+        # lease) may be sending it now, and a sent item stays sent.
+        mine = sql.SQL("status = 'sending' AND claimed_by = %(me)s")
         if permanent or item.attempts >= MAX_ATTEMPTS:
             return self._update(
-                item.id, {"status": OutboxStatus.FAILED.value, "last_error": error, "claimed_until": None}
+                item.id, {"status": OutboxStatus.FAILED.value, "last_error": error, "claimed_until": None}, only_if=mine
             )
         when = retry_at or self.clock() + self.backoff.delay(item.attempts)
         return self._update(
             item.id,
             {"status": OutboxStatus.PENDING.value, "last_error": error, "next_attempt_at": when, "claimed_until": None},
+            only_if=mine,
         )
 
     def retry(self, item_id: str) -> OutboxItem:

@@ -174,7 +174,13 @@ CREATE UNLOGGED TABLE presence (
 );
 """
 
-STEPS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# When an outbox item was claimed, by the server's clock (pg/outbox.py): a claim made before
+# the poller lease was taken over by another instance is that instance's at once.
+_V5 = """
+ALTER TABLE outbox ADD COLUMN claimed_at timestamptz;
+"""
+
+STEPS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 VERSION = len(STEPS)
 
 

@@ -28,6 +28,7 @@ from psycopg import Connection
 
 from cminbox.core import triage
 from cminbox.core.clock import Clock, system_clock
+from cminbox.core.edits import is_edit
 from cminbox.core.errors import CminboxError
 from cminbox.core.indexes import author_key
 from cminbox.core.models import Message, Status, TriageState
@@ -35,7 +36,16 @@ from cminbox.core.pg.archive import PgArchive, histories
 from cminbox.core.pg.connection import PostgresUnreachable
 from cminbox.core.pg.db import Database
 from cminbox.core.pg.feed import EventFeed, EventRow, append_events
-from cminbox.core.pg.items import ENC, MSG, UPDATE_STATE, state_of, state_row, upsert_rows, write_states
+from cminbox.core.pg.items import (
+    ENC,
+    MSG,
+    UPDATE_STATE,
+    state_of,
+    state_row,
+    upsert_polled,
+    upsert_rows,
+    write_states,
+)
 from cminbox.core.pg.lease import PgLease
 from cminbox.core.pg.outbox import PgOutbox
 from cminbox.core.pg.portable import PgPortable
@@ -111,19 +121,25 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence):
     # ----------------------------------------------------------------- messages
     def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
         """Add messages not seen before (by id), each with its ``arrived`` event; update ones
-        whose content changed. Returns the new ids, in order."""
+        that changed, a change of content (edits.py) with its ``edited`` event, which is also
+        the item's history line and wakes the other instances (NOTIFY). One transaction.
+        Returns the new ids, in order."""
         batch = [bound_message(m) for m in messages]  # the one way in: never stored unbounded
         if not batch:
             return []
         now = self.clock()
+        group = secrets.token_hex(6)
 
         def work(conn: Connection[Any]) -> list[str]:
-            new_ids = upsert_rows(conn, batch)
+            new_ids, edits = upsert_polled(conn, batch)
             by_id = {m.id: m for m in batch}
-            append_events(
-                conn,
-                [(now, by_id[mid].author.handle, self.instance, mid, "arrived", "", "", {}, {}) for mid in new_ids],
-            )
+            arrived: list[EventRow] = [
+                (now, by_id[mid].author.handle, self.instance, mid, "arrived", "", "", {}, {}) for mid in new_ids
+            ]
+            edited: list[EventRow] = [
+                (now, e.actor, self.instance, e.message_id, "edited", e.label, group, e.before, e.after) for e in edits
+            ]
+            append_events(conn, arrived + edited)  # last: it holds the event-order lock until COMMIT
             return new_ids
 
         return self.db.run(work, "the new messages")
@@ -196,7 +212,7 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence):
                         h.actor,
                         "",
                         state.id,
-                        "undo" if h.action.startswith("undo: ") else "action",
+                        "edited" if is_edit(h.action) else "undo" if h.action.startswith("undo: ") else "action",
                         h.action,
                         h.group,
                         h.before,

@@ -1,0 +1,188 @@
+"""Storing polled messages in the TinyDB store: new ones with their ``arrived`` event, changed
+ones updated in place, and a change of content (cminbox.core.edits) with its ``edited`` event
+and a line in the item's history (its triage revision goes up by one, like an action's).
+
+A mixin of :class:`~cminbox.core.store.Store`, kept apart so store.py holds the layout. One
+step writes, under the store lock and in this order:
+
+1. its events (``arrived``, ``edited``), see store_events.py;
+2. the message parts;
+3. the triage records of the edited items (the history line).
+
+A crash after 1 drops the events whose change is not there: an edit's is there when the
+stored message has the event's content digest. A crash after 2 keeps the edit's event (the
+message did change), and the next step writes its missing history line
+(:meth:`UpsertTables._finish_edits`): the log, the messages and the histories agree either way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+
+from cminbox.core.clock import Clock
+from cminbox.core.edits import Edit, digest, edit_of
+from cminbox.core.events import Event, EventKind
+from cminbox.core.failpoints import failpoint
+from cminbox.core.indexes import Indexes, shard_of
+from cminbox.core.migrations import PART_DOCS, part_name
+from cminbox.core.models import HistoryEntry, Message, TriageState
+from cminbox.core.segment import Segment
+from cminbox.core.store_events import draft, new_group
+from cminbox.core.text import bound_message
+
+
+def _month(created_at: datetime) -> str:
+    return created_at.strftime("%Y-%m")
+
+
+class UpsertTables:
+    dir: Path
+    durable: bool
+    clock: Clock
+    ix: Indexes
+    _mutex: threading.RLock
+    _segments: dict[str, Segment[Message]]
+    # From mixins later in Store's bases (store_events.py, archive.py): declared, not stubbed,
+    # since this mixin comes first and a stub here would hide them.
+    _append_events: Callable[[Iterable[Event]], list[Event]]
+    _write_shard: Callable[[int, dict[int, TriageState], list[TriageState]], None]
+
+    def transaction(self) -> AbstractContextManager[None]:
+        raise NotImplementedError  # Store provides these
+
+    def _ensure_all(self) -> None:
+        raise NotImplementedError
+
+    def _triage(self, message_id: str) -> TriageState:
+        raise NotImplementedError
+
+    def _get_message(self, message_id: str) -> Message | None:
+        raise NotImplementedError
+
+    def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
+        """``arrivals``: a poll or an import, recording new messages as arrived and content
+        changes as edits; not when items come back from the archive (restore records that)."""
+        with self.transaction():
+            self._ensure_all()  # deduplication needs every id
+            inserts: dict[str, dict[str, Message]] = {}
+            updates: dict[str, dict[int, Message]] = {}
+            for msg in map(bound_message, messages):  # the one way in: no item is stored unbounded
+                where = self.ix.where.get(msg.id)
+                if where is None:
+                    inserts.setdefault(_month(msg.created_at), {}).setdefault(msg.id, msg)
+                elif self.ix.messages.get(msg.id) != msg:
+                    updates.setdefault(where[0], {})[where[1]] = msg
+            now = self.clock()
+            group = new_group()
+            # The last version of each message in the batch against the stored one.
+            edits = [
+                edit
+                for docs in updates.values()
+                for msg in docs.values()
+                if arrivals and (edit := edit_of(self.ix.messages[msg.id], msg)) is not None
+            ]
+            states = [self._edited(edit, now, group) for edit in edits]
+            self._append_events(  # first: see store_events.py
+                [
+                    *(
+                        draft(EventKind.ARRIVED, now, msg.author.handle, msg.id, "arrived", group)
+                        for _, by_id in sorted(inserts.items())
+                        for msg in by_id.values()
+                        if arrivals
+                    ),
+                    *(
+                        draft(
+                            EventKind.EDITED,
+                            now,
+                            edit.actor,
+                            edit.message_id,
+                            edit.label,
+                            group,
+                            before=edit.before,
+                            after=edit.after,
+                            rev=state.rev,
+                        )
+                        for edit, state in zip(edits, states, strict=True)
+                    ),
+                ]
+            )
+            new_ids: list[str] = []
+            for month, by_id in sorted(inserts.items()):
+                pending = list(by_id.values())
+                while pending:
+                    key, seg = self._open_part(month)
+                    batch, pending = pending[: PART_DOCS - len(seg)], pending[PART_DOCS - len(seg) :]
+                    for msg, doc_id in zip(batch, seg.insert_many(batch), strict=True):
+                        self.ix.add_message(key, doc_id, msg)
+                        new_ids.append(msg.id)
+            for key, docs in updates.items():
+                self._segments[key].replace_many(docs)
+                for doc_id, msg in docs.items():
+                    self.ix.add_message(key, doc_id, msg)
+            if states:
+                failpoint("store.before_edit_history")  # the crash test's kill between the message and its history
+                self._write_states(states)
+            return new_ids
+
+    def _edited(self, edit: Edit, at: datetime, group: str) -> TriageState:
+        """The item's triage record with the edit's history line (revision + 1, as an action's)."""
+        return self._with_line(self._triage(edit.message_id), edit.history(at, group))
+
+    @staticmethod
+    def _with_line(state: TriageState, line: HistoryEntry) -> TriageState:
+        return msgspec.structs.replace(state, history=(*state.history, line), rev=state.rev + 1)
+
+    def _write_states(self, states: Iterable[TriageState]) -> None:
+        per_shard: dict[int, tuple[dict[int, TriageState], list[TriageState]]] = {}
+        for state in states:
+            updates, inserts = per_shard.setdefault(shard_of(state.id), ({}, []))
+            doc_id = self.ix.triage_at.get(state.id)
+            if doc_id is None:
+                inserts.append(state)
+            else:
+                updates[doc_id] = state
+        for number, (updates, inserts) in per_shard.items():
+            self._write_shard(number, updates, inserts)
+
+    def _edit_written(self, event: Event) -> bool:
+        """Whether an ``edited`` event's message write happened: the stored content is the event's."""
+        msg = self._get_message(event.message_id)
+        return msg is not None and digest(msg) == event.after.get("digest")
+
+    def _finish_edits(self, kept: Iterable[Event]) -> None:
+        """Write the history lines of edits whose step was cut after the message was written."""
+        missing = [
+            self._with_line(
+                state,
+                HistoryEntry(
+                    at=e.at, actor=e.actor, action=e.label, before=dict(e.before), after=dict(e.after), group=e.group
+                ),
+            )
+            for e in kept
+            if e.kind == EventKind.EDITED and (state := self._triage(e.message_id)).rev < e.rev
+        ]
+        if missing:
+            self._write_states(missing)
+
+    def _open_part(self, month: str) -> tuple[str, Segment[Message]]:
+        """The part of ``month`` that new messages go to: the last one, or a new one when it is full."""
+        parts = sorted(k for k in self._segments if k.startswith(month + "-"))
+        if parts:
+            last = self._segments[parts[-1]]
+            if last.broken is None and len(last) < PART_DOCS:
+                return parts[-1], last
+            number = int(parts[-1].rsplit("-", 1)[1]) + 1
+        else:
+            number = 0
+        key = part_name(month, number)
+        seg: Segment[Message] = Segment(
+            self.dir / "messages" / f"{key}.json", "messages", durable=self.durable, doc_type=Message
+        )
+        self._segments[key] = seg
+        return key, seg
