@@ -88,3 +88,18 @@ def test_cli_reply_saved_expands_and_refuses_past_the_limit(tmp_path: Path, caps
     assert message_doc is not None
     who = message_doc.author.display_name or message_doc.author.handle
     assert item.payload["text"] == f"Thanks {who}, fixed in 1.2!"
+
+
+def test_config_check_refuses_an_unknown_variable_with_line_key_and_column(tmp_path: Path) -> None:
+    from cminbox.core import config as config_mod
+    from cminbox.core.config import ConfigError
+
+    text = '[[saved_replies]]\nname = "hi"\ntext = "Hi {author.nmae}!"\n'
+    with pytest.raises(ConfigError) as err:
+        config_mod.parse(text, tmp_path / "c.toml")
+    said = str(err.value)
+    assert "line 3" in said and "saved_replies[0].text" in said
+    assert 'col 4: unknown variable "{author.nmae}"' in said and '"{author.name}"' in said
+    with pytest.raises(ConfigError) as err:
+        config_mod.parse(text.replace("nmae", "name") * 2, tmp_path / "c.toml")
+    assert "two saved replies are named 'hi'" in str(err.value)

@@ -181,3 +181,22 @@ def check_url(
             f"{url!r} uses plain http to a remote host.",
             "Tokens would travel unencrypted: use https:// (plain http is allowed only for 127.0.0.1).",
         )
+
+
+@check
+def saved_replies_are_unique_and_name_known_variables(cfg: Config, fail: Fail) -> None:
+    """``[[saved_replies]]``: distinct names; every ``{variable}`` one cminbox fills in."""
+    from cminbox.core.saved_replies import TemplateError
+    from cminbox.core.saved_replies import check as check_template
+
+    names: set[str] = set()
+    for i, reply in enumerate(cfg.saved_replies):
+        if reply.name in names:
+            raise fail(
+                ("saved_replies", i, "name"), f"two saved replies are named {reply.name!r}.", "Names must be unique."
+            )
+        names.add(reply.name)
+        try:
+            check_template(reply.text)
+        except TemplateError as exc:
+            raise fail(("saved_replies", i, "text"), f"{exc.message}.", exc.hint) from None
