@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from cminbox.core.models import Author, Kind, Message, Priority, Status, TriageState
 from cminbox.core.query import And, Node, Not, Or, Term, Text
-from cminbox.core.query.fields import IS_WORDS, KINDS, PRIORITIES, STATUSES
+from cminbox.core.query.fields import IS_WORDS, KINDS, MOODS, PRIORITIES, STATUSES
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 ME = "ana"
@@ -34,6 +34,8 @@ def terms() -> st.SearchStrategy[Term]:
         st.builds(Term, st.just("priority"), comparable, st.sampled_from(PRIORITIES)),
         st.builds(Term, st.just("kind"), st.just(":"), st.sampled_from(KINDS)),
         st.builds(Term, st.just("assignee"), st.just(":"), st.sampled_from(PEOPLE)),
+        st.builds(Term, st.just("sentiment"), st.just(":"), st.sampled_from(MOODS)),
+        st.builds(Term, st.just("lang"), st.just(":"), st.sampled_from(["en", "de", "other", "unknown"])),
     )
 
 
@@ -115,6 +117,9 @@ def items(draw: st.DrawFn, n: int) -> tuple[Message, TriageState]:
         ),
         text=" ".join(words),
         created_at=created,
+        # The edges of the cut-offs (-0.05, 0.05) included: SQL and Python must agree there.
+        sentiment=draw(st.sampled_from([None, -0.9, -0.05, -0.0499, 0.0, 0.0499, 0.05, 0.7])),
+        lang=draw(st.sampled_from(["", "en", "de", "other"])),
     )
     snooze = draw(st.one_of(st.none(), st.integers(-600, 600).map(lambda m: NOW + timedelta(minutes=m))))
     state = TriageState(

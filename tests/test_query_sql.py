@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,6 +35,9 @@ _ATOMS = [
     "from:@alice",
     "from:bob",
     "from:@",
+    *(f"sentiment:{m}" for m in ("negative", "neutral", "positive", "unknown")),
+    "lang:en",
+    "lang:unknown",
     "sync",
     "A:b",
     "é",
@@ -92,6 +96,7 @@ def _row(m: Message, s: TriageState) -> tuple[Any, ...]:
         list(s.tags),
         s.snoozed_until,
         s.first_response_at,
+        msgspec.json.encode(m).decode(),
     )
 
 
@@ -107,7 +112,7 @@ def items_db(pg_database: str) -> Iterator[Any]:
 def _same_on_both(conn: Any, rows: tuple[tuple[Message, TriageState], ...], queries: list[Node]) -> None:
     conn.execute("TRUNCATE items")
     with conn.cursor() as cur:
-        cur.executemany("INSERT INTO items VALUES (" + ", ".join(["%s"] * 14) + ")", [_row(m, s) for m, s in rows])
+        cur.executemany("INSERT INTO items VALUES (" + ", ".join(["%s"] * 14) + ", %s::jsonb)", [_row(m, s) for m, s in rows])
     by_id = {m.id: (m, s) for m, s in rows}
     for node in queries:
         query = parse(to_text(node))

@@ -43,3 +43,20 @@ def test_any_text_scores_without_raising_within_range(text: str) -> None:
     result = score(text)
     assert result.score is None or -1.0 <= result.score <= 1.0
     assert (result.score is None) == (result.language != "en")
+
+
+def test_enrich_scores_at_ingest_and_is_stable() -> None:
+    from cminbox.core.enrich import enrich
+    from cminbox.core.query import parse
+    from tests.factories import make_message
+
+    angry, foreign = make_message(1, text="this update is garbage"), make_message(2, text="Das ist nicht gut")
+    once = enrich([angry, foreign])
+    assert once[0].lang == "en" and once[0].sentiment is not None and once[0].sentiment < -0.05
+    assert once[1].lang == "de" and once[1].sentiment is None
+    assert enrich(once) == once  # the same text again: the same values, no spurious change
+    from cminbox.core.models import TriageState
+
+    now, state = once[0].created_at, TriageState(id="x")
+    assert parse("sentiment:negative lang:en").matches(once[0], state, now, "ana")
+    assert parse("mood:unknown language:de").matches(once[1], state, now, "ana")

@@ -73,6 +73,10 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     visibility: str = ""
     # Channel-specific facts an adapter needs later (e.g. the account id to mention).
     extra: dict[str, str] = msgspec.field(default_factory=dict)
+    # Set at ingest (core/enrich.py), derived from the text: VADER's compound score (None: not
+    # scored, the text is not English or too short) and the language gate's verdict.
+    sentiment: float | None = None
+    lang: str = ""
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None:

@@ -18,6 +18,7 @@ from datetime import timedelta
 from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited
 from cminbox.core.clock import Clock, pause
 from cminbox.core.config import ChannelConfig
+from cminbox.core.enrich import enrich
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.store_api import StoreApi
@@ -78,6 +79,7 @@ class Poller:
                 # what was archived stays in the archive rather than coming back as new.
                 archived = await asyncio.to_thread(self.store.archived_ids)
                 fresh = [m for m in fresh if m.id not in archived]
+            fresh = await asyncio.to_thread(enrich, fresh)  # language and sentiment, off the loop
             report.new_ids = await asyncio.to_thread(self.store.upsert_messages, fresh)
             if result.cursor != cursor:
                 await asyncio.to_thread(self.store.set_cursor, name, result.cursor)

@@ -75,13 +75,17 @@ class Sentiment:
 
     @property
     def mood(self) -> Mood:
-        if self.score is None:
-            return Mood.UNKNOWN
-        if self.score <= NEGATIVE_AT:
-            return Mood.NEGATIVE
-        if self.score >= POSITIVE_AT:
-            return Mood.POSITIVE
-        return Mood.NEUTRAL
+        return mood_of(self.score)
+
+
+def mood_of(score: float | None) -> Mood:
+    if score is None:
+        return Mood.UNKNOWN
+    if score <= NEGATIVE_AT:
+        return Mood.NEGATIVE
+    if score >= POSITIVE_AT:
+        return Mood.POSITIVE
+    return Mood.NEUTRAL
 
 
 def language(text: str) -> str:

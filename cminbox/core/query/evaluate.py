@@ -8,7 +8,9 @@ Semantics (the same as the SQL compiler's, see sql.py):
 - ``assignee:x`` (``me``: the current actor); ``is:`` a status or one of mine, assigned,
   unassigned, snoozed, snooze-due, replied, unreplied, direct;
 - ``age:<1h`` / ``age:<=1h`` at most that old, ``age:>2d`` / ``age:>=2d`` at least that old;
-- ``priority:high`` exactly, ``priority:>=high`` (``>``, ``<``, ``<=``) by rank.
+- ``priority:high`` exactly, ``priority:>=high`` (``>``, ``<``, ``<=``) by rank;
+- ``sentiment:negative`` (neutral, positive, unknown) by VADER's published cut-offs;
+  ``lang:en`` the language gate's verdict (``lang:unknown``: too little text to tell).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import datetime, timedelta
 from cminbox.core.models import Kind, Message, Priority, Status, TriageState
 from cminbox.core.query.fields import AGE, AGE_UNIT_SECONDS, STATUSES
 from cminbox.core.query.nodes import And, Node, Not, Or, Term, Text
+from cminbox.core.sentiment import Mood, mood_of
 
 Predicate = Callable[[Message, TriageState, datetime, str], bool]
 _RANK_OPS: dict[str, Callable[[int, int], bool]] = {
@@ -41,7 +44,7 @@ def needs_state(node: Node) -> bool:
     if isinstance(node, Text):
         return False
     if isinstance(node, Term):
-        return node.field not in ("channel", "from", "age", "kind") and not (
+        return node.field not in ("channel", "from", "age", "kind", "sentiment", "lang") and not (
             node.field == "is" and node.value == "direct"
         )
     if isinstance(node, Not):
@@ -94,6 +97,12 @@ def _term(term: Term) -> Predicate:
     if field == "priority":
         rank, cmp = Priority(v).rank, _RANK_OPS[op]
         return lambda m, s, now, me: cmp(s.priority.rank, rank)
+    if field == "sentiment":
+        mood = Mood(v)
+        return lambda m, s, now, me: mood_of(m.sentiment) == mood
+    if field == "lang":
+        lang = "" if v == "unknown" else v
+        return lambda m, s, now, me: m.lang == lang
     return _IS[v]
 
 

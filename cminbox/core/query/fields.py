@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Kind, Priority, Status
+from cminbox.core.sentiment import Mood
 from cminbox.core.triage import normalise_tag
 
 
@@ -39,14 +40,23 @@ IS_WORDS = (
     "unreplied",
     "direct",
 )
-FIELD_NAMES = ("tag", "status", "channel", "from", "is", "age", "priority", "kind", "assignee")
-ALIASES = {"to": "assignee", "prio": "priority", "author": "from", "ch": "channel", "tags": "tag"}
+FIELD_NAMES = ("tag", "status", "channel", "from", "is", "age", "priority", "kind", "assignee", "sentiment", "lang")
+ALIASES = {
+    "to": "assignee",
+    "prio": "priority",
+    "author": "from",
+    "ch": "channel",
+    "tags": "tag",
+    "mood": "sentiment",
+    "language": "lang",
+}
 COMPARABLE = ("age", "priority")  # the fields that take <, <=, >, >=
 AGE = re.compile(r"(\d+)(m|h|d|w)")
 AGE_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 STATUSES = tuple(s.value for s in Status)
 PRIORITIES = tuple(p.value for p in Priority)
 KINDS = tuple(k.value for k in Kind)
+MOODS = tuple(m.value for m in Mood)
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
@@ -95,6 +105,13 @@ def _is(op: str, value: str) -> tuple[str, str]:
     return op, _one_of("is: word", value, IS_WORDS)
 
 
+def _lang(value: str) -> str:
+    """A language code as the gate gives it ("en", "de", "other") or "unknown" (none)."""
+    if not re.fullmatch(r"[a-z]{2,8}", value):
+        raise ValueError("write lang:en, lang:de, lang:other or lang:unknown")
+    return value
+
+
 def _plain(normalise: Callable[[str], str]) -> Callable[[str, str], tuple[str, str]]:
     return lambda op, value: (op, normalise(value))
 
@@ -109,6 +126,8 @@ _CHECKS: dict[str, Callable[[str, str], tuple[str, str]]] = {
     "priority": _priority,
     "kind": lambda op, v: (op, _one_of("kind", v, KINDS)),
     "assignee": _plain(str.lower),
+    "sentiment": lambda op, v: (op, _one_of("sentiment", v, MOODS)),
+    "lang": _plain(_lang),
 }
 
 

@@ -22,6 +22,7 @@ from cminbox.core.models import Kind, Priority
 from cminbox.core.query.evaluate import age_limit
 from cminbox.core.query.fields import STATUSES
 from cminbox.core.query.nodes import And, Node, Not, Term, Text, all_of
+from cminbox.core.sentiment import NEGATIVE_AT, POSITIVE_AT
 
 ITEMS_TABLE = "items"
 ITEMS_DDL = """\
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS items (
     assignee          text NULL,               -- TriageState.assignee
     tags              text[] NOT NULL DEFAULT '{}',  -- TriageState.tags (normalised, no NULLs)
     snoozed_until     timestamptz NULL,        -- TriageState.snoozed_until
-    first_response_at timestamptz NULL         -- TriageState.first_response_at
+    first_response_at timestamptz NULL,        -- TriageState.first_response_at
+    message           jsonb NOT NULL DEFAULT '{}'  -- the Message whole (sentiment, lang are read from it)
 )"""
 """The table the PostgreSQL backend keeps and :func:`compile_sql` queries (one row per item)."""
 
@@ -51,6 +53,16 @@ _TEXT_SQL = (
     "(lower(text) LIKE %s ESCAPE '\\' OR lower(author_handle) LIKE %s ESCAPE '\\'"
     " OR lower(author_name) LIKE %s ESCAPE '\\')"
 )
+
+
+# The score lives in the message document (set at ingest); the cut-offs are sentiment.py's.
+_SCORE = "(message->>'sentiment')::float8"
+_SENTIMENT_SQL = {
+    "negative": f"coalesce({_SCORE} <= {NEGATIVE_AT}, false)",
+    "positive": f"coalesce({_SCORE} >= {POSITIVE_AT}, false)",
+    "neutral": f"coalesce({_SCORE} > {NEGATIVE_AT} AND {_SCORE} < {POSITIVE_AT}, false)",
+    "unknown": f"({_SCORE} IS NULL)",
+}
 
 
 def like_pattern(needle: str) -> str:
@@ -89,6 +101,10 @@ def term_sql(term: Term, now: datetime, me: str) -> tuple[str, list[Param]]:
         return ("created_at >= %s", [edge]) if op.startswith("<") else ("created_at <= %s", [edge])
     if field == "priority":
         return f"priority_rank {_RANK_OPS[op]} %s", [Priority(v).rank]
+    if field == "sentiment":
+        return _SENTIMENT_SQL[v], []
+    if field == "lang":
+        return "coalesce(message->>'lang', '') = %s", ["" if v == "unknown" else v]
     assert field == "is"
     table: dict[str, tuple[str, list[Param]]] = {
         "mine": ("coalesce(assignee = %s, false)", [me]),
