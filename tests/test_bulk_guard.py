@@ -19,7 +19,7 @@ from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.services import Services
 from tests.conftest import T0, cli_env, run_cli
 from tests.factories import make_message
-from tests.tui_fixtures import make_app, make_services
+from tests.tui_fixtures import make_app, make_services, pressing, settle
 
 SIZE = (120, 40)
 ESCALATED, THEIRS, DRAFTED = "masto:109", "masto:110", "masto:101"
@@ -67,9 +67,11 @@ async def test_select_all_and_done_asks_once_and_can_skip_the_held(tmp_path: Pat
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("V", "d")
+        await settle(pilot)  # which items have a draft is read on the store worker
         assert isinstance(app.screen, BulkConfirm)  # nothing changed before the answer
         assert all(s.status != Status.DONE for _, s in services.store.query())
         await pilot.press("s")
+        await settle(pilot)
         assert held_untouched(services)
         others = [s for m, s in services.store.query() if m.id not in (ESCALATED, THEIRS, DRAFTED)]
         assert others and all(s.status == Status.DONE for s in others)
@@ -81,11 +83,16 @@ async def test_select_all_and_done_can_close_all_or_cancel(tmp_path: Path, clock
     work_in_progress(services.store)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("V", "d", "escape")
+        await pilot.press("V", "d")
+        await settle(pilot)  # which items have a draft is read on the store worker
+        await pilot.press("escape")
         assert isinstance(app.screen, InboxScreen)
         assert all(s.status != Status.DONE for _, s in services.store.query())
         assert app.screen.inbox_list.selected  # the selection stays for another try
-        await pilot.press("d", "a")
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
         assert all(s.status == Status.DONE for _, s in services.store.query())
 
 
@@ -93,7 +100,7 @@ async def test_select_all_and_done_can_close_all_or_cancel(tmp_path: Path, clock
 def test_bulk_confirm_dialog_80x24(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
     services = make_services(tmp_path, clock)
     work_in_progress(services.store)
-    assert snap_compare(make_app(services), press=["V", "d"], terminal_size=(80, 24))
+    assert snap_compare(make_app(services), run_before=pressing("V", "d"), terminal_size=(80, 24))
 
 
 async def test_done_on_the_cursor_item_alone_does_not_ask(tmp_path: Path, clock: FrozenClock) -> None:
@@ -104,6 +111,7 @@ async def test_done_on_the_cursor_item_alone_does_not_ask(tmp_path: Path, clock:
         assert row is not None
         services.store.act([row.message.id], Assign("bob"), actor="ana")
         await pilot.press("d")
+        await settle(pilot)
         assert isinstance(app.screen, InboxScreen)
         assert services.store.triage(row.message.id).status == Status.DONE
 

@@ -28,6 +28,7 @@ from cminbox.demo.state import DemoState
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.services import Services
 from tests.conftest import ROOT, T0
+from tests.tui_fixtures import settle
 
 RECIPE = INCIDENT_TAG.lower()  # what the README tells the user to type after `/`
 
@@ -90,9 +91,10 @@ def test_the_readme_recipe_selects_exactly_the_burst(demo: Demo) -> None:
 async def test_the_readme_recipe_in_the_tui_closes_the_burst_and_nothing_else(demo: Demo) -> None:
     app = CminboxApp(demo.services, run_engine=False, blink=False)
     async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)  # the rows are read on a worker: the keys below act on them
         keys = re.search(r"`/(\S+)` ⏎ `V` `d`", (ROOT / "README.md").read_text(encoding="utf-8"))
         assert keys is not None and keys.group(1) == RECIPE
         await pilot.press("slash", *RECIPE, "enter", "V", "d")
-        await pilot.pause()
+        await settle(pilot)
     closed = {m.id for m, s in demo.services.store.query() if s.status == Status.DONE}
     assert closed == demo.burst

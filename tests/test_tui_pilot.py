@@ -391,6 +391,7 @@ async def test_header_counts_stay_equal_to_a_full_recount(tmp_path: Path, clock:
         ids = services.store.upsert_messages([make_message(3000 + i, channel="masto", at=clock.now) for i in range(3)])
         report = PollReport(channel="masto", health=ChannelHealth(channel="masto", state=HealthState.OK), new_ids=ids)
         screen.apply_poll(report, False)
+        await settle(pilot)  # the new items are read on a worker, then merged
         assert_counts()
         before = screen.counts.overdue
         clock.advance(hours=4, minutes=1)  # the new ones cross the line: the tick alone notices

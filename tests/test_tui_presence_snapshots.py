@@ -13,7 +13,7 @@ from cminbox.core.outbox_types import OutboxKind
 from cminbox.core.presence import Activity
 from cminbox.core.store import Store
 from cminbox.tui.inbox_screen import InboxScreen
-from tests.tui_fixtures import make_app, make_services
+from tests.tui_fixtures import make_app, make_services, settle
 
 pytestmark = pytest.mark.snapshot
 
@@ -32,6 +32,7 @@ def test_teammates_in_rows_and_preview_80x24(snap_compare: Any, tmp_path: Path, 
     bob, cy = Store(tmp_path / "data", clock=clock), Store(tmp_path / "data", clock=clock)
 
     async def teammates(pilot: Any) -> None:
+        await settle(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, InboxScreen)
         rows = screen.inbox_list.rows
@@ -53,6 +54,7 @@ def test_asked_before_replying_over_a_teammate_80x24(snap_compare: Any, tmp_path
     bob = Store(tmp_path / "data", clock=clock)
 
     async def collide(pilot: Any) -> None:
+        await settle(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, InboxScreen)
         mid = screen.inbox_list.rows[0].message.id

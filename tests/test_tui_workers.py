@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +21,7 @@ from cminbox.core.store import Store
 from cminbox.core.triage import AddTags
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.inbox_screen import InboxScreen
-from cminbox.tui.services import Services
-from tests.tui_fixtures import make_app, make_services
+from tests.tui_fixtures import blocked, make_app, make_services
 
 SIZE = (120, 40)
 UNWRITABLE = FileAccessError(
@@ -61,46 +58,13 @@ async def settle(app: CminboxApp, pilot: Any) -> None:
     await pilot.pause()
 
 
-class Gate:
-    """A store method that waits until the test releases it; ``threads`` gets the thread id
-    of each call, ``entered`` is set when the first call is waiting."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.entered = threading.Event()
-        self.threads: list[int] = []
-
-    async def wait_entered(self) -> None:
-        await asyncio.to_thread(self.entered.wait)
-
-
-@contextmanager
-def blocked(services: Services, name: str) -> Iterator[Gate]:
-    store = services.store
-    real: Callable[..., Any] = getattr(store, name)
-    gate = Gate()
-
-    def waiting(*args: Any, **kwargs: Any) -> Any:
-        gate.threads.append(threading.get_ident())
-        gate.entered.set()
-        gate.release.wait()
-        return real(*args, **kwargs)
-
-    setattr(store, name, waiting)
-    try:
-        yield gate
-    finally:
-        gate.release.set()  # never leave a worker thread waiting, even when the test fails
-        setattr(store, name, real)
-
-
 async def test_a_blocked_write_does_not_block_the_keys(tmp_path: Path, clock: FrozenClock) -> None:
     services = make_services(tmp_path, clock)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         target = current_id(app)
-        with blocked(services, "act") as gate:
+        with blocked(services.store, "act") as gate:
             await pilot.press("d")
             assert shown(app, target).status == Status.DONE  # on screen at once
             assert current_id(app) != target  # auto-advanced at once
@@ -124,7 +88,7 @@ async def test_quick_keys_on_one_item_are_written_in_order(tmp_path: Path, clock
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         target = current_id(app)
-        with blocked(services, "act") as gate:
+        with blocked(services.store, "act") as gate:
             await pilot.press("p", "p", "d", "o")
             state = shown(app, target)
             assert (state.priority, state.status) == (Priority.URGENT, Status.OPEN)
@@ -140,7 +104,7 @@ async def test_bulk_selection_clears_at_once(tmp_path: Path, clock: FrozenClock)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        with blocked(services, "act") as gate:
+        with blocked(services.store, "act") as gate:
             await pilot.press("x", "x")
             picked = sorted(screen_of(app).inbox_list.selected)
             await pilot.press("d")
@@ -159,7 +123,7 @@ async def test_undo_shows_at_once_and_is_written_by_the_worker(tmp_path: Path, c
         target = current_id(app)
         await pilot.press("d")
         await settle(app, pilot)
-        with blocked(services, "undo") as gate:
+        with blocked(services.store, "undo") as gate:
             await pilot.press("u")
             assert shown(app, target).status == Status.NEW
             assert current_id(app) == target  # undo shows what it restored, at once
@@ -272,9 +236,9 @@ async def test_the_change_check_runs_off_the_ui_thread_and_never_overlaps(tmp_pa
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
         await settle(app, pilot)
-        other = Store(services.store.dir, clock=clock)
+        other = Store(tmp_path / "data", clock=clock)  # another instance on the same folder
         other.act(["masto:105"], AddTags(("from-bob",)), actor="bob")
-        with blocked(services, "refresh") as gate:
+        with blocked(services.store, "refresh") as gate:
             first = screen.check_store()
             assert first is not None
             await gate.wait_entered()
@@ -295,7 +259,7 @@ async def test_preview_lookups_are_latest_wins_and_cached(tmp_path: Path, clock:
         await settle(app, pilot)
         screen.lookups.forget()
         lst = screen.inbox_list
-        with blocked(services, "thread_of") as gate:
+        with blocked(services.store, "thread_of") as gate:
             lst.cursor = 1
             screen.show_preview()
             await gate.wait_entered()
@@ -338,7 +302,7 @@ async def test_quitting_finishes_the_writes_still_queued(tmp_path: Path, clock: 
 
         app.exit = recording_exit  # type: ignore[method-assign]
         screen.writes.idle = idle  # type: ignore[method-assign]
-        with blocked(services, "act") as gate:
+        with blocked(services.store, "act") as gate:
             await pilot.press("d")
             await gate.wait_entered()
             press = asyncio.create_task(pilot.press("q"))

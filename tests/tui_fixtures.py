@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+from textual.message import Message as TextualMessage
+from textual.pilot import Pilot
 
 from cminbox.core import config as config_mod
 from cminbox.core.clock import FrozenClock
@@ -11,7 +19,9 @@ from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.models import Author, Kind, Message
 from cminbox.core.secrets import Secrets
 from cminbox.core.wiring import wire
+from cminbox.tui import app as app_module
 from cminbox.tui.app import CminboxApp
+from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.services import Services
 from tests.conftest import T0
 
@@ -110,5 +120,84 @@ def make_services(tmp_path: Path, clock: FrozenClock, *, config_text: str = CONF
     return Services(cfg, wired.inbox, wired.engine(), clock)
 
 
+class PilotApp(CminboxApp):
+    """The app for Pilot tests: ``run_test`` hands over the first screen once its rows are
+    read (the inbox reads them on a worker; a test must not race the read)."""
+
+    CSS_PATH = str(Path(app_module.__file__).parent / "cminbox.tcss")  # a relative one would be read from tests/
+
+    @asynccontextmanager
+    async def run_test(
+        self,
+        *,
+        headless: bool = True,
+        size: tuple[int, int] | None = (80, 24),
+        tooltips: bool = False,
+        notifications: bool = False,
+        message_hook: Callable[[TextualMessage], None] | None = None,
+    ) -> AsyncGenerator[Pilot[None], None]:
+        running = super().run_test(
+            headless=headless, size=size, tooltips=tooltips, notifications=notifications, message_hook=message_hook
+        )
+        async with running as pilot:
+            await settle(pilot)
+            yield pilot
+
+
 def make_app(services: Services, theme: str | None = None) -> CminboxApp:
-    return CminboxApp(services, run_engine=False, theme=theme, blink=False)
+    return PilotApp(services, run_engine=False, theme=theme, blink=False)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Until what the keys, the timers and the store started has landed: the inbox's writes,
+    lookups and store reads run on workers (tests wait for them, never for a duration)."""
+    for screen in pilot.app.screen_stack:
+        if isinstance(screen, InboxScreen):
+            await screen.settled()
+    await pilot.pause()
+
+
+def pressing(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """A snapshot's ``run_before``: the first screen's rows read, then ``keys``, then what they
+    started (the composer's draft, the thread view's stored thread) landed too."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+
+    return run
+
+
+class Gate:
+    """A store method that waits until the test releases it; ``threads`` gets the thread id
+    of each call, ``entered`` is set when the first call is waiting."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.entered = threading.Event()
+        self.threads: list[int] = []
+
+    async def wait_entered(self) -> None:
+        await asyncio.to_thread(self.entered.wait)
+
+
+@contextmanager
+def blocked(obj: object, name: str) -> Iterator[Gate]:
+    """``obj.name`` (a store's or an outbox's method) waits for the gate (deterministic: the
+    test releases it, never a duration)."""
+    real: Callable[..., Any] = getattr(obj, name)
+    gate = Gate()
+
+    def waiting(*args: Any, **kwargs: Any) -> Any:
+        gate.threads.append(threading.get_ident())
+        gate.entered.set()
+        gate.release.wait()
+        return real(*args, **kwargs)
+
+    setattr(obj, name, waiting)
+    try:
+        yield gate
+    finally:
+        gate.release.set()  # never leave a worker thread waiting, even when the test fails
+        setattr(obj, name, real)

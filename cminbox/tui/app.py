@@ -158,13 +158,9 @@ class CminboxApp(App[None]):
                 screen.apply_poll(report, went_bad)
 
     def on_delivery_update(self, message: DeliveryUpdate) -> None:
-        if self.services is None:
-            return
-        state = self.services.store.triage(message.delivery.item.message_id)
         for screen in self.screen_stack:
             if isinstance(screen, InboxScreen):
-                screen.apply_states([state])
-                screen.refresh_chrome()
+                screen.reread_states([message.delivery.item.message_id])  # on a worker, never here
 
     async def on_unmount(self) -> None:
         self.idle_gc.uninstall()

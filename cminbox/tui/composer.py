@@ -1,14 +1,18 @@
 """The inline reply composer: the channel's limit live, $EDITOR, saved replies, drafts.
 
 The counter measures the reply as the channel will send it (Mastodon's @mention included,
-Bluesky's graphemes), through the same core call that refuses an over-long reply."""
+Bluesky's graphemes), through the same core call that refuses an over-long reply.
+
+It opens at once; the saved draft is read on a worker and filled in when it lands
+(tui/drafts.py). From ctrl+s until the reply is queued (or refused) the text is read-only and a
+second ctrl+s does nothing: what is queued is exactly what is shown, and only once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -17,6 +21,7 @@ from textual.widgets import Label, TextArea
 
 from cminbox.core.channel import OutgoingReply
 from cminbox.core.models import Message
+from cminbox.tui.drafts import joined
 
 
 class Composer(Vertical):
@@ -31,16 +36,19 @@ class Composer(Vertical):
     ]
 
     class Send(TextualMessage):
-        def __init__(self, message: Message, text: str) -> None:
+        def __init__(self, message: Message, text: str, session: int, draft_known: bool) -> None:
             super().__init__()
             self.message = message
             self.text = text
+            self.session = session  # which opening of the composer asked
+            self.draft_known = draft_known  # the saved draft was read into the text before sending
 
     class Closed(TextualMessage):
-        def __init__(self, message: Message, draft: str) -> None:
+        def __init__(self, message: Message, draft: str, draft_known: bool) -> None:
             super().__init__()
             self.message = message
             self.draft = draft
+            self.draft_known = draft_known  # else the text goes on top of the stored draft
 
     class EditorRequested(TextualMessage):
         def __init__(self, message: Message, draft: str) -> None:
@@ -55,32 +63,64 @@ class Composer(Vertical):
         super().__init__(id=id)
         self.target: Message | None = None
         self.measure: Callable[[str], OutgoingReply] | None = None
+        self.session = 0  # counts openings: a draft read for an earlier one is dropped
+        self.draft_known = False  # the saved draft is in the text (read, or known to be empty)
+        self.sending = False  # from ctrl+s until the reply is queued or refused
+        self.note = ""  # said on the status line instead of the counter ("queueing the reply…")
 
     def compose(self) -> ComposeResult:
         yield Label("", id="composer-title")
         yield TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
         yield Label("", id="composer-status")
 
-    def open(self, message: Message, draft: str, measure: Callable[[str], OutgoingReply]) -> None:
+    def open(self, message: Message, draft: str | None, measure: Callable[[str], OutgoingReply]) -> None:
         """Only for channels that can reply: the inbox screen says so for read-only ones.
-        ``measure`` gives the reply as the channel will send it."""
+        ``measure`` gives the reply as the channel will send it; ``draft`` None: not read yet
+        (:meth:`fill_draft` puts it in when it is)."""
+        self.session += 1
         self.target = message
         self.measure = measure
+        self.draft_known = draft is not None
+        self.set_sending(False)
         title = Text.assemble(("Reply to ", "bold"), (message.author.handle, "bold"), f" on {message.channel}")
         if message.visibility and message.visibility != "public":
             title.append(f" ({message.visibility})", style="bold yellow")
         self.query_one("#composer-title", Label).update(title)
         area = self.query_one(TextArea)
-        area.load_text(draft)
+        area.load_text(draft or "")
         area.move_cursor(area.document.end)
         self.display = True
         area.focus()
         self._update_status()
 
+    def fill_draft(self, saved: str) -> bool:
+        """The saved draft, read: in the text, above anything typed meanwhile (never over it).
+        True when both are kept (worth saying)."""
+        self.draft_known = True
+        typed = self.text
+        both = joined(saved, typed)
+        if both != typed:
+            self.set_text(both)
+        return bool(saved.strip() and typed.strip() and both != typed)
+
+    def set_sending(self, sending: bool, note: str = "") -> None:
+        self.sending, self.note = sending, note
+        self.query_one(TextArea).read_only = sending
+        self._update_status()
+
+    def on_key(self, event: events.Key) -> None:
+        """While sending, the text is read-only and a key typed then goes nowhere: it must not
+        reach the inbox behind (enter would open the thread view, d would close the item)."""
+        if self.sending and event.key != "escape":
+            event.stop()
+
     @on(TextArea.Changed)
     def _update_status(self) -> None:
         status = self.query_one("#composer-status", Label)
         if self.measure is None:
+            return
+        if self.note:
+            status.update(Text(self.note, style="italic"))
             return
         out = self.measure(self.query_one(TextArea).text)
         left = out.left
@@ -110,18 +150,23 @@ class Composer(Vertical):
         self.query_one(TextArea).insert(text)
 
     def action_send(self) -> None:
-        if self.target is not None and self.text.strip():
-            self.post_message(self.Send(self.target, self.text.strip()))
+        """Once: the text is read-only until the inbox says the reply was queued or refused."""
+        if self.target is not None and not self.sending and self.text.strip():
+            self.set_sending(True)
+            self.post_message(self.Send(self.target, self.text.strip(), self.session, self.draft_known))
 
     def action_close(self) -> None:
         if self.target is not None:
-            self.post_message(self.Closed(self.target, self.text))
+            self.post_message(self.Closed(self.target, self.text, self.draft_known))
         self.display = False
         self.target = None
+        self.sending, self.note = False, ""  # a send already asked for goes on; its text is kept as the draft too
+        self.query_one(TextArea).read_only = False
 
     def action_editor(self) -> None:
-        if self.target is not None:
+        if self.target is not None and not self.sending:
             self.post_message(self.EditorRequested(self.target, self.text))
 
     def action_saved_reply(self) -> None:
-        self.post_message(self.SavedReplyRequested())
+        if not self.sending:
+            self.post_message(self.SavedReplyRequested())

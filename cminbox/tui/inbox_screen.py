@@ -2,19 +2,19 @@
 
 Handlers call the core's triage verbs and then update only the rows that changed. Nothing
 here waits on the store: writes, the preview's lookups and the change check run on workers
-(tui/store_worker.py); while the store cannot be written, a banner says so and actions are
-refused until a background probe finds it writable again.
+(tui/store_worker.py), and so do the reads that fill the rows (tui/row_loading.py), reply drafts
+(tui/drafts.py) and the thread view's stored thread; while the store cannot be written, a banner
+says so and actions are refused until a background probe finds it writable again.
 """
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
@@ -24,20 +24,23 @@ from textual.widgets import Footer, Input, Label
 from textual.worker import Worker
 
 from cminbox.core.errors import CminboxError
+from cminbox.core.health import ChannelHealth
 from cminbox.core.models import Message, TriageState
 from cminbox.core.poller import PollReport
 from cminbox.core.query import Query, QueryError, parse
 from cminbox.core.triage import Action
-from cminbox.core.views import Sort, View, arrange
+from cminbox.core.views import Sort, View
 from cminbox.tui import actions
 from cminbox.tui.composer import Composer
+from cminbox.tui.drafts import Drafts
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
 from cminbox.tui.presence_sync import PresenceSync
 from cminbox.tui.replying import ReplyingScreen
+from cminbox.tui.row_loading import RowLoading
 from cminbox.tui.services import Services
-from cminbox.tui.store_sync import StoreSync
+from cminbox.tui.store_sync import HEALTH_EVERY, StoreSync
 from cminbox.tui.store_worker import (
     Lookups,
     PreviewData,
@@ -46,24 +49,9 @@ from cminbox.tui.store_worker import (
 )
 from cminbox.tui.thread_screen import ThreadScreen
 from cminbox.tui.triage_keys import TriageKeys
-from cminbox.tui.ui_thread import from_worker
+from cminbox.tui.ui_thread import is_alive
 
 SORTS = list(Sort)
-
-
-def _insertion_point(rows: list[Row], row: Row, newest_first: bool) -> int:
-    """Binary search by created_at in rows already in that order."""
-    lo, hi = 0, len(rows)
-    t = row.message.created_at
-    while lo < hi:
-        mid = (lo + hi) // 2
-        before = rows[mid].message.created_at > t if newest_first else rows[mid].message.created_at < t
-        if before:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
 
 # The footer's own keys (reply, tag, done...): hidden while composing, where typing them writes text.
 FOOTER_ACTIONS = frozenset(spec.action.partition("(")[0] for spec in actions.ACTIONS if spec.footer)
@@ -72,7 +60,7 @@ NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
-class InboxScreen(StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
+class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     store_ok: reactive[bool] = reactive(True)
 
@@ -98,8 +86,11 @@ class InboxScreen(StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
         self._check_again = False
         self.reply_marks = {}
         self.reply_opened = services.clock()
+        self.thread_open = None
+        self.health: dict[str, ChannelHealth] = {}  # per channel, as last read (tui/store_sync.py)
         self.undo_stack: list[dict[str, Action]] = []  # this session's actions, newest last: their inverses
-        self.writes = Writes(lambda: self.s.store, self._show_states, self.shown, self.refused)
+        self.writes = Writes(lambda: self.s.store, self._show_states, self.shown, self.refused, alive=self.is_alive)
+        self.drafts = Drafts(self.writes, lambda: self.s.store, self._draft_refused)
         self.lookups = Lookups(lambda m: preview_data(self.s.store, m), self._preview_arrived)
 
     # ------------------------------------------------------------------ layout
@@ -122,13 +113,9 @@ class InboxScreen(StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
         self.query_one(Composer).display = False
         self.query_one("#store-banner").display = False
         self.run_worker(self.writes.run(), group="store-writes", name="store writes")
-        loader = self.s.store.progressive
-        if loader is not None:
-            loader.load_next_segment()  # the newest month: enough for the first screen
-        self.reload()
+        self.load_segments()  # the rows fill in when read (the view line says "loading…" until then)
+        self.read_health()
         self.inbox_list.focus()
-        if not self.fully_loaded:
-            self.load_older()
         if self.s.store.pushes_changes:
             # The database wakes a watcher thread on every other instance's commit: changes show
             # within milliseconds, and nothing asks the server on a timer.
@@ -137,70 +124,11 @@ class InboxScreen(StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
             self.set_interval(1.0, self.check_store)
         self.set_interval(1.0, self.refresh_ages)
         self.set_interval(30.0, self.tick)
+        self.set_interval(HEALTH_EVERY, self.read_health)
         self.start_presence()
         self.report_store_problems()
 
     # ------------------------------------------------------------------ data
-    def reload(self) -> None:
-        """Rebuild the rows from the store through the view, the filter and the sort."""
-        now, me = self.s.clock(), self.s.config.actor
-        everything = self.s.store.query(loaded_only=True)
-        pending = self.writes.confirmed  # items with writes in flight keep showing them
-        if pending:
-            everything = [(m, self.writes.stored([st])[0] if m.id in pending else st) for m, st in everything]
-        self.all_rows = [Row(m, st, fresh=m.id in self.fresh) for m, st in everything]
-        self.lookups.forget()
-        view_q = self.view.compiled()
-        kept = [(r.message, r.state) for r in self.all_rows if self.in_view(r, view_q, now, me)]
-        self.stale.clear()
-        # The list shares Row objects with all_rows, so an update to one is seen by the other.
-        by_id = {r.message.id: r for r in self.all_rows}
-        self.inbox_list.set_rows([by_id[m.id] for m, _ in arrange(kept, self.sort, self.group)])
-        self.counts.recount(self.all_rows, now)
-        self.refresh_chrome()
-        # The rows, and the counters' 100k-id sets, are long-lived: keep the collector from
-        # walking them on every full collection (~150 ms at 100k without this).
-        gc.freeze()
-
-    def merge_new(self, ids: list[str], read: dict[str, tuple[Message, TriageState]] | None = None) -> None:
-        """Add newly arrived messages without rebuilding every row (a rebuild at 100k items
-        would stall typing on each poll during an incident). The cursor stays on its item.
-        ``read``: the messages and states already read off the UI thread (the change check)."""
-        self.lookups.forget()
-        if self.group or self.sort == Sort.PRIORITY:
-            self.reload()  # orderings that can move existing rows: rebuild
-            return
-        now, me = self.s.clock(), self.s.config.actor
-        view = self.view.compiled()
-        known = {r.message.id for r in self.all_rows}
-        rows = list(self.inbox_list.rows)
-        for mid in dict.fromkeys(ids):
-            if mid in known:
-                continue
-            if read is not None:
-                message, state = read.get(mid, (None, TriageState(id=mid)))
-            else:
-                message = self.s.store.get_message(mid)
-                state = self.s.store.triage(mid) if message is not None else TriageState(id=mid)
-            if message is None:
-                continue
-            row = Row(message, state, fresh=mid in self.fresh)
-            self.all_rows.append(row)
-            self.counts.add(row, now)
-            if self.in_view(row, view, now, me):
-                rows.insert(_insertion_point(rows, row, self.sort == Sort.NEWEST), row)
-        if len(rows) != len(self.inbox_list.rows):
-            self.inbox_list.set_rows(rows)
-        self.refresh_chrome()
-
-    @work(thread=True, exclusive=True, group="load")
-    def load_older(self) -> None:
-        """Read the older segments off the UI thread, then merge them in (the cursor stays put)."""
-        loader = self.s.store.progressive
-        while loader is not None and loader.load_next_segment() is not None:
-            pass
-        from_worker(self, self.reload)
-
     def in_view(self, row: Row, view: Query, now: datetime, me: str) -> bool:
         """Does the row belong in the list: the saved view's query and the filter."""
         m, st = row.message, row.state
@@ -238,14 +166,16 @@ class InboxScreen(StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
 
     def refresh_chrome(self) -> None:
         health = []
-        if self.s.engine is not None:
-            health = [self.s.engine.poller.health(name) for name in self.s.engine.channels]
+        if self.s.engine is not None:  # as last read on a worker (unknown until then)
+            health = [self.health.get(name) or ChannelHealth(channel=name) for name in self.s.engine.channels]
         self.query_one(InboxHeader).show(self.counts, health, len(self.inbox_list.selected))
         line = Text.assemble((f" {self.view.key} {self.view.name} ", "reverse"), f"  {len(self.inbox_list.rows)} items")
         if self.stale:
             key = self.s.config.keys.get(f"view_{self.view.key}", self.view.key).split(",")[0]
             line.append(f" ({len(self.stale)} no longer in this view; {key} reloads)", style="italic")
-        if not self.fully_loaded:
+        if not self.rows_loaded:
+            line.append("  loading…", style="italic")
+        elif not self.fully_loaded:
             line.append("  loading older messages…", style="italic")
         if self.filter is not None and not self.filter.empty:
             line.append(f"  filter: {self.filter.text}", style="bold")
@@ -256,12 +186,12 @@ class InboxScreen(StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
         backlog = report.channel not in self.polled_once
         if report.health.state == "ok":
             self.polled_once.add(report.channel)
+        self.health[report.channel] = report.health
         if report.new_ids:
             if not backlog:
                 self.fresh |= set(report.new_ids)
-            self.merge_new(report.new_ids)
-        else:
-            self.refresh_chrome()
+            self.merge_soon(report.new_ids)
+        self.refresh_chrome()
         if degraded_now:
             self.notify(
                 f"{report.channel}: {report.health.reason}",
@@ -288,7 +218,7 @@ class InboxScreen(StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
         if row.fresh:
             row.fresh = False
             self.fresh.discard(row.message.id)
-        if not self.composing:
+        if not self.composing and self.thread_open is None:
             self.want_presence(row.message.id)
         data = self.lookups.request(row.message)
         if data is not None:
@@ -343,7 +273,29 @@ class InboxScreen(StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
             # Live context needs the network: not when the app runs offline (tests, snapshots).
             live = self.s.engine is not None and getattr(self.app, "run_engine", True)
             channel = self.s.engine.channels.get(row.message.channel) if live and self.s.engine else None
-            self.app.push_screen(ThreadScreen(row.message, self.s.store.thread_of(row.message), channel, self.s.clock))
+            message = row.message
+            cached = self.lookups.cache.get(message.id)  # the preview read it already
+            self.app.push_screen(
+                ThreadScreen(
+                    message,
+                    cached.thread if cached is not None else None,
+                    channel,
+                    self.s.clock,
+                    read_stored=lambda: self.s.store.thread_of(message),
+                    viewing=self.thread_viewing,
+                )
+            )
+
+    def is_alive(self) -> bool:
+        return is_alive(self)
+
+    def thread_viewing(self, message_id: str | None) -> None:
+        """The thread view of an item opened (its id) or closed (None): while it is open, this
+        instance's presence is "viewing" that item, whatever the cursor does meanwhile."""
+        if not self.is_alive():
+            return  # quitting: the presence record is removed, not rewritten
+        self.thread_open = message_id
+        self.restore_presence()
 
     # ------------------------------------------------------------------ selection, view, filter
     def action_toggle_select(self) -> None:

@@ -1,5 +1,12 @@
 """Replying from the inbox: the composer's events, the public-reply confirmation, $EDITOR,
-saved replies, and sending through the outbox. The base of the inbox screen."""
+saved replies, and sending through the outbox. The base of the inbox screen.
+
+The store is never called on the UI thread here: the saved draft is read and saved on the store
+worker (tui/drafts.py), the collision check reads the outbox on a thread, and the reply is
+queued on the store worker. The composer closes only once the store has the reply; when it is
+refused (the store unreachable, say) the composer stays open with its text and a notification
+says why: nothing is lost and nothing is half done.
+"""
 
 from __future__ import annotations
 
@@ -17,23 +24,38 @@ from cminbox.core.presence import Activity
 from cminbox.tui.composer import Composer
 from cminbox.tui.cursor import StillCursorScreen
 from cminbox.tui.dialogs import CollisionDialog, ConfirmDialog, TagPicker
+from cminbox.tui.drafts import Drafts
 from cminbox.tui.editor import edit_in_editor
 from cminbox.tui.inbox_list import InboxList
 from cminbox.tui.services import Services
+from cminbox.tui.store_worker import Write, Writes
 from cminbox.tui.ui_thread import from_worker
 
 
 class ReplyingScreen(StillCursorScreen):
     s: Services
+    writes: Writes
+    drafts: Drafts
 
     reply_marks: dict[str, collision.ReplyMark]  # per item: the replies known when its composer opened
     reply_opened: datetime  # when the composer last opened
+    thread_open: str | None  # the item whose thread view is open (presence says "viewing" it)
 
+    # Provided by the inbox screen's other parts (tui/store_sync.py, tui/presence_sync.py).
     def apply_states(self, states: Iterable[TriageState]) -> None:
-        raise NotImplementedError  # the inbox screen keeps the header's counts
+        raise NotImplementedError
 
     def want_presence(self, message_id: str | None, activity: Activity = Activity.VIEWING) -> None:
-        raise NotImplementedError  # tui/presence_sync.py
+        raise NotImplementedError
+
+    def refused(self) -> CminboxError | None:
+        raise NotImplementedError
+
+    def notice_unreachable(self, exc: CminboxError) -> None:
+        raise NotImplementedError
+
+    def reread_states(self, ids: list[str]) -> None:
+        raise NotImplementedError
 
     @property
     def composing(self) -> bool:
@@ -48,9 +70,17 @@ class ReplyingScreen(StillCursorScreen):
             return  # unreadable now: the check at send falls back to the opening time
         from_worker(self, self.reply_marks.__setitem__, message_id, found)
 
-    def _viewing_again(self) -> None:
-        row = self.inbox_list.current
-        self.want_presence(row.message.id if row is not None else None)
+    def restore_presence(self) -> None:
+        """What this instance shows now: the composer's item (replying), the open thread view's,
+        or the item under the cursor (viewing)."""
+        composer = self.query_one(Composer)
+        if composer.target is not None:
+            self.want_presence(composer.target.id, Activity.REPLYING)
+        elif self.thread_open is not None:
+            self.want_presence(self.thread_open)
+        else:
+            row = self.inbox_list.current
+            self.want_presence(row.message.id if row is not None else None)
 
     @property
     def inbox_list(self) -> InboxList:
@@ -74,32 +104,72 @@ class ReplyingScreen(StillCursorScreen):
         self.reply_marks.pop(message.id, None)
         self.reply_opened = self.s.clock()
         self._mark_replies(message.id)
-        composer.open(
-            message, self.s.store.get_draft(message.id), lambda text: self.s.inbox.outgoing_reply(message, text)
-        )
+        composer.open(message, None, lambda text: self.s.inbox.outgoing_reply(message, text))
+        session = composer.session
+        self.drafts.load(message.id, lambda saved: self._draft_arrived(session, saved))
         self.want_presence(message.id, Activity.REPLYING)
+
+    def _draft_arrived(self, session: int, saved: str | CminboxError) -> None:
+        composer = self.query_one(Composer)
+        if composer.session != session or composer.target is None:
+            return  # closed since: its text was saved on top of the stored draft
+        if isinstance(saved, CminboxError):
+            self.notice_unreachable(saved)
+            self.notify(
+                f"The saved draft could not be read: {saved}. What you type is kept and saved below it.",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+        elif composer.sending:  # too late to show: the stored draft stays, for next time
+            if saved.strip():
+                self.notify("A saved draft for this item arrived after you sent: it is kept.", timeout=6)
+        elif composer.fill_draft(saved):
+            self.notify("Your saved draft is above what you typed.", timeout=5)
 
     @on(Composer.Closed)
     def _composer_closed(self, event: Composer.Closed) -> None:
-        self.s.store.set_draft(event.message.id, event.draft)
+        self.drafts.save(event.message.id, event.draft, on_top=not event.draft_known)
         self.inbox_list.focus()
-        self._viewing_again()
+        self.restore_presence()
 
-    def _refuse(self, event: Composer.Send, why: str) -> None:
-        """The composer stays open with the text; the draft is kept on disk too."""
-        self.s.store.set_draft(event.message.id, event.text)
+    def _open_for(self, event: Composer.Send) -> Composer | None:
+        """The composer, if it still shows the opening that asked to send."""
+        composer = self.query_one(Composer)
+        same = composer.target is not None and composer.session == event.session
+        return composer if same else None
+
+    def _not_sent(self, event: Composer.Send, why: str) -> None:
+        """The composer stays open with the text, editable again; the draft is saved too."""
+        composer = self._open_for(event)
+        if composer is not None:
+            composer.set_sending(False)
+            self.drafts.save(event.message.id, composer.text, on_top=not composer.draft_known)
         self.notify(f"Not sent: {why}", severity="error", timeout=10, markup=False)
+
+    def _send_dropped(self, event: Composer.Send) -> None:
+        """Not sent after all (a question answered no): the composer is as it was."""
+        composer = self._open_for(event)
+        if composer is not None:
+            composer.set_sending(False)
 
     @on(Composer.Send)
     async def _composer_send(self, event: Composer.Send) -> None:
         """Ask first when someone replied to the item since its composer opened, showing that
         reply; then (for public channels) confirm posting; then queue it."""
+        if (why := self.refused()) is not None:
+            self._not_sent(event, str(why))
+            return
         mid = event.message.id
         since = self.reply_marks.get(mid)
         try:
             others = await asyncio.to_thread(self._replies_since, mid, since)
         except CminboxError as exc:
-            self._refuse(event, str(exc))
+            self.notice_unreachable(exc)
+            self._not_sent(event, str(exc))
+            return
+        if self._open_for(event) is None:
+            self.notify("Not sent: the composer was closed. The reply is kept as the draft.", timeout=6)
             return
         if others:
             said = [collision.describe(item, self.s.clock(), width=400) for item in others[:3]]
@@ -107,6 +177,8 @@ class ReplyingScreen(StillCursorScreen):
             def answered(ok: bool | None) -> None:
                 if ok:
                     self._send_checked(event)
+                else:
+                    self._send_dropped(event)
 
             self.app.push_screen(CollisionDialog(said), answered)
             return
@@ -123,33 +195,48 @@ class ReplyingScreen(StillCursorScreen):
         try:
             out = self.s.inbox.outgoing_reply(event.message, event.text)
         except Exception as exc:  # ConfigError (the channel left the config): say it, keep the draft
-            self._refuse(event, str(exc))
+            self._not_sent(event, str(exc))
             return
         if out.too_long:  # before asking to post: the question would be moot
-            self._refuse(event, out.refusal(event.message.channel_type))
+            self._not_sent(event, out.refusal(event.message.channel_type))
             return
 
         def send(ok: bool | None) -> None:
-            if not ok:
-                return
-            try:
-                self.s.inbox.reply(event.message.id, event.text)
-            except Exception as exc:  # InboxError, ConfigError: say it, keep the draft
-                self._refuse(event, str(exc))
-                return
-            self.s.store.set_draft(event.message.id, "")
-            composer = self.query_one(Composer)
-            composer.display = False
-            composer.target = None
-            self.inbox_list.focus()
-            self._viewing_again()
-            self.notify(f"Reply to {event.message.author.handle} queued; sending…", timeout=3)
-            self.deliver_soon()
+            if ok:
+                self._enqueue(event)
+            else:
+                self._send_dropped(event)
 
         if caps.reply_is_public and event.message.visibility in ("public", "unlisted", ""):
             self.app.push_screen(ConfirmDialog(f"Post this reply publicly to {event.message.author.handle}?"), send)
         else:
             send(True)
+
+    def _enqueue(self, event: Composer.Send) -> None:
+        """Queue the reply on the store worker; the composer closes once the store has it."""
+        mid = event.message.id
+
+        def queued(_item: OutboxItem, _states: dict[str, TriageState]) -> None:
+            if event.draft_known:  # else a draft read after sending is still in the store: kept
+                self.drafts.save(mid, "")
+            composer = self._open_for(event)
+            if composer is not None:
+                composer.display = False
+                composer.target = None
+                composer.set_sending(False)
+                self.inbox_list.focus()
+                self.restore_presence()
+            self.notify(f"Reply to {event.message.author.handle} queued; sending…", timeout=3)
+            self.deliver_soon()
+
+        def failed(exc: CminboxError) -> None:
+            self.notice_unreachable(exc)  # the banner, when the store cannot be reached at all
+            self._not_sent(event, str(exc))
+
+        composer = self._open_for(event)
+        if composer is not None:
+            composer.set_sending(True, "queueing the reply…")
+        self.writes.submit(Write(lambda: self.s.inbox.reply(mid, event.text), {}, queued, failed))
 
     @on(Composer.EditorRequested)
     def _composer_editor(self, event: Composer.EditorRequested) -> None:
@@ -181,4 +268,4 @@ class ReplyingScreen(StillCursorScreen):
                     self.notify(f"Sent: {delivery.detail}", timeout=4)
             else:
                 self.notify(f"Not sent yet: {delivery.detail}", severity="warning", timeout=6)
-            self.apply_states([self.s.store.triage(delivery.item.message_id)])
+            self.reread_states([delivery.item.message_id])

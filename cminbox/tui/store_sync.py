@@ -1,23 +1,29 @@
-"""Keeping the inbox in step with the store: the change check, the change watcher, the
-banner while the store cannot be written, and the probe that clears it.
+"""Keeping the inbox in step with the store: the change check, the change watcher, rows
+re-read after a delivery, the channels' health, the banner while the store cannot be written,
+and the probe that clears it.
 
 A mixin of :class:`~cminbox.tui.inbox_screen.InboxScreen` (kept apart so each file stays
 small). The store is only ever read or probed on worker threads (tui/store_worker.py); what
-they find comes back to the UI thread as a message or through ``call_from_thread``.
+they find comes back to the UI thread as a message or through
+:func:`~cminbox.tui.ui_thread.from_worker`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from textual.message import Message as TextualMessage
 from textual.timer import Timer
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker, WorkerError, get_current_worker
 
 from cminbox.core.errors import CminboxError
+from cminbox.core.health import ChannelHealth
 from cminbox.core.models import Message, TriageState
+from cminbox.tui.drafts import Drafts
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import StoreBanner
 from cminbox.tui.services import Services
@@ -31,6 +37,9 @@ else:
 
 WATCH_TIMEOUT = 2.0  # s a watcher blocks at most, so quitting never waits longer
 PROBE_EVERY = 2.0  # seconds between checks whether an unwritable store can be written again
+HEALTH_EVERY = 5.0  # seconds between reads of the channels' health (another instance may poll)
+# Workers that run as long as the screen: waiting for them (tests) would never end.
+ENDLESS = frozenset({"store-writes", "store-watch", "engine"})
 
 
 class RefusedForNow(CminboxError):
@@ -50,7 +59,9 @@ class StoreSync(_Base):
         s: Services
         inbox_list: InboxList
         writes: Writes
+        drafts: Drafts
         lookups: Lookups
+        health: dict[str, ChannelHealth]
         store_ok: bool
         store_problem: CminboxError | None
         reported_problems: set[str]
@@ -58,11 +69,13 @@ class StoreSync(_Base):
         _check_again: bool
         _probe_timer: Timer | None
 
-        def reload(self) -> None: ...
+        def reload_from_store(self) -> None: ...
 
         def apply_states(self, states: Iterable[TriageState]) -> None: ...
 
-        def merge_new(self, ids: list[str], read: dict[str, tuple[Message, TriageState]] | None = None) -> None: ...
+        def merge_new(self, ids: Iterable[str], read: dict[str, tuple[Message, TriageState]]) -> None: ...
+
+        def retry_reload(self) -> None: ...
 
         def refresh_chrome(self) -> None: ...
 
@@ -71,11 +84,6 @@ class StoreSync(_Base):
         def _redraw_preview(self, row: Row) -> None: ...
 
         def read_presence_in_thread(self) -> None: ...
-
-    @property
-    def fully_loaded(self) -> bool:
-        loader = self.s.store.progressive
-        return loader is None or loader.fully_loaded
 
     def check_store(self) -> Worker[None] | None:
         """Show what another cminbox instance wrote (within a second, without a keypress). The
@@ -120,7 +128,7 @@ class StoreSync(_Base):
         self.report_store_problems()
         self.lookups.forget()
         if changes.gone:
-            self.reload()  # items left the live store (archived here or by another instance)
+            self.reload_from_store()  # items left the live store (archived here or by another instance)
             return
         known = [changes.states[mid] for mid in changes.changed if mid in self.inbox_list.index]
         if known:
@@ -130,6 +138,42 @@ class StoreSync(_Base):
             self.merge_new(new, {mid: (changes.messages[mid], changes.states[mid]) for mid in new})
         self.refresh_chrome()
         self._show_current_preview_if_stale()
+
+    def reread_states(self, ids: list[str]) -> None:
+        """Rows something else changed (a reply delivered): read on a worker, then shown."""
+        read = functools.partial(self._reread_in_thread, ids)
+        self.run_worker(read, thread=True, group="reread", name="re-read rows")
+
+    def _reread_in_thread(self, ids: list[str]) -> None:
+        try:
+            states = [self.s.store.triage(mid) for mid in ids]
+        except CminboxError:
+            return  # unreadable now (the banner's business): the change check brings it later
+        from_worker(self, self._reread_arrived, states)
+
+    def _reread_arrived(self, states: list[TriageState]) -> None:
+        self.apply_states(self.writes.stored(states))  # under the writes still in flight
+        self.refresh_chrome()
+
+    def read_health(self) -> None:
+        """The channels' health for the header: this instance's polls report it as they run,
+        but another instance may be the one polling, so it is read every few seconds too."""
+        if self.s.engine is not None:
+            self.run_worker(self._health_in_thread, thread=True, group="health", name="channel health")
+
+    def _health_in_thread(self) -> None:
+        engine = self.s.engine
+        assert engine is not None
+        try:
+            found = {name: engine.poller.health(name) for name in engine.channels}
+        except CminboxError:
+            return  # unreadable now: the header keeps what it shows
+        from_worker(self, self._health_arrived, found)
+
+    def _health_arrived(self, found: dict[str, ChannelHealth]) -> None:
+        if found != self.health:
+            self.health = found
+            self.refresh_chrome()
 
     # ------------------------------------------------------------------ writes and the banner
     def _show_states(self, states: list[TriageState]) -> None:
@@ -174,6 +218,8 @@ class StoreSync(_Base):
                 self._probe_timer.stop()
                 self._probe_timer = None
                 self.notify("The store can be written again.", timeout=4)
+                self.drafts.retry()
+                self.retry_reload()
             self.store_problem = None
         else:
             banner.show(self.banner_reason())
@@ -195,12 +241,28 @@ class StoreSync(_Base):
         self.store_ok = True
         return True
 
+    def _draft_refused(self, exc: CminboxError) -> None:
+        self.notice_unreachable(exc)
+        self.notify(
+            f"Draft not saved: {exc} It is kept here and saved once the store can be written.",
+            severity="warning",
+            timeout=10,
+            markup=False,
+        )
+
     async def settled(self) -> None:
-        """Until the writes, the change check and the preview's lookup in flight are done (tests)."""
-        await self.writes.idle()
-        if self._checking is not None:
-            await self._checking.wait()
-        await self.lookups.idle()
+        """Until nothing started by a key, a timer or the store is on its way (tests): the
+        writes, the preview's lookup, and every worker that ends (store reads, presence...),
+        including those started by what landed meanwhile."""
+        while True:
+            await self.writes.idle()
+            await self.lookups.idle()
+            busy = [w for w in self.app.workers if not w.is_finished and w.group not in ENDLESS]
+            if not busy and not self.writes.pending:
+                return
+            for worker in busy:
+                with contextlib.suppress(WorkerError):  # failed or cancelled: done all the same
+                    await worker.wait()
 
     def report_store_problems(self) -> None:
         """A store file that cannot be read (hand-edited, say) is said once, not silently skipped."""

@@ -9,6 +9,9 @@
   (one running at most, and only the newest cursor position waits behind it), cached per item.
 * :func:`check_changes`: the 1-second change check's store work, for a worker thread.
 
+Reply drafts go through :class:`Writes` too (tui/drafts.py), so a draft read sees every save
+queued before it, and the last draft typed is the one the store keeps.
+
 The store methods the TUI calls in the background are named only in this module, so a
 store interface that renames them changes this file, not the screens.
 """
@@ -55,6 +58,9 @@ class Write(Generic[R]):
     done: Callable[[R, dict[str, TriageState]], None]  # on the UI loop, with the rows' stored states
     failed: Callable[[CminboxError], None]
     reread: Callable[[R], Iterable[str]] = lambda _: ()  # more ids to re-read after the call (undo's)
+    # Tried even while the banner is up: reply drafts (a read-only folder still reads, and a
+    # draft that cannot be saved is kept in memory, tui/drafts.py), never triage changes.
+    always: bool = False
 
 
 @dataclass
@@ -67,6 +73,9 @@ class Writes:
     current: Callable[[str], TriageState | None]
     refuse: Callable[[], CminboxError | None]  # why writes are refused right now (the banner)
     run_in_thread: Callable[[Callable[[], Any]], Awaitable[Any]] = asyncio.to_thread
+    # False once the screen is closing: a write that lands then updates nothing (its widgets are
+    # being removed), as tui/ui_thread.py does for the other workers.
+    alive: Callable[[], bool] = lambda: True
     confirmed: dict[str, TriageState] = field(default_factory=dict)  # items with writes in flight
     pending: list[Write[Any]] = field(default_factory=list)
     _queue: asyncio.Queue[Write[Any]] | None = None
@@ -128,7 +137,7 @@ class Writes:
 
     async def _one(self, write: Write[Any]) -> None:
         store = self.store()
-        refused = self.refuse()
+        refused = None if write.always else self.refuse()
         error: CminboxError | None = refused
         result: Any = None
         states: dict[str, TriageState] = {}
@@ -155,6 +164,8 @@ class Writes:
                 read = {mid: step(self.confirmed[mid]) for mid, step in write.expect.items() if mid in self.confirmed}
             states = read
         self.pending.remove(write)
+        if not self.alive():
+            return
         touched = dict.fromkeys([*write.expect, *states])
         self.confirmed.update(states)
         self._rebase(touched)

@@ -1,4 +1,9 @@
-"""The whole conversation around one item: stored at once, then live from the channel."""
+"""The whole conversation around one item: the stored copy, then live from the channel.
+
+It opens at once with the item itself (or the thread the preview already read); the stored
+thread is read on a worker thread and shown when it lands, unless the live one came first.
+While it is open, this instance's presence says it is viewing the item (``viewing``, the inbox's).
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from cminbox.core.channel import Channel, ChannelError
+from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message
 from cminbox.core.text import bound_text, sanitize
 from cminbox.core.when import age
+from cminbox.tui.ui_thread import from_worker
 
 
 class ThreadScreen(Screen[None]):
@@ -27,13 +34,27 @@ class ThreadScreen(Screen[None]):
     ]
 
     def __init__(
-        self, message: Message, stored: list[Message], channel: Channel | None, clock: Callable[[], datetime]
+        self,
+        message: Message,
+        stored: list[Message] | None,
+        channel: Channel | None,
+        clock: Callable[[], datetime],
+        *,
+        read_stored: Callable[[], list[Message]] | None = None,
+        viewing: Callable[[str | None], None] | None = None,
     ) -> None:
+        """``stored`` None: read with ``read_stored`` (on a worker thread); ``viewing`` is told
+        the item when the screen opens and None when it closes."""
         super().__init__()
         self.message = message
         self.stored = stored
+        self.read_stored = read_stored
         self.channel = channel
         self.clock = clock
+        self.viewing = viewing
+        self.live_shown = False
+        self.stored_problem = ""  # why the stored thread could not be read
+        self.live_note = "fetching the live thread…" if channel is not None else ""
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -46,9 +67,40 @@ class ThreadScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.show(self.stored, "stored copy" + (" · fetching the live thread…" if self.channel else ""))
+        if self.viewing is not None:
+            self.viewing(self.message.id)
+        self.show_stored()
+        if self.stored is None and self.read_stored is not None:
+            self._read_stored()
         if self.channel is not None:
             self.fetch()
+
+    def on_unmount(self) -> None:
+        if self.viewing is not None:
+            self.viewing(None)
+
+    def show_stored(self) -> None:
+        if self.live_shown:
+            return  # the live thread is newer than any stored copy
+        if self.stored_problem:
+            status = f"the stored thread cannot be read: {self.stored_problem}"
+        else:
+            status = "loading the stored thread…" if self.stored is None else "stored copy"
+        self.show(self.stored or [], status + (f" · {self.live_note}" if self.live_note else ""))
+
+    @work(thread=True, group="thread-stored")
+    def _read_stored(self) -> None:
+        assert self.read_stored is not None
+        try:
+            thread = self.read_stored()
+        except CminboxError as exc:
+            from_worker(self, self._stored_arrived, None, str(exc))
+            return
+        from_worker(self, self._stored_arrived, thread, "")
+
+    def _stored_arrived(self, thread: list[Message] | None, problem: str) -> None:
+        self.stored, self.stored_problem = thread, problem
+        self.show_stored()
 
     def show(self, thread: list[Message], status: str) -> None:
         now = self.clock()
@@ -69,8 +121,10 @@ class ThreadScreen(Screen[None]):
         try:
             live = await self.channel.thread(self.message)
         except ChannelError as exc:
-            self.show(self.stored, f"stored copy · the live thread is unavailable: {exc.reason}")
+            self.live_note = f"the live thread is unavailable: {exc.reason}"
+            self.show_stored()
             return
+        self.live_shown = True
         count = f"{len(live)} message{'s' if len(live) != 1 else ''}"
         self.show(live, f"live from {self.message.channel} · {count}")
 

@@ -33,9 +33,10 @@ from cminbox.core.triage import (
 )
 from cminbox.tui.bulk_confirm import BulkChoice, BulkConfirm
 from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
+from cminbox.tui.drafts import Drafts
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.moderation import ModerateDialog, ModerationRequest
-from cminbox.tui.store_worker import Write, Writes, drafted_among, optimistic
+from cminbox.tui.store_worker import Write, Writes, optimistic
 
 if TYPE_CHECKING:
     from cminbox.tui.replying import ReplyingScreen as _Base
@@ -43,15 +44,17 @@ else:
     _Base = object
 
 R = TypeVar("R")
-STORE_ERRORS = (CminboxError,)  # every refusal the core explains (a broken or unwritable file, ...)
 
 
 class TriageKeys(_Base):
+    _drafts_checking = False  # a bulk status change waits for which items have a draft
+
     if TYPE_CHECKING:  # provided by InboxScreen
         inbox_list: InboxList
         all_rows: list[Row]
         presence_seen: list[Presence]  # tui/presence_sync.py
         writes: Writes
+        drafts: Drafts
         undo_stack: list[dict[str, Action]]
 
         def refused(self) -> CminboxError | None: ...
@@ -63,15 +66,6 @@ class TriageKeys(_Base):
         def reload(self) -> None: ...
 
         def refresh_chrome(self) -> None: ...
-
-    def attempt(self, verb: Callable[[], R]) -> R | None:
-        """Run a quick check of the core's (a verb that only reads); a refusal is a
-        notification, never a crash, and the inbox stays as it was."""
-        try:
-            return verb()
-        except STORE_ERRORS as exc:
-            self.notify(str(exc), title="Not done", severity="error", timeout=15, markup=False)
-            return None
 
     def shown(self, mid: str) -> TriageState | None:
         """What the row shows now: the store's state with the pending writes applied."""
@@ -143,15 +137,33 @@ class TriageKeys(_Base):
 
     def action_set_status(self, status: str) -> None:
         """On several items, those it would take work from (escalated, someone else's, an unsent
-        draft) are not changed silently: one question, or nothing to ask."""
+        draft) are not changed silently: one question, or nothing to ask. Which have a draft
+        is read on the store worker, after the draft saves queued before."""
         if not (ids := self.targets()):
             return
-        want = Status(status)
+        if len(ids) == 1:
+            self._set_status(ids, Status(status), set())
+            return
+        if (why := self.refused()) is not None:
+            self.notify(str(why), title="Not done", severity="error", timeout=8, markup=False)
+            return
+        if self._drafts_checking:
+            return  # the same key pressed again before the check landed: one question, not two
+
+        def checked(drafted: set[str]) -> None:
+            self._drafts_checking = False
+            self._set_status(ids, Status(status), drafted)
+
+        def failed(exc: CminboxError) -> None:
+            self._drafts_checking = False
+            self.write_failed(exc, "Not done")
+
+        self._drafts_checking = True
+        self.drafts.among(ids, checked, failed)
+
+    def _set_status(self, ids: list[str], want: Status, drafted: set[str]) -> None:
         label = want.value.capitalize()
         states = [st for st in map(self.shown, ids) if st is not None]
-        drafted = self.attempt(lambda: drafted_among(self.s.store, ids)) if len(ids) > 1 else set()
-        if drafted is None:
-            return
         plan = plan_status_change(states, want, actor=self.s.config.actor, drafted=drafted)
         action = SetStatus(want)
 

@@ -1,0 +1,221 @@
+"""Filling the inbox's rows from the store, off the UI thread: the first screen, the older
+months of a lazily opened store, reloads (a view, a filter, a sort), a poll's new items.
+
+A mixin of :class:`~cminbox.tui.inbox_screen.InboxScreen` (kept apart so each file stays small).
+Every read runs on a worker thread and its result is applied on the UI thread
+(:func:`~cminbox.tui.ui_thread.from_worker`). Reloads are newest-wins: one read at a time, and a
+result that a newer request overtook is dropped and read again. Applying keeps the cursor on its
+item and the selection, and never puts back an older state than a row shows.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from cminbox.core.errors import CminboxError
+from cminbox.core.models import Message, TriageState
+from cminbox.core.query import Query
+from cminbox.core.views import Sort, View, arrange
+from cminbox.tui.inbox_list import InboxList, Row
+from cminbox.tui.panes import HeaderCounts
+from cminbox.tui.services import Services
+from cminbox.tui.store_worker import Lookups, Writes
+from cminbox.tui.ui_thread import from_worker
+
+if TYPE_CHECKING:
+    from cminbox.tui.replying import ReplyingScreen as _Base
+else:
+    _Base = object
+
+Read = list[tuple[Message, TriageState]]
+
+
+def _insertion_point(rows: list[Row], row: Row, newest_first: bool) -> int:
+    """Binary search by created_at in rows already in that order."""
+    lo, hi = 0, len(rows)
+    t = row.message.created_at
+    while lo < hi:
+        mid = (lo + hi) // 2
+        before = rows[mid].message.created_at > t if newest_first else rows[mid].message.created_at < t
+        if before:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _newer(shown: TriageState | None, read: TriageState) -> TriageState:
+    """A read that started before a change the row already shows (the change check landed
+    first) must not take it back: each store write raises ``rev``."""
+    return shown if shown is not None and shown.rev > read.rev else read
+
+
+class RowLoading(_Base):
+    if TYPE_CHECKING:  # provided by InboxScreen
+        s: Services
+        inbox_list: InboxList
+        writes: Writes
+        lookups: Lookups
+        all_rows: list[Row]
+        fresh: set[str]
+        stale: set[str]
+        counts: HeaderCounts
+        view: View
+        sort: Sort
+        group: bool
+        filter: Query | None
+
+        def in_view(self, row: Row, view: Query, now: datetime, me: str) -> bool: ...
+
+        def refresh_chrome(self) -> None: ...
+
+        def write_failed(self, exc: CminboxError, title: str) -> None: ...
+
+    rows_loaded = False  # the first read landed (until then the view line says "loading…")
+    _reload_wanted = 0  # counts reload requests: a read for an older one is dropped
+    _reload_running = False
+    _reload_failed = False  # the last read failed: tried again when the store is back
+
+    @property
+    def fully_loaded(self) -> bool:
+        loader = self.s.store.progressive
+        return loader is None or loader.fully_loaded
+
+    def load_segments(self) -> None:
+        self.run_worker(self._load_segments, thread=True, exclusive=True, group="load", name="load segments")
+
+    def _load_segments(self) -> None:
+        """A lazily opened store: the newest month first (enough for the first screen), then the
+        older ones; the list is rebuilt after each step (the cursor stays put)."""
+        loader = self.s.store.progressive
+        try:
+            if loader is not None:
+                loader.load_next_segment()
+            from_worker(self, self.reload_from_store)
+            if loader is None or loader.fully_loaded:
+                return
+            while loader.load_next_segment() is not None:
+                pass
+        except CminboxError as exc:
+            from_worker(self, self.write_failed, exc, "Not loaded")
+        from_worker(self, self.reload_from_store)
+
+    def reload(self) -> None:
+        """The view, the filter or the sort changed: the list follows at once from the rows in
+        memory (so a key pressed next acts on the new list, never the old one), then again from
+        the store when its read lands (bringing what changed meanwhile)."""
+        if self.rows_loaded:
+            self.arrange_rows()
+        self.reload_from_store()
+
+    def reload_from_store(self) -> None:
+        """Re-read every row on a worker; applied when it lands, unless a newer request came
+        meanwhile (then it is read again: newest wins, one read at a time)."""
+        self._reload_wanted += 1
+        if not self._reload_running:
+            self._start_reload()
+
+    def _start_reload(self) -> None:
+        self._reload_running = True
+        read = functools.partial(self._reload_in_thread, self._reload_wanted)
+        self.run_worker(read, thread=True, group="reload", name="reload")
+
+    def _reload_in_thread(self, wanted: int) -> None:
+        try:
+            everything = self.s.store.query(loaded_only=True)
+        except CminboxError as exc:
+            from_worker(self, self._reload_failed_with, wanted, exc)
+            return
+        from_worker(self, self._reloaded, wanted, everything)
+
+    def _reload_failed_with(self, wanted: int, exc: CminboxError) -> None:
+        self._reload_running = False
+        if wanted != self._reload_wanted:
+            self._start_reload()
+            return
+        self._reload_failed = True
+        self.write_failed(exc, "Not reloaded")  # raises the banner when the store cannot be reached
+
+    def retry_reload(self) -> None:
+        """The store can be reached again: the read that failed meanwhile is done now."""
+        if self._reload_failed:
+            self.reload_from_store()
+
+    def _reloaded(self, wanted: int, everything: Read) -> None:
+        self._reload_running = False
+        if wanted != self._reload_wanted:
+            self._start_reload()  # overtaken while reading: read again for the newest request
+            return
+        self._reload_failed = False
+        self.rows_loaded = True
+        shown = {r.message.id: r.state for r in self.all_rows}
+        pending = self.writes.confirmed  # items with writes in flight keep showing them
+        self.all_rows = [
+            Row(m, self.writes.stored([st])[0] if m.id in pending else _newer(shown.get(m.id), st), m.id in self.fresh)
+            for m, st in everything
+        ]
+        self.lookups.forget()
+        self.counts.recount(self.all_rows, self.s.clock())
+        self.arrange_rows()
+        # The rows, and the counters' 100k-id sets, are long-lived: keep the collector from
+        # walking them on every full collection (~150 ms at 100k without this).
+        gc.freeze()
+
+    def arrange_rows(self) -> None:
+        """The list from the rows in memory, through the view, the filter and the sort; the
+        cursor stays on its item, the selection on the items still listed."""
+        now, me = self.s.clock(), self.s.config.actor
+        view_q = self.view.compiled()
+        kept = [(r.message, r.state) for r in self.all_rows if self.in_view(r, view_q, now, me)]
+        self.stale.clear()
+        # The list shares Row objects with all_rows, so an update to one is seen by the other.
+        by_id = {r.message.id: r for r in self.all_rows}
+        rows = [by_id[m.id] for m, _ in arrange(kept, self.sort, self.group)]
+        for row in rows:
+            row.stale = False  # it matches the view (again)
+        self.inbox_list.set_rows(rows)
+        self.refresh_chrome()
+
+    def merge_soon(self, ids: list[str]) -> None:
+        """A poll's new items: read on a worker, then merged in."""
+        self.run_worker(functools.partial(self._merge_in_thread, ids), thread=True, group="merge", name="merge")
+
+    def _merge_in_thread(self, ids: list[str]) -> None:
+        try:
+            messages = {mid: m for mid in dict.fromkeys(ids) if (m := self.s.store.get_message(mid)) is not None}
+            read = {mid: (m, self.s.store.triage(mid)) for mid, m in messages.items()}
+        except CminboxError:
+            return  # unreadable now (the banner's business): the change check brings them later
+        from_worker(self, self.merge_new, list(read), read)
+
+    def merge_new(self, ids: Iterable[str], read: dict[str, tuple[Message, TriageState]]) -> None:
+        """Add newly arrived messages, already read off the UI thread, without rebuilding every
+        row (a rebuild at 100k items would stall typing on each poll during an incident). The
+        cursor stays on its item."""
+        self.lookups.forget()
+        now = self.s.clock()
+        known = {r.message.id for r in self.all_rows}
+        added = []
+        for mid in dict.fromkeys(ids):
+            if mid in known or mid not in read:
+                continue
+            message, state = read[mid]
+            row = Row(message, state, fresh=mid in self.fresh)
+            self.all_rows.append(row)
+            self.counts.add(row, now)
+            added.append(row)
+        if added and (self.group or self.sort == Sort.PRIORITY):
+            self.arrange_rows()  # orderings that can move existing rows: rebuild
+            return
+        view, me = self.view.compiled(), self.s.config.actor
+        rows = list(self.inbox_list.rows)
+        for row in added:
+            if self.in_view(row, view, now, me):
+                rows.insert(_insertion_point(rows, row, self.sort == Sort.NEWEST), row)
+        if len(rows) != len(self.inbox_list.rows):
+            self.inbox_list.set_rows(rows)
+        self.refresh_chrome()
