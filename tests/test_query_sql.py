@@ -112,7 +112,9 @@ def items_db(pg_database: str) -> Iterator[Any]:
 def _same_on_both(conn: Any, rows: tuple[tuple[Message, TriageState], ...], queries: list[Node]) -> None:
     conn.execute("TRUNCATE items")
     with conn.cursor() as cur:
-        cur.executemany("INSERT INTO items VALUES (" + ", ".join(["%s"] * 14) + ", %s::jsonb)", [_row(m, s) for m, s in rows])
+        cur.executemany(
+            "INSERT INTO items VALUES (" + ", ".join(["%s"] * 14) + ", %s::jsonb)", [_row(m, s) for m, s in rows]
+        )
     by_id = {m.id: (m, s) for m, s in rows}
     for node in queries:
         query = parse(to_text(node))
