@@ -126,6 +126,7 @@ CLIENT = textwrap.dedent(
                 reasons[name] = "no error"
             except ChannelError as exc:
                 reasons[name] = exc.reason
+            peaks[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         try:
             await engine.targets["hook"].deliver({"event": "test"}, "d1")
             reasons["webhook"] = "no error"
@@ -134,9 +135,10 @@ CLIENT = textwrap.dedent(
         await engine.aclose()
         return reasons
 
+    peaks = {}  # the peak so far after each channel: a failure says which one grew
     reasons = asyncio.run(main())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"reasons": reasons, "peak_mb": peak_mb}))
+    print(json.dumps({"reasons": reasons, "peak_mb": peak_mb, "peak_after": peaks}))
     """
 )
 

@@ -79,8 +79,8 @@ def test_cli_reply_saved_expands_and_refuses_past_the_limit(tmp_path: Path, caps
     code, out = cli(tmp_path, capsys, "reply", "1001", "--saved", "long", "--queue-only")
     assert code != 0 and "nothing was queued" in out and "500" in out
     assert outbox.items() == []
-    code, out = cli(tmp_path, capsys, "reply", "1001", "--saved", "nope", "--queue-only")
-    assert code != 0 and "no saved reply named 'nope'" in out and "thanks, long" in out
+    code, out = cli(tmp_path, capsys, "reply", "1001", "--saved", "missing-reply", "--queue-only")
+    assert code != 0 and "no saved reply named 'missing-reply'" in out and "thanks, long" in out
     code, out = cli(tmp_path, capsys, "reply", "1001", "--saved", "thanks", "--queue-only")
     assert code == 0, out
     [item] = outbox.items()

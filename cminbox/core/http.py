@@ -293,6 +293,9 @@ async def _read_limited(response: httpx.Response, what: str) -> bytes:
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > MAX_BODY:
+            # Dropped before raising: a traceback kept alive (a log record, an exception
+            # chain) holds this frame, and must not hold the 8 MB read so far with it.
+            chunks.clear()
             raise BadResponse(f"{what}: response is larger than {MAX_BODY // (1024 * 1024)} MB; stopped reading")
         chunks.append(chunk)
     return b"".join(chunks)
