@@ -135,14 +135,3 @@ def describe_answer(answer: Answer, now: datetime, width: int = 200) -> str:
     when = "just now" if (now - answer.when).total_seconds() < 60 else f"{age(answer.when, now)} ago"
     # A staff reply came from the server: made inert (no escapes, one line) like all its text.
     return f'{one_line(answer.who, 60)} {verb}{where} {when}: "{one_line(answer.text, width)}"'
-
-
-def describe(item: OutboxItem, now: datetime, width: int = 200) -> str:
-    """``bob replied 2m ago: "Thanks, fixed in 1.2"`` (``queued a reply`` while it is not sent yet)."""
-    verb = "replied" if item.status == OutboxStatus.SENT else "queued a reply"
-    then = item.sent_at or item.created_at
-    when = "just now" if (now - then).total_seconds() < 60 else f"{age(then, now)} ago"
-    text = " ".join(str(item.payload.get("text", "")).split())
-    if len(text) > width:
-        text = text[: width - 1] + "…"
-    return f'{item.actor} {verb} {when}: "{text}"'

@@ -109,6 +109,15 @@ class InboxList(ScrollView, can_focus=True):
         self.post_message(self.Highlighted(self.current))
         return changed
 
+    def update_messages(self, messages: Iterable[Message]) -> None:
+        """Rows whose message came again with new content (its author edited it)."""
+        for message in messages:
+            i = self.index.get(message.id)
+            if i is not None and self.rows[i].message != message:
+                self.rows[i].message = message
+                self._cache.clear()  # the key holds the id and revision, not the text
+                self.refresh_line(i)
+
     def set_presence(self, marks: dict[str, str]) -> None:
         """Teammates' markers per item; repaints only the rows whose marker changed."""
         old, self.presence = self.presence, marks

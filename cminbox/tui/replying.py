@@ -16,9 +16,9 @@ from datetime import datetime
 
 from textual import on, work
 
-from cminbox.core import collision
+from cminbox.core import collision, saved_replies
 from cminbox.core.errors import CminboxError
-from cminbox.core.models import TriageState
+from cminbox.core.models import Message, TriageState
 from cminbox.core.outbox import MARK_READ, OutboxItem
 from cminbox.core.presence import Activity
 from cminbox.tui.composer import Composer
@@ -65,7 +65,7 @@ class ReplyingScreen(StillCursorScreen):
     def _mark_replies(self, message_id: str) -> None:
         """What was replied to the item when its composer opened (the collision check's base)."""
         try:
-            found = collision.mark(self.s.store.outbox, message_id)
+            found = collision.mark(self.s.store.outbox, message_id, official=self._official(message_id))
         except CminboxError:
             return  # unreadable now: the check at send falls back to the opening time
         from_worker(self, self.reply_marks.__setitem__, message_id, found)
@@ -172,7 +172,7 @@ class ReplyingScreen(StillCursorScreen):
             self.notify("Not sent: the composer was closed. The reply is kept as the draft.", timeout=6)
             return
         if others:
-            said = [collision.describe(item, self.s.clock(), width=400) for item in others[:3]]
+            said = [collision.describe_answer(answer, self.s.clock(), width=400) for answer in others[:3]]
 
             def answered(ok: bool | None) -> None:
                 if ok:
@@ -184,11 +184,19 @@ class ReplyingScreen(StillCursorScreen):
             return
         self._send_checked(event)
 
-    def _replies_since(self, mid: str, since: collision.ReplyMark | None) -> list[OutboxItem]:
+    def _official(self, mid: str) -> list[Message]:
+        """The team's own accounts' replies in the item's conversation (worker thread): a reply
+        written on the channel's site counts once a poll brought it in."""
+        staff = collision.staff_handles(self.s.config.channels)
+        message = self.s.store.get_message(mid) if staff else None
+        return collision.official_replies(self.s.store.thread_of(message), message, staff) if message else []
+
+    def _replies_since(self, mid: str, since: collision.ReplyMark | None) -> list[collision.Answer]:
         outbox = self.s.store.outbox
+        official = self._official(mid)
         if since is None:  # the composer's mark was not read yet: replies from after it opened
-            since = collision.mark(outbox, mid, before=self.reply_opened)
-        return collision.replies_since(outbox, since)
+            since = collision.mark(outbox, mid, before=self.reply_opened, official=official)
+        return collision.answers_since(outbox, since, official=official)
 
     def _send_checked(self, event: Composer.Send) -> None:
         caps = self.s.capabilities(event.message.channel)
@@ -251,9 +259,18 @@ class ReplyingScreen(StillCursorScreen):
             self.notify("No saved replies: add [[saved_replies]] (name, text) to the config.", timeout=5)
             return
 
+        composer = self.query_one(Composer)
+        target = composer.target
+
         def done(name: str | None) -> None:
-            if name:
-                self.query_one(Composer).insert(replies[name])
+            if not name or target is None:
+                return
+            try:  # in memory: the variables come from the item already shown
+                text = saved_replies.expand(replies[name], saved_replies.Context(target, self.s.config.actor))
+            except CminboxError as exc:
+                self.notify(str(exc), title=f"Saved reply {name!r} not inserted", severity="error", timeout=8)
+                return
+            composer.insert(text)
 
         self.app.push_screen(TagPicker("Insert saved reply", list(replies), allow_new=False), done)
 

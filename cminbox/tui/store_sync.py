@@ -130,6 +130,8 @@ class StoreSync(_Base):
         if changes.gone:
             self.reload_from_store()  # items left the live store (archived here or by another instance)
             return
+        # An edited message (its author changed it on the channel) shows its new text at once.
+        self.inbox_list.update_messages(m for mid, m in changes.messages.items() if mid in self.inbox_list.index)
         known = [changes.states[mid] for mid in changes.changed if mid in self.inbox_list.index]
         if known:
             self.apply_states(self.writes.stored(known))

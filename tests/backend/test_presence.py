@@ -76,7 +76,8 @@ def test_replies_since_the_composer_opened_are_found_by_the_other_instance(backe
     a.outbox.enqueue(OutboxKind.REPLY, "masto:1", "masto", {"text": "Fixed in  1.2,\nthanks!"}, "ana")
     [other] = collision.replies_since(b.outbox, opened)
     assert other.actor == "ana"
-    assert collision.describe(other, backend.clock()) == 'ana queued a reply just now: "Fixed in 1.2, thanks!"'
+    [answer] = collision.answers_since(b.outbox, opened)
+    assert collision.describe_answer(answer, backend.clock()) == 'ana queued a reply just now: "Fixed in 1.2, thanks!"'
 
 
 def test_an_inbox_on_no_item_is_online_but_marks_no_row(backend: Backend) -> None:
