@@ -299,9 +299,9 @@ async def test_reloads_are_newest_wins_and_keep_the_cursor_and_selection(tmp_pat
             await pilot.press("S", "S")  # by priority, then newest first again: each at once
             assert len(gate.threads) == 1  # one read at a time: the newer requests wait for it
 
-            def recording(rows: list[Row]) -> None:
+            def recording(rows: list[Row], *, gone_to_top: bool = False) -> None:
                 shown.append({r.message.id for r in rows})
-                set_rows(rows)
+                set_rows(rows, gone_to_top=gone_to_top)
 
             lst.set_rows = recording  # type: ignore[method-assign]
             gate.release.set()

@@ -79,8 +79,10 @@ class InboxList(ScrollView, can_focus=True):
         self.presence: dict[str, str] = {}  # item -> who else is on it ("✎ bob"): tui/presence_sync.py
 
     # ------------------------------------------------------------------ data
-    def set_rows(self, rows: list[Row]) -> None:
-        """Replace the rows, keeping the cursor on the item the user was reading."""
+    def set_rows(self, rows: list[Row], *, gone_to_top: bool = False) -> None:
+        """Replace the rows, keeping the cursor on the item the user was reading. When that item
+        is no longer listed, the cursor stays near where it was (a refresh) or, for a new view
+        or filter (``gone_to_top``), goes to the first row: the new list is read from the top."""
         current = self.current
         self.rows = rows
         self.index = {row.message.id: i for i, row in enumerate(rows)}
@@ -90,6 +92,9 @@ class InboxList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(rows))
         if current is not None and current.message.id in self.index:
             self.cursor = self.index[current.message.id]
+        elif gone_to_top:
+            self.cursor = 0
+            self.scroll_to(y=0, animate=False)
         else:
             self.cursor = min(self.cursor, max(0, len(rows) - 1))
         self.refresh()

@@ -109,7 +109,7 @@ class RowLoading(_Base):
         memory (so a key pressed next acts on the new list, never the old one), then again from
         the store when its read lands (bringing what changed meanwhile)."""
         if self.rows_loaded:
-            self.arrange_rows()
+            self.arrange_rows(new_view=True)
         self.reload_from_store()
 
     def reload_from_store(self) -> None:
@@ -165,7 +165,7 @@ class RowLoading(_Base):
         # walking them on every full collection (~150 ms at 100k without this).
         gc.freeze()
 
-    def arrange_rows(self) -> None:
+    def arrange_rows(self, *, new_view: bool = False) -> None:
         """The list from the rows in memory, through the view, the filter and the sort; the
         cursor stays on its item, the selection on the items still listed."""
         now, me = self.s.clock(), self.s.config.actor
@@ -177,7 +177,7 @@ class RowLoading(_Base):
         rows = [by_id[m.id] for m, _ in arrange(kept, self.sort, self.group)]
         for row in rows:
             row.stale = False  # it matches the view (again)
-        self.inbox_list.set_rows(rows)
+        self.inbox_list.set_rows(rows, gone_to_top=new_view)
         self.refresh_chrome()
 
     def merge_soon(self, ids: list[str]) -> None:

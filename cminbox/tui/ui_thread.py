@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
 from collections.abc import Callable
 from typing import TypeVarTuple
 
@@ -36,6 +37,10 @@ def from_worker(node: Widget, call: Callable[[*Ts], object], *args: *Ts) -> None
     """Run ``call(*args)`` on the UI thread (from a worker thread) and wait for it, unless
     ``node`` is closing by then or the app has stopped."""
     app = node.app
+    if app._thread_id == threading.get_ident():  # already on the UI thread: waiting would deadlock
+        if is_alive(node):
+            call(*args)
+        return
     loop = app._loop
     if loop is None or loop.is_closed() or not loop.is_running():
         return  # the app has stopped: there is no view left to update
