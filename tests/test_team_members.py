@@ -141,3 +141,34 @@ def test_a_staff_reply_seen_on_the_channel_stops_a_second_reply(
     assert Store(tmp_path / "data").get_draft("masto:1001") == "On it!"
     code, out = cli(tmp_path, capsys, "reply", "1001", "--text", "On it!", "--queue-only", "--force")
     assert code == 0, out
+
+
+async def test_teammates_seen_expire_while_the_store_cannot_be_read(tmp_path: Path) -> None:
+    """Tmux trial: the team demo's owner was killed, its database went with it, and the other
+    pane kept "with ana" and "⊙ ana" for good. What was seen still expires by its own time."""
+    from cminbox.core.errors import StoreUnavailable
+    from cminbox.core.presence import TTL, Activity, Presence
+
+    clock = FrozenClock(T0)
+    app = make_app(make_services(tmp_path, clock, config_text=team("bob")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = screen_of(app)
+        seen = Presence("ana", "host:1:x", ITEM, Activity.VIEWING, clock() + TTL)
+        screen.show_presence([seen])
+        header = screen.query_one(InboxHeader)
+        assert "with ana" in str(header.render())
+
+        def down(*_args: object, **_kw: object) -> None:
+            raise StoreUnavailable("cannot reach the database")
+
+        screen.s.store.presence = down  # type: ignore[method-assign,assignment]
+        screen.s.store.set_presence = down  # type: ignore[method-assign]
+        screen.beat()
+        await pilot.pause(0.2)
+        assert "with ana" in str(header.render())  # not expired yet: still shown
+        clock.advance(seconds=TTL.total_seconds() + 1)
+        screen.beat()
+        await until(pilot, lambda: "with ana" not in str(header.render()), "ana's record expires")
+        assert "⊙ ana" not in str(screen.inbox_list.render_line(0))
+        screen.s.store.__dict__.pop("presence")
+        screen.s.store.__dict__.pop("set_presence")

@@ -80,7 +80,9 @@ class PresenceSync(_Base):
             try:
                 self.s.store.set_presence(self.s.config.actor, mid, activity)
             except CminboxError:
-                return  # throwaway: the next heartbeat tries again (the banner reports outages)
+                # Throwaway: the next heartbeat tries again (the banner reports the outage).
+                self._expire_seen_in_thread()
+                return
         self.read_presence_in_thread()
 
     def _leave_in_thread(self) -> None:
@@ -98,10 +100,19 @@ class PresenceSync(_Base):
         try:
             records = self.s.store.presence()
         except CminboxError:
+            self._expire_seen_in_thread()
             return
         key = sorted((r.instance, r.person, r.message_id, r.activity) for r in records)
         if key != sorted((r.instance, r.person, r.message_id, r.activity) for r in self.presence_seen):
             from_worker(self, self.show_presence, records)
+
+    def _expire_seen_in_thread(self) -> None:
+        """The store cannot be read: what was last seen still expires by its own time, so a
+        teammate who left while the database was away does not stay "with" us or "viewing"."""
+        now = self.s.clock()
+        kept = [r for r in self.presence_seen if r.expires_at > now]
+        if len(kept) != len(self.presence_seen):
+            from_worker(self, self.show_presence, kept)
 
     def show_presence(self, records: list[Presence]) -> None:
         self.presence_seen = records
