@@ -146,6 +146,28 @@ class PeopleTables:
             self._people.write_many(updates, inserts, removes)
         return stored
 
+    def import_people(self, people: list[Person]) -> int:
+        """PortableStore (``store migrate``, ``import``): records verbatim, one file write."""
+        with self.transaction():
+            ix = self._people_index()
+            owner = dict(ix.owner)
+            updates: dict[int, Person] = {}
+            inserts: list[Person] = []
+            for person in people:
+                have = ix.by_id.get(person.id)
+                if (have is not None and have[1].rev >= person.rev) or any(
+                    owner.get(k, person.id) != person.id for k in person.identities
+                ):
+                    continue
+                if have is None:
+                    inserts.append(person)
+                else:
+                    updates[have[0]] = person
+                owner.update(dict.fromkeys(person.identities, person.id))
+            if updates or inserts:
+                self._people.write_many(updates, inserts, [])
+            return len(updates) + len(inserts)
+
     def authors(self, keys: Iterable[str] | None = None) -> dict[str, Seen]:
         with self._mutex:
             self._ensure_all()

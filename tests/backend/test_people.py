@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -14,6 +15,7 @@ from cminbox.core.models import Author, Status
 from cminbox.core.outbox_types import OutboxKind
 from cminbox.core.people import PeopleError, Person, identity, new_id
 from cminbox.core.people_ops import PeopleOps
+from cminbox.core.portable import everything, import_records, write_jsonl
 from cminbox.core.query import PeopleView, parse
 from cminbox.core.store_api import StoreApi, StoreError
 from cminbox.core.triage import SetStatus
@@ -196,3 +198,20 @@ def test_the_sentiment_trend_and_the_last_reply_are_computed_from_the_items(stor
     assert card.trend.before == pytest.approx(0.4) and card.trend.scored == 20
     assert card.last_reply is not None and (card.last_reply.id, card.last_reply.actor) == (item.id, "bob")
     assert card.items == 20 and len(card.open_items) == 10
+
+
+def test_people_are_exported_and_imported_verbatim(backend: Backend, tmp_path: Path) -> None:
+    store = backend.open()
+    _filled(store)
+    ops = PeopleOps(store, STAFF, "ana", store.clock)
+    ops.tag([PRIYA, "masto:user2@example.social"], add=["vip"])
+    ops.note(PRIYA, "prefers email")
+    ops.link(PRIYA, "gh:user1")
+    out = tmp_path / "all.jsonl"
+    with out.open("wb") as handle:
+        write_jsonl(everything(store), handle)
+    target = backend.fresh().open()
+    report = import_records(target, out)
+    assert report.people == 2 and target.people() == store.people()
+    assert [e.kind for e in target.events()] == [e.kind for e in store.events()]  # with their person events
+    assert import_records(target, out).people == 0  # the same revisions again: nothing written

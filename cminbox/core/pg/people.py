@@ -37,6 +37,21 @@ def _decode(doc: str, rev: int) -> Person:
     return msgspec.structs.replace(_PERSON.decode(doc), rev=rev)
 
 
+def _put(conn: Connection[Any], p: Person) -> None:
+    """Write one record and its identities (replacing what it had)."""
+    conn.execute(
+        "INSERT INTO people (id, doc, rev, tags) VALUES (%s, %s::jsonb, %s, %s) ON CONFLICT (id)"
+        " DO UPDATE SET doc = EXCLUDED.doc, rev = EXCLUDED.rev, tags = EXCLUDED.tags",
+        (p.id, _ENC.encode(msgspec.structs.replace(p, rev=0)).decode(), p.rev, p.tags),
+    )
+    conn.execute("DELETE FROM person_identities WHERE person_id = %s", (p.id,))
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO person_identities (identity, person_id) VALUES (%s, %s)",
+            [(k, p.id) for k in sorted(p.identities)],
+        )
+
+
 class PgPeople:
     db: Database
     clock: Clock
@@ -95,19 +110,9 @@ class PgPeople:
                 before, after = changed_fields(current[gone.id], None)
                 events.append((now, actor, self.instance, gone.id, "person", label, group, before, after))
             conn.execute("DELETE FROM people WHERE id = ANY(%s)", (sorted(leaving),))  # their identities cascade
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO people (id, doc, rev, tags) VALUES (%s, %s::jsonb, %s, %s) ON CONFLICT (id)"
-                    " DO UPDATE SET doc = EXCLUDED.doc, rev = EXCLUDED.rev, tags = EXCLUDED.tags",
-                    [(p.id, _ENC.encode(msgspec.structs.replace(p, rev=0)).decode(), p.rev, p.tags) for p in stored],
-                )
-            conn.execute("DELETE FROM person_identities WHERE person_id = ANY(%s)", ([p.id for p in stored],))
             try:
-                with conn.cursor() as cur:
-                    cur.executemany(
-                        "INSERT INTO person_identities (identity, person_id) VALUES (%s, %s)",
-                        [(key, p.id) for p in stored for key in p.identities],
-                    )
+                for p in stored:
+                    _put(conn, p)
             except psycopg.errors.UniqueViolation:
                 # Another instance gave one of these identities to a person of its own and
                 # committed while this step waited on it.
@@ -119,6 +124,26 @@ class PgPeople:
             return stored
 
         return self.db.run(work, "the people change") if (put_list or delete_list) else []
+
+    def import_people(self, people: list[Person]) -> int:
+        """PortableStore (``store migrate``, ``import``): records verbatim, one transaction."""
+        batch = sorted(people, key=lambda p: p.id)
+
+        def work(conn: Connection[Any]) -> int:
+            written = 0
+            for p in batch:
+                row = conn.execute("SELECT rev FROM people WHERE id = %s FOR UPDATE", (p.id,)).fetchone()
+                held = conn.execute(
+                    "SELECT 1 FROM person_identities WHERE identity = ANY(%s) AND person_id <> %s LIMIT 1",
+                    (p.identities, p.id),
+                ).fetchone()
+                if (row is not None and row[0] >= p.rev) or held is not None:
+                    continue
+                _put(conn, p)
+                written += 1
+            return written
+
+        return self.db.run(work, "the people import") if batch else 0
 
     def authors(self, keys: Iterable[str] | None = None) -> dict[str, Seen]:
         wanted = None if keys is None else sorted(set(keys))
