@@ -149,9 +149,12 @@ class PeopleOps:
             raise PeopleError("an empty person reference", "Give a person id (p-...), CHANNEL:HANDLE or a handle.")
         if PERSON_ID.fullmatch(ref):
             found = self.store.person(ref)
-            if found is None:
-                raise PeopleError(f"there is no person {ref}.", "`cminbox people list` shows them.")
-            return found
+            if found is not None:
+                return found
+            try:  # a handle that merely looks like an id ("p-bot")
+                return self._by_handle(ref)
+            except PeopleError:
+                raise PeopleError(f"there is no person {ref}.", "`cminbox people list` shows them.") from None
         if ":" in ref:
             return self._by_key(ref)
         return self._by_handle(ref)
