@@ -16,6 +16,7 @@ from cminbox.commands import (
     events_cmds,
     move_cmds,
     outbox_cmds,
+    people_cmds,
     store_cmds,
     team_cmds,
     triage_cmds,
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     events_cmds.register(sub)
     team_cmds.register(sub)
     move_cmds.register(sub)
+    people_cmds.register(sub)
     return parser
 
 

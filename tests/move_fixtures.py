@@ -11,6 +11,7 @@ from cminbox.core import triage
 from cminbox.core.clock import FrozenClock
 from cminbox.core.models import Priority, Status
 from cminbox.core.outbox_types import OutboxKind
+from cminbox.core.people import Person, linked
 from cminbox.core.store import Store
 from tests.factories import make_message
 
@@ -44,4 +45,15 @@ def build_store(data: Path, n: int) -> Store:
     store.set_draft(ids[-2], "another one")
     store.set_cursor("masto", {"since_id": "123"})
     store.set_cursor("forum", {"page": 4, "etag": "x"})
+    # People: two records, then linked (one written with both identities, the other removed).
+    a, b = store.write_people(
+        [
+            Person(id="p-a1", identities=["masto:user1@example.social"], tags=["vip"]),
+            Person(id="p-b2", identities=["gh:user1@example.social"], tags=["press"]),
+        ],
+        actor="ana",
+        label="tag",
+    )
+    store.write_people([linked(a, b)], [b], actor="ana", label="link")
+    store.write_people([Person(id="p-c3", identities=["forum:user2@example.social"])], actor="ben", label="note")
     return store

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 
 from cminbox.core.models import Author, Kind, Message, Priority, Status, TriageState
+from cminbox.core.people import Person, identity
 from cminbox.core.query import And, Node, Not, Or, Term, Text
 from cminbox.core.query.fields import IS_WORDS, KINDS, MOODS, PRIORITIES, STATUSES
 
@@ -17,6 +18,10 @@ TAGS = ["outage", "bug", "big-outage", "spam"]
 CHANNELS = ["masto", "sky", "mastodon", "bluesky"]
 HANDLES = ["@alice@a.social", "@bob.bsky.social", "carol", "@@dave", "@Émile"]
 PEOPLE = ["ana", "bo", "me"]
+# The identities the generated items are written from, and what the people fields ask about.
+KEYS = sorted({identity(c, h) for c in ("masto", "sky") for h in HANDLES})
+PERSON_TAGS = ["vip", "staff", "troll"]
+PERSON_REFS = ["p-0", "p-1", "p-9", "masto:alice@a.social", "sky:carol", "masto:émile", "sky:nobody"]
 
 _text_values = st.sampled_from(WORDS) | st.text(alphabet=st.sampled_from("abcxyz é-:()\"'\\"), min_size=0, max_size=8)
 _age = st.builds(lambda n, u: f"{n}{u}", st.integers(0, 500), st.sampled_from("mhdw"))
@@ -28,7 +33,9 @@ def terms() -> st.SearchStrategy[Term]:
         st.builds(Term, st.just("tag"), st.just(":"), st.sampled_from(TAGS)),
         st.builds(Term, st.just("status"), st.just(":"), st.sampled_from(STATUSES)),
         st.builds(Term, st.just("channel"), st.just(":"), st.sampled_from(CHANNELS)),
-        st.builds(Term, st.just("from"), st.just(":"), st.sampled_from(["@alice", "bob", "ca", "@", "émile", "a b"])),
+        st.builds(
+            Term, st.just("from"), st.just(":"), st.sampled_from(["@alice", "bob", "ca", "@", "émile", "a b", "staff"])
+        ),
         st.builds(Term, st.just("is"), st.just(":"), st.sampled_from(IS_WORDS)),
         st.builds(Term, st.just("age"), st.sampled_from(["<", "<=", ">", ">="]), _age),
         st.builds(Term, st.just("priority"), comparable, st.sampled_from(PRIORITIES)),
@@ -36,6 +43,8 @@ def terms() -> st.SearchStrategy[Term]:
         st.builds(Term, st.just("assignee"), st.just(":"), st.sampled_from(PEOPLE)),
         st.builds(Term, st.just("sentiment"), st.just(":"), st.sampled_from(MOODS)),
         st.builds(Term, st.just("lang"), st.just(":"), st.sampled_from(["en", "de", "other", "unknown"])),
+        st.builds(Term, st.just("author-tag"), st.just(":"), st.sampled_from([*PERSON_TAGS, "press"])),
+        st.builds(Term, st.just("person"), st.just(":"), st.sampled_from(PERSON_REFS)),
     )
 
 
@@ -72,6 +81,11 @@ _PIECES = [
     "ch:masto",
     "to:me",
     "kind:direct",
+    "author-tag:VIP",
+    "person:p-0",
+    "person:masto:@Alice@a.social",
+    "person:nobody",
+    "from:staff",
     "sync",
     "Login",
     '"sync down"',
@@ -135,3 +149,22 @@ def items(draw: st.DrawFn, n: int) -> tuple[Message, TriageState]:
 
 
 stores = st.integers(1, 25).flatmap(lambda k: st.tuples(*(items(i) for i in range(k))))
+
+
+# People: some of the items' identities grouped into stored persons with profile tags, and
+# the configured staff accounts (a few identities, stored or not).
+Crowd = tuple[tuple[Person, ...], frozenset[str]]
+
+
+@st.composite
+def crowds(draw: st.DrawFn) -> Crowd:
+    keys = draw(st.permutations(KEYS))
+    people: list[Person] = []
+    at = 0
+    for n, size in enumerate(draw(st.lists(st.integers(1, 3), max_size=4))):
+        ids = keys[at : at + size]
+        at += size
+        if ids:
+            tags = draw(st.lists(st.sampled_from(PERSON_TAGS), max_size=2, unique=True))
+            people.append(Person(id=f"p-{n}", identities=list(ids), tags=tags))
+    return tuple(people), frozenset(draw(st.lists(st.sampled_from(KEYS), max_size=2)))

@@ -21,6 +21,7 @@ from cminbox.core.errors import CminboxError
 from cminbox.core.events import EventKind
 from cminbox.core.models import Status
 from cminbox.core.outbox_types import OutboxKind, OutboxStatus
+from cminbox.core.people import Person, new_id
 from cminbox.core.repair import repair_store
 from cminbox.core.store import Store
 from tests.backend.contract import check_event_log
@@ -36,12 +37,15 @@ STEPS = {
     "undo": "store.undo('ana')",
     "sent": "[item] = store.outbox.claim_due(); store.outbox.mark_sent(item, {'native_id': '7'})",
     "archive": "store.archive(timedelta(days=90))",
+    # A link: one record written with both identities, the other removed, in one step.
+    "people": "[a, b] = store.people(); store.write_people([linked(a, b)], [b], actor='ana', label='link')",
 }
 PRELUDE = """
 import sys
 from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from cminbox.core import triage
+from cminbox.core.people import linked
 from cminbox.core.repair import repair_store
 from cminbox.core.store import Store
 from tests.factories import make_message
@@ -55,6 +59,14 @@ def prepared(data: Path) -> Store:
     store.act(["masto:3"], triage.SetStatus(Status.DONE), actor="ana")
     store.act(["masto:1"], triage.AddTags(("kept",)), actor="ana")
     store.outbox.enqueue(OutboxKind.REPLY, "masto:1", "masto", {"text": "hi"}, "ana")
+    store.write_people(
+        [
+            Person(id=new_id(), identities=["masto:user1@example.social"], tags=["vip"]),
+            Person(id=new_id(), identities=["gh:user1"], tags=["advocate"]),
+        ],
+        actor="ana",
+        label="tag",
+    )
     return store
 
 
@@ -65,6 +77,7 @@ def test_a_kill_between_the_events_and_the_change_leaves_neither(tmp_path: Path,
     before = Store(data)  # as read back from disk, to compare with what is read after the kill
     last = before.last_position()
     states = {mid: before.triage(mid) for mid in before.message_ids()}
+    people = before.people()
     env = {**cli_env(), "CMINBOX_FAILPOINT": "store.after_events"}
     proc = subprocess.run(
         [sys.executable, "-c", PRELUDE + STEPS[step], str(data)], env=env, cwd=ROOT, capture_output=True, text=True
@@ -78,6 +91,7 @@ def test_a_kill_between_the_events_and_the_change_leaves_neither(tmp_path: Path,
     assert after.last_position() == last and events[-1].pos == last  # the cut-off step's events are gone
     assert {mid: after.triage(mid) for mid in after.message_ids()} == states  # and its change never happened
     assert sorted(after.message_ids()) == sorted(states)
+    assert after.people() == people and len(people) == 2
     assert [i.status for i in after.outbox.items()] in ([OutboxStatus.PENDING], [OutboxStatus.SENDING])
     # The store goes on: the next step gets the next position.
     after.act(["masto:2"], triage.AddTags(("next",)), actor="bo")

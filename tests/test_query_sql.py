@@ -12,11 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cminbox.core.models import Message, TriageState
-from cminbox.core.query import And, Node, Not, Or, Term, Text, parse, parse_node, to_text
+from cminbox.core.people import identity_of
+from cminbox.core.query import And, Node, Not, Or, PeopleView, Term, Text, parse, parse_node, to_text
 from cminbox.core.query.fields import IS_WORDS, KINDS, PRIORITIES, STATUSES
-from cminbox.core.query.sql import ITEMS_DDL, compile_sql, like_pattern
+from cminbox.core.query.sql import ITEMS_DDL, PEOPLE_DDL, compile_sql, like_pattern
 from tests.factories import make_message
-from tests.query_strategies import CHANNELS, ME, NOW, TAGS, nodes, stores
+from tests.query_strategies import CHANNELS, ME, NOW, PERSON_REFS, PERSON_TAGS, TAGS, Crowd, crowds, nodes, stores
 
 HOSTILE = "'; drop table items; --"
 # Every kind of term, and its negation (a NULL under NOT is the classic SQL-vs-Python slip).
@@ -38,6 +39,9 @@ _ATOMS = [
     *(f"sentiment:{m}" for m in ("negative", "neutral", "positive", "unknown")),
     "lang:en",
     "lang:unknown",
+    *(f"author-tag:{t}" for t in PERSON_TAGS),
+    *(f"person:{r}" for r in PERSON_REFS),
+    "from:staff",
     "sync",
     "A:b",
     "é",
@@ -53,19 +57,22 @@ ATOM_QUERIES = [n for q in _ATOMS for n in (parse_node(q), parse_node(f"-{q}")) 
         Term("channel", ":", HOSTILE),
         Term("from", ":", HOSTILE),
         Term("assignee", ":", HOSTILE),
+        Term("author-tag", ":", HOSTILE),
+        Term("person", ":", "masto:" + HOSTILE),
+        Term("from", ":", "staff"),
         Not(Or((Text("100%_\\x"), Term("tag", ":", HOSTILE)))),
         And((Term("is", ":", "mine"), Text("%s"))),
     ],
 )
 def test_values_only_travel_as_parameters(node: Node) -> None:
-    where, params, residue = compile_sql(node, NOW, HOSTILE)
+    where, params, residue = compile_sql(node, NOW, HOSTILE, [HOSTILE])
     assert residue is None
     assert HOSTILE not in where and "drop" not in where and "100%" not in where
     assert where.count("%s") == len(params)
     assert where.replace("%s", "").count("%") == 0  # no stray placeholder for psycopg to misread
     # A value travels as itself, or (free text) as a LIKE pattern with its own % and _ escaped.
-    values = (HOSTILE, "100%_\\x", "%s")
-    assert any(p in values or p in [like_pattern(v) for v in values] for p in params)
+    values = (HOSTILE, "100%_\\x", "%s", "masto:" + HOSTILE)
+    assert any(p in values or p == [HOSTILE] or p in [like_pattern(v) for v in values] for p in params)
 
 
 def test_the_residue_holds_what_sql_cannot_say_exactly() -> None:
@@ -97,6 +104,7 @@ def _row(m: Message, s: TriageState) -> tuple[Any, ...]:
         s.snoozed_until,
         s.first_response_at,
         msgspec.json.encode(m).decode(),
+        identity_of(m),
     )
 
 
@@ -106,38 +114,51 @@ def items_db(pg_database: str) -> Iterator[Any]:
 
     with psycopg.connect(pg_database, autocommit=True) as conn:
         conn.execute(ITEMS_DDL)
+        conn.execute(PEOPLE_DDL)
         yield conn
 
 
-def _same_on_both(conn: Any, rows: tuple[tuple[Message, TriageState], ...], queries: list[Node]) -> None:
-    conn.execute("TRUNCATE items")
+def _same_on_both(
+    conn: Any, rows: tuple[tuple[Message, TriageState], ...], queries: list[Node], crowd: Crowd = ((), frozenset())
+) -> None:
+    people, staff = crowd
+    conn.execute("TRUNCATE items, people, person_identities")
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO items VALUES (" + ", ".join(["%s"] * 14) + ", %s::jsonb)", [_row(m, s) for m, s in rows]
+            "INSERT INTO items VALUES (" + ", ".join(["%s"] * 14) + ", %s::jsonb, %s)", [_row(m, s) for m, s in rows]
         )
+        cur.executemany(
+            "INSERT INTO people (id, doc, rev, tags) VALUES (%s, %s::jsonb, %s, %s)",
+            [(p.id, msgspec.json.encode(p).decode(), p.rev, p.tags) for p in people],
+        )
+        cur.executemany(
+            "INSERT INTO person_identities (identity, person_id) VALUES (%s, %s)",
+            [(key, p.id) for p in people for key in p.identities],
+        )
+    view = PeopleView.of(people, staff)
     by_id = {m.id: (m, s) for m, s in rows}
     for node in queries:
-        query = parse(to_text(node))
-        where, params, residue = compile_sql(query.node, NOW, ME)
+        query = parse(to_text(node)).bind(view)
+        where, params, residue = compile_sql(query.node, NOW, ME, sorted(staff))
         found = {r[0] for r in conn.execute(f"SELECT id FROM items WHERE {where}", params)}
         if residue is not None:
-            rest = parse(to_text(residue))
+            rest = parse(to_text(residue)).bind(view)
             found = {i for i in found if rest.matches(*by_id[i], NOW, ME)}
         expected = {m.id for m, s in rows if query.matches(m, s, NOW, ME)}
         assert found == expected, (to_text(node), where, params)
 
 
 @pytest.mark.servers
-@given(stores, st.lists(nodes, min_size=1, max_size=5))
+@given(stores, st.lists(nodes, min_size=1, max_size=5), crowds())
 @settings(
     max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_sql_and_python_select_the_same_items(
-    items_db: Any, rows: tuple[tuple[Message, TriageState], ...], queries: list[Node]
+    items_db: Any, rows: tuple[tuple[Message, TriageState], ...], queries: list[Node], crowd: Crowd
 ) -> None:
-    _same_on_both(items_db, rows, queries + ATOM_QUERIES)
+    _same_on_both(items_db, rows, queries + ATOM_QUERIES, crowd)
 
 
 @pytest.mark.servers

@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from cminbox.cli import main
 from cminbox.core.clock import FrozenClock
 from cminbox.core.models import Message, Status, TriageState
-from cminbox.core.query import Node, parse, to_text
+from cminbox.core.query import Node, PeopleView, parse, to_text
 from cminbox.core.query.plan import plan
 from cminbox.core.store import Store
 from cminbox.core.triage import AddTags, SetStatus
 from tests.factories import make_message
-from tests.query_strategies import ME, NOW, nodes, stores
+from tests.query_strategies import ME, NOW, Crowd, crowds, nodes, stores
 
 
 def _store(folder: Path, rows: tuple[tuple[Message, TriageState], ...]) -> Store:
@@ -29,17 +29,20 @@ def _store(folder: Path, rows: tuple[tuple[Message, TriageState], ...]) -> Store
     return store
 
 
-@given(nodes, stores)
+@given(nodes, stores, crowds())
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_the_planner_gives_the_same_items_as_evaluating_every_item(
-    node: Node, rows: tuple[tuple[Message, TriageState], ...]
+    node: Node, rows: tuple[tuple[Message, TriageState], ...], crowd: Crowd
 ) -> None:
+    people, staff = crowd
     query = parse(to_text(node))
     with tempfile.TemporaryDirectory() as folder:
         store = _store(Path(folder), rows)
-        every = [m.id for m, s in store.query() if query.matches(m, s, NOW, ME)]
-        assert [m.id for m, _ in store.query(where=query, me=ME)] == every
-        assert [m.id for m, _ in store.query(where=query, me=ME, limit=2)] == every[:2]
+        store.write_people(people, actor="ana", label="people")
+        bound = query.bind(PeopleView.of(store.people(), staff))
+        every = [m.id for m, s in store.query() if bound.matches(m, s, NOW, ME)]
+        assert [m.id for m, _ in store.query(where=query, me=ME, staff=staff)] == every
+        assert [m.id for m, _ in store.query(where=query, me=ME, limit=2, staff=staff)] == every[:2]
 
 
 def test_the_planner_uses_the_indexes_for_status_tag_and_channel(tmp_path: Path, clock: FrozenClock) -> None:

@@ -52,7 +52,7 @@ def migrate_cli(source: Path, to: str, tmp_path: Path, failpoint: str = "") -> s
 def test_the_source_has_a_bit_of_everything(source_dir: Path) -> None:
     d = digest(Store(source_dir))
     assert d.counts["items"] > 2000 and d.counts["archive"] > 100 and d.counts["events"] > N
-    assert (d.counts["outbox"], d.counts["drafts"], d.counts["cursors"]) == (5, 2, 2)
+    assert (d.counts["outbox"], d.counts["drafts"], d.counts["cursors"], d.counts["people"]) == (5, 2, 2, 2)
 
 
 def test_tinydb_to_postgresql_survives_kills_and_a_second_run_changes_nothing(

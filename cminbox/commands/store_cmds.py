@@ -60,10 +60,10 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
         f"read {report.read} item(s): {report.new_messages} new message(s), "
         f"{report.triage_written} triage record(s) written (newer ones in the store were kept)"
     )
-    if report.events or report.outbox or report.drafts or report.cursors:
+    if report.events or report.outbox or report.drafts or report.cursors or report.people:
         print(
             f"also: {report.events} event(s), {report.outbox} outbox item(s) added or marked sent, "
-            f"{report.drafts} draft(s), {report.cursors} cursor(s)"
+            f"{report.drafts} draft(s), {report.cursors} cursor(s), {report.people} person record(s)"
         )
     if report.events_skipped:
         print(

@@ -12,6 +12,7 @@ from cminbox.commands.context import Context
 from cminbox.commands.render import age, clean, dumps, message_json, row
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, Priority, Status
+from cminbox.core.people_ops import PeopleOps
 from cminbox.core.query import Node, Query, QueryError, Term, all_of, explain
 from cminbox.core.query import parse as parse_query
 from cminbox.core.store_api import ActResult, StoreError
@@ -60,12 +61,14 @@ def list_query(args: argparse.Namespace) -> Query:
 def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
     query = list_query(args)
     now, me = ctx.clock(), ctx.config.actor
+    people = PeopleOps.of(ctx.config, ctx.store, ctx.clock)
     if args.explain:
-        print(explain(query.node, now, me))
+        print(explain(query.node, now, me, sorted(people.staff)))
         return 0
-    rows = ctx.store.query(where=query, me=me)
+    rows = ctx.store.query(where=query, me=me, staff=people.staff)
     archived: set[str] = set()
     if args.archived:
+        query = query.bind(people.view()) if query.uses_people else query
         for item in ctx.store.archived():
             if query.matches(item.message, item.triage, now, me):
                 rows.append((item.message, item.triage))

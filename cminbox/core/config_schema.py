@@ -206,7 +206,7 @@ class ChannelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         list[_Account],
         opt(
             "the team's own accounts on this channel: a reply from one counts as an official answer in the "
-            "collision check",
+            "collision check, and they are staff among the people (from:staff)",
             example=["@team@mastodon.social"],
             commented=True,
         ),

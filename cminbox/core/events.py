@@ -23,12 +23,14 @@ class EventKind(StrEnum):
     ARCHIVED = "archived"  # the item left the live store for the archive
     RESTORED = "restored"  # the item came back from the archive
     EDITED = "edited"  # a stored message came again with new content (its author edited it)
+    PERSON = "person"  # a person record was written or removed (core/people.py): message_id is its id
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """``before``/``after``: the fields an action changed (JSON-ready values); for ``edited``,
     the content fields that changed (previews, cminbox.core.edits) and the new content's
-    digest; for ``sent``, ``after`` is the delivery's result (native id, url). ``group`` ties
+    digest; for ``sent``, ``after`` is the delivery's result (native id, url); for ``person``,
+    the record's fields that changed (``after`` empty: the record was removed). ``group`` ties
     the events of one step together (an action group, which undo refers to; an outbox item id
     for ``sent``)."""
 
@@ -42,4 +44,5 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     before: dict[str, object] = msgspec.field(default_factory=dict)
     after: dict[str, object] = msgspec.field(default_factory=dict)
     group: str = ""
-    rev: int = 0  # actions, undos and edits (TinyDB): the item's triage revision after this event
+    rev: int = 0  # actions, undos and edits (TinyDB): the item's triage revision after this event;
+    # person (TinyDB): the record's revision after it (0: removed)

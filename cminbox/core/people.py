@@ -15,11 +15,12 @@ of an identity nobody touched is implicit (:func:`implicit`).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import msgspec
 
+from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, Note
 from cminbox.core.triage import normalise_tag
 
@@ -37,8 +38,8 @@ PROFILE_TAGS = {
 NO_AUTO_REPLY = frozenset({"staff", "troll"})
 
 
-class PeopleError(ValueError):
-    pass
+class PeopleError(CminboxError, ValueError):
+    """A people operation that cannot be done as asked (the message says why and what to do)."""
 
 
 def identity(channel: str, handle: str) -> str:
@@ -49,6 +50,20 @@ def identity(channel: str, handle: str) -> str:
 
 def identity_of(message: Message) -> str:
     return identity(message.channel, message.author.handle)
+
+
+def channel_of(key: str) -> str:
+    return key.partition(":")[0]
+
+
+def handle_of(key: str) -> str:
+    return key.partition(":")[2]
+
+
+def user_of(key: str) -> str:
+    """The user name in an identity's handle (``ana`` for ``ana@a.social``, ``ana.bsky.social``
+    and ``ana``): what people often keep across networks, so a hint, never proof."""
+    return handle_of(key).split("@")[0].split(".")[0]
 
 
 class Person(msgspec.Struct, kw_only=True):
@@ -69,6 +84,56 @@ class Person(msgspec.Struct, kw_only=True):
         """The row's glyphs for this person's profile tags, most telling first ("" for none)."""
         known = [PROFILE_TAGS[t] for t in PROFILE_TAGS if t in self.tags]
         return "".join(known) or ("·" if self.tags else "")
+
+
+class Seen(msgspec.Struct, frozen=True, kw_only=True):
+    """What the stored messages say about one identity (computed when asked, never stored):
+    the handle and display name of its newest item, its items, those not done, first and last seen."""
+
+    identity: str
+    handle: str
+    name: str
+    items: int
+    open: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+#: The fields of a record an event lists when they change.
+RECORD_FIELDS = ("name", "identities", "tags", "notes")
+
+
+def changed_fields(before: Person | None, after: Person | None) -> tuple[dict[str, object], dict[str, object]]:
+    """The record fields that differ, as JSON-ready values (before, after); a new record has no
+    "before", a removed one no "after"."""
+    old = msgspec.to_builtins(before) if before is not None else {}
+    new = msgspec.to_builtins(after) if after is not None else {}
+    keys = [f for f in RECORD_FIELDS if old.get(f) != new.get(f)]
+    return {k: old[k] for k in keys if k in old}, {k: new[k] for k in keys if k in new}
+
+
+def claims(puts: Iterable[Person]) -> dict[str, str]:
+    """identity key -> the person of ``puts`` that lists it; one identity listed by two is
+    refused (an identity belongs to one person)."""
+    owner: dict[str, str] = {}
+    for person in puts:
+        for key in person.identities:
+            if owner.setdefault(key, person.id) != person.id:
+                raise PeopleError(f"{key} cannot belong to both {owner[key]} and {person.id}")
+    return owner
+
+
+def staff_identities(staff: Mapping[str, Iterable[str]]) -> frozenset[str]:
+    """The identity keys of the team's own accounts (``staff`` per channel in the config,
+    core.collision.staff_handles): they are staff without anyone tagging them."""
+    return frozenset(identity(channel, handle) for channel, handles in staff.items() for handle in handles)
+
+
+def effective_tags(person: Person, staff: frozenset[str]) -> list[str]:
+    """The stored tags, plus ``staff`` when one of the identities is a configured staff account."""
+    if "staff" not in person.tags and staff.intersection(person.identities):
+        return [*person.tags, "staff"]
+    return list(person.tags)
 
 
 def implicit(key: str, name: str = "") -> Person:
@@ -132,8 +197,7 @@ def suggestions(keys: Iterable[str], people: dict[str, Person]) -> list[tuple[st
     (``@ana@a.social`` and ``ana`` on GitHub): proposals for an operator, never merged here."""
     by_user: dict[str, list[str]] = {}
     for key in keys:
-        handle = key.partition(":")[2]
-        user = handle.split("@")[0].split(".")[0]
+        user = user_of(key)
         if user:
             by_user.setdefault(user, []).append(key)
     owner = {i: p.id for p in people.values() for i in p.identities}

@@ -24,6 +24,7 @@ from cminbox.core.errors import CminboxError
 from cminbox.core.events import Event
 from cminbox.core.models import Archived, Message, TriageState
 from cminbox.core.outbox_types import OutboxItem
+from cminbox.core.people import Person
 from cminbox.core.portable_api import PortableStore
 from cminbox.core.store_api import StoreApi
 
@@ -73,6 +74,7 @@ class Line(msgspec.Struct, kw_only=True, omit_defaults=True):
     outbox: OutboxItem | None = None
     draft: Draft | None = None
     cursor: Cursor | None = None
+    person: Person | None = None
 
 
 class ImportError_(CminboxError):
@@ -89,6 +91,7 @@ class ImportReport:
     outbox: int = 0
     drafts: int = 0
     cursors: int = 0
+    people: int = 0
 
 
 _encoder = msgspec.json.Encoder()
@@ -139,8 +142,10 @@ def read_jsonl(path: Path) -> Iterator[Line]:
                 line = _decoder.decode(raw)
             except (msgspec.DecodeError, ValueError) as exc:
                 raise ImportError_(f"{path}, line {number}: {exc}") from None
-            if line.message is None and not (line.event or line.outbox or line.draft or line.cursor):
-                raise ImportError_(f"{path}, line {number}: neither an item nor an event, outbox item, draft or cursor")
+            if line.message is None and not (line.event or line.outbox or line.draft or line.cursor or line.person):
+                raise ImportError_(
+                    f"{path}, line {number}: neither an item nor an event, outbox item, draft, cursor or person"
+                )
             yield line
 
 
@@ -168,6 +173,8 @@ def everything(store: StoreApi) -> Iterator[Line]:
         yield Line(draft=Draft(message_id=mid, text=text))
     for channel, cursor in sorted(store.all_cursors().items()):
         yield Line(cursor=Cursor(channel=channel, cursor=cursor))
+    for person in store.people():
+        yield Line(person=person)
     since = 0
     while batch := store.events(since=since, limit=EVENT_PAGE):
         for event in batch:
@@ -209,9 +216,10 @@ def import_records(store: StoreApi, path: Path) -> ImportReport:
         for r in items
         if r.archived and r.message and store.get_message(r.message.id) is None
     )
-    outbox = drafts = cursors = copied = 0
+    outbox = drafts = cursors = copied = people = 0
     if isinstance(store, PortableStore):
         outbox = store.import_outbox([r.outbox for r in lines if r.outbox is not None])
+        people = store.import_people([r.person for r in lines if r.person is not None])
         if verbatim:
             copied = sum(store.import_events(events[i : i + EVENT_PAGE]) for i in range(0, len(events), EVENT_PAGE))
     for r in lines:
@@ -230,4 +238,5 @@ def import_records(store: StoreApi, path: Path) -> ImportReport:
         outbox=outbox,
         drafts=drafts,
         cursors=cursors,
+        people=people,
     )

@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from cminbox.core.events import Event
 from cminbox.core.models import Message, TriageState
 from cminbox.core.outbox_types import OutboxItem
+from cminbox.core.people import Person
 
 
 @runtime_checkable
@@ -47,6 +48,13 @@ class PortableStore(Protocol):
         """Add outbox items whose id is unknown, in the order given; an item known here keeps its
         record, except that a ``sent`` copy marks it sent (a reply is never sent twice).
         Returns how many were added or marked sent. Durable."""
+        ...
+
+    def import_people(self, people: list[Person]) -> int:
+        """Write person records as given (rev, updated_at and by kept), without events (they
+        are copied with the log). A stored record with the same or a higher rev is kept, and a
+        record whose identity belongs to another stored person is left out. Returns how many
+        were written. Atomic and durable."""
         ...
 
     def migration_mark(self) -> dict[str, Any] | None:

@@ -33,6 +33,7 @@ import msgspec
 
 from cminbox.core.events import Event
 from cminbox.core.models import Archived, Message, TriageState
+from cminbox.core.people import Person
 from cminbox.core.segment import atomic_write_bytes
 
 if TYPE_CHECKING:
@@ -168,8 +169,10 @@ class Repaired:
 
 
 def _doc_type(data_dir: Path, path: Path) -> type | None:
-    folder = path.relative_to(data_dir).parts[0]
-    return {"messages": Message, "triage": TriageState, "archive": Archived, "events": Event}.get(folder)
+    rel = path.relative_to(data_dir)
+    if rel == Path("state", "people.json"):  # the one typed state table (store_people.py)
+        return Person
+    return {"messages": Message, "triage": TriageState, "archive": Archived, "events": Event}.get(rel.parts[0])
 
 
 def _table_name(data_dir: Path, path: Path) -> str:

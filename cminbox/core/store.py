@@ -10,6 +10,7 @@ Layout under the data dir (all plain JSON, readable and diffable):
     state/health.json         channel health per channel
     state/undo.json           the undo log (inverse actions per action group)
     state/drafts.json         unsent reply drafts, per message
+    state/people.json         person records: profile tags, notes, linked identities (store_people.py)
     state/migration.json      where a `store migrate` into this folder stands (store_portable.py)
     state/presence.json       who views or replies to what (throwaway, not fsynced: store_presence.py)
     archive/YYYY-MM.json.gz   done items past the retention age, compressed (archive.py)
@@ -54,10 +55,12 @@ from cminbox.core.migrations import SchemaError, migrate
 from cminbox.core.models import HistoryEntry, Message, TriageState
 from cminbox.core.outbox import Outbox
 from cminbox.core.outbox_types import OutboxItem
+from cminbox.core.people import Person
 from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_files
 from cminbox.core.state_tables import StateTables
 from cminbox.core.store_api import ActResult, ProgressiveLoading, StoreError, UndoResult
 from cminbox.core.store_events import EventTables, draft, new_group
+from cminbox.core.store_people import PeopleTables
 from cminbox.core.store_portable import PortableTables
 from cminbox.core.store_presence import PresenceTable
 from cminbox.core.store_queries import QueryTables
@@ -71,7 +74,9 @@ UNDO_KEEP = 500
 __all__ = ["ActResult", "Store", "StoreError", "UndoResult", "author_key"]
 
 
-class Store(UpsertTables, EventTables, QueryTables, StateTables, ArchiveTables, PortableTables, PresenceTable):
+class Store(
+    UpsertTables, EventTables, QueryTables, StateTables, ArchiveTables, PortableTables, PresenceTable, PeopleTables
+):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
     ) -> None:
@@ -106,6 +111,7 @@ class Store(UpsertTables, EventTables, QueryTables, StateTables, ArchiveTables, 
             for name in ("cursors", "health", "undo", "drafts")
         }
         self._init_presence(Segment(data_dir / "state" / "presence.json", "presence", durable=False))
+        self._init_people(Segment(data_dir / "state" / "people.json", "people", durable=durable, doc_type=Person))
         self._segments: dict[str, Segment[Message]] = {}
         self._events = EventParts(data_dir / "events", durable=durable)
         self._verified: int | None = None  # events checked up to here (None: the newest step is not)
@@ -182,6 +188,7 @@ class Store(UpsertTables, EventTables, QueryTables, StateTables, ArchiveTables, 
                 changed |= self._reindex_shard(shard)
         for table in self._state.values():
             self._reload(table)
+        self._reload(self._people)
         return changed
 
     def _reindex_segment(self, key: str, seg: Segment[Message]) -> set[str]:

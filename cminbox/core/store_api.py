@@ -26,6 +26,7 @@ from cminbox.core.clock import Clock
 from cminbox.core.errors import CminboxError
 from cminbox.core.events import Event
 from cminbox.core.models import Archived, Message, Status, TriageState
+from cminbox.core.people import Person, Seen
 from cminbox.core.presence import Activity, Presence
 from cminbox.core.query import Query
 from cminbox.core.sending_api import OutboxStore, PollerLease
@@ -37,6 +38,7 @@ __all__ = [
     "ChangeFeed",
     "EventLog",
     "ItemStore",
+    "PeopleStore",
     "PresenceStore",
     "ProgressiveLoading",
     "SmallTables",
@@ -50,6 +52,18 @@ __all__ = [
 class StoreError(CminboxError):
     """What a store says about a request it cannot serve (an unknown or ambiguous id, a schema
     it cannot read); the message says what to do."""
+
+
+def stale_write(record: str, who: str) -> StoreError:
+    """An optimistic write refused: ``record`` changed (by ``who``) since the caller read it."""
+    by = f"by {who} " if who else ""
+    return StoreError(f"{record} was changed {by}meanwhile; nothing was written.", "Try again.")
+
+
+def removed_meanwhile(record: str) -> StoreError:
+    return StoreError(
+        f"{record} was removed meanwhile (linked into another person); nothing was written.", "Try again."
+    )
 
 
 @dataclass(frozen=True)
@@ -113,10 +127,13 @@ class ItemStore(Protocol):
         me: str = "",
         limit: int | None = None,
         loaded_only: bool = False,
+        staff: frozenset[str] = frozenset(),
     ) -> list[tuple[Message, TriageState]]:
         """Live items with their state, newest first (created_at, then id), filtered by exact
-        fields and by ``where`` (the filter language, evaluated for actor ``me``); ``limit``
-        keeps the first ones. ``loaded_only`` as in :meth:`all_messages`."""
+        fields and by ``where`` (the filter language, evaluated for actor ``me``; its people
+        fields read this store's people, committed view, and ``staff``, the identity keys of
+        the configured staff accounts); ``limit`` keeps the first ones. ``loaded_only`` as in
+        :meth:`all_messages`."""
         ...
 
     def by_author(self, message: Message, limit: int = 3) -> list[Message]:
@@ -186,8 +203,9 @@ class ChangeFeed(Protocol):
     def refresh(self) -> set[str]:
         """Take in what other instances committed since the last call (and what this handle
         archived away): returns the ids of items whose message or state changed or that left
-        the live store. Cheap when nothing changed; a backend with notifications drains the
-        ones received rather than querying."""
+        the live store (items only: a change of a person record is a ``person`` event, read
+        with :meth:`EventLog.events`). Cheap when nothing changed; a backend with notifications
+        drains the ones received rather than querying."""
         ...
 
     def wait_for_change(self, timeout: float) -> bool:
@@ -265,6 +283,39 @@ class PresenceStore(Protocol):
         ...
 
 
+class PeopleStore(Protocol):
+    """Person records (cminbox.core.people): what the team decided about the people behind the
+    channel identities, kept apart from the messages. Only records someone made (tagged,
+    noted, linked) are stored, with ids ``p-…``; an identity nobody touched has none. What the
+    messages say about an identity (:meth:`authors`) is computed when asked, never stored."""
+
+    def person(self, ref: str) -> Person | None:
+        """The stored person with id ``ref``, or the one holding identity key ``ref``
+        (committed view); None when there is none."""
+        ...
+
+    def people(self) -> list[Person]:
+        """Every stored person, by id (committed view)."""
+        ...
+
+    def write_people(
+        self, puts: Iterable[Person], deletes: Iterable[Person] = (), *, actor: str, label: str
+    ) -> list[Person]:
+        """Store ``puts`` and remove ``deletes`` in one atomic, durable step, with one ``person``
+        event per record (``label``, the changed fields before and after, one group), which
+        wakes other instances like any change. Optimistic: each record's ``rev`` is the one it
+        was read at (0: a new record); when a stored record's rev differs, a record to remove
+        is gone, or an identity of a put belongs to another stored person (not removed in this
+        step), nothing is written and a StoreError says who changed it meanwhile. Returns the
+        puts as stored (``rev`` + 1, ``updated_at`` and ``updated_by`` set)."""
+        ...
+
+    def authors(self, keys: Iterable[str] | None = None) -> dict[str, Seen]:
+        """What the live messages say about each identity (of ``keys``; None: every author),
+        by identity key; an identity without live messages is absent."""
+        ...
+
+
 class ProgressiveLoading(Protocol):
     """An optional capability (:attr:`StoreApi.progressive`): a store that opens at once and
     reads its older parts on demand, newest first, so the first screen shows quickly."""
@@ -279,8 +330,10 @@ class ProgressiveLoading(Protocol):
 
 
 @runtime_checkable
-class StoreApi(ItemStore, TriageStore, EventLog, ChangeFeed, SmallTables, ArchiveStore, PresenceStore, Protocol):
-    """Everything a store provides. The people and reports of later issues extend it."""
+class StoreApi(
+    ItemStore, TriageStore, EventLog, ChangeFeed, SmallTables, ArchiveStore, PresenceStore, PeopleStore, Protocol
+):
+    """Everything a store provides. The reports of later issues extend it."""
 
     clock: Clock
     migrated: list[str]  # what opening the store upgraded (schema migrations), to tell the user

@@ -13,11 +13,11 @@ change is missing in whole or in part; so before any step (the outermost transac
 every process, and once at open) the store checks the events written since it last looked
 against the stored data (:meth:`EventTables._happened`: the item's triage revision reached
 the event's, the message is there, an edited message has the event's content, the outbox
-item is sent...) and removes the events whose change is not there (an edit whose message was
-written but not its history line is finished instead: store_upsert.py). Only the newest
-step can be unchecked (each step checks before it appends), so the check at open reads one
-step. Writing the change first and the event second would instead need a scan of every item
-at open to find changes without events.
+item is sent, a person record has the event's revision...) and removes the events whose
+change is not there (an edit whose message was written but not its history line is finished
+instead: store_upsert.py). Only the newest step can be unchecked (each step checks before
+it appends), so the check at open reads one step. Writing the change first and the event
+second would instead need a scan of every item at open to find changes without events.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class EventTables:
     _verified: int | None
     _mutex: threading.RLock
     _imported_through: Callable[[], int]  # store_portable.py: events copied from another store
+    _person_written: Callable[[Event], bool]  # store_people.py
 
     def transaction(self) -> AbstractContextManager[None]:
         raise NotImplementedError  # Store provides these
@@ -134,6 +135,9 @@ class EventTables:
             case EventKind.SENT:
                 item = self._outbox_item(event.group)
                 return item is not None and item.status == OutboxStatus.SENT
+            case EventKind.PERSON:
+                # A record's later step may remove it (a link), so only the newest step's are checked.
+                return event.group != newest or self._person_written(event)
 
     def _record_sent(self, item: OutboxItem, result: dict[str, str]) -> None:
         """The outbox's hook: the ``sent`` event of a delivery, inside the outbox's transaction."""

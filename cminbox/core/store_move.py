@@ -2,7 +2,7 @@
 
 The copy goes through the store interface (:class:`~cminbox.core.portable_api.PortableStore`),
 so it works from and to every backend. It runs in phases (live items, archive, outbox,
-drafts and cursors, event log), each in batches committed in the target; after each batch
+drafts, cursors and person records, event log), each in batches committed in the target; after each batch
 the target keeps a mark of where the copy stands (``migration_mark``). A run that was killed
 starts again from the mark; every write is keyed (ids, positions), so a batch that was
 written but not yet marked is written again without a duplicate. A run that finds the copy
@@ -89,6 +89,10 @@ def _canonical(line: Line) -> tuple[str, bytes]:
         return "drafts", _ENC.encode(line.draft)
     if line.cursor is not None:
         return "cursors", _ENC.encode(line.cursor)
+    if line.person is not None:
+        p = line.person
+        notes = [msgspec.structs.replace(n, at=_utc(n.at)) for n in p.notes]
+        return "people", _ENC.encode(msgspec.structs.replace(p, updated_at=_utc(p.updated_at), notes=notes))
     fixed_line = msgspec.structs.replace(line, triage=_history(line.triage), archived_at=_utc(line.archived_at))
     return ("archive" if line.archived else "items"), _ENC.encode(fixed_line)
 
@@ -109,7 +113,7 @@ def digest(store: StoreApi) -> Digest:
     for data in sorted(outbox):
         hashers.setdefault("outbox", hashlib.sha256()).update(data + b"\n")
     result.counts["outbox"] = len(outbox)
-    for section in ("items", "archive", "outbox", "drafts", "cursors", "events"):
+    for section in ("items", "archive", "outbox", "drafts", "cursors", "people", "events"):
         result.counts.setdefault(section, 0)
         result.hashes[section] = hashers[section].hexdigest() if section in hashers else ""
     return result
@@ -165,6 +169,7 @@ class _Copy:
                 self.target.set_draft(mid, text)
             for channel, cursor in src.all_cursors().items():
                 self.target.set_cursor(channel, cursor)
+            self.copied["people"] = tgt.import_people(self.source.people())
             self._commit(phase="events")
         if self.mark["phase"] == "events":
             since = self.target.last_position()  # positions are kept: the target's last is the mark

@@ -5,12 +5,13 @@ from the in-memory indexes (indexes.py), never by scanning TinyDB tables."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from cminbox.core.clock import Clock
 from cminbox.core.indexes import Indexes, author_key, shard_of
 from cminbox.core.locking import synchronized
 from cminbox.core.models import Message, Status, TriageState
-from cminbox.core.query import Query
+from cminbox.core.query import PeopleView, Query
 from cminbox.core.query.plan import plan
 from cminbox.core.segment import Segment
 from cminbox.core.store_api import StoreError
@@ -23,6 +24,7 @@ class QueryTables:
     clock: Clock
     _mutex: threading.RLock
     _shards: list[Segment[TriageState]]
+    _people_view: Callable[[frozenset[str]], PeopleView]  # store_people.py
 
     def _ensure_all(self) -> None:
         raise NotImplementedError  # Store provides these
@@ -54,10 +56,12 @@ class QueryTables:
         me: str = "",
         limit: int | None = None,
         loaded_only: bool = False,
+        staff: frozenset[str] = frozenset(),
     ) -> list[tuple[Message, TriageState]]:
         """Messages with their triage state, newest first: exact ``status``/``tag``/``channel``
         fields, and ``where`` (the filter language, for actor ``me``) planned over the indexes
-        (query/plan.py) and evaluated per candidate for the rest."""
+        (query/plan.py) and evaluated per candidate for the rest; its people fields read the
+        stored people and ``staff`` (store_people.py)."""
         if not loaded_only:
             self._ensure_all()
         found = self.ix.candidates(status=status, tag=tag, channel=channel)
@@ -67,6 +71,8 @@ class QueryTables:
             if planned.candidates is not None:
                 found = planned.candidates.intersection(found)
             residue = Query.of(planned.residue) if planned.residue is not None else None
+            if residue is not None and residue.uses_people:
+                residue = residue.bind(self._people_view(staff))
         ids = sorted(found, key=self.ix.order.__getitem__)
         ids.reverse()
         msgs, at, shards = self.ix.messages, self.ix.triage_at, self._shards

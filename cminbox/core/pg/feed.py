@@ -89,16 +89,17 @@ class EventFeed:
         return int(row[0]) if row else 0
 
     def refresh(self) -> set[str]:
-        """The ids of items anyone changed (or archived away) since the last call."""
+        """The ids of items anyone changed (or archived away) since the last call (a person
+        event's id is a person's, not an item's: left out)."""
         seen = self._seen
         rows = self.db.read(
             lambda c: c.execute(
-                "SELECT position, message_id FROM events WHERE position > %s ORDER BY position", (seen,)
+                "SELECT position, message_id, kind FROM events WHERE position > %s ORDER BY position", (seen,)
             ).fetchall()
         )
         if rows:
             self._seen = rows[-1][0]
-        return {mid for _, mid in rows if mid}
+        return {mid for _, mid, kind in rows if mid and kind != EventKind.PERSON}
 
     def _listen(self) -> Connection[Any]:
         if self._listener is None or self._listener.closed:

@@ -17,6 +17,7 @@ from psycopg import Connection
 from cminbox.core.edits import Edit, edit_of
 from cminbox.core.indexes import author_key
 from cminbox.core.models import Message, TriageState
+from cminbox.core.people import identity_of
 
 MSG = msgspec.json.Decoder(Message)
 _STATE = msgspec.json.Decoder(TriageState)
@@ -24,25 +25,26 @@ ENC = msgspec.json.Encoder()
 
 _UPSERT = (
     "INSERT INTO items (id, channel, channel_type, native_id, kind, author_handle, author_name,"
-    " author_key, text, created_at, thread_key, message)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"
+    " author_key, text, created_at, thread_key, message, author_identity)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)"
     " ON CONFLICT (id) DO UPDATE SET channel = EXCLUDED.channel, kind = EXCLUDED.kind,"
     " author_handle = EXCLUDED.author_handle, author_name = EXCLUDED.author_name,"
     " author_key = EXCLUDED.author_key, text = EXCLUDED.text, created_at = EXCLUDED.created_at,"
-    " thread_key = EXCLUDED.thread_key, message = EXCLUDED.message, updated_at = now()"
+    " thread_key = EXCLUDED.thread_key, message = EXCLUDED.message,"
+    " author_identity = EXCLUDED.author_identity, updated_at = now()"
     " WHERE items.message IS DISTINCT FROM EXCLUDED.message"
     " RETURNING id, xmax = 0"
 )
 _INSERT_NEW = (
     "INSERT INTO items (id, channel, channel_type, native_id, kind, author_handle, author_name,"
-    " author_key, text, created_at, thread_key, message)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"
+    " author_key, text, created_at, thread_key, message, author_identity)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)"
     " ON CONFLICT (id) DO NOTHING RETURNING id"
 )
 _UPDATE_MESSAGE = (
     "UPDATE items SET channel = %s, kind = %s, author_handle = %s, author_name = %s, author_key = %s,"
-    " text = %s, created_at = %s, thread_key = %s, message = %s::jsonb, rev = rev + %s, updated_at = now()"
-    " WHERE id = %s"
+    " text = %s, created_at = %s, thread_key = %s, message = %s::jsonb, author_identity = %s,"
+    " rev = rev + %s, updated_at = now() WHERE id = %s"
 )
 UPDATE_STATE = (
     "UPDATE items SET triage = %s::jsonb, status = %s, tags = %s, assignee = %s, priority_rank = %s,"
@@ -86,6 +88,7 @@ def _message_row(m: Message) -> tuple[Any, ...]:
         m.created_at,
         m.thread_id or m.id,
         ENC.encode(m).decode(),
+        identity_of(m),  # the people fields join on it (query/sql.py)
     )
 
 
@@ -142,7 +145,7 @@ def upsert_polled(conn: Connection[Any], messages: Iterable[Message]) -> tuple[l
         if edit is not None:
             edits.append(edit)
         row = _message_row(new)
-        updates.append((row[1], *row[4:12], int(edit is not None), mid))
+        updates.append((row[1], *row[4:13], int(edit is not None), mid))
     if updates:
         with conn.cursor() as cur:
             cur.executemany(_UPDATE_MESSAGE, updates)

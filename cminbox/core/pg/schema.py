@@ -13,8 +13,10 @@ holds for every role that cannot alter the table's definition.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from cminbox.core.people import identity
 from cminbox.core.pg.connection import PostgresError
 
 if TYPE_CHECKING:
@@ -180,7 +182,43 @@ _V5 = """
 ALTER TABLE outbox ADD COLUMN claimed_at timestamptz;
 """
 
-STEPS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+# People (core/people.py, pg/people.py): person records, and which person each identity
+# belongs to, so the query fields author-tag:, person: and from:staff are subqueries joined on
+# the item's identity key (query/sql.py). The key is computed in Python as rows are written
+# (SQL's lower() and Python's casefold() disagree outside ASCII); existing rows get it here in
+# SQL, and those whose handle is not plain ASCII are recomputed in Python (_fix_identities).
+_V6 = """
+ALTER TABLE items ADD COLUMN author_identity text NOT NULL DEFAULT '';
+UPDATE items SET author_identity = channel || ':' || lower(ltrim(btrim(author_handle), '@'));
+CREATE INDEX items_author_identity ON items (author_identity);
+CREATE TABLE people (
+    id    text PRIMARY KEY,
+    doc   jsonb NOT NULL,
+    rev   bigint NOT NULL,
+    tags  text[] NOT NULL DEFAULT '{}'
+);
+CREATE INDEX people_tags ON people USING gin (tags);
+CREATE TABLE person_identities (
+    identity   text PRIMARY KEY,
+    person_id  text NOT NULL REFERENCES people (id) ON DELETE CASCADE
+);
+CREATE INDEX person_identities_person ON person_identities (person_id);
+"""
+
+
+def _fix_identities(conn: Connection[Any]) -> None:
+    """Rows whose handle has anything but printable ASCII: their key as Python computes it."""
+    rows = conn.execute("SELECT id, channel, author_handle FROM items WHERE author_handle ~ '[^!-~]'").fetchall()
+    if rows:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE items SET author_identity = %s WHERE id = %s", [(identity(ch, h), mid) for mid, ch, h in rows]
+            )
+
+
+STEPS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# What a step needs beyond SQL, run in its transaction right after it.
+FIXUPS: dict[int, Callable[[Connection[Any]], None]] = {6: _fix_identities}
 VERSION = len(STEPS)
 
 
@@ -211,6 +249,8 @@ def migrate(conn: Connection[Any]) -> list[int]:
             )
         for number in range(have + 1, VERSION + 1):
             conn.execute(STEPS[number - 1].encode())
+            if number in FIXUPS:
+                FIXUPS[number](conn)
             conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
             applied.append(number)
     return applied

@@ -48,10 +48,11 @@ from cminbox.core.pg.items import (
 )
 from cminbox.core.pg.lease import PgLease
 from cminbox.core.pg.outbox import PgOutbox
+from cminbox.core.pg.people import PgPeople
 from cminbox.core.pg.portable import PgPortable
 from cminbox.core.pg.presence import PgPresence
 from cminbox.core.pg.tables import SmallTables
-from cminbox.core.query import Query
+from cminbox.core.query import PeopleView, Query
 from cminbox.core.query.sql import compile_sql
 from cminbox.core.store_api import ActResult, StoreError, UndoResult
 from cminbox.core.text import bound_message
@@ -61,7 +62,7 @@ UNDO_KEEP = 500
 _ENTRIES = msgspec.json.Decoder(list[dict[str, Any]])
 
 
-class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence):
+class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeople):
     """The PostgreSQL store (a :class:`~cminbox.core.store_api.StoreApi`). ``actor`` is
     recorded per call; ``instance`` (host:pid:random) per process."""
 
@@ -345,19 +346,22 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence):
         me: str = "",
         limit: int | None = None,
         loaded_only: bool = False,
+        staff: frozenset[str] = frozenset(),
     ) -> list[tuple[Message, TriageState]]:
         """Messages with their triage state, newest first: exact fields and ``where`` compiled to
-        SQL over the indexed columns (query/sql.py); what the compiler leaves to Python (the
-        residue) is checked per row, and then LIMIT is applied in Python too."""
+        SQL over the indexed columns and the people tables (query/sql.py); what the compiler
+        leaves to Python (the residue) is checked per row, and then LIMIT is applied in Python too."""
         now = self.clock()
         conditions: list[str] = []
         params: list[Any] = []
         residue: Query | None = None
         if where is not None and not where.empty:
-            where_sql, where_params, rest = compile_sql(where.node, now, me)
+            where_sql, where_params, rest = compile_sql(where.node, now, me, sorted(staff))
             conditions.append(where_sql)
             params.extend(where_params)
             residue = Query.of(rest) if rest is not None else None
+            if residue is not None and residue.uses_people:  # read in another transaction: rare
+                residue = residue.bind(PeopleView.of(self.people(), staff))
         if status is not None:
             conditions.append("status = %s")
             params.append(status.value)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cminbox.core.models import Message, TriageState
+from cminbox.core.query.context import NOBODY, PeopleView, needs_people
 from cminbox.core.query.evaluate import Predicate, compile_node, needs_state
 from cminbox.core.query.explain import explain
 from cminbox.core.query.fields import ALIASES, FIELD_NAMES, IS_WORDS, QueryError
@@ -29,6 +30,7 @@ __all__ = [
     "Node",
     "Not",
     "Or",
+    "PeopleView",
     "Query",
     "QueryError",
     "Term",
@@ -49,18 +51,35 @@ def _always(m: Message, s: TriageState, now: datetime, me: str) -> bool:
 @dataclass(frozen=True)
 class Query:
     """A parsed query: the text as typed, its AST (None: matches everything) and the
-    predicate compiled from it once."""
+    predicate compiled from it once.
+
+    A query with people fields (``author-tag:``, ``person:``, ``from:staff``) is compiled as if
+    nobody were stored; :meth:`bind` compiles it against the people of a store (the stores'
+    ``query`` do it themselves). Every other query is its own binding, at no cost."""
 
     text: str
     node: Node | None
     predicate: Predicate = field(default=_always, compare=False, repr=False)
     uses_state: bool = field(default=False, compare=False, repr=False)
+    uses_people: bool = field(default=False, compare=False, repr=False)
 
     @classmethod
-    def of(cls, node: Node | None, text: str | None = None) -> Query:
+    def of(cls, node: Node | None, text: str | None = None, people: PeopleView = NOBODY) -> Query:
         if node is None:
             return cls(text or "", None)
-        return cls(to_text(node) if text is None else text, node, compile_node(node), needs_state(node))
+        return cls(
+            to_text(node) if text is None else text,
+            node,
+            compile_node(node, people),
+            needs_state(node),
+            needs_people(node),
+        )
+
+    def bind(self, people: PeopleView) -> Query:
+        """This query with its people fields answered from ``people`` (itself when it has none)."""
+        if not self.uses_people:
+            return self
+        return Query.of(self.node, self.text, people)
 
     def matches(self, message: Message, state: TriageState, now: datetime, me: str) -> bool:
         return self.predicate(message, state, now, me)

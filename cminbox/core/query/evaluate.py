@@ -10,7 +10,11 @@ Semantics (the same as the SQL compiler's, see sql.py):
 - ``age:<1h`` / ``age:<=1h`` at most that old, ``age:>2d`` / ``age:>=2d`` at least that old;
 - ``priority:high`` exactly, ``priority:>=high`` (``>``, ``<``, ``<=``) by rank;
 - ``sentiment:negative`` (neutral, positive, unknown) by VADER's published cut-offs;
-  ``lang:en`` the language gate's verdict (``lang:unknown``: too little text to tell).
+  ``lang:en`` the language gate's verdict (``lang:unknown``: too little text to tell);
+- ``author-tag:vip`` the author's person has that profile tag (``staff`` also for the
+  configured staff accounts); ``person:p-…`` / ``person:<identity>`` the items of every
+  identity of that person; ``from:staff`` is ``author-tag:staff`` (a handle that starts with
+  "staff" is ``from:@staff``). These read a :class:`~cminbox.core.query.context.PeopleView`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from cminbox.core.models import Kind, Message, Priority, Status, TriageState
+from cminbox.core.people import identity_of
+from cminbox.core.query.context import NOBODY, PeopleView, is_people_term
 from cminbox.core.query.fields import AGE, AGE_UNIT_SECONDS, STATUSES
 from cminbox.core.query.nodes import And, Node, Not, Or, Term, Text
 from cminbox.core.sentiment import Mood, mood_of
@@ -44,35 +50,40 @@ def needs_state(node: Node) -> bool:
     if isinstance(node, Text):
         return False
     if isinstance(node, Term):
-        return node.field not in ("channel", "from", "age", "kind", "sentiment", "lang") and not (
-            node.field == "is" and node.value == "direct"
-        )
+        message_only = ("channel", "from", "age", "kind", "sentiment", "lang", "author-tag", "person")
+        return node.field not in message_only and not (node.field == "is" and node.value == "direct")
     if isinstance(node, Not):
         return needs_state(node.item)
     return any(needs_state(i) for i in node.items)
 
 
-def compile_node(node: Node) -> Predicate:
-    """A predicate for ``node`` (compiled once per query, called per item)."""
+def compile_node(node: Node, people: PeopleView = NOBODY) -> Predicate:
+    """A predicate for ``node`` (compiled once per query, called per item); the people fields
+    read ``people``, taken in at compile time so the predicate's signature stays the same."""
     if isinstance(node, Text):
         needle = node.phrase
         return lambda m, s, now, me: (
             needle in m.text.lower() or needle in m.author.handle.lower() or needle in m.author.display_name.lower()
         )
     if isinstance(node, Term):
-        return _term(node)
+        return _term(node, people)
     if isinstance(node, Not):
-        inner = compile_node(node.item)
+        inner = compile_node(node.item, people)
         return lambda m, s, now, me: not inner(m, s, now, me)
-    preds = tuple(compile_node(i) for i in node.items)
+    preds = tuple(compile_node(i, people) for i in node.items)
     if isinstance(node, And):
         return lambda m, s, now, me: all(p(m, s, now, me) for p in preds)
     assert isinstance(node, Or)
     return lambda m, s, now, me: any(p(m, s, now, me) for p in preds)
 
 
-def _term(term: Term) -> Predicate:
+def _term(term: Term, people: PeopleView) -> Predicate:
     field, op, v = term.field, term.op, term.value
+    if is_people_term(term):
+        keys = people.identities(term)
+        if not keys:
+            return lambda m, s, now, me: False
+        return lambda m, s, now, me: identity_of(m) in keys
     if field == "tag":
         return lambda m, s, now, me: v in s.tags
     if field == "status" or (field == "is" and v in STATUSES):

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Kind, Priority, Status
+from cminbox.core.people import identity
 from cminbox.core.sentiment import Mood
 from cminbox.core.triage import normalise_tag
 
@@ -40,7 +41,21 @@ IS_WORDS = (
     "unreplied",
     "direct",
 )
-FIELD_NAMES = ("tag", "status", "channel", "from", "is", "age", "priority", "kind", "assignee", "sentiment", "lang")
+FIELD_NAMES = (
+    "tag",
+    "status",
+    "channel",
+    "from",
+    "is",
+    "age",
+    "priority",
+    "kind",
+    "assignee",
+    "sentiment",
+    "lang",
+    "author-tag",
+    "person",
+)
 ALIASES = {
     "to": "assignee",
     "prio": "priority",
@@ -112,6 +127,17 @@ def _lang(value: str) -> str:
     return value
 
 
+def _person(value: str) -> str:
+    """A person's id (``p-3f9a0c12de``) or an identity key (``masto:priya@example.social``,
+    normalised as core.people.identity does)."""
+    if re.fullmatch(r"p-[0-9a-z]+", value):
+        return value
+    channel, colon, handle = value.partition(":")
+    if colon and channel and handle.strip().lstrip("@"):
+        return identity(channel, handle)
+    raise ValueError("write person:p-… (a person's id) or person:CHANNEL:HANDLE (masto:priya@example.social)")
+
+
 def _plain(normalise: Callable[[str], str]) -> Callable[[str, str], tuple[str, str]]:
     return lambda op, value: (op, normalise(value))
 
@@ -128,6 +154,8 @@ _CHECKS: dict[str, Callable[[str, str], tuple[str, str]]] = {
     "assignee": _plain(str.lower),
     "sentiment": lambda op, v: (op, _one_of("sentiment", v, MOODS)),
     "lang": _plain(_lang),
+    "author-tag": _plain(normalise_tag),
+    "person": _plain(_person),
 }
 
 

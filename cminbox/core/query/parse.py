@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from cminbox.core.query.fields import QueryError, check_value, field_name
 from cminbox.core.query.nodes import Node, Not, Term, Text, all_of, any_of
 
-_FIELD = re.compile(r"([a-z]+):")
+_FIELD = re.compile(r"([a-z]+(?:-[a-z]+)*):")  # author-tag: has a hyphen
 KEYWORDS = ("and", "or", "not")
 
 

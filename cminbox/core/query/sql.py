@@ -11,14 +11,22 @@ non-ASCII text agrees too, except for the few characters whose lower case is ASC
 and not the other, such as the Kelvin sign under a C ctype: the tests use C.UTF-8.)
 A NOT or OR with any Python part goes to Python whole; an AND splits (SQL narrows, Python
 checks the rest), so ``where`` always selects a superset of the answer.
+
+The people fields (``author-tag:``, ``person:``, ``from:staff``) are subqueries on the
+``people`` and ``person_identities`` tables, joined on the item's ``author_identity``: the
+identity key (core.people.identity) computed in Python when the row is written, because
+SQL's ``lower()`` and Python's ``casefold()`` disagree outside ASCII. The configured staff
+accounts are not in the database; they travel as one array parameter.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeAlias
 
 from cminbox.core.models import Kind, Priority
+from cminbox.core.query.context import STAFF, is_people_term
 from cminbox.core.query.evaluate import age_limit
 from cminbox.core.query.fields import STATUSES
 from cminbox.core.query.nodes import And, Node, Not, Term, Text, all_of
@@ -41,11 +49,24 @@ CREATE TABLE IF NOT EXISTS items (
     tags              text[] NOT NULL DEFAULT '{}',  -- TriageState.tags (normalised, no NULLs)
     snoozed_until     timestamptz NULL,        -- TriageState.snoozed_until
     first_response_at timestamptz NULL,        -- TriageState.first_response_at
-    message           jsonb NOT NULL DEFAULT '{}'  -- the Message whole (sentiment, lang are read from it)
+    message           jsonb NOT NULL DEFAULT '{}',  -- the Message whole (sentiment, lang are read from it)
+    author_identity   text NOT NULL DEFAULT ''  -- core.people.identity_of(Message)
 )"""
 """The table the PostgreSQL backend keeps and :func:`compile_sql` queries (one row per item)."""
+PEOPLE_DDL = """\
+CREATE TABLE IF NOT EXISTS people (
+    id    text PRIMARY KEY,                    -- Person.id ("p-...")
+    doc   jsonb NOT NULL,                      -- the Person whole
+    rev   bigint NOT NULL,                     -- Person.rev
+    tags  text[] NOT NULL DEFAULT '{}'         -- Person.tags (stored ones: staff may be implied)
+);
+CREATE TABLE IF NOT EXISTS person_identities (
+    identity   text PRIMARY KEY,               -- one of Person.identities: an identity belongs to one person
+    person_id  text NOT NULL REFERENCES people (id) ON DELETE CASCADE
+)"""
+"""The people tables the people fields read (schema step 6 of the PostgreSQL backend)."""
 
-Param: TypeAlias = str | int | datetime
+Param: TypeAlias = str | int | datetime | list[str]
 _RANK_OPS = {":": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 # LIKE, not strpos(): pg_trgm's GIN indexes on lower(column) answer `LIKE '%word%'` (the
 # backend creates them where it can), where strpos() always scans every row.
@@ -65,6 +86,37 @@ _SENTIMENT_SQL = {
 }
 
 
+# The author's person (through the identity they wrote from) has a stored tag.
+_AUTHOR_TAGGED = (
+    "EXISTS (SELECT 1 FROM person_identities pi JOIN people p ON p.id = pi.person_id"
+    " WHERE pi.identity = items.author_identity AND %s = ANY(p.tags))"
+)
+# The author is a configured staff account, or linked to one.
+_AUTHOR_STAFF = (
+    "items.author_identity = ANY(%s::text[]) OR EXISTS (SELECT 1 FROM person_identities pi"
+    " JOIN person_identities other ON other.person_id = pi.person_id"
+    " WHERE pi.identity = items.author_identity AND other.identity = ANY(%s::text[]))"
+)
+_PERSON_BY_ID = "items.author_identity IN (SELECT identity FROM person_identities WHERE person_id = %s)"
+_PERSON_BY_IDENTITY = (
+    "(items.author_identity = %s OR items.author_identity IN (SELECT other.identity FROM person_identities pi"
+    " JOIN person_identities other ON other.person_id = pi.person_id WHERE pi.identity = %s))"
+)
+
+
+def people_sql(term: Term, staff: Sequence[str]) -> tuple[str, list[Param]]:
+    """SQL for a people term (context.is_people_term); ``staff``: the configured staff identities."""
+    if term.field == "person":
+        if ":" in term.value:
+            return _PERSON_BY_IDENTITY, [term.value, term.value]
+        return _PERSON_BY_ID, [term.value]
+    tag = STAFF if term.field == "from" else term.value
+    if tag != STAFF:
+        return _AUTHOR_TAGGED, [tag]
+    keys = sorted(staff)
+    return f"({_AUTHOR_TAGGED} OR {_AUTHOR_STAFF})", [STAFF, keys, keys]
+
+
 def like_pattern(needle: str) -> str:
     """``needle`` anywhere, as a LIKE pattern: its own ``%``, ``_`` and ``\\`` are literal."""
     return "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -81,8 +133,10 @@ def in_sql(node: Node) -> bool:
     return all(in_sql(i) for i in node.items)
 
 
-def term_sql(term: Term, now: datetime, me: str) -> tuple[str, list[Param]]:
+def term_sql(term: Term, now: datetime, me: str, staff: Sequence[str] = ()) -> tuple[str, list[Param]]:
     field, op, v = term.field, term.op, term.value
+    if is_people_term(term):
+        return people_sql(term, staff)
     if field == "tag":
         return "%s = ANY(tags)", [v]
     if field == "status" or (field == "is" and v in STATUSES):
@@ -119,29 +173,31 @@ def term_sql(term: Term, now: datetime, me: str) -> tuple[str, list[Param]]:
     return table[v]
 
 
-def node_sql(node: Node, now: datetime, me: str) -> tuple[str, list[Param]]:
+def node_sql(node: Node, now: datetime, me: str, staff: Sequence[str] = ()) -> tuple[str, list[Param]]:
     """SQL for a node that :func:`in_sql` accepts."""
     if isinstance(node, Text):
         return _TEXT_SQL, [like_pattern(node.phrase)] * 3
     if isinstance(node, Term):
-        return term_sql(node, now, me)
+        return term_sql(node, now, me, staff)
     if isinstance(node, Not):
-        sql, params = node_sql(node.item, now, me)
+        sql, params = node_sql(node.item, now, me, staff)
         return f"NOT {sql}" if sql.startswith("(") else f"NOT ({sql})", params
     joiner = " AND " if isinstance(node, And) else " OR "
     parts: list[str] = []
     params = []
     for item in node.items:
-        sql, more = node_sql(item, now, me)
+        sql, more = node_sql(item, now, me, staff)
         parts.append(sql)
         params.extend(more)
     return "(" + joiner.join(parts) + ")", params
 
 
-def compile_sql(node: Node | None, now: datetime, me: str) -> tuple[str, list[Param], Node | None]:
+def compile_sql(
+    node: Node | None, now: datetime, me: str, staff: Sequence[str] = ()
+) -> tuple[str, list[Param], Node | None]:
     """``(where_sql, params, python_residue)``: rows matching ``where_sql`` (``%s`` placeholders,
     values in ``params``) and then the residue (evaluated in Python; None if nothing is left)
-    are exactly the items ``node`` matches."""
+    are exactly the items ``node`` matches. ``staff``: the configured staff identity keys."""
     if node is None:
         return "TRUE", [], None
     parts = node.items if isinstance(node, And) else (node,)
@@ -150,7 +206,7 @@ def compile_sql(node: Node | None, now: datetime, me: str) -> tuple[str, list[Pa
     residue: list[Node] = []
     for part in parts:
         if in_sql(part):
-            sql, more = node_sql(part, now, me)
+            sql, more = node_sql(part, now, me, staff)
             sql_parts.append(sql)
             params.extend(more)
         else:

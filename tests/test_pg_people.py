@@ -1,0 +1,123 @@
+"""People on a real PostgreSQL: schema step 6 on a database that already holds items (the
+identity key backfilled, as Python computes it, also for non-ASCII handles), the tables the
+query compiler names, and two instances creating a record for one identity at once."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+
+import msgspec
+import psycopg
+import pytest
+
+from cminbox.core.models import Author, Message
+from cminbox.core.people import Person, identity_of, new_id
+from cminbox.core.pg import schema
+from cminbox.core.pg.items import ENC
+from cminbox.core.pg.store import PgStore
+from cminbox.core.query import parse
+from cminbox.core.query.sql import PEOPLE_DDL, compile_sql
+from cminbox.core.store_api import StoreError
+from tests.factories import make_message
+from tests.pg_helpers import open_store
+
+pytestmark = pytest.mark.servers
+
+ODD = [("@Straße@Example.Social", "masto:strasse@example.social"), ("\u00a0@Ünï ", "masto:ünï")]
+
+
+@pytest.fixture
+def pg(pg_database: str) -> Iterator[PgStore]:
+    store = open_store(pg_database)
+    yield store
+    store.close()
+
+
+def rest(m: Message) -> tuple[object, ...]:
+    return (m.created_at, m.id, ENC.encode(m).decode())
+
+
+def test_step_6_backfills_the_identity_key_as_python_computes_it(pg_database: str) -> None:
+    messages = [make_message(n) for n in range(5)] + [
+        msgspec.structs.replace(make_message(10 + i), author=Author(id=h, handle=h, display_name="x"))
+        for i, (h, _) in enumerate(ODD)
+    ]
+    with psycopg.connect(pg_database) as conn:  # a database at schema 5, with items, as the last version left it
+        conn.execute("CREATE TABLE schema_version (version integer PRIMARY KEY, applied_at timestamptz DEFAULT now())")
+        for number, step in enumerate(schema.STEPS[:5], start=1):
+            conn.execute(step.encode())
+            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
+        for m in messages:
+            conn.execute(
+                "INSERT INTO items (id, channel, channel_type, native_id, kind, author_handle, author_name,"
+                " author_key, text, created_at, thread_key, message)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, '', %s, %s, %s, %s::jsonb)",
+                (m.id, m.channel, m.channel_type, m.native_id, m.kind.value, m.author.handle, "", m.text, *rest(m)),
+            )
+        conn.commit()
+        assert schema.migrate(conn) == [6]
+        conn.commit()
+        got: dict[str, str] = dict(conn.execute("SELECT id, author_identity FROM items").fetchall())
+    assert got == {m.id: identity_of(m) for m in messages}
+    assert [got["masto:10"], got["masto:11"]] == [key for _, key in ODD]
+
+
+def test_the_people_tables_have_what_the_query_compiler_names(pg: PgStore) -> None:
+    wanted = dict(re.findall(r"^\s+([a-z_]+)\s+(text|bigint|jsonb)\b(?!\[)", PEOPLE_DDL, re.MULTILINE))
+    have = dict(
+        pg.db.read(
+            lambda c: c.execute(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE table_name IN ('people', 'person_identities')"
+            ).fetchall()
+        )
+    )
+    assert wanted and wanted.items() <= have.items() and have["tags"] == "ARRAY"
+    pg.upsert_messages([make_message(1)])  # new rows carry the key, computed in Python
+    assert pg.authors() and set(pg.authors()) == {identity_of(make_message(1))}
+
+
+def test_two_instances_creating_a_record_for_one_identity_at_once_keep_one(pg_database: str) -> None:
+    """The first has inserted the identity's row and not committed; the second waits on the
+    primary key, then is refused once the first commits (never two people for one identity)."""
+    key = "masto:priya"
+    store = open_store(pg_database)
+    first = psycopg.connect(pg_database)
+    try:
+        first.execute("INSERT INTO people (id, doc, rev) VALUES ('p-1', '{\"id\": \"p-1\"}', 1)")
+        first.execute("INSERT INTO person_identities (identity, person_id) VALUES (%s, 'p-1')", (key,))
+        outcome: list[object] = []
+
+        def second() -> None:
+            try:
+                outcome.append(store.write_people([Person(id=new_id(), identities=[key])], actor="bob", label="x"))
+            except StoreError as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive()  # waiting on the first's uncommitted row
+        first.commit()
+        thread.join(10)
+        [refused] = outcome
+        assert isinstance(refused, StoreError) and "meanwhile" in str(refused)
+        found = store.person(key)
+        assert found is not None and found.id == "p-1"
+        assert [e.kind for e in store.events()] == []  # the refused step left no event
+    finally:
+        first.close()
+        store.close()
+
+
+def test_the_people_fields_run_in_sql(pg: PgStore) -> None:
+    pg.upsert_messages([make_message(n) for n in range(7)])
+    [p] = pg.write_people(
+        [Person(id=new_id(), identities=["masto:user1@example.social"], tags=["vip"])], actor="ana", label="tag vip"
+    )
+    for text in ("author-tag:vip", f"person:{p.id}", "from:staff", "-person:masto:user2@example.social"):
+        _, _, residue = compile_sql(parse(text).node, pg.clock(), "ana", ["masto:user3@example.social"])
+        assert residue is None, text
+    assert [m.id for m, _ in pg.query(where=parse("author-tag:vip"))] == ["masto:1"]
