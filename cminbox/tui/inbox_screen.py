@@ -26,8 +26,10 @@ from textual.worker import Worker
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth
 from cminbox.core.models import Message, TriageState
+from cminbox.core.people_ops import PeopleOps
 from cminbox.core.poller import PollReport
 from cminbox.core.query import Query, QueryError, parse
+from cminbox.core.query.context import PeopleView
 from cminbox.core.triage import Action
 from cminbox.core.views import Sort, View
 from cminbox.tui import actions
@@ -49,7 +51,7 @@ from cminbox.tui.store_worker import (
 )
 from cminbox.tui.thread_screen import ThreadScreen
 from cminbox.tui.triage_keys import TriageKeys
-from cminbox.tui.ui_thread import is_alive
+from cminbox.tui.ui_thread import from_worker, is_alive
 
 SORTS = list(Sort)
 
@@ -69,7 +71,9 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
         self.s = services
         ui = services.config.ui
         self.view: View = next(v for v in services.config.views if v.key == ui.view)
-        self.filter: Query | None = None
+        self.filter: Query | None = None  # bound to self.people (author-tag:, person:, from:staff)
+        self.people_ops = PeopleOps.of(services.config, services.store, services.clock)
+        self.people = PeopleView.of([], self.people_ops.staff)  # read on workers (reloads, ticks)
         self.sort = Sort(ui.sort)
         self.group = ui.group_threads
         self.preview_mode = ui.preview
@@ -129,6 +133,23 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
         self.report_store_problems()
 
     # ------------------------------------------------------------------ data
+    def view_query(self) -> Query:
+        """The saved view's query, its people fields answered from the people last read."""
+        return self.view.compiled().bind(self.people)
+
+    def people_arrived(self, people: PeopleView) -> None:
+        """People read on a worker: queries that ask about people follow (a VIP tagged from the
+        CLI, a link made by a teammate) on the next arrangement of the rows."""
+        if people == self.people:
+            return
+        self.people = people
+        if self.filter is not None:
+            self.filter = self.filter.bind(people)
+        if self.rows_loaded and (
+            self.view_query().uses_people or (self.filter is not None and self.filter.uses_people)
+        ):
+            self.arrange_rows()
+
     def in_view(self, row: Row, view: Query, now: datetime, me: str) -> bool:
         """Does the row belong in the list: the saved view's query and the filter."""
         m, st = row.message, row.state
@@ -138,6 +159,14 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
         """Every 30 s: items become overdue."""
         self.counts.tick(self.s.clock())
         self.refresh_chrome()
+        self.run_worker(self._people_in_thread, thread=True, exclusive=True, group="people", name="people")
+
+    def _people_in_thread(self) -> None:
+        try:
+            people = self.people_ops.view()
+        except CminboxError:
+            return  # unreadable now: the banner's business; the next tick tries again
+        from_worker(self, self.people_arrived, people)
 
     def refresh_ages(self) -> None:
         """Every second: ages ("4m", "12s") move on in the list and the preview. Cheap: only lines
@@ -148,7 +177,7 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
     def apply_states(self, states: Iterable[TriageState]) -> None:
         now, me = self.s.clock(), self.s.config.actor
         states = list(states)
-        view = self.view.compiled()
+        view = self.view_query()
         for row, old in self.inbox_list.update_states(states):
             self.counts.change(row, old, now)
             # A reply sent, a snooze, a done: the row stays where it is (no list shifting under
@@ -337,7 +366,7 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
             return
         error.display = False
         event.input.display = False
-        self.filter = None if query.empty else query
+        self.filter = None if query.empty else query.bind(self.people)
         self.reload()
         self.inbox_list.focus()
 

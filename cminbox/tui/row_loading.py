@@ -27,6 +27,8 @@ from cminbox.tui.store_worker import Lookups, Writes
 from cminbox.tui.ui_thread import from_worker
 
 if TYPE_CHECKING:
+    from cminbox.core.people_ops import PeopleOps
+    from cminbox.core.query.context import PeopleView
     from cminbox.tui.replying import ReplyingScreen as _Base
 else:
     _Base = object
@@ -68,8 +70,13 @@ class RowLoading(_Base):
         sort: Sort
         group: bool
         filter: Query | None
+        people_ops: PeopleOps
 
         def in_view(self, row: Row, view: Query, now: datetime, me: str) -> bool: ...
+
+        def view_query(self) -> Query: ...
+
+        def people_arrived(self, people: PeopleView) -> None: ...
 
         def refresh_chrome(self) -> None: ...
 
@@ -127,9 +134,11 @@ class RowLoading(_Base):
     def _reload_in_thread(self, wanted: int) -> None:
         try:
             everything = self.s.store.query(loaded_only=True)
+            people = self.people_ops.view()
         except CminboxError as exc:
             from_worker(self, self._reload_failed_with, wanted, exc)
             return
+        from_worker(self, self.people_arrived, people)
         from_worker(self, self._reloaded, wanted, everything)
 
     def _reload_failed_with(self, wanted: int, exc: CminboxError) -> None:
@@ -169,7 +178,7 @@ class RowLoading(_Base):
         """The list from the rows in memory, through the view, the filter and the sort; the
         cursor stays on its item, the selection on the items still listed."""
         now, me = self.s.clock(), self.s.config.actor
-        view_q = self.view.compiled()
+        view_q = self.view_query()
         kept = [(r.message, r.state) for r in self.all_rows if self.in_view(r, view_q, now, me)]
         self.stale.clear()
         # The list shares Row objects with all_rows, so an update to one is seen by the other.
@@ -211,7 +220,7 @@ class RowLoading(_Base):
         if added and (self.group or self.sort == Sort.PRIORITY):
             self.arrange_rows()  # orderings that can move existing rows: rebuild
             return
-        view, me = self.view.compiled(), self.s.config.actor
+        view, me = self.view_query(), self.s.config.actor
         rows = list(self.inbox_list.rows)
         for row in added:
             if self.in_view(row, view, now, me):
