@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from cminbox.core.clock import Clock
-from cminbox.core.events import Event, EventKind
+from cminbox.core.events import EventKind
 from cminbox.core.indexes import Indexes, shard_of
 from cminbox.core.models import Archived, Message, Status, TriageState
 from cminbox.core.segment import CorruptFileError, Segment
 from cminbox.core.store_events import draft, new_group
+from cminbox.core.store_parts import StoreParts
 
 __all__ = ["ArchiveTables", "Archived", "last_activity"]
 
@@ -34,7 +34,7 @@ def last_activity(message: Message, state: TriageState) -> datetime:
     return max([message.created_at, *(entry.at for entry in state.history)])
 
 
-class ArchiveTables:
+class ArchiveTables(StoreParts):
     dir: Path
     durable: bool
     clock: Clock
@@ -45,21 +45,6 @@ class ArchiveTables:
     _shards: list[Segment[TriageState]]
     _shard_ids: list[set[str]]
     _removed_here: set[str]
-
-    def transaction(self) -> AbstractContextManager[None]:
-        raise NotImplementedError  # Store provides these
-
-    def _ensure_all(self) -> None:
-        raise NotImplementedError
-
-    def _triage(self, message_id: str) -> TriageState:
-        raise NotImplementedError
-
-    def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
-        raise NotImplementedError
-
-    def _append_events(self, drafts: Iterable[Event]) -> list[Event]:
-        raise NotImplementedError
 
     def _archive_segment(self, month: str) -> Segment[Archived]:
         return Segment(

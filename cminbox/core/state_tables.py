@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
 from typing import Any
 
 from cminbox.core.segment import Segment
+from cminbox.core.store_parts import StoreParts
 
 
-class StateTables:
+class StateTables(StoreParts):
     _state: dict[str, Segment[dict[str, Any]]]
     _mutex: threading.RLock
-
-    def transaction(self, *, events: bool = True) -> AbstractContextManager[None]:
-        raise NotImplementedError  # Store provides it
 
     def _get_doc(self, table: str, key: str) -> tuple[int, dict[str, Any]] | tuple[None, None]:
         for doc_id, doc in self._state[table].items():

@@ -27,7 +27,6 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 
@@ -35,9 +34,9 @@ from cminbox.core.event_log import EventParts
 from cminbox.core.events import Event, EventKind
 from cminbox.core.failpoints import failpoint
 from cminbox.core.instance import INSTANCE_ID
-from cminbox.core.models import Message, TriageState
 from cminbox.core.outbox_types import OutboxItem, OutboxStatus
 from cminbox.core.segment import file_signature
+from cminbox.core.store_parts import StoreParts
 
 log = logging.getLogger(__name__)
 CHANGE_POLL = 0.1  # seconds between looks at the files while waiting for a change
@@ -64,7 +63,7 @@ def draft(
     )
 
 
-class EventTables:
+class EventTables(StoreParts):
     pushes_changes = False  # files have no notifications: wait_for_change looks on a timer
     dir: Path
     _events: EventParts
@@ -72,15 +71,6 @@ class EventTables:
     _mutex: threading.RLock
     _imported_through: Callable[[], int]  # store_portable.py: events copied from another store
     _person_written: Callable[[Event], bool]  # store_people.py
-
-    def transaction(self) -> AbstractContextManager[None]:
-        raise NotImplementedError  # Store provides these
-
-    def _triage(self, message_id: str) -> TriageState:
-        raise NotImplementedError
-
-    def _get_message(self, message_id: str) -> Message | None:
-        raise NotImplementedError
 
     def _outbox_item(self, item_id: str) -> OutboxItem | None:
         raise NotImplementedError

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 import msgspec
@@ -31,6 +30,7 @@ from cminbox.core.query import PeopleView
 from cminbox.core.segment import Segment
 from cminbox.core.store_api import removed_meanwhile, stale_write
 from cminbox.core.store_events import draft, new_group
+from cminbox.core.store_parts import StoreParts
 
 
 @dataclass
@@ -50,21 +50,12 @@ def holder_of_claims(puts: list[Person], touched: set[str], owner: dict[str, str
     return None
 
 
-class PeopleTables:
+class PeopleTables(StoreParts):
     ix: Indexes
     clock: Clock
     _mutex: threading.RLock
     _people: Segment[Person]
     _people_ix: _Index | None
-
-    def transaction(self) -> AbstractContextManager[None]:
-        raise NotImplementedError  # Store provides these
-
-    def _append_events(self, drafts: Iterable[Event]) -> list[Event]:
-        raise NotImplementedError
-
-    def _ensure_all(self) -> None:
-        raise NotImplementedError
 
     def _reload(self, seg: Segment[Person]) -> bool:
         raise NotImplementedError

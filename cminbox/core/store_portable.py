@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -23,30 +22,19 @@ from cminbox.core.indexes import Indexes
 from cminbox.core.models import Message, TriageState
 from cminbox.core.outbox import Outbox
 from cminbox.core.segment import Segment, atomic_write_bytes
+from cminbox.core.store_parts import StoreParts
 
 _MARK = "migration.json"
 _IMPORTED = "imported-events.json"
 
 
-class PortableTables:
+class PortableTables(StoreParts):
     dir: Path
     durable: bool
     ix: Indexes
     _mutex: threading.RLock
     _events: EventParts
     _state: dict[str, Segment[dict[str, Any]]]
-
-    def transaction(self) -> AbstractContextManager[None]:
-        raise NotImplementedError  # Store provides these
-
-    def _ensure_all(self) -> None:
-        raise NotImplementedError
-
-    def _triage(self, message_id: str) -> TriageState:
-        raise NotImplementedError
-
-    def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
-        raise NotImplementedError
 
     def put_triage(self, states: Iterable[TriageState], *, keep_newer: bool = True) -> int:
         raise NotImplementedError

@@ -15,22 +15,17 @@ from cminbox.core.query import PeopleView, Query
 from cminbox.core.query.plan import plan
 from cminbox.core.segment import Segment
 from cminbox.core.store_api import StoreError
+from cminbox.core.store_parts import StoreParts
 
 _NO_STATE = TriageState(id="")  # what a message-only residue is given instead of a state
 
 
-class QueryTables:
+class QueryTables(StoreParts):
     ix: Indexes
     clock: Clock
     _mutex: threading.RLock
     _shards: list[Segment[TriageState]]
     _people_view: Callable[[frozenset[str]], PeopleView]  # store_people.py
-
-    def _ensure_all(self) -> None:
-        raise NotImplementedError  # Store provides these
-
-    def _get_message(self, message_id: str) -> Message | None:
-        raise NotImplementedError
 
     @synchronized
     def resolve_id(self, partial: str) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from cminbox.core.migrations import PART_DOCS, part_name
 from cminbox.core.models import HistoryEntry, Message, TriageState
 from cminbox.core.segment import Segment
 from cminbox.core.store_events import draft, new_group
+from cminbox.core.store_parts import StoreParts
 from cminbox.core.text import bound_message
 
 
@@ -41,29 +41,16 @@ def _month(created_at: datetime) -> str:
     return created_at.strftime("%Y-%m")
 
 
-class UpsertTables:
+class UpsertTables(StoreParts):
     dir: Path
     durable: bool
     clock: Clock
     ix: Indexes
     _mutex: threading.RLock
     _segments: dict[str, Segment[Message]]
-    # From mixins later in Store's bases (store_events.py, archive.py): declared, not stubbed,
+    # From a mixin later in Store's bases (archive.py): declared, not stubbed,
     # since this mixin comes first and a stub here would hide them.
-    _append_events: Callable[[Iterable[Event]], list[Event]]
     _write_shard: Callable[[int, dict[int, TriageState], list[TriageState]], None]
-
-    def transaction(self) -> AbstractContextManager[None]:
-        raise NotImplementedError  # Store provides these
-
-    def _ensure_all(self) -> None:
-        raise NotImplementedError
-
-    def _triage(self, message_id: str) -> TriageState:
-        raise NotImplementedError
-
-    def _get_message(self, message_id: str) -> Message | None:
-        raise NotImplementedError
 
     def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
         """``arrivals``: a poll or an import, recording new messages as arrived and content
