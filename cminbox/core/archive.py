@@ -156,23 +156,15 @@ class ArchiveTables(StoreParts):
     def put_triage(self, states: Iterable[TriageState], *, keep_newer: bool = True) -> int:
         """Write whole triage records (restore, import). ``keep_newer``: leave a record alone when
         the store's copy has a higher revision (it saw later actions). Returns how many were written."""
-        written = 0
         with self._mutex, self.transaction():
-            per_shard: dict[int, tuple[dict[int, TriageState], list[TriageState]]] = {}
+            changed = []
             for state in states:
                 current = self._triage(state.id)
                 if current == state or (keep_newer and current.rev > state.rev):
                     continue
-                updates, inserts = per_shard.setdefault(shard_of(state.id), ({}, []))
-                doc_id = self.ix.triage_at.get(state.id)
-                if doc_id is None:
-                    inserts.append(state)
-                else:
-                    updates[doc_id] = state
-                written += 1
-            for number, (updates, inserts) in per_shard.items():
-                self._write_shard(number, updates, inserts)
-        return written
+                changed.append(state)
+            self._write_states(changed)
+        return len(changed)
 
     def _write_shard(self, number: int, updates: dict[int, TriageState], inserts: list[TriageState]) -> None:
         shard = self._shards[number]

@@ -32,5 +32,8 @@ class StoreParts:
     def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
         raise NotImplementedError  # store_upsert.py
 
+    def _write_states(self, states: Iterable[TriageState]) -> None:
+        raise NotImplementedError  # store_upsert.py: each state into its shard, in one write per shard
+
     def _append_events(self, drafts: Iterable[Event]) -> list[Event]:
         raise NotImplementedError  # store_events.py
