@@ -183,7 +183,7 @@ async def test_no_store_call_runs_on_the_ui_thread(tmp_path: Path, clock: Frozen
         await settle(pilot)
         await pilot.press("S")
         await settle(pilot)
-        await pilot.press("S", "S", "1")
+        await pilot.press("S", "S", "S", "1")  # priority, sentiment, back to newest; view 1
         await settle(pilot)
 
         # New items from a poll merge into the list.
@@ -286,6 +286,8 @@ async def test_reloads_are_newest_wins_and_keep_the_cursor_and_selection(tmp_pat
         await pilot.press("x")  # selected; the cursor moves on to the next item
         assert lst.current is not None and lst.selected == {"masto:103"}
         reading = lst.current.message.id
+        screen.show_preview()  # its lookup lands first (the author card queries the store too)
+        await settle(pilot)
         shown: list[set[str]] = []
         set_rows = lst.set_rows
         with returning_late(services.store, "query") as gate:
@@ -296,7 +298,7 @@ async def test_reloads_are_newest_wins_and_keep_the_cursor_and_selection(tmp_pat
             assert later.archive(timedelta(days=90)) == ["masto:105"]
             later.close()
             services.store.refresh()  # this handle learns of it (what the change check does)
-            await pilot.press("S", "S")  # by priority, then newest first again: each at once
+            await pilot.press("S", "S", "S")  # by priority, by sentiment, newest first again: each at once
             assert len(gate.threads) == 1  # one read at a time: the newer requests wait for it
 
             def recording(rows: list[Row], *, gone_to_top: bool = False) -> None:

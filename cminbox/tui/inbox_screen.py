@@ -33,11 +33,13 @@ from cminbox.core.query.context import PeopleView
 from cminbox.core.triage import Action
 from cminbox.core.views import Sort, View
 from cminbox.tui import actions
+from cminbox.tui.author_card import Cards
 from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
+from cminbox.tui.people_sync import PeopleSync
 from cminbox.tui.presence_sync import PresenceSync
 from cminbox.tui.replying import ReplyingScreen
 from cminbox.tui.row_loading import RowLoading
@@ -51,7 +53,7 @@ from cminbox.tui.store_worker import (
 )
 from cminbox.tui.thread_screen import ThreadScreen
 from cminbox.tui.triage_keys import TriageKeys
-from cminbox.tui.ui_thread import from_worker, is_alive
+from cminbox.tui.ui_thread import is_alive
 
 SORTS = list(Sort)
 
@@ -62,7 +64,7 @@ NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
-class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
+class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     store_ok: reactive[bool] = reactive(True)
 
@@ -95,7 +97,8 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
         self.undo_stack: list[dict[str, Action]] = []  # this session's actions, newest last: their inverses
         self.writes = Writes(lambda: self.s.store, self._show_states, self.shown, self.refused, alive=self.is_alive)
         self.drafts = Drafts(self.writes, lambda: self.s.store, self._draft_refused)
-        self.lookups = Lookups(lambda m: preview_data(self.s.store, m), self._preview_arrived)
+        self.cards = Cards(self.people_ops, self.catch_up_in_thread)  # per author (tui/author_card.py)
+        self.lookups = Lookups(lambda m: preview_data(self.s.store, m, self.cards.of), self._preview_arrived)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -137,19 +140,6 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
         """The saved view's query, its people fields answered from the people last read."""
         return self.view.compiled().bind(self.people)
 
-    def people_arrived(self, people: PeopleView) -> None:
-        """People read on a worker: queries that ask about people follow (a VIP tagged from the
-        CLI, a link made by a teammate) on the next arrangement of the rows."""
-        if people == self.people:
-            return
-        self.people = people
-        if self.filter is not None:
-            self.filter = self.filter.bind(people)
-        if self.rows_loaded and (
-            self.view_query().uses_people or (self.filter is not None and self.filter.uses_people)
-        ):
-            self.arrange_rows()
-
     def in_view(self, row: Row, view: Query, now: datetime, me: str) -> bool:
         """Does the row belong in the list: the saved view's query and the filter."""
         m, st = row.message, row.state
@@ -159,14 +149,7 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
         """Every 30 s: items become overdue."""
         self.counts.tick(self.s.clock())
         self.refresh_chrome()
-        self.run_worker(self._people_in_thread, thread=True, exclusive=True, group="people", name="people")
-
-    def _people_in_thread(self) -> None:
-        try:
-            people = self.people_ops.view()
-        except CminboxError:
-            return  # unreadable now: the banner's business; the next tick tries again
-        from_worker(self, self.people_arrived, people)
+        self.read_people_soon()  # a tag or link made elsewhere (tui/people_sync.py)
 
     def refresh_ages(self) -> None:
         """Every second: ages ("4m", "12s") move on in the list and the preview. Cheap: only lines
@@ -251,18 +234,18 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
             self.want_presence(row.message.id)
         data = self.lookups.request(row.message)
         if data is not None:
-            self.query_one(Preview).show(row, data.thread, data.others)
+            self.query_one(Preview).show(row, data.thread, data.others, data.card)
 
     def _preview_arrived(self, message: Message, data: PreviewData) -> None:
         row = self.inbox_list.current
         if row is not None and row.message.id == message.id:
-            self.query_one(Preview).show(row, data.thread, data.others)
+            self.query_one(Preview).show(row, data.thread, data.others, data.card)
 
     def _redraw_preview(self, row: Row) -> None:
         """The shown item's state changed: redraw it (its lookups are cached)."""
         data = self.lookups.cache.get(row.message.id)
         if data is not None and self._preview_timer is None:
-            self.query_one(Preview).show(row, data.thread, data.others)
+            self.query_one(Preview).show(row, data.thread, data.others, data.card)
 
     def _show_current_preview_if_stale(self) -> None:
         if self._preview_timer is None and self.inbox_list.current is not None:
@@ -299,21 +282,24 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
     def action_open_thread(self) -> None:
         row = self.inbox_list.current
         if row is not None:
-            # Live context needs the network: not when the app runs offline (tests, snapshots).
-            live = self.s.engine is not None and getattr(self.app, "run_engine", True)
-            channel = self.s.engine.channels.get(row.message.channel) if live and self.s.engine else None
-            message = row.message
-            cached = self.lookups.cache.get(message.id)  # the preview read it already
-            self.app.push_screen(
-                ThreadScreen(
-                    message,
-                    cached.thread if cached is not None else None,
-                    channel,
-                    self.s.clock,
-                    read_stored=lambda: self.s.store.thread_of(message),
-                    viewing=self.thread_viewing,
-                )
+            self.open_thread_of(row.message)
+
+    def open_thread_of(self, message: Message) -> None:
+        """The thread view of an item (of the list, or of the person screen's)."""
+        # Live context needs the network: not when the app runs offline (tests, snapshots).
+        live = self.s.engine is not None and getattr(self.app, "run_engine", True)
+        channel = self.s.engine.channels.get(message.channel) if live and self.s.engine else None
+        cached = self.lookups.cache.get(message.id)  # the preview read it already
+        self.app.push_screen(
+            ThreadScreen(
+                message,
+                cached.thread if cached is not None else None,
+                channel,
+                self.s.clock,
+                read_stored=lambda: self.s.store.thread_of(message),
+                viewing=self.thread_viewing,
             )
+        )
 
     def is_alive(self) -> bool:
         return is_alive(self)

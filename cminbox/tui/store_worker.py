@@ -5,8 +5,11 @@
   :func:`cminbox.core.triage.apply`); what a row shows is always *the last state the store
   confirmed, with the still-pending actions applied on top*, so a write that fails takes
   back exactly its own change and nothing a later key did.
-* :class:`Lookups`: the preview's thread and "also from this person" lookups, latest wins
-  (one running at most, and only the newest cursor position waits behind it), cached per item.
+* :class:`Lookups`: the preview's thread, "also from this person" and author-card lookups,
+  latest wins (one running at most, and only the newest cursor position waits behind it),
+  cached per item (the cards per author, tui/author_card.py).
+* :func:`read_people` and :func:`person_data`: the people the rows and filters need, and one
+  person's card and items (the person screen), for worker threads.
 * :func:`check_changes`: the 1-second change check's store work, for a worker thread.
 
 Reply drafts go through :class:`Writes` too (tui/drafts.py), so a draft read sees every save
@@ -24,10 +27,16 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import msgspec
+
 from cminbox.core import triage
 from cminbox.core.errors import CminboxError, StoreUnavailable
 from cminbox.core.models import Message, TriageState
+from cminbox.core.people import PROFILE_TAGS, Person, effective_tags, is_stored
+from cminbox.core.people_ops import Card, PeopleOps
+from cminbox.core.query import PeopleView, Query, Term
 from cminbox.core.store_api import StoreApi as Store
+from cminbox.core.views import Sort, arrange
 
 R = TypeVar("R")
 
@@ -198,10 +207,15 @@ def drafted_among(store: Store, ids: Iterable[str]) -> set[str]:
 class PreviewData:
     thread: list[Message]
     others: list[Message]
+    card: Card | None = None  # the author's person; None when it could not be read
 
 
-def preview_data(store: Store, message: Message) -> PreviewData:
-    return PreviewData(store.thread_of(message), store.by_author(message))
+def no_card(_message: Message) -> Card | None:
+    return None
+
+
+def preview_data(store: Store, message: Message, card: Callable[[Message], Card | None] = no_card) -> PreviewData:
+    return PreviewData(store.thread_of(message), store.by_author(message), card(message))
 
 
 @dataclass
@@ -229,7 +243,8 @@ class Lookups:
         return None
 
     def forget(self) -> None:
-        """The store changed: threads and authors' messages may have too."""
+        """The store changed: threads and authors' messages may have too (the author cards are
+        kept per author, and forgotten per author: tui/author_card.Cards)."""
         self.cache.clear()
 
     async def _drain(self) -> None:
@@ -273,3 +288,47 @@ def check_changes(store: Store) -> Changes:
     states = {mid: store.triage(mid) for mid in changed}
     messages = {mid: m for mid in changed if (m := store.get_message(mid)) is not None}
     return Changes(changed, gone, states, messages)
+
+
+# ---------------------------------------------------------------------------------- people
+@dataclass(frozen=True)
+class PeopleRead:
+    """The people as the inbox needs them, read together on a worker: ``view`` answers the
+    filter's people fields, ``markers`` gives each identity key its person's profile-tag glyphs
+    (for the rows; absent: no profile tag)."""
+
+    view: PeopleView
+    markers: dict[str, str]
+
+
+def marker_of(person: Person, staff: frozenset[str]) -> str:
+    """The person's row glyphs, the implied staff tag included (a configured staff account)."""
+    return msgspec.structs.replace(person, tags=effective_tags(person, staff)).marker()
+
+
+def read_people(ops: PeopleOps) -> PeopleRead:
+    """One read of the stored people (a worker thread's): the view and the markers from it."""
+    people = ops.store.people()
+    markers: dict[str, str] = {}
+    for person in people:
+        if mark := marker_of(person, ops.staff):
+            markers.update(dict.fromkeys(person.identities, mark))
+    for key in ops.staff - {k for p in people for k in p.identities}:  # staff nobody stored
+        markers[key] = PROFILE_TAGS["staff"]
+    return PeopleRead(PeopleView.of(people, ops.staff), markers)
+
+
+@dataclass(frozen=True)
+class PersonData:
+    """The person screen's content: the card, and every item of every identity, newest first."""
+
+    card: Card
+    items: list[tuple[Message, TriageState]]
+
+
+def person_data(ops: PeopleOps, ref: str) -> PersonData:
+    card = ops.card(ref)
+    person = card.person
+    mine = Term("person", ":", person.id if is_stored(person) else person.identities[0])
+    items = ops.store.query(where=Query.of(mine), staff=ops.staff)
+    return PersonData(card, arrange(items, Sort.NEWEST))
