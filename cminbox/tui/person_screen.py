@@ -74,7 +74,7 @@ class PersonScreen(Screen[None]):
         self.open_thread = open_thread
         self.catch_up = catch_up
         self.data: PersonData | None = None
-        self.problem = ""
+        self._reads = 0  # reads started; only the newest one's result is shown
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble((" Person ", "reverse bold"), f"  {self.ref}"), id="person-title")
@@ -88,22 +88,30 @@ class PersonScreen(Screen[None]):
         self.read()
 
     # ------------------------------------------------------------------ reading
-    @work(thread=True, exclusive=True, group="person-read")
     def read(self) -> None:
+        """Read the person again on a worker; only the newest read is shown (a thread worker
+        cannot be stopped, so an older one that lands late is dropped here)."""
+        self._reads += 1
+        self._read(self._reads, self.ref)
+
+    @work(thread=True, group="person-read")
+    def _read(self, number: int, ref: str) -> None:
         self.catch_up()
         try:
-            data = person_data(self.ops, self.ref)
+            data = person_data(self.ops, ref)
         except CminboxError as exc:
-            from_worker(self, self._unreadable, str(exc))
+            from_worker(self, self._unreadable, number, str(exc))
             return
-        from_worker(self, self.show, data)
+        from_worker(self, self.show, number, data)
 
-    def _unreadable(self, problem: str) -> None:
-        self.problem = problem
-        self.query_one("#person-card", Static).update(Text(f"cannot be read: {problem}", style="bold"))
+    def _unreadable(self, number: int, problem: str) -> None:
+        if number == self._reads:
+            self.query_one("#person-card", Static).update(Text(f"cannot be read: {problem}", style="bold"))
 
-    def show(self, data: PersonData) -> None:
-        self.data, self.problem = data, ""
+    def show(self, number: int, data: PersonData) -> None:
+        if number != self._reads:
+            return  # a newer read is on its way
+        self.data = data
         card, now = data.card, self.clock()
         title = Text.assemble((" Person ", "reverse bold"), "  ", (card_title(card), "bold"))
         self.query_one("#person-title", Static).update(title)
