@@ -63,8 +63,9 @@ def preview_text(app: CminboxApp) -> str:
 async def at(pilot: Pilot[None], mid: str) -> InboxScreen:
     inbox = inbox_of(pilot.app)  # type: ignore[arg-type]
     inbox.inbox_list.cursor = inbox.inbox_list.index[mid]
-    inbox.show_preview()  # what the 60 ms debounce does once the cursor rests
-    await settle(pilot)
+    await pilot.pause()  # the cursor's move is handled (its preview timer set)
+    inbox.show_preview()  # what that 60 ms debounce does once the cursor rests
+    await settle(pilot)  # the preview's lookups and the author card landed
     return inbox
 
 
@@ -103,6 +104,24 @@ async def test_the_card_shows_tags_identities_counts_reply_trend_note_and_link_h
         assert "── person: Noah Becker ──" in preview_text(app) and "no reply from the team yet" in preview_text(app)
         await at(pilot, PRIYA)
         assert len(cards) == 2  # Priya's card came from the cache: one read per author
+
+
+async def test_the_message_shows_at_once_while_the_card_is_read(tmp_path: Path, clock: FrozenClock) -> None:
+    """The card costs ~150 ms at 100k items: the preview does not wait for it."""
+    services = people_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = inbox_of(app)
+        with blocked(inbox.people_ops, "card") as gate:
+            inbox.inbox_list.cursor = inbox.inbox_list.index[NOAH]
+            await pilot.pause()
+            inbox.show_preview()
+            await gate.wait_entered()
+            await until(pilot, lambda: "found a bug: search freezes" in preview_text(app), "the message")
+            assert "── person:" not in preview_text(app)
+            gate.release.set()
+            await settle(pilot)
+        assert "── person: Noah Becker ──" in preview_text(app)
 
 
 async def test_rows_carry_the_profile_and_sentiment_markers_at_one_cell_each(

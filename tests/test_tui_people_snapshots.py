@@ -28,8 +28,9 @@ def at(mid: str, *keys: str) -> Any:
         screen = pilot.app.screen
         assert isinstance(screen, InboxScreen)
         screen.inbox_list.cursor = screen.inbox_list.index[mid]
-        screen.show_preview()
-        await settle(pilot)
+        await pilot.pause()  # the cursor's move is handled (its preview timer set)
+        screen.show_preview()  # what that 60 ms debounce does once the cursor rests
+        await settle(pilot)  # the preview's lookups and the author card landed
         await pilot.press(*keys)
         await settle(pilot)
 

@@ -9,6 +9,7 @@ says so and actions are refused until a background probe finds it writable again
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
@@ -26,14 +27,15 @@ from textual.worker import Worker
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth
 from cminbox.core.models import Message, TriageState
-from cminbox.core.people_ops import PeopleOps
+from cminbox.core.people import identity_of
+from cminbox.core.people_ops import Card, PeopleOps
 from cminbox.core.poller import PollReport
 from cminbox.core.query import Query, QueryError, parse
 from cminbox.core.query.context import PeopleView
 from cminbox.core.triage import Action
 from cminbox.core.views import Sort, View
 from cminbox.tui import actions
-from cminbox.tui.author_card import Cards
+from cminbox.tui.author_card import read_card
 from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.help_screen import HelpScreen
@@ -97,8 +99,10 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, PeopleSync, R
         self.undo_stack: list[dict[str, Action]] = []  # this session's actions, newest last: their inverses
         self.writes = Writes(lambda: self.s.store, self._show_states, self.shown, self.refused, alive=self.is_alive)
         self.drafts = Drafts(self.writes, lambda: self.s.store, self._draft_refused)
-        self.cards = Cards(self.people_ops, self.catch_up_in_thread)  # per author (tui/author_card.py)
-        self.lookups = Lookups(lambda m: preview_data(self.s.store, m, self.cards.of), self._preview_arrived)
+        self.lookups = Lookups(lambda m: preview_data(self.s.store, m), self._preview_arrived)
+        # The author cards: slower than the preview's lookups, so apart from them (it shows first).
+        read = functools.partial(read_card, self.people_ops, self.catch_up_in_thread)
+        self.cards: Lookups[Card | None] = Lookups(read, self._card_arrived, key=identity_of)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -233,19 +237,26 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, PeopleSync, R
         if not self.composing and self.thread_open is None:
             self.want_presence(row.message.id)
         data = self.lookups.request(row.message)
+        card = self.cards.request(row.message)
         if data is not None:
-            self.query_one(Preview).show(row, data.thread, data.others, data.card)
+            self.query_one(Preview).show(row, data.thread, data.others, card)
 
     def _preview_arrived(self, message: Message, data: PreviewData) -> None:
         row = self.inbox_list.current
         if row is not None and row.message.id == message.id:
-            self.query_one(Preview).show(row, data.thread, data.others, data.card)
+            self.query_one(Preview).show(row, data.thread, data.others, self.cards.cache.get(identity_of(message)))
 
-    def _redraw_preview(self, row: Row) -> None:
-        """The shown item's state changed: redraw it (its lookups are cached)."""
+    def _card_arrived(self, message: Message, card: Card | None) -> None:
+        row = self.inbox_list.current
+        if row is not None and identity_of(row.message) == identity_of(message):
+            self._redraw_preview(row, card)
+
+    def _redraw_preview(self, row: Row, card: Card | None = None) -> None:
+        """The shown item's state (or its author's card) changed: redraw it from the caches."""
         data = self.lookups.cache.get(row.message.id)
+        card = card or self.cards.cache.get(identity_of(row.message))
         if data is not None and self._preview_timer is None:
-            self.query_one(Preview).show(row, data.thread, data.others, data.card)
+            self.query_one(Preview).show(row, data.thread, data.others, card)
 
     def _show_current_preview_if_stale(self) -> None:
         if self._preview_timer is None and self.inbox_list.current is not None:

@@ -17,15 +17,14 @@ from typing import TYPE_CHECKING, Any
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, TriageState
 from cminbox.core.people import PROFILE_TAGS, Person, identity_of
-from cminbox.core.people_ops import PeopleOps
+from cminbox.core.people_ops import Card, PeopleOps
 from cminbox.core.query import Query
 from cminbox.core.query.context import PeopleView
-from cminbox.tui.author_card import Cards
 from cminbox.tui.inbox_list import InboxList
 from cminbox.tui.people_dialogs import ProfileTagPicker, profile_tags
 from cminbox.tui.person_screen import PersonScreen
 from cminbox.tui.services import Services
-from cminbox.tui.store_worker import Lookups, PeopleRead, Write, Writes, read_people
+from cminbox.tui.store_worker import Lookups, PeopleRead, PreviewData, Write, Writes, read_people
 from cminbox.tui.ui_thread import from_worker
 
 if TYPE_CHECKING:
@@ -39,8 +38,8 @@ class PeopleSync(_Base):
         s: Services
         inbox_list: InboxList
         writes: Writes
-        lookups: Lookups
-        cards: Cards
+        lookups: Lookups[PreviewData]
+        cards: Lookups[Card | None]
         people_ops: PeopleOps
         people: PeopleView
         filter: Query | None
@@ -83,9 +82,7 @@ class PeopleSync(_Base):
         if read.view == self.people:
             return
         self.people = read.view
-        self.forget_cards()  # they show tags and links: read them again
-        if self.inbox_list.current is not None:
-            self.show_preview()
+        self.forget_cards()  # they show tags and links
         if self.filter is not None:
             self.filter = self.filter.bind(read.view)
         if self.rows_loaded and (
@@ -94,8 +91,10 @@ class PeopleSync(_Base):
             self.arrange_rows()
 
     def forget_cards(self) -> None:
+        """The people changed (tags, notes, links): the cards are read again, the shown one now."""
         self.cards.forget()
-        self.lookups.forget()  # the items' preview data holds the cards too
+        if self.inbox_list.current is not None:
+            self.show_preview()
 
     # ------------------------------------------------------------------ writing
     def person_write(

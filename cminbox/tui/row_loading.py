@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, TriageState
+from cminbox.core.people import identity_of
 from cminbox.core.query import Query
 from cminbox.core.views import Sort, View, arrange
-from cminbox.tui.author_card import Cards
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import HeaderCounts
 from cminbox.tui.services import Services
-from cminbox.tui.store_worker import Lookups, PeopleRead, Writes, read_people
+from cminbox.tui.store_worker import Lookups, PeopleRead, PreviewData, Writes, read_people
 from cminbox.tui.ui_thread import from_worker
 
 if TYPE_CHECKING:
-    from cminbox.core.people_ops import PeopleOps
+    from cminbox.core.people_ops import Card, PeopleOps
     from cminbox.tui.replying import ReplyingScreen as _Base
 else:
     _Base = object
@@ -61,8 +61,8 @@ class RowLoading(_Base):
         s: Services
         inbox_list: InboxList
         writes: Writes
-        lookups: Lookups
-        cards: Cards
+        lookups: Lookups[PreviewData]
+        cards: Lookups[Card | None]
         all_rows: list[Row]
         fresh: set[str]
         stale: set[str]
@@ -218,7 +218,7 @@ class RowLoading(_Base):
             self.all_rows.append(row)
             self.counts.add(row, now)
             added.append(row)
-        self.cards.forget_authors(row.message for row in added)  # their counts moved on
+        self.cards.forget({identity_of(row.message) for row in added})  # their counts moved on
         if added and (self.group or self.sort not in (Sort.NEWEST, Sort.OLDEST)):
             self.arrange_rows()  # orderings that are not by time (priority, sentiment): rebuild
             return

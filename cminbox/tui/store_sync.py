@@ -23,12 +23,13 @@ from textual.worker import Worker, WorkerError, get_current_worker
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth
 from cminbox.core.models import Message, TriageState
-from cminbox.tui.author_card import Cards
+from cminbox.core.people import identity_of
+from cminbox.core.people_ops import Card
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import StoreBanner
 from cminbox.tui.services import Services
-from cminbox.tui.store_worker import Changes, Lookups, Writes, check_changes, is_unreachable, probe
+from cminbox.tui.store_worker import Changes, Lookups, PreviewData, Writes, check_changes, is_unreachable, probe
 from cminbox.tui.ui_thread import from_worker
 
 if TYPE_CHECKING:
@@ -61,8 +62,8 @@ class StoreSync(_Base):
         inbox_list: InboxList
         writes: Writes
         drafts: Drafts
-        lookups: Lookups
-        cards: Cards
+        lookups: Lookups[PreviewData]
+        cards: Lookups[Card | None]
         health: dict[str, ChannelHealth]
         store_ok: bool
         store_problem: CminboxError | None
@@ -144,7 +145,7 @@ class StoreSync(_Base):
         if changes.gone:
             self.cards.forget()
         else:
-            self.cards.forget_authors(changes.messages.values())
+            self.cards.forget({identity_of(m) for m in changes.messages.values()})
         if changes.gone:
             self.reload_from_store()  # items left the live store (archived here or by another instance)
             return
@@ -277,6 +278,7 @@ class StoreSync(_Base):
         while True:
             await self.writes.idle()
             await self.lookups.idle()
+            await self.cards.idle()
             busy = [w for w in self.app.workers if not w.is_finished and w.group not in ENDLESS]
             if not busy and not self.writes.pending:
                 return

@@ -5,9 +5,9 @@
   :func:`cminbox.core.triage.apply`); what a row shows is always *the last state the store
   confirmed, with the still-pending actions applied on top*, so a write that fails takes
   back exactly its own change and nothing a later key did.
-* :class:`Lookups`: the preview's thread, "also from this person" and author-card lookups,
-  latest wins (one running at most, and only the newest cursor position waits behind it),
-  cached per item (the cards per author, tui/author_card.py).
+* :class:`Lookups`: the preview's thread and "also from this person" lookups, latest wins
+  (one running at most, and only the newest cursor position waits behind it), cached per item;
+  the author cards are another one, cached per author (tui/author_card.py).
 * :func:`read_people` and :func:`person_data`: the people the rows and filters need, and one
   person's card and items (the person screen), for worker threads.
 * :func:`check_changes`: the 1-second change check's store work, for a worker thread.
@@ -39,6 +39,7 @@ from cminbox.core.store_api import StoreApi as Store
 from cminbox.core.views import Sort, arrange
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -207,57 +208,66 @@ def drafted_among(store: Store, ids: Iterable[str]) -> set[str]:
 class PreviewData:
     thread: list[Message]
     others: list[Message]
-    card: Card | None = None  # the author's person; None when it could not be read
 
 
-def no_card(_message: Message) -> Card | None:
-    return None
+def preview_data(store: Store, message: Message) -> PreviewData:
+    return PreviewData(store.thread_of(message), store.by_author(message))
 
 
-def preview_data(store: Store, message: Message, card: Callable[[Message], Card | None] = no_card) -> PreviewData:
-    return PreviewData(store.thread_of(message), store.by_author(message), card(message))
+def by_id(message: Message) -> str:
+    return message.id
 
 
 @dataclass
-class Lookups:
-    """The preview's lookups: at most one runs; a newer request replaces the waiting one, so
-    holding j queues nothing; each result is cached per item until the store changes."""
+class Lookups(Generic[T]):
+    """The preview's lookups (and, with ``key=identity_of``, the author cards): at most one
+    runs; a newer request replaces the waiting one, so holding j queues nothing; each result
+    is cached per ``key`` (the item) until forgotten. A result read while it was forgotten is
+    delivered but not kept: it may predate the change."""
 
-    fetch: Callable[[Message], PreviewData]
-    deliver: Callable[[Message, PreviewData], None]  # on the UI loop; the caller checks the cursor
+    fetch: Callable[[Message], T]
+    deliver: Callable[[Message, T], None]  # on the UI loop; the caller checks the cursor
     run_in_thread: Callable[[Callable[[], Any]], Awaitable[Any]] = asyncio.to_thread
-    cache: dict[str, PreviewData] = field(default_factory=dict)
+    key: Callable[[Message], str] = by_id
+    cache: dict[str, T] = field(default_factory=dict)
     wanted: Message | None = None
     running: Message | None = None
     task: asyncio.Task[None] | None = None
+    _generation: int = 0
 
-    def request(self, message: Message) -> PreviewData | None:
+    def request(self, message: Message) -> T | None:
         """The cached data at once, or None and the lookup starts (latest wins)."""
-        hit = self.cache.get(message.id)
-        if hit is not None:
-            return hit
-        running = self.running is not None and self.running.id == message.id
+        key = self.key(message)
+        if key in self.cache:
+            return self.cache[key]
+        running = self.running is not None and self.key(self.running) == key
         self.wanted = None if running else message  # the one in flight will land for it
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._drain())
         return None
 
-    def forget(self) -> None:
-        """The store changed: threads and authors' messages may have too (the author cards are
-        kept per author, and forgotten per author: tui/author_card.Cards)."""
-        self.cache.clear()
+    def forget(self, keys: Iterable[str] | None = None) -> None:
+        """The store changed: forget what ``keys`` name (None: everything)."""
+        if keys is None:
+            self.cache.clear()
+        else:
+            for key in keys:
+                self.cache.pop(key, None)
+        self._generation += 1
 
     async def _drain(self) -> None:
         while self.wanted is not None:
             message, self.wanted = self.wanted, None
             self.running = message
+            generation = self._generation
             try:
-                data: PreviewData = await self.run_in_thread(functools.partial(self.fetch, message))
+                data: T = await self.run_in_thread(functools.partial(self.fetch, message))
             except CminboxError:
                 continue  # unreadable now (the banner's business): the pane keeps what it shows
             finally:
                 self.running = None
-            self.cache[message.id] = data
+            if generation == self._generation:
+                self.cache[self.key(message)] = data
             if self.wanted is None:  # a newer cursor position would overwrite it at once
                 self.deliver(message, data)
 
