@@ -3,9 +3,9 @@
 Cards are read on a worker beside the preview's own lookups (:func:`read_card`), once per
 author: moving between one person's items costs no store read, and the message shows at once
 while the card (~150 ms at 100k items: the person's items, every author for the suggestions,
-the outbox) follows. Everything here that renders
-is plain Rich Text from data already read, never markup: names and notes come from outside.
-Profile tags are a glyph and a word (``★ vip``), never colour alone.
+the outbox) follows. Everything here that renders is plain Rich Text from data already read,
+never markup: names and notes come from outside. Profile tags are a glyph and a word
+(``★ vip``), never colour alone.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ class PersonScreen(Screen[None]):
     ) -> None:
         """``ref``: the person (an identity key or a person id). ``catch_up`` runs on the worker
         before each read (the inbox's change check: the card's outbox read would otherwise take
-        in other instances' changes unreported, tui/author_card.Cards)."""
+        in other instances' changes unreported, tui/author_card.read_card)."""
         super().__init__()
         self.ref = ref
         self.ops = ops
