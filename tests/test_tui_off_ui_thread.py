@@ -3,8 +3,9 @@ blocking up to ``connect_timeout``) or a file behind a lock must never freeze th
 
 Every public method of the store and its outbox records the thread it runs on; the test drives
 the inbox through everything it does with the store (moving, the composer and its saved draft,
-sending, a delivery, the thread view, reloads, a poll's new items, a bulk "done" over a
-selection) and asserts that none of those calls ran on the thread of the app's event loop."""
+sending, a delivery, the thread view, the author card, the person screen and its writes, reloads,
+a poll's new items, a bulk "done" over a selection, a profile tag for the authors of a selection)
+and asserts that none of those calls ran on the thread of the app's event loop."""
 
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ from cminbox.tui.composer import Composer
 from cminbox.tui.dialogs import ConfirmDialog
 from cminbox.tui.inbox_list import Row
 from cminbox.tui.inbox_screen import InboxScreen
+from cminbox.tui.panes import Preview
+from cminbox.tui.people_dialogs import ProfileTagPicker
+from cminbox.tui.person_screen import PersonScreen
 from cminbox.tui.thread_screen import ThreadScreen
 from tests.factories import make_message
 from tests.tui_fixtures import Gate, blocked, make_app, make_services, settle
@@ -178,12 +182,33 @@ async def test_no_store_call_runs_on_the_ui_thread(tmp_path: Path, clock: Frozen
         await pilot.press("escape")
         await settle(pilot)
 
+        # The author card (read with the preview), the person screen, a profile tag and a note
+        # written from it, back; then a thread opened from it.
+        assert "── person: " in str(screen.query_one(Preview).render())
+        await pilot.press("P")
+        await until(pilot, lambda: isinstance(app.screen, PersonScreen), "the person screen")
+        await settle(pilot)
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, ProfileTagPicker), "the profile tag picker")
+        await pilot.press("1")  # vip
+        await settle(pilot)
+        await pilot.press("n", *"likes the API", "enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen), "a thread from the person screen")
+        await settle(pilot)
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        with probe.paused():
+            person = store.person("masto:priya@example.social")  # the author of the item under the cursor
+        assert person is not None and person.tags == ["vip"] and [n.text for n in person.notes] == ["likes the API"]
+
         # Reloads: another view, another sort, and back.
         await pilot.press("5")
         await settle(pilot)
         await pilot.press("S")
         await settle(pilot)
-        await pilot.press("S", "S", "1")
+        await pilot.press("S", "S", "S", "1")  # priority, sentiment, back to newest; view 1
         await settle(pilot)
 
         # New items from a poll merge into the list.
@@ -201,7 +226,16 @@ async def test_no_store_call_runs_on_the_ui_thread(tmp_path: Path, clock: Frozen
         await until(pilot, lambda: isinstance(app.screen, BulkConfirm), "the question about the drafted item")
         await pilot.press("s")
         await settle(pilot)
+
+        # A profile tag for the authors of a selection.
+        lst.cursor = lst.index["masto:104"]
+        await pilot.press("x", "x", "A")
+        await until(pilot, lambda: isinstance(app.screen, ProfileTagPicker), "the tag-authors picker")
+        await pilot.press(*"press", "enter")
+        await settle(pilot)
         probe.watching = False
+        pressed = {key for p in store.people() if "press" in p.tags for key in p.identities}
+        assert pressed == {"masto:mallory@example.social", "masto:yael@example.social"}
         assert store.triage("masto:102").status == Status.DONE
         assert store.triage("masto:103").status == Status.NEW  # skipped: it has a draft
     assert probe.off_ui > 0  # the probe sees the workers' calls too
@@ -286,6 +320,8 @@ async def test_reloads_are_newest_wins_and_keep_the_cursor_and_selection(tmp_pat
         await pilot.press("x")  # selected; the cursor moves on to the next item
         assert lst.current is not None and lst.selected == {"masto:103"}
         reading = lst.current.message.id
+        screen.show_preview()  # its lookup lands first (the author card queries the store too)
+        await settle(pilot)
         shown: list[set[str]] = []
         set_rows = lst.set_rows
         with returning_late(services.store, "query") as gate:
@@ -296,7 +332,7 @@ async def test_reloads_are_newest_wins_and_keep_the_cursor_and_selection(tmp_pat
             assert later.archive(timedelta(days=90)) == ["masto:105"]
             later.close()
             services.store.refresh()  # this handle learns of it (what the change check does)
-            await pilot.press("S", "S")  # by priority, then newest first again: each at once
+            await pilot.press("S", "S", "S")  # by priority, by sentiment, newest first again: each at once
             assert len(gate.threads) == 1  # one read at a time: the newer requests wait for it
 
             def recording(rows: list[Row], *, gone_to_top: bool = False) -> None:

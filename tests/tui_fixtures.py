@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 
 from cminbox.core import config as config_mod
 from cminbox.core.clock import FrozenClock
+from cminbox.core.enrich import enrich
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.models import Author, Kind, Message
 from cminbox.core.secrets import Secrets
@@ -107,7 +108,7 @@ def make_services(tmp_path: Path, clock: FrozenClock, *, config_text: str = CONF
     cfg = config_mod.parse(config_text, tmp_path / "config.toml")
     wired = wire(cfg, tmp_path / "data", clock=clock, secrets=Secrets({"masto": "never-used"}))
     store = wired.store
-    store.upsert_messages(seed_messages())
+    store.upsert_messages(enrich(seed_messages()))  # scored, as the poller stores them (rows show the mood)
     health = ChannelHealth(channel="masto", state=HealthState.OK, last_success=clock())
     if degraded:
         health = ChannelHealth(

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     Preview = str  # the TUI cycles it through its own tuple of the same values
 else:
     Preview = Literal["right", "bottom", "off"]
-SortOrder = Literal["newest", "oldest", "priority"]  # views.Sort's values (a test keeps them equal)
+SortOrder = Literal["newest", "oldest", "priority", "sentiment"]  # views.Sort's values (a test keeps them equal)
 Backend = Literal["tinydb", "postgresql"]
 # "" leaves it to the DSN or libpq (a default here would override a DSN's own `?sslmode=`).
 SslMode = Literal["", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"]

@@ -50,6 +50,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("select", "x", "toggle_select", "Select / unselect", "Select", footer=True, label="Select"),
     ActionSpec("select_all", "V", "select_all", "Select all in view", "Select"),
     ActionSpec("clear_selection", "escape", "clear_selection", "Clear the selection or filter", "Select"),
+    ActionSpec("person", "P", "open_person", "The author: items on every channel, tags, notes, links", "People"),
+    ActionSpec("tag_authors", "A", "tag_authors", "Profile tag for the authors (vip, troll ...)", "People"),
     ActionSpec(
         "filter",
         "slash",
@@ -60,7 +62,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         label="Filter",
     ),
     *(ActionSpec(f"view_{n}", str(n), f"view('{n}')", f"Saved view {n}", "View") for n in range(1, 10)),
-    ActionSpec("sort", "S", "cycle_sort", "Sort: newest / oldest / priority", "View"),
+    ActionSpec("sort", "S", "cycle_sort", "Sort: newest / oldest / priority / sentiment", "View"),
     ActionSpec("group_threads", "z", "toggle_group", "Group by conversation", "View"),
     ActionSpec("toggle_preview", "v", "toggle_preview", "Preview: right / below / hidden", "View"),
     ActionSpec("poll_now", "R", "poll_now", "Poll every channel now", "App"),

@@ -34,6 +34,7 @@ class Sort(StrEnum):
     NEWEST = "newest"
     OLDEST = "oldest"
     PRIORITY = "priority"
+    SENTIMENT = "sentiment"  # most negative first, unscored last
 
 
 def arrange(
@@ -44,6 +45,11 @@ def arrange(
     items = list(rows)
     if sort == Sort.PRIORITY:
         items.sort(key=lambda r: (r[1].priority.rank, r[0].created_at), reverse=True)
+    elif sort == Sort.SENTIMENT:
+        # The angriest first (what to read first in a burst); unscored last, since "?" says
+        # nothing either way; newest first among equal scores (two stable sorts).
+        items.sort(key=lambda r: (r[0].created_at, r[0].id), reverse=True)
+        items.sort(key=lambda r: (r[0].sentiment is None, r[0].sentiment or 0.0))
     else:
         items.sort(key=lambda r: (r[0].created_at, r[0].id), reverse=sort == Sort.NEWEST)
     if not group_threads:

@@ -79,12 +79,16 @@ class TagPicker(Dialog):
         if self.allow_new and new and new not in names:
             names.insert(0, new)
         for n, name in enumerate(names):
-            label = Text(f"{n + 1} " if n < 9 else "  ", style="dim") + Text(f"#{name}")
+            label = Text(f"{n + 1} " if n < 9 else "  ", style="dim") + self.label(name)
             if self.allow_new and name == new and name not in self.tags:
                 label.append("  (new)", style="italic dim")
             options.add_option(Option(label, id=name))
         if names:
             options.highlighted = 0
+
+    def label(self, tag: str) -> Text:
+        """How a tag is listed (item tags as ``#tag``; profile tags with their glyph)."""
+        return Text(f"#{tag}")
 
     @on(Input.Changed, "#tag-input")
     def _changed(self, event: Input.Changed) -> None:

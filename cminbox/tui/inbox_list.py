@@ -1,13 +1,13 @@
 """The inbox list: a virtualised Line-API widget (as in Textual's Toolong).
 
 Only visible lines are rendered, each from an LRU cache of strips keyed by everything
-that changes it (the row's revision, cursor, selection, width, theme). So 100k items
-cost what 100 do, and updating one row re-renders one line.
+that changes it (the row's revision, cursor, selection, width, theme, its markers). So 100k
+items cost what 100 do, and updating one row re-renders one line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,13 +21,24 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cminbox.core.models import Message, Status, TriageState
+from cminbox.core.people import identity_of
+from cminbox.core.sentiment import Mood, mood_of
 from cminbox.core.text import cell_safe, one_line
 from cminbox.core.when import age
 
 MARKERS = {Status.NEW: "●", Status.OPEN: "○", Status.WAITING: "…", Status.ESCALATED: "!", Status.DONE: "✓"}
 PRIORITY_MARKS = {"urgent": "‼", "high": "↑", "normal": " ", "low": "↓"}
 SNOOZED, REPLIED = "z", "↩"  # the flag column: snoozed wins (it says why the item is quiet)
+# The sentiment column: one cell in every terminal (no emoji; tests/test_tui_rows.py measures
+# them per code point, as tmux does); neutral is blank, so the eye catches the other three.
+MOOD_MARKS = {Mood.NEGATIVE: "\N{MINUS SIGN}", Mood.POSITIVE: "+", Mood.NEUTRAL: " ", Mood.UNKNOWN: "?"}
+MOOD_STYLES = {MOOD_MARKS[Mood.NEGATIVE]: "negative", MOOD_MARKS[Mood.POSITIVE]: "positive"}  # else "meta"
 ROW_TEXT = 1000  # characters of an item's text a row looks at: no row is wider than that
+
+
+def mood_mark(message: Message) -> str:
+    """The item's sentiment as a glyph: negative, positive, blank (neutral) or "?" (not scored)."""
+    return MOOD_MARKS[mood_of(message.sentiment)]
 
 
 def flag(state: TriageState, now: datetime) -> str:
@@ -56,6 +67,9 @@ class InboxList(ScrollView, can_focus=True):
         "inbox-list--meta",
         "inbox-list--tag",
         "inbox-list--fresh",
+        "inbox-list--negative",
+        "inbox-list--positive",
+        "inbox-list--person",
     }
 
     # repaint=False: moving the cursor refreshes two lines (in watch_cursor), never the whole list.
@@ -77,6 +91,8 @@ class InboxList(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}  # component styles, resolved once per theme
         self._ages: dict[str, tuple[str, str]] = {}  # the age text and flag each row was last drawn with
         self.presence: dict[str, str] = {}  # item -> who else is on it ("✎ bob"): tui/presence_sync.py
+        # identity key -> its person's profile-tag glyphs ("★", "◆★"), read on workers: tui/people_sync.py
+        self.markers: Mapping[str, str] = {}
 
     # ------------------------------------------------------------------ data
     def set_rows(self, rows: list[Row], *, gone_to_top: bool = False) -> None:
@@ -129,6 +145,20 @@ class InboxList(ScrollView, can_focus=True):
         for mid in {*old, *marks}:
             if old.get(mid) != marks.get(mid) and mid in self.index:
                 self.refresh_line(self.index[mid])
+
+    def set_markers(self, markers: Mapping[str, str]) -> None:
+        """People's profile-tag markers (a VIP tagged, a troll untagged): repaints only the
+        visible rows whose marker changed; the others are drawn with the new one when shown."""
+        old, self.markers = self.markers, markers
+        top = int(self.scroll_offset.y)
+        for i in range(top, min(len(self.rows), top + self.scrollable_content_region.height)):
+            key = identity_of(self.rows[i].message)
+            if old.get(key) != markers.get(key):
+                self.refresh_line(i)
+
+    def person_mark(self, message: Message) -> str:
+        """One cell: the most telling of the author's profile-tag glyphs, or blank."""
+        return self.markers.get(identity_of(message), "")[:1] or " "
 
     @property
     def current(self) -> Row | None:
@@ -198,12 +228,15 @@ class InboxList(ScrollView, can_focus=True):
         shown_age, mark = age(row.message.created_at, now), flag(row.state, now)  # a snooze ends with time
         self._ages[row.message.id] = (shown_age, mark)
         who = self.presence.get(row.message.id, "")
-        key = (row.message.id, row.state.rev, row.fresh, row.stale, is_cursor, selected, width, shown_age, mark, who)
+        marks = (mood_mark(row.message), self.person_mark(row.message))
+        # Everything the line shows; the markers too: a person tagged or an item re-scored repaints.
+        key: tuple[object, ...] = (row.message.id, row.state.rev, row.fresh, row.stale, is_cursor, selected)
+        key += (width, shown_age, mark, who, *marks)
         strip = self._cache.get(key)
         if strip is None:
             if len(self._cache) > 400:  # each Strip holds several caches: keep the collector's work small
                 self._cache.clear()
-            strip = self._render_row(row, is_cursor, selected, width, now)
+            strip = self._render_row(row, is_cursor, selected, width, now, marks)
             self._cache[key] = strip
         return strip
 
@@ -220,7 +253,9 @@ class InboxList(ScrollView, can_focus=True):
             style = self._styles[key] = base + (extra if extra is not None else self._style(part))
         return style
 
-    def _render_row(self, row: Row, is_cursor: bool, selected: bool, width: int, now: datetime) -> Strip:
+    def _render_row(
+        self, row: Row, is_cursor: bool, selected: bool, width: int, now: datetime, marks: tuple[str, str] | None = None
+    ) -> Strip:
         """Segments built directly, sized by terminal cells (emoji are two wide): no Rich Text.
         Text from outside passes through ``cell_safe``, so terminals that measure emoji
         sequences differently from Textual still draw every column where it belongs."""
@@ -237,6 +272,8 @@ class InboxList(ScrollView, can_focus=True):
         channel = f"{one_line(cell_safe(msg.channel), 8):<8} " if self.show_channel else ""
         name = cell_safe(one_line(msg.author.display_name or msg.author.handle))
         new = st.status == Status.NEW and not row.stale
+        mood, person = marks or (mood_mark(msg), self.person_mark(msg))
+        mood_style = MOOD_STYLES.get(mood, "meta")
         head = [
             Segment("▌" if selected else " ", self._combined(line, "selected")),
             Segment(MARKERS[st.status], self._combined(line, status)),
@@ -245,7 +282,9 @@ class InboxList(ScrollView, can_focus=True):
             Segment(
                 PRIORITY_MARKS[str(st.priority)], self._combined(line, "urgent" if st.priority.rank >= 2 else "meta")
             ),
+            Segment(mood, self._combined(line, "meta" if row.stale else mood_style)),
             Segment(" " + channel, self._combined(line, "meta")),
+            Segment(person + " ", self._combined(line, "meta" if row.stale else "person")),
             Segment(fit(name, 16) + " ", self._combined(line, "bold-new" if new else status)),
         ]
         used = sum(cell_len(seg.text) for seg in head)

@@ -9,6 +9,7 @@ says so and actions are refused until a background probe finds it writable again
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
@@ -26,18 +27,21 @@ from textual.worker import Worker
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth
 from cminbox.core.models import Message, TriageState
-from cminbox.core.people_ops import PeopleOps
+from cminbox.core.people import identity_of
+from cminbox.core.people_ops import Card, PeopleOps
 from cminbox.core.poller import PollReport
 from cminbox.core.query import Query, QueryError, parse
 from cminbox.core.query.context import PeopleView
 from cminbox.core.triage import Action
 from cminbox.core.views import Sort, View
 from cminbox.tui import actions
+from cminbox.tui.author_card import read_card
 from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
+from cminbox.tui.people_sync import PeopleSync
 from cminbox.tui.presence_sync import PresenceSync
 from cminbox.tui.replying import ReplyingScreen
 from cminbox.tui.row_loading import RowLoading
@@ -51,7 +55,7 @@ from cminbox.tui.store_worker import (
 )
 from cminbox.tui.thread_screen import ThreadScreen
 from cminbox.tui.triage_keys import TriageKeys
-from cminbox.tui.ui_thread import from_worker, is_alive
+from cminbox.tui.ui_thread import is_alive
 
 SORTS = list(Sort)
 
@@ -62,7 +66,7 @@ NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
-class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScreen):
+class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     store_ok: reactive[bool] = reactive(True)
 
@@ -96,6 +100,9 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
         self.writes = Writes(lambda: self.s.store, self._show_states, self.shown, self.refused, alive=self.is_alive)
         self.drafts = Drafts(self.writes, lambda: self.s.store, self._draft_refused)
         self.lookups = Lookups(lambda m: preview_data(self.s.store, m), self._preview_arrived)
+        # The author cards: slower than the preview's lookups, so apart from them (it shows first).
+        read = functools.partial(read_card, self.people_ops, self.catch_up_in_thread)
+        self.cards: Lookups[Card | None] = Lookups(read, self._card_arrived, key=identity_of)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -137,19 +144,6 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
         """The saved view's query, its people fields answered from the people last read."""
         return self.view.compiled().bind(self.people)
 
-    def people_arrived(self, people: PeopleView) -> None:
-        """People read on a worker: queries that ask about people follow (a VIP tagged from the
-        CLI, a link made by a teammate) on the next arrangement of the rows."""
-        if people == self.people:
-            return
-        self.people = people
-        if self.filter is not None:
-            self.filter = self.filter.bind(people)
-        if self.rows_loaded and (
-            self.view_query().uses_people or (self.filter is not None and self.filter.uses_people)
-        ):
-            self.arrange_rows()
-
     def in_view(self, row: Row, view: Query, now: datetime, me: str) -> bool:
         """Does the row belong in the list: the saved view's query and the filter."""
         m, st = row.message, row.state
@@ -159,14 +153,7 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
         """Every 30 s: items become overdue."""
         self.counts.tick(self.s.clock())
         self.refresh_chrome()
-        self.run_worker(self._people_in_thread, thread=True, exclusive=True, group="people", name="people")
-
-    def _people_in_thread(self) -> None:
-        try:
-            people = self.people_ops.view()
-        except CminboxError:
-            return  # unreadable now: the banner's business; the next tick tries again
-        from_worker(self, self.people_arrived, people)
+        self.read_people_soon()  # a tag or link made elsewhere (tui/people_sync.py)
 
     def refresh_ages(self) -> None:
         """Every second: ages ("4m", "12s") move on in the list and the preview. Cheap: only lines
@@ -250,19 +237,26 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
         if not self.composing and self.thread_open is None:
             self.want_presence(row.message.id)
         data = self.lookups.request(row.message)
+        card = self.cards.request(row.message)
         if data is not None:
-            self.query_one(Preview).show(row, data.thread, data.others)
+            self.query_one(Preview).show(row, data.thread, data.others, card)
 
     def _preview_arrived(self, message: Message, data: PreviewData) -> None:
         row = self.inbox_list.current
         if row is not None and row.message.id == message.id:
-            self.query_one(Preview).show(row, data.thread, data.others)
+            self.query_one(Preview).show(row, data.thread, data.others, self.cards.cache.get(identity_of(message)))
 
-    def _redraw_preview(self, row: Row) -> None:
-        """The shown item's state changed: redraw it (its lookups are cached)."""
+    def _card_arrived(self, message: Message, card: Card | None) -> None:
+        row = self.inbox_list.current
+        if row is not None and identity_of(row.message) == identity_of(message):
+            self._redraw_preview(row, card)
+
+    def _redraw_preview(self, row: Row, card: Card | None = None) -> None:
+        """The shown item's state (or its author's card) changed: redraw it from the caches."""
         data = self.lookups.cache.get(row.message.id)
+        card = card or self.cards.cache.get(identity_of(row.message))
         if data is not None and self._preview_timer is None:
-            self.query_one(Preview).show(row, data.thread, data.others)
+            self.query_one(Preview).show(row, data.thread, data.others, card)
 
     def _show_current_preview_if_stale(self) -> None:
         if self._preview_timer is None and self.inbox_list.current is not None:
@@ -299,21 +293,24 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, ReplyingScree
     def action_open_thread(self) -> None:
         row = self.inbox_list.current
         if row is not None:
-            # Live context needs the network: not when the app runs offline (tests, snapshots).
-            live = self.s.engine is not None and getattr(self.app, "run_engine", True)
-            channel = self.s.engine.channels.get(row.message.channel) if live and self.s.engine else None
-            message = row.message
-            cached = self.lookups.cache.get(message.id)  # the preview read it already
-            self.app.push_screen(
-                ThreadScreen(
-                    message,
-                    cached.thread if cached is not None else None,
-                    channel,
-                    self.s.clock,
-                    read_stored=lambda: self.s.store.thread_of(message),
-                    viewing=self.thread_viewing,
-                )
+            self.open_thread_of(row.message)
+
+    def open_thread_of(self, message: Message) -> None:
+        """The thread view of an item (of the list, or of the person screen's)."""
+        # Live context needs the network: not when the app runs offline (tests, snapshots).
+        live = self.s.engine is not None and getattr(self.app, "run_engine", True)
+        channel = self.s.engine.channels.get(message.channel) if live and self.s.engine else None
+        cached = self.lookups.cache.get(message.id)  # the preview read it already
+        self.app.push_screen(
+            ThreadScreen(
+                message,
+                cached.thread if cached is not None else None,
+                channel,
+                self.s.clock,
+                read_stored=lambda: self.s.store.thread_of(message),
+                viewing=self.thread_viewing,
             )
+        )
 
     def is_alive(self) -> bool:
         return is_alive(self)

@@ -13,8 +13,10 @@ from textual.widgets import Static
 
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.models import Message, Status, TriageState
+from cminbox.core.people_ops import Card
 from cminbox.core.text import bound_text, sanitize
 from cminbox.core.when import age
+from cminbox.tui.author_card import card_text, card_title, tag_words
 from cminbox.tui.inbox_list import Row
 
 OVERDUE_AFTER = 4 * 3600  # seconds without a first response before an item counts as overdue
@@ -151,7 +153,7 @@ class Preview(Static):
     def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock
-        self._shown: tuple[Row, list[Message], list[Message] | None] | None = None
+        self._shown: tuple[Row, list[Message], list[Message] | None, Card | None] | None = None
         self._age = ""
         self.presence: dict[str, str] = {}  # item -> "bob is replying" (tui/presence_sync.py)
 
@@ -168,8 +170,12 @@ class Preview(Static):
         if self._shown is not None and age(self._shown[0].message.created_at, self.clock()) != self._age:
             self.show(*self._shown)
 
-    def show(self, row: Row | None, thread: list[Message], others: list[Message] | None = None) -> None:
-        self._shown = (row, thread, others) if row is not None else None
+    def show(
+        self, row: Row | None, thread: list[Message], others: list[Message] | None = None, card: Card | None = None
+    ) -> None:
+        """``card``: the author's person (tui/author_card.py), read with the thread; its tags
+        go on the name line (seen even in a short pane), the rest below the message."""
+        self._shown = (row, thread, others, card) if row is not None else None
         if row is None:
             self.update(Text("Nothing here. New mentions appear as they arrive.", style="dim italic"))
             return
@@ -178,7 +184,10 @@ class Preview(Static):
         out = Text()
         name = sanitize(msg.author.display_name or msg.author.handle, single_line=True)
         out.append(name, style="bold")
-        out.append(f"  {msg.author.handle}\n" if msg.author.handle != name else "\n", style="dim")
+        out.append(f"  {msg.author.handle}" if msg.author.handle != name else "", style="dim")
+        if card is not None and card.tags:
+            out.append(f"  {tag_words(card.tags)}", style="bold")
+        out.append("\n")
         self._age = age(msg.created_at, now)
         when = f"{msg.created_at:%Y-%m-%d %H:%M} UTC ({self._age} ago)"
         out.append(f"{msg.kind} on {msg.channel} · {when}", style="dim")
@@ -193,6 +202,9 @@ class Preview(Static):
         out.append("\n")
         if msg.url:
             out.append(f"\n{msg.url}\n", style="dim underline")
+        if card is not None:
+            out.append(f"\n── person: {card_title(card)} ──\n", style="dim")
+            out.append_text(card_text(card, now))
         if any(m.id != msg.id for m in thread):
             out.append("\n── thread ──\n", style="dim")
             for m in thread:

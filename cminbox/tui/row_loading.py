@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, TriageState
+from cminbox.core.people import identity_of
 from cminbox.core.query import Query
 from cminbox.core.views import Sort, View, arrange
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import HeaderCounts
 from cminbox.tui.services import Services
-from cminbox.tui.store_worker import Lookups, Writes
+from cminbox.tui.store_worker import Lookups, PeopleRead, PreviewData, Writes, read_people
 from cminbox.tui.ui_thread import from_worker
 
 if TYPE_CHECKING:
-    from cminbox.core.people_ops import PeopleOps
-    from cminbox.core.query.context import PeopleView
+    from cminbox.core.people_ops import Card, PeopleOps
     from cminbox.tui.replying import ReplyingScreen as _Base
 else:
     _Base = object
@@ -61,7 +61,8 @@ class RowLoading(_Base):
         s: Services
         inbox_list: InboxList
         writes: Writes
-        lookups: Lookups
+        lookups: Lookups[PreviewData]
+        cards: Lookups[Card | None]
         all_rows: list[Row]
         fresh: set[str]
         stale: set[str]
@@ -76,7 +77,7 @@ class RowLoading(_Base):
 
         def view_query(self) -> Query: ...
 
-        def people_arrived(self, people: PeopleView) -> None: ...
+        def people_arrived(self, read: PeopleRead) -> None: ...
 
         def refresh_chrome(self) -> None: ...
 
@@ -134,7 +135,7 @@ class RowLoading(_Base):
     def _reload_in_thread(self, wanted: int) -> None:
         try:
             everything = self.s.store.query(loaded_only=True)
-            people = self.people_ops.view()
+            people = read_people(self.people_ops)
         except CminboxError as exc:
             from_worker(self, self._reload_failed_with, wanted, exc)
             return
@@ -217,8 +218,9 @@ class RowLoading(_Base):
             self.all_rows.append(row)
             self.counts.add(row, now)
             added.append(row)
-        if added and (self.group or self.sort == Sort.PRIORITY):
-            self.arrange_rows()  # orderings that can move existing rows: rebuild
+        self.cards.forget({identity_of(row.message) for row in added})  # their counts moved on
+        if added and (self.group or self.sort not in (Sort.NEWEST, Sort.OLDEST)):
+            self.arrange_rows()  # orderings that are not by time (priority, sentiment): rebuild
             return
         view, me = self.view_query(), self.s.config.actor
         rows = list(self.inbox_list.rows)

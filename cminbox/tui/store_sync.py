@@ -23,11 +23,13 @@ from textual.worker import Worker, WorkerError, get_current_worker
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth
 from cminbox.core.models import Message, TriageState
+from cminbox.core.people import identity_of
+from cminbox.core.people_ops import Card
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import StoreBanner
 from cminbox.tui.services import Services
-from cminbox.tui.store_worker import Changes, Lookups, Writes, check_changes, is_unreachable, probe
+from cminbox.tui.store_worker import Changes, Lookups, PreviewData, Writes, check_changes, is_unreachable, probe
 from cminbox.tui.ui_thread import from_worker
 
 if TYPE_CHECKING:
@@ -60,7 +62,8 @@ class StoreSync(_Base):
         inbox_list: InboxList
         writes: Writes
         drafts: Drafts
-        lookups: Lookups
+        lookups: Lookups[PreviewData]
+        cards: Lookups[Card | None]
         health: dict[str, ChannelHealth]
         store_ok: bool
         store_problem: CminboxError | None
@@ -107,6 +110,17 @@ class StoreSync(_Base):
             self.post_message(StoreChanged(changes))
         self.read_presence_in_thread()  # a teammate's composer wakes the watcher too
 
+    def catch_up_in_thread(self) -> None:
+        """The change check's read, on the calling worker thread, before a store step that would
+        take in other instances' changes without reporting them (the author card's outbox read
+        on TinyDB: tui/author_card.py); what it finds is applied as the check's would be."""
+        try:
+            changes = check_changes(self.s.store)
+        except CminboxError:
+            return  # the step that follows meets the same problem and reports it
+        if changes.changed:
+            self.post_message(StoreChanged(changes))
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # On the UI thread, like check_store itself: no request can slip between the two.
         if event.worker is self._checking and event.worker.is_finished and self._check_again:
@@ -127,6 +141,11 @@ class StoreSync(_Base):
         changes = event.changes
         self.report_store_problems()
         self.lookups.forget()
+        # The cards of the authors whose items changed (counts, trend); all when some left.
+        if changes.gone:
+            self.cards.forget()
+        else:
+            self.cards.forget({identity_of(m) for m in changes.messages.values()})
         if changes.gone:
             self.reload_from_store()  # items left the live store (archived here or by another instance)
             return
@@ -259,6 +278,7 @@ class StoreSync(_Base):
         while True:
             await self.writes.idle()
             await self.lookups.idle()
+            await self.cards.idle()
             busy = [w for w in self.app.workers if not w.is_finished and w.group not in ENDLESS]
             if not busy and not self.writes.pending:
                 return

@@ -6,7 +6,10 @@
   confirmed, with the still-pending actions applied on top*, so a write that fails takes
   back exactly its own change and nothing a later key did.
 * :class:`Lookups`: the preview's thread and "also from this person" lookups, latest wins
-  (one running at most, and only the newest cursor position waits behind it), cached per item.
+  (one running at most, and only the newest cursor position waits behind it), cached per item;
+  the author cards are another one, cached per author (tui/author_card.py).
+* :func:`read_people` and :func:`person_data`: the people the rows and filters need, and one
+  person's card and items (the person screen), for worker threads.
 * :func:`check_changes`: the 1-second change check's store work, for a worker thread.
 
 Reply drafts go through :class:`Writes` too (tui/drafts.py), so a draft read sees every save
@@ -24,12 +27,19 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import msgspec
+
 from cminbox.core import triage
 from cminbox.core.errors import CminboxError, StoreUnavailable
 from cminbox.core.models import Message, TriageState
+from cminbox.core.people import PROFILE_TAGS, Person, effective_tags, is_stored
+from cminbox.core.people_ops import Card, PeopleOps
+from cminbox.core.query import PeopleView, Query, Term
 from cminbox.core.store_api import StoreApi as Store
+from cminbox.core.views import Sort, arrange
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -204,45 +214,60 @@ def preview_data(store: Store, message: Message) -> PreviewData:
     return PreviewData(store.thread_of(message), store.by_author(message))
 
 
-@dataclass
-class Lookups:
-    """The preview's lookups: at most one runs; a newer request replaces the waiting one, so
-    holding j queues nothing; each result is cached per item until the store changes."""
+def by_id(message: Message) -> str:
+    return message.id
 
-    fetch: Callable[[Message], PreviewData]
-    deliver: Callable[[Message, PreviewData], None]  # on the UI loop; the caller checks the cursor
+
+@dataclass
+class Lookups(Generic[T]):
+    """The preview's lookups (and, with ``key=identity_of``, the author cards): at most one
+    runs; a newer request replaces the waiting one, so holding j queues nothing; each result
+    is cached per ``key`` (the item) until forgotten. A result read while it was forgotten is
+    delivered but not kept: it may predate the change."""
+
+    fetch: Callable[[Message], T]
+    deliver: Callable[[Message, T], None]  # on the UI loop; the caller checks the cursor
     run_in_thread: Callable[[Callable[[], Any]], Awaitable[Any]] = asyncio.to_thread
-    cache: dict[str, PreviewData] = field(default_factory=dict)
+    key: Callable[[Message], str] = by_id
+    cache: dict[str, T] = field(default_factory=dict)
     wanted: Message | None = None
     running: Message | None = None
     task: asyncio.Task[None] | None = None
+    _generation: int = 0
 
-    def request(self, message: Message) -> PreviewData | None:
+    def request(self, message: Message) -> T | None:
         """The cached data at once, or None and the lookup starts (latest wins)."""
-        hit = self.cache.get(message.id)
-        if hit is not None:
-            return hit
-        running = self.running is not None and self.running.id == message.id
+        key = self.key(message)
+        if key in self.cache:
+            return self.cache[key]
+        running = self.running is not None and self.key(self.running) == key
         self.wanted = None if running else message  # the one in flight will land for it
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._drain())
         return None
 
-    def forget(self) -> None:
-        """The store changed: threads and authors' messages may have too."""
-        self.cache.clear()
+    def forget(self, keys: Iterable[str] | None = None) -> None:
+        """The store changed: forget what ``keys`` name (None: everything)."""
+        if keys is None:
+            self.cache.clear()
+        else:
+            for key in keys:
+                self.cache.pop(key, None)
+        self._generation += 1
 
     async def _drain(self) -> None:
         while self.wanted is not None:
             message, self.wanted = self.wanted, None
             self.running = message
+            generation = self._generation
             try:
-                data: PreviewData = await self.run_in_thread(functools.partial(self.fetch, message))
+                data: T = await self.run_in_thread(functools.partial(self.fetch, message))
             except CminboxError:
                 continue  # unreadable now (the banner's business): the pane keeps what it shows
             finally:
                 self.running = None
-            self.cache[message.id] = data
+            if generation == self._generation:
+                self.cache[self.key(message)] = data
             if self.wanted is None:  # a newer cursor position would overwrite it at once
                 self.deliver(message, data)
 
@@ -273,3 +298,47 @@ def check_changes(store: Store) -> Changes:
     states = {mid: store.triage(mid) for mid in changed}
     messages = {mid: m for mid in changed if (m := store.get_message(mid)) is not None}
     return Changes(changed, gone, states, messages)
+
+
+# ---------------------------------------------------------------------------------- people
+@dataclass(frozen=True)
+class PeopleRead:
+    """The people as the inbox needs them, read together on a worker: ``view`` answers the
+    filter's people fields, ``markers`` gives each identity key its person's profile-tag glyphs
+    (for the rows; absent: no profile tag)."""
+
+    view: PeopleView
+    markers: dict[str, str]
+
+
+def marker_of(person: Person, staff: frozenset[str]) -> str:
+    """The person's row glyphs, the implied staff tag included (a configured staff account)."""
+    return msgspec.structs.replace(person, tags=effective_tags(person, staff)).marker()
+
+
+def read_people(ops: PeopleOps) -> PeopleRead:
+    """One read of the stored people (a worker thread's): the view and the markers from it."""
+    people = ops.store.people()
+    markers: dict[str, str] = {}
+    for person in people:
+        if mark := marker_of(person, ops.staff):
+            markers.update(dict.fromkeys(person.identities, mark))
+    for key in ops.staff - {k for p in people for k in p.identities}:  # staff nobody stored
+        markers[key] = PROFILE_TAGS["staff"]
+    return PeopleRead(PeopleView.of(people, ops.staff), markers)
+
+
+@dataclass(frozen=True)
+class PersonData:
+    """The person screen's content: the card, and every item of every identity, newest first."""
+
+    card: Card
+    items: list[tuple[Message, TriageState]]
+
+
+def person_data(ops: PeopleOps, ref: str) -> PersonData:
+    card = ops.card(ref)
+    person = card.person
+    mine = Term("person", ":", person.id if is_stored(person) else person.identities[0])
+    items = ops.store.query(where=Query.of(mine), staff=ops.staff)
+    return PersonData(card, arrange(items, Sort.NEWEST))
