@@ -44,7 +44,7 @@ class ArchiveTables(StoreParts):
     _segments: dict[str, Segment[Message]]
     _shards: list[Segment[TriageState]]
     _shard_ids: list[set[str]]
-    _removed_here: set[str]
+    _unreported: set[str]
 
     def _archive_segment(self, month: str) -> Segment[Archived]:
         return Segment(
@@ -114,7 +114,7 @@ class ArchiveTables(StoreParts):
             self.ix.drop_message(mid)
             self.ix.drop_triage(mid)
             self._shard_ids[shard_of(mid)].discard(mid)
-        self._removed_here.update(ids)
+        self._unreported.update(ids)
 
     def archived(self) -> list[Archived]:
         """Every archived item not also live, newest first (reads and decompresses each archive file)."""

@@ -124,7 +124,7 @@ class Store(
         self._shard_ids: list[set[str]] = [set() for _ in range(TRIAGE_SHARDS)]
         # Ids this process removed from the live store (archiving): the next refresh() reports
         # them, as it would if another process had done it, so views drop them.
-        self._removed_here: set[str] = set()
+        self._unreported: set[str] = set()  # changed ids the next refresh() reports
         # Files that cannot be loaded: path -> what is wrong. They are skipped (the rest of the
         # store works) and never written until `cminbox doctor --repair` moves them aside.
         self.file_problems: dict[Path, str] = {}
@@ -168,8 +168,14 @@ class Store(
     @synchronized
     def refresh(self) -> set[str]:
         """Pick up what other processes wrote. Returns the ids of messages whose data changed
-        (or that left the live store)."""
-        changed, self._removed_here = self._removed_here, set()
+        (or that left the live store) since the last call, including what a transaction picked
+        up meanwhile (every step reloads first: without keeping its finds, a triage write or an
+        outbox read between two change checks would hide another instance's changes)."""
+        changed, self._unreported = self._unreported | self._pick_up(), set()
+        return changed
+
+    def _pick_up(self) -> set[str]:
+        changed: set[str] = set()
         on_disk = {path.stem: path for path in (self.dir / "messages").glob("[0-9]*.json")}
         for key, path in sorted(on_disk.items()):
             if key not in self._segments:
@@ -257,7 +263,7 @@ class Store(
             outer = events and self._depth == 0
             self._depth += events
             try:
-                self.refresh()
+                self._unreported |= self._pick_up()
                 if outer:
                     self._verify_events()
                 yield

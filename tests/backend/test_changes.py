@@ -33,3 +33,16 @@ def test_wait_for_change_wakes_on_another_instances_commit_and_times_out_otherwi
     finally:
         timer.join()
     assert "masto:1" in b.refresh()
+
+
+def test_a_change_is_reported_even_when_a_step_of_this_instance_came_between(backend: Backend) -> None:
+    """Every step reloads what others wrote; the next refresh() must still report it (the TUI's
+    change check missed a teammate's edit whenever a triage write or an outbox read came first)."""
+    a, b = backend.open(), backend.open()
+    a.upsert_messages([make_message(i) for i in range(3)])
+    b.refresh()
+    a.act(["masto:1"], triage.AddTags(("x",)), actor="ana")
+    b.act(["masto:2"], triage.AddTags(("y",)), actor="bob")  # b's own step picks a's change up
+    b.outbox.items()
+    b.set_draft("masto:0", "draft")
+    assert "masto:1" in b.refresh()
