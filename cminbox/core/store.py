@@ -46,6 +46,7 @@ import msgspec
 from cminbox.core import triage
 from cminbox.core.archive import ArchiveTables
 from cminbox.core.clock import Clock, system_clock
+from cminbox.core.effects import Plan
 from cminbox.core.errors import CminboxError, from_os_error
 from cminbox.core.event_log import EventParts
 from cminbox.core.events import EventKind
@@ -59,6 +60,7 @@ from cminbox.core.people import Person
 from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_files
 from cminbox.core.state_tables import StateTables
 from cminbox.core.store_api import ActResult, ProgressiveLoading, StoreError, UndoResult
+from cminbox.core.store_effects import EffectTables
 from cminbox.core.store_events import EventTables, draft, new_group
 from cminbox.core.store_people import PeopleTables
 from cminbox.core.store_portable import PortableTables
@@ -75,7 +77,15 @@ __all__ = ["ActResult", "Store", "StoreError", "UndoResult", "author_key"]
 
 
 class Store(
-    UpsertTables, EventTables, QueryTables, StateTables, ArchiveTables, PortableTables, PresenceTable, PeopleTables
+    UpsertTables,
+    EventTables,
+    QueryTables,
+    StateTables,
+    ArchiveTables,
+    PortableTables,
+    PresenceTable,
+    PeopleTables,
+    EffectTables,
 ):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
@@ -273,10 +283,11 @@ class Store(
 
     # ----------------------------------------------------------------- messages
     @synchronized
-    def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
+    def upsert_messages(self, messages: Iterable[Message], *, plan: Plan | None = None) -> list[str]:
         """Add messages not seen before (by id); update ones that changed, a change of content
-        with its ``edited`` event and history line (store_upsert.py). Returns the new ids."""
-        return self._upsert(messages, arrivals=True)
+        with its ``edited`` event and history line (store_upsert.py); ``plan``'s effects on the
+        new ones in the same step (store_effects.py). Returns the new ids."""
+        return self._upsert(messages, arrivals=True, plan=plan)
 
     @synchronized
     def get_message(self, message_id: str) -> Message | None:

@@ -27,11 +27,13 @@ import msgspec
 
 from cminbox.core.clock import Clock
 from cminbox.core.edits import Edit, digest, edit_of
+from cminbox.core.effects import Effect, Plan, Planned
 from cminbox.core.events import Event, EventKind
 from cminbox.core.failpoints import failpoint
 from cminbox.core.indexes import Indexes, shard_of
 from cminbox.core.migrations import PART_DOCS, part_name
 from cminbox.core.models import HistoryEntry, Message, TriageState
+from cminbox.core.outbox import Outbox
 from cminbox.core.segment import Segment
 from cminbox.core.store_events import draft, new_group
 from cminbox.core.text import bound_message
@@ -52,6 +54,9 @@ class UpsertTables:
     # since this mixin comes first and a stub here would hide them.
     _append_events: Callable[[Iterable[Event]], list[Event]]
     _write_shard: Callable[[int, dict[int, TriageState], list[TriageState]], None]
+    _effect_changes: Callable[
+        [Iterable[Effect], datetime, str], tuple[list[Event], list[TriageState], list[Effect]]
+    ]  # store_effects.py
 
     def transaction(self) -> AbstractContextManager[None]:
         raise NotImplementedError  # Store provides these
@@ -65,21 +70,32 @@ class UpsertTables:
     def _get_message(self, message_id: str) -> Message | None:
         raise NotImplementedError
 
-    def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
+    @property
+    def outbox(self) -> Outbox:
+        raise NotImplementedError
+
+    def _upsert(self, messages: Iterable[Message], *, arrivals: bool, plan: Plan | None = None) -> list[str]:
         """``arrivals``: a poll or an import, recording new messages as arrived and content
-        changes as edits; not when items come back from the archive (restore records that)."""
+        changes as edits; not when items come back from the archive (restore records that).
+        ``plan``: the rules, run on the new messages inside this step (store_effects.py)."""
         with self.transaction():
             self._ensure_all()  # deduplication needs every id
             inserts: dict[str, dict[str, Message]] = {}
             updates: dict[str, dict[int, Message]] = {}
+            fresh: dict[str, Message] = {}  # the new messages in the order given (the first of an id)
             for msg in map(bound_message, messages):  # the one way in: no item is stored unbounded
                 where = self.ix.where.get(msg.id)
                 if where is None:
                     inserts.setdefault(_month(msg.created_at), {}).setdefault(msg.id, msg)
+                    fresh.setdefault(msg.id, msg)
                 elif self.ix.messages.get(msg.id) != msg:
                     updates.setdefault(where[0], {})[where[1]] = msg
             now = self.clock()
             group = new_group()
+            planned = Planned()
+            if plan is not None and fresh:
+                planned = plan([(m, self._triage(mid)) for mid, m in fresh.items()], self.outbox.known)
+            effect_events, effect_states, _ = self._effect_changes(planned.effects, now, group)
             # The last version of each message in the batch against the stored one.
             edits = [
                 edit
@@ -96,6 +112,7 @@ class UpsertTables:
                         for msg in by_id.values()
                         if arrivals
                     ),
+                    *effect_events,
                     *(
                         draft(
                             EventKind.EDITED,
@@ -112,6 +129,10 @@ class UpsertTables:
                     ),
                 ]
             )
+            # The effects before the messages: see store_effects.py.
+            self._write_states(effect_states)
+            self.outbox.add_new(planned.outbox)
+            failpoint("store.before_messages")  # the crash test's kill between the effects and their messages
             new_ids: list[str] = []
             for month, by_id in sorted(inserts.items()):
                 pending = list(by_id.values())
