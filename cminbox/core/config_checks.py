@@ -250,6 +250,8 @@ def _rule_effects(
                 clean_tags([tag])
             except ValueError as exc:
                 raise fail((*base, key, n), f"{exc}.") from None
+    if rule.auto_reply and not rule.reply:
+        raise fail((*base, "auto_reply"), "`auto_reply` without `reply`.", "Name the saved reply in `reply`.")
     effects = ("tag", "untag", "priority", "assign", "status", "snooze", "mute", "escalate", "reply")
     if not any(getattr(rule, key) for key in effects):
         raise fail(base, f"rule {rule.name!r} does nothing.", f"Give it one of: {', '.join(effects)}.")
@@ -288,5 +290,3 @@ def _rule_effects(
             f"rule {rule.name!r} would answer people without anyone reading first.",
             "Say so with auto_reply = true in the rule (or drop `reply`).",
         )
-    if rule.auto_reply and not rule.reply:
-        raise fail((*base, "auto_reply"), "`auto_reply` without `reply`.", "Name the saved reply in `reply`.")
