@@ -14,13 +14,13 @@ the ``now`` of that step.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from cminbox.core.config import Config, RuleConfig
 from cminbox.core.models import Escalation, Message, Note, Priority, Status, TriageState
-from cminbox.core.query import PeopleView, Query
+from cminbox.core.query import And, Node, Or, PeopleView, Query, Text
 from cminbox.core.query import parse as parse_query
 from cminbox.core.triage import (
     Action,
@@ -58,6 +58,34 @@ def digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
+Sieve = Callable[[str], bool]
+
+
+def sieve_of(node: Node | None) -> Sieve | None:
+    """A cheap test a query's item must pass, from its free-text terms: given the item's text,
+    handle and name lower-cased in one string (:func:`haystack`), False means the query cannot
+    match; True, that it may. None: the query has no such test. Most rules are phrases, and 50
+    rules on 100 items spent most of their time lower-casing the same texts for each rule."""
+    if isinstance(node, Text):
+        phrase = node.phrase
+        return lambda hay: phrase in hay
+    if isinstance(node, And):
+        found = [s for s in map(sieve_of, node.items) if s is not None]
+        return (lambda hay: all(s(hay) for s in found)) if found else None
+    if isinstance(node, Or):
+        branches = [sieve_of(i) for i in node.items]
+        if any(s is None for s in branches):
+            return None
+        sure = [s for s in branches if s is not None]
+        return lambda hay: any(s(hay) for s in sure)
+    return None  # a field or a negation: only the query itself can say
+
+
+def haystack(message: Message) -> str:
+    """What free text searches, in one string (the separator is in no phrase: text is sanitised)."""
+    return f"{message.text}\0{message.author.handle}\0{message.author.display_name}".lower()
+
+
 @dataclass(frozen=True)
 class Rule:
     index: int  # its place in the file (rules run in this order)
@@ -75,6 +103,10 @@ class Rule:
     reply: str = ""  # the saved reply's name (only with auto_reply = true: config check)
     reply_text: str = ""
     stop: bool = False
+    sieve: Sieve | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sieve", sieve_of(self.when.node))
 
     @property
     def actor(self) -> str:

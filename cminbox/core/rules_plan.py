@@ -27,7 +27,7 @@ from cminbox.core.models import Message, Note, Status, TriageState
 from cminbox.core.outbox_types import MARK_READ, OutboxItem, OutboxKind
 from cminbox.core.people import NO_AUTO_REPLY, identity_of
 from cminbox.core.query import PeopleView
-from cminbox.core.rules import MUTED, Rule, digest
+from cminbox.core.rules import MUTED, Rule, digest, haystack
 from cminbox.core.saved_replies import Context as ReplyContext
 from cminbox.core.saved_replies import expand
 from cminbox.core.triage import Action, AddNote, SetEscalation, Several
@@ -105,7 +105,10 @@ def plan(rules: Iterable[Rule], items: list[tuple[Message, TriageState]], known:
     hits: list[tuple[Message, list[_Hit]]] = []
     for message, state in items:
         found: list[_Hit] = []
+        hay = haystack(message)
         for rule in rules:
+            if rule.sieve is not None and not rule.sieve(hay):
+                continue  # cannot match: its phrases are not in the item
             try:
                 hit, state = _run(rule, message, state, ctx)
             except Exception as exc:  # a rule's bug must cost that rule this item, nothing more

@@ -57,7 +57,7 @@ from cminbox.core.models import HistoryEntry, Message, TriageState
 from cminbox.core.outbox import Outbox
 from cminbox.core.outbox_types import OutboxItem
 from cminbox.core.people import Person
-from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_files
+from cminbox.core.segment import CorruptFileError, Segment, one_folder_sync, remove_stale_temp_files
 from cminbox.core.state_tables import StateTables
 from cminbox.core.store_api import ActResult, ProgressiveLoading, StoreError, UndoResult
 from cminbox.core.store_effects import EffectTables
@@ -389,8 +389,9 @@ class Store(
                 inverses.append({"id": mid, "inverse": msgspec.to_builtins(triage.inverse(before, action))})
                 changed.append(mid)
             self._append_events(events)  # first: see store_events.py
-            for shard_no, (updates, inserts) in per_shard.items():
-                self._write_shard(shard_no, updates, inserts)
+            with one_folder_sync():  # a bulk action's shards: one folder flush, before the undo record
+                for shard_no, (updates, inserts) in per_shard.items():
+                    self._write_shard(shard_no, updates, inserts)
             if undoable and changed:
                 self._push_undo(group, actor, first_label or "", inverses, now)
         return ActResult(group=group, changed=changed, label=first_label or "")

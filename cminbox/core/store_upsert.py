@@ -34,7 +34,7 @@ from cminbox.core.indexes import Indexes, shard_of
 from cminbox.core.migrations import PART_DOCS, part_name
 from cminbox.core.models import HistoryEntry, Message, TriageState
 from cminbox.core.outbox import Outbox
-from cminbox.core.segment import Segment
+from cminbox.core.segment import Segment, one_folder_sync
 from cminbox.core.store_events import draft, new_group
 from cminbox.core.text import bound_message
 
@@ -168,8 +168,9 @@ class UpsertTables:
                 inserts.append(state)
             else:
                 updates[doc_id] = state
-        for number, (updates, inserts) in per_shard.items():
-            self._write_shard(number, updates, inserts)
+        with one_folder_sync():  # one folder flush for every shard, before the caller writes on
+            for number, (updates, inserts) in per_shard.items():
+                self._write_shard(number, updates, inserts)
 
     def _edit_written(self, event: Event) -> bool:
         """Whether an ``edited`` event's message write happened: the stored content is the event's."""

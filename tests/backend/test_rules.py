@@ -35,7 +35,11 @@ def test_effects_are_stored_with_the_item_as_lines_of_the_rule(store: StoreApi, 
         ("rule outage", "rule outage: tag outage; priority → high"),
         ("rule ack", "rule ack: auto-reply “ack”"),
     ]
-    assert (two.status, two.tags, [n.text for n in two.notes]) == (Status.DONE, ("muted",), ["muted by rule spam: spam"])
+    assert (two.status, two.tags, [n.text for n in two.notes]) == (
+        Status.DONE,
+        ("muted",),
+        ["muted by rule spam: spam"],
+    )
     assert [h.action for h in two.history] == ["rule spam: mute (spam)"]
     events = check_event_log(store)
     assert [(e.kind, e.actor) for e in events if e.message_id == "masto:1"] == [
@@ -100,7 +104,10 @@ def test_undo_takes_back_one_items_effect(backend: Backend, clock: FrozenClock) 
     first = inbox.undo("masto:1")  # the auto-reply's line is the newest
     assert first is not None and first.label == "rule ack: auto-reply “ack”"
     second = inbox.undo("masto:1")
-    assert second is not None and (second.label, second.changed) == ("rule outage: tag outage; priority → high", ["masto:1"])
+    assert second is not None and (second.label, second.changed) == (
+        "rule outage: tag outage; priority → high",
+        ["masto:1"],
+    )
     other = backend.open()
     state = other.triage("masto:1")
     assert (state.tags, state.priority, state.notes) == ((), Priority.NORMAL, ())
