@@ -52,6 +52,7 @@ def test_a_query_that_does_not_parse_names_line_key_and_column() -> None:
         ('when = "tag:x"\nmute = "spam"\nstatus = "open"', "rules[0].status", "both set the item's status"),
         ('when = "tag:x"\nsnooze = "someday"', "rules[0].snooze", "is not a time"),
         ('when = "tag:x"\ntag = ["  "]', "rules[0].tag[0]", "is not a tag"),
+        ('when = "tag:x"\ntag = ["a"]\nuntag = ["A"]', "rules[0].untag", "both name a"),
         ('when = "tag:x"\npriority = "hgih"', "rules[0].priority", "must be one of"),
         ('when = "tag:x"\ntag = ["x"]\nwhenn = "y"', "rules[0].whenn", "Did you mean `when`?"),
     ],

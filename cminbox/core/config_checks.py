@@ -252,6 +252,9 @@ def _rule_effects(
                 raise fail((*base, key, n), f"{exc}.") from None
     if rule.auto_reply and not rule.reply:
         raise fail((*base, "auto_reply"), "`auto_reply` without `reply`.", "Name the saved reply in `reply`.")
+    both = set(clean_tags(rule.tag)) & set(clean_tags(rule.untag))
+    if both:
+        raise fail((*base, "untag"), f"`tag` and `untag` both name {', '.join(sorted(both))}.", "Keep it in one.")
     effects = ("tag", "untag", "priority", "assign", "status", "snooze", "mute", "escalate", "reply")
     if not any(getattr(rule, key) for key in effects):
         raise fail(base, f"rule {rule.name!r} does nothing.", f"Give it one of: {', '.join(effects)}.")

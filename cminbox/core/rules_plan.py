@@ -157,6 +157,7 @@ def _run(rule: Rule, message: Message, state: TriageState, ctx: Context) -> tupl
         return None, state
     kept: list[tuple[Action, str]] = []
     outbox: list[OutboxItem] = []
+    start = state
     for action, label in rule.steps(message, state, ctx.now):
         after = triage.apply(state, action)
         if not triage.changed_fields(state, after)[1]:
@@ -169,6 +170,8 @@ def _run(rule: Rule, message: Message, state: TriageState, ctx: Context) -> tupl
             payload = {"action": MARK_READ, "rule": rule.name}
             outbox.append(_item("read", rule, message, OutboxKind.ACTION, message.channel, payload, ctx.now))
         state = after
+    if kept and not triage.changed_fields(start, state)[1]:
+        kept = []  # its steps undid each other: nothing to record
     reply = _reply(rule, message, state, ctx) if rule.reply_text else None
     return _Hit(rule, kept, outbox, reply), state
 
