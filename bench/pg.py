@@ -120,8 +120,8 @@ def run(cluster: Cluster, size: int, actions: int) -> list[tuple[str, str]]:
         (f"triage action p50 / p99 ({actions} committed)", f"{p50:.2f} ms / {p99:.2f} ms"),
         ("change seen by a second instance p50 / p95", f"{seen[0]:.1f} ms / {seen[1]:.1f} ms"),
         *queries.items(),
-        ("ingest 100, no rules / 50 typical rules (bench/rules.py)", f"{plain:.1f} ms / {ruled:.1f} ms"),
-        ("  items the rules changed per batch", f"{changed:.0f}"),
+        ("ingest 100: no rules / 50 rules (bench/rules.py)", f"{plain:.1f} ms / {ruled:.1f} ms"),
+        ("  items changed by the rules, per batch", f"{changed:.0f}"),
     ]
 
 
