@@ -221,7 +221,7 @@ interval = 30
 
 [[rules]]
 name = "broken"
-when = "message"
+when = "kind:mention"
 tag = ["never"]
 
 [[rules]]

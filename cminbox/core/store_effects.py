@@ -87,7 +87,10 @@ class EffectTables:
             if not items:
                 return Planned()
             planned = plan(items, self.outbox.known)
-            events, states, applied = self._effect_changes(planned.effects, now, group)
+            live = {m.id for m, _ in items}  # as on PostgreSQL: effects on the items given only
+            events, states, applied = self._effect_changes(
+                [e for e in planned.effects if e.message_id in live], now, group
+            )
             self._append_events(events)  # first: see store_events.py
             self._write_states(states)
             stored = self.outbox.add_new(planned.outbox)

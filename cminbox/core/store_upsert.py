@@ -95,7 +95,8 @@ class UpsertTables:
             planned = Planned()
             if plan is not None and fresh:
                 planned = plan([(m, self._triage(mid)) for mid, m in fresh.items()], self.outbox.known)
-            effect_events, effect_states, _ = self._effect_changes(planned.effects, now, group)
+            mine = [e for e in planned.effects if e.message_id in fresh]  # on the new items only
+            effect_events, effect_states, _ = self._effect_changes(mine, now, group)
             # The last version of each message in the batch against the stored one.
             edits = [
                 edit
