@@ -17,7 +17,7 @@ def whole(seg: Segment[TriageState]) -> bytes:
 
 def test_pieces_give_the_same_bytes_as_encoding_the_whole(tmp_path: Path) -> None:
     path = tmp_path / "shard.json"
-    seg: Segment[TriageState] = Segment(path, "triage", doc_type=TriageState)
+    seg: Segment[TriageState] = Segment(path, "triage", doc_type=TriageState, reuse_encoding=True)
     ids = seg.insert_many([TriageState(id=f"m:{n}", tags=("a",)) for n in range(50)])
     assert path.read_bytes() == whole(seg)
     seg.replace_many({ids[3]: TriageState(id="m:3", tags=("b",), rev=2)})
@@ -26,7 +26,8 @@ def test_pieces_give_the_same_bytes_as_encoding_the_whole(tmp_path: Path) -> Non
     assert path.read_bytes() == whole(seg)
     seg.write_many({ids[4]: TriageState(id="m:4", rev=9)}, [TriageState(id="m:x")], [ids[5]])
     assert path.read_bytes() == whole(seg) and len(seg) == 41
-    again: Segment[TriageState] = Segment(path, "triage", doc_type=TriageState)  # another process
+    # Another process writes the file: this one reloads it, and its pieces start over.
+    again: Segment[TriageState] = Segment(path, "triage", doc_type=TriageState, reuse_encoding=True)
     again.insert_many([TriageState(id="m:y")])
     seg.refresh()
     seg.replace_many({ids[0]: TriageState(id="m:0", tags=("z",))})

@@ -132,7 +132,12 @@ class AtomicJSONStorage(Storage):
     that does not fit is reported with its path in the file (``$.messages["12"].author``)."""
 
     def __init__(
-        self, path: str | Path, durable: bool = True, doc_type: type | None = None, compressed: bool = False
+        self,
+        path: str | Path,
+        durable: bool = True,
+        doc_type: type | None = None,
+        compressed: bool = False,
+        reuse_encoding: bool = False,
     ) -> None:
         self.path = Path(path)
         self.durable = durable
@@ -141,11 +146,13 @@ class AtomicJSONStorage(Storage):
         self._decoder = msgspec.json.Decoder(dict[str, dict[str, self.doc_type]])  # type: ignore[name-defined]
         self._data: dict[str, dict[str, Any]] | None = None
         self._sig: Signature = None
-        # Frozen documents (messages, triage states, events) never change once made, so the
-        # encoding of one written before is still its encoding: a write re-encodes only the
-        # documents that are new objects (:meth:`_encode`). Dicts change in place: never reused.
+        # ``reuse_encoding`` (the triage shards: few files, rewritten by every action): frozen
+        # documents never change once made, so the JSON of one written before is still its JSON,
+        # and a write re-encodes only the documents that are new objects (:meth:`_encode`). The
+        # pieces stay in memory as long as the file is this process's: not for files that fill
+        # up and are never written again (message and event parts). Dicts change in place.
         config = getattr(doc_type, "__struct_config__", None)
-        self._reuse = config is not None and bool(config.frozen)
+        self._reuse = reuse_encoding and config is not None and bool(config.frozen) and not compressed
         self._pieces: dict[str, dict[str, tuple[object, bytes]]] = {}  # table → doc id → (doc, its JSON)
 
     def read(self) -> dict[str, dict[str, Any]]:
@@ -258,9 +265,17 @@ class Segment(Generic[Doc]):
         durable: bool = True,
         doc_type: type[Doc] | None = None,
         compressed: bool = False,
+        reuse_encoding: bool = False,
     ):
         self.path = path
-        self.db = TinyDB(path, storage=AtomicJSONStorage, durable=durable, doc_type=doc_type, compressed=compressed)
+        self.db = TinyDB(
+            path,
+            storage=AtomicJSONStorage,
+            durable=durable,
+            doc_type=doc_type,
+            compressed=compressed,
+            reuse_encoding=reuse_encoding,
+        )
         self.storage = cast(AtomicJSONStorage, self.db.storage)
         self.table = self.db.table(table)
         self.name = table

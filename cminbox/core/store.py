@@ -113,7 +113,13 @@ class Store(
             except SchemaError as exc:
                 raise StoreError(str(exc)) from None
         self._shards: list[Segment[TriageState]] = [
-            Segment(data_dir / "triage" / f"shard-{i:02d}.json", "triage", durable=durable, doc_type=TriageState)
+            Segment(
+                data_dir / "triage" / f"shard-{i:02d}.json",
+                "triage",
+                durable=durable,
+                doc_type=TriageState,
+                reuse_encoding=True,  # rewritten by every action: segment.py
+            )
             for i in range(TRIAGE_SHARDS)
         ]
         self._state: dict[str, Segment[dict[str, Any]]] = {
