@@ -111,6 +111,7 @@ def run(cluster: Cluster, size: int, actions: int) -> list[tuple[str, str]]:
             store.query(where=parse(text), limit=500)
             runs.append(time.perf_counter() - t)
         queries[label] = f"{statistics.median(runs) * 1000:.1f} ms"
+    plain, ruled, changed = _rules_cost(store, size, rng)
     store.close()
     return [
         ("items", f"{size:,}"),
@@ -119,7 +120,36 @@ def run(cluster: Cluster, size: int, actions: int) -> list[tuple[str, str]]:
         (f"triage action p50 / p99 ({actions} committed)", f"{p50:.2f} ms / {p99:.2f} ms"),
         ("change seen by a second instance p50 / p95", f"{seen[0]:.1f} ms / {seen[1]:.1f} ms"),
         *queries.items(),
+        ("ingest 100: no rules / 50 rules (bench/rules.py)", f"{plain:.1f} ms / {ruled:.1f} ms"),
+        ("  items changed by the rules, per batch", f"{changed:.0f}"),
     ]
+
+
+def _rules_cost(store: PgStore, size: int, rng: random.Random, batches: int = 9) -> tuple[float, float, float]:
+    """Median ingest of 100 new items without rules and with bench/rules.py's typical 50 (the
+    rules run inside the same transaction), batches interleaved; and the items they changed."""
+    from bench.rules import BASE, rules_text
+    from cminbox.core import config
+    from cminbox.core.clock import system_clock
+    from cminbox.core.rules_run import RuleRunner
+
+    runner = RuleRunner(config.parse(BASE + rules_text(50, random.Random(3), words=3)), store, system_clock)
+    now = datetime.now(UTC)
+    fresh = iter([make(size + 1000 * b + i, rng, now) for i in range(100)] for b in range(2 * batches))
+    plain: list[float] = []
+    ruled: list[float] = []
+    changed: list[int] = []
+    for _ in range(batches):
+        batch = next(fresh)
+        t = time.perf_counter()
+        store.upsert_messages(batch)
+        plain.append(time.perf_counter() - t)
+        batch = next(fresh)
+        t = time.perf_counter()
+        effects = runner.ingest(batch).outcome.planned.effects
+        ruled.append(time.perf_counter() - t)
+        changed.append(len({e.message_id for e in effects}))
+    return statistics.median(plain) * 1000, statistics.median(ruled) * 1000, statistics.median(changed)
 
 
 def main() -> None:

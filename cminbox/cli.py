@@ -17,6 +17,7 @@ from cminbox.commands import (
     move_cmds,
     outbox_cmds,
     people_cmds,
+    rules_cmds,
     store_cmds,
     team_cmds,
     triage_cmds,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     team_cmds.register(sub)
     move_cmds.register(sub)
     people_cmds.register(sub)
+    rules_cmds.register(sub)
     return parser
 
 

@@ -23,6 +23,7 @@ from cminbox.core.config_docs import table_lines
 from cminbox.core.config_jsonschema import schema
 from cminbox.core.config_schema import (
     ChannelConfig,
+    RuleConfig,
     SavedReply,
     StoreConfig,
     TargetConfig,
@@ -77,6 +78,7 @@ TABLES = [
     ),
     Table("[[views]]", ViewConfig, lambda c: c.document.views[0], {}, "views[0]"),
     Table("[[saved_replies]]", SavedReply, lambda c: c.saved_replies[0], {}, "saved_replies[0]"),
+    Table("[[rules]]", RuleConfig, lambda c: c.rules[0], {"when": "tag:x"}, "rules[0]"),
 ]
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

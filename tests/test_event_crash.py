@@ -8,19 +8,24 @@ written; then the store must agree with its log, and go on working.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from cminbox.core import triage
+from cminbox.core.channel import Channel
 from cminbox.core.clock import FrozenClock
+from cminbox.core.dispatch import Dispatcher
+from cminbox.core.effects import Effect, OutboxLookup, Planned
 from cminbox.core.errors import CminboxError
 from cminbox.core.events import EventKind
-from cminbox.core.models import Status
-from cminbox.core.outbox_types import OutboxKind, OutboxStatus
+from cminbox.core.models import Message, Status, TriageState
+from cminbox.core.outbox_types import OutboxItem, OutboxKind, OutboxStatus
 from cminbox.core.people import Person, new_id
 from cminbox.core.repair import repair_store
 from cminbox.core.store import Store
@@ -39,6 +44,8 @@ STEPS = {
     "archive": "store.archive(timedelta(days=90))",
     # A link: one record written with both identities, the other removed, in one step.
     "people": "[a, b] = store.people(); store.write_people([linked(a, b)], [b], actor='ana', label='link')",
+    # New messages with their rules' effects and a rule's outbox item, in one step.
+    "rules": "store.upsert_messages([make_message(n) for n in (60, 61)], plan=ruled)",
 }
 PRELUDE = """
 import sys
@@ -49,8 +56,25 @@ from cminbox.core.people import linked
 from cminbox.core.repair import repair_store
 from cminbox.core.store import Store
 from tests.factories import make_message
+from tests.test_event_crash import ruled
 store = Store(Path(sys.argv[1]), clock=lambda: datetime(2026, 11, 1, tzinfo=UTC))
 """
+
+
+def ruled(items: list[tuple[Message, TriageState]], known: OutboxLookup) -> Planned:
+    """A rule's plan: tag each new item, and queue one reply whose id repeats (as an auto-reply's)."""
+    effects = [Effect(m.id, triage.AddTags(("ruled",)), "rule r", "rule r: tag ruled") for m, _ in items]
+    first = items[0][0]
+    reply = OutboxItem(
+        id="rule-reply-fixed",
+        kind=OutboxKind.REPLY,
+        message_id=first.id,
+        destination="masto",
+        payload={"text": "on it", "rule": "r"},
+        actor="rule r",
+        created_at=THEN,
+    )
+    return Planned(effects, [reply])
 
 
 def prepared(data: Path) -> Store:
@@ -93,6 +117,7 @@ def test_a_kill_between_the_events_and_the_change_leaves_neither(tmp_path: Path,
     assert sorted(after.message_ids()) == sorted(states)
     assert after.people() == people and len(people) == 2
     assert [i.status for i in after.outbox.items()] in ([OutboxStatus.PENDING], [OutboxStatus.SENDING])
+    assert after.triage("masto:60").rev == 0  # the rules' effects neither
     # The store goes on: the next step gets the next position.
     after.act(["masto:2"], triage.AddTags(("next",)), actor="bo")
     [new] = after.events(since=last)
@@ -116,6 +141,39 @@ def test_an_edit_killed_after_its_message_was_written_gets_its_history_line(tmp_
     found = after.get_message("masto:1")
     assert found is not None and found.text == "edited"
     assert [h.action for h in after.triage("masto:1").history] == ["tag kept", "edited: text"]
+    check_event_log(after)
+    check_event_log(Store(data))
+
+
+def test_new_items_killed_after_their_effects_come_again_with_them_once(tmp_path: Path) -> None:
+    """Killed after the effects' triage records and the rule's outbox item were written, before
+    the message parts (store_effects.py): the messages are not there, so neither are their
+    ``arrived`` events; the effects' records and events stay, invisible. The next poll brings the
+    messages again: they arrive with their effects, nothing is recorded or queued twice, and
+    the rule's reply waits for its message meanwhile instead of failing."""
+    data = tmp_path / "data"
+    prepared(data)
+    last = Store(data).last_position()
+    env = {**cli_env(), "CMINBOX_FAILPOINT": "store.before_messages"}
+    step = "store.upsert_messages([make_message(n) for n in (60, 61)], plan=ruled)"
+    proc = subprocess.run([sys.executable, "-c", PRELUDE + step, str(data)], env=env, cwd=ROOT, capture_output=True)
+    assert proc.returncode == -9, proc.stderr
+    after = Store(data, clock=FrozenClock(THEN))
+    check_event_log(after)
+    assert after.get_message("masto:60") is None
+    assert [(e.kind, e.message_id) for e in after.events(since=last)] == [
+        (EventKind.ACTION, "masto:60"),
+        (EventKind.ACTION, "masto:61"),
+    ]
+    dispatcher = Dispatcher(after, after.outbox, {"masto": cast(Channel, object())}, {}, FrozenClock(THEN))
+    [delivery] = [d for d in asyncio.run(dispatcher.deliver_due()) if d.item.id == "rule-reply-fixed"]
+    assert not delivery.ok and "not in the store yet" in delivery.detail
+    waiting = after.outbox.get("rule-reply-fixed")
+    assert waiting is not None and waiting.status == OutboxStatus.PENDING  # retried later, not failed
+    assert after.upsert_messages([make_message(n) for n in (60, 61)], plan=ruled) == ["masto:60", "masto:61"]
+    for mid in ("masto:60", "masto:61"):
+        assert [h.action for h in after.triage(mid).history] == ["rule r: tag ruled"]
+    assert len([i for i in after.outbox.items() if i.id == "rule-reply-fixed"]) == 1
     check_event_log(after)
     check_event_log(Store(data))
 

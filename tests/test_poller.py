@@ -210,3 +210,43 @@ async def test_a_store_down_when_the_poller_starts_does_not_stop_it(
     stop.set()
     await eng.poller.run(stop)  # the disabled channel's health is not saved; nothing is raised
     await eng.aclose()
+
+
+RULED = """
+[[channels]]
+name = "good"
+type = "mastodon"
+url = "https://good.example"
+interval = 30
+
+[[rules]]
+name = "broken"
+when = "kind:mention"
+tag = ["never"]
+
+[[rules]]
+name = "everything"
+when = "status:new"
+tag = ["seen"]
+"""
+
+
+async def test_the_poller_stores_new_items_with_their_rules_and_a_raising_rule_is_a_health_warning(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    from tests.rules_fixtures import raising
+
+    with respx.mock(assert_all_called=False) as api:
+        api.get("https://good.example/api/v1/accounts/verify_credentials").respond(json=ME)
+        api.get("https://good.example/api/v1/notifications").respond(json=[notification(1), notification(2)])
+        store = Store(tmp_path, clock=clock)
+        eng = Engine(config.parse(RULED), store, store.outbox, Secrets({"good": "t1-secret"}), clock)
+        assert eng.rules is not None and eng.poller.rules is eng.rules
+        eng.rules.rules[0] = raising(eng.rules.rules[0])
+        [report] = await eng.poll_once()
+        await eng.aclose()
+    health = report.health
+    assert health.state == HealthState.OK and len(report.new_ids) == 2  # ingest went on
+    assert "rule broken failed on 2 item(s) and was skipped for them (RuntimeError: boom)" in health.reason
+    assert [store.triage(mid).tags for mid in report.new_ids] == [("seen",), ("seen",)]
+    assert store.all_health()["good"]["reason"] == health.reason

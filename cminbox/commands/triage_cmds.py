@@ -142,7 +142,8 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     if state.history:
         print("\n--- history ---")
         for h in state.history:
-            print(f"  {h.at:%m-%d %H:%M} {h.actor}: {h.action}")
+            said = h.action if h.action.startswith(f"{h.actor}: ") else f"{h.actor}: {h.action}"  # a rule's
+            print(f"  {h.at:%m-%d %H:%M} {said}")
     return 0
 
 
@@ -220,7 +221,7 @@ def cmd_note(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_undo(ctx: Context, args: argparse.Namespace) -> int:
-    result = ctx.inbox.undo()
+    result = ctx.inbox.undo(ctx.resolve(args.id)[0] if args.id else None)
     if result is None:
         print(f"nothing to undo for {ctx.config.actor}")
         return 1
@@ -285,4 +286,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_note)
 
     p = sub.add_parser("undo", help="undo your most recent action (repeatable)")
+    p.add_argument("id", nargs="?", help="an item: the newest rule effect on it, if it has one (else your last action)")
     p.set_defaults(func=cmd_undo)

@@ -30,6 +30,7 @@ from cminbox.core.config_schema import (
     ChannelConfig,
     ConfigFile,
     EscalationConfig,
+    RuleConfig,
     SavedReply,
     SslMode,
     StoreConfig,
@@ -52,6 +53,7 @@ __all__ = [
     "ConfigError",
     "ConfigFile",
     "EscalationConfig",
+    "RuleConfig",
     "SavedReply",
     "SslMode",
     "StoreConfig",
@@ -87,6 +89,7 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)
     views: list[View] = field(default_factory=lambda: list(DEFAULT_VIEWS))
     saved_replies: list[SavedReply] = field(default_factory=list)
+    rules: list[RuleConfig] = field(default_factory=list)
     # The file as written (what the checks need beside the above: e.g. the views' positions).
     document: ConfigFile = field(default_factory=ConfigFile, repr=False)
 

@@ -8,6 +8,7 @@ A value's type, range or choice belongs in its declaration (``config_schema``), 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from cminbox.core.query import parse as parse_query
 
 if TYPE_CHECKING:
     from cminbox.core.config import Config
+    from cminbox.core.config_schema import RuleConfig
 
 Check = Callable[["Config", Fail], None]
 CHECKS: list[Check] = []
@@ -200,3 +202,94 @@ def saved_replies_are_unique_and_name_known_variables(cfg: Config, fail: Fail) -
             check_template(reply.text)
         except TemplateError as exc:
             raise fail(("saved_replies", i, "text"), f"{exc.message}.", exc.hint) from None
+
+
+@check
+def rules_are_unique_and_do_something_known(cfg: Config, fail: Fail) -> None:
+    """``[[rules]]``: distinct names; ``when`` a query that parses (its column) and means the same
+    on every instance; at least one effect, none contradicting another; the target, saved reply
+    and teammate they name exist; ``reply`` only with ``auto_reply = true``."""
+    names: set[str] = set()
+    replies = {r.name for r in cfg.saved_replies}
+    targets = {t.name for t in cfg.targets}
+    for i, rule in enumerate(cfg.rules):
+        base: KeyPath = ("rules", i)
+        if rule.name in names:
+            raise fail((*base, "name"), f"two rules are named {rule.name!r}.", "Names must be unique.")
+        names.add(rule.name)
+        _rule_query(rule.when, (*base, "when"), fail)
+        _rule_effects(cfg, rule, base, fail, replies, targets)
+
+
+def _rule_query(text: str, key: KeyPath, fail: Fail) -> None:
+    from cminbox.core.query.context import needs_me
+
+    if not text.strip():
+        raise fail(key, "`when` is empty, so the rule would act on every item.", "Write a query, e.g. tag:outage.")
+    try:
+        query = parse_query(text)
+    except QueryError as exc:
+        raise fail(key, f"{exc.message}.", "`when` takes the filter language of `/` (README: Filters).") from None
+    if needs_me(query.node):
+        raise fail(
+            key,
+            "`assignee:me` and `is:mine` mean whoever runs the rule, and rules run on whichever instance polls.",
+            "Name the teammate instead: assignee:ana.",
+        )
+
+
+def _rule_effects(
+    cfg: Config, rule: RuleConfig, base: KeyPath, fail: Fail, replies: set[str], targets: set[str]
+) -> None:
+    from cminbox.core.people import clean_tags
+    from cminbox.core.when import WhenError, parse_when
+
+    for key in ("tag", "untag"):
+        for n, tag in enumerate(getattr(rule, key)):
+            try:
+                clean_tags([tag])
+            except ValueError as exc:
+                raise fail((*base, key, n), f"{exc}.") from None
+    if rule.auto_reply and not rule.reply:
+        raise fail((*base, "auto_reply"), "`auto_reply` without `reply`.", "Name the saved reply in `reply`.")
+    both = set(clean_tags(rule.tag)) & set(clean_tags(rule.untag))
+    if both:
+        raise fail((*base, "untag"), f"`tag` and `untag` both name {', '.join(sorted(both))}.", "Keep it in one.")
+    effects = ("tag", "untag", "priority", "assign", "status", "snooze", "mute", "escalate", "reply")
+    if not any(getattr(rule, key) for key in effects):
+        raise fail(base, f"rule {rule.name!r} does nothing.", f"Give it one of: {', '.join(effects)}.")
+    clashes = (("mute", "status"), ("mute", "escalate"), ("status", "escalate"), ("mute", "snooze"))
+    for a, b in clashes:
+        if getattr(rule, a) and getattr(rule, b):
+            raise fail(
+                (*base, b), f"`{a}` and `{b}` both set the item's status.", f"Keep one of them in {rule.name!r}."
+            )
+    if rule.assign and cfg.team.members and rule.assign.casefold() not in {m.casefold() for m in cfg.team.members}:
+        raise fail(
+            (*base, "assign"), f"{rule.assign!r} is not a teammate.", f"[team] members: {', '.join(cfg.team.members)}."
+        )
+    if rule.snooze:
+        from datetime import UTC, datetime
+
+        try:
+            parse_when(rule.snooze, datetime.now(UTC))
+        except (WhenError, ValueError, OverflowError) as exc:
+            raise fail(
+                (*base, "snooze"), f"{rule.snooze!r} is not a time ({exc}).", "Write e.g. 1h, 2d, tomorrow 9:00."
+            ) from None
+    if rule.escalate and rule.escalate not in targets:
+        known = ", ".join(sorted(targets)) or "none configured"
+        raise fail((*base, "escalate"), f"no escalation target named {rule.escalate!r}.", f"Targets: {known}.")
+    if rule.escalate_note and not rule.escalate:
+        raise fail((*base, "escalate_note"), "`escalate_note` without `escalate`.", "Name the target in `escalate`.")
+    if rule.reply and rule.reply not in replies:
+        close = difflib.get_close_matches(rule.reply, sorted(replies), n=1)
+        did = f"Did you mean {close[0]!r}? " if close else ""
+        known = ", ".join(sorted(replies)) or "none configured"
+        raise fail((*base, "reply"), f"no saved reply named {rule.reply!r}.", f"{did}Saved replies: {known}.")
+    if rule.reply and not rule.auto_reply:
+        raise fail(
+            (*base, "reply"),
+            f"rule {rule.name!r} would answer people without anyone reading first.",
+            "Say so with auto_reply = true in the rule (or drop `reply`).",
+        )

@@ -261,6 +261,53 @@ class SavedReply(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ]
 
 
+RulePriority = Literal["", "low", "normal", "high", "urgent"]
+RuleStatus = Literal["", "new", "open", "waiting", "done"]  # escalating is `escalate`, which sends too
+
+
+class RuleConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A rule, run on every new item at ingest (in file order, before the item is shown) and by
+    `cminbox rules apply`: when its query matches, its effects apply."""
+
+    name: Annotated[
+        str,
+        opt(
+            "lower-case letters, digits, - and _: the history says `rule NAME: ...`",
+            pattern=NAME_PATTERN,
+            example="bugs",
+        ),
+    ]
+    when: Annotated[
+        str,
+        opt(
+            "a filter as typed after `/` that the item must match (checked when the config loads)",
+            example='("found a bug" or "crash report") -tag:bug',
+        ),
+    ]
+    tag: Annotated[list[str], opt("tags to add", example=["bug"])] = msgspec.field(default_factory=list)
+    untag: Annotated[list[str], opt("tags to remove")] = msgspec.field(default_factory=list)
+    priority: Annotated[RulePriority, opt("set the priority (empty: leave it)")] = ""
+    assign: Annotated[str, opt("assign it to this teammate (one of [team] members when set)", max_length=40)] = ""
+    status: Annotated[RuleStatus, opt("set the status (empty: leave it)")] = ""
+    snooze: Annotated[str, opt("snooze it, as `cminbox snooze` takes it: 1h, 2d, tomorrow 9:00")] = ""
+    mute: Annotated[
+        str, opt("close it as noise, with this reason (spam, bot...): done, tagged muted, the reason as a note")
+    ] = ""
+    escalate: Annotated[str, opt("escalate it to this target of [[escalation.targets]] (delivered once)")] = ""
+    escalate_note: Annotated[str, opt("the note that goes with `escalate`")] = ""
+    reply: Annotated[
+        str,
+        opt(
+            "answer with this saved reply (its name), at most once per author per day; needs auto_reply = true",
+        ),
+    ] = ""
+    auto_reply: Annotated[
+        bool,
+        opt("allow `reply`: never to staff, troll or muted authors, nor to items older than the rule"),
+    ] = False
+    stop: Annotated[bool, opt("when it matches, the rules after it do not run on the item")] = False
+
+
 class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole file, as written (``config.parse`` turns it into a ``config.Config``). A table's
     docstring is its description in the example file, the README and editors."""
@@ -284,3 +331,4 @@ class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ] = msgspec.field(default_factory=dict)
     views: list[ViewConfig] = msgspec.field(default_factory=list)
     saved_replies: list[SavedReply] = msgspec.field(default_factory=list)
+    rules: list[RuleConfig] = msgspec.field(default_factory=list)

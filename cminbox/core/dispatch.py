@@ -95,6 +95,10 @@ class Dispatcher:
         if channel is None:
             raise LookupError(f"channel {item.destination!r} is no longer configured")
         message = await asyncio.to_thread(self.store.get_message, item.message_id)
+        if message is None and item.payload.get("rule"):
+            # A rule's item is stored in the same step as its message, just before it: a step cut
+            # there (store_effects.py) leaves it waiting for the next poll to bring the message again.
+            raise ChannelError(f"message {item.message_id} is not in the store yet")
         if message is None:
             raise LookupError(f"message {item.message_id} is not in the store")
         return channel, message

@@ -28,6 +28,7 @@ from cminbox.core.dispatch import Dispatcher
 from cminbox.core.errors import CminboxError
 from cminbox.core.escalation import Target
 from cminbox.core.poller import Poller, PollReport
+from cminbox.core.rules_run import RuleRunner
 from cminbox.core.secrets import SecretError, Secrets, keyring_set
 from cminbox.core.sending_api import OutboxStore
 from cminbox.core.store_api import StoreApi
@@ -95,7 +96,8 @@ class Engine:
             cls = registry.load_target(t.type)
             secret = secrets.get(target_entry(t.name), t.secret_command) if t.secret_command else None
             self.targets[t.name] = cls(t, secret, clock, transport)
-        self.poller = Poller(store, self.channels, {c.name: c for c in config.channels}, clock)
+        self.rules = RuleRunner.of(config, store, clock)
+        self.poller = Poller(store, self.channels, {c.name: c for c in config.channels}, clock, rules=self.rules)
         self.dispatcher = Dispatcher(store, outbox, self.channels, self.targets, clock, may_send=self._may_send)
         self.poller_lease = store.poller_lease()
         self.active = False

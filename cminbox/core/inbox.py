@@ -18,6 +18,7 @@ from cminbox.core.errors import CminboxError
 from cminbox.core.escalation import escalation_payload
 from cminbox.core.models import Escalation, Message, Note, Priority, Status
 from cminbox.core.outbox_types import MARK_READ, OutboxItem, OutboxKind
+from cminbox.core.rules_undo import undo_item
 from cminbox.core.sending_api import OutboxStore
 from cminbox.core.store_api import ActResult, StoreApi, UndoResult
 from cminbox.core.text import sanitize
@@ -147,7 +148,11 @@ class Inbox:
         note = Note(id=secrets.token_hex(6), author=self.actor, at=self.clock(), text=text)
         return self.store.act(ids, AddNote(note), actor=self.actor)
 
-    def undo(self) -> UndoResult | None:
+    def undo(self, item: str | None = None) -> UndoResult | None:
+        """Undo your last action group; with ``item`` (the one under the cursor), the newest
+        rule effect on it instead when it has one (rules_undo.py), else your last group."""
+        if item is not None and (found := undo_item(self.store, item, actor=self.actor)) is not None:
+            return found
         return self.store.undo(self.actor)
 
     def escalate(

@@ -9,7 +9,7 @@ uses to make the retry a no-op on the server side: a reply is never posted twice
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -109,6 +109,32 @@ class Outbox:
                 self._seg.insert_many([msgspec.to_builtins(item) for item in items])
             failpoint("outbox.after_enqueue")
         return items
+
+    def known(self, ids: Collection[str]) -> set[str]:
+        """Which of ``ids`` are stored (any status)."""
+        wanted = set(ids)
+        if not wanted:
+            return set()
+        with self._plain_txn():
+            self._seg.refresh()
+            return {str(doc.get("id")) for _, doc in self._seg.items() if doc.get("id") in wanted}
+
+    def add_new(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """Store the items whose id is not stored yet (a rule's auto-reply: its id repeats on
+        purpose), in one write; the store calls it inside its own step. Returns those stored."""
+        if not items:
+            return []
+        with self._plain_txn():
+            self._seg.refresh()
+            have = {doc.get("id") for _, doc in self._seg.items()}
+            fresh = []
+            for item in items:
+                if item.id not in have:
+                    fresh.append(item)
+                    have.add(item.id)
+            if fresh:
+                self._seg.insert_many([msgspec.to_builtins(item) for item in fresh])
+        return fresh
 
     def items(self, status: OutboxStatus | None = None) -> list[OutboxItem]:
         with self._plain_txn():

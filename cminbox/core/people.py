@@ -35,7 +35,7 @@ PROFILE_TAGS = {
     "troll": "⚠",
 }
 #: Authors a rule never auto-replies to, whatever the rule says.
-NO_AUTO_REPLY = frozenset({"staff", "troll"})
+NO_AUTO_REPLY = frozenset({"staff", "troll", "muted"})
 
 
 class PeopleError(CminboxError, ValueError):

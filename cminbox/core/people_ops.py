@@ -16,6 +16,7 @@ reply, the sentiment trend) is computed when asked: nothing here is written at i
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 import secrets
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ import msgspec
 from cminbox.core.clock import Clock
 from cminbox.core.collision import staff_handles
 from cminbox.core.config import Config
+from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, Note, Status, TriageState
 from cminbox.core.outbox_types import OutboxItem, OutboxKind, OutboxStatus
 from cminbox.core.people import (
@@ -50,9 +52,12 @@ from cminbox.core.people import (
     user_of,
 )
 from cminbox.core.query import PeopleView, Query, Term
+from cminbox.core.rules_plan import Outcome, RuleWarning
+from cminbox.core.rules_run import RuleRunner
 from cminbox.core.store_api import StoreApi
 from cminbox.core.text import sanitize
 
+log = logging.getLogger(__name__)
 PERSON_ID = re.compile(r"p-[0-9a-z]+")
 TREND_ITEMS = 10  # the sentiment trend compares the mean of the last 10 scored items with the 10 before
 TREND_STEP = 0.1  # a change of the mean compound score smaller than this is "steady"
@@ -122,21 +127,30 @@ class Card(Row):
     suggested: list[str]  # identities on other channels with the same user name, not linked
 
 
+def _claimed(key: str, people: list[Person]) -> bool:
+    return any(key in p.identities for p in people)
+
+
 def display_name(seen: dict[str, Seen]) -> str:
     newest = max(seen.values(), key=lambda s: s.last_seen, default=None)
     return newest.name if newest is not None else ""
 
 
 class PeopleOps:
-    def __init__(self, store: StoreApi, staff: frozenset[str], actor: str, clock: Clock) -> None:
+    def __init__(
+        self, store: StoreApi, staff: frozenset[str], actor: str, clock: Clock, rules: RuleRunner | None = None
+    ) -> None:
         self.store = store
         self.staff = staff  # identity keys of the configured staff accounts
         self.actor = actor
         self.clock = clock
+        self.rules = rules  # run again on a person's open items when their profile tags change
+        self.rerun = Outcome()  # what that did after the last write
 
     @classmethod
     def of(cls, config: Config, store: StoreApi, clock: Clock) -> PeopleOps:
-        return cls(store, staff_identities(staff_handles(config.channels)), config.actor, clock)
+        staff = staff_identities(staff_handles(config.channels))
+        return cls(store, staff, config.actor, clock, RuleRunner.of(config, store, clock))
 
     def view(self) -> PeopleView:
         """For evaluating the people fields in Python (archived items, the TUI's rows)."""
@@ -211,10 +225,28 @@ class PeopleOps:
         return set(self.store.authors()) | {k for p in self.store.people() for k in p.identities} | self.staff
 
     # ----------------------------------------------------------------- writing
-    def _write(self, puts: list[Person], label: str, deletes: Iterable[Person] = ()) -> list[Person]:
+    def _write(
+        self, puts: list[Person], label: str, deletes: Iterable[Person] = (), *, tags_change: bool = True
+    ) -> list[Person]:
         # A person nobody stored gets a record (and an id that never changes) at its first write.
         ready = [p if is_stored(p) else msgspec.structs.replace(p, id=new_id(), rev=0) for p in puts]
-        return self.store.write_people(ready, deletes, actor=self.actor, label=label)
+        gone = list(deletes)
+        stored = self.store.write_people(ready, gone, actor=self.actor, label=label)
+        if tags_change:  # tagging, linking, unlinking: what a rule's author-tag: or person: reads
+            self._rerun_rules([*stored, *(implicit(k) for p in gone for k in p.identities if not _claimed(k, stored))])
+        return stored
+
+    def _rerun_rules(self, people: list[Person]) -> None:
+        """The rules that read profile tags, again on these people's open items. The write is
+        done and stands whatever happens here: a failure is logged and said in ``rerun``."""
+        self.rerun = Outcome()
+        if self.rules is None or not people:
+            return
+        try:
+            self.rerun = self.rules.rerun_for(people)
+        except CminboxError as exc:
+            log.warning("the rules did not run again after a people change: %s", exc)
+            self.rerun.warnings.append(RuleWarning("*", "", str(exc)))
 
     def tag(self, refs: Iterable[str], add: Iterable[str] = (), remove: Iterable[str] = ()) -> list[Person]:
         """Add and remove profile tags on several people in one step; returns the people changed
@@ -234,7 +266,9 @@ class PeopleOps:
             raise PeopleError("the note is empty")
         person = self.resolve(ref)
         note = Note(id=secrets.token_hex(6), author=self.actor, at=self.clock(), text=text)
-        [stored] = self._write([msgspec.structs.replace(person, notes=[*person.notes, note])], "note")
+        [stored] = self._write(
+            [msgspec.structs.replace(person, notes=[*person.notes, note])], "note", tags_change=False
+        )
         return stored
 
     def link(self, a_ref: str, b_ref: str) -> Person:

@@ -21,6 +21,7 @@ from cminbox.core.config import ChannelConfig
 from cminbox.core.enrich import enrich
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth, HealthState
+from cminbox.core.rules_run import RuleRunner, warning_text
 from cminbox.core.store_api import StoreApi
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,10 @@ class Poller:
         clock: Clock,
         on_report: Callable[[PollReport], Awaitable[None] | None] | None = None,
         rng: random.Random | None = None,
+        rules: RuleRunner | None = None,
     ) -> None:
         self.store = store
+        self.rules = rules  # run on the new items inside the step that stores them
         self.channels = channels
         self.configs = configs
         self.clock = clock
@@ -70,6 +73,7 @@ class Poller:
         now = self.clock()
         health.last_attempt = now
         report = PollReport(channel=name, health=health)
+        ruled = ""  # the rules' warnings for this batch
         try:
             cursor = await asyncio.to_thread(self.store.get_cursor, name)
             result = await asyncio.wait_for(channel.poll(cursor), timeout=POLL_TIMEOUT)
@@ -80,7 +84,11 @@ class Poller:
                 archived = await asyncio.to_thread(self.store.archived_ids)
                 fresh = [m for m in fresh if m.id not in archived]
             fresh = await asyncio.to_thread(enrich, fresh)  # language and sentiment, off the loop
-            report.new_ids = await asyncio.to_thread(self.store.upsert_messages, fresh)
+            if self.rules is not None:
+                ingested = await asyncio.to_thread(self.rules.ingest, fresh)
+                report.new_ids, ruled = ingested.new_ids, warning_text(ingested.outcome)
+            else:
+                report.new_ids = await asyncio.to_thread(self.store.upsert_messages, fresh)
             if result.cursor != cursor:
                 await asyncio.to_thread(self.store.set_cursor, name, result.cursor)
         except AuthFailed as exc:
@@ -114,6 +122,8 @@ class Poller:
                 health.reason = f"skipped {result.skipped} malformed item(s) in the last poll"
             if result.warning:
                 health.reason = "; ".join(r for r in (result.warning, health.reason) if r)
+            if ruled:  # a rule that raised was skipped for those items: the poll itself went fine
+                health.reason = "; ".join(r for r in (health.reason, ruled) if r)
             if result.error:  # stopped early: what was read is kept, the channel shows why
                 health.state = HealthState.DEGRADED
                 health.reason = "; ".join(r for r in (result.error, health.reason) if r)

@@ -46,6 +46,7 @@ import msgspec
 from cminbox.core import triage
 from cminbox.core.archive import ArchiveTables
 from cminbox.core.clock import Clock, system_clock
+from cminbox.core.effects import Plan
 from cminbox.core.errors import CminboxError, from_os_error
 from cminbox.core.event_log import EventParts
 from cminbox.core.events import EventKind
@@ -56,9 +57,10 @@ from cminbox.core.models import HistoryEntry, Message, TriageState
 from cminbox.core.outbox import Outbox
 from cminbox.core.outbox_types import OutboxItem
 from cminbox.core.people import Person
-from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_files
+from cminbox.core.segment import CorruptFileError, Segment, one_folder_sync, remove_stale_temp_files
 from cminbox.core.state_tables import StateTables
 from cminbox.core.store_api import ActResult, ProgressiveLoading, StoreError, UndoResult
+from cminbox.core.store_effects import EffectTables
 from cminbox.core.store_events import EventTables, draft, new_group
 from cminbox.core.store_people import PeopleTables
 from cminbox.core.store_portable import PortableTables
@@ -75,7 +77,15 @@ __all__ = ["ActResult", "Store", "StoreError", "UndoResult", "author_key"]
 
 
 class Store(
-    UpsertTables, EventTables, QueryTables, StateTables, ArchiveTables, PortableTables, PresenceTable, PeopleTables
+    UpsertTables,
+    EventTables,
+    QueryTables,
+    StateTables,
+    ArchiveTables,
+    PortableTables,
+    PresenceTable,
+    PeopleTables,
+    EffectTables,
 ):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
@@ -103,7 +113,13 @@ class Store(
             except SchemaError as exc:
                 raise StoreError(str(exc)) from None
         self._shards: list[Segment[TriageState]] = [
-            Segment(data_dir / "triage" / f"shard-{i:02d}.json", "triage", durable=durable, doc_type=TriageState)
+            Segment(
+                data_dir / "triage" / f"shard-{i:02d}.json",
+                "triage",
+                durable=durable,
+                doc_type=TriageState,
+                reuse_encoding=True,  # rewritten by every action: segment.py
+            )
             for i in range(TRIAGE_SHARDS)
         ]
         self._state: dict[str, Segment[dict[str, Any]]] = {
@@ -279,10 +295,11 @@ class Store(
 
     # ----------------------------------------------------------------- messages
     @synchronized
-    def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
+    def upsert_messages(self, messages: Iterable[Message], *, plan: Plan | None = None) -> list[str]:
         """Add messages not seen before (by id); update ones that changed, a change of content
-        with its ``edited`` event and history line (store_upsert.py). Returns the new ids."""
-        return self._upsert(messages, arrivals=True)
+        with its ``edited`` event and history line (store_upsert.py); ``plan``'s effects on the
+        new ones in the same step (store_effects.py). Returns the new ids."""
+        return self._upsert(messages, arrivals=True, plan=plan)
 
     @synchronized
     def get_message(self, message_id: str) -> Message | None:
@@ -384,8 +401,9 @@ class Store(
                 inverses.append({"id": mid, "inverse": msgspec.to_builtins(triage.inverse(before, action))})
                 changed.append(mid)
             self._append_events(events)  # first: see store_events.py
-            for shard_no, (updates, inserts) in per_shard.items():
-                self._write_shard(shard_no, updates, inserts)
+            with one_folder_sync():  # a bulk action's shards: one folder flush, before the undo record
+                for shard_no, (updates, inserts) in per_shard.items():
+                    self._write_shard(shard_no, updates, inserts)
             if undoable and changed:
                 self._push_undo(group, actor, first_label or "", inverses, now)
         return ActResult(group=group, changed=changed, label=first_label or "")

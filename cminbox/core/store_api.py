@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from cminbox.core.clock import Clock
+from cminbox.core.effects import Plan, Planned
 from cminbox.core.errors import CminboxError
 from cminbox.core.events import Event
 from cminbox.core.models import Archived, Message, Status, TriageState
@@ -82,10 +83,24 @@ class UndoResult:
 class ItemStore(Protocol):
     """Messages and their triage state, read side and ingestion."""
 
-    def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
+    def upsert_messages(self, messages: Iterable[Message], *, plan: Plan | None = None) -> list[str]:
         """Store messages not seen before (by id), update those whose content changed; every
         message is bounded first (cminbox.core.text.bound_message). Returns the new ids, in order.
-        Atomic per message together with its ``arrived`` event; durable on return."""
+        Atomic per message together with its ``arrived`` event; durable on return.
+
+        ``plan`` (the rules, cminbox.core.effects) is called inside the same step with the new
+        messages and their triage state (a fresh one, unless a record outlived a step cut short),
+        and what it returns is written in that step too: its effects (events and history lines
+        in the step's group, no undo record) and its outbox items (those whose id is not stored
+        yet). Other instances never see a new message without them."""
+        ...
+
+    def apply_plan(self, ids: Iterable[str], plan: Plan, *, history: bool = False) -> Planned:
+        """Call ``plan`` inside one step with the live items among ``ids`` and their committed
+        triage state (``history``: with their history lines; a backend that keeps them apart
+        may skip them otherwise), and write what it returns as :meth:`upsert_messages` does.
+        Returns what was written: the effects that changed their item, the outbox items stored.
+        Atomic and durable."""
         ...
 
     def get_message(self, message_id: str) -> Message | None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 
+from cminbox.core.effects import Plan
 from cminbox.core.events import Event
 from cminbox.core.models import Message, TriageState
+from cminbox.core.outbox import Outbox
 
 
 class StoreParts:
@@ -29,7 +31,11 @@ class StoreParts:
     def _get_message(self, message_id: str) -> Message | None:
         raise NotImplementedError  # Store
 
-    def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
+    @property
+    def outbox(self) -> Outbox:
+        raise NotImplementedError  # Store
+
+    def _upsert(self, messages: Iterable[Message], *, arrivals: bool, plan: Plan | None = None) -> list[str]:
         raise NotImplementedError  # store_upsert.py
 
     def _write_states(self, states: Iterable[TriageState]) -> None:

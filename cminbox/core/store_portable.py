@@ -20,7 +20,6 @@ from cminbox.core.event_log import EventParts
 from cminbox.core.events import Event
 from cminbox.core.indexes import Indexes
 from cminbox.core.models import Message, TriageState
-from cminbox.core.outbox import Outbox
 from cminbox.core.segment import Segment, atomic_write_bytes
 from cminbox.core.store_parts import StoreParts
 
@@ -37,10 +36,6 @@ class PortableTables(StoreParts):
     _state: dict[str, Segment[dict[str, Any]]]
 
     def put_triage(self, states: Iterable[TriageState], *, keep_newer: bool = True) -> int:
-        raise NotImplementedError
-
-    @property
-    def outbox(self) -> Outbox:
         raise NotImplementedError
 
     # ----------------------------------------------------------------- reading

@@ -26,12 +26,13 @@ import msgspec
 
 from cminbox.core.clock import Clock
 from cminbox.core.edits import Edit, digest, edit_of
+from cminbox.core.effects import Effect, Plan, Planned
 from cminbox.core.events import Event, EventKind
 from cminbox.core.failpoints import failpoint
 from cminbox.core.indexes import Indexes, shard_of
 from cminbox.core.migrations import PART_DOCS, part_name
 from cminbox.core.models import HistoryEntry, Message, TriageState
-from cminbox.core.segment import Segment
+from cminbox.core.segment import Segment, one_folder_sync
 from cminbox.core.store_events import draft, new_group
 from cminbox.core.store_parts import StoreParts
 from cminbox.core.text import bound_message
@@ -51,22 +52,33 @@ class UpsertTables(StoreParts):
     # From a mixin later in Store's bases (archive.py): declared, not stubbed,
     # since this mixin comes first and a stub here would hide them.
     _write_shard: Callable[[int, dict[int, TriageState], list[TriageState]], None]
+    _effect_changes: Callable[
+        [Iterable[Effect], datetime, str], tuple[list[Event], list[TriageState], list[Effect]]
+    ]  # store_effects.py
 
-    def _upsert(self, messages: Iterable[Message], *, arrivals: bool) -> list[str]:
+    def _upsert(self, messages: Iterable[Message], *, arrivals: bool, plan: Plan | None = None) -> list[str]:
         """``arrivals``: a poll or an import, recording new messages as arrived and content
-        changes as edits; not when items come back from the archive (restore records that)."""
+        changes as edits; not when items come back from the archive (restore records that).
+        ``plan``: the rules, run on the new messages inside this step (store_effects.py)."""
         with self.transaction():
             self._ensure_all()  # deduplication needs every id
             inserts: dict[str, dict[str, Message]] = {}
             updates: dict[str, dict[int, Message]] = {}
+            fresh: dict[str, Message] = {}  # the new messages in the order given (the first of an id)
             for msg in map(bound_message, messages):  # the one way in: no item is stored unbounded
                 where = self.ix.where.get(msg.id)
                 if where is None:
                     inserts.setdefault(_month(msg.created_at), {}).setdefault(msg.id, msg)
+                    fresh.setdefault(msg.id, msg)
                 elif self.ix.messages.get(msg.id) != msg:
                     updates.setdefault(where[0], {})[where[1]] = msg
             now = self.clock()
             group = new_group()
+            planned = Planned()
+            if plan is not None and fresh:
+                planned = plan([(m, self._triage(mid)) for mid, m in fresh.items()], self.outbox.known)
+            mine = [e for e in planned.effects if e.message_id in fresh]  # on the new items only
+            effect_events, effect_states, _ = self._effect_changes(mine, now, group)
             # The last version of each message in the batch against the stored one.
             edits = [
                 edit
@@ -83,6 +95,7 @@ class UpsertTables(StoreParts):
                         for msg in by_id.values()
                         if arrivals
                     ),
+                    *effect_events,
                     *(
                         draft(
                             EventKind.EDITED,
@@ -99,6 +112,10 @@ class UpsertTables(StoreParts):
                     ),
                 ]
             )
+            # The effects before the messages: see store_effects.py.
+            self._write_states(effect_states)
+            self.outbox.add_new(planned.outbox)
+            failpoint("store.before_messages")  # the crash test's kill between the effects and their messages
             new_ids: list[str] = []
             for month, by_id in sorted(inserts.items()):
                 pending = list(by_id.values())
@@ -134,8 +151,9 @@ class UpsertTables(StoreParts):
                 inserts.append(state)
             else:
                 updates[doc_id] = state
-        for number, (updates, inserts) in per_shard.items():
-            self._write_shard(number, updates, inserts)
+        with one_folder_sync():  # one folder flush for every shard, before the caller writes on
+            for number, (updates, inserts) in per_shard.items():
+                self._write_shard(number, updates, inserts)
 
     def _edit_written(self, event: Event) -> bool:
         """Whether an ``edited`` event's message write happened: the stored content is the event's."""

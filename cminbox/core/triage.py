@@ -8,6 +8,7 @@ tag list", so undoing my tag never wipes a tag a teammate added in the meantime.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeAlias, assert_never
 
@@ -60,6 +61,13 @@ class SetFirstResponse(msgspec.Struct, frozen=True, tag="responded"):
     at: datetime | None
 
 
+class Several(msgspec.Struct, frozen=True, tag="several"):
+    """Actions applied in order as one: a rule's effects on an item (tag, priority, a note...)
+    are one line of its history and one step to undo."""
+
+    actions: tuple[Action, ...]
+
+
 Action: TypeAlias = (
     SetStatus
     | AddTags
@@ -71,6 +79,7 @@ Action: TypeAlias = (
     | RemoveNote
     | SetEscalation
     | SetFirstResponse
+    | Several
 )
 
 
@@ -105,6 +114,10 @@ def apply(state: TriageState, action: Action) -> TriageState:
             return msgspec.structs.replace(state, escalation=esc, status=status, priority=priority)
         case SetFirstResponse(at=at):
             return msgspec.structs.replace(state, first_response_at=at)
+        case Several(actions=actions):
+            for step in actions:
+                state = apply(state, step)
+            return state
         case _:  # mypy proves every Action is handled above
             assert_never(action)
 
@@ -134,6 +147,13 @@ def inverse(state: TriageState, action: Action) -> Action:
             return SetEscalation(state.escalation, state.status, state.priority)
         case SetFirstResponse():
             return SetFirstResponse(state.first_response_at)
+        case Several(actions=actions):
+            # Each step's inverse is taken from the state that step met, and they run backwards.
+            undo: list[Action] = []
+            for step in actions:
+                undo.append(inverse(state, step))
+                state = apply(state, step)
+            return Several(tuple(reversed(undo)))
         case _:  # mypy proves every Action is handled above
             assert_never(action)
 
@@ -176,8 +196,51 @@ def describe(action: Action) -> str:
             return f"escalate → {e.target}" if e else "de-escalate"
         case SetFirstResponse():
             return "responded"
+        case Several(actions=actions):
+            return "; ".join(describe(step) for step in actions)
         case _:  # mypy proves every Action is handled above
             assert_never(action)
+
+
+def reverting(state: TriageState, before: Mapping[str, Any], after: Mapping[str, Any]) -> Action:
+    """The action that takes back a recorded change from ``state`` (the item now), given its
+    history line's fields before and after (JSON-ready values, as :func:`changed_fields` made
+    them): what :func:`inverse` would have said, without the action itself. Semantic where it
+    matters, as ``inverse`` is: the tags and notes the change added are removed, those it removed
+    are put back, and a teammate's since stay."""
+    steps: list[Action] = []
+    if "escalation" in before:  # restores status and priority with it: they changed together
+        esc = before["escalation"]
+        steps.append(
+            SetEscalation(
+                None if esc is None else msgspec.convert(esc, Escalation, strict=False),
+                Status(before.get("status", state.status)),
+                Priority(before.get("priority", state.priority)),
+            )
+        )
+    if "status" in before:
+        steps.append(SetStatus(Status(before["status"])))
+    if "tags" in before:
+        old, new = list(before["tags"]), list(after.get("tags", []))
+        if added := tuple(t for t in new if t not in old):
+            steps.append(RemoveTags(added))
+        if gone := tuple(t for t in old if t not in new):
+            steps.append(AddTags(gone))
+    if "assignee" in before:
+        steps.append(Assign(before["assignee"]))
+    if "priority" in before:
+        steps.append(SetPriority(Priority(before["priority"])))
+    if "snoozed_until" in before:
+        steps.append(Snooze(msgspec.convert(before["snoozed_until"], datetime | None, strict=False)))
+    if "notes" in before:
+        old_notes = {n["id"]: n for n in before["notes"]}
+        new_ids = [n["id"] for n in after.get("notes", [])]
+        steps += [RemoveNote(nid) for nid in new_ids if nid not in old_notes]
+        steps += [AddNote(msgspec.convert(n, Note, strict=False)) for nid, n in old_notes.items() if nid not in new_ids]
+    if "first_response_at" in before:
+        at = msgspec.convert(before["first_response_at"], datetime | None, strict=False)
+        steps.append(SetFirstResponse(at))
+    return steps[0] if len(steps) == 1 else Several(tuple(steps))
 
 
 ACTION_DECODER = msgspec.json.Decoder(Action)

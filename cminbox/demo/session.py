@@ -11,6 +11,9 @@ from pathlib import Path
 from cminbox.core import config as config_mod
 from cminbox.core.config import Config
 from cminbox.core.secrets import Secrets
+from cminbox.core.store import Store
+from cminbox.demo.community import INCIDENT_TAG
+from cminbox.demo.people import seed_people
 from cminbox.demo.server import DemoHTTPServer
 from cminbox.demo.state import DemoState
 
@@ -32,6 +35,7 @@ name = "{DEMO_CHANNEL}"
 type = "mastodon"
 url = "{url}"
 account = "@lumen@demo.lumen.community"
+staff = ["@lumen@demo.lumen.community"]
 interval = 5
 backfill_pages = 10
 {token}
@@ -52,6 +56,42 @@ text = "We know sync is down and are working on it. Your notes are safe locally;
 key = "6"
 name = "outage"
 query = "tag:outage -status:done"
+
+# The rules run on every new item as it is stored, in this order (README: Rules). The people
+# they read (trolls, VIPs, the advocate) are tagged when the demo starts (demo/people.py).
+[[rules]]
+name = "trolls"
+when = "author-tag:troll"
+mute = "troll"
+stop = true
+
+[[rules]]
+name = "outage"
+when = '"{INCIDENT_TAG.lower()}"'
+tag = ["outage"]
+priority = "high"
+
+[[rules]]
+name = "outage-ack"
+when = "tag:outage -from:staff"
+reply = "outage ack"
+auto_reply = true
+
+[[rules]]
+name = "vip"
+when = "author-tag:vip"
+priority = "high"
+
+[[rules]]
+name = "bugs"
+when = '"found a bug" or "crash report" or "duplicate notes" or "data loss" or unreadable'
+tag = ["bug"]
+
+[[rules]]
+name = "community-answers"
+when = "author-tag:advocate"
+tag = ["community-answer"]
+priority = "low"
 """
 
 
@@ -89,6 +129,11 @@ def start_demo(
         cfg_path = folder / "demo.toml"
         cfg_path.write_text(demo_config_text(server.url), encoding="utf-8")
         config = config_mod.parse(cfg_path.read_text(), cfg_path)
+        store = Store(folder)
+        try:
+            seed_people(store, config)
+        finally:
+            store.close()
     except BaseException:
         DemoSession(server, config_mod.Config(), Secrets({}), folder, temporary=not data_dir).close()
         raise

@@ -41,6 +41,8 @@ from cminbox.core.pg.cluster import LocalCluster
 from cminbox.core.pg.connection import require_psycopg
 from cminbox.core.pg.guardian import Guardian, sweep
 from cminbox.core.secrets import Secrets
+from cminbox.core.wiring import open_store, store_settings
+from cminbox.demo.people import seed_people
 from cminbox.demo.server import DemoHTTPServer
 from cminbox.demo.session import DEMO_CHANNEL, DEMO_TOKEN, demo_config_text
 from cminbox.demo.state import DemoState
@@ -214,6 +216,11 @@ def start_team_demo(
         team.server = DemoHTTPServer(DemoState(seed=seed, rate=rate, burst_after=burst_after, token=token), 0)
         team.server.start_in_thread()
         _write_configs(team, team.server.url, team.cluster.dsn, team.cluster.password)
+        store = open_store(store_settings(team.config, team.data_dir(team.me), secrets=team.secrets))
+        try:
+            seed_people(store, team.config)  # what the demo's rules read (trolls, a VIP, the advocate)
+        finally:
+            store.close()
     except BaseException:
         team.close()
         raise

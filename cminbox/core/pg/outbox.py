@@ -30,6 +30,7 @@ is no longer this instance's claim.
 from __future__ import annotations
 
 import socket
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -82,6 +83,39 @@ def _item(row: tuple[Any, ...]) -> OutboxItem:
     )
 
 
+_INSERT = (
+    "INSERT INTO outbox (id, kind, message_id, destination, payload, actor, created_at)"
+    " VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)"
+)
+
+
+def insert_items(conn: Connection[Any], items: list[OutboxItem], *, only_new: bool = False) -> list[OutboxItem]:
+    """Store new ``pending`` items in the caller's transaction; ``only_new``: skip an item whose id
+    is stored (a rule's auto-reply: its id repeats on purpose). Returns the items stored."""
+    if not items:
+        return []
+    statement = _INSERT + (" ON CONFLICT (id) DO NOTHING RETURNING id" if only_new else "")
+    rows = [
+        (i.id, i.kind.value, i.message_id, i.destination, _ENC.encode(i.payload).decode(), i.actor, i.created_at)
+        for i in items
+    ]
+    stored: set[str] = set()
+    with conn.cursor() as cur:
+        cur.executemany(statement, rows, returning=only_new)
+        while only_new:
+            stored.update(row[0] for row in cur.fetchall())
+            if not cur.nextset():
+                break
+    return [i for i in items if i.id in stored] if only_new else items
+
+
+def known_items(conn: Connection[Any], ids: Collection[str]) -> set[str]:
+    """Which of ``ids`` are stored (any status), in the caller's transaction."""
+    if not ids:
+        return set()
+    return {r[0] for r in conn.execute("SELECT id FROM outbox WHERE id = ANY(%s)", (list(ids),)).fetchall()}
+
+
 class PgOutbox:
     def __init__(self, db: Database, *, worker_id: str, clock: Clock = system_clock) -> None:
         self.db = db
@@ -102,27 +136,7 @@ class PgOutbox:
         """Persist several items in one transaction; once this returns, none can be lost."""
         items = new_items(kind, targets, actor, self.clock())
         if items:
-
-            def work(conn: Connection[Any]) -> None:
-                with conn.cursor() as cur:
-                    cur.executemany(
-                        "INSERT INTO outbox (id, kind, message_id, destination, payload, actor, created_at)"
-                        " VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)",
-                        [
-                            (
-                                i.id,
-                                i.kind.value,
-                                i.message_id,
-                                i.destination,
-                                _ENC.encode(i.payload).decode(),
-                                actor,
-                                i.created_at,
-                            )
-                            for i in items
-                        ],
-                    )
-
-            self.db.run(work, "the outbox item")
+            self.db.run(lambda conn: insert_items(conn, items), "the outbox item")
             failpoint("outbox.after_enqueue")
         return items
 

@@ -29,12 +29,14 @@ from psycopg import Connection
 from cminbox.core import triage
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.edits import is_edit
+from cminbox.core.effects import Plan
 from cminbox.core.errors import CminboxError
 from cminbox.core.indexes import author_key
 from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.pg.archive import PgArchive, histories
 from cminbox.core.pg.connection import PostgresUnreachable
 from cminbox.core.pg.db import Database
+from cminbox.core.pg.effects import PgPlans, write_effects
 from cminbox.core.pg.feed import EventFeed, EventRow, append_events
 from cminbox.core.pg.items import (
     ENC,
@@ -47,7 +49,7 @@ from cminbox.core.pg.items import (
     write_states,
 )
 from cminbox.core.pg.lease import PgLease
-from cminbox.core.pg.outbox import PgOutbox
+from cminbox.core.pg.outbox import PgOutbox, insert_items, known_items
 from cminbox.core.pg.people import PgPeople
 from cminbox.core.pg.portable import PgPortable
 from cminbox.core.pg.presence import PgPresence
@@ -62,7 +64,7 @@ UNDO_KEEP = 500
 _ENTRIES = msgspec.json.Decoder(list[dict[str, Any]])
 
 
-class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeople):
+class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeople, PgPlans):
     """The PostgreSQL store (a :class:`~cminbox.core.store_api.StoreApi`). ``actor`` is
     recorded per call; ``instance`` (host:pid:random) per process."""
 
@@ -120,11 +122,11 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
         self.db.close()
 
     # ----------------------------------------------------------------- messages
-    def upsert_messages(self, messages: Iterable[Message]) -> list[str]:
+    def upsert_messages(self, messages: Iterable[Message], *, plan: Plan | None = None) -> list[str]:
         """Add messages not seen before (by id), each with its ``arrived`` event; update ones
         that changed, a change of content (edits.py) with its ``edited`` event, which is also
-        the item's history line and wakes the other instances (NOTIFY). One transaction.
-        Returns the new ids, in order."""
+        the item's history line and wakes the other instances (NOTIFY); ``plan``'s effects on
+        the new rows (pg/effects.py). One transaction. Returns the new ids, in order."""
         batch = [bound_message(m) for m in messages]  # the one way in: never stored unbounded
         if not batch:
             return []
@@ -140,7 +142,13 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
             edited: list[EventRow] = [
                 (now, e.actor, self.instance, e.message_id, "edited", e.label, group, e.before, e.after) for e in edits
             ]
-            append_events(conn, arrived + edited)  # last: it holds the event-order lock until COMMIT
+            effects: list[EventRow] = []
+            if plan is not None and new_ids:
+                states = {mid: TriageState(id=mid) for mid in new_ids}  # a new row has no triage state yet
+                planned = plan([(by_id[mid], states[mid]) for mid in new_ids], lambda ids: known_items(conn, ids))
+                effects, _ = write_effects(conn, self.instance, planned.effects, states, now, group)
+                insert_items(conn, planned.outbox, only_new=True)
+            append_events(conn, arrived + effects + edited)  # last: it holds the event-order lock until COMMIT
             return new_ids
 
         return self.db.run(work, "the new messages")

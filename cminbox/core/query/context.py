@@ -36,6 +36,17 @@ def needs_people(node: Node | None) -> bool:
     return any(needs_people(i) for i in node.items)
 
 
+def needs_me(node: Node | None) -> bool:
+    """Does ``node`` depend on who evaluates it (``assignee:me``, ``is:mine``)?"""
+    if node is None or isinstance(node, Text):
+        return False
+    if isinstance(node, Term):
+        return (node.field, node.value) in (("assignee", "me"), ("is", "mine"))
+    if isinstance(node, Not):
+        return needs_me(node.item)
+    return any(needs_me(i) for i in node.items)
+
+
 @dataclass(frozen=True)
 class PeopleView:
     """``tagged``: each profile tag (the implied ``staff`` included) → the identity keys whose
