@@ -224,7 +224,9 @@ class Preview(Static):
         if st.history:
             out.append("\n── history ──\n", style="dim")
             for h in st.history[-6:]:
-                out.append(f"{h.at:%m-%d %H:%M} {h.actor}: {h.action}\n", style="dim")
+                # A rule's line already names it ("rule outage: tag outage"): not twice.
+                said = h.action if h.action.startswith(f"{h.actor}: ") else f"{h.actor}: {h.action}"
+                out.append(f"{h.at:%m-%d %H:%M} {said}\n", style="dim")
         self.update(out, layout=False)  # fixed size: no layout pass, only this pane repaints
 
 

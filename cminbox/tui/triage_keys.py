@@ -8,11 +8,12 @@ store file, a full disk) takes the rows back with a notification, never a crash.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from cminbox.core import triage
+from cminbox.core import rules_undo, triage
 from cminbox.core.bulk import plan_status_change
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Escalation, Status, TriageState
@@ -195,7 +196,17 @@ class TriageKeys(_Base):
         if (why := self.refused()) is not None:
             self.notify(str(why), title="Not undone", severity="error", timeout=8, markup=False)
             return
-        record = self.undo_stack.pop() if self.undo_stack else {}
+        popped = self.undo_stack.pop() if self.undo_stack else {}
+        record = popped
+        call: Callable[[], UndoResult | None] = self.s.inbox.undo
+        row = self.inbox_list.current
+        if not record and row is not None:
+            # Nothing of this session to take back: a rule's effect on the item under the cursor
+            # is (rules_undo.py), shown at once like any undo; else the store's own last group.
+            mid = row.message.id
+            call = functools.partial(self.s.inbox.undo, mid)
+            if (entry := rules_undo.undoable(row.state)) is not None:
+                record = {mid: triage.reverting(row.state, entry.before, entry.after)}
         back = [self.inbox_list.index[mid] for mid in record if mid in self.inbox_list.index]
 
         def done(result: UndoResult | None, _states: dict[str, TriageState]) -> None:
@@ -211,8 +222,8 @@ class TriageKeys(_Base):
             self.notify(f"Undone: {result.label} ({len(result.changed)})", timeout=3)
 
         def failed(exc: CminboxError) -> None:
-            if record:
-                self.undo_stack.append(record)
+            if popped:
+                self.undo_stack.append(popped)
             self.write_failed(exc, "Not undone")
 
         expect = {mid: optimistic(inv) for mid, inv in record.items()}
@@ -220,7 +231,7 @@ class TriageKeys(_Base):
         def reread(r: UndoResult | None) -> list[str]:
             return r.changed if r is not None else []
 
-        self.writes.submit(Write(self.s.inbox.undo, expect, done, failed, reread))
+        self.writes.submit(Write(call, expect, done, failed, reread))
         if back:
             self.inbox_list.cursor = min(back)  # show what was restored
         self.refresh_chrome()
