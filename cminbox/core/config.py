@@ -108,6 +108,15 @@ class Config:
         known = ", ".join(c.name for c in self.channels) or "none configured"
         raise ConfigError(self.path, None, None, f"no channel named {name!r} (configured: {known})")
 
+    def marks_read(self, channel: str) -> bool:
+        """Does marking an item done also mark it read on this channel (its option, where the
+        channel type can)? False for a channel no longer configured."""
+        if not self.has_channel(channel):
+            return False
+        cfg = self.channel(channel)
+        wants = bool(getattr(cfg.options, "mark_read_on_done", False))  # an option, not a channel feature
+        return wants and registry.load_channel(cfg.type).traits.marks_read
+
     def target(self, name: str) -> TargetConfig:
         for t in self.targets:
             if t.name == name:

@@ -82,17 +82,10 @@ class Inbox:
             if message is None:
                 continue
             if message.channel not in wanted:
-                wanted[message.channel] = self._marks_read(message.channel)
+                wanted[message.channel] = self.config.marks_read(message.channel)
             if wanted[message.channel]:
                 targets.append((mid, message.channel, {"action": MARK_READ}))
         self.outbox.enqueue_many(OutboxKind.ACTION, targets, self.actor)
-
-    def _marks_read(self, channel: str) -> bool:
-        if not self.config.has_channel(channel):
-            return False
-        cfg = self.config.channel(channel)
-        wants = bool(getattr(cfg.options, "mark_read_on_done", False))  # an option, not a channel feature
-        return wants and registry.load_channel(cfg.type).traits.marks_read
 
     def moderate(self, ids: Iterable[str], action: str, reason: str = "") -> list[OutboxItem]:
         """Queue a moderation action (lock, hide, remove, ...) per message, durably; the dispatcher

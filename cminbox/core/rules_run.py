@@ -82,7 +82,7 @@ class RuleRunner:
             PeopleView.of(self.store.people(), self.staff) if replying or any(r.reads_people for r in rules) else NOBODY
         )
         since = {r.name: self._rule_since(r, now, record=record) for r in replying}
-        ctx = Context(now, people, since, self._outgoing, self._marks_read, self.config.actor)
+        ctx = Context(now, people, since, self._outgoing, self.config.marks_read, self.config.actor)
         return [r.bound(people) for r in rules], ctx
 
     def _rule_since(self, rule: Rule, now: datetime, *, record: bool) -> datetime:
@@ -112,13 +112,6 @@ class RuleRunner:
         if out.too_long:
             raise ValueError(out.refusal(cfg.type))
         return clean
-
-    def _marks_read(self, channel: str) -> bool:
-        if not self.config.has_channel(channel):
-            return False
-        cfg = self.config.channel(channel)
-        wants = bool(getattr(cfg.options, "mark_read_on_done", False))  # an option, not a channel feature
-        return wants and registry.load_channel(cfg.type).traits.marks_read
 
     # ----------------------------------------------------------------- running
     def ingest(self, messages: Iterable[Message]) -> Ingested:
