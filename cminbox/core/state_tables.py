@@ -77,7 +77,9 @@ class StateTables(StoreParts):
             return str(doc["text"]) if doc else ""
 
     def set_draft(self, message_id: str, text: str) -> None:
-        """Keep (or, when empty, drop) the unsent reply to a message."""
+        """Keep (or, when empty, drop) the unsent reply to a message. NUL characters are
+        dropped, as on PostgreSQL (its text cannot hold them): a draft moves between backends."""
+        text = text.replace("\x00", "")
         with self.transaction(events=False):
             doc_id, _ = self._get_doc("drafts", message_id)
             if not text.strip():

@@ -46,3 +46,14 @@ def test_a_change_is_reported_even_when_a_step_of_this_instance_came_between(bac
     b.outbox.items()
     b.set_draft("masto:0", "draft")
     assert "masto:1" in b.refresh()
+
+
+def test_a_draft_with_a_nul_character_is_kept_without_it(backend: Backend) -> None:
+    """Found by the store-move property test in a new user's run: PostgreSQL refused a draft
+    holding NUL, so a TinyDB store with one could not be moved."""
+    store = backend.open()
+    store.upsert_messages([make_message(0)])
+    store.set_draft("masto:0", "on \x00it")
+    assert store.get_draft("masto:0") == "on it"
+    store.set_draft("masto:0", "\x00")
+    assert store.get_draft("masto:0") == ""

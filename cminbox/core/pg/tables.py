@@ -81,7 +81,9 @@ class SmallTables:
         return str(row[0]) if row else ""
 
     def set_draft(self, message_id: str, text: str) -> None:
-        """Keep (or, when empty, drop) the unsent reply to a message."""
+        """Keep (or, when empty, drop) the unsent reply to a message. NUL characters are
+        dropped (PostgreSQL text cannot hold them; a pasted one would fail the whole save)."""
+        text = text.replace("\x00", "")
         if not text.strip():
             self.db.run(lambda c: c.execute("DELETE FROM drafts WHERE message_id = %s", (message_id,)), "the draft")
             return
