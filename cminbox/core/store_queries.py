@@ -62,12 +62,16 @@ class QueryTables(StoreParts):
         found = self.ix.candidates(status=status, tag=tag, channel=channel)
         residue: Query | None = None
         if where is not None and not where.empty:
-            planned = plan(where.node, self.ix)
+            people = self._people_view(staff) if where.uses_people else None
+            planned = plan(where.node, self.ix, people)
             if planned.candidates is not None:
-                found = planned.candidates.intersection(found)
+                # Per candidate, not set.intersection: ``found`` may be the 100k-key view of
+                # every message, which intersection would walk whole for a handful of ids.
+                found = {mid for mid in planned.candidates if mid in found}
             residue = Query.of(planned.residue) if planned.residue is not None else None
             if residue is not None and residue.uses_people:
-                residue = residue.bind(self._people_view(staff))
+                assert people is not None
+                residue = residue.bind(people)
         ids = sorted(found, key=self.ix.order.__getitem__)
         ids.reverse()
         msgs, at, shards = self.ix.messages, self.ix.triage_at, self._shards
