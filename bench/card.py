@@ -4,7 +4,8 @@
 
 Builds (or reuses) the bench store, opens it like the TUI does, then reads the card of
 --authors different authors; the first read also builds the identity index (core/indexes.py),
-so it is reported apart.
+so it is reported apart. Then the people fields on the same store (20 authors tagged vip):
+``author-tag:vip`` and ``person:`` through the identity index.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bench.fixtures import build_store
 from cminbox.core.clock import system_clock
 from cminbox.core.people import identity_of
 from cminbox.core.people_ops import PeopleOps
+from cminbox.core.query import parse
 from cminbox.core.store import Store
 
 
@@ -30,7 +32,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--authors", type=int, default=20)
     args = parser.parse_args()
-    folder = Path(tempfile.gettempdir()) / f"cminbox-bench-{args.messages}"
+    # Its own copy: the profile tags written below must not reach the other benchmarks' store.
+    folder = Path(tempfile.gettempdir()) / f"cminbox-bench-card-{args.messages}"
     build_store(folder, args.messages)
     store = Store(folder)
     ops = PeopleOps(store, frozenset(), "bench", system_clock)
@@ -50,6 +53,16 @@ def main() -> None:
         times.append((time.perf_counter() - started) * 1000)
     print(f"author card at {args.messages} items: first {first:.1f} ms (builds the identity index)")
     print(f"  then median {statistics.median(times):.1f} ms, max {max(times):.1f} ms over {len(times)} authors")
+    vips = [ops.resolve(key) for key in keys[:20]]
+    if not any("vip" in p.tags for p in vips):
+        ops.tag(keys[:20], ["vip"])
+    for query in ("author-tag:vip", f"person:{keys[0]}", "author-tag:vip status:new", "-author-tag:vip"):
+        runs = []
+        for _ in range(5):
+            started = time.perf_counter()
+            found = store.query(where=parse(query))
+            runs.append((time.perf_counter() - started) * 1000)
+        print(f"  query {query!r}: median {statistics.median(runs):.1f} ms ({len(found)} items)")
 
 
 if __name__ == "__main__":
