@@ -168,9 +168,9 @@ class ArchiveTables(StoreParts):
 
     def _write_shard(self, number: int, updates: dict[int, TriageState], inserts: list[TriageState]) -> None:
         shard = self._shards[number]
-        shard.replace_many(updates)
+        new_ids = shard.write_many(updates, inserts, [])  # one file write for both
         for doc_id, state in updates.items():
             self.ix.set_triage(doc_id, state)
-        for state, doc_id in zip(inserts, shard.insert_many(inserts), strict=True):
+        for state, doc_id in zip(inserts, new_ids, strict=True):
             self.ix.set_triage(doc_id, state)
             self._shard_ids[number].add(state.id)
