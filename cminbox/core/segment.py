@@ -351,7 +351,7 @@ class Segment(Generic[Doc]):
         self._writable()
         data = self.storage.read()
         table = dict(data.get(self.name, {}))
-        next_id = self.table._next_id
+        next_id: int | None = self.table._next_id
         if next_id is None:
             next_id = max(map(int, table), default=0) + 1
         for doc_id in removes:
@@ -368,7 +368,7 @@ class Segment(Generic[Doc]):
         finally:
             self.table.clear_cache()
             self.table._next_id = None
-        self.table._next_id = next_id
+        self.table._next_id = next_id  # type: ignore[assignment]  # TinyDB declares it None only
         return new_ids
 
     def remove_many(self, doc_ids: list[int]) -> None:
