@@ -436,3 +436,7 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, PeopleSync, R
             self.notify("Another cminbox instance is polling this data; its results appear here.", timeout=4)
         else:
             self.run_worker(engine.poll_once(), group="poll-now", exclusive=True)
+
+    def known_thread(self, message: Message) -> list[Message] | None:
+        data = self.lookups.request(message)
+        return None if data is None else data.thread
