@@ -165,8 +165,10 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, PeopleSync, R
         now, me = self.s.clock(), self.s.config.actor
         states = list(states)
         view = self.view_query()
+        authors: set[str] = set()
         for row, old in self.inbox_list.update_states(states):
             self.counts.change(row, old, now)
+            authors.add(identity_of(row.message))
             # A reply sent, a snooze, a done: the row stays where it is (no list shifting under
             # the cursor) but is marked as no longer in this view; the next reload drops it.
             row.stale = not self.in_view(row, view, now, me)
@@ -179,6 +181,9 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, PeopleSync, R
                 if outside is not None and outside.state != st:
                     previous, outside.state = outside.state, st
                     self.counts.change(outside, previous, now)
+                    authors.add(identity_of(outside.message))
+        if authors:  # their cards count open items: read again when next shown
+            self.cards.forget(authors)
 
     def refresh_chrome(self) -> None:
         health = []
