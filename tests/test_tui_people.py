@@ -375,3 +375,27 @@ async def test_the_card_counts_follow_my_own_done(tmp_path: Path, clock: FrozenC
         inbox.show_preview()
         await settle(pilot)
         assert "0 open" in preview_text(app), preview_text(app)
+
+
+async def test_people_in_the_tui_on_postgresql(tmp_path: Path, clock: FrozenClock, pg_database: str) -> None:
+    """The same people on the team store: the card, the rows' markers, linking two channels
+    from the person screen (both channels' items listed after), a tag from there."""
+    pg = f'\n[store]\nbackend = "postgresql"\ndsn = "{pg_database}"\nconnect_timeout = 5\n'
+    services = people_services(tmp_path, clock, store_config=pg)
+    assert type(services.store).__name__ != "Store"  # the PostgreSQL backend, not TinyDB
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await at(pilot, PRIYA)
+        assert "★" in row_text(inbox.inbox_list, PRIYA)
+        assert "prefers email" in preview_text(app) and f"link?: {PRIYA_FEDI}" in preview_text(app)
+        person = await open_person(pilot, PRIYA)
+        assert [r.message.id for r in person.query_one(InboxList).rows] == [PRIYA]
+        people_ops(services).link(PRIYA_KEY, PRIYA_FEDI)
+        person.read()
+        await until(pilot, lambda: len(person.query_one(InboxList).rows) == 3, "both channels' items")
+        assert {r.message.channel for r in person.query_one(InboxList).rows} == {"masto", "fedi"}
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, ProfileTagPicker), "the tag picker")
+        await pilot.press("3")  # the third tag she does not have yet (vip is hers): complainer
+        await until(pilot, lambda: "▼ complainer" in card_of(person), "the tag on the card")
+        assert "complainer" in people_ops(services).resolve(PRIYA_KEY).tags
