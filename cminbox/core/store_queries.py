@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 from cminbox.core.clock import Clock
-from cminbox.core.indexes import Indexes, author_key, shard_of
+from cminbox.core.indexes import Indexes, author_key
 from cminbox.core.locking import synchronized
 from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.query import PeopleView, Query
@@ -74,7 +74,7 @@ class QueryTables(StoreParts):
                 residue = residue.bind(people)
         ids = sorted(found, key=self.ix.order.__getitem__)
         ids.reverse()
-        msgs, at, shards = self.ix.messages, self.ix.triage_at, self._shards
+        msgs, at, shards, shard_no = self.ix.messages, self.ix.triage_at, self._shards, self.ix.triage_shard
         rows: list[tuple[Message, TriageState]] = []
         now = self.clock()
         check = residue.predicate if residue is not None else None
@@ -91,7 +91,7 @@ class QueryTables(StoreParts):
             else:
                 check_now = check
             doc_id = at.get(mid)
-            state = shards[shard_of(mid)].get(doc_id) if doc_id is not None else None
+            state = shards[shard_no[mid]].get(doc_id) if doc_id is not None else None
             state = state or TriageState(id=mid)
             if check_now is not None and not check_now(msg, state, now, me):
                 continue
