@@ -39,8 +39,11 @@ def explained(result: UndoResult | None, outbox: OutboxStore, actor: str) -> Und
     if not replies:
         return result
     sent = sum(item.status == OutboxStatus.SENT for item in replies)
-    note = (
-        f"; its {len(replies)} repl{'ies' if len(replies) != 1 else 'y'} stay ({sent} sent, "
-        f"{len(replies) - sent} not sent yet): a queued reply is still sent"
-    )
+    n, waiting = len(replies), len(replies) - sent
+    plural = "replies" if n != 1 else "reply"
+    if not waiting:
+        note = f"; its {n} {plural} stay: sent, and a reply cannot be unsent"
+    else:
+        queued = f"{waiting} still queued and sent anyway (the outbox cannot withdraw one)"
+        note = f"; its {n} {plural} stay: {sent} sent, {queued}"
     return UndoResult(result.label + note, result.changed)
