@@ -103,3 +103,30 @@ async def test_macros_are_in_the_help_screen_and_the_palette(tmp_path: Path, clo
         assert "m Run a macro (playbook) on the item or the selection macro" in rows
         assert "O macro outage: tag outage, reply “status page”, done [[macros]] key" in rows
         assert "m … macro spam: tag spam, note, done [[macros]] key" in rows
+
+
+async def test_a_macro_never_calls_the_store_on_the_ui_thread(tmp_path: Path, clock: FrozenClock) -> None:
+    """The plan (replies, holds, answered items), the run, the undo: all on the store worker."""
+    import threading
+    from collections import Counter
+
+    from tests.test_tui_off_ui_thread import ThreadProbe
+
+    services = macro_services(tmp_path, clock)
+    services.store.act(["masto:500"], Assign("bo"), actor="bo")
+    probe = ThreadProbe()
+    probe.wrap(services.store, "store")
+    probe.wrap(services.store.outbox, "outbox")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        probe.ui = threading.get_ident()
+        probe.watching = True
+        await press(pilot, "slash", *"lumendown", "enter", "V", "O")
+        assert isinstance(app.screen, MacroConfirm)
+        await press(pilot, "a")
+        with probe.paused():
+            assert services.store.triage("masto:500").status == Status.DONE  # "a": all, the held one too
+        await press(pilot, "u", "m", "2")
+        probe.watching = False
+    assert probe.off_ui > 0
+    assert Counter(f"{c.method} from {c.where}" for c in probe.on_ui) == Counter()
