@@ -65,7 +65,9 @@ def test_a_run_is_one_undo_and_the_undo_says_the_replies_stay(env: dict[str, str
     undone = run_cli("undo", env=env)
     assert undone.returncode == 0
     assert (
-        "macro outage" in undone.stdout and "its 5 replies stay" in undone.stdout and "(5 message(s))" in undone.stdout
+        "macro outage" in undone.stdout
+        and "5 unsent replies withdrawn" in undone.stdout
+        and "(5 message(s))" in undone.stdout
     )
     assert all(m["status"] == "new" for m in cli_json(env, "list"))
     forced = cli_json(env, "macro", "page", "masto:6", "--force", "--queue-only")

@@ -53,7 +53,7 @@ async def test_a_macro_key_over_40_items_is_one_key_and_one_undo(tmp_path: Path,
             state = services.store.triage(mid)
             assert state.status == Status.NEW and state.tags == ()
         undone = [n.message for n in app._notifications if n.message.startswith("Undone: macro outage")]
-        assert undone and "its 40 replies stay" in undone[0]
+        assert undone and undone[0].endswith("; 40 unsent replies withdrawn (40)")
 
 
 async def test_m_picks_a_macro_for_the_cursor_item(tmp_path: Path, clock: FrozenClock) -> None:

@@ -13,7 +13,7 @@ Then, in this order: the triage steps of every item as ONE store action group (o
 per item, "macro NAME: ...", one ``u``), the "done" items' mark-read, the replies in one durable
 outbox write, the escalations in another. The group comes first: a crash after it leaves the
 items triaged and unanswered (visible, and the macro can run again), never answered twice.
-A queued reply is not taken back by undo (cminbox.core.macro_undo says so).
+Undo withdraws the replies no sender has tried yet (cminbox.core.macro_undo).
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def plan(inbox: Inbox, macro: Macro, ids: Iterable[str]) -> MacroPlan:
     echoes: set[str] = set()  # the channel ids of the replies sent through cminbox
     if macro.reply is not None:
         for item in store.outbox.items():
-            if item.kind == OutboxKind.REPLY and item.status != OutboxStatus.FAILED:
+            if item.kind == OutboxKind.REPLY and item.status not in collision.NOT_REPLIES:
                 outbox_replies[item.message_id].append(item)
                 if item.result.get("native_id"):
                     echoes.add(item.result["native_id"])

@@ -1,10 +1,11 @@
-"""What undoing a macro says about its replies.
+"""Undoing a macro: its replies not sent yet are withdrawn with it, and the message says so.
 
 The store's undo takes back a macro's triage steps on every item at once (one action group).
-Its replies went through the outbox, which has no way to withdraw an item (a pending reply may
-already be claimed by the sending instance, mid-request): a reply the macro queued is sent, and
-a sent one cannot be unsent. So the undo message says how many of them there are, sent or still
-queued, rather than letting "Undone" suggest they were taken back.
+Its replies went through the outbox: those no sender has tried yet are withdrawn in one
+atomic step (``OutboxStore.withdraw``: withdrawn or claimed, never both); one already sent
+cannot be unsent, and one a sender tried (it may have reached the server, its answer lost) is
+left to be sent exactly once. The undo message counts each, rather than letting "Undone"
+suggest every reply was taken back.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def macro_name(label: str) -> str | None:
 
 
 def explained(result: UndoResult | None, outbox: OutboxStore, actor: str) -> UndoResult | None:
-    """The undo's result with its label saying what happens to the undone macro's replies."""
+    """The undo's result, the undone macro's unsent replies withdrawn and its label saying what
+    became of its replies (unchanged for anything but a macro that replies)."""
     name = macro_name(result.label) if result is not None else None
     if result is None or name is None or ("; reply “" not in result.label and ": reply “" not in result.label):
         return result
@@ -35,15 +37,16 @@ def explained(result: UndoResult | None, outbox: OutboxStore, actor: str) -> Und
         and item.payload.get("macro") == name
         and item.actor == actor
         and item.message_id in changed
+        and item.status != OutboxStatus.WITHDRAWN
     ]
     if not replies:
         return result
-    sent = sum(item.status == OutboxStatus.SENT for item in replies)
-    n, waiting = len(replies), len(replies) - sent
-    plural = "replies" if n != 1 else "reply"
-    if not waiting:
-        note = f"; its {n} {plural} stay: sent, and a reply cannot be unsent"
-    else:
-        queued = f"{waiting} still queued and sent anyway (the outbox cannot withdraw one)"
-        note = f"; its {n} {plural} stay: {sent} sent, {queued}"
-    return UndoResult(result.label + note, result.changed)
+    withdrawn = set(outbox.withdraw([item.id for item in replies], f"withdrawn: {actor} undid macro {name}"))
+    sent = sum(item.status == OutboxStatus.SENT and item.id not in withdrawn for item in replies)
+    left = len(replies) - len(withdrawn) - sent
+    parts = [f"{len(withdrawn)} unsent repl{'ies' if len(withdrawn) != 1 else 'y'} withdrawn"] if withdrawn else []
+    if sent:
+        parts.append(f"{sent} already sent (a reply cannot be unsent)")
+    if left:
+        parts.append(f"{left} being sent, left to finish")
+    return UndoResult(f"{result.label}; {', '.join(parts)}", result.changed)

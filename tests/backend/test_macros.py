@@ -12,7 +12,7 @@ from cminbox.core.clock import FrozenClock
 from cminbox.core.inbox import Inbox
 from cminbox.core.macros import named
 from cminbox.core.models import Author, Priority, Status
-from cminbox.core.outbox_types import OutboxKind
+from cminbox.core.outbox_types import OutboxKind, OutboxStatus
 from cminbox.core.triage import AddTags, Assign
 from tests.backend.conftest import Backend
 from tests.backend.contract import check_event_log
@@ -47,14 +47,14 @@ def test_a_macro_over_40_items_is_one_group_and_one_undo(backend: Backend, clock
 
     undone = inbox.undo()
     assert undone is not None and sorted(undone.changed) == sorted(IDS)
-    assert undone.label.endswith(
-        "; its 40 replies stay: 0 sent, 40 still queued and sent anyway (the outbox cannot withdraw one)"
-    )
+    assert undone.label.endswith("; 40 unsent replies withdrawn")
     other.refresh()
     for mid in IDS:
         state = other.triage(mid)
         assert state.status == Status.NEW and "outage" not in state.tags
     assert other.triage("masto:7").tags == ("vip",)
+    statuses = {i.status for i in other.outbox.items() if i.kind == OutboxKind.REPLY}
+    assert statuses == {OutboxStatus.WITHDRAWN} and other.outbox.claim_due(100) == []
     assert inbox.undo() is None  # one undo took back the whole macro: nothing more of ana's
     check_event_log(other)
 
@@ -112,3 +112,33 @@ def test_escalation_step_is_marked_in_the_group_and_delivered_once(backend: Back
     # Escalated once: running it again changes nothing and sends nothing more.
     again = macro_run.run(inbox, macro_run.plan(inbox, macro, ["masto:1"]))
     assert again.escalations == [] and again.act is not None and again.act.changed == []
+
+
+def test_undo_withdraws_only_the_replies_no_sender_tried(backend: Backend, clock: FrozenClock) -> None:
+    inbox = inbox_on(backend, clock)
+    inbox.store.upsert_messages(burst(4, clock.now))
+    result = macro_run.run(
+        inbox, macro_run.plan(inbox, named(inbox.config, "outage"), [f"masto:{i}" for i in range(1, 5)])
+    )
+    by_item = {r.message_id: r for r in result.replies}
+    sender = backend.open().outbox  # the instance that holds the poller lease
+    claimed = sender.claim_due(3)  # oldest first: masto:4's stays pending, never tried
+    assert sorted(i.message_id for i in claimed) == ["masto:1", "masto:2", "masto:3"]
+    [one] = [i for i in claimed if i.message_id == "masto:1"]
+    sender.mark_sent(one, {"native_id": "r1", "url": ""})
+    [two] = [i for i in claimed if i.message_id == "masto:2"]
+    sender.mark_failed(two, "timeout")  # tried once, back to pending: it may have reached the server
+    undone = inbox.undo()
+    assert undone is not None
+    assert undone.label.endswith(
+        "; 1 unsent reply withdrawn, 1 already sent (a reply cannot be unsent), 2 being sent, left to finish"
+    )
+    status = {i.message_id: i.status for i in backend.open().outbox.items()}
+    assert status == {
+        "masto:1": OutboxStatus.SENT,
+        "masto:2": OutboxStatus.PENDING,
+        "masto:3": OutboxStatus.SENDING,
+        "masto:4": OutboxStatus.WITHDRAWN,
+    }
+    assert by_item["masto:4"].id not in {i.id for i in sender.claim_due(100)}
+    assert sender.withdraw([by_item["masto:3"].id], "late") == []  # claimed: never both
