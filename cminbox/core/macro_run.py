@@ -126,15 +126,7 @@ def plan(inbox: Inbox, macro: Macro, ids: Iterable[str]) -> MacroPlan:
     Reads the store (a worker's job in the TUI), writes nothing."""
     store, config = inbox.store, inbox.config
     wanted = list(dict.fromkeys(ids))
-    outbox_replies: dict[str, list[OutboxItem]] = defaultdict(list)
-    echoes: set[str] = set()  # the channel ids of the replies sent through cminbox
-    if macro.reply is not None:
-        for item in store.outbox.items():
-            if item.kind == OutboxKind.REPLY and item.status not in collision.NOT_REPLIES:
-                outbox_replies[item.message_id].append(item)
-                if item.result.get("native_id"):
-                    echoes.add(item.result["native_id"])
-    staff = collision.staff_handles(config.channels)
+    answered = Answered.read(inbox, macro) if macro.reply is not None else None
     template = next((r.text for r in config.saved_replies if r.name == macro.reply), None)
     final = macro.final_status
     several = len(wanted) > 1
@@ -150,11 +142,9 @@ def plan(inbox: Inbox, macro: Macro, ids: Iterable[str]) -> MacroPlan:
         held = _hold(inbox, macro, state, final) if several else None
         reply: str | None = None
         no_reply = ""
-        if template is not None:
-            thread = store.thread_of(message) if staff else []
-            answered = _answered(macro, inbox.actor, message, outbox_replies[mid], echoes, staff, thread)
-            if answered:
-                no_reply = answered
+        if template is not None and answered is not None:
+            if why_not := answered.why(message):
+                no_reply = why_not
             else:
                 reply, why = _reply_for(inbox, message, template)
                 if why:
@@ -179,30 +169,48 @@ def _hold(inbox: Inbox, macro: Macro, state: TriageState, final: Status | None) 
     return None
 
 
-def _answered(
-    macro: Macro,
-    actor: str,
-    message: Message,
-    replies: list[OutboxItem],
-    echoes: set[str],
-    staff: collision.Staff,
-    thread: list[Message],
-) -> str:
-    """Why the item gets no reply from the macro ("" when it does): a teammate's reply queued or
-    sent through cminbox, this macro's own reply from an earlier run (by anyone), or a staff
-    account's answer written on the channel itself. Your own earlier replies and a rule's
-    auto-reply (an acknowledgement) do not stop it: you know of those, as the composer does."""
-    for item in sorted(replies, key=lambda r: r.created_at, reverse=True):
-        if item.payload.get("macro") == macro.name:
-            return f"macro {macro.name} already replied ({one_line(item.actor, 40)})"
-        if item.actor != actor and not item.actor.startswith(ACTOR_PREFIX):
-            verb = "replied" if item.status == OutboxStatus.SENT else "queued a reply"
-            return f"{one_line(item.actor, 40)} {verb} already"
-    # A reply sent through cminbox comes back in the thread as the staff account's: not news.
-    official = [m for m in collision.official_replies(thread, message, staff) if m.native_id not in echoes]
-    if official:
-        return f"{one_line(official[-1].author.handle, 60)} answered on {message.channel}"
-    return ""
+@dataclass
+class Answered:
+    """Which items need no reply from the macro, from the outbox and the threads as read now."""
+
+    inbox: Inbox
+    macro: Macro
+    replies: dict[str, list[OutboxItem]]  # per item: its replies through cminbox (not failed or withdrawn)
+    echoes: set[str]  # the channel ids of the replies sent through cminbox
+    staff: collision.Staff
+
+    @classmethod
+    def read(cls, inbox: Inbox, macro: Macro) -> Answered:
+        replies: dict[str, list[OutboxItem]] = defaultdict(list)
+        echoes: set[str] = set()
+        for item in inbox.store.outbox.items():
+            if item.kind == OutboxKind.REPLY and item.status not in collision.NOT_REPLIES:
+                replies[item.message_id].append(item)
+                if item.result.get("native_id"):
+                    echoes.add(item.result["native_id"])
+        return cls(inbox, macro, replies, echoes, collision.staff_handles(inbox.config.channels))
+
+    def why(self, message: Message) -> str:
+        """Why the item gets no reply ("" when it does): a teammate's reply queued or sent
+        through cminbox, this macro's own reply from an earlier run (by anyone), or a staff
+        account's answer written on the channel itself. Your own earlier replies and a rule's
+        auto-reply (an acknowledgement) do not stop it: you know of those, as the composer does."""
+        for item in sorted(self.replies[message.id], key=lambda r: r.created_at, reverse=True):
+            if item.payload.get("macro") == self.macro.name:
+                return f"macro {self.macro.name} already replied ({one_line(item.actor, 40)})"
+            if item.actor != self.inbox.actor and not item.actor.startswith(ACTOR_PREFIX):
+                verb = "replied" if item.status == OutboxStatus.SENT else "queued a reply"
+                return f"{one_line(item.actor, 40)} {verb} already"
+        if not self.staff:
+            return ""
+        # A reply sent through cminbox comes back in the thread as the staff account's: not news.
+        thread = self.inbox.store.thread_of(message)
+        official = [
+            m for m in collision.official_replies(thread, message, self.staff) if m.native_id not in self.echoes
+        ]
+        if official:
+            return f"{one_line(official[-1].author.handle, 60)} answered on {message.channel}"
+        return ""
 
 
 def _reply_for(inbox: Inbox, message: Message, template: str) -> tuple[str | None, str]:
@@ -292,10 +300,18 @@ def run(inbox: Inbox, planned: MacroPlan, *, force: bool = False) -> MacroResult
     else:
         esc = None
     payload_macro = {"macro": macro.name}
+    not_replied = [(i.id, i.no_reply) for i in todo if i.no_reply]
+    to_reply = [i for i in todo if i.reply is not None]
+    if to_reply:
+        # A last look: a teammate may have answered since the plan (the TUI's question was open).
+        now = Answered.read(inbox, macro)
+        for i in list(to_reply):
+            message = store.get_message(i.id)
+            if message is not None and (why_not := now.why(message)):
+                to_reply.remove(i)
+                not_replied.append((i.id, why_not))
     replies = inbox.outbox.enqueue_many(
-        OutboxKind.REPLY,
-        [(i.id, i.channel, {"text": i.reply, **payload_macro}) for i in todo if i.reply is not None],
-        inbox.actor,
+        OutboxKind.REPLY, [(i.id, i.channel, {"text": i.reply, **payload_macro}) for i in to_reply], inbox.actor
     )
     escalations: list[OutboxItem] = []
     if esc is not None:
@@ -308,5 +324,4 @@ def run(inbox: Inbox, planned: MacroPlan, *, force: bool = False) -> MacroResult
             record = state.escalation or esc  # as set on the item (its priority may be higher)
             targets.append((mid, esc.target, {**escalation_payload(message, state, record), **payload_macro}))
         escalations = inbox.outbox.enqueue_many(OutboxKind.ESCALATION, targets, inbox.actor)
-    not_replied = [(i.id, i.no_reply) for i in todo if i.no_reply]
     return MacroResult(macro, act, ids, replies, escalations, not_replied, [(m, h) for m, h in held if h])
