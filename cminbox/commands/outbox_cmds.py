@@ -201,7 +201,7 @@ def cmd_outbox(ctx: Context, args: argparse.Namespace) -> int:
         return 0 if all(d.ok for d in deliveries) else 1
     items = ctx.outbox.items()
     if not args.all:  # what still needs something: pending, sending, failed (as the README says)
-        items = [i for i in items if i.status != OutboxStatus.SENT]
+        items = [i for i in items if i.status not in (OutboxStatus.SENT, OutboxStatus.WITHDRAWN)]
     if args.json:
         import msgspec
 

@@ -293,3 +293,11 @@ def _rule_effects(
             f"rule {rule.name!r} would answer people without anyone reading first.",
             "Say so with auto_reply = true in the rule (or drop `reply`).",
         )
+
+
+@check
+def macros_are_unique_and_name_what_exists(cfg: Config, fail: Fail) -> None:
+    """``[[macros]]``: checked in cminbox.core.macros (names, keys free, steps that exist)."""
+    from cminbox.core.macros import check_config
+
+    check_config(cfg, fail)

@@ -16,6 +16,7 @@ from cminbox.core.clock import Clock
 from cminbox.core.config import Config
 from cminbox.core.errors import CminboxError
 from cminbox.core.escalation import escalation_payload
+from cminbox.core.macro_undo import explained
 from cminbox.core.models import Escalation, Message, Note, Priority, Status
 from cminbox.core.outbox_types import MARK_READ, OutboxItem, OutboxKind
 from cminbox.core.rules_undo import undo_item
@@ -147,7 +148,8 @@ class Inbox:
         rule effect on it instead when it has one (rules_undo.py), else your last group."""
         if item is not None and (found := undo_item(self.store, item, actor=self.actor)) is not None:
             return found
-        return self.store.undo(self.actor)
+        # A macro's replies are not taken back: its undo message says so (macro_undo.py).
+        return explained(self.store.undo(self.actor), self.outbox, self.actor)
 
     def escalate(
         self, ids: Iterable[str], target: str, priority: Priority = Priority.HIGH, note: str = ""

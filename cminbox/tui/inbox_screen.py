@@ -40,6 +40,7 @@ from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
+from cminbox.tui.macro_keys import MacroKeys, macro_bindings
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
 from cminbox.tui.people_sync import PeopleSync
 from cminbox.tui.presence_sync import PresenceSync
@@ -66,13 +67,14 @@ NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
-class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen):
+class InboxScreen(RowLoading, StoreSync, MacroKeys, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     store_ok: reactive[bool] = reactive(True)
 
     def __init__(self, services: Services) -> None:
         super().__init__()
         self.s = services
+        macro_bindings(self.macros, self._bindings)  # each macro's own key, from the config
         ui = services.config.ui
         self.view: View = next(v for v in services.config.views if v.key == ui.view)
         self.filter: Query | None = None  # bound to self.people (author-tag:, person:, from:staff)
@@ -428,7 +430,7 @@ class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, PeopleSync, R
         body.set_classes(f"preview-{mode}")
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.s.config.keys))
+        self.app.push_screen(HelpScreen(self.s.config.keys, self.macros))
 
     def action_pick_theme(self) -> None:
         self.app.search_themes()
