@@ -32,7 +32,8 @@ from cminbox.core.inbox import Inbox
 from cminbox.core.macros import Macro, Step
 from cminbox.core.models import Escalation, Message, Note, Priority, Status, TriageState
 from cminbox.core.outbox_types import OutboxItem, OutboxKind, OutboxStatus
-from cminbox.core.rules import ACTOR_PREFIX, digest
+from cminbox.core.rule_lines import ACTOR_PREFIX
+from cminbox.core.rules import digest
 from cminbox.core.store_api import ActResult
 from cminbox.core.text import one_line
 from cminbox.core.triage import (
