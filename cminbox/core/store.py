@@ -136,6 +136,8 @@ class Store(
         self._leases: list[FileLease] = []
         self._lazy = lazy
         self._unloaded: set[str] = set()  # message segments registered but not read yet
+        # Parts not loaded yet, as a census read them: key -> (file signature, ids and dates).
+        self._census_parts: dict[str, tuple[object, list[tuple[str, datetime]]]] = {}
         self.ix = Indexes()
         self._shard_ids: list[set[str]] = [set() for _ in range(TRIAGE_SHARDS)]
         # Ids this process removed from the live store (archiving): the next refresh() reports
@@ -249,6 +251,10 @@ class Store(
     def fully_loaded(self) -> bool:
         return not self._unloaded
 
+    @property
+    def loaded_items(self) -> int:
+        return len(self.ix.messages)
+
     @synchronized
     def load_next_segment(self) -> str | None:
         """Read the newest message segment not read yet; None when everything is loaded."""
@@ -268,6 +274,7 @@ class Store(
             gc.enable()
             gc.freeze()
         self._unloaded.discard(key)
+        self._census_parts.pop(key, None)
 
     def _ensure_all(self) -> None:
         for key in sorted(self._unloaded, reverse=True):

@@ -348,6 +348,16 @@ class ProgressiveLoading(Protocol):
         Safe from a worker thread while the UI thread reads."""
         ...
 
+    @property
+    def loaded_items(self) -> int:
+        """How many live items are loaded so far."""
+        ...
+
+    def census(self) -> list[tuple[str, datetime, TriageState]]:
+        """Every live item's id, date and triage state, loaded or not (core/census.py): the
+        header's counts are exact before the older parts are read."""
+        ...
+
 
 @runtime_checkable
 class StoreApi(

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
+import msgspec
+
+from cminbox.core.census import read_part
 from cminbox.core.clock import Clock
 from cminbox.core.indexes import Indexes, author_key
 from cminbox.core.locking import synchronized
 from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.query import PeopleView, Query
 from cminbox.core.query.plan import plan
-from cminbox.core.segment import Segment
+from cminbox.core.segment import Segment, file_signature
 from cminbox.core.store_api import StoreError
 from cminbox.core.store_parts import StoreParts
 
@@ -26,6 +30,10 @@ class QueryTables(StoreParts):
     _mutex: threading.RLock
     _shards: list[Segment[TriageState]]
     _people_view: Callable[[frozenset[str]], PeopleView]  # store_people.py
+    _segments: dict[str, Segment[Message]]
+    _unloaded: set[str]
+    _census_parts: dict[str, tuple[object, list[tuple[str, datetime]]]]
+    _load_segment: Callable[[str], None]
 
     @synchronized
     def resolve_id(self, partial: str) -> str:
@@ -111,3 +119,24 @@ class QueryTables(StoreParts):
         ids = self.ix.threads.get((message.channel, message.thread_id or message.id), {message.id})
         same = [m for m in (self._get_message(i) for i in ids) if m is not None]
         return sorted(same or [message], key=lambda m: m.created_at)
+
+    @synchronized
+    def census(self) -> list[tuple[str, datetime, TriageState]]:
+        """Every live item's id, date and triage state, the older parts not loaded yet read for
+        their ids and dates only (core/census.py): exact header counts from the first screen.
+        A part that cannot be read so is loaded whole (and reported as loading reports it)."""
+        dated: dict[str, datetime] = {}
+        for key in sorted(self._unloaded):
+            seg = self._segments[key]
+            sig = file_signature(seg.path)
+            cached = self._census_parts.get(key)
+            if cached is None or cached[0] != sig:
+                try:
+                    cached = self._census_parts[key] = (sig, read_part(seg.path))
+                except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+                    self._load_segment(key)
+                    continue
+            dated.update(cached[1])
+        for mid, msg in self.ix.messages.items():
+            dated[mid] = msg.created_at
+        return [(mid, at, self._triage(mid)) for mid, at in dated.items()]

@@ -34,6 +34,9 @@ else:
     _Base = object
 
 Read = list[tuple[Message, TriageState]]
+Census = list[tuple[str, datetime, TriageState]]
+# Items the first screen needs before it shows (a 120x40 list, and then some to scroll).
+FIRST_SCREEN = 200
 
 
 def _insertion_point(rows: list[Row], row: Row, newest_first: bool) -> int:
@@ -97,12 +100,15 @@ class RowLoading(_Base):
         self.run_worker(self._load_segments, thread=True, exclusive=True, group="load", name="load segments")
 
     def _load_segments(self) -> None:
-        """A lazily opened store: the newest month first (enough for the first screen), then the
-        older ones; the list is rebuilt after each step (the cursor stays put)."""
+        """A lazily opened store: the newest parts first, enough to fill the first screen (a
+        newest part of a few items would leave it short), then the older ones; the list is
+        rebuilt after each step (the cursor stays put). Meanwhile the counts come from the
+        store's census (tui/panes.HeaderCounts): exact from the first screen."""
         loader = self.s.store.progressive
         try:
             if loader is not None:
-                loader.load_next_segment()
+                while loader.load_next_segment() is not None and loader.loaded_items < FIRST_SCREEN:
+                    pass
             from_worker(self, self.reload_from_store)
             if loader is None or loader.fully_loaded:
                 return
@@ -134,13 +140,15 @@ class RowLoading(_Base):
 
     def _reload_in_thread(self, wanted: int) -> None:
         try:
+            loader = self.s.store.progressive
+            census = loader.census() if loader is not None and not loader.fully_loaded else None
             everything = self.s.store.query(loaded_only=True)
             people = read_people(self.people_ops)
         except CminboxError as exc:
             from_worker(self, self._reload_failed_with, wanted, exc)
             return
         from_worker(self, self.people_arrived, people)
-        from_worker(self, self._reloaded, wanted, everything)
+        from_worker(self, self._reloaded, wanted, everything, census)
 
     def _reload_failed_with(self, wanted: int, exc: CminboxError) -> None:
         self._reload_running = False
@@ -155,7 +163,7 @@ class RowLoading(_Base):
         if self._reload_failed:
             self.reload_from_store()
 
-    def _reloaded(self, wanted: int, everything: Read) -> None:
+    def _reloaded(self, wanted: int, everything: Read, census: Census | None = None) -> None:
         self._reload_running = False
         if wanted != self._reload_wanted:
             self._start_reload()  # overtaken while reading: read again for the newest request
@@ -169,7 +177,10 @@ class RowLoading(_Base):
             for m, st in everything
         ]
         self.lookups.forget()
-        self.counts.recount(self.all_rows, self.s.clock())
+        if census is not None:  # older parts not loaded yet: count every item, not just the rows
+            self.counts.recount_census(census, self.s.clock())
+        else:
+            self.counts.recount(self.all_rows, self.s.clock())
         self.arrange_rows()
         # The rows, and the counters' 100k-id sets, are long-lived: keep the collector from
         # walking them on every full collection (~150 ms at 100k without this).

@@ -1,0 +1,89 @@
+"""The header's counts are exact on the first screen of a lazily opened store (issue #14):
+while the older parts are still being read, they come from the store's census (every item's
+id, date and state), not from the rows read so far; and the first screen is full."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from cminbox.core.clock import FrozenClock
+from cminbox.core.models import Status
+from cminbox.core.store import Store
+from cminbox.core.triage import SetStatus
+from cminbox.tui.app import CminboxApp
+from cminbox.tui.inbox_screen import InboxScreen
+from cminbox.tui.panes import InboxHeader
+from tests.factories import make_message
+from tests.test_tui_presence import until
+from tests.tui_fixtures import make_services
+
+SIZE = (120, 40)
+
+
+def _fill(data: Path, clock: FrozenClock) -> None:
+    """300 items this month (more than a screen), 100 in each of five older months; some
+    done, some open, the rest new (so some are overdue and some are not)."""
+    store = Store(data, clock=clock)
+    newest = [make_message(n, channel="masto", at=clock.now - timedelta(minutes=3 * n)) for n in range(300)]
+    older = [
+        make_message(1000 * month + n, channel="masto", at=clock.now - timedelta(days=35 * month, minutes=n))
+        for month in range(1, 6)
+        for n in range(100)
+    ]
+    store.upsert_messages(newest + older)
+    done = [f"masto:{1000 * m + n}" for m in range(1, 6) for n in range(0, 100, 3)]
+    store.act(done, SetStatus(Status.DONE), actor="a")
+    store.act([f"masto:{n}" for n in range(0, 300, 7)], SetStatus(Status.OPEN), actor="a")
+    store.close()
+
+
+def _header(app: CminboxApp) -> str:
+    screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+    return str(screen.query_one(InboxHeader).render())
+
+
+async def test_the_first_screen_counts_every_item_while_older_parts_load(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    data = services.store.dir
+    _fill(data, clock)
+    full = CminboxApp(make_services(tmp_path, clock), run_engine=False, blink=False)
+    async with full.run_test(size=SIZE) as pilot:  # everything loaded: the counts to expect
+        await until(pilot, lambda: "new 0 " not in _header(full) and "loading" not in _view(full), "the full counts")
+        expected = _header(full).split("  ")[1]
+    assert "open 43" in expected and "overdue 0" not in expected, expected  # (and the 13 seeded items)
+
+    lazy = Store(data, clock=clock, lazy=True)
+    services.inbox.store = lazy
+    services.inbox.outbox = lazy.outbox
+    real = lazy.load_next_segment
+    calls, release = [0], threading.Event()
+
+    def held(*args: Any) -> Any:  # the first part reads; the older ones wait for the test
+        calls[0] += 1
+        if calls[0] > 1:
+            release.wait()
+        return real(*args)
+
+    lazy.load_next_segment = held  # type: ignore[method-assign]
+    app = CminboxApp(services, run_engine=False, blink=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+            await until(pilot, lambda: screen.rows_loaded, "the first rows")
+            assert not lazy.fully_loaded and len(screen.inbox_list.rows) >= 40  # a full first screen
+            assert "loading" in _view(app)
+            assert _header(app).split("  ")[1] == expected  # every item counted, not just the rows
+            release.set()
+            await until(pilot, lambda: "loading" not in _view(app), "every part")
+            assert _header(app).split("  ")[1] == expected
+    finally:
+        release.set()
+        lazy.close()
+
+
+def _view(app: CminboxApp) -> str:
+    screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+    return str(screen.query_one("#view-line").render())
