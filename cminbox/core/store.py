@@ -50,7 +50,7 @@ from cminbox.core.effects import Plan
 from cminbox.core.errors import CminboxError, from_os_error
 from cminbox.core.event_log import EventParts
 from cminbox.core.events import EventKind
-from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key, home_shard, shard_of
+from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key
 from cminbox.core.locking import FileLease, FileLock, synchronized
 from cminbox.core.migrations import SchemaError, migrate
 from cminbox.core.models import HistoryEntry, Message, TriageState
@@ -223,16 +223,6 @@ class Store(
                 self.ix.drop_message(msg.id)
         self.ix.add_segment(key, docs)
         return {msg.id for _, msg in docs} | before
-
-    def _new_record_shard(self, mid: str, message: Message | None = None) -> int:
-        """Where a new triage record for ``mid`` goes (indexes.home_shard). Refused, as a write
-        to it would be, while the shard of the old placement is unreadable: the item may
-        have its record there, unseen, and must not get a second one."""
-        legacy = self._shards[shard_of(mid)]
-        if legacy.broken is not None:
-            raise legacy.broken
-        message = message or self.ix.messages.get(mid)
-        return home_shard(message) if message is not None else shard_of(mid)
 
     def _reindex_shard(self, shard: Segment[TriageState]) -> set[str]:
         seen: set[str] = set()

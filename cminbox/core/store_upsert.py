@@ -29,7 +29,7 @@ from cminbox.core.edits import Edit, digest, edit_of
 from cminbox.core.effects import Effect, Plan, Planned
 from cminbox.core.events import Event, EventKind
 from cminbox.core.failpoints import failpoint
-from cminbox.core.indexes import Indexes
+from cminbox.core.indexes import Indexes, home_shard, shard_of
 from cminbox.core.migrations import PART_DOCS, part_name
 from cminbox.core.models import HistoryEntry, Message, TriageState
 from cminbox.core.segment import Segment, one_folder_sync
@@ -51,6 +51,7 @@ class UpsertTables(StoreParts):
     _segments: dict[str, Segment[Message]]
     # From a mixin later in Store's bases (archive.py): declared, not stubbed,
     # since this mixin comes first and a stub here would hide them.
+    _shards: list[Segment[TriageState]]
     _write_shard: Callable[[int, dict[int, TriageState], list[TriageState]], None]
     _effect_changes: Callable[
         [Iterable[Effect], datetime, str], tuple[list[Event], list[TriageState], list[Effect]]
@@ -141,6 +142,16 @@ class UpsertTables(StoreParts):
     @staticmethod
     def _with_line(state: TriageState, line: HistoryEntry) -> TriageState:
         return msgspec.structs.replace(state, history=(*state.history, line), rev=state.rev + 1)
+
+    def _new_record_shard(self, mid: str, message: Message | None = None) -> int:
+        """Where a new triage record for ``mid`` goes (indexes.home_shard). Refused, as a write
+        to it would be, while the shard of the old placement is unreadable: the item may
+        have its record there, unseen, and must not get a second one."""
+        legacy = self._shards[shard_of(mid)]
+        if legacy.broken is not None:
+            raise legacy.broken
+        message = message or self.ix.messages.get(mid)
+        return home_shard(message) if message is not None else shard_of(mid)
 
     def _write_states(self, states: Iterable[TriageState], messages: Mapping[str, Message] | None = None) -> None:
         """Each state into its shard, one write per shard; ``messages``: those not stored yet
