@@ -14,6 +14,7 @@ from cminbox.commands import (
     channel_cmds,
     demo_cmds,
     events_cmds,
+    guideline_cmds,
     move_cmds,
     outbox_cmds,
     people_cmds,
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     move_cmds.register(sub)
     people_cmds.register(sub)
     rules_cmds.register(sub)
+    guideline_cmds.register(sub)
     return parser
 
 

@@ -88,6 +88,7 @@ class RedditChannel:
         login_secrets=("client_secret",),
         marks_read=True,
         checks_options=True,
+        guideline_actions=("remove", "spam"),
     )
 
     def __init__(self, ctx: ChannelContext) -> None:

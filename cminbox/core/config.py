@@ -30,6 +30,7 @@ from cminbox.core.config_schema import (
     ChannelConfig,
     ConfigFile,
     EscalationConfig,
+    Guideline,
     RuleConfig,
     SavedReply,
     SslMode,
@@ -53,6 +54,7 @@ __all__ = [
     "ConfigError",
     "ConfigFile",
     "EscalationConfig",
+    "Guideline",
     "RuleConfig",
     "SavedReply",
     "SslMode",
@@ -90,6 +92,7 @@ class Config:
     views: list[View] = field(default_factory=lambda: list(DEFAULT_VIEWS))
     saved_replies: list[SavedReply] = field(default_factory=list)
     rules: list[RuleConfig] = field(default_factory=list)
+    guidelines: list[Guideline] = field(default_factory=list)
     # The file as written (what the checks need beside the above: e.g. the views' positions).
     document: ConfigFile = field(default_factory=ConfigFile, repr=False)
 

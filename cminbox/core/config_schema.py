@@ -332,3 +332,31 @@ class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     views: list[ViewConfig] = msgspec.field(default_factory=list)
     saved_replies: list[SavedReply] = msgspec.field(default_factory=list)
     rules: list[RuleConfig] = msgspec.field(default_factory=list)
+    guidelines: list[Guideline] = msgspec.field(default_factory=list)
+
+
+class Guideline(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A community guideline: moderating with it offers to tell the author which one applied."""
+
+    name: Annotated[
+        str,
+        opt(
+            "lower-case letters, digits, - and _: `--guideline NAME` and the history use it",
+            pattern=NAME_PATTERN,
+            example="be-kind",
+        ),
+    ]
+    text: Annotated[
+        str,
+        opt("the guideline in a sentence: `{guideline.text}` in the follow-up", example="Be kind to each other."),
+    ]
+    url: Annotated[
+        str, opt("where the guideline is published (http or https; empty: none)", example="https://example.org/rules")
+    ] = ""
+    follow_up: Annotated[
+        str,
+        opt(
+            "the message to the author; saved-reply variables plus {guideline.name}, {guideline.text}, "
+            "{guideline.url} and {action}; empty: the built-in one"
+        ),
+    ] = ""
