@@ -33,6 +33,7 @@ def _item_json(ctx: Context, item: OutboxItem, deliveries: list[Delivery] | None
         "guideline": item.payload.get("guideline", ""),
         "via": item.payload.get("via", ""),
         "text": item.payload.get("text", ""),
+        "result": dict(current.result),
     }
 
 

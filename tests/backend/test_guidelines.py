@@ -92,7 +92,7 @@ async def test_a_crash_between_sending_and_recording_sends_it_once(
 
 
 async def test_two_dispatchers_at_once_send_it_once(backend: Backend, fake_channels: Server) -> None:
-    inbox, store = _inbox(backend)
+    inbox, _ = _inbox(backend)
     guideline_ops.follow_up(inbox, ["dm:1", "rep:2"], "no-spam")
     a, b = backend.open(), backend.open()
     a.outbox.worker_id, b.outbox.worker_id = "h1.example:1:aa", "h2.example:2:bb"
