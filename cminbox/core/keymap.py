@@ -70,6 +70,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("help", "question_mark", "help", "Keys (this screen)", "App", footer=True, label="Keys"),
     ActionSpec("palette", "colon,ctrl+p", "app.command_palette", "Command palette", "App"),
     ActionSpec("quit", "q", "app.quit", "Quit", "App"),
+    ActionSpec("follow_up", "F", "follow_up", "Tell the author which guideline applied", "Triage"),
 )
 
 BY_ID = {spec.id: spec for spec in ACTIONS}

@@ -38,6 +38,7 @@ from cminbox.tui import actions
 from cminbox.tui.author_card import read_card
 from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
+from cminbox.tui.guideline_keys import GuidelineKeys
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
@@ -66,7 +67,7 @@ NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
-class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen):
+class InboxScreen(RowLoading, StoreSync, GuidelineKeys, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     store_ok: reactive[bool] = reactive(True)
 
