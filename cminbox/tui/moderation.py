@@ -64,7 +64,8 @@ class ModerateDialog(Dialog):
                     id="moderate-guidelines",
                 )
                 yield Static("", id="moderate-preview")
-            yield Label("↑↓ action · tab guideline · enter queues it · esc cancels", classes="dialog-hint")
+            guideline = " · tab guideline" if self.guidelines else ""
+            yield Label(f"↑↓ action{guideline} · enter queues it · esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#moderate-actions", OptionList).highlighted = 0
