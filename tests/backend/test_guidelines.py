@@ -14,7 +14,9 @@ from cminbox.core import dispatch, guideline_ops
 from cminbox.core.dispatch import Dispatcher
 from cminbox.core.inbox import Inbox
 from cminbox.core.outbox_types import OutboxKind, OutboxStatus
+from cminbox.core.people_ops import PeopleOps
 from cminbox.core.store_api import StoreApi
+from cminbox.tui.author_card import card_text
 from tests.backend.conftest import Backend
 from tests.factories import make_message
 from tests.guideline_fakes import Rejected, Server, Unavailable, channels, guideline_config
@@ -129,3 +131,15 @@ async def test_it_waits_while_the_moderation_is_retried(backend: Backend, fake_c
     assert store.outbox.get(queued.actions[0].id).status == OutboxStatus.SENT
     assert store.outbox.get(queued.follow_ups[0].id).status == OutboxStatus.SENT
     assert len(fake_channels.sent()) == 1
+
+
+async def test_the_person_counts_the_notices_sent_to_them(backend: Backend, fake_channels: Server) -> None:
+    inbox, store = _inbox(backend)
+    guideline_ops.moderate(inbox, ["dm:1"], "remove", "", "be-kind")
+    guideline_ops.follow_up(inbox, ["dm:1"], "no-spam")
+    await _dispatcher(store, backend).deliver_due()
+    card = PeopleOps.of(inbox.config, backend.open(), backend.clock).card("dm:user1@example.social")
+    assert card.guideline_notices.sent == {"be-kind": 1, "no-spam": 1}
+    assert card.guideline_notices.moderated == {"be-kind": 1}
+    text = card_text(card, backend.clock.now).plain
+    assert "guideline notices: be-kind 1 · no-spam 1" in text
