@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cminbox.core.guidelines import FollowUp, Via, earlier, find, last_action, plan
 from cminbox.core.inbox import Inbox, InboxError
-from cminbox.core.models import Message, Note
+from cminbox.core.models import Message, Note, TriageState
 from cminbox.core.outbox_types import OutboxItem, OutboxKind
 from cminbox.core.triage import AddNote
 
@@ -44,16 +45,23 @@ def _refuse_too_long(plans: list[FollowUp]) -> None:
             raise InboxError(f"{p.message.id}: {p.problem}; nothing was queued", "Shorten the guideline's text.")
 
 
-def _history(inbox: Inbox, mid: str, note_id: str, text: str) -> None:
-    """One line in the item's history (a note, as the dispatcher records a moderation)."""
-    note = Note(id=note_id, author=inbox.actor, at=inbox.clock(), text=text)
-    inbox.store.act(
-        [mid],
-        lambda st: None if any(n.id == note_id for n in st.notes) else AddNote(note),
-        actor=inbox.actor,
-        undoable=False,
-        label=text,
-    )
+def _history(inbox: Inbox, lines: list[tuple[str, str, str]]) -> None:
+    """A line in each item's history (a note, as the dispatcher records a moderation), given as
+    (message id, note id, text): one step per distinct text, so a bulk moderation is a few
+    writes, not one per item. The note id makes a repeated step change nothing."""
+    by_text: dict[str, dict[str, str]] = {}
+    for mid, note_id, text in lines:
+        by_text.setdefault(text, {})[mid] = note_id
+    at = inbox.clock()
+    for text, note_ids in by_text.items():
+
+        def note(st: TriageState, note_ids: dict[str, str] = note_ids, text: str = text) -> AddNote | None:
+            nid = note_ids[st.id]
+            if any(n.id == nid for n in st.notes):
+                return None
+            return AddNote(Note(id=nid, author=inbox.actor, at=at, text=text))
+
+        inbox.store.act(list(note_ids), note, actor=inbox.actor, undoable=False, label=text)
 
 
 def preview(inbox: Inbox, message: Message, guideline: str, action: str, *, after_action: bool = True) -> FollowUp:
@@ -73,29 +81,32 @@ def moderate(
         actions=inbox.moderate([m.id for m in messages], action, reason or f"guideline: {rule.name}", rule.name)
     )
     if not follow_up:
-        for item in queued.actions:
-            _history(inbox, item.message_id, f"gl-{item.id}", f"guideline {rule.name}: {action}, no follow-up (asked)")
+        asked = f"guideline {rule.name}: {action}, no follow-up (asked)"
+        _history(inbox, [(i.message_id, f"gl-{i.id}", asked) for i in queued.actions])
         return queued
     sent_before = inbox.outbox.items()
+    targets: list[tuple[str, str, dict[str, Any]]] = []
+    lines: list[tuple[str, str, str]] = []
     for item, p in zip(queued.actions, plans, strict=True):
         if p.ok and (already := earlier(sent_before, item.message_id, rule.name)) is not None:
             p = FollowUp(p.message, rule, action, p.route, p.typed, p.outgoing, f"already told ({already.id})")
         if not p.ok:
             queued.skipped.append((item.message_id, p.problem))
-            _history(
-                inbox, item.message_id, f"gl-{item.id}", f"guideline {rule.name}: {action}; no follow-up: {p.problem}"
+            lines.append(
+                (item.message_id, f"gl-{item.id}", f"guideline {rule.name}: {action}; no follow-up: {p.problem}")
             )
             continue
-        [fu] = inbox.outbox.enqueue_many(
-            OutboxKind.FOLLOW_UP, [(item.message_id, p.message.channel, p.payload(item.id))], inbox.actor
+        targets.append((item.message_id, p.message.channel, p.payload(item.id)))
+        how = _VIA_WORDS[p.route.via]
+        lines.append(
+            (
+                item.message_id,
+                f"gl-{item.id}",
+                f"guideline {rule.name}: {action}; follow-up queued {how} (sent once it succeeds)",
+            )
         )
-        queued.follow_ups.append(fu)
-        _history(
-            inbox,
-            item.message_id,
-            f"gl-{item.id}",
-            f"guideline {rule.name}: {action}; follow-up queued {_VIA_WORDS[p.route.via]} (sent once it succeeds)",
-        )
+    queued.follow_ups = inbox.outbox.enqueue_many(OutboxKind.FOLLOW_UP, targets, inbox.actor)
+    _history(inbox, lines)
     return queued
 
 
@@ -114,13 +125,13 @@ def follow_up(inbox: Inbox, ids: Iterable[str], guideline: str) -> Queued:
                 f"{p.message.id}: its author was told of {rule.name!r} already ({already.id}, {already.status}); "
                 "nothing was queued"
             )
-    queued = Queued()
-    for p in plans:
-        [fu] = inbox.outbox.enqueue_many(
-            OutboxKind.FOLLOW_UP, [(p.message.id, p.message.channel, p.payload())], inbox.actor
-        )
-        queued.follow_ups.append(fu)
-        _history(
-            inbox, p.message.id, f"gl-{fu.id}", f"guideline {rule.name}: follow-up queued {_VIA_WORDS[p.route.via]}"
-        )
+    targets = [(p.message.id, p.message.channel, p.payload()) for p in plans]
+    queued = Queued(follow_ups=inbox.outbox.enqueue_many(OutboxKind.FOLLOW_UP, targets, inbox.actor))
+    _history(
+        inbox,
+        [
+            (fu.message_id, f"gl-{fu.id}", f"guideline {rule.name}: follow-up queued {_VIA_WORDS[p.route.via]}")
+            for fu, p in zip(queued.follow_ups, plans, strict=True)
+        ],
+    )
     return queued
