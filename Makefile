@@ -56,6 +56,7 @@ bench: $(VENV)/.installed $(VENV)/.installed-pg
 	$(BIN)/python bench/migrate.py
 	$(BIN)/python bench/sentiment.py
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/card.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

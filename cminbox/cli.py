@@ -15,6 +15,7 @@ from cminbox.commands import (
     demo_cmds,
     events_cmds,
     guideline_cmds,
+    macro_cmds,
     move_cmds,
     outbox_cmds,
     people_cmds,
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     people_cmds.register(sub)
     rules_cmds.register(sub)
     guideline_cmds.register(sub)
+    macro_cmds.register(sub)
     return parser
 
 

@@ -152,6 +152,6 @@ def test_list_query_reads_the_people_also_for_archived_items_and_explains(
     code, out = cli(data, capsys, "list", "--query", "author-tag:vip", "--archived")
     assert code == 0 and "masto:1" in out and "(archived)" in out
     code, out = cli(data, capsys, "list", "--query", "author-tag:vip from:staff", "--explain")
-    assert code == 0 and "with the people index" in out and "['masto:user3@example.social']" in out
+    assert code == 0 and "identity index" in out and "['masto:user3@example.social']" in out
     code, out = cli(data, capsys, "people", "list")
     assert code == 0 and "★" in out and "◆" in out  # the vip and the staff account

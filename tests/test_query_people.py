@@ -69,6 +69,6 @@ def test_unbound_queries_know_nobody_and_other_queries_are_their_own_binding() -
 
 def test_explain_says_where_the_people_fields_run() -> None:
     text = explain(parse("author-tag:vip from:staff tag:x").node, NOW, "ana", sorted(STAFF))
-    assert "author-tag:vip  per item (Python, with the people index)" in text
+    assert "author-tag:vip  index (the people's identities, then the identity index)" in text
     assert "JOIN people p ON p.id = pi.person_id" in text and "['masto:team@example.social']" in text
     assert "nothing left for Python" in text

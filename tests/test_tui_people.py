@@ -16,11 +16,12 @@ from wcwidth import wcswidth, wcwidth
 
 from cminbox.core.clock import FrozenClock
 from cminbox.core.enrich import enrich
-from cminbox.core.models import Message, TriageState
+from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.people import PROFILE_TAGS
 from cminbox.core.people_ops import PeopleOps
 from cminbox.core.sentiment import Mood, mood_of
 from cminbox.core.store import Store
+from cminbox.core.triage import SetStatus
 from cminbox.core.views import Sort, arrange
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.inbox_list import MOOD_MARKS, InboxList
@@ -337,3 +338,64 @@ def test_arrange_by_sentiment_breaks_ties_newest_first() -> None:
     rows = [item(1, None), item(2, 0.5), item(3, -0.2), item(4, -0.2), item(5, None), item(6, -0.9)]
     order = [m.id.split(":")[1] for m, _ in arrange(rows, Sort.SENTIMENT)]
     assert order == ["6", "3", "4", "2", "1", "5"]
+
+
+async def test_an_open_person_screen_follows_what_another_instance_does(tmp_path: Path, clock: FrozenClock) -> None:
+    """A teammate tags the person and closes one of their items on another instance: the open
+    person screen shows both without a key pressed (it read once, at opening, before)."""
+    services = people_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        person = await open_person(pilot, NOAH)
+        assert "no profile tags" in card_of(person)
+        other = Store(services.store.dir, clock=clock)  # another instance on the same data
+        people_ops(services, "bob").tag(["masto:noah@example.social"], ["press"])
+        inbox_of(app).tick()  # the 30-second people read
+        await until(pilot, lambda: "✉ press" in card_of(person), "the teammate's tag on the open person screen")
+        other.act([NOAH], SetStatus(Status.DONE), actor="bob")
+        inbox_of(app).check_store()
+
+        def closed() -> bool:
+            return any(r.message.id == NOAH and r.state.status == Status.DONE for r in person.query_one(InboxList).rows)
+
+        await until(pilot, closed, "the item closed elsewhere, on the person screen")
+
+
+async def test_the_card_counts_follow_my_own_done(tmp_path: Path, clock: FrozenClock) -> None:
+    services = people_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await at(pilot, PRIYA)
+        before = preview_text(app)
+        assert "1 open" in before, before
+        await pilot.press("d")
+        await settle(pilot)
+        inbox.inbox_list.cursor = inbox.inbox_list.index[PRIYA]
+        await pilot.pause()
+        inbox.show_preview()
+        await settle(pilot)
+        assert "0 open" in preview_text(app), preview_text(app)
+
+
+async def test_people_in_the_tui_on_postgresql(tmp_path: Path, clock: FrozenClock, pg_database: str) -> None:
+    """The same people on the team store: the card, the rows' markers, linking two channels
+    from the person screen (both channels' items listed after), a tag from there."""
+    pg = f'\n[store]\nbackend = "postgresql"\ndsn = "{pg_database}"\nconnect_timeout = 5\n'
+    services = people_services(tmp_path, clock, store_config=pg)
+    assert type(services.store).__name__ != "Store"  # the PostgreSQL backend, not TinyDB
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = await at(pilot, PRIYA)
+        assert "★" in row_text(inbox.inbox_list, PRIYA)
+        assert "prefers email" in preview_text(app) and f"link?: {PRIYA_FEDI}" in preview_text(app)
+        person = await open_person(pilot, PRIYA)
+        assert [r.message.id for r in person.query_one(InboxList).rows] == [PRIYA]
+        people_ops(services).link(PRIYA_KEY, PRIYA_FEDI)
+        person.read()
+        await until(pilot, lambda: len(person.query_one(InboxList).rows) == 3, "both channels' items")
+        assert {r.message.channel for r in person.query_one(InboxList).rows} == {"masto", "fedi"}
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, ProfileTagPicker), "the tag picker")
+        await pilot.press("3")  # the third tag she does not have yet (vip is hers): complainer
+        await until(pilot, lambda: "▼ complainer" in card_of(person), "the tag on the card")
+        assert "complainer" in people_ops(services).resolve(PRIYA_KEY).tags

@@ -63,8 +63,9 @@ def people_ops(services: Services, actor: str = "ana") -> PeopleOps:
     return ops
 
 
-def people_services(tmp_path: Path, clock: FrozenClock) -> Services:
-    services = make_services(tmp_path, clock, config_text=PEOPLE_CONFIG)
+def people_services(tmp_path: Path, clock: FrozenClock, *, store_config: str = "") -> Services:
+    """``store_config``: a ``[store]`` section (PostgreSQL: the same people on the team store)."""
+    services = make_services(tmp_path, clock, config_text=PEOPLE_CONFIG + store_config)
     store = services.store
     store.upsert_messages(enrich(fedi_messages()))
     store.set_health("fedi", ChannelHealth(channel="fedi", state=HealthState.OK, last_success=clock()).to_doc())

@@ -317,7 +317,8 @@ def _doctor_outbox(ctx: Context) -> int:
             "`cminbox outbox retry ID` queues one again"
         )
     if not stuck and not failed:
-        print(f"ok    outbox: {sum(i.status != OutboxStatus.SENT for i in items)} item(s) waiting to be sent")
+        done = (OutboxStatus.SENT, OutboxStatus.WITHDRAWN)
+        print(f"ok    outbox: {sum(i.status not in done for i in items)} item(s) waiting to be sent")
     return bool(stuck) + bool(failed)
 
 

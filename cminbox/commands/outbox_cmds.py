@@ -110,6 +110,22 @@ def _refuse_collision(ctx: Context, since: collision.ReplyMark, text: str, not_b
     )
 
 
+def _check_mentions(ctx: Context, mid: str, text: str, *, force: bool) -> None:
+    """Mentions of people outside the thread: a warning on stderr; refused (the text kept as
+    the draft) when the reply is private and would let them read it, unless --force."""
+    message = ctx.store.get_message(mid)
+    if message is None:
+        return  # Inbox.reply says so
+    check = ctx.inbox.send_check(message, text, ctx.store.thread_of(message))
+    if check.holds and not force:
+        ctx.store.set_draft(mid, text)
+        raise UsageError(
+            f"{check.warnings[0]}; nothing was queued (your text is the item's draft); `--force` sends it anyway"
+        )
+    for warning in check.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def _saved(ctx: Context, mid: str, name: str) -> str:
     """The saved reply ``name`` expanded for the item (refused with the names when unknown)."""
     replies = {r.name: r.text for r in ctx.config.saved_replies}
@@ -136,6 +152,7 @@ def cmd_reply(ctx: Context, args: argparse.Namespace) -> int:
         raise UsageError("the reply is empty; nothing was queued")
     if not args.force:
         _refuse_collision(ctx, since, text, ctx.config.actor if args.text is not None else "")
+    _check_mentions(ctx, mid, text, force=args.force)
     if args.text is not None:
         item = ctx.inbox.reply(mid, text)
     else:  # written in the editor, from the item's draft: a refused reply stays the draft
@@ -188,7 +205,7 @@ def cmd_outbox(ctx: Context, args: argparse.Namespace) -> int:
         return 0 if all(d.ok for d in deliveries) else 1
     items = ctx.outbox.items()
     if not args.all:  # what still needs something: pending, sending, failed (as the README says)
-        items = [i for i in items if i.status != OutboxStatus.SENT]
+        items = [i for i in items if i.status not in (OutboxStatus.SENT, OutboxStatus.WITHDRAWN)]
     if args.json:
         import msgspec
 
@@ -218,7 +235,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--queue-only", action="store_true", help="queue it; let the running instance send it")
     p.add_argument(
-        "--force", action="store_true", help="send even when someone else replied to it meanwhile (else refused)"
+        "--force",
+        action="store_true",
+        help="send even when someone else replied to it meanwhile, or when it would add people outside a private "
+        "conversation (else refused)",
     )
     p.set_defaults(func=cmd_reply)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from cminbox.core.clock import Clock
 from cminbox.core.events import EventKind
-from cminbox.core.indexes import Indexes, shard_of
+from cminbox.core.indexes import Indexes
 from cminbox.core.models import Archived, Message, Status, TriageState
 from cminbox.core.segment import CorruptFileError, Segment
 from cminbox.core.store_events import draft, new_group
@@ -98,7 +98,7 @@ class ArchiveTables(StoreParts):
                 by_segment.setdefault(where[0], []).append(where[1])
             doc_id = self.ix.triage_at.get(mid)
             if doc_id is not None:
-                by_shard.setdefault(shard_of(mid), []).append(doc_id)
+                by_shard.setdefault(self.ix.triage_shard[mid], []).append(doc_id)
         for key, doc_ids in by_segment.items():
             seg = self._segments[key]
             if len(doc_ids) == len(seg):
@@ -111,9 +111,11 @@ class ArchiveTables(StoreParts):
         for number, doc_ids in by_shard.items():
             self._shards[number].remove_many(doc_ids)
         for mid in ids:
+            shard = self.ix.triage_shard.get(mid)
+            if shard is not None:
+                self._shard_ids[shard].discard(mid)
             self.ix.drop_message(mid)
             self.ix.drop_triage(mid)
-            self._shard_ids[shard_of(mid)].discard(mid)
         self._unreported.update(ids)
 
     def archived(self) -> list[Archived]:
@@ -168,9 +170,9 @@ class ArchiveTables(StoreParts):
 
     def _write_shard(self, number: int, updates: dict[int, TriageState], inserts: list[TriageState]) -> None:
         shard = self._shards[number]
-        shard.replace_many(updates)
+        new_ids = shard.write_many(updates, inserts, [])  # one file write for both
         for doc_id, state in updates.items():
-            self.ix.set_triage(doc_id, state)
-        for state, doc_id in zip(inserts, shard.insert_many(inserts), strict=True):
-            self.ix.set_triage(doc_id, state)
+            self.ix.set_triage(doc_id, state, number)
+        for state, doc_id in zip(inserts, new_ids, strict=True):
+            self.ix.set_triage(doc_id, state, number)
             self._shard_ids[number].add(state.id)

@@ -72,11 +72,15 @@ def official_replies(thread: Iterable[Message], item: Message, staff: Staff) -> 
     ]
 
 
+#: Outbox replies that are no reply: failed for good, or withdrawn before any attempt (an undo).
+NOT_REPLIES = frozenset({OutboxStatus.FAILED, OutboxStatus.WITHDRAWN})
+
+
 def _replies(outbox: OutboxStore, message_id: str) -> list[OutboxItem]:
     return [
         item
         for item in outbox.items()
-        if item.kind == OutboxKind.REPLY and item.message_id == message_id and item.status != OutboxStatus.FAILED
+        if item.kind == OutboxKind.REPLY and item.message_id == message_id and item.status not in NOT_REPLIES
     ]
 
 

@@ -31,6 +31,7 @@ from cminbox.core.config_schema import (
     ConfigFile,
     EscalationConfig,
     Guideline,
+    MacroConfig,
     RuleConfig,
     SavedReply,
     SslMode,
@@ -55,6 +56,7 @@ __all__ = [
     "ConfigFile",
     "EscalationConfig",
     "Guideline",
+    "MacroConfig",
     "RuleConfig",
     "SavedReply",
     "SslMode",
@@ -93,6 +95,7 @@ class Config:
     saved_replies: list[SavedReply] = field(default_factory=list)
     rules: list[RuleConfig] = field(default_factory=list)
     guidelines: list[Guideline] = field(default_factory=list)
+    macros: list[MacroConfig] = field(default_factory=list)
     # The file as written (what the checks need beside the above: e.g. the views' positions).
     document: ConfigFile = field(default_factory=ConfigFile, repr=False)
 

@@ -296,6 +296,13 @@ def _rule_effects(
 
 
 @check
+def macros_are_unique_and_name_what_exists(cfg: Config, fail: Fail) -> None:
+    """``[[macros]]``: checked in cminbox.core.macros (names, keys free, steps that exist)."""
+    from cminbox.core.macros import check_config
+
+    check_config(cfg, fail)
+
+
 def guidelines_are_unique_and_name_known_variables(cfg: Config, fail: Fail) -> None:
     """``[[guidelines]]``: distinct names, a text, a web URL, a follow-up naming only known variables."""
     from cminbox.core.guidelines import FOLLOW_UP_VARIABLES

@@ -40,6 +40,7 @@ class Option:
     has_example: bool
     commented: bool
     deprecated: bool
+    inline: bool = False  # a list of tables written as one key's value (opt(inline=True))
 
     @property
     def shown(self) -> Any:
@@ -72,6 +73,7 @@ def options(struct: type[msgspec.Struct]) -> list[Option]:
                 has_example="examples" in schema,
                 commented=bool(extra.get("commented")),
                 deprecated=bool(extra.get("deprecated")),
+                inline=bool(extra.get("inline")),
             )
         )
     return found
@@ -118,6 +120,11 @@ def _is_table(t: mi.Type) -> bool:
     return isinstance(inner, mi.StructType | mi.DictType)
 
 
+def _nested(option: Option) -> bool:
+    """A sub-table of its table (not one of its keys): written under a header of its own."""
+    return _is_table(option.type) and not option.inline
+
+
 def key_lines(option: Option, value: Any, *, commented: bool) -> Iterator[str]:
     """A key set to ``value``, with its description (and range) in a comment above it."""
     bounds = allowed(option.type)
@@ -133,7 +140,7 @@ def table_lines(struct: type[msgspec.Struct], values: dict[str, Any] | None = No
     others to their example or default (commented out where the declaration says so). The
     tests render generated values with it and parse them back."""
     for option in options(struct):
-        if option.deprecated or _is_table(option.type):
+        if option.deprecated or _nested(option):
             continue
         if values is not None and option.name in values:
             yield from key_lines(option, values[option.name], commented=False)
@@ -161,14 +168,14 @@ def example() -> str:
 
 def _tables(out: list[str], struct: type[msgspec.Struct], path: tuple[str, ...]) -> None:
     for option in options(struct):
-        if option.deprecated or not _is_table(option.type):
+        if option.deprecated or not _nested(option):
             continue
         name = ".".join((*path, option.name))
         t = option.type
         if option.name == "channels" and struct is ConfigFile:
             _channels(out)
         elif isinstance(t, mi.StructType):
-            if any(not _is_table(o.type) for o in options(t.cls)):
+            if any(not _nested(o) for o in options(t.cls)):
                 out += ["", f"# {doc_of(t.cls)}", f"[{name}]", *table_lines(t.cls)]
             _tables(out, t.cls, (*path, option.name))
         elif isinstance(t, mi.ListType):
@@ -226,7 +233,7 @@ def value_words(t: mi.Type) -> str:
         return "text" + (f", at least {t.min_length} characters" if t.min_length else "")
     if isinstance(t, mi.ListType):
         return "list of " + value_words(t.item_type)
-    if isinstance(t, mi.DictType):
+    if isinstance(t, mi.DictType | mi.StructType):
         return "table"
     return "any"
 
@@ -237,7 +244,7 @@ def _cell(text: str) -> str:
 
 def _rows(struct: type[msgspec.Struct]) -> Iterator[str]:
     for option in options(struct):
-        if _is_table(option.type):
+        if _nested(option):
             continue
         default = "required" if option.required else f"`{toml_value(option.default)}`"
         yield f"| `{option.name}` | {_cell(value_words(option.type))} | {default} | {_cell(option.description)} |"
@@ -257,7 +264,7 @@ def docs_table() -> str:
                 for type_name, cls in channel_types(builtin=True).items():
                     out.append(_type_row(type_name, cls))
             elif isinstance(t, mi.StructType):
-                if any(not _is_table(o.type) for o in options(t.cls)):
+                if any(not _nested(o) for o in options(t.cls)):
                     about = doc_of(t.cls) + (" Deprecated." if option.deprecated else "")
                     out.append(f"| **`[{name}]`** | | | {_cell(about)} |")
                     out.extend(_rows(t.cls))

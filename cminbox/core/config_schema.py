@@ -44,6 +44,7 @@ def opt(
     example: Any = _NO_EXAMPLE,
     commented: bool = False,
     deprecated: bool = False,
+    inline: bool = False,
     **bounds: Any,
 ) -> msgspec.Meta:
     """An option's declaration beside its type and default, as a msgspec ``Meta``.
@@ -52,9 +53,10 @@ def opt(
     the README table and editors. ``example``: the value the example file shows (else the
     default; a key without a default needs one). ``commented``: the example file shows the key
     commented out (a secret's command, the PostgreSQL keys), so the example works as it is.
-    ``bounds``: msgspec's constraints (ge, le, min_length, max_length, pattern).
+    ``bounds``: msgspec's constraints (ge, le, min_length, max_length, pattern). ``inline``: a
+    list of tables written inline as one key's value (a macro's ``steps``), not as sub-tables.
     """
-    extra = {"commented": commented, "deprecated": deprecated}
+    extra = {"commented": commented, "deprecated": deprecated, "inline": inline}
     return msgspec.Meta(
         description=description,
         examples=None if example is _NO_EXAMPLE else [example],
@@ -332,7 +334,63 @@ class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     views: list[ViewConfig] = msgspec.field(default_factory=list)
     saved_replies: list[SavedReply] = msgspec.field(default_factory=list)
     rules: list[RuleConfig] = msgspec.field(default_factory=list)
+    macros: list[MacroConfig] = msgspec.field(default_factory=list)
     guidelines: list[Guideline] = msgspec.field(default_factory=list)
+
+
+MacroPriority = Literal["low", "normal", "high", "urgent"]
+MacroStatus = Literal["new", "open", "waiting", "done"]  # escalating is the `escalate` step, which sends too
+
+
+class MacroEscalation(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A macro's `escalate` step: where the item goes, delivered once through the outbox."""
+
+    target: Annotated[str, opt("an [[escalation.targets]] name", example="oncall")]
+    note: Annotated[str, opt("the note that goes with it")] = ""
+    priority: Annotated[MacroPriority, opt("the escalation's priority")] = "high"
+
+
+class MacroStep(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
+    """One step of a macro: an inline table with exactly one of these keys."""
+
+    tag: Annotated[list[str] | None, opt("tags to add")] = None
+    untag: Annotated[list[str] | None, opt("tags to remove")] = None
+    status: Annotated[MacroStatus | None, opt("set the status")] = None
+    priority: Annotated[MacroPriority | None, opt("set the priority")] = None
+    assign: Annotated[str | None, opt("assign to this teammate (one of [team] members when set); empty: nobody")] = None
+    snooze: Annotated[str | None, opt("snooze, as `cminbox snooze` takes it: 1h, 2d, tomorrow 9:00")] = None
+    reply: Annotated[str | None, opt("reply with this saved reply (its name), its variables filled in per item")] = None
+    escalate: Annotated[MacroEscalation | None, opt("escalate: {target = NAME, note = TEXT, priority = ...}")] = None
+    note: Annotated[str | None, opt("add an internal note")] = None
+    done: Annotated[bool | None, opt('true: mark done (as `d`; the same as status = "done")')] = None
+
+
+class MacroConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A macro (playbook): its steps applied to the item or the whole selection as one action, one
+    `u` to undo (`m` in the inbox picks one; its `key` runs it; `cminbox macro NAME`)."""
+
+    name: Annotated[
+        str,
+        opt(
+            "lower-case letters, digits, - and _: the history says `macro NAME: ...`",
+            pattern=NAME_PATTERN,
+            example="outage",
+        ),
+    ]
+    key: Annotated[
+        str, opt("one key that runs it in the inbox, not taken by an action; empty: only from `m`", example="O")
+    ] = ""
+    description: Annotated[str, opt("what it is for, shown in the picker", max_length=200)] = ""
+    steps: Annotated[
+        list[MacroStep],
+        opt(
+            "what it does, in order: inline tables of one key each (tag, untag, status, priority, assign, snooze, "
+            "reply, escalate, note, done)",
+            example=[{"tag": ["outage"]}, {"reply": "thanks"}, {"done": True}],
+            inline=True,
+            min_length=1,
+        ),
+    ]
 
 
 class Guideline(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

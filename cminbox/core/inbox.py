@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,9 +16,11 @@ from cminbox.core.clock import Clock
 from cminbox.core.config import Config
 from cminbox.core.errors import CminboxError
 from cminbox.core.escalation import escalation_payload
+from cminbox.core.macro_undo import explained
 from cminbox.core.models import Escalation, Message, Note, Priority, Status
 from cminbox.core.outbox_types import MARK_READ, OutboxItem, OutboxKind
 from cminbox.core.rules_undo import undo_item
+from cminbox.core.send_lint import SendCheck, check_send
 from cminbox.core.sending_api import OutboxStore
 from cminbox.core.store_api import ActResult, StoreApi, UndoResult
 from cminbox.core.text import sanitize
@@ -146,7 +148,8 @@ class Inbox:
         rule effect on it instead when it has one (rules_undo.py), else your last group."""
         if item is not None and (found := undo_item(self.store, item, actor=self.actor)) is not None:
             return found
-        return self.store.undo(self.actor)
+        # A macro's replies are not taken back: its undo message says so (macro_undo.py).
+        return explained(self.store.undo(self.actor), self.outbox, self.actor)
 
     def escalate(
         self, ids: Iterable[str], target: str, priority: Priority = Priority.HIGH, note: str = ""
@@ -172,6 +175,12 @@ class Inbox:
         channel = registry.load_channel(cfg.type)
         out: OutgoingReply = channel.outgoing_reply(message, sanitize(text).strip(), cfg.options)
         return out
+
+    def send_check(self, message: Message, text: str, thread: Sequence[Message]) -> SendCheck:
+        """Who the reply as sent mentions outside ``thread`` (core/send_lint.py): warnings, and
+        whether sending needs a yes (a private conversation would be widened)."""
+        staff = self.config.channel(message.channel).staff
+        return check_send(self.outgoing_reply(message, text), message, thread, staff)
 
     def reply(self, message_id: str, text: str) -> OutboxItem:
         """Queue a reply (durably). The dispatcher sends it exactly once."""

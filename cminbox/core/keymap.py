@@ -70,6 +70,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("help", "question_mark", "help", "Keys (this screen)", "App", footer=True, label="Keys"),
     ActionSpec("palette", "colon,ctrl+p", "app.command_palette", "Command palette", "App"),
     ActionSpec("quit", "q", "app.quit", "Quit", "App"),
+    ActionSpec("macro", "m", "macro", "Run a macro (playbook) on the item or the selection", "Macros"),
     ActionSpec("follow_up", "F", "follow_up", "Tell the author which guideline applied", "Triage"),
 )
 

@@ -1,7 +1,8 @@
 """The durable outbox: every reply and escalation is on disk before anything is sent.
 
 Life of an item: ``pending`` → claimed (``sending``, with a lease) → ``sent``, or back to
-``pending`` with a backoff, or ``failed`` for good. Claiming happens under the store
+``pending`` with a backoff, or ``failed`` for good; a ``pending`` item never tried may be
+``withdrawn`` instead (a macro's undo), and is then never sent. Claiming happens under the store
 lock, so two instances never send the same item at once. An item whose claimant died
 mid-send (lease expired) is retried with the *same* idempotency key, which the channel
 uses to make the retry a no-op on the server side: a reply is never posted twice.
@@ -229,6 +230,18 @@ class Outbox:
             if new:
                 self._seg.insert_many([msgspec.to_builtins(item) for item in new])
         return changed + len(new)
+
+    def withdraw(self, item_ids: Collection[str], reason: str) -> list[str]:
+        wanted = set(item_ids)
+        if not wanted:
+            return []
+        done: list[str] = []
+        with self._plain_txn():  # the lock claim_due takes: withdrawn or claimed, never both
+            for doc_id, item in self._load(in_flight=True):
+                if item.id in wanted and item.status == OutboxStatus.PENDING and item.attempts == 0:
+                    self._save(doc_id, msgspec.structs.replace(item, status=OutboxStatus.WITHDRAWN, last_error=reason))
+                    done.append(item.id)
+        return done
 
     def get(self, item_id: str) -> OutboxItem | None:
         return next((i for i in self.items() if i.id == item_id or i.id.startswith(item_id)), None)

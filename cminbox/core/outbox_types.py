@@ -33,6 +33,8 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # Taken back before any attempt to send it (a macro's undo): never sent, needs nothing.
+    WITHDRAWN = "withdrawn"
 
 
 class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):

@@ -225,7 +225,7 @@ class PeopleOps:
         raise PeopleError(f"{ref!r} could be {len(owners)} people: {named}.", "Give one of them as CHANNEL:HANDLE.")
 
     def _known_keys(self) -> set[str]:
-        return set(self.store.authors()) | {k for p in self.store.people() for k in p.identities} | self.staff
+        return set(self.store.identities()) | {k for p in self.store.people() for k in p.identities} | self.staff
 
     # ----------------------------------------------------------------- writing
     def _write(
@@ -332,7 +332,7 @@ class PeopleOps:
             (i.sent_at, i) for i in sent if i.kind == OutboxKind.REPLY and i.message_id in ids and i.sent_at is not None
         ]
         everyone = {p.id: p for p in self.store.people()}
-        known = set(self.store.authors()) | {k for p in everyone.values() for k in p.identities}
+        known = set(self.store.identities()) | {k for p in everyone.values() for k in p.identities}
         mine_keys = set(person.identities)
         suggested = sorted(
             {

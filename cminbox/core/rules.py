@@ -22,6 +22,7 @@ from cminbox.core.config import Config, RuleConfig
 from cminbox.core.models import Escalation, Message, Note, Priority, Status, TriageState
 from cminbox.core.query import And, Node, Or, PeopleView, Query, Text
 from cminbox.core.query import parse as parse_query
+from cminbox.core.rule_lines import actor_of
 from cminbox.core.triage import (
     Action,
     AddNote,
@@ -37,19 +38,7 @@ from cminbox.core.triage import (
 )
 from cminbox.core.when import parse_when
 
-ACTOR_PREFIX = "rule "
 MUTED = "muted"  # the tag a rule's `mute` adds (and the profile tag no auto-reply goes to)
-
-
-def actor_of(name: str) -> str:
-    """Who a rule's effects are by, in the history and the event log: ``rule NAME``."""
-    return ACTOR_PREFIX + name
-
-
-def is_rule_line(actor: str, label: str) -> bool:
-    """A history line that is a rule's effect ("rule bugs: tag bug"), not what followed from it
-    (a rule's reply being sent is recorded as ``replied`` by the rule too)."""
-    return actor.startswith(ACTOR_PREFIX) and label.startswith(actor + ": ")
 
 
 def digest(*parts: str) -> str:

@@ -32,7 +32,8 @@ from cminbox.core.outbox_types import OutboxKind
 from cminbox.core.people import Person, is_stored, staff_identities
 from cminbox.core.query import Node, PeopleView, Query, Term, any_of
 from cminbox.core.query.context import NOBODY
-from cminbox.core.rules import ACTOR_PREFIX, Rule, compile_rules
+from cminbox.core.rule_lines import ACTOR_PREFIX
+from cminbox.core.rules import Rule, compile_rules
 from cminbox.core.rules_plan import Context, Outcome, plan
 from cminbox.core.store_api import StoreApi
 from cminbox.core.text import sanitize

@@ -14,34 +14,16 @@ line taken back pairs with the newest earlier effect of the same words not taken
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from cminbox.core import triage
 from cminbox.core.effects import Effect, OutboxLookup, Planned
 from cminbox.core.events import EventKind
 from cminbox.core.models import HistoryEntry, Message, TriageState
-from cminbox.core.rules import actor_of, is_rule_line
+from cminbox.core.rule_lines import UNDO, actor_of, open_effects
 from cminbox.core.store_api import StoreApi, UndoResult
 
-UNDO = "undo: "
 CHUNK = 500
-
-
-def open_effects(history: Iterable[HistoryEntry], rule: str | None = None) -> list[HistoryEntry]:
-    """The rules' effects in a history that were not taken back, oldest first (``rule``: that
-    rule's only)."""
-    kept: list[HistoryEntry] = []
-    for entry in history:
-        if is_rule_line(entry.actor, entry.action):
-            kept.append(entry)
-        elif entry.action.startswith(UNDO + "rule "):
-            undone = entry.action.removeprefix(UNDO)
-            for i in range(len(kept) - 1, -1, -1):
-                if kept[i].action == undone:
-                    del kept[i]
-                    break
-    return [e for e in kept if rule is None or e.actor == actor_of(rule)]
 
 
 def undoable(state: TriageState) -> HistoryEntry | None:

@@ -14,7 +14,7 @@ import os
 import secrets
 import threading
 import zlib
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
@@ -330,64 +330,45 @@ class Segment(Generic[Doc]):
         return msgspec.structs.asdict(doc) if self.doc_type is not None else cast("dict[str, Any]", doc)
 
     def insert_many(self, docs: list[Doc]) -> list[int]:
-        if not docs:
-            return []
-        self._writable()
-        doc_ids = list(self.table.insert_multiple([self._as_dict(d) for d in docs]))
-        if self.doc_type is not None:
-            raw = self.raw()
-            for doc_id, doc in zip(doc_ids, docs, strict=True):
-                raw[str(doc_id)] = doc
-        return doc_ids
+        return self.write_many({}, docs, []) if docs else []
 
     def replace_many(self, docs_by_id: dict[int, Doc]) -> None:
-        """Replace several whole documents with one file write.
-
-        Every document carries its own ``id`` field; the callback looks the new body
-        up by it, because TinyDB's callback is not told which doc id it is updating.
-        """
-        if not docs_by_id:
-            return
-        self._writable()
-        raw = self.raw()
-        if self.doc_type is not None:
-            for doc_id in docs_by_id:  # TinyDB updates dicts in place: hand it dicts
-                old = raw.get(str(doc_id))
-                if old is not None:
-                    raw[str(doc_id)] = cast(Doc, self._as_dict(old))
-        by_key = {new["id"]: new for new in map(self._as_dict, docs_by_id.values())}
-
-        def swap(doc: MutableMapping[str, Any]) -> None:
-            new = by_key[doc["id"]]
-            doc.clear()
-            doc.update(new)
-
-        self.table.update(swap, doc_ids=list(docs_by_id))
-        if self.doc_type is not None:
-            raw = self.raw()
-            for doc_id, doc in docs_by_id.items():
-                raw[str(doc_id)] = doc
+        """Replace several whole documents with one file write."""
+        if docs_by_id:
+            self.write_many(docs_by_id, [], [])
 
     def write_many(self, updates: dict[int, Doc], inserts: list[Doc], removes: list[int]) -> list[int]:
         """Replace, insert and remove documents with one file write (so a kill leaves all of
-        it or none: the three methods above are a write each). Returns the inserted doc ids.
-        Goes through TinyDB's table update like the others; documents may stay Structs in the
-        table (the storage encodes them, as it holds them after :meth:`insert_many`)."""
+        it or none). Returns the inserted doc ids (never one used before: counted from the
+        highest id before the removals, as TinyDB does).
+
+        The table is changed here rather than through TinyDB's ``_update_table``, which turns
+        the whole table into an int-keyed dict and back for every write: at a triage shard's
+        ~600 states that was a third of a rule's cost at ingest (bench/rules.py). The documents
+        stay as they are held (Structs with ``doc_type``): the storage encodes them, reusing
+        the pieces of unchanged ones. A new dict is written, so a failed write leaves the
+        cached one as it was (the storage then drops its cache and reads the file again)."""
         self._writable()
+        data = self.storage.read()
+        table = dict(data.get(self.name, {}))
+        next_id: int | None = self.table._next_id
+        if next_id is None:
+            next_id = max(map(int, table), default=0) + 1
+        for doc_id in removes:
+            table.pop(str(doc_id), None)
+        for doc_id, doc in updates.items():
+            table[str(doc_id)] = doc
         new_ids: list[int] = []
-
-        def change(table: dict[int, Any]) -> None:
-            next_id = max(table, default=0) + 1  # before the removals: an id is never reused
-            for doc_id in removes:
-                table.pop(doc_id, None)
-            table.update(updates)
-            for doc in inserts:
-                table[next_id] = doc
-                new_ids.append(next_id)
-                next_id += 1
-
-        self.table._update_table(change)
-        self.table._next_id = None  # TinyDB's own counter recounts from the file
+        for doc in inserts:
+            table[str(next_id)] = doc
+            new_ids.append(next_id)
+            next_id += 1
+        try:
+            self.storage.write({**data, self.name: table})
+        finally:
+            self.table.clear_cache()
+            self.table._next_id = None
+        self.table._next_id = next_id  # type: ignore[assignment]  # TinyDB declares it None only
         return new_ids
 
     def remove_many(self, doc_ids: list[int]) -> None:

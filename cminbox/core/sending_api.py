@@ -8,6 +8,7 @@ database backend (``FOR UPDATE SKIP LOCKED``, a lease row) both meet.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -68,6 +69,14 @@ class OutboxStore(Protocol):
 
     def get(self, item_id: str) -> OutboxItem | None:
         """An item by id or id prefix."""
+        ...
+
+    def withdraw(self, item_ids: Collection[str], reason: str) -> list[str]:
+        """Take back the items of ``item_ids`` that no sender ever tried (``pending`` with no
+        attempt): each becomes ``withdrawn`` with ``reason`` as its last error, and is never
+        claimed. Returns the ids withdrawn. Atomic against :meth:`claim_due`: an item is either
+        withdrawn or claimed, never both; one tried before (it may have reached the server,
+        its answer lost) is left to be sent. Durable."""
         ...
 
 

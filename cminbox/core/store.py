@@ -50,7 +50,7 @@ from cminbox.core.effects import Plan
 from cminbox.core.errors import CminboxError, from_os_error
 from cminbox.core.event_log import EventParts
 from cminbox.core.events import EventKind
-from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key, shard_of
+from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key, home_shard, shard_of
 from cminbox.core.locking import FileLease, FileLock, synchronized
 from cminbox.core.migrations import SchemaError, migrate
 from cminbox.core.models import HistoryEntry, Message, TriageState
@@ -222,13 +222,23 @@ class Store(
         self.ix.add_segment(key, docs)
         return {msg.id for _, msg in docs} | before
 
+    def _new_record_shard(self, mid: str, message: Message | None = None) -> int:
+        """Where a new triage record for ``mid`` goes (indexes.home_shard). Refused, as a write
+        to it would be, while the shard of the old placement is unreadable: the item may
+        have its record there, unseen, and must not get a second one."""
+        legacy = self._shards[shard_of(mid)]
+        if legacy.broken is not None:
+            raise legacy.broken
+        message = message or self.ix.messages.get(mid)
+        return home_shard(message) if message is not None else shard_of(mid)
+
     def _reindex_shard(self, shard: Segment[TriageState]) -> set[str]:
         seen: set[str] = set()
+        number = self._shards.index(shard)
         for doc_id, state in shard.items():
-            self.ix.set_triage(doc_id, state)
+            self.ix.set_triage(doc_id, state, number)
             seen.add(state.id)
         # Records gone from the file (archived by another process) leave the indexes too.
-        number = self._shards.index(shard)
         for mid in self._shard_ids[number] - seen:
             self.ix.drop_triage(mid)
             seen.add(mid)
@@ -341,7 +351,7 @@ class Store(
     def _triage(self, message_id: str) -> TriageState:
         doc_id = self.ix.triage_at.get(message_id)
         if doc_id is not None:
-            state = self._shards[shard_of(message_id)].get(doc_id)
+            state = self._shards[self.ix.triage_shard[message_id]].get(doc_id)
             if state is not None:
                 return state
         return TriageState(id=message_id)
@@ -392,12 +402,11 @@ class Store(
                 )
                 after = msgspec.structs.replace(after, history=(*after.history, entry), rev=after.rev + 1)
                 events.append(draft(kind, now, actor, mid, entry.action, group, before=b, after=a, rev=after.rev))
-                updates, inserts = per_shard.setdefault(shard_of(mid), ({}, []))
                 doc_id = self.ix.triage_at.get(mid)
                 if doc_id is None:
-                    inserts.append(after)
+                    per_shard.setdefault(self._new_record_shard(mid), ({}, []))[1].append(after)
                 else:
-                    updates[doc_id] = after
+                    per_shard.setdefault(self.ix.triage_shard[mid], ({}, []))[0][doc_id] = after
                 inverses.append({"id": mid, "inverse": msgspec.to_builtins(triage.inverse(before, action))})
                 changed.append(mid)
             self._append_events(events)  # first: see store_events.py

@@ -330,6 +330,11 @@ class PeopleStore(Protocol):
         by identity key; an identity without live messages is absent."""
         ...
 
+    def identities(self) -> frozenset[str]:
+        """The identity keys with live messages: what :meth:`authors` would key, without the
+        counts (the card's link suggestions and handle lookups need only the keys)."""
+        ...
+
 
 class ProgressiveLoading(Protocol):
     """An optional capability (:attr:`StoreApi.progressive`): a store that opens at once and

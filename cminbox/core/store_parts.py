@@ -9,7 +9,7 @@ mixin) always wins, where a stub repeated in each mixin could hide a later mixin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 
 from cminbox.core.effects import Plan
@@ -38,7 +38,10 @@ class StoreParts:
     def _upsert(self, messages: Iterable[Message], *, arrivals: bool, plan: Plan | None = None) -> list[str]:
         raise NotImplementedError  # store_upsert.py
 
-    def _write_states(self, states: Iterable[TriageState]) -> None:
+    def _new_record_shard(self, mid: str, message: Message | None = None) -> int:
+        raise NotImplementedError  # Store: where a new triage record goes
+
+    def _write_states(self, states: Iterable[TriageState], messages: Mapping[str, Message] | None = None) -> None:
         raise NotImplementedError  # store_upsert.py: each state into its shard, in one write per shard
 
     def _append_events(self, drafts: Iterable[Event]) -> list[Event]:

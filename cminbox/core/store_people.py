@@ -25,7 +25,7 @@ from cminbox.core.clock import Clock
 from cminbox.core.events import Event, EventKind
 from cminbox.core.indexes import Indexes
 from cminbox.core.models import Message, Status
-from cminbox.core.people import Person, Seen, changed_fields, claims, identity_of
+from cminbox.core.people import Person, Seen, changed_fields, claims
 from cminbox.core.query import PeopleView
 from cminbox.core.segment import Segment
 from cminbox.core.store_api import removed_meanwhile, stale_write
@@ -162,15 +162,14 @@ class PeopleTables(StoreParts):
     def authors(self, keys: Iterable[str] | None = None) -> dict[str, Seen]:
         with self._mutex:
             self._ensure_all()
-            wanted = None if keys is None else set(keys)
-            # Every message is looked at: the author index keys by a looser name (author_key),
-            # which can miss a handle whose case folds differently; this is ~50 ms at 100k.
-            grouped: dict[str, list[Message]] = {}
-            for msg in self.ix.messages.values():
-                ident = identity_of(msg)
-                if wanted is None or ident in wanted:
-                    grouped.setdefault(ident, []).append(msg)
-            return {key: self._seen(key, msgs) for key, msgs in grouped.items()}
+            index, msgs = self.ix.by_identity(), self.ix.messages
+            wanted = index.keys() if keys is None else [k for k in set(keys) if k in index]
+            return {key: self._seen(key, [msgs[i] for i in index[key]]) for key in wanted}
+
+    def identities(self) -> frozenset[str]:
+        with self._mutex:
+            self._ensure_all()
+            return frozenset(self.ix.by_identity())
 
     def _seen(self, key: str, msgs: list[Message]) -> Seen:
         newest = max(msgs, key=lambda m: (m.created_at, m.id))

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 from cminbox.core.clock import Clock
-from cminbox.core.indexes import Indexes, author_key, shard_of
+from cminbox.core.indexes import Indexes, author_key
 from cminbox.core.locking import synchronized
 from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.query import PeopleView, Query
@@ -62,15 +62,19 @@ class QueryTables(StoreParts):
         found = self.ix.candidates(status=status, tag=tag, channel=channel)
         residue: Query | None = None
         if where is not None and not where.empty:
-            planned = plan(where.node, self.ix)
+            people = self._people_view(staff) if where.uses_people else None
+            planned = plan(where.node, self.ix, people)
             if planned.candidates is not None:
-                found = planned.candidates.intersection(found)
+                # Per candidate, not set.intersection: ``found`` may be the 100k-key view of
+                # every message, which intersection would walk whole for a handful of ids.
+                found = {mid for mid in planned.candidates if mid in found}
             residue = Query.of(planned.residue) if planned.residue is not None else None
             if residue is not None and residue.uses_people:
-                residue = residue.bind(self._people_view(staff))
+                assert people is not None
+                residue = residue.bind(people)
         ids = sorted(found, key=self.ix.order.__getitem__)
         ids.reverse()
-        msgs, at, shards = self.ix.messages, self.ix.triage_at, self._shards
+        msgs, at, shards, shard_no = self.ix.messages, self.ix.triage_at, self._shards, self.ix.triage_shard
         rows: list[tuple[Message, TriageState]] = []
         now = self.clock()
         check = residue.predicate if residue is not None else None
@@ -87,7 +91,7 @@ class QueryTables(StoreParts):
             else:
                 check_now = check
             doc_id = at.get(mid)
-            state = shards[shard_of(mid)].get(doc_id) if doc_id is not None else None
+            state = shards[shard_no[mid]].get(doc_id) if doc_id is not None else None
             state = state or TriageState(id=mid)
             if check_now is not None and not check_now(msg, state, now, me):
                 continue

@@ -18,7 +18,7 @@ message did change), and the next step writes its missing history line
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from cminbox.core.edits import Edit, digest, edit_of
 from cminbox.core.effects import Effect, Plan, Planned
 from cminbox.core.events import Event, EventKind
 from cminbox.core.failpoints import failpoint
-from cminbox.core.indexes import Indexes, shard_of
+from cminbox.core.indexes import Indexes
 from cminbox.core.migrations import PART_DOCS, part_name
 from cminbox.core.models import HistoryEntry, Message, TriageState
 from cminbox.core.segment import Segment, one_folder_sync
@@ -113,7 +113,7 @@ class UpsertTables(StoreParts):
                 ]
             )
             # The effects before the messages: see store_effects.py.
-            self._write_states(effect_states)
+            self._write_states(effect_states, fresh)
             self.outbox.add_new(planned.outbox)
             failpoint("store.before_messages")  # the crash test's kill between the effects and their messages
             new_ids: list[str] = []
@@ -142,15 +142,17 @@ class UpsertTables(StoreParts):
     def _with_line(state: TriageState, line: HistoryEntry) -> TriageState:
         return msgspec.structs.replace(state, history=(*state.history, line), rev=state.rev + 1)
 
-    def _write_states(self, states: Iterable[TriageState]) -> None:
+    def _write_states(self, states: Iterable[TriageState], messages: Mapping[str, Message] | None = None) -> None:
+        """Each state into its shard, one write per shard; ``messages``: those not stored yet
+        (a new record's shard is computed from its message: Store._new_record_shard)."""
         per_shard: dict[int, tuple[dict[int, TriageState], list[TriageState]]] = {}
         for state in states:
-            updates, inserts = per_shard.setdefault(shard_of(state.id), ({}, []))
             doc_id = self.ix.triage_at.get(state.id)
             if doc_id is None:
-                inserts.append(state)
+                home = self._new_record_shard(state.id, (messages or {}).get(state.id))
+                per_shard.setdefault(home, ({}, []))[1].append(state)
             else:
-                updates[doc_id] = state
+                per_shard.setdefault(self.ix.triage_shard[state.id], ({}, []))[0][doc_id] = state
         with one_folder_sync():  # one folder flush for every shard, before the caller writes on
             for number, (updates, inserts) in per_shard.items():
                 self._write_shard(number, updates, inserts)

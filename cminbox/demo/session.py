@@ -93,6 +93,27 @@ when = "author-tag:advocate"
 tag = ["community-answer"]
 priority = "low"
 
+# Macros (README: Macros): view 6 (the outage), V selects the burst, O answers and closes it
+# all in one step; u takes the triage back. `m` lists them all.
+[[saved_replies]]
+name = "outage fixed"
+text = "Sync is back, {{author.first_name}}: thanks for your patience! What you wrote meanwhile syncs on its own."
+
+[[macros]]
+name = "outage"
+key = "O"
+description = "The incident answer: tag, reply that sync is back, close"
+steps = [{{tag = ["outage"]}}, {{reply = "outage fixed"}}, {{done = true}}]
+
+[[macros]]
+name = "spam"
+description = "Close as spam, with a note"
+steps = [{{tag = ["spam"]}}, {{note = "closed as spam"}}, {{done = true}}]
+
+[[macros]]
+name = "page-oncall"
+description = "Wake the on-call engineer for this one"
+steps = [{{priority = "urgent"}}, {{escalate = {{target = "oncall", note = "customer-facing, please look"}}}}]
 # Moderating with one of these (M, then pick it) tells the author which applied: on Mastodon a
 # direct message, sent once the report went through (README: Guidelines).
 [[guidelines]]

@@ -63,6 +63,8 @@ class Composer(Vertical):
         super().__init__(id=id)
         self.target: Message | None = None
         self.measure: Callable[[str], OutgoingReply] | None = None
+        # Who the text mentions outside the thread (core/send_lint.py), as short warnings.
+        self.lint: Callable[[str], list[str]] | None = None
         self.session = 0  # counts openings: a draft read for an earlier one is dropped
         self.draft_known = False  # the saved draft is in the text (read, or known to be empty)
         self.sending = False  # from ctrl+s until the reply is queued or refused
@@ -73,13 +75,20 @@ class Composer(Vertical):
         yield TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
         yield Label("", id="composer-status")
 
-    def open(self, message: Message, draft: str | None, measure: Callable[[str], OutgoingReply]) -> None:
+    def open(
+        self,
+        message: Message,
+        draft: str | None,
+        measure: Callable[[str], OutgoingReply],
+        lint: Callable[[str], list[str]] | None = None,
+    ) -> None:
         """Only for channels that can reply: the inbox screen says so for read-only ones.
         ``measure`` gives the reply as the channel will send it; ``draft`` None: not read yet
-        (:meth:`fill_draft` puts it in when it is)."""
+        (:meth:`fill_draft` puts it in when it is); ``lint`` the warnings on the text as sent."""
         self.session += 1
         self.target = message
         self.measure = measure
+        self.lint = lint
         self.draft_known = draft is not None
         self.set_sending(False)
         title = Text.assemble(("Reply to ", "bold"), (message.author.handle, "bold"), f" on {message.channel}")
@@ -122,16 +131,20 @@ class Composer(Vertical):
         if self.note:
             status.update(Text(self.note, style="italic"))
             return
-        out = self.measure(self.query_one(TextArea).text)
+        text = self.query_one(TextArea).text
+        out = self.measure(text)
         left = out.left
+        warned = Text()
+        for warning in self.lint(text) if self.lint is not None else []:
+            warned.append(f"⚠ {warning}\n", style="bold yellow")
         if left is None:
-            status.update(
-                Text(f"{out.length} {out.unit} · ctrl+s send · ctrl+e $EDITOR · ctrl+r saved replies · esc close")
-            )
+            warned.append(f"{out.length} {out.unit} · ctrl+s send · ctrl+e $EDITOR · ctrl+r saved replies · esc close")
+            status.update(warned)
             return
         style = "bold red" if left < 0 else "bold yellow" if left < 20 else "dim"
         status.update(
             Text.assemble(
+                warned,
                 (f"{left} left", style),
                 " · ctrl+s send · ctrl+e $EDITOR · ctrl+r saved replies · esc close (keeps draft)",
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from cminbox.core.macros import Macro
 from cminbox.tui.actions import ACTIONS
 
 
@@ -21,9 +24,10 @@ def key_label(keys: str) -> str:
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help_close")]
 
-    def __init__(self, keymap: dict[str, str]) -> None:
+    def __init__(self, keymap: dict[str, str], macros: Sequence[Macro] = ()) -> None:
         super().__init__()
         self.keymap = keymap
+        self.macros = macros  # the config's: each with its own key (or only through `m`)
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
@@ -41,6 +45,9 @@ class HelpScreen(ModalScreen[None]):
             keys = self.keymap.get(spec.id, spec.keys)
             mark = Text(" (remapped)", style="italic") if spec.id in self.keymap else Text("")
             table.add_row(Text(key_label(keys)), Text(spec.description) + mark, spec.id)
+        for macro in self.macros:  # after `m`, in the Macros group (the action table's last)
+            said = Text(f"macro {macro.name}: {macro.words}")
+            table.add_row(Text(key_label(macro.key) if macro.key else "m …"), said, Text("[[macros]] key"))
         with VerticalScroll(classes="dialog help"):
             yield Static(Text("Keys — esc closes", style="bold"))
             yield Static(table)

@@ -41,6 +41,7 @@ from cminbox.tui.drafts import Drafts
 from cminbox.tui.guideline_keys import GuidelineKeys
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
+from cminbox.tui.macro_keys import MacroKeys, macro_bindings
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
 from cminbox.tui.people_sync import PeopleSync
 from cminbox.tui.presence_sync import PresenceSync
@@ -67,13 +68,16 @@ NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
-class InboxScreen(RowLoading, StoreSync, GuidelineKeys, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen):
+class InboxScreen(
+    RowLoading, StoreSync, MacroKeys, GuidelineKeys, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen
+):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     store_ok: reactive[bool] = reactive(True)
 
     def __init__(self, services: Services) -> None:
         super().__init__()
         self.s = services
+        macro_bindings(self.macros, self._bindings)  # each macro's own key, from the config
         ui = services.config.ui
         self.view: View = next(v for v in services.config.views if v.key == ui.view)
         self.filter: Query | None = None  # bound to self.people (author-tag:, person:, from:staff)
@@ -166,8 +170,10 @@ class InboxScreen(RowLoading, StoreSync, GuidelineKeys, TriageKeys, PresenceSync
         now, me = self.s.clock(), self.s.config.actor
         states = list(states)
         view = self.view_query()
+        authors: set[str] = set()
         for row, old in self.inbox_list.update_states(states):
             self.counts.change(row, old, now)
+            authors.add(identity_of(row.message))
             # A reply sent, a snooze, a done: the row stays where it is (no list shifting under
             # the cursor) but is marked as no longer in this view; the next reload drops it.
             row.stale = not self.in_view(row, view, now, me)
@@ -180,6 +186,9 @@ class InboxScreen(RowLoading, StoreSync, GuidelineKeys, TriageKeys, PresenceSync
                 if outside is not None and outside.state != st:
                     previous, outside.state = outside.state, st
                     self.counts.change(outside, previous, now)
+                    authors.add(identity_of(outside.message))
+        if authors:  # their cards count open items: read again when next shown
+            self.cards.forget(authors)
 
     def refresh_chrome(self) -> None:
         health = []
@@ -424,7 +433,7 @@ class InboxScreen(RowLoading, StoreSync, GuidelineKeys, TriageKeys, PresenceSync
         body.set_classes(f"preview-{mode}")
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.s.config.keys))
+        self.app.push_screen(HelpScreen(self.s.config.keys, self.macros))
 
     def action_pick_theme(self) -> None:
         self.app.search_themes()
@@ -437,3 +446,7 @@ class InboxScreen(RowLoading, StoreSync, GuidelineKeys, TriageKeys, PresenceSync
             self.notify("Another cminbox instance is polling this data; its results appear here.", timeout=4)
         else:
             self.run_worker(engine.poll_once(), group="poll-now", exclusive=True)
+
+    def known_thread(self, message: Message) -> list[Message] | None:
+        data = self.lookups.request(message)
+        return None if data is None else data.thread

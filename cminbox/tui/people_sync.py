@@ -83,12 +83,20 @@ class PeopleSync(_Base):
             return
         self.people = read.view
         self.forget_cards()  # they show tags and links
+        self.follow_person_screens()
         if self.filter is not None:
             self.filter = self.filter.bind(read.view)
         if self.rows_loaded and (
             self.view_query().uses_people or (self.filter is not None and self.filter.uses_people)
         ):
             self.arrange_rows()
+
+    def follow_person_screens(self) -> None:
+        """Open person screens read their person again (a teammate's tag or note, an item of
+        theirs closed elsewhere): they are under this screen's watch, not a watch of their own."""
+        for screen in self.app.screen_stack:
+            if isinstance(screen, PersonScreen):
+                screen.read()
 
     def forget_cards(self) -> None:
         """The people changed (tags, notes, links): the cards are read again, the shown one now."""

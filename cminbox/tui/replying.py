@@ -57,6 +57,10 @@ class ReplyingScreen(StillCursorScreen):
     def reread_states(self, ids: list[str]) -> None:
         raise NotImplementedError
 
+    def known_thread(self, message: Message) -> list[Message] | None:
+        """The item's conversation as the preview read it (None: not read yet; asks for it)."""
+        raise NotImplementedError
+
     @property
     def composing(self) -> bool:
         return self.query_one(Composer).target is not None
@@ -104,7 +108,12 @@ class ReplyingScreen(StillCursorScreen):
         self.reply_marks.pop(message.id, None)
         self.reply_opened = self.s.clock()
         self._mark_replies(message.id)
-        composer.open(message, None, lambda text: self.s.inbox.outgoing_reply(message, text))
+        composer.open(
+            message,
+            None,
+            lambda text: self.s.inbox.outgoing_reply(message, text),
+            lambda text: self.s.inbox.send_check(message, text, self.known_thread(message) or []).warnings,
+        )
         session = composer.session
         self.drafts.load(message.id, lambda saved: self._draft_arrived(session, saved))
         self.want_presence(message.id, Activity.REPLYING)
@@ -208,6 +217,8 @@ class ReplyingScreen(StillCursorScreen):
         if out.too_long:  # before asking to post: the question would be moot
             self._not_sent(event, out.refusal(event.message.channel_type))
             return
+        thread = self.known_thread(event.message)
+        check = self.s.inbox.send_check(event.message, event.text, thread if thread is not None else [])
 
         def send(ok: bool | None) -> None:
             if ok:
@@ -215,8 +226,15 @@ class ReplyingScreen(StillCursorScreen):
             else:
                 self._send_dropped(event)
 
+        # Mentions outside the thread (core/send_lint.py) join the question; a private reply
+        # that would let them read it always asks, even where replies are not public.
+        said = "".join(f"\n⚠ {w}." for w in check.warnings)
         if caps.reply_is_public and event.message.visibility in ("public", "unlisted", ""):
-            self.app.push_screen(ConfirmDialog(f"Post this reply publicly to {event.message.author.handle}?"), send)
+            self.app.push_screen(
+                ConfirmDialog(f"Post this reply publicly to {event.message.author.handle}?{said}"), send
+            )
+        elif check.holds:
+            self.app.push_screen(ConfirmDialog(f"Send this private reply anyway?{said}"), send)
         else:
             send(True)
 

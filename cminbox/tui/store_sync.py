@@ -88,6 +88,8 @@ class StoreSync(_Base):
 
         def read_presence_in_thread(self) -> None: ...
 
+        def follow_person_screens(self) -> None: ...
+
     def check_store(self) -> Worker[None] | None:
         """Show what another cminbox instance wrote (within a second, without a keypress). The
         store is read on a worker thread; a check still running is not doubled, but a request
@@ -146,6 +148,7 @@ class StoreSync(_Base):
             self.cards.forget()
         else:
             self.cards.forget({identity_of(m) for m in changes.messages.values()})
+        self.follow_person_screens()  # an open person screen lists items that may have changed
         if changes.gone:
             self.reload_from_store()  # items left the live store (archived here or by another instance)
             return

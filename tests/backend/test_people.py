@@ -138,6 +138,11 @@ def test_authors_say_what_the_messages_say(store: StoreApi) -> None:
     assert sum(s.items for s in everyone.values()) == 38
     odd = identity("masto", "@Émile@ß.social")
     assert odd == "masto:émile@ss.social" and everyone[odd].items == 1  # casefolded, as Python does it
+    assert store.identities() == frozenset(everyone)  # the keys alone, as the card's suggestions read them
+    store.upsert_messages(
+        [msgspec.structs.replace(make_message(300), author=Author(id="n", handle="@New", display_name="N"))]
+    )
+    assert "masto:new" in store.identities() and store.authors(["masto:new"])["masto:new"].items == 1
 
 
 @pytest.mark.parametrize(

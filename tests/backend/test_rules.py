@@ -14,6 +14,7 @@ from cminbox.core.models import Priority, Status
 from cminbox.core.outbox_types import OutboxKind
 from cminbox.core.people import Person, new_id
 from cminbox.core.people_ops import PeopleOps
+from cminbox.core.query import parse
 from cminbox.core.rules_run import RuleRunner
 from cminbox.core.rules_undo import undo_item, undo_rule
 from cminbox.core.store_api import StoreApi
@@ -239,3 +240,27 @@ escalate_note = "a VIP wrote"
     ops.tag(["masto:alice@example.social"], add=["vip"])
     assert len([i for i in store.outbox.items() if i.kind == OutboxKind.ESCALATION]) == 2  # escalated once
     check_event_log(store)
+
+
+def test_the_rule_field_finds_what_a_rule_changed_and_still_holds(backend: Backend, clock: FrozenClock) -> None:
+    """``rule:NAME`` on both backends (SQL over the event log on PostgreSQL): an item a rule
+    changed, until that effect is taken back; applied again, it matches again."""
+    store = backend.open()
+    rules = runner(store, clock)
+    rules.ingest(
+        [by(1, ALICE, "sync down", clock.now), by(2, BOB, "casino bonus", clock.now), by(3, BOB, "hi", clock.now)]
+    )
+
+    def ids(query: str) -> list[str]:
+        return sorted(m.id for m, _ in backend.open().query(where=parse(query)))
+
+    assert ids("rule:outage") == ["masto:1"] and ids("rule:spam") == ["masto:2"]
+    assert ids("-rule:outage -rule:spam") == ["masto:3"] and ids("rule:nosuch") == []
+    assert ids("rule:outage or rule:spam") == ["masto:1", "masto:2"]
+    inbox = Inbox(rules_config(), store, store.outbox, clock)
+    inbox.undo("masto:1")  # the auto-reply's line (rule ack)
+    assert ids("rule:ack") == [] and ids("rule:outage") == ["masto:1"]
+    inbox.undo("masto:1")  # the outage rule's line
+    assert ids("rule:outage") == []
+    rules.apply(["masto:1"])  # run again on the stored item: the effect holds again
+    assert ids("rule:outage") == ["masto:1"]

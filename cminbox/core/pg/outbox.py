@@ -274,6 +274,19 @@ class PgOutbox:
         """Put a failed item back in the queue (the user asked for it)."""
         return self._update(item_id, {"status": OutboxStatus.PENDING.value, "next_attempt_at": None, "attempts": 0})
 
+    def withdraw(self, item_ids: Collection[str], reason: str) -> list[str]:
+        wanted = list(dict.fromkeys(item_ids))
+        if not wanted:
+            return []
+        # A claim updates the row under its lock: this re-checks the status after it, so an item
+        # is withdrawn or claimed, never both.
+        query = (
+            "UPDATE outbox SET status = 'withdrawn', last_error = %s"
+            " WHERE id = ANY(%s) AND status = 'pending' AND attempts = 0 RETURNING id"
+        )
+        rows = self.db.run(lambda conn: conn.execute(query, (reason, wanted)).fetchall(), "the outbox withdrawal")
+        return [str(r[0]) for r in rows]
+
     def get(self, item_id: str) -> OutboxItem | None:
         rows = self.db.read(
             lambda c: c.execute(

@@ -161,3 +161,7 @@ class PgPeople:
             key: Seen(identity=key, handle=h, name=n, items=c, open=o, first_seen=f, last_seen=last)
             for key, h, n, c, o, f, last in rows
         }
+
+    def identities(self) -> frozenset[str]:
+        rows = self.db.read(lambda c: c.execute("SELECT DISTINCT author_identity FROM items").fetchall())
+        return frozenset(key for (key,) in rows)

@@ -15,6 +15,8 @@ Semantics (the same as the SQL compiler's, see sql.py):
   configured staff accounts); ``person:p-…`` / ``person:<identity>`` the items of every
   identity of that person; ``from:staff`` is ``author-tag:staff`` (a handle that starts with
   "staff" is ``from:@staff``). These read a :class:`~cminbox.core.query.context.PeopleView`.
+- ``rule:outage`` the rule ``outage`` changed the item and that effect was not taken back
+  (its history, as rule_lines.open_effects reads it).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from cminbox.core.people import identity_of
 from cminbox.core.query.context import NOBODY, PeopleView, is_people_term
 from cminbox.core.query.fields import AGE, AGE_UNIT_SECONDS, STATUSES
 from cminbox.core.query.nodes import And, Node, Not, Or, Term, Text
+from cminbox.core.rule_lines import open_effects
 from cminbox.core.sentiment import Mood, mood_of
 
 Predicate = Callable[[Message, TriageState, datetime, str], bool]
@@ -114,6 +117,8 @@ def _term(term: Term, people: PeopleView) -> Predicate:
     if field == "lang":
         lang = "" if v == "unknown" else v
         return lambda m, s, now, me: m.lang == lang
+    if field == "rule":  # an effect of that rule on the item that was not taken back
+        return lambda m, s, now, me: bool(open_effects(s.history, v))
     return _IS[v]
 
 

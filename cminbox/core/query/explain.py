@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from cminbox.core.query.context import needs_people
+from cminbox.core.query.context import NOBODY, needs_people
 from cminbox.core.query.nodes import And, Node
 from cminbox.core.query.plan import index_kind
 from cminbox.core.query.printer import to_text
@@ -30,6 +30,9 @@ def explain(node: Node | None, now: datetime, me: str, staff: Sequence[str] = ()
     width = min(40, max(len(to_text(p)) for p in parts))
     lines = [f"query: {to_text(node)}", "", "TinyDB store (in-memory indexes):"]
     for part in parts:
+        if needs_people(part) and index_kind(part, NOBODY) == "exact":
+            lines.append(f"  {to_text(part):<{width}}  index (the people's identities, then the identity index)")
+            continue
         how = index_kind(part)
         python = "per item (Python, with the people index)" if needs_people(part) else "per item (Python)"
         lines.append(f"  {to_text(part):<{width}}  {_INDEX[how] if how else python}")

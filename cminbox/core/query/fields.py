@@ -55,6 +55,7 @@ FIELD_NAMES = (
     "lang",
     "author-tag",
     "person",
+    "rule",
 )
 ALIASES = {
     "to": "assignee",
@@ -138,6 +139,13 @@ def _person(value: str) -> str:
     raise ValueError("write person:p-… (a person's id) or person:CHANNEL:HANDLE (masto:priya@example.social)")
 
 
+def _rule(value: str) -> str:
+    """A rule's name as ``[[rules]] name`` allows it (lower-case letters, digits, - and _)."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", value):
+        raise ValueError("write rule:NAME, a rule's name from [[rules]] (`cminbox rules list` shows them)")
+    return value
+
+
 def _plain(normalise: Callable[[str], str]) -> Callable[[str, str], tuple[str, str]]:
     return lambda op, value: (op, normalise(value))
 
@@ -156,6 +164,7 @@ _CHECKS: dict[str, Callable[[str, str], tuple[str, str]]] = {
     "lang": _plain(_lang),
     "author-tag": _plain(normalise_tag),
     "person": _plain(_person),
+    "rule": _plain(_rule),
 }
 
 

@@ -30,6 +30,7 @@ from cminbox.core.query.context import STAFF, is_people_term
 from cminbox.core.query.evaluate import age_limit
 from cminbox.core.query.fields import STATUSES
 from cminbox.core.query.nodes import And, Node, Not, Term, Text, all_of
+from cminbox.core.rule_lines import UNDO, actor_of
 from cminbox.core.sentiment import NEGATIVE_AT, POSITIVE_AT
 
 ITEMS_TABLE = "items"
@@ -97,6 +98,13 @@ _AUTHOR_STAFF = (
     " JOIN person_identities other ON other.person_id = pi.person_id"
     " WHERE pi.identity = items.author_identity AND other.identity = ANY(%s::text[]))"
 )
+# The history lives in the event log on PostgreSQL: the rule's effect lines on the item
+# outnumber the lines that took one of them back (each undo pairs with one effect of the same
+# words, rule_lines.open_effects; the count is the same answer without walking them in order).
+_RULE_OPEN = (
+    "(SELECT count(*) FILTER (WHERE e.actor = %s AND starts_with(e.label, %s))"
+    " - count(*) FILTER (WHERE starts_with(e.label, %s)) FROM events e WHERE e.message_id = items.id) > 0"
+)
 _PERSON_BY_ID = "items.author_identity IN (SELECT identity FROM person_identities WHERE person_id = %s)"
 _PERSON_BY_IDENTITY = (
     "(items.author_identity = %s OR items.author_identity IN (SELECT other.identity FROM person_identities pi"
@@ -159,6 +167,9 @@ def term_sql(term: Term, now: datetime, me: str, staff: Sequence[str] = ()) -> t
         return _SENTIMENT_SQL[v], []
     if field == "lang":
         return "coalesce(message->>'lang', '') = %s", ["" if v == "unknown" else v]
+    if field == "rule":
+        actor = actor_of(v)
+        return _RULE_OPEN, [actor, f"{actor}: ", f"{UNDO}{actor}: "]
     assert field == "is"
     table: dict[str, tuple[str, list[Param]]] = {
         "mine": ("coalesce(assignee = %s, false)", [me]),
