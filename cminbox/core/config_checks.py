@@ -303,6 +303,7 @@ def macros_are_unique_and_name_what_exists(cfg: Config, fail: Fail) -> None:
     check_config(cfg, fail)
 
 
+@check
 def guidelines_are_unique_and_name_known_variables(cfg: Config, fail: Fail) -> None:
     """``[[guidelines]]``: distinct names, a text, a web URL, a follow-up naming only known variables."""
     from cminbox.core.guidelines import FOLLOW_UP_VARIABLES
