@@ -8,27 +8,15 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cminbox import __version__
-from cminbox.commands import (
-    channel_cmds,
-    demo_cmds,
-    events_cmds,
-    guideline_cmds,
-    macro_cmds,
-    move_cmds,
-    outbox_cmds,
-    people_cmds,
-    rules_cmds,
-    store_cmds,
-    team_cmds,
-    triage_cmds,
-)
-from cminbox.commands.context import Context, log_path, setup_logging
-from cminbox.core.config import ConfigError
-from cminbox.core.errors import ENVIRONMENT_ERRNOS, CminboxError, from_os_error
-from cminbox.core.redact import redactor
 
+if TYPE_CHECKING:
+    from cminbox.commands.context import Context
+
+# Nothing heavy at the top: `cminbox --version` imports only this module (an import budget
+# test keeps it so), and every command imports what it needs when it runs.
 log = logging.getLogger("cminbox.cli")
 
 # Commands that must work whatever state the config file is in.
@@ -38,6 +26,21 @@ EXIT_CONFIG = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cminbox.commands import (
+        channel_cmds,
+        demo_cmds,
+        events_cmds,
+        guideline_cmds,
+        macro_cmds,
+        move_cmds,
+        outbox_cmds,
+        people_cmds,
+        rules_cmds,
+        store_cmds,
+        team_cmds,
+        triage_cmds,
+    )
+
     parser = argparse.ArgumentParser(
         prog="cminbox",
         description="A keyboard-first terminal inbox for community managers.",
@@ -59,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     move_cmds.register(sub)
     people_cmds.register(sub)
     rules_cmds.register(sub)
-    guideline_cmds.register(sub)
     macro_cmds.register(sub)
+    guideline_cmds.register(sub)
     return parser
 
 
@@ -74,6 +77,14 @@ def default_command(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if list(sys.argv[1:] if argv is None else argv) == ["--version"]:  # what scripts ask most: at once
+        print(f"cminbox {__version__}")
+        return 0
+    from cminbox.commands.context import Context, setup_logging
+    from cminbox.core.config import ConfigError
+    from cminbox.core.errors import ENVIRONMENT_ERRNOS, CminboxError, from_os_error
+    from cminbox.core.redact import redactor
+
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging()
@@ -107,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _unexpected(args: argparse.Namespace, exc: BaseException) -> int:
     """A bug: say where the details are and ask for a report."""
+    from cminbox.commands.context import log_path
+    from cminbox.core.redact import redactor
+
     log.error("unexpected error in %s", getattr(args, "command", None), exc_info=exc)
     print(
         f"cminbox: internal error ({type(exc).__name__}: {redactor.redact(str(exc))[:200]}). "
