@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         channel_cmds,
         demo_cmds,
         events_cmds,
+        guideline_cmds,
         macro_cmds,
         move_cmds,
         outbox_cmds,
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     people_cmds.register(sub)
     rules_cmds.register(sub)
     macro_cmds.register(sub)
+    guideline_cmds.register(sub)
     return parser
 
 

@@ -70,7 +70,11 @@ class DiscourseChannel:
         ),
     )
     Options: ClassVar[type[msgspec.Struct]] = DiscourseOptions
-    traits: ClassVar[ChannelTraits] = ChannelTraits(secret_label="API key", marks_read=True)  # noqa: S106 (a label)
+    traits: ClassVar[ChannelTraits] = ChannelTraits(
+        secret_label="API key",  # noqa: S106 (a label)
+        marks_read=True,
+        guideline_actions=("flag", "agree"),
+    )
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

@@ -94,7 +94,9 @@ class GitHubChannel:
     )
     Options: ClassVar[type[msgspec.Struct]] = GitHubOptions
     # needs_url: https://api.github.com unless `url` names an Enterprise Server
-    traits: ClassVar[ChannelTraits] = ChannelTraits(needs_url=False, marks_read=True, checks_options=True)
+    traits: ClassVar[ChannelTraits] = ChannelTraits(
+        needs_url=False, marks_read=True, checks_options=True, guideline_actions=("hide",)
+    )
 
     @classmethod
     def check_options(cls, options: GitHubOptions) -> list[tuple[str, str, str]]:

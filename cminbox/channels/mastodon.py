@@ -9,6 +9,7 @@ after a crash can never post twice.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -79,7 +80,7 @@ class MastodonChannel:
         moderation_reasons=(("report", "any text: the comment sent with the report"),),
     )
     Options: ClassVar[type[msgspec.Struct]] = MastodonOptions
-    traits: ClassVar[ChannelTraits] = ChannelTraits()  # a token, an https server; nothing optional
+    traits: ClassVar[ChannelTraits] = ChannelTraits(direct_messages=True, guideline_actions=("report",))
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx
@@ -292,6 +293,32 @@ class MastodonChannel:
         status = http.json_body(response, "post reply")
         if not isinstance(status, dict) or not status.get("id"):
             raise BadResponse("post reply: response has no status id")
+        return ReplyReceipt(native_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or ""))
+
+    @classmethod
+    def outgoing_direct(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
+        """A direct message is a status of visibility ``direct`` that mentions the author (the
+        mention is who receives it): the reply's text and count, never a wider visibility."""
+        return dataclasses.replace(cls.outgoing_reply(message, text, options), visibility="direct")
+
+    async def direct_message(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
+        """Not threaded under the post: the post may be gone, and the message stands alone."""
+        out = self.outgoing_direct(message, text, self.options)
+        if out.too_long:
+            raise Rejected(out.refusal(self.type_name))
+        client = await self._http()
+        response = await http.request(
+            client,
+            "POST",
+            "/api/v1/statuses",
+            self.ctx.clock,
+            "direct message",
+            json={"status": out.text, "visibility": "direct"},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        status = http.json_body(response, "direct message")
+        if not isinstance(status, dict) or not status.get("id"):
+            raise BadResponse("direct message: response has no status id")
         return ReplyReceipt(native_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or ""))
 
     async def moderate(self, message: Message, action: str, reason: str) -> None:

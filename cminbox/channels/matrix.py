@@ -60,7 +60,7 @@ class MatrixChannel:
         reply=True, reply_limit=None, thread=True, moderation=("redact",), reply_is_public=True
     )
     Options: ClassVar[type[msgspec.Struct]] = MatrixOptions
-    traits: ClassVar[ChannelTraits] = ChannelTraits(supports_password_login=True)
+    traits: ClassVar[ChannelTraits] = ChannelTraits(supports_password_login=True, guideline_actions=("redact",))
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

@@ -88,6 +88,8 @@ class RedditChannel:
         login_secrets=("client_secret",),
         marks_read=True,
         checks_options=True,
+        guideline_actions=("remove", "spam"),
+        direct_messages=True,
     )
 
     def __init__(self, ctx: ChannelContext) -> None:
@@ -407,6 +409,45 @@ class RedditChannel:
         if not isinstance(made, dict) or not made.get("name"):
             raise BadResponse("post reply: the answer has no new comment")
         return ReplyReceipt(native_id=str(made["name"]), url=WEB + str(made.get("permalink") or ""))
+
+    @classmethod
+    def outgoing_direct(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
+        """A private message's body, as typed (Reddit allows 10,000 characters)."""
+        return plain_reply(text, cls.capabilities.reply_limit)
+
+    async def _already_messaged(self, to: str, text: str) -> dict[str, Any] | None:
+        """The private message already sent to ``to`` with this body (Reddit has no idempotency
+        key: a retry after a crash looks in the sent folder first, as a reply does)."""
+        body = await self._call("GET", "/message/sent", "check earlier message", params={"limit": PAGE, "raw_json": 1})
+        children = ((body or {}).get("data") or {}).get("children") or [] if isinstance(body, dict) else []
+        for child in children:
+            data = child.get("data") if isinstance(child, dict) else None
+            if (
+                isinstance(data, dict)
+                and str(data.get("dest") or "").casefold() == to.casefold()
+                and str(data.get("body") or "").strip() == text.strip()
+            ):
+                return data
+        return None
+
+    async def direct_message(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
+        """``/api/compose`` to the author (its answer names no message: the sent folder does)."""
+        out = self.outgoing_direct(message, text, self.options)
+        if out.too_long:
+            raise Rejected(out.refusal(self.type_name))
+        to = message.author.id
+        if (earlier := await self._already_messaged(to, text)) is None:
+            where = message.extra.get("subreddit")
+            subject = f"About your post in r/{where}" if where else "About your post"
+            data = {"api_type": "json", "to": to, "subject": subject, "text": text}
+            body = await self._call("POST", "/api/compose", "private message", data=data)
+            result = body.get("json") if isinstance(body, dict) else None
+            if not isinstance(result, dict):
+                raise BadResponse("private message: the answer has no json object")
+            self._raise_errors(result.get("errors") or [], "private message")
+            earlier = await self._already_messaged(to, text)
+        name = str((earlier or {}).get("name") or "")
+        return ReplyReceipt(native_id=name, url=f"{WEB}/message/messages/{name.removeprefix('t4_')}" if name else "")
 
     def _raise_errors(self, errors: list[Any], what: str) -> None:
         """Reddit reports failures as 200 with ``[code, message, field]`` triples."""

@@ -173,6 +173,10 @@ def cmd_escalate(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_moderate(ctx: Context, args: argparse.Namespace) -> int:
+    if args.guideline or args.json:  # with a guideline follow-up, or as JSON: guideline_cmds
+        from cminbox.commands.guideline_cmds import cmd_moderate_with_guideline
+
+        return cmd_moderate_with_guideline(ctx, args)
     ids = ctx.resolve(args.id)
     items = ctx.inbox.moderate(ids, args.action, args.reason or "")
     deliveries = None if args.queue_only else deliver_now(ctx)
@@ -245,6 +249,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("action", help="one the channel offers (an action it lacks is refused with the list)")
     p.add_argument("--reason", help="the reason or guideline, where the channel takes one")
     p.add_argument("--queue-only", action="store_true", help="queue it; let the running instance run it")
+    p.add_argument(
+        "--guideline", metavar="NAME", help="the [[guidelines]] that applied: its author is told (a DM, else a reply)"
+    )
+    p.add_argument("--no-follow-up", action="store_true", help="with --guideline: record it, do not tell the author")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_moderate)
 
     p = sub.add_parser("escalate", help="escalate to a configured target (through the outbox)")

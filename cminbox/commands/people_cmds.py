@@ -16,6 +16,7 @@ import msgspec
 
 from cminbox.commands.context import Context
 from cminbox.commands.render import age, clean, dumps, row
+from cminbox.core.guidelines import notices_text
 from cminbox.core.people import Person, channel_of, handle_of, is_stored
 from cminbox.core.people_ops import Card, PeopleOps, Row
 from cminbox.core.text import fit_cells, one_line
@@ -66,6 +67,8 @@ def card_json(card: Card) -> dict[str, Any]:
     return {
         **person_json(card),
         "open_items": [{"id": m.id, "status": str(s.status), "text": m.text} for m, s in card.open_items],
+        "guideline_notices": card.guideline_notices.sent,
+        "guideline_moderations": card.guideline_notices.moderated,
         "last_reply": None
         if reply is None
         else {"by": reply.actor, "at": _when(reply.sent_at), "message_id": reply.message_id},
@@ -128,6 +131,8 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     if t.before is not None:
         detail += f", before {t.before:+.2f}"
     print(f"sentiment:   {t.word} ({detail}; {t.scored} scored)")
+    if told := notices_text(card.guideline_notices):
+        print(f"guidelines:  {told} (follow-ups sent)")
     for n, note in enumerate(p.notes):
         print(f"{'notes:' if n == 0 else '':<12} {note.at:%Y-%m-%d} {note.author}: {one_line(clean(note.text))}")
     for n, key in enumerate(card.suggested):

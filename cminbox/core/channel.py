@@ -108,6 +108,12 @@ class ChannelTraits:
     marks_read: bool = False
     # The channel checks its options beyond their types (check_options), at config load.
     checks_options: bool = False
+    # The channel can send its author a private message (direct_message, :class:`DirectMessages`):
+    # a guideline follow-up goes there rather than in a public reply.
+    direct_messages: bool = False
+    # The moderation actions that take content away or report it (hide, remove, report ...):
+    # after these, cminbox offers to tell the author which guideline applied.
+    guideline_actions: tuple[str, ...] = ()
 
 
 # The optional methods, each promised by one ChannelTraits flag.
@@ -257,3 +263,26 @@ def password_login_of(channel: Channel) -> Callable[..., Awaitable[str]] | None:
 def option_problems(cls: type[Channel], options: msgspec.Struct | None) -> list[OptionProblem]:
     """What the channel type finds wrong in its options (nothing when it declares no checks)."""
     return cast(type[ChecksOptions], cls).check_options(options) if cls.traits.checks_options else []
+
+
+class DirectMessages(Protocol):
+    """Promised by ``ChannelTraits.direct_messages``: a private message to a message's author."""
+
+    @classmethod
+    def outgoing_direct(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
+        """The exact private message sent for ``text`` (no I/O), counted in the channel's unit."""
+        ...
+
+    async def direct_message(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt: ...
+
+
+def outgoing_direct_of(
+    cls: type[Channel],
+) -> Callable[[Message, str, msgspec.Struct | None], OutgoingReply] | None:
+    """The channel type's ``outgoing_direct`` when its traits declare private messages, else None."""
+    return cast(type[DirectMessages], cls).outgoing_direct if cls.traits.direct_messages else None
+
+
+def direct_message_of(channel: Channel) -> Callable[[Message, str, str], Awaitable[ReplyReceipt]] | None:
+    """The channel's ``direct_message`` when its traits declare private messages, else None."""
+    return cast(DirectMessages, channel).direct_message if channel.traits.direct_messages else None

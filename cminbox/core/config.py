@@ -30,6 +30,7 @@ from cminbox.core.config_schema import (
     ChannelConfig,
     ConfigFile,
     EscalationConfig,
+    Guideline,
     MacroConfig,
     RuleConfig,
     SavedReply,
@@ -54,6 +55,7 @@ __all__ = [
     "ConfigError",
     "ConfigFile",
     "EscalationConfig",
+    "Guideline",
     "MacroConfig",
     "RuleConfig",
     "SavedReply",
@@ -92,6 +94,7 @@ class Config:
     views: list[View] = field(default_factory=lambda: list(DEFAULT_VIEWS))
     saved_replies: list[SavedReply] = field(default_factory=list)
     rules: list[RuleConfig] = field(default_factory=list)
+    guidelines: list[Guideline] = field(default_factory=list)
     macros: list[MacroConfig] = field(default_factory=list)
     # The file as written (what the checks need beside the above: e.g. the views' positions).
     document: ConfigFile = field(default_factory=ConfigFile, repr=False)

@@ -301,3 +301,25 @@ def macros_are_unique_and_name_what_exists(cfg: Config, fail: Fail) -> None:
     from cminbox.core.macros import check_config
 
     check_config(cfg, fail)
+
+
+@check
+def guidelines_are_unique_and_name_known_variables(cfg: Config, fail: Fail) -> None:
+    """``[[guidelines]]``: distinct names, a text, a web URL, a follow-up naming only known variables."""
+    from cminbox.core.guidelines import FOLLOW_UP_VARIABLES
+    from cminbox.core.saved_replies import TemplateError
+    from cminbox.core.saved_replies import check as check_template
+
+    names: set[str] = set()
+    for i, rule in enumerate(cfg.guidelines):
+        if rule.name in names:
+            raise fail(("guidelines", i, "name"), f"two guidelines are named {rule.name!r}.", "Names must be unique.")
+        names.add(rule.name)
+        if not rule.text.strip():
+            raise fail(("guidelines", i, "text"), "the guideline has no text.", "Say the guideline in a sentence.")
+        if rule.url:
+            check_url(rule.url, ("guidelines", i, "url"), fail, sends_secrets=False)
+        try:
+            check_template(rule.follow_up, extra=tuple(FOLLOW_UP_VARIABLES))
+        except TemplateError as exc:
+            raise fail(("guidelines", i, "follow_up"), f"{exc.message}.", exc.hint) from None

@@ -335,6 +335,7 @@ class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     saved_replies: list[SavedReply] = msgspec.field(default_factory=list)
     rules: list[RuleConfig] = msgspec.field(default_factory=list)
     macros: list[MacroConfig] = msgspec.field(default_factory=list)
+    guidelines: list[Guideline] = msgspec.field(default_factory=list)
 
 
 MacroPriority = Literal["low", "normal", "high", "urgent"]
@@ -390,3 +391,30 @@ class MacroConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             min_length=1,
         ),
     ]
+
+
+class Guideline(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A community guideline: moderating with it offers to tell the author which one applied."""
+
+    name: Annotated[
+        str,
+        opt(
+            "lower-case letters, digits, - and _: `--guideline NAME` and the history use it",
+            pattern=NAME_PATTERN,
+            example="be-kind",
+        ),
+    ]
+    text: Annotated[
+        str,
+        opt("the guideline in a sentence: `{guideline.text}` in the follow-up", example="Be kind to each other."),
+    ]
+    url: Annotated[
+        str, opt("where the guideline is published (http or https; empty: none)", example="https://example.org/rules")
+    ] = ""
+    follow_up: Annotated[
+        str,
+        opt(
+            "the message to the author; saved-reply variables plus {guideline.name}, {guideline.text}, "
+            "{guideline.url} and {action}; empty: the built-in one"
+        ),
+    ] = ""

@@ -6,18 +6,31 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited, Rejected, mark_read_of
+from cminbox.core.channel import (
+    AuthFailed,
+    Channel,
+    ChannelError,
+    RateLimited,
+    Rejected,
+    direct_message_of,
+    mark_read_of,
+)
 from cminbox.core.clock import Clock
 from cminbox.core.escalation import Target
 from cminbox.core.failpoints import failpoint
 from cminbox.core.models import Message, Note, Status
-from cminbox.core.outbox_types import MARK_READ, OutboxItem, OutboxKind
+from cminbox.core.outbox_types import MARK_READ, OutboxItem, OutboxKind, OutboxStatus
 from cminbox.core.sending_api import OutboxStore
 from cminbox.core.store_api import StoreApi
 from cminbox.core.triage import AddNote, SetFirstResponse, SetStatus
 
 log = logging.getLogger(__name__)
+
+
+class WaitingFor(RateLimited):
+    """An item that must wait for another (a follow-up for its moderation): retried at ``retry_at``."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,9 @@ class Dispatcher:
         items = await asyncio.to_thread(self.outbox.claim_due)
         if items:
             failpoint("outbox.after_claim")
+        # A follow-up waits for its moderation: run the batch's actions first (a stable sort; a
+        # backend may claim one instant's items in any order).
+        items.sort(key=lambda i: i.kind == OutboxKind.FOLLOW_UP)
         deliveries: list[Delivery] = []
         for item in items:
             if not self.may_send():
@@ -72,6 +88,8 @@ class Dispatcher:
                 detail = await self._send_reply(item)
             elif item.kind == OutboxKind.ACTION:
                 detail = await self._run_action(item)
+            elif item.kind == OutboxKind.FOLLOW_UP:
+                detail = await self._send_follow_up(item)
             else:
                 detail = await self._send_escalation(item)
         except RateLimited as exc:
@@ -131,6 +149,43 @@ class Dispatcher:
                 label=f"moderated: {action}",
             )
         return f"{action} on {item.destination}"
+
+    async def _send_follow_up(self, item: OutboxItem) -> str:
+        """A guideline follow-up: only once the moderation it follows (``after``) was done; a
+        private message or a reply, with the item's idempotency key like any reply."""
+        channel, message = await self._target(item)
+        after = str(item.payload.get("after") or "")
+        action = await asyncio.to_thread(self.outbox.get, after) if after else None
+        if after and action is None:
+            raise LookupError(f"the moderation it follows ({after}) is not in the outbox")
+        if action is not None and action.status == OutboxStatus.FAILED:
+            raise Rejected(f"not sent: the {action.payload.get('action')} it follows failed ({action.last_error})")
+        if action is not None and action.status != OutboxStatus.SENT:
+            # Not an error: put back until the action's next try (a claim that counts an attempt).
+            when = max(action.next_attempt_at or self.clock(), self.clock()) + timedelta(seconds=2)
+            raise WaitingFor(f"waiting for the {action.payload.get('action')} to succeed", when)
+        text = str(item.payload["text"])
+        if item.payload.get("via") == "dm":
+            send = direct_message_of(channel)
+            if send is None:
+                raise LookupError(f"channel {item.destination!r} has no private messages any more")
+            receipt = await send(message, text, item.idempotency_key)
+        else:
+            receipt = await channel.reply(message, text, item.idempotency_key)
+        failpoint("outbox.after_send")
+        await asyncio.to_thread(self.outbox.mark_sent, item, {"native_id": receipt.native_id, "url": receipt.url})
+        how = "by direct message" if item.payload.get("via") == "dm" else "as a reply"
+        text = f"guideline {item.payload.get('guideline')}: follow-up sent {how}"
+        note = Note(id=f"fu-{item.id}", author=item.actor, at=self.clock(), text=text)
+        await asyncio.to_thread(
+            self.store.act,
+            [message.id],
+            lambda st: None if any(n.id == note.id for n in st.notes) else AddNote(note),
+            actor=item.actor,
+            undoable=False,
+            label=text,
+        )
+        return f"follow-up ({item.payload.get('guideline')}) {how} on {item.destination}"
 
     async def _send_reply(self, item: OutboxItem) -> str:
         channel, message = await self._target(item)

@@ -89,7 +89,7 @@ class Inbox:
                 targets.append((mid, message.channel, {"action": MARK_READ}))
         self.outbox.enqueue_many(OutboxKind.ACTION, targets, self.actor)
 
-    def moderate(self, ids: Iterable[str], action: str, reason: str = "") -> list[OutboxItem]:
+    def moderate(self, ids: Iterable[str], action: str, reason: str = "", guideline: str = "") -> list[OutboxItem]:
         """Queue a moderation action (lock, hide, remove, ...) per message, durably; the dispatcher
         runs it with retries. Refused up front when the channel has no such action."""
         reason = sanitize(reason, single_line=True).strip()
@@ -104,7 +104,7 @@ class Inbox:
                 can = ", ".join(offered) or "nothing"
                 raise InboxError(f"{cfg.type} channel {cfg.name!r} cannot {action!r}; it can: {can}")
             plan.append((mid, message.channel))
-        payload = {"action": action, "reason": reason}
+        payload = {"action": action, "reason": reason} | ({"guideline": guideline} if guideline else {})
         return self.outbox.enqueue_many(OutboxKind.ACTION, [(mid, ch, payload) for mid, ch in plan], self.actor)
 
     def assign(self, ids: Iterable[str], who: str | None) -> ActResult:

@@ -71,6 +71,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("palette", "colon,ctrl+p", "app.command_palette", "Command palette", "App"),
     ActionSpec("quit", "q", "app.quit", "Quit", "App"),
     ActionSpec("macro", "m", "macro", "Run a macro (playbook) on the item or the selection", "Macros"),
+    ActionSpec("follow_up", "F", "follow_up", "Tell the author which guideline applied", "Triage"),
 )
 
 BY_ID = {spec.id: spec for spec in ACTIONS}

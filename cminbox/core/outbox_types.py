@@ -23,6 +23,9 @@ class OutboxKind(StrEnum):
     ESCALATION = "escalation"
     # A channel-side action: moderation (lock, hide, remove...) or marking a notification read.
     ACTION = "action"
+    # A guideline follow-up to an item's author (a private message, else a reply): its own item,
+    # so it is sent exactly once, and only after the moderation it follows (payload "after").
+    FOLLOW_UP = "follow_up"
 
 
 class OutboxStatus(StrEnum):

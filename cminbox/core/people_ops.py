@@ -20,7 +20,7 @@ import logging
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import fmean
 
@@ -30,6 +30,7 @@ from cminbox.core.clock import Clock
 from cminbox.core.collision import staff_handles
 from cminbox.core.config import Config
 from cminbox.core.errors import CminboxError
+from cminbox.core.guidelines import Notices, notices
 from cminbox.core.models import Message, Note, Status, TriageState
 from cminbox.core.outbox_types import OutboxItem, OutboxKind, OutboxStatus
 from cminbox.core.people import (
@@ -125,6 +126,8 @@ class Card(Row):
     last_reply: OutboxItem | None  # the newest reply the team sent to one of their items
     trend: Trend
     suggested: list[str]  # identities on other channels with the same user name, not linked
+    # The guideline follow-ups sent to them, per guideline (counted from the outbox: guidelines.py).
+    guideline_notices: Notices = field(default_factory=Notices)
 
 
 def _claimed(key: str, people: list[Person]) -> bool:
@@ -324,10 +327,9 @@ class PeopleOps:
         mine = Term("person", ":", person.id if is_stored(person) else person.identities[0])
         items = self.store.query(where=Query.of(mine), staff=self.staff)
         ids = {m.id for m, _ in items}
+        sent = self.store.outbox.items(OutboxStatus.SENT)
         replies = [
-            (i.sent_at, i)
-            for i in self.store.outbox.items(OutboxStatus.SENT)
-            if i.kind == OutboxKind.REPLY and i.message_id in ids and i.sent_at is not None
+            (i.sent_at, i) for i in sent if i.kind == OutboxKind.REPLY and i.message_id in ids and i.sent_at is not None
         ]
         everyone = {p.id: p for p in self.store.people()}
         known = set(self.store.identities()) | {k for p in everyone.values() for k in p.identities}
@@ -347,4 +349,5 @@ class PeopleOps:
             last_reply=max(replies, key=lambda pair: pair[0], default=(None, None))[1],
             trend=trend_of(m for m, _ in items),
             suggested=suggested,
+            guideline_notices=notices(sent, person.identities, ids),
         )

@@ -101,7 +101,8 @@ def expand(text: str, context: Context) -> str:
         if token in ("{{", "}}"):
             return token[0]
         name = m.group(1).strip()
-        raw = extra[name] if name in extra else VARIABLES[name][1](context)
-        return one_line(raw, MAX_VALUE)
+        if name in extra:  # the caller's own values (a guideline's text from the config): never cut
+            return one_line(extra[name])
+        return one_line(VARIABLES[name][1](context), MAX_VALUE)
 
     return _TOKEN.sub(value, text)

@@ -114,6 +114,23 @@ steps = [{{tag = ["spam"]}}, {{note = "closed as spam"}}, {{done = true}}]
 name = "page-oncall"
 description = "Wake the on-call engineer for this one"
 steps = [{{priority = "urgent"}}, {{escalate = {{target = "oncall", note = "customer-facing, please look"}}}}]
+# Moderating with one of these (M, then pick it) tells the author which applied: on Mastodon a
+# direct message, sent once the report went through (README: Guidelines).
+[[guidelines]]
+name = "be-kind"
+text = "Be kind: criticise ideas, not people."
+url = "https://demo.lumen.community/guidelines#be-kind"
+
+[[guidelines]]
+name = "no-spam"
+text = "No advertising or referral links."
+url = "https://demo.lumen.community/guidelines#no-spam"
+follow_up = "Hi {{author.first_name}}, your post was {{action}}: {{guideline.text}} See {{guideline.url}}"
+
+[[guidelines]]
+name = "on-topic"
+text = "Keep threads about Lumen; the forum has an off-topic corner."
+url = "https://demo.lumen.community/guidelines#on-topic"
 """
 
 

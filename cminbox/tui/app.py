@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 from cminbox.core.dispatch import Delivery
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import HealthState
+from cminbox.core.outbox_types import OutboxKind
 from cminbox.core.poller import PollReport
 from cminbox.tui.idle_gc import IdleCollector
 from cminbox.tui.inbox_screen import InboxScreen
@@ -161,6 +162,8 @@ class CminboxApp(App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, InboxScreen):
                 screen.reread_states([message.delivery.item.message_id])  # on a worker, never here
+                if message.delivery.ok and message.delivery.item.kind == OutboxKind.FOLLOW_UP:
+                    screen.forget_cards()  # the author's card counts the guideline notices sent
 
     async def on_unmount(self) -> None:
         self.idle_gc.uninstall()

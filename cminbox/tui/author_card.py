@@ -16,6 +16,7 @@ from datetime import datetime
 from rich.text import Text
 
 from cminbox.core.errors import CminboxError, StoreUnavailable
+from cminbox.core.guidelines import notices_text
 from cminbox.core.models import Message
 from cminbox.core.people import PROFILE_TAGS, identity_of, is_stored
 from cminbox.core.people_ops import TREND_ITEMS, Card, PeopleOps, Trend
@@ -102,6 +103,8 @@ def card_text(card: Card, now: datetime, *, full: bool = False) -> Text:
     else:
         out.append("no reply from the team yet\n", style="dim")
     out.append(trend_text(card.trend) + "\n")
+    if told := notices_text(card.guideline_notices):
+        out.append(f"guideline notices: {told}\n")
     for note in person.notes if full else person.notes[-NOTES_SHOWN:]:
         out.append(f"note · {sanitize(note.author, single_line=True)} {note.at:%m-%d}: ", style="dim")
         out.append(sanitize(note.text, single_line=not full) + "\n")

@@ -35,7 +35,10 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("action", no_wrap=True, overflow="ellipsis", ratio=1)  # one line per action, cut with …
         table.add_column(Text("id (remap in [keys])"), style="dim", no_wrap=True)
         group = ""
-        for spec in ACTIONS:
+        # Each group once, in the order groups first appear: an action appended to the table
+        # (keymap.ACTIONS only grows at its end) shows with its group, not under a second heading.
+        order = list(dict.fromkeys(spec.group for spec in ACTIONS))
+        for spec in sorted(ACTIONS, key=lambda spec: order.index(spec.group)):
             if spec.group != group:
                 group = spec.group
                 table.add_row(Text(group, style="bold underline"), "", "")

@@ -38,6 +38,7 @@ from cminbox.tui import actions
 from cminbox.tui.author_card import read_card
 from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
+from cminbox.tui.guideline_keys import GuidelineKeys
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.macro_keys import MacroKeys, macro_bindings
@@ -67,7 +68,9 @@ NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
-class InboxScreen(RowLoading, StoreSync, MacroKeys, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen):
+class InboxScreen(
+    RowLoading, StoreSync, MacroKeys, GuidelineKeys, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen
+):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     store_ok: reactive[bool] = reactive(True)
 

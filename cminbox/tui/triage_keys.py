@@ -36,7 +36,7 @@ from cminbox.tui.bulk_confirm import BulkChoice, BulkConfirm
 from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.inbox_list import InboxList, Row
-from cminbox.tui.moderation import ModerateDialog, ModerationRequest
+from cminbox.tui.moderation import ModerateDialog, ModerationRequest, Preview
 from cminbox.tui.store_worker import Write, Writes, optimistic
 
 if TYPE_CHECKING:
@@ -67,6 +67,13 @@ class TriageKeys(_Base):
         def reload(self) -> None: ...
 
         def refresh_chrome(self) -> None: ...
+
+        # tui/guideline_keys.py
+        def guideline_names(self) -> tuple[str, ...]: ...
+
+        def guideline_preview(self, ids: list[str], *, after_action: bool) -> Preview | None: ...
+
+        def moderate_with_guideline(self, ids: list[str], channel: str, req: ModerationRequest) -> None: ...
 
     def shown(self, mid: str) -> TriageState | None:
         """What the row shows now: the store's state with the pending writes applied."""
@@ -352,7 +359,9 @@ class TriageKeys(_Base):
             return
 
         def done(req: ModerationRequest | None) -> None:
-            if req is not None:
+            if req is not None and req.guideline:
+                self.moderate_with_guideline(ids, channel, req)  # tui/guideline_keys.py
+            elif req is not None:
 
                 def queued(items: list[OutboxItem]) -> None:
                     self.notify(f"{req.action.capitalize()} queued for {len(items)} item(s) on {channel}", timeout=3)
@@ -361,4 +370,6 @@ class TriageKeys(_Base):
                 call = lambda: self.s.inbox.moderate(ids, req.action, req.reason)  # noqa: E731
                 self.write(ids, None, call, "", then=queued)
 
-        self.app.push_screen(ModerateDialog(channel, actions, len(ids), caps.moderation_reasons), done)
+        guidelines, preview = self.guideline_names(), self.guideline_preview(ids, after_action=True)
+        dialog = ModerateDialog(channel, actions, len(ids), caps.moderation_reasons, guidelines, preview)
+        self.app.push_screen(dialog, done)
