@@ -279,20 +279,24 @@ class MastodonChannel:
         out = self.outgoing_reply(message, text, self.options)
         if out.too_long:
             raise Rejected(out.refusal(self.type_name))
-        body, visibility = out.text, out.visibility
+        fields = {"status": out.text, "in_reply_to_id": message.native_id, "visibility": out.visibility}
+        return await self._post_status("post reply", fields, idempotency_key)
+
+    async def _post_status(self, what: str, fields: dict[str, str], idempotency_key: str) -> ReplyReceipt:
+        """POST a status; the key makes a retry after a crash the same status, never a second."""
         client = await self._http()
         response = await http.request(
             client,
             "POST",
             "/api/v1/statuses",
             self.ctx.clock,
-            "post reply",
-            json={"status": body, "in_reply_to_id": message.native_id, "visibility": visibility},
+            what,
+            json=fields,
             headers={"Idempotency-Key": idempotency_key},
         )
-        status = http.json_body(response, "post reply")
+        status = http.json_body(response, what)
         if not isinstance(status, dict) or not status.get("id"):
-            raise BadResponse("post reply: response has no status id")
+            raise BadResponse(f"{what}: response has no status id")
         return ReplyReceipt(native_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or ""))
 
     @classmethod
@@ -306,20 +310,7 @@ class MastodonChannel:
         out = self.outgoing_direct(message, text, self.options)
         if out.too_long:
             raise Rejected(out.refusal(self.type_name))
-        client = await self._http()
-        response = await http.request(
-            client,
-            "POST",
-            "/api/v1/statuses",
-            self.ctx.clock,
-            "direct message",
-            json={"status": out.text, "visibility": "direct"},
-            headers={"Idempotency-Key": idempotency_key},
-        )
-        status = http.json_body(response, "direct message")
-        if not isinstance(status, dict) or not status.get("id"):
-            raise BadResponse("direct message: response has no status id")
-        return ReplyReceipt(native_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or ""))
+        return await self._post_status("direct message", {"status": out.text, "visibility": "direct"}, idempotency_key)
 
     async def moderate(self, message: Message, action: str, reason: str) -> None:
         client = await self._http()
