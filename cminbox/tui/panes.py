@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -62,10 +62,19 @@ class HeaderCounts:
         self.recount_census([(r.message.id, r.message.created_at, r.state) for r in rows], now)
 
     def recount_census(self, items: list[tuple[str, datetime, TriageState]], now: datetime) -> None:
+        # _place, inlined for 100k items (~3x faster: one cut-off, no per-item arithmetic).
         self.status = Counter(st.status for _, _, st in items)
-        self.overdue_ids, self._young = set(), {}
+        overdue: set[str] = set()
+        young: dict[str, tuple[datetime, TriageState]] = {}
+        cutoff = now - timedelta(seconds=OVERDUE_AFTER)
+        waiting = (Status.NEW, Status.OPEN)
         for mid, created, st in items:
-            self._place(mid, created, st, now)
+            if st.status in waiting and st.first_response_at is None:
+                if created < cutoff:
+                    overdue.add(mid)
+                else:
+                    young[mid] = (created, st)
+        self.overdue_ids, self._young = overdue, young
 
     def add(self, row: Row, now: datetime) -> None:
         self.status[row.state.status] += 1
