@@ -28,6 +28,7 @@ from cminbox.core import config_checks, keymap, registry
 from cminbox.core.config_schema import (
     NAME_PATTERN,
     ChannelConfig,
+    CommunityConfig,
     ConfigFile,
     EscalationConfig,
     RuleConfig,
@@ -90,6 +91,7 @@ class Config:
     views: list[View] = field(default_factory=lambda: list(DEFAULT_VIEWS))
     saved_replies: list[SavedReply] = field(default_factory=list)
     rules: list[RuleConfig] = field(default_factory=list)
+    community: CommunityConfig = field(default_factory=CommunityConfig)
     # The file as written (what the checks need beside the above: e.g. the views' positions).
     document: ConfigFile = field(default_factory=ConfigFile, repr=False)
 

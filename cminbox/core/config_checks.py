@@ -293,3 +293,13 @@ def _rule_effects(
             f"rule {rule.name!r} would answer people without anyone reading first.",
             "Say so with auto_reply = true in the rule (or drop `reply`).",
         )
+
+
+@check
+def community_thank_you_is_a_saved_reply(cfg: Config, fail: Fail) -> None:
+    """``[community] thank_you``: the saved reply it names exists."""
+    name = cfg.community.thank_you
+    replies = sorted(r.name for r in cfg.saved_replies)
+    if name and name not in replies:
+        known = ", ".join(replies) or "none configured"
+        raise fail(("community", "thank_you"), f"no saved reply named {name!r}.", f"Saved replies: {known}.")

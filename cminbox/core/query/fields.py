@@ -55,6 +55,7 @@ FIELD_NAMES = (
     "lang",
     "author-tag",
     "person",
+    "answered",
 )
 ALIASES = {
     "to": "assignee",
@@ -138,6 +139,14 @@ def _person(value: str) -> str:
     raise ValueError("write person:p-… (a person's id) or person:CHANNEL:HANDLE (masto:priya@example.social)")
 
 
+ANSWERED = ("community", "staff", "none")
+
+
+def _answered(value: str) -> str:
+    """``answered:community`` (first answered in its thread by the community), ``staff``, ``none``."""
+    return _one_of("answered: value", value, ANSWERED)
+
+
 def _plain(normalise: Callable[[str], str]) -> Callable[[str, str], tuple[str, str]]:
     return lambda op, value: (op, normalise(value))
 
@@ -156,6 +165,7 @@ _CHECKS: dict[str, Callable[[str, str], tuple[str, str]]] = {
     "lang": _plain(_lang),
     "author-tag": _plain(normalise_tag),
     "person": _plain(_person),
+    "answered": lambda op, v: (op, _answered(v)),
 }
 
 
