@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from cminbox import __version__
 from cminbox.commands import (
     channel_cmds,
+    community_cmds,
     demo_cmds,
     events_cmds,
     move_cmds,
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     move_cmds.register(sub)
     people_cmds.register(sub)
     rules_cmds.register(sub)
+    community_cmds.register(sub)
     return parser
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from cminbox.commands.community_cmds import register_top
 from cminbox.commands.context import Context
 from cminbox.commands.render import age, clean, dumps, row
 from cminbox.core.people import Person, channel_of, handle_of, is_stored
@@ -214,3 +215,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("identity")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_unlink)
+    register_top(verbs)  # people top: community_cmds.py

@@ -27,7 +27,14 @@ STAFF = frozenset({identity("masto", TEAM)})
 ANSWERING = Answering(staff=STAFF, ignored=frozenset({identity("masto", TROLL)}))
 CONFIG = (
     BASE
-    + '\n[community]\nthank_you = "thanks"\n\n[[saved_replies]]\nname = "thanks"\ntext = "Thank you {author.first_name}!"\n'
+    + """
+[community]
+thank_you = "thanks"
+
+[[saved_replies]]
+name = "thanks"
+text = "Thank you {author.first_name}!"
+"""
 )
 
 
