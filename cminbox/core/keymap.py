@@ -70,6 +70,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("help", "question_mark", "help", "Keys (this screen)", "App", footer=True, label="Keys"),
     ActionSpec("palette", "colon,ctrl+p", "app.command_palette", "Command palette", "App"),
     ActionSpec("quit", "q", "app.quit", "Quit", "App"),
+    # Community answers (core/community.py, tui/community_keys.py).
+    ActionSpec(
+        "confirm_answer", "c", "confirm_answer", "Confirm the community's answer (done, helper credited)", "People"
+    ),
+    ActionSpec("correct_answer", "C", "correct_answer", "Correct the community's answer (reply quoting it)", "People"),
+    ActionSpec("helpers", "H", "helpers", "Who helps most", "People"),
 )
 
 BY_ID = {spec.id: spec for spec in ACTIONS}

@@ -36,6 +36,7 @@ from cminbox.core.triage import Action
 from cminbox.core.views import Sort, View
 from cminbox.tui import actions
 from cminbox.tui.author_card import read_card
+from cminbox.tui.community_keys import CommunityKeys
 from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.help_screen import HelpScreen
@@ -66,7 +67,7 @@ NARROW = 100  # columns
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
-class InboxScreen(RowLoading, StoreSync, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen):
+class InboxScreen(RowLoading, StoreSync, CommunityKeys, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     store_ok: reactive[bool] = reactive(True)
 
