@@ -72,10 +72,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("quit", "q", "app.quit", "Quit", "App"),
     # Community answers (core/community.py, tui/community_keys.py).
     ActionSpec(
-        "confirm_answer", "c", "confirm_answer", "Confirm the community's answer (done, helper credited)", "People"
+        "confirm_answer", "c", "confirm_answer", "Confirm the community's answer (done, helper credited)", "Community"
     ),
-    ActionSpec("correct_answer", "C", "correct_answer", "Correct the community's answer (reply quoting it)", "People"),
-    ActionSpec("helpers", "H", "helpers", "Who helps most", "People"),
+    ActionSpec("correct_answer", "C", "correct_answer", "Correct the community's answer (reply quoting it)", "Community"),
+    ActionSpec("helpers", "H", "helpers", "Who helps most", "Community"),
 )
 
 BY_ID = {spec.id: spec for spec in ACTIONS}
