@@ -68,3 +68,14 @@ def test_people_top_text_and_a_bad_since(env: dict[str, str]) -> None:
     assert out.returncode == 0 and out.stdout.splitlines()[1].split()[:3] == ["1", "Mira", "Okafor"]
     bad = run_cli("people", "top", "--since", "soon", env=env)
     assert bad.returncode != 0 and "--since" in bad.stderr
+
+
+def test_the_helpers_profile_shows_the_credit(env: dict[str, str]) -> None:
+    assert run_cli("poll", "--once", env=env).returncode == 0
+    [first] = cli_json(env, "list", "--query", "answered:community", "--limit", "1")  # type: ignore[misc]
+    assert run_cli("answer", "confirm", str(first["id"]), env=env).returncode == 0
+    card = cli_json(env, "people", "show", "lumen:mira@demo.lumen.community")
+    assert isinstance(card, dict) and card["community_answers"]["confirmed"] == 1
+    assert card["community_answers"]["answers"] >= 10
+    shown = run_cli("people", "show", "lumen:mira@demo.lumen.community", env=env).stdout
+    assert "community answers, 1 confirmed" in shown

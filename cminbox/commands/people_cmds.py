@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from cminbox.commands.community_cmds import register_top
+from cminbox.commands.community_cmds import answer_credit, register_top
 from cminbox.commands.context import Context
 from cminbox.commands.render import age, clean, dumps, row
 from cminbox.core.people import Person, channel_of, handle_of, is_stored
@@ -103,14 +103,17 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     card = _ops(ctx).card(args.ref)
+    credit = answer_credit(ctx, card.person.identities)  # community answers: community_cmds.py
     if args.json:
-        print(dumps(card_json(card)))
+        print(dumps({**card_json(card), "community_answers": credit}))
         return 0
     now = ctx.clock()
     p = card.person
     marker = msgspec.structs.replace(p, tags=card.tags).marker()
     print(f"{one_line(clean(card.name))}  ({p.id}{'' if is_stored(p) else ', no record yet'})  {marker}".rstrip())
     print(f"tags:        {', '.join(card.tags) or '-'}")
+    if credit["answers"]:
+        print(f"answers:     {credit['answers']} community answers, {credit['confirmed']} confirmed")
     for n, key in enumerate(p.identities):
         s = card.seen.get(key)
         seen = (

@@ -74,7 +74,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "confirm_answer", "c", "confirm_answer", "Confirm the community's answer (done, helper credited)", "Community"
     ),
-    ActionSpec("correct_answer", "C", "correct_answer", "Correct the community's answer (reply quoting it)", "Community"),
+    ActionSpec(
+        "correct_answer", "C", "correct_answer", "Correct the community's answer (reply quoting it)", "Community"
+    ),
     ActionSpec("helpers", "H", "helpers", "Who helps most", "Community"),
 )
 
