@@ -4,6 +4,7 @@ the question, the answer quoted) and who helps most (H), every store call on a w
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from rich.cells import cell_len
@@ -17,6 +18,7 @@ from cminbox.tui.helpers_screen import HelpersScreen
 from cminbox.tui.inbox_list import COMMUNITY, InboxList
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.panes import Preview
+from tests.test_tui_off_ui_thread import ThreadProbe
 from tests.test_tui_presence import until
 from tests.tui_community_fixtures import AIKO, KAI, NOAH, community_services
 from tests.tui_fixtures import make_app, settle
@@ -122,3 +124,31 @@ async def test_who_helps_most_ranks_mira_first(tmp_path: Path, clock: FrozenCloc
         await until(pilot, lambda: screen.helpers is not None, "the ranking read")
         assert screen.helpers is not None and screen.helpers[0].handle == "@mira@example.social"
         assert screen.helpers[0].answers == 2
+
+
+async def test_no_store_call_of_the_community_keys_runs_on_the_ui_thread(tmp_path: Path, clock: FrozenClock) -> None:
+    services = community_services(tmp_path, clock)
+    services.config.ui.auto_advance = False
+    probe = ThreadProbe()
+    probe.wrap(services.store, "store")
+    probe.wrap(services.store.outbox, "outbox")
+    app = make_app(services)
+    probe.ui = threading.get_ident()
+    probe.watching = True
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await on_item(app, pilot, NOAH)
+        screen.inbox_list.rows.pop(screen.inbox_list.index.pop("masto:301"))  # the answer off screen: C reads it
+        screen.inbox_list.index = {r.message.id: i for i, r in enumerate(screen.inbox_list.rows)}
+        screen = await on_item(app, pilot, NOAH)
+        for key in ("c", "u", "C"):
+            await pilot.press(key)
+            await settle(pilot)
+        composer = screen.query_one(Composer)
+        await until(pilot, lambda: composer.text.startswith("> Mira Okafor"), "the quote read on a worker")
+        await pilot.press("escape", "H")
+        helpers = app.screen
+        assert isinstance(helpers, HelpersScreen)
+        await until(pilot, lambda: helpers.helpers is not None, "the ranking read")
+        probe.watching = False
+    assert probe.off_ui > 0
+    assert probe.on_ui == [], [f"{c.method} from {c.where}" for c in probe.on_ui]
