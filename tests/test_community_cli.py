@@ -79,3 +79,18 @@ def test_the_helpers_profile_shows_the_credit(env: dict[str, str]) -> None:
     assert card["community_answers"]["answers"] >= 10
     shown = run_cli("people", "show", "lumen:mira@demo.lumen.community", env=env).stdout
     assert "community answers, 1 confirmed" in shown
+
+
+def test_views_and_rules_take_the_field(tmp_path: Path, demo_server: str) -> None:
+    cfg = tmp_path / "config.toml"
+    text = demo_config_text(demo_server, me="tester", token_command="printf demo-token")
+    cfg.write_text(
+        text
+        + '\n[[views]]\nkey = "7"\nname = "community"\nquery = "answered:community -status:done"\n'
+        + '\n[[rules]]\nname = "thanked"\nwhen = "answered:community"\ntag = ["community"]\n'
+    )
+    env = cli_env(CMINBOX_CONFIG=str(cfg), CMINBOX_DATA_DIR=str(tmp_path / "data"))
+    assert run_cli("config", "check", env=env).returncode == 0
+    cfg.write_text(text + '\n[[views]]\nkey = "7"\nname = "x"\nquery = "answered:somebody"\n')
+    bad = run_cli("config", "check", env=env)
+    assert bad.returncode != 0 and "answered" in bad.stderr + bad.stdout

@@ -152,3 +152,15 @@ async def test_no_store_call_of_the_community_keys_runs_on_the_ui_thread(tmp_pat
         probe.watching = False
     assert probe.off_ui > 0
     assert probe.on_ui == [], [f"{c.method} from {c.where}" for c in probe.on_ui]
+
+
+async def test_answered_in_the_filter_bar(tmp_path: Path, clock: FrozenClock) -> None:
+    app = make_app(community_services(tmp_path, clock))
+    async with app.run_test(size=SIZE) as pilot:
+        inbox = inbox_of(app)
+        await pilot.press("slash", *"answered:community", "enter")
+        await settle(pilot)
+        assert {r.message.id for r in inbox.inbox_list.rows} == {NOAH, AIKO}
+        await pilot.press("slash", "ctrl+u", *"answered:staff", "enter")
+        await settle(pilot)
+        assert [r.message.id for r in inbox.inbox_list.rows] == [KAI]
