@@ -58,6 +58,9 @@ class Indexes:
         self._triage_keys: dict[str, tuple[Status, tuple[str, ...]]] = {}
         self.status: dict[Status, set[str]] = {}
         self.tags: dict[str, set[str]] = {}
+        # Who answered first (core/community.py): kind ("community", "staff") -> ids, for answered:.
+        self.answered: dict[str, set[str]] = {}
+        self._answered_kind: dict[str, str] = {}
 
     # ------------------------------------------------------------------ messages
     def add_message(self, key: str, doc_id: int, msg: Message) -> None:
@@ -139,6 +142,7 @@ class Indexes:
     # ------------------------------------------------------------------ triage
     def set_triage(self, doc_id: int, state: TriageState) -> None:
         self.triage_at[state.id] = doc_id
+        self._set_answered(state.id, state.answered.kind if state.answered is not None else "")
         new_key = (state.status, state.tags)
         old_key = self._triage_keys.get(state.id)
         if old_key == new_key:
@@ -154,11 +158,24 @@ class Indexes:
 
     def drop_triage(self, mid: str) -> None:
         self.triage_at.pop(mid, None)
+        self._set_answered(mid, "")
         old_key = self._triage_keys.pop(mid, None)
         if old_key is not None:
             self.status.get(old_key[0], set()).discard(mid)
             for tag in old_key[1]:
                 _drop(self.tags, tag, mid)
+
+    def _set_answered(self, mid: str, kind: str) -> None:
+        old = self._answered_kind.get(mid, "")
+        if old == kind:
+            return
+        if old:
+            _drop(self.answered, old, mid)
+        if kind:
+            self._answered_kind[mid] = kind
+            self.answered.setdefault(kind, set()).add(mid)
+        else:
+            self._answered_kind.pop(mid, None)
 
     def with_status(self, status: Status) -> set[str]:
         if status != Status.NEW:
