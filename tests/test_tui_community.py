@@ -57,6 +57,8 @@ async def test_rows_mark_community_answers_in_one_cell_and_the_preview_names_the
         assert "https://example.social/301" in shown
         screen = await on_item(app, pilot, KAI)
         assert "answered first by staff: Lumen team (@team@example.social)" in str(screen.query_one(Preview).render())
+        screen = await on_item(app, pilot, "masto:301")  # Mira's answer: her card has the credit
+        assert "↪ 2 community answers, 0 confirmed" in str(screen.query_one(Preview).render())
 
 
 async def test_confirm_is_done_credited_thanked_once_and_one_undo_takes_it_back(

@@ -59,12 +59,6 @@ def cmd_correct(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def answer_credit(ctx: Context, identities: list[str]) -> dict[str, int]:
-    """A person's credit for the profile (``people show``): their community answers, confirmed ones."""
-    answers, confirmed = _ops(ctx).credit(identities)
-    return {"answers": answers, "confirmed": confirmed}
-
-
 def helper_row(rank: int, h: Helper) -> str:
     name = fit_cells(one_line(f"{h.name} ({h.handle})" if h.handle else h.name, 60), 40)
     per = ", ".join(f"{ch} {n}" for ch, n in sorted(h.channels.items()))

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from cminbox.commands.community_cmds import answer_credit, register_top
+from cminbox.commands.community_cmds import register_top
 from cminbox.commands.context import Context
 from cminbox.commands.render import age, clean, dumps, row
 from cminbox.core.people import Person, channel_of, handle_of, is_stored
@@ -77,6 +77,7 @@ def card_json(card: Card) -> dict[str, Any]:
             "scored": card.trend.scored,
         },
         "suggested_links": card.suggested,
+        "community_answers": {"answers": card.answers[0], "confirmed": card.answers[1]},
     }
 
 
@@ -103,17 +104,16 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     card = _ops(ctx).card(args.ref)
-    credit = answer_credit(ctx, card.person.identities)  # community answers: community_cmds.py
     if args.json:
-        print(dumps({**card_json(card), "community_answers": credit}))
+        print(dumps(card_json(card)))
         return 0
     now = ctx.clock()
     p = card.person
     marker = msgspec.structs.replace(p, tags=card.tags).marker()
     print(f"{one_line(clean(card.name))}  ({p.id}{'' if is_stored(p) else ', no record yet'})  {marker}".rstrip())
     print(f"tags:        {', '.join(card.tags) or '-'}")
-    if credit["answers"]:
-        print(f"answers:     {credit['answers']} community answers, {credit['confirmed']} confirmed")
+    if card.answers[0]:
+        print(f"answers:     {card.answers[0]} community answers, {card.answers[1]} confirmed")
     for n, key in enumerate(p.identities):
         s = card.seen.get(key)
         seen = (

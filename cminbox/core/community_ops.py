@@ -162,13 +162,6 @@ class CommunityOps:
         who = answered.name or answered.handle
         return f"> {who} ({answered.handle}) wrote: {text}\n\n"
 
-    def credit(self, identities: Iterable[str]) -> tuple[int, int]:
-        """(community answers, confirmed ones) written from these identities, all time."""
-        keys = set(identities)
-        found = [s.answered for _, s in self.store.query(where=parse("answered:community"))]
-        mine = [a for a in found if a is not None and a.who in keys]
-        return len(mine), sum(a.confirmed_at is not None for a in mine)
-
     # ----------------------------------------------------------------- who helps most
     def top(self, since: timedelta, channel: str | None = None, limit: int | None = None) -> list[Helper]:
         """Who helps most since ``since`` ago (on ``channel``): confirmed answers, then
@@ -206,6 +199,15 @@ class CommunityOps:
             h.channels[m.channel] += 1
         ranked = sorted(helpers.values(), key=Helper.rank_key)
         return ranked[:limit] if limit else ranked
+
+
+def credit_of(store: StoreApi, identities: Iterable[str]) -> tuple[int, int]:
+    """(community answers, confirmed ones) written from these identities, all time: the
+    helper's credit on their card (people show, the person screen)."""
+    keys = set(identities)
+    found = [s.answered for _, s in store.query(where=parse("answered:community"))]
+    mine = [a for a in found if a is not None and a.who in keys]
+    return len(mine), sum(a.confirmed_at is not None for a in mine)
 
 
 def _owners(people: Iterable[Person]) -> dict[str, Person]:

@@ -28,6 +28,7 @@ import msgspec
 
 from cminbox.core.clock import Clock
 from cminbox.core.collision import staff_handles
+from cminbox.core.community_ops import credit_of
 from cminbox.core.config import Config
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, Note, Status, TriageState
@@ -125,6 +126,7 @@ class Card(Row):
     last_reply: OutboxItem | None  # the newest reply the team sent to one of their items
     trend: Trend
     suggested: list[str]  # identities on other channels with the same user name, not linked
+    answers: tuple[int, int] = (0, 0)  # community answers, confirmed ones (core/community_ops.py)
 
 
 def _claimed(key: str, people: list[Person]) -> bool:
@@ -347,4 +349,5 @@ class PeopleOps:
             last_reply=max(replies, key=lambda pair: pair[0], default=(None, None))[1],
             trend=trend_of(m for m, _ in items),
             suggested=suggested,
+            answers=credit_of(self.store, person.identities),
         )
