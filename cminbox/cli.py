@@ -28,6 +28,7 @@ EXIT_CONFIG = 2
 def build_parser() -> argparse.ArgumentParser:
     from cminbox.commands import (
         channel_cmds,
+        community_cmds,
         demo_cmds,
         events_cmds,
         guideline_cmds,
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules_cmds.register(sub)
     macro_cmds.register(sub)
     guideline_cmds.register(sub)
+    community_cmds.register(sub)
     return parser
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import strategies as st
 
-from cminbox.core.models import Author, Kind, Message, Priority, Status, TriageState
+from cminbox.core.models import Answered, Author, Kind, Message, Priority, Status, TriageState
 from cminbox.core.people import Person, identity
 from cminbox.core.query import And, Node, Not, Or, Term, Text
 from cminbox.core.query.fields import IS_WORDS, KINDS, MOODS, PRIORITIES, STATUSES
@@ -45,6 +45,7 @@ def terms() -> st.SearchStrategy[Term]:
         st.builds(Term, st.just("lang"), st.just(":"), st.sampled_from(["en", "de", "other", "unknown"])),
         st.builds(Term, st.just("author-tag"), st.just(":"), st.sampled_from([*PERSON_TAGS, "press"])),
         st.builds(Term, st.just("person"), st.just(":"), st.sampled_from(PERSON_REFS)),
+        st.builds(Term, st.just("answered"), st.just(":"), st.sampled_from(["community", "staff", "none"])),
     )
 
 
@@ -82,6 +83,9 @@ _PIECES = [
     "to:me",
     "kind:direct",
     "author-tag:VIP",
+    "answered:community",
+    "answered:Staff",
+    "answered:nobody",
     "person:p-0",
     "person:masto:@Alice@a.social",
     "person:nobody",
@@ -144,8 +148,17 @@ def items(draw: st.DrawFn, n: int) -> tuple[Message, TriageState]:
         priority=draw(st.sampled_from(list(Priority))),
         snoozed_until=snooze,
         first_response_at=draw(st.one_of(st.none(), st.just(created + timedelta(minutes=5)))),
+        answered=draw(st.sampled_from([None, "community", "staff"]).map(lambda k: _answer(k, created))),
     )
     return message, state
+
+
+def _answer(kind: str | None, created: datetime) -> Answered | None:
+    """Who answered first (core/community.py): the field answered: reads its kind."""
+    if kind is None:
+        return None
+    at = created + timedelta(minutes=3)
+    return Answered(kind=kind, who="masto:mira", handle="@mira", name="Mira", at=at, message_id="masto:x")
 
 
 stores = st.integers(1, 25).flatmap(lambda k: st.tuples(*(items(i) for i in range(k))))

@@ -182,7 +182,9 @@ def write_readme_table() -> None:
 def test_the_readme_action_table_lists_every_action_id() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     rows = re.findall(
-        r"^\| (?:Move|Triage|Select|People|View|App|Macros) \|.*\| `([a-z_0-9]+)(?: … (view_9))?` \|$", readme, re.M
+        r"^\| (?:Move|Triage|Select|People|View|App|Macros|Community) \|.*\| `([a-z_0-9]+)(?: … (view_9))?` \|$",
+        readme,
+        re.M,
     )
     listed = {row[0] for row in rows} | {row[1] for row in rows if row[1]}
     ids = {spec.id for spec in keymap.ACTIONS}

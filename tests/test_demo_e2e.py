@@ -71,9 +71,10 @@ def own_replies(server: str, native_id: str) -> list[dict[str, object]]:
 def test_poll_list_and_no_duplicates(env: dict[str, str]) -> None:
     first = run_cli("poll", "--once", env=env)
     assert first.returncode == 0, first.stderr
-    assert "demo" in first.stdout and "300 new" in first.stdout
+    # The 300-post backlog and the team's 10 replies in its threads (community.staff_answers).
+    assert "demo" in first.stdout and "310 new" in first.stdout
     rows = listed(env)
-    assert len(rows) == 300 and len({r["id"] for r in rows}) == 300
+    assert len(rows) == 310 and len({r["id"] for r in rows}) == 310
     assert {
         "id",
         "channel",
@@ -91,7 +92,7 @@ def test_poll_list_and_no_duplicates(env: dict[str, str]) -> None:
     assert [r["created_at"] for r in rows] == sorted((r["created_at"] for r in rows), reverse=True)
     again = run_cli("poll", "--once", env=env)
     assert "0 new" in again.stdout
-    assert len(listed(env)) == 300
+    assert len(listed(env)) == 310
     assert {r["kind"] for r in rows} >= {"mention", "direct"}
 
 

@@ -42,6 +42,7 @@ _ATOMS = [
     *(f"author-tag:{t}" for t in PERSON_TAGS),
     *(f"person:{r}" for r in PERSON_REFS),
     "from:staff",
+    *(f"answered:{a}" for a in ("community", "staff", "none")),
     "sync",
     "A:b",
     "é",
@@ -105,6 +106,7 @@ def _row(m: Message, s: TriageState) -> tuple[Any, ...]:
         s.first_response_at,
         msgspec.json.encode(m).decode(),
         identity_of(m),
+        msgspec.json.encode(s).decode(),
     )
 
 
@@ -125,7 +127,8 @@ def _same_on_both(
     conn.execute("TRUNCATE items, people, person_identities")
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO items VALUES (" + ", ".join(["%s"] * 14) + ", %s::jsonb, %s)", [_row(m, s) for m, s in rows]
+            "INSERT INTO items VALUES (" + ", ".join(["%s"] * 14) + ", %s::jsonb, %s, %s::jsonb)",
+            [_row(m, s) for m, s in rows],
         )
         cur.executemany(
             "INSERT INTO people (id, doc, rev, tags) VALUES (%s, %s::jsonb, %s, %s)",

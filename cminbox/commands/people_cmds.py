@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from cminbox.commands.community_cmds import register_top
 from cminbox.commands.context import Context
 from cminbox.commands.render import age, clean, dumps, row
 from cminbox.core.guidelines import notices_text
@@ -79,6 +80,7 @@ def card_json(card: Card) -> dict[str, Any]:
             "scored": card.trend.scored,
         },
         "suggested_links": card.suggested,
+        "community_answers": {"answers": card.answers[0], "confirmed": card.answers[1]},
     }
 
 
@@ -113,6 +115,8 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     marker = msgspec.structs.replace(p, tags=card.tags).marker()
     print(f"{one_line(clean(card.name))}  ({p.id}{'' if is_stored(p) else ', no record yet'})  {marker}".rstrip())
     print(f"tags:        {', '.join(card.tags) or '-'}")
+    if card.answers[0]:
+        print(f"answers:     {card.answers[0]} community answers, {card.answers[1]} confirmed")
     for n, key in enumerate(p.identities):
         s = card.seen.get(key)
         seen = (
@@ -219,3 +223,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("identity")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_unlink)
+    register_top(verbs)  # people top: community_cmds.py

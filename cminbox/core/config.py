@@ -28,6 +28,7 @@ from cminbox.core import config_checks, keymap, registry
 from cminbox.core.config_schema import (
     NAME_PATTERN,
     ChannelConfig,
+    CommunityConfig,
     ConfigFile,
     EscalationConfig,
     Guideline,
@@ -96,6 +97,7 @@ class Config:
     rules: list[RuleConfig] = field(default_factory=list)
     guidelines: list[Guideline] = field(default_factory=list)
     macros: list[MacroConfig] = field(default_factory=list)
+    community: CommunityConfig = field(default_factory=CommunityConfig)
     # The file as written (what the checks need beside the above: e.g. the views' positions).
     document: ConfigFile = field(default_factory=ConfigFile, repr=False)
 

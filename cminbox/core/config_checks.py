@@ -323,3 +323,13 @@ def guidelines_are_unique_and_name_known_variables(cfg: Config, fail: Fail) -> N
             check_template(rule.follow_up, extra=tuple(FOLLOW_UP_VARIABLES))
         except TemplateError as exc:
             raise fail(("guidelines", i, "follow_up"), f"{exc.message}.", exc.hint) from None
+
+
+@check
+def community_thank_you_is_a_saved_reply(cfg: Config, fail: Fail) -> None:
+    """``[community] thank_you``: the saved reply it names exists."""
+    name = cfg.community.thank_you
+    replies = sorted(r.name for r in cfg.saved_replies)
+    if name and name not in replies:
+        known = ", ".join(replies) or "none configured"
+        raise fail(("community", "thank_you"), f"no saved reply named {name!r}.", f"Saved replies: {known}.")

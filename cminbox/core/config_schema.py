@@ -310,6 +310,19 @@ class RuleConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     stop: Annotated[bool, opt("when it matches, the rules after it do not run on the item")] = False
 
 
+class CommunityConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Community answers (README: Community answers): what confirming one does."""
+
+    thank_you: Annotated[
+        str,
+        opt(
+            "the saved reply (its name) sent to the helper when a confirm asks for a thank-you; empty: none",
+            example="thanks for helping",
+            commented=True,
+        ),
+    ] = ""
+
+
 class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole file, as written (``config.parse`` turns it into a ``config.Config``). A table's
     docstring is its description in the example file, the README and editors."""
@@ -336,6 +349,7 @@ class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     rules: list[RuleConfig] = msgspec.field(default_factory=list)
     macros: list[MacroConfig] = msgspec.field(default_factory=list)
     guidelines: list[Guideline] = msgspec.field(default_factory=list)
+    community: CommunityConfig = msgspec.field(default_factory=CommunityConfig)
 
 
 MacroPriority = Literal["low", "normal", "high", "urgent"]

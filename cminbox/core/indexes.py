@@ -79,6 +79,9 @@ class Indexes:
         # card or filters by person should not pay before its first screen.
         self._identities: dict[str, set[str]] | None = None
         self._identity_keys: dict[tuple[str, str], str] = {}  # (channel, handle) -> identity key
+        # Who answered first (core/community.py): kind ("community", "staff") -> ids, for answered:.
+        self.answered: dict[str, set[str]] = {}
+        self._answered_kind: dict[str, str] = {}
 
     def identity(self, msg: Message) -> str:
         """``people.identity_of(msg)``, computed once per account (few people, many messages)."""
@@ -183,6 +186,7 @@ class Indexes:
     def set_triage(self, doc_id: int, state: TriageState, shard: int) -> None:
         self.triage_at[state.id] = doc_id
         self.triage_shard[state.id] = shard
+        self._set_answered(state.id, state.answered.kind if state.answered is not None else "")
         new_key = (state.status, state.tags)
         old_key = self._triage_keys.get(state.id)
         if old_key == new_key:
@@ -199,11 +203,24 @@ class Indexes:
     def drop_triage(self, mid: str) -> None:
         self.triage_at.pop(mid, None)
         self.triage_shard.pop(mid, None)
+        self._set_answered(mid, "")
         old_key = self._triage_keys.pop(mid, None)
         if old_key is not None:
             self.status.get(old_key[0], set()).discard(mid)
             for tag in old_key[1]:
                 _drop(self.tags, tag, mid)
+
+    def _set_answered(self, mid: str, kind: str) -> None:
+        old = self._answered_kind.get(mid, "")
+        if old == kind:
+            return
+        if old:
+            _drop(self.answered, old, mid)
+        if kind:
+            self._answered_kind[mid] = kind
+            self.answered.setdefault(kind, set()).add(mid)
+        else:
+            self._answered_kind.pop(mid, None)
 
     def with_status(self, status: Status) -> set[str]:
         if status != Status.NEW:

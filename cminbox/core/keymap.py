@@ -72,6 +72,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("quit", "q", "app.quit", "Quit", "App"),
     ActionSpec("macro", "m", "macro", "Run a macro (playbook) on the item or the selection", "Macros"),
     ActionSpec("follow_up", "F", "follow_up", "Tell the author which guideline applied", "Triage"),
+    # Community answers (core/community.py, tui/community_keys.py).
+    ActionSpec(
+        "confirm_answer", "c", "confirm_answer", "Confirm the community's answer (done, helper credited)", "Community"
+    ),
+    ActionSpec(
+        "correct_answer", "C", "correct_answer", "Correct the community's answer (reply quoting it)", "Community"
+    ),
+    ActionSpec("helpers", "H", "helpers", "Who helps most", "Community"),
 )
 
 BY_ID = {spec.id: spec for spec in ACTIONS}

@@ -118,6 +118,21 @@ class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     group: str = ""
 
 
+class Answered(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The first reply to an item in its thread by someone other than its author
+    (core/community.py): ``kind`` "community" (before any staff reply) or "staff"."""
+
+    kind: str
+    who: str  # the identity key (core.people.identity) of the one who answered
+    handle: str
+    name: str
+    at: datetime
+    message_id: str
+    url: str = ""
+    confirmed_at: datetime | None = None  # a teammate confirmed the community's answer
+    confirmed_by: str = ""
+
+
 class TriageState(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     id: str
     status: Status = Status.NEW
@@ -130,6 +145,8 @@ class TriageState(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     escalation: Escalation | None = None
     history: tuple[HistoryEntry, ...] = ()
     rev: int = 0
+    # Who answered the item first in its thread, set at ingest (core/community.py).
+    answered: Answered | None = None
 
     def is_snoozed(self, now: datetime) -> bool:
         return self.snoozed_until is not None and self.snoozed_until > now

@@ -28,6 +28,7 @@ import msgspec
 
 from cminbox.core.clock import Clock
 from cminbox.core.collision import staff_handles
+from cminbox.core.community_ops import credit_of
 from cminbox.core.config import Config
 from cminbox.core.errors import CminboxError
 from cminbox.core.guidelines import Notices, notices
@@ -128,6 +129,7 @@ class Card(Row):
     suggested: list[str]  # identities on other channels with the same user name, not linked
     # The guideline follow-ups sent to them, per guideline (counted from the outbox: guidelines.py).
     guideline_notices: Notices = field(default_factory=Notices)
+    answers: tuple[int, int] = (0, 0)  # community answers, confirmed ones (core/community_ops.py)
 
 
 def _claimed(key: str, people: list[Person]) -> bool:
@@ -350,4 +352,5 @@ class PeopleOps:
             trend=trend_of(m for m, _ in items),
             suggested=suggested,
             guideline_notices=notices(sent, person.identities, ids),
+            answers=credit_of(self.store, person.identities),
         )

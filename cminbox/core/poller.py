@@ -17,10 +17,13 @@ from datetime import timedelta
 
 from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited
 from cminbox.core.clock import Clock, pause
+from cminbox.core.collision import staff_handles
+from cminbox.core.community import Answering
 from cminbox.core.config import ChannelConfig
 from cminbox.core.enrich import enrich
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth, HealthState
+from cminbox.core.people import staff_identities
 from cminbox.core.rules_run import RuleRunner, warning_text
 from cminbox.core.store_api import StoreApi
 
@@ -56,6 +59,11 @@ class Poller:
         self.on_report = on_report
         self.rng = rng or random.Random()
 
+    def _answering(self) -> Answering:
+        """Who is staff and whose replies never count, read once per batch (core/community.py)."""
+        staff = staff_identities(staff_handles(self.configs.values()))
+        return Answering.of(self.store.people(), staff)
+
     def health(self, name: str) -> ChannelHealth:
         return ChannelHealth.from_doc(self.store.get_health(name), name)
 
@@ -84,11 +92,12 @@ class Poller:
                 archived = await asyncio.to_thread(self.store.archived_ids)
                 fresh = [m for m in fresh if m.id not in archived]
             fresh = await asyncio.to_thread(enrich, fresh)  # language and sentiment, off the loop
+            answers = await asyncio.to_thread(self._answering) if fresh else None
             if self.rules is not None:
-                ingested = await asyncio.to_thread(self.rules.ingest, fresh)
+                ingested = await asyncio.to_thread(self.rules.ingest, fresh, answers)
                 report.new_ids, ruled = ingested.new_ids, warning_text(ingested.outcome)
             else:
-                report.new_ids = await asyncio.to_thread(self.store.upsert_messages, fresh)
+                report.new_ids = await asyncio.to_thread(self.store.upsert_messages, fresh, answers=answers)
             if result.cursor != cursor:
                 await asyncio.to_thread(self.store.set_cursor, name, result.cursor)
         except AuthFailed as exc:

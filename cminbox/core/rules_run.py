@@ -24,6 +24,7 @@ from datetime import datetime
 from cminbox.core import registry
 from cminbox.core.clock import Clock
 from cminbox.core.collision import staff_handles
+from cminbox.core.community import Answering
 from cminbox.core.config import Config
 from cminbox.core.effects import OutboxLookup, Planned
 from cminbox.core.errors import CminboxError
@@ -115,11 +116,12 @@ class RuleRunner:
         return clean
 
     # ----------------------------------------------------------------- running
-    def ingest(self, messages: Iterable[Message]) -> Ingested:
-        """Store polled messages, the rules' effects on the new ones in the same step."""
+    def ingest(self, messages: Iterable[Message], answers: Answering | None = None) -> Ingested:
+        """Store polled messages, the rules' effects on the new ones in the same step (and
+        ``answers``: the community answers of their conversations, core/community.py)."""
         batch = list(messages)
         if not batch:
-            return Ingested(self.store.upsert_messages(batch))
+            return Ingested(self.store.upsert_messages(batch, answers=answers))
         rules, ctx = self.context(self.rules)
         outcome = Outcome()
 
@@ -128,7 +130,7 @@ class RuleRunner:
             outcome = plan(rules, items, known, ctx)  # a retried step plans again: keep the last
             return outcome.planned
 
-        new_ids = self.store.upsert_messages(batch, plan=decide)
+        new_ids = self.store.upsert_messages(batch, plan=decide, answers=answers)
         self._log(outcome)
         return Ingested(new_ids, outcome)
 

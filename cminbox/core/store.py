@@ -46,6 +46,7 @@ import msgspec
 from cminbox.core import triage
 from cminbox.core.archive import ArchiveTables
 from cminbox.core.clock import Clock, system_clock
+from cminbox.core.community import Answering
 from cminbox.core.effects import Plan
 from cminbox.core.errors import CminboxError, from_os_error
 from cminbox.core.event_log import EventParts
@@ -302,11 +303,13 @@ class Store(
 
     # ----------------------------------------------------------------- messages
     @synchronized
-    def upsert_messages(self, messages: Iterable[Message], *, plan: Plan | None = None) -> list[str]:
+    def upsert_messages(
+        self, messages: Iterable[Message], *, plan: Plan | None = None, answers: Answering | None = None
+    ) -> list[str]:
         """Add messages not seen before (by id); update ones that changed, a change of content
         with its ``edited`` event and history line (store_upsert.py); ``plan``'s effects on the
         new ones in the same step (store_effects.py). Returns the new ids."""
-        return self._upsert(messages, arrivals=True, plan=plan)
+        return self._upsert(messages, arrivals=True, plan=plan, answers=answers)
 
     @synchronized
     def get_message(self, message_id: str) -> Message | None:

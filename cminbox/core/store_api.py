@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from cminbox.core.clock import Clock
+from cminbox.core.community import Answering
 from cminbox.core.effects import Plan, Planned
 from cminbox.core.errors import CminboxError
 from cminbox.core.events import Event
@@ -83,7 +84,9 @@ class UndoResult:
 class ItemStore(Protocol):
     """Messages and their triage state, read side and ingestion."""
 
-    def upsert_messages(self, messages: Iterable[Message], *, plan: Plan | None = None) -> list[str]:
+    def upsert_messages(
+        self, messages: Iterable[Message], *, plan: Plan | None = None, answers: Answering | None = None
+    ) -> list[str]:
         """Store messages not seen before (by id), update those whose content changed; every
         message is bounded first (cminbox.core.text.bound_message). Returns the new ids, in order.
         Atomic per message together with its ``arrived`` event; durable on return.
@@ -92,7 +95,10 @@ class ItemStore(Protocol):
         messages and their triage state (a fresh one, unless a record outlived a step cut short),
         and what it returns is written in that step too: its effects (events and history lines
         in the step's group, no undo record) and its outbox items (those whose id is not stored
-        yet). Other instances never see a new message without them."""
+        yet). Other instances never see a new message without them.
+
+        ``answers``: find who answered the conversations the batch touches, in the same step
+        (cminbox.core.community), and record it on their questions."""
         ...
 
     def apply_plan(self, ids: Iterable[str], plan: Plan, *, history: bool = False) -> Planned:

@@ -24,7 +24,9 @@ from pathlib import Path
 
 import msgspec
 
+from cminbox.core import triage
 from cminbox.core.clock import Clock
+from cminbox.core.community import Answering, ThreadKey, answer_effects
 from cminbox.core.edits import Edit, digest, edit_of
 from cminbox.core.effects import Effect, Plan, Planned
 from cminbox.core.events import Event, EventKind
@@ -36,6 +38,11 @@ from cminbox.core.segment import Segment, one_folder_sync
 from cminbox.core.store_events import draft, new_group
 from cminbox.core.store_parts import StoreParts
 from cminbox.core.text import bound_message
+from cminbox.core.triage import Action
+
+
+def _with(state: TriageState, action: Action | None) -> TriageState:
+    return state if action is None else triage.apply(state, action)
 
 
 def _month(created_at: datetime) -> str:
@@ -57,7 +64,9 @@ class UpsertTables(StoreParts):
         [Iterable[Effect], datetime, str], tuple[list[Event], list[TriageState], list[Effect]]
     ]  # store_effects.py
 
-    def _upsert(self, messages: Iterable[Message], *, arrivals: bool, plan: Plan | None = None) -> list[str]:
+    def _upsert(
+        self, messages: Iterable[Message], *, arrivals: bool, plan: Plan | None = None, answers: Answering | None = None
+    ) -> list[str]:
         """``arrivals``: a poll or an import, recording new messages as arrived and content
         changes as edits; not when items come back from the archive (restore records that).
         ``plan``: the rules, run on the new messages inside this step (store_effects.py)."""
@@ -76,9 +85,16 @@ class UpsertTables(StoreParts):
             now = self.clock()
             group = new_group()
             planned = Planned()
+            answered: list[Effect] = []  # community answers (core/community.py): before the rules, which may read them
+            if answers is not None:
+                changed = [*fresh.values(), *(m for docs in updates.values() for m in docs.values())]
+                answered = answer_effects(changed, self._thread_messages, answers)
             if plan is not None and fresh:
-                planned = plan([(m, self._triage(mid)) for mid, m in fresh.items()], self.outbox.known)
-            mine = [e for e in planned.effects if e.message_id in fresh]  # on the new items only
+                found = {e.message_id: e.action for e in answered}
+                planned = plan(
+                    [(m, _with(self._triage(mid), found.get(mid))) for mid, m in fresh.items()], self.outbox.known
+                )
+            mine = [*answered, *(e for e in planned.effects if e.message_id in fresh)]  # rules: on the new items only
             effect_events, effect_states, _ = self._effect_changes(mine, now, group)
             # The last version of each message in the batch against the stored one.
             edits = [
@@ -134,6 +150,10 @@ class UpsertTables(StoreParts):
                 failpoint("store.before_edit_history")  # the crash test's kill between the message and its history
                 self._write_states(states)
             return new_ids
+
+    def _thread_messages(self, keys: set[ThreadKey]) -> list[Message]:
+        """The stored messages of these conversations, from the thread index (no scan)."""
+        return [self.ix.messages[mid] for key in keys for mid in self.ix.threads.get(key, ())]
 
     def _edited(self, edit: Edit, at: datetime, group: str) -> TriageState:
         """The item's triage record with the edit's history line (revision + 1, as an action's)."""

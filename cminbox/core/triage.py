@@ -14,7 +14,7 @@ from typing import Any, TypeAlias, assert_never
 
 import msgspec
 
-from cminbox.core.models import Escalation, Note, Priority, Status, TriageState
+from cminbox.core.models import Answered, Escalation, Note, Priority, Status, TriageState
 
 
 class SetStatus(msgspec.Struct, frozen=True, tag="status"):
@@ -61,6 +61,14 @@ class SetFirstResponse(msgspec.Struct, frozen=True, tag="responded"):
     at: datetime | None
 
 
+class SetAnswer(msgspec.Struct, frozen=True, tag="answer"):
+    """Who answered the item first in its thread (core/community.py). ``detected``: set by
+    ingest, which never replaces an answer a teammate confirmed."""
+
+    answered: Answered | None
+    detected: bool = False
+
+
 class Several(msgspec.Struct, frozen=True, tag="several"):
     """Actions applied in order as one: a rule's effects on an item (tag, priority, a note...)
     are one line of its history and one step to undo."""
@@ -80,6 +88,7 @@ Action: TypeAlias = (
     | SetEscalation
     | SetFirstResponse
     | Several
+    | SetAnswer
 )
 
 
@@ -118,6 +127,10 @@ def apply(state: TriageState, action: Action) -> TriageState:
             for step in actions:
                 state = apply(state, step)
             return state
+        case SetAnswer(answered=answered, detected=detected):
+            if detected and state.answered is not None and state.answered.confirmed_at is not None:
+                return state
+            return msgspec.structs.replace(state, answered=answered)
         case _:  # mypy proves every Action is handled above
             assert_never(action)
 
@@ -154,11 +167,23 @@ def inverse(state: TriageState, action: Action) -> Action:
                 undo.append(inverse(state, step))
                 state = apply(state, step)
             return Several(tuple(reversed(undo)))
+        case SetAnswer():
+            return SetAnswer(state.answered)
         case _:  # mypy proves every Action is handled above
             assert_never(action)
 
 
-_FIELDS = ("status", "tags", "assignee", "priority", "snoozed_until", "notes", "first_response_at", "escalation")
+_FIELDS = (
+    "status",
+    "tags",
+    "assignee",
+    "priority",
+    "snoozed_until",
+    "notes",
+    "first_response_at",
+    "escalation",
+    "answered",
+)
 
 
 def changed_fields(before: TriageState, after: TriageState) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -198,6 +223,10 @@ def describe(action: Action) -> str:
             return "responded"
         case Several(actions=actions):
             return "; ".join(describe(step) for step in actions)
+        case SetAnswer(answered=a):
+            if a is None:
+                return "no answer"
+            return f"{'confirmed ' if a.confirmed_at else ''}answered by {a.handle} ({a.kind})"
         case _:  # mypy proves every Action is handled above
             assert_never(action)
 
@@ -240,6 +269,8 @@ def reverting(state: TriageState, before: Mapping[str, Any], after: Mapping[str,
     if "first_response_at" in before:
         at = msgspec.convert(before["first_response_at"], datetime | None, strict=False)
         steps.append(SetFirstResponse(at))
+    if "answered" in before:
+        steps.append(SetAnswer(msgspec.convert(before["answered"], Answered | None, strict=False)))
     return steps[0] if len(steps) == 1 else Several(tuple(steps))
 
 

@@ -45,6 +45,9 @@ PEOPLE = [
     ("pablo", "Pablo Ruiz", "user"),
     ("devops_dana", "Dana (SRE)", "user"),
     ("bugbash", "Bug Bash Bot 🤖", "user"),
+    # A teammate's own account, listed as staff in the demo's config: her replies in threads
+    # are official answers (so a question she answers first is not a community answer).
+    ("noor", "Noor Haddad (Lumen team)", "staff"),
 ]
 
 TOPICS = [
@@ -203,6 +206,25 @@ def backlog(rng: random.Random, count: int) -> list[Post]:
             continue
         posts.append(everyday_post(rng, posts))
     return posts
+
+
+STAFF_ANSWERS = [
+    "thanks for asking! This is in Settings → Sync → Advanced; the docs have a page on it too.",
+    "good question: yes, it works on {os} as well. Let us know if anything looks off.",
+    "we've logged this; a fix is planned for {ver}. Thanks for the details!",
+]
+
+
+def staff_answers(rng: random.Random, posts: list[Post]) -> list[tuple[int, Post, float]]:
+    """The team's replies in the backlog: (the question's index, the reply, where between the
+    question and the next answer it is written, 0..1). Most go to questions Mira left alone; a
+    few beat her to a question she answered too, so the demo shows both kinds of answer."""
+    answered = {p.reply_to_index for p in posts if p.kind == "advocate"}
+    open_ones = [i for i, p in enumerate(posts) if p.kind == "question" and i not in answered]
+    hers = sorted(i for i in answered if i is not None)
+    picks = [(i, 0.3) for i in rng.sample(open_ones, min(8, len(open_ones)))]
+    picks += [(i, 0.5) for i in rng.sample(hers, min(2, len(hers)))]
+    return [(i, Post("noor", fill(rng, rng.choice(STAFF_ANSWERS)), "staff", reply_to_index=i), f) for i, f in picks]
 
 
 def outage_post(rng: random.Random) -> Post:

@@ -35,7 +35,7 @@ name = "{DEMO_CHANNEL}"
 type = "mastodon"
 url = "{url}"
 account = "@lumen@demo.lumen.community"
-staff = ["@lumen@demo.lumen.community"]
+staff = ["@lumen@demo.lumen.community", "@noor@demo.lumen.community"]
 interval = 5
 backfill_pages = 10
 {token}

@@ -54,9 +54,12 @@ class DemoState:
         rng = random.Random(self.seed)
         posts = community.backlog(rng, self.backlog_size)
         span = timedelta(hours=72)
+        times: list[datetime] = []
         for i, post in enumerate(posts):
             at = self.start - span + span * (i + 1) / (len(posts) + 1) - timedelta(seconds=rng.randint(0, 120))
+            times.append(at)
             self._publish(post, at)
+        self._staff_backlog(posts, times)
         self._stream_rng = random.Random(self.seed + 1)
         self._next_live = self.start + self._gap()
         burst_rng = random.Random(self.seed + 2)
@@ -181,6 +184,14 @@ class DemoState:
                 "status": status,
             }
         )
+
+    def _staff_backlog(self, posts: list[Post], times: list[datetime]) -> None:
+        """The team's replies in the backlog threads (community.staff_answers): written after
+        the question and, where Mira answered too, before her answer (staff first)."""
+        for question, post, where in community.staff_answers(random.Random(self.seed + 3), posts):
+            hers = [times[i] for i, p in enumerate(posts) if p.kind == "advocate" and p.reply_to_index == question]
+            until = min(hers) if hers else times[question] + timedelta(minutes=40)
+            self._publish(post, times[question] + (until - times[question]) * where)
 
     # ------------------------------------------------------------------ time passes
     def advance(self) -> None:

@@ -105,6 +105,8 @@ def card_text(card: Card, now: datetime, *, full: bool = False) -> Text:
     out.append(trend_text(card.trend) + "\n")
     if told := notices_text(card.guideline_notices):
         out.append(f"guideline notices: {told}\n")
+    if card.answers[0]:  # the helper's credit (core/community_ops.py)
+        out.append(f"↪ {_count(card.answers[0], 'community answer')}, {card.answers[1]} confirmed\n")
     for note in person.notes if full else person.notes[-NOTES_SHOWN:]:
         out.append(f"note · {sanitize(note.author, single_line=True)} {note.at:%m-%d}: ", style="dim")
         out.append(sanitize(note.text, single_line=not full) + "\n")

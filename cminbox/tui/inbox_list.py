@@ -29,6 +29,7 @@ from cminbox.core.when import age
 MARKERS = {Status.NEW: "●", Status.OPEN: "○", Status.WAITING: "…", Status.ESCALATED: "!", Status.DONE: "✓"}
 PRIORITY_MARKS = {"urgent": "‼", "high": "↑", "normal": " ", "low": "↓"}
 SNOOZED, REPLIED = "z", "↩"  # the flag column: snoozed wins (it says why the item is quiet)
+COMMUNITY = "↪"  # answered in its thread by the community first (core/community.py); after ours
 # The sentiment column: one cell in every terminal (no emoji; tests/test_tui_rows.py measures
 # them per code point, as tmux does); neutral is blank, so the eye catches the other three.
 MOOD_MARKS = {Mood.NEGATIVE: "\N{MINUS SIGN}", Mood.POSITIVE: "+", Mood.NEUTRAL: " ", Mood.UNKNOWN: "?"}
@@ -42,10 +43,13 @@ def mood_mark(message: Message) -> str:
 
 
 def flag(state: TriageState, now: datetime) -> str:
-    """The row's flag: snoozed, else replied, else blank; a glyph, never colour alone."""
+    """The row's flag: snoozed, else replied, else answered by the community, else blank; a
+    glyph, never colour alone."""
     if state.is_snoozed(now):
         return SNOOZED
-    return REPLIED if state.first_response_at is not None else " "
+    if state.first_response_at is not None:
+        return REPLIED
+    return COMMUNITY if state.answered is not None and state.answered.kind == "community" else " "
 
 
 @dataclass(slots=True)

@@ -36,6 +36,7 @@ from cminbox.core.triage import Action
 from cminbox.core.views import Sort, View
 from cminbox.tui import actions
 from cminbox.tui.author_card import read_card
+from cminbox.tui.community_keys import CommunityKeys
 from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.guideline_keys import GuidelineKeys
@@ -69,7 +70,7 @@ PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the curs
 
 
 class InboxScreen(
-    RowLoading, StoreSync, MacroKeys, GuidelineKeys, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen
+    RowLoading, StoreSync, MacroKeys, GuidelineKeys, CommunityKeys, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen
 ):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     store_ok: reactive[bool] = reactive(True)

@@ -17,6 +17,7 @@ from cminbox.core.people_ops import Card
 from cminbox.core.text import bound_text, sanitize
 from cminbox.core.when import age
 from cminbox.tui.author_card import card_text, card_title, tag_words
+from cminbox.tui.helpers_screen import answer_text
 from cminbox.tui.inbox_list import Row
 
 OVERDUE_AFTER = 4 * 3600  # seconds without a first response before an item counts as overdue
@@ -208,6 +209,8 @@ class Preview(Static):
             out.append(f" · {msg.visibility}", style="bold yellow")
         out.append("\n")
         out.append(_triage_line(st, now) + "\n", style="italic")
+        if st.answered is not None:
+            out.append_text(answer_text(st.answered, now))
         if msg.id in self.presence:
             out.append(sanitize(self.presence[msg.id], single_line=True) + "\n", style="bold")
         out.append("\n")

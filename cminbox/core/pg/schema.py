@@ -216,7 +216,14 @@ def _fix_identities(conn: Connection[Any]) -> None:
             )
 
 
-STEPS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# Community answers (core/community.py): who answered an item first lives in its triage
+# document; `answered:community` / `answered:staff` read its kind (query/sql.py), indexed here.
+_V7 = """
+CREATE INDEX items_answered ON items ((triage->'answered'->>'kind'));
+"""
+
+
+STEPS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 # What a step needs beyond SQL, run in its transaction right after it.
 FIXUPS: dict[int, Callable[[Connection[Any]], None]] = {6: _fix_identities}
 VERSION = len(STEPS)

@@ -28,11 +28,13 @@ from psycopg import Connection
 
 from cminbox.core import triage
 from cminbox.core.clock import Clock, system_clock
+from cminbox.core.community import Answering
 from cminbox.core.edits import is_edit
 from cminbox.core.effects import Plan
 from cminbox.core.errors import CminboxError
 from cminbox.core.indexes import author_key
 from cminbox.core.models import Message, Status, TriageState
+from cminbox.core.pg.answers import write_answers
 from cminbox.core.pg.archive import PgArchive, histories
 from cminbox.core.pg.connection import PostgresUnreachable
 from cminbox.core.pg.db import Database
@@ -122,7 +124,9 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
         self.db.close()
 
     # ----------------------------------------------------------------- messages
-    def upsert_messages(self, messages: Iterable[Message], *, plan: Plan | None = None) -> list[str]:
+    def upsert_messages(
+        self, messages: Iterable[Message], *, plan: Plan | None = None, answers: Answering | None = None
+    ) -> list[str]:
         """Add messages not seen before (by id), each with its ``arrived`` event; update ones
         that changed, a change of content (edits.py) with its ``edited`` event, which is also
         the item's history line and wakes the other instances (NOTIFY); ``plan``'s effects on
@@ -143,10 +147,12 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
                 (now, e.actor, self.instance, e.message_id, "edited", e.label, group, e.before, e.after) for e in edits
             ]
             effects: list[EventRow] = []
+            states = {mid: TriageState(id=mid) for mid in new_ids}  # a new row has no triage state yet
+            if answers is not None:  # community answers (core/community.py): before the rules, which may read them
+                effects += write_answers(conn, self.instance, batch, answers, states, now, group)
             if plan is not None and new_ids:
-                states = {mid: TriageState(id=mid) for mid in new_ids}  # a new row has no triage state yet
                 planned = plan([(by_id[mid], states[mid]) for mid in new_ids], lambda ids: known_items(conn, ids))
-                effects, _ = write_effects(conn, self.instance, planned.effects, states, now, group)
+                effects += write_effects(conn, self.instance, planned.effects, states, now, group)[0]
                 insert_items(conn, planned.outbox, only_new=True)
             append_events(conn, arrived + effects + edited)  # last: it holds the event-order lock until COMMIT
             return new_ids

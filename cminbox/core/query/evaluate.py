@@ -11,6 +11,8 @@ Semantics (the same as the SQL compiler's, see sql.py):
 - ``priority:high`` exactly, ``priority:>=high`` (``>``, ``<``, ``<=``) by rank;
 - ``sentiment:negative`` (neutral, positive, unknown) by VADER's published cut-offs;
   ``lang:en`` the language gate's verdict (``lang:unknown``: too little text to tell);
+- ``answered:community`` the item was first answered in its thread by the community (``staff``:
+  by a staff account; ``none``: not answered), as detected at ingest (core/community.py);
 - ``author-tag:vip`` the author's person has that profile tag (``staff`` also for the
   configured staff accounts); ``person:p-…`` / ``person:<identity>`` the items of every
   identity of that person; ``from:staff`` is ``author-tag:staff`` (a handle that starts with
@@ -119,7 +121,16 @@ def _term(term: Term, people: PeopleView) -> Predicate:
         return lambda m, s, now, me: m.lang == lang
     if field == "rule":  # an effect of that rule on the item that was not taken back
         return lambda m, s, now, me: bool(open_effects(s.history, v))
+    if field == "answered":
+        return answered_predicate(v)
     return _IS[v]
+
+
+def answered_predicate(value: str) -> Predicate:
+    """``answered:community|staff|none``: who answered first in the item's thread (core/community.py)."""
+    if value == "none":
+        return lambda m, s, now, me: s.answered is None
+    return lambda m, s, now, me: s.answered is not None and s.answered.kind == value
 
 
 _IS: dict[str, Predicate] = {

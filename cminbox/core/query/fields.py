@@ -56,6 +56,7 @@ FIELD_NAMES = (
     "author-tag",
     "person",
     "rule",
+    "answered",
 )
 ALIASES = {
     "to": "assignee",
@@ -146,6 +147,14 @@ def _rule(value: str) -> str:
     return value
 
 
+ANSWERED = ("community", "staff", "none")
+
+
+def _answered(value: str) -> str:
+    """``answered:community`` (first answered in its thread by the community), ``staff``, ``none``."""
+    return _one_of("answered: value", value, ANSWERED)
+
+
 def _plain(normalise: Callable[[str], str]) -> Callable[[str, str], tuple[str, str]]:
     return lambda op, value: (op, normalise(value))
 
@@ -165,6 +174,7 @@ _CHECKS: dict[str, Callable[[str, str], tuple[str, str]]] = {
     "author-tag": _plain(normalise_tag),
     "person": _plain(_person),
     "rule": _plain(_rule),
+    "answered": lambda op, v: (op, _answered(v)),
 }
 
 

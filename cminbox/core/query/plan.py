@@ -2,6 +2,7 @@
 (core/indexes.py), then evaluate only what the indexes did not answer, per item.
 
 Indexed: ``status:x`` and ``is:<status>`` (status index, exact), ``tag:x`` (tag index, exact),
+``answered:community`` / ``answered:staff`` (the answered index, exact),
 ``channel:x`` (channel index plus the channel types seen on each channel: narrows, then is
 checked per item). An AND intersects its indexed parts; an OR of indexed parts unites them.
 Everything else (free text, from, age, priority, assignee, other ``is:`` words, NOT) is
@@ -38,6 +39,8 @@ def index_kind(node: Node, people: PeopleView | None = None) -> str | None:
             return "exact"
         if node.field == "channel":
             return "narrow"
+        if node.field == "answered" and node.value != "none":
+            return "exact"
         return None
     if isinstance(node, Or):
         kinds = [index_kind(i, people) for i in node.items]
@@ -63,6 +66,8 @@ def _ids(node: Node, ix: Indexes, people: PeopleView | None) -> set[str]:
         return found
     if node.field == "tag":
         return ix.tags.get(node.value, set())
+    if node.field == "answered":
+        return ix.answered.get(node.value, set())
     if node.field == "channel":
         found = set()
         for name, ids in ix.channels.items():

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS items (
     snoozed_until     timestamptz NULL,        -- TriageState.snoozed_until
     first_response_at timestamptz NULL,        -- TriageState.first_response_at
     message           jsonb NOT NULL DEFAULT '{}',  -- the Message whole (sentiment, lang are read from it)
-    author_identity   text NOT NULL DEFAULT ''  -- core.people.identity_of(Message)
+    author_identity   text NOT NULL DEFAULT '', -- core.people.identity_of(Message)
+    triage            jsonb NULL               -- the TriageState whole (answered: is read from it)
 )"""
 """The table the PostgreSQL backend keeps and :func:`compile_sql` queries (one row per item)."""
 PEOPLE_DDL = """\
@@ -141,6 +142,17 @@ def in_sql(node: Node) -> bool:
     return all(in_sql(i) for i in node.items)
 
 
+# Who answered first lives in the triage document (schema step 7 indexes its kind). Written
+# NULL-free and still indexable: NULL AND false is false.
+_ANSWERED_KIND = "(triage->'answered'->>'kind')"
+
+
+def answered_sql(value: str) -> tuple[str, list[Param]]:
+    if value == "none":
+        return f"{_ANSWERED_KIND} IS NULL", []
+    return f"({_ANSWERED_KIND} = %s AND {_ANSWERED_KIND} IS NOT NULL)", [value]
+
+
 def term_sql(term: Term, now: datetime, me: str, staff: Sequence[str] = ()) -> tuple[str, list[Param]]:
     field, op, v = term.field, term.op, term.value
     if is_people_term(term):
@@ -170,6 +182,8 @@ def term_sql(term: Term, now: datetime, me: str, staff: Sequence[str] = ()) -> t
     if field == "rule":
         actor = actor_of(v)
         return _RULE_OPEN, [actor, f"{actor}: ", f"{UNDO}{actor}: "]
+    if field == "answered":
+        return answered_sql(v)
     assert field == "is"
     table: dict[str, tuple[str, list[Param]]] = {
         "mine": ("coalesce(assignee = %s, false)", [me]),

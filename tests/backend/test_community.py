@@ -1,0 +1,197 @@
+"""Community answers on every backend: detected in the step that stores a reply (or the
+question, when it arrives after its answer), right when staff answered first, never the
+author's own reply nor a troll's; ``answered:`` queries; confirm credits the helper and one
+undo takes it back; the thank-you is queued exactly once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import msgspec
+import pytest
+
+from cminbox.core import config
+from cminbox.core.clock import FrozenClock
+from cminbox.core.community import Answering
+from cminbox.core.community_ops import AnswerError, CommunityOps, thank_you_id
+from cminbox.core.models import Author, Kind, Message, Status
+from cminbox.core.people import Person, identity
+from cminbox.core.query import parse
+from cminbox.core.rules_run import RuleRunner
+from cminbox.core.store_api import StoreApi
+from tests.backend.contract import check_event_log
+from tests.rules_fixtures import BASE, PATH
+
+ASKER, MIRA, TEAM, TROLL = "@jo@example.social", "@mira@example.social", "@team@example.social", "@grr@example.social"
+STAFF = frozenset({identity("masto", TEAM)})
+ANSWERING = Answering(staff=STAFF, ignored=frozenset({identity("masto", TROLL)}))
+CONFIG = (
+    BASE
+    + """
+[community]
+thank_you = "thanks"
+
+[[saved_replies]]
+name = "thanks"
+text = "Thank you {author.first_name}!"
+"""
+)
+
+
+def post(n: int, who: str, minutes: int, clock: FrozenClock, *, to: int | None = None, text: str = "") -> Message:
+    """Message ``masto:n`` by ``who``, ``minutes`` after the clock's now; ``to``: a reply to
+    ``masto:to`` (Mastodon keys a reply's conversation on its parent)."""
+    mid = f"masto:{n}"
+    parent = f"masto:{to}" if to is not None else ""
+    return Message(
+        id=mid,
+        channel="masto",
+        channel_type="mastodon",
+        native_id=str(n),
+        kind=Kind.MENTION,
+        author=Author(id=who, handle=who, display_name=who.split("@")[1].title()),
+        text=text or f"message {n}",
+        created_at=clock.now - timedelta(hours=1) + timedelta(minutes=minutes),
+        url=f"https://example.social/{n}",
+        thread_id=parent or mid,
+        parent_id=parent,
+    )
+
+
+def ingest(store: StoreApi, *messages: Message) -> list[str]:
+    return store.upsert_messages(list(messages), answers=ANSWERING)
+
+
+def test_a_reply_before_staff_is_a_community_answer(store: StoreApi, clock: FrozenClock) -> None:
+    ingest(store, post(1, ASKER, 0, clock))
+    ingest(store, post(2, MIRA, 5, clock, to=1), post(3, TEAM, 9, clock, to=1))
+    a = store.triage("masto:1").answered
+    assert a is not None and (a.kind, a.who, a.message_id, a.url) == (
+        "community",
+        identity("masto", MIRA),
+        "masto:2",
+        "https://example.social/2",
+    )
+    assert [h.action for h in store.triage("masto:1").history] == ["community answer by " + MIRA]
+    assert store.triage("masto:2").answered is None  # the answer itself is no question
+    check_event_log(store)
+
+
+def test_staff_first_is_not_a_community_answer_even_when_it_arrives_later(store: StoreApi, clock: FrozenClock) -> None:
+    ingest(store, post(1, ASKER, 0, clock), post(2, MIRA, 5, clock, to=1))
+    assert store.triage("masto:1").answered.kind == "community"  # type: ignore[union-attr]
+    ingest(store, post(3, TEAM, 2, clock, to=1))  # written before Mira's, polled after
+    a = store.triage("masto:1").answered
+    assert a is not None and (a.kind, a.message_id) == ("staff", "masto:3")
+
+
+def test_the_askers_own_reply_and_a_trolls_do_not_count(store: StoreApi, clock: FrozenClock) -> None:
+    ingest(store, post(1, ASKER, 0, clock), post(2, ASKER, 1, clock, to=1), post(3, TROLL, 2, clock, to=1))
+    assert store.triage("masto:1").answered is None
+    assert store.query(where=parse("answered:none"), limit=None)
+    ingest(store, post(4, MIRA, 3, clock, to=1))
+    assert store.triage("masto:1").answered.message_id == "masto:4"  # type: ignore[union-attr]
+
+
+def test_an_answer_that_arrives_before_its_question(store: StoreApi, clock: FrozenClock) -> None:
+    ingest(store, post(2, MIRA, 5, clock, to=1))
+    assert store.triage("masto:2").answered is None
+    ingest(store, post(1, ASKER, 0, clock))
+    a = store.triage("masto:1").answered
+    assert a is not None and (a.kind, a.message_id) == ("community", "masto:2")
+    check_event_log(store)
+
+
+def test_edits_leave_the_answer_as_it_was(store: StoreApi, clock: FrozenClock) -> None:
+    ingest(store, post(1, ASKER, 0, clock), post(2, MIRA, 5, clock, to=1))
+    before = store.triage("masto:1")
+    ingest(store, post(2, MIRA, 5, clock, to=1, text="edited: Settings → Sync"))
+    ingest(store, post(1, ASKER, 0, clock, text="edited question"))
+    after = store.triage("masto:1")
+    assert after.answered == before.answered
+    assert [h.action for h in after.history if h.actor == "community"] == ["community answer by " + MIRA]
+    check_event_log(store)
+
+
+def test_answered_queries_on_the_store(store: StoreApi, clock: FrozenClock) -> None:
+    ingest(store, post(1, ASKER, 0, clock), post(2, MIRA, 5, clock, to=1))
+    ingest(store, post(10, ASKER, 0, clock), post(11, TEAM, 3, clock, to=10), post(12, MIRA, 6, clock, to=10))
+    ingest(store, post(20, ASKER, 0, clock))
+
+    def ids(q: str) -> set[str]:
+        return {m.id for m, _ in store.query(where=parse(q))}
+
+    assert ids("answered:community") == {"masto:1"}
+    assert ids("answered:staff") == {"masto:10"}
+    assert "masto:20" in ids("answered:none") and "masto:1" not in ids("answered:none")
+    assert ids("answered:community -status:done") == {"masto:1"}
+
+
+def test_a_rule_reads_an_answer_found_in_the_same_step(store: StoreApi, clock: FrozenClock) -> None:
+    cfg = config.parse(
+        BASE + '\n[[rules]]\nname = "answered"\nwhen = "answered:community"\ntag = ["community"]\n', PATH
+    )
+    ingest(store, post(2, MIRA, 5, clock, to=1))
+    RuleRunner(cfg, store, clock).ingest([post(1, ASKER, 0, clock)], ANSWERING)
+    assert store.triage("masto:1").tags == ("community",)
+
+
+def _answered(store: StoreApi, clock: FrozenClock) -> CommunityOps:
+    ingest(store, post(1, ASKER, 0, clock), post(2, MIRA, 5, clock, to=1))
+    return CommunityOps(config.parse(CONFIG, PATH), store, clock)
+
+
+def test_confirm_credits_the_helper_and_one_undo_takes_it_back(store: StoreApi, clock: FrozenClock) -> None:
+    ops = _answered(store, clock)
+    done = ops.confirm("masto:1")
+    state = store.triage("masto:1")
+    assert state.status == Status.DONE and done.answered.confirmed_by == "ana"
+    assert state.answered is not None and state.answered.confirmed_at == clock.now
+    [top] = ops.top(timedelta(days=30))
+    assert (top.key, top.confirmed, top.answers) == (identity("masto", MIRA), 1, 1)
+    assert store.undo("ana") is not None
+    state = store.triage("masto:1")
+    assert state.status == Status.NEW and state.answered is not None and state.answered.confirmed_at is None
+    assert ops.top(timedelta(days=30))[0].confirmed == 0
+    check_event_log(store)
+
+
+def test_a_confirmed_answer_is_kept_when_an_earlier_reply_turns_up(store: StoreApi, clock: FrozenClock) -> None:
+    ops = _answered(store, clock)
+    ops.confirm("masto:1")
+    ingest(store, post(3, TEAM, 1, clock, to=1))
+    a = store.triage("masto:1").answered
+    assert a is not None and (a.kind, a.message_id) == ("community", "masto:2") and a.confirmed_at is not None
+
+
+def test_the_thank_you_is_queued_once(store: StoreApi, clock: FrozenClock) -> None:
+    ops = _answered(store, clock)
+    first = ops.confirm("masto:1", thank=True)
+    assert first.thanked is not None and first.thanked.id == thank_you_id("masto:2")
+    assert (first.thanked.message_id, first.thanked.payload["text"]) == ("masto:2", "Thank you Mira!")
+    store.undo("ana")
+    again = ops.confirm("masto:1", thank=True)
+    assert again.thanked is None
+    assert [i.id for i in store.outbox.items()] == [thank_you_id("masto:2")]
+
+
+def test_confirm_needs_a_community_answer(store: StoreApi, clock: FrozenClock) -> None:
+    ingest(store, post(1, ASKER, 0, clock), post(2, TEAM, 5, clock, to=1))
+    with pytest.raises(AnswerError, match="staff first"):
+        CommunityOps(config.parse(CONFIG, PATH), store, clock).confirm("masto:1")
+
+
+def test_people_top_ranks_confirmed_then_answers_then_replies(store: StoreApi, clock: FrozenClock) -> None:
+    bo = "@bo@example.social"
+    ingest(store, post(1, ASKER, 0, clock), post(2, bo, 5, clock, to=1))
+    ingest(store, post(10, ASKER, 0, clock), post(11, bo, 5, clock, to=10))
+    ingest(store, post(20, ASKER, 0, clock), post(21, MIRA, 5, clock, to=20))
+    ingest(store, post(30, TROLL, 0, clock), post(31, ASKER, 5, clock, to=30))  # the asker helps once
+    store.write_people([Person(id="p-mira", name="Mira O", identities=[identity("masto", MIRA)])], actor="t", label="t")
+    ops = CommunityOps(config.parse(CONFIG, PATH), store, clock)
+    ops.confirm("masto:20")
+    ranked = ops.top(timedelta(days=30))
+    assert [(h.key, h.confirmed, h.answers) for h in ranked[:2]] == [("p-mira", 1, 1), (identity("masto", bo), 0, 2)]
+    assert ranked[0].name == "Mira O" and ranked[0].channels == {"masto": 2}
+    assert msgspec.json.encode([h.to_json() for h in ranked])  # JSON-ready
+    assert ops.top(timedelta(days=30), channel="elsewhere") == []
