@@ -17,12 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from cminbox.core import registry
 from cminbox.core.clock import Clock
 from cminbox.core.collision import staff_handles
 from cminbox.core.community import COMMUNITY, Answering, confirmed_by
 from cminbox.core.config import Config
 from cminbox.core.effects import OutboxLookup, Planned
 from cminbox.core.errors import CminboxError
+from cminbox.core.inbox import Inbox
 from cminbox.core.models import Answered, Message, Status, TriageState
 from cminbox.core.outbox_types import OutboxItem, OutboxKind
 from cminbox.core.people import Person, identity_of, staff_identities
@@ -120,8 +122,11 @@ class CommunityOps:
             stamped = a if a.confirmed_at else confirmed_by(a, now, me)
             return Several((SetStatus(Status.DONE), SetAnswer(stamped)))
 
+        thanks = self.thank_you(message_id, answered) if thank else None  # refused before anything is written
         result = self.store.act([message_id], confirming, actor=me, label=f"confirm answer by {answered.handle}")
-        thanked = self.thank(message_id, answered) if thank else None
+        # Done as `d` is: channels that mark read on done get their mark-read (core/inbox.py).
+        Inbox(self.config, self.store, self.store.outbox, self.clock).mark_read(result.changed)
+        thanked = self._queue_thanks(thanks) if thanks is not None else None
         return Confirmed(result, self.store.triage(message_id).answered or answered, thanked)
 
     def thank_text(self, answer: Message) -> str:
@@ -135,10 +140,21 @@ class CommunityOps:
 
     def thank(self, message_id: str, answered: Answered) -> OutboxItem | None:
         """Queue the thank-you unless it was queued before (its id is the answer's: once)."""
+        return self._queue_thanks(self.thank_you(message_id, answered))
+
+    def thank_you(self, message_id: str, answered: Answered) -> OutboxItem:
+        """The thank-you as it will be queued, checked as any reply is: the channel can reply,
+        and the text as sent (its mention, the helper's name filled in) fits its limit."""
         answer = self.store.get_message(answered.message_id)
         if answer is None:
             raise AnswerError(f"the answer {answered.message_id} is no longer in the store (archived?): not thanked.")
-        item = OutboxItem(
+        inbox = Inbox(self.config, self.store, self.store.outbox, self.clock)
+        if not registry.load_channel(self.config.channel(answer.channel).type).capabilities.reply:
+            raise AnswerError(f"{answer.channel} is read-only: no thank-you can be sent there.")
+        out = inbox.outgoing_reply(answer, self.thank_text(answer))
+        if out.too_long:
+            raise AnswerError(out.refusal(answer.channel_type) + "; nothing was done", "Shorten the saved reply.")
+        return OutboxItem(
             id=thank_you_id(answer.id),
             kind=OutboxKind.REPLY,
             message_id=answer.id,
@@ -148,10 +164,11 @@ class CommunityOps:
             created_at=self.clock(),
         )
 
+    def _queue_thanks(self, item: OutboxItem) -> OutboxItem | None:
         def only_the_thanks(items: list[tuple[Message, TriageState]], known: OutboxLookup) -> Planned:
             return Planned(outbox=[item])
 
-        stored = self.store.apply_plan([answer.id], only_the_thanks)
+        stored = self.store.apply_plan([item.message_id], only_the_thanks)
         return stored.outbox[0] if stored.outbox else None
 
     def quote(self, message_id: str) -> str:

@@ -71,10 +71,10 @@ class Inbox:
     def set_status(self, ids: Iterable[str], status: Status) -> ActResult:
         result = self.store.act(ids, SetStatus(status), actor=self.actor)
         if status == Status.DONE:
-            self._mark_read(result.changed)
+            self.mark_read(result.changed)
         return result
 
-    def _mark_read(self, ids: Iterable[str]) -> None:
+    def mark_read(self, ids: Iterable[str]) -> None:
         """Channels configured with ``mark_read_on_done`` get a durable mark-read action per item
         (undoing "done" does not mark it unread again: the server has no such verb everywhere)."""
         wanted: dict[str, bool] = {}  # channel name → does it mark read on done

@@ -297,7 +297,7 @@ def run(inbox: Inbox, planned: MacroPlan, *, force: bool = False) -> MacroResult
         action, esc = triage_action(inbox, macro)
         act = store.act(ids, action, actor=inbox.actor, label=macro.label)
         if macro.final_status == Status.DONE:
-            inbox._mark_read(act.changed)
+            inbox.mark_read(act.changed)
     else:
         esc = None
     payload_macro = {"macro": macro.name}

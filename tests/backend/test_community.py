@@ -195,3 +195,26 @@ def test_people_top_ranks_confirmed_then_answers_then_replies(store: StoreApi, c
     assert ranked[0].name == "Mira O" and ranked[0].channels == {"masto": 2}
     assert msgspec.json.encode([h.to_json() for h in ranked])  # JSON-ready
     assert ops.top(timedelta(days=30), channel="elsewhere") == []
+
+
+def test_a_thank_you_too_long_as_sent_is_refused_before_the_confirm(store: StoreApi, clock: FrozenClock) -> None:
+    """The thank-you is checked as any reply is, on the text as sent (the helper's mention
+    added, the name filled in): too long, and nothing is done, not even the confirm."""
+    ingest(store, post(1, ASKER, 0, clock), post(2, MIRA, 5, clock, to=1))
+    long = CONFIG.replace("Thank you {author.first_name}!", "Thank you {author.first_name}! " + "x" * 480)
+    ops = CommunityOps(config.parse(long, PATH), store, clock)
+    with pytest.raises(AnswerError, match="characters as sent"):
+        ops.confirm("masto:1", thank=True)
+    assert store.triage("masto:1").status == Status.NEW and store.outbox.items() == []
+
+
+def test_confirm_marks_read_on_channels_that_mark_read_on_done(store: StoreApi, clock: FrozenClock) -> None:
+    ingest(store, post(1, ASKER, 0, clock), post(2, MIRA, 5, clock, to=1))
+    # A channel type that marks read (GitHub), named as the items' channel.
+    marking = CONFIG.replace(
+        'name = "masto"\ntype = "mastodon"\nurl = "https://example.social"\n',
+        'name = "masto"\ntype = "github"\nurl = "https://api.github.com"\nmark_read_on_done = true\n',
+        1,
+    )
+    CommunityOps(config.parse(marking, PATH), store, clock).confirm("masto:1")
+    assert [(i.message_id, i.payload.get("action")) for i in store.outbox.items()] == [("masto:1", "mark_read")]
