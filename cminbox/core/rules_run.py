@@ -24,6 +24,7 @@ from datetime import datetime
 from cminbox.core import registry
 from cminbox.core.clock import Clock
 from cminbox.core.collision import staff_handles
+from cminbox.core.community import ACTOR as ANSWER_ACTOR
 from cminbox.core.community import Answering
 from cminbox.core.config import Config
 from cminbox.core.effects import OutboxLookup, Planned
@@ -130,8 +131,16 @@ class RuleRunner:
             outcome = plan(rules, items, known, ctx)  # a retried step plans again: keep the last
             return outcome.planned
 
+        reading = [r for r in self.rules if r.reads_answers] if answers is not None else []
+        since = self.store.last_position() if reading else 0
         new_ids = self.store.upsert_messages(batch, plan=decide, answers=answers)
         self._log(outcome)
+        if reading:  # questions stored earlier whose answer this batch brought: their rules now
+            fresh = set(new_ids)
+            found = {e.message_id for e in self.store.events(since=since) if e.actor == ANSWER_ACTOR}
+            again = sorted(found - fresh)
+            if again:
+                outcome.add(self.apply(again, reading))
         return Ingested(new_ids, outcome)
 
     def apply(self, ids: Iterable[str], rules: Sequence[Rule] | None = None) -> Outcome:

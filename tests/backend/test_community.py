@@ -14,11 +14,12 @@ from cminbox.core import config
 from cminbox.core.clock import FrozenClock
 from cminbox.core.community import Answering
 from cminbox.core.community_ops import AnswerError, CommunityOps, thank_you_id
-from cminbox.core.models import Author, Kind, Message, Status
+from cminbox.core.models import Author, Kind, Message, Priority, Status
 from cminbox.core.people import Person, identity
 from cminbox.core.query import parse
 from cminbox.core.rules_run import RuleRunner
 from cminbox.core.store_api import StoreApi
+from cminbox.core.triage import SetPriority
 from tests.backend.contract import check_event_log
 from tests.rules_fixtures import BASE, PATH
 
@@ -134,6 +135,27 @@ def test_a_rule_reads_an_answer_found_in_the_same_step(store: StoreApi, clock: F
     ingest(store, post(2, MIRA, 5, clock, to=1))
     RuleRunner(cfg, store, clock).ingest([post(1, ASKER, 0, clock)], ANSWERING)
     assert store.triage("masto:1").tags == ("community",)
+
+
+def test_a_rule_reads_an_answer_that_arrives_after_its_question(store: StoreApi, clock: FrozenClock) -> None:
+    """The question was stored (and its rules run) before anyone answered: when the answer
+    comes, the rules that read answered: run again on the question, and only those."""
+    cfg = config.parse(
+        BASE
+        + '\n[[rules]]\nname = "answered"\nwhen = "answered:community"\ntag = ["community"]\n'
+        + '\n[[rules]]\nname = "all"\nwhen = "message"\npriority = "low"\n',
+        PATH,
+    )
+    rules = RuleRunner(cfg, store, clock)
+    rules.ingest([post(1, ASKER, 0, clock)], ANSWERING)
+    assert store.triage("masto:1").tags == ()
+    store.act(["masto:1"], SetPriority(Priority.HIGH), actor="ana")  # a person's choice since
+    got = rules.ingest([post(2, MIRA, 5, clock, to=1)], ANSWERING)
+    state = store.triage("masto:1")
+    assert state.tags == ("community",) and state.priority == Priority.HIGH  # "all" did not run again
+    assert got.outcome.changed["answered"] == 1
+    again = rules.ingest([post(3, MIRA, 7, clock, to=1)], ANSWERING)  # a second reply: nothing new
+    assert "answered" not in again.outcome.changed
 
 
 def _answered(store: StoreApi, clock: FrozenClock) -> CommunityOps:
