@@ -30,9 +30,9 @@ from datetime import datetime
 import msgspec
 
 from cminbox.core.effects import Effect
-from cminbox.core.models import Answered, Message
+from cminbox.core.models import Answered, Message, Status
 from cminbox.core.people import Person, effective_tags, identity_of
-from cminbox.core.triage import SetAnswer
+from cminbox.core.triage import SetAnswer, SetStatus
 
 COMMUNITY = "community"
 STAFF = "staff"
@@ -133,6 +133,22 @@ def answer_effects(batch: Iterable[Message], stored: ThreadLookup, answering: An
         label = f"{found.kind} answer by {found.handle}"
         effects.append(Effect(question.id, SetAnswer(found, detected=True), ACTOR, label))
     return effects
+
+
+#: Who closes a staff account's own post at ingest (core/community.official_effects).
+OFFICIAL_ACTOR = "staff"
+
+
+def official_effects(new: Iterable[Message], answering: Answering) -> list[Effect]:
+    """The team's own posts are official answers, never incoming work: a new message by a
+    staff account (configured ``staff``, or a person tagged staff) is stored (the thread view
+    and the collision check read it) and closed in the same step, before anyone sees it, with
+    a history line saying why. Only new messages: a teammate may reopen one on purpose."""
+    return [
+        Effect(m.id, SetStatus(Status.DONE), OFFICIAL_ACTOR, "official: posted by a staff account, not incoming")
+        for m in new
+        if identity_of(m) in answering.staff
+    ]
 
 
 def confirmed_by(answered: Answered, at: datetime, actor: str) -> Answered:

@@ -26,7 +26,7 @@ import msgspec
 
 from cminbox.core import triage
 from cminbox.core.clock import Clock
-from cminbox.core.community import Answering, ThreadKey, answer_effects
+from cminbox.core.community import Answering, ThreadKey, answer_effects, official_effects
 from cminbox.core.edits import Edit, digest, edit_of
 from cminbox.core.effects import Effect, Plan, Planned
 from cminbox.core.events import Event, EventKind
@@ -41,8 +41,11 @@ from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
 
 
-def _with(state: TriageState, action: Action | None) -> TriageState:
-    return state if action is None else triage.apply(state, action)
+def _with(state: TriageState, actions: list[Action]) -> TriageState:
+    """The state the rules see: what this step already decided for the item applied."""
+    for action in actions:
+        state = triage.apply(state, action)
+    return state
 
 
 def _month(created_at: datetime) -> str:
@@ -88,11 +91,14 @@ class UpsertTables(StoreParts):
             answered: list[Effect] = []  # community answers (core/community.py): before the rules, which may read them
             if answers is not None:
                 changed = [*fresh.values(), *(m for docs in updates.values() for m in docs.values())]
-                answered = answer_effects(changed, self._thread_messages, answers)
+                answered = official_effects(fresh.values(), answers)  # the team's own posts: closed
+                answered += answer_effects(changed, self._thread_messages, answers)
             if plan is not None and fresh:
-                found = {e.message_id: e.action for e in answered}
+                found: dict[str, list[Action]] = {}
+                for e in answered:
+                    found.setdefault(e.message_id, []).append(e.action)
                 planned = plan(
-                    [(m, _with(self._triage(mid), found.get(mid))) for mid, m in fresh.items()], self.outbox.known
+                    [(m, _with(self._triage(mid), found.get(mid, []))) for mid, m in fresh.items()], self.outbox.known
                 )
             mine = [*answered, *(e for e in planned.effects if e.message_id in fresh)]  # rules: on the new items only
             effect_events, effect_states, _ = self._effect_changes(mine, now, group)

@@ -19,7 +19,7 @@ from cminbox.core.people import Person, identity
 from cminbox.core.query import parse
 from cminbox.core.rules_run import RuleRunner
 from cminbox.core.store_api import StoreApi
-from cminbox.core.triage import SetPriority
+from cminbox.core.triage import SetPriority, SetStatus
 from tests.backend.contract import check_event_log
 from tests.rules_fixtures import BASE, PATH
 
@@ -240,3 +240,20 @@ def test_confirm_marks_read_on_channels_that_mark_read_on_done(store: StoreApi, 
     )
     CommunityOps(config.parse(marking, PATH), store, clock).confirm("masto:1")
     assert [(i.message_id, i.payload.get("action")) for i in store.outbox.items()] == [("masto:1", "mark_read")]
+
+
+def test_the_teams_own_posts_never_enter_the_queue(store: StoreApi, clock: FrozenClock) -> None:
+    """A staff account's post is an official answer, not incoming work: stored (the thread and
+    the collision check read it) and closed in the step that stores it, with a line saying
+    why; a teammate who reopens it keeps it open when it is polled again."""
+    ingest(store, post(1, ASKER, 0, clock), post(2, TEAM, 5, clock, to=1))
+    official = store.triage("masto:2")
+    assert official.status == Status.DONE
+    assert [(h.actor, h.action) for h in official.history] == [
+        ("staff", "official: posted by a staff account, not incoming")
+    ]
+    assert store.triage("masto:1").status == Status.NEW and store.triage("masto:1").answered is not None
+    store.act(["masto:2"], SetStatus(Status.OPEN), actor="ana")
+    ingest(store, post(2, TEAM, 5, clock, to=1, text="edited"))
+    assert store.triage("masto:2").status == Status.OPEN
+    check_event_log(store)

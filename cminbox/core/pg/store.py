@@ -28,7 +28,7 @@ from psycopg import Connection
 
 from cminbox.core import triage
 from cminbox.core.clock import Clock, system_clock
-from cminbox.core.community import Answering
+from cminbox.core.community import Answering, official_effects
 from cminbox.core.edits import is_edit
 from cminbox.core.effects import Plan
 from cminbox.core.errors import CminboxError
@@ -149,6 +149,8 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
             effects: list[EventRow] = []
             states = {mid: TriageState(id=mid) for mid in new_ids}  # a new row has no triage state yet
             if answers is not None:  # community answers (core/community.py): before the rules, which may read them
+                official = official_effects([by_id[mid] for mid in new_ids], answers)  # the team's own posts
+                effects += write_effects(conn, self.instance, official, states, now, group)[0]
                 effects += write_answers(conn, self.instance, batch, answers, states, now, group)
             if plan is not None and new_ids:
                 planned = plan([(by_id[mid], states[mid]) for mid in new_ids], lambda ids: known_items(conn, ids))
