@@ -87,3 +87,47 @@ async def test_the_first_screen_counts_every_item_while_older_parts_load(tmp_pat
 def _view(app: CminboxApp) -> str:
     screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
     return str(screen.query_one("#view-line").render())
+
+
+async def test_the_view_line_says_loading_until_the_rows_hold_everything(tmp_path: Path, clock: FrozenClock) -> None:
+    """The store has read its last part, but the read that brings every item to the rows has
+    not landed: the line still says "loading older messages…" (it said "107 items" as if that
+    were all, found by the side-by-side benchmark)."""
+    services = make_services(tmp_path, clock)
+    _fill(services.store.dir, clock)
+    lazy = Store(services.store.dir, clock=clock, lazy=True)
+    services.inbox.store = lazy
+    services.inbox.outbox = lazy.outbox
+    real_load, real_query = lazy.load_next_segment, lazy.query
+    calls, loads, reads = [0], threading.Event(), threading.Event()
+
+    def held_load(*args: Any) -> Any:
+        calls[0] += 1
+        if calls[0] > 1:
+            loads.wait()
+        return real_load(*args)
+
+    def held_query(*args: Any, **kwargs: Any) -> Any:
+        if lazy.fully_loaded:
+            reads.wait()  # the read of everything: held until the test has looked
+        return real_query(*args, **kwargs)
+
+    lazy.load_next_segment = held_load  # type: ignore[method-assign]
+    lazy.query = held_query  # type: ignore[method-assign]
+    app = CminboxApp(services, run_engine=False, blink=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+            await until(pilot, lambda: screen.rows_loaded, "the first rows")
+            partial = len(screen.all_rows)
+            loads.set()
+            await until(pilot, lambda: lazy.fully_loaded, "the store's last part")
+            screen.refresh_chrome()
+            assert len(screen.all_rows) == partial and "loading older messages" in _view(app)
+            reads.set()
+            await until(pilot, lambda: "loading" not in _view(app), "every item in the rows")
+            assert len(screen.all_rows) == len(lazy)
+    finally:
+        loads.set()
+        reads.set()
+        lazy.close()

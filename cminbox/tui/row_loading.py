@@ -91,10 +91,14 @@ class RowLoading(_Base):
     _reload_running = False
     _reload_failed = False  # the last read failed: tried again when the store is back
 
+    rows_complete = False  # the rows shown were read after the store had loaded every part
+
     @property
     def fully_loaded(self) -> bool:
-        loader = self.s.store.progressive
-        return loader is None or loader.fully_loaded
+        """The rows hold every item: the view line says "loading older messages…" until then
+        (the store having read its last part is not enough: the read that brings them to the
+        rows lands a moment later, and the line must not claim "107 items" as all)."""
+        return self.rows_complete
 
     def load_segments(self) -> None:
         self.run_worker(self._load_segments, thread=True, exclusive=True, group="load", name="load segments")
@@ -141,14 +145,15 @@ class RowLoading(_Base):
     def _reload_in_thread(self, wanted: int) -> None:
         try:
             loader = self.s.store.progressive
-            census = loader.census() if loader is not None and not loader.fully_loaded else None
+            complete = loader is None or loader.fully_loaded  # before the read: it holds at least that
+            census = loader.census() if loader is not None and not complete else None
             everything = self.s.store.query(loaded_only=True)
             people = read_people(self.people_ops)
         except CminboxError as exc:
             from_worker(self, self._reload_failed_with, wanted, exc)
             return
         from_worker(self, self.people_arrived, people)
-        from_worker(self, self._reloaded, wanted, everything, census)
+        from_worker(self, self._reloaded, wanted, everything, census, complete)
 
     def _reload_failed_with(self, wanted: int, exc: CminboxError) -> None:
         self._reload_running = False
@@ -163,13 +168,14 @@ class RowLoading(_Base):
         if self._reload_failed:
             self.reload_from_store()
 
-    def _reloaded(self, wanted: int, everything: Read, census: Census | None = None) -> None:
+    def _reloaded(self, wanted: int, everything: Read, census: Census | None = None, complete: bool = True) -> None:
         self._reload_running = False
         if wanted != self._reload_wanted:
             self._start_reload()  # overtaken while reading: read again for the newest request
             return
         self._reload_failed = False
         self.rows_loaded = True
+        self.rows_complete = complete
         shown = {r.message.id: r.state for r in self.all_rows}
         pending = self.writes.confirmed  # items with writes in flight keep showing them
         self.all_rows = [
