@@ -181,7 +181,7 @@ def report(runs: list[Run], sizes: list[int], clients: list[str], rounds: int) -
             print(f"  {label:<24}" + "".join(f"{c:>18}" for c in cells))
 
         med = {c: median([r.usable for r in by[c]]) for c in clients}
-        row("open to usable", [fmt_s(med[c]) + (" (1st frame)" if c == "bare" else "") for c in clients])
+        row("open to usable (1)", [fmt_s(med[c]) for c in clients])
         loaded = median([r.loaded for r in by.get("cminbox", [])])
         row("all loaded", [fmt_s(loaded) if c == "cminbox" else "—" for c in clients])
         row("RSS usable", [fmt_mb(median([r.rss_usable for r in by[c]])) for c in clients])
@@ -193,16 +193,15 @@ def report(runs: list[Run], sizes: list[int], clients: list[str], rounds: int) -
         row("`j` presses counted", [str(len(v)) if c != "bare" else "—" for c, v in lat.items()])
         row("clean exits", [f"{sum(r.clean for r in by[c])}/{len(by[c])}" for c in clients])
         if "cminbox" in clients:
-            row(
-                "items on view line",
-                [",".join(r.items for r in by["cminbox"]) if c == "cminbox" else "" for c in clients],
-            )
+            seen = sorted({r.items for r in by["cminbox"]})
+            row("items on view line", [",".join(seen) if c == "cminbox" else "" for c in clients])
         cm = med.get("cminbox")
         ratios = []
         for c in clients:
             other = med[c]
             if c != "cminbox" and cm and other:
                 ratios.append(f"cminbox / {NAMES[c]} = {cm / other:.2f}x")
+        print("  (1) the bare Textual app: its first frame")
         if ratios:
             print("  open to usable: " + "; ".join(ratios))
         if "cminbox" not in clients:
