@@ -277,6 +277,7 @@ def main() -> None:
         if name in clients:
             print(f"{name}: {version([name, '-v'])}")
     roots = {size: prepare(size, cminbox) for size in sizes}
+    CACHE.mkdir(parents=True, exist_ok=True)
     conf = CACHE / "tmux.conf"
     conf.write_text(CONF)
 
