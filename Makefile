@@ -57,6 +57,7 @@ bench: $(VENV)/.installed $(VENV)/.installed-pg
 	$(BIN)/python bench/sentiment.py
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/card.py
+	$(BIN)/python bench/side_by_side.py --rounds 1 --keys 50  # NeoMutt/aerc when installed; says so when not
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
