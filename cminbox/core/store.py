@@ -383,6 +383,7 @@ class Store(
         now = self.clock()
         with self.transaction():
             per_shard: dict[int, tuple[dict[int, TriageState], list[TriageState]]] = {}
+            step: dict[str, int] = {}  # where this step's new triage records go (one shard)
             inverses: list[dict[str, Any]] = []
             changed: list[str] = []
             events = []
@@ -404,7 +405,7 @@ class Store(
                 events.append(draft(kind, now, actor, mid, entry.action, group, before=b, after=a, rev=after.rev))
                 doc_id = self.ix.triage_at.get(mid)
                 if doc_id is None:
-                    per_shard.setdefault(self._new_record_shard(mid), ({}, []))[1].append(after)
+                    per_shard.setdefault(self._new_record_shard(mid, step=step), ({}, []))[1].append(after)
                 else:
                     per_shard.setdefault(self.ix.triage_shard[mid], ({}, []))[0][doc_id] = after
                 inverses.append({"id": mid, "inverse": msgspec.to_builtins(triage.inverse(before, action))})

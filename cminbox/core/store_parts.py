@@ -38,7 +38,7 @@ class StoreParts:
     def _upsert(self, messages: Iterable[Message], *, arrivals: bool, plan: Plan | None = None) -> list[str]:
         raise NotImplementedError  # store_upsert.py
 
-    def _new_record_shard(self, mid: str, message: Message | None = None) -> int:
+    def _new_record_shard(self, mid: str, message: Message | None = None, *, step: dict[str, int]) -> int:
         raise NotImplementedError  # Store: where a new triage record goes
 
     def _write_states(self, states: Iterable[TriageState], messages: Mapping[str, Message] | None = None) -> None:

@@ -169,24 +169,30 @@ class UpsertTables(StoreParts):
     def _with_line(state: TriageState, line: HistoryEntry) -> TriageState:
         return msgspec.structs.replace(state, history=(*state.history, line), rev=state.rev + 1)
 
-    def _new_record_shard(self, mid: str, message: Message | None = None) -> int:
-        """Where a new triage record for ``mid`` goes (indexes.home_shard). Refused, as a write
-        to it would be, while the shard of the old placement is unreadable: the item may
-        have its record there, unseen, and must not get a second one."""
+    def _new_record_shard(self, mid: str, message: Message | None = None, *, step: dict[str, int]) -> int:
+        """Where a new triage record for ``mid`` goes: every new record of one store step in
+        one shard (``step`` remembers it), the home shard (indexes.home_shard) of the first
+        one's message, so a poll's or a backlog's records cost one shard write, not one per
+        hour they span. Records are found wherever they are, so any shard is right. Refused,
+        as a write to it would be, while the shard of the old placement is unreadable: the
+        item may have its record there, unseen, and must not get a second one."""
         legacy = self._shards[shard_of(mid)]
         if legacy.broken is not None:
             raise legacy.broken
-        message = message or self.ix.messages.get(mid)
-        return home_shard(message) if message is not None else shard_of(mid)
+        if "shard" not in step:
+            message = message or self.ix.messages.get(mid)
+            step["shard"] = home_shard(message) if message is not None else shard_of(mid)
+        return step["shard"]
 
     def _write_states(self, states: Iterable[TriageState], messages: Mapping[str, Message] | None = None) -> None:
         """Each state into its shard, one write per shard; ``messages``: those not stored yet
         (a new record's shard is computed from its message: Store._new_record_shard)."""
         per_shard: dict[int, tuple[dict[int, TriageState], list[TriageState]]] = {}
+        step: dict[str, int] = {}
         for state in states:
             doc_id = self.ix.triage_at.get(state.id)
             if doc_id is None:
-                home = self._new_record_shard(state.id, (messages or {}).get(state.id))
+                home = self._new_record_shard(state.id, (messages or {}).get(state.id), step=step)
                 per_shard.setdefault(home, ({}, []))[1].append(state)
             else:
                 per_shard.setdefault(self.ix.triage_shard[state.id], ({}, []))[0][doc_id] = state
