@@ -30,11 +30,11 @@ def shard_of(message_id: str) -> int:
 
 
 def home_shard(message: Message) -> int:
-    """The shard a new triage record goes to: a hash of the channel and the hour the message
-    was written. The items of one poll or one burst share an hour, so rules acting on 11 of
-    100 new items rewrite one file, not the six or seven a hash of the id spreads them over
-    (each an fsynced rewrite, ~1.5 ms: bench/rules.py); over weeks the hours spread over
-    every shard. Computed from the message alone, so every process agrees."""
+    """The shard a store step's new triage records go to (all of them: the first one's home):
+    a hash of the channel and the hour the message was written, so over time the records
+    spread over every shard while one step, a poll or a burst, rewrites one file instead of
+    the six or seven a hash of each id spread them over (each an fsynced rewrite, ~1.5 ms:
+    bench/rules.py). Any shard is right: the index finds records wherever they are."""
     hour = message.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H")
     return zlib.crc32(f"{message.channel}\x1f{hour}".encode()) % TRIAGE_SHARDS
 
