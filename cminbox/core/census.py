@@ -34,3 +34,40 @@ def read_part(path: Path) -> Entries:
     instead, which reports the problem as the store does."""
     tables = _DECODER.decode(path.read_bytes())
     return [(doc.id, doc.created_at) for docs in tables.values() for doc in docs.values()]
+
+
+class _Part(msgspec.Struct, gc=False):
+    sig: tuple[int, int, int]  # the part file's (inode, mtime ns, size) when it was read
+    ids: list[str]
+    at: list[datetime]  # created_at (msgspec reads RFC 3339 in C: ~10x faster than fromtimestamp)
+
+
+_CACHE = msgspec.json.Decoder(dict[str, _Part])
+_ENCODE = msgspec.json.Encoder()
+Signature = tuple[int, int, int] | None
+
+
+def load_cache(path: Path) -> dict[str, tuple[Signature, Entries]]:
+    """The census kept from an earlier run (``state/census.json``): each part with the file
+    signature it was read at, so a part changed since is read again. Derived data: a file that
+    is missing or unreadable is an empty cache, never an error."""
+    try:
+        parts = _CACHE.decode(path.read_bytes())
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return {}
+    out: dict[str, tuple[Signature, Entries]] = {}
+    for key, part in parts.items():
+        if len(part.ids) == len(part.at):
+            out[key] = (part.sig, list(zip(part.ids, part.at, strict=True)))
+    return out
+
+
+def cache_bytes(parts: dict[str, tuple[Signature, Entries]]) -> bytes:
+    """What :func:`load_cache` reads back (the parts with a signature)."""
+    return _ENCODE.encode(
+        {
+            key: _Part(sig=sig, ids=[i for i, _ in entries], at=[t for _, t in entries])
+            for key, (sig, entries) in parts.items()
+            if sig is not None
+        }
+    )

@@ -361,7 +361,8 @@ class ProgressiveLoading(Protocol):
 
     def census(self) -> list[tuple[str, datetime, TriageState]]:
         """Every live item's id, date and triage state, loaded or not (core/census.py): the
-        header's counts are exact before the older parts are read."""
+        header's counts are exact before the older parts are read. Items without a triage
+        record share one new state whose id is empty (the counts read only its fields)."""
         ...
 
 

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
+from pathlib import Path
 
 import msgspec
 
-from cminbox.core.census import read_part
+from cminbox.core.census import Signature, cache_bytes, load_cache, read_part
 from cminbox.core.clock import Clock
 from cminbox.core.indexes import Indexes, author_key
 from cminbox.core.locking import synchronized
 from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.query import PeopleView, Query
 from cminbox.core.query.plan import plan
-from cminbox.core.segment import Segment, file_signature
+from cminbox.core.segment import Segment, atomic_write_bytes, file_signature
 from cminbox.core.store_api import StoreError
 from cminbox.core.store_parts import StoreParts
 
@@ -32,7 +34,8 @@ class QueryTables(StoreParts):
     _people_view: Callable[[frozenset[str]], PeopleView]  # store_people.py
     _segments: dict[str, Segment[Message]]
     _unloaded: set[str]
-    _census_parts: dict[str, tuple[object, list[tuple[str, datetime]]]]
+    _census_parts: dict[str, tuple[Signature, list[tuple[str, datetime]]]]
+    dir: Path
     _load_segment: Callable[[str], None]
 
     @synchronized
@@ -126,6 +129,10 @@ class QueryTables(StoreParts):
         their ids and dates only (core/census.py): exact header counts from the first screen.
         A part that cannot be read so is loaded whole (and reported as loading reports it)."""
         dated: dict[str, datetime] = {}
+        cache_file = self.dir / "state" / "census.json"
+        if not self._census_parts:  # what an earlier run read (its parts checked below)
+            self._census_parts.update(load_cache(cache_file))
+        read = False
         for key in sorted(self._unloaded):
             seg = self._segments[key]
             sig = file_signature(seg.path)
@@ -133,10 +140,17 @@ class QueryTables(StoreParts):
             if cached is None or cached[0] != sig:
                 try:
                     cached = self._census_parts[key] = (sig, read_part(seg.path))
+                    read = True
                 except (OSError, msgspec.DecodeError, msgspec.ValidationError):
                     self._load_segment(key)
                     continue
             dated.update(cached[1])
+        if read:  # kept for the next start; derived data, so not flushed to disk
+            with suppress(OSError):
+                atomic_write_bytes(cache_file, cache_bytes(self._census_parts), durable=False)
         for mid, msg in self.ix.messages.items():
             dated[mid] = msg.created_at
-        return [(mid, at, self._triage(mid)) for mid, at in dated.items()]
+        # Most items have no triage record (new): one shared state for them (its id is not
+        # read by the counts), not 100k of their own (~50 ms at 100k).
+        records = self.ix.triage_at
+        return [(mid, at, self._triage(mid) if mid in records else _NO_STATE) for mid, at in dated.items()]
