@@ -45,7 +45,7 @@ import msgspec
 
 from cminbox.core import triage
 from cminbox.core.archive import ArchiveTables
-from cminbox.core.census import Signature
+from cminbox.core.census import Part, Signature
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.community import Answering
 from cminbox.core.effects import Plan
@@ -139,7 +139,7 @@ class Store(
         self._lazy = lazy
         self._unloaded: set[str] = set()  # message segments registered but not read yet
         # Parts not loaded yet, as a census read them: key -> (file signature, ids and dates).
-        self._census_parts: dict[str, tuple[Signature, list[tuple[str, datetime]]]] = {}
+        self._census_parts: dict[str, tuple[Signature, Part]] = {}
         self.ix = Indexes()
         self._shard_ids: list[set[str]] = [set() for _ in range(TRIAGE_SHARDS)]
         # Ids this process removed from the live store (archiving): the next refresh() reports

@@ -17,11 +17,12 @@ The sending side (the outbox and the single-poller lease) is in :mod:`cminbox.co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
+from cminbox.core.census import Counts
 from cminbox.core.clock import Clock
 from cminbox.core.community import Answering
 from cminbox.core.effects import Plan, Planned
@@ -359,10 +360,9 @@ class ProgressiveLoading(Protocol):
         """How many live items are loaded so far."""
         ...
 
-    def census(self) -> list[tuple[str, datetime, TriageState]]:
-        """Every live item's id, date and triage state, loaded or not (core/census.py): the
-        header's counts are exact before the older parts are read. Items without a triage
-        record share one new state whose id is empty (the counts read only its fields)."""
+    def census(self, cutoff: datetime, exclude: Collection[str]) -> Counts:
+        """The counts of every live item not in ``exclude``, loaded or not (core/census.py):
+        the header's counts are exact before the older parts are read."""
         ...
 
 

@@ -5,14 +5,14 @@ from the in-memory indexes (indexes.py), never by scanning TinyDB tables."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 
 import msgspec
 
-from cminbox.core.census import Signature, cache_bytes, load_cache, read_part
+from cminbox.core.census import Counts, Part, Signature, cache_bytes, load_cache, read_part
 from cminbox.core.clock import Clock
 from cminbox.core.indexes import Indexes, author_key
 from cminbox.core.locking import synchronized
@@ -34,7 +34,7 @@ class QueryTables(StoreParts):
     _people_view: Callable[[frozenset[str]], PeopleView]  # store_people.py
     _segments: dict[str, Segment[Message]]
     _unloaded: set[str]
-    _census_parts: dict[str, tuple[Signature, list[tuple[str, datetime]]]]
+    _census_parts: dict[str, tuple[Signature, Part]]
     dir: Path
     _load_segment: Callable[[str], None]
 
@@ -124,15 +124,16 @@ class QueryTables(StoreParts):
         return sorted(same or [message], key=lambda m: m.created_at)
 
     @synchronized
-    def census(self) -> list[tuple[str, datetime, TriageState]]:
-        """Every live item's id, date and triage state, the older parts not loaded yet read for
-        their ids and dates only (core/census.py): exact header counts from the first screen.
+    def census(self, cutoff: datetime, exclude: Collection[str]) -> Counts:
+        """The counts of every live item not in ``exclude`` (the rows a caller read and counts
+        itself), the parts not loaded yet read for ids and dates only (core/census.py); items
+        waiting for a first answer since before ``cutoff`` are overdue. Exact whatever loads
+        meanwhile: loaded items are counted from the indexes, unloaded ones from their part.
         A part that cannot be read so is loaded whole (and reported as loading reports it)."""
-        dated: dict[str, datetime] = {}
         cache_file = self.dir / "state" / "census.json"
         if not self._census_parts:  # what an earlier run read (its parts checked below)
             self._census_parts.update(load_cache(cache_file))
-        read = False
+        read, parts = False, []
         for key in sorted(self._unloaded):
             seg = self._segments[key]
             sig = file_signature(seg.path)
@@ -144,13 +145,18 @@ class QueryTables(StoreParts):
                 except (OSError, msgspec.DecodeError, msgspec.ValidationError):
                     self._load_segment(key)
                     continue
-            dated.update(cached[1])
+            parts.append(cached[1])
         if read:  # kept for the next start; derived data, so not flushed to disk
             with suppress(OSError):
                 atomic_write_bytes(cache_file, cache_bytes(self._census_parts), durable=False)
-        for mid, msg in self.ix.messages.items():
-            dated[mid] = msg.created_at
-        # Most items have no triage record (new): one shared state for them (its id is not
-        # read by the counts), not 100k of their own (~50 ms at 100k).
-        records = self.ix.triage_at
-        return [(mid, at, self._triage(mid) if mid in records else _NO_STATE) for mid, at in dated.items()]
+        counts, edge = Counts(), cutoff.timestamp()
+        records, messages, seen = self.ix.triage_at, self.ix.messages, set(exclude)
+        for part in parts:
+            for mid, at in zip(part.ids, part.at, strict=True):
+                if mid not in seen and mid not in messages:
+                    seen.add(mid)
+                    counts.add(mid, at, self._triage(mid) if mid in records else _NO_STATE, edge)
+        for mid, msg in messages.items():  # loaded since the caller read its rows
+            if mid not in seen:
+                counts.add(mid, msg.created_at.timestamp(), self._triage(mid), edge)
+        return counts

@@ -13,16 +13,17 @@ from __future__ import annotations
 import functools
 import gc
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from cminbox.core.census import Counts
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, TriageState
 from cminbox.core.people import identity_of
 from cminbox.core.query import Query
 from cminbox.core.views import Sort, View, arrange
 from cminbox.tui.inbox_list import InboxList, Row
-from cminbox.tui.panes import HeaderCounts
+from cminbox.tui.panes import OVERDUE_AFTER, HeaderCounts
 from cminbox.tui.services import Services
 from cminbox.tui.store_worker import Lookups, PeopleRead, PreviewData, Writes, read_people
 from cminbox.tui.ui_thread import from_worker
@@ -34,7 +35,6 @@ else:
     _Base = object
 
 Read = list[tuple[Message, TriageState]]
-Census = list[tuple[str, datetime, TriageState]]
 # Items the first screen needs before it shows (a 120x40 list, and then some to scroll).
 FIRST_SCREEN = 200
 
@@ -146,8 +146,11 @@ class RowLoading(_Base):
         try:
             loader = self.s.store.progressive
             complete = loader is None or loader.fully_loaded  # before the read: it holds at least that
-            census = loader.census() if loader is not None and not complete else None
             everything = self.s.store.query(loaded_only=True)
+            census = None
+            if loader is not None and not complete:  # the items not in these rows, counted
+                cutoff = self.s.clock() - timedelta(seconds=OVERDUE_AFTER)
+                census = loader.census(cutoff, {m.id for m, _ in everything})
             people = read_people(self.people_ops)
         except CminboxError as exc:
             from_worker(self, self._reload_failed_with, wanted, exc)
@@ -168,7 +171,7 @@ class RowLoading(_Base):
         if self._reload_failed:
             self.reload_from_store()
 
-    def _reloaded(self, wanted: int, everything: Read, census: Census | None = None, complete: bool = True) -> None:
+    def _reloaded(self, wanted: int, everything: Read, census: Counts | None = None, complete: bool = True) -> None:
         self._reload_running = False
         if wanted != self._reload_wanted:
             self._start_reload()  # overtaken while reading: read again for the newest request
@@ -183,10 +186,8 @@ class RowLoading(_Base):
             for m, st in everything
         ]
         self.lookups.forget()
-        if census is not None:  # older parts not loaded yet: count every item, not just the rows
-            self.counts.recount_census(census, self.s.clock())
-        else:
-            self.counts.recount(self.all_rows, self.s.clock())
+        # Older parts not loaded yet: their items are counted by the census, not just the rows.
+        self.counts.recount(self.all_rows, self.s.clock(), census)
         self.arrange_rows()
         # The rows, and the counters' 100k-id sets, are long-lived: keep the collector from
         # walking them on every full collection (~150 ms at 100k without this).
