@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection
 from contextlib import suppress
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
@@ -151,11 +151,21 @@ class QueryTables(StoreParts):
                 atomic_write_bytes(cache_file, cache_bytes(self._census_parts), durable=False)
         counts, edge = Counts(), cutoff.timestamp()
         records, messages, seen = self.ix.triage_at, self.ix.messages, set(exclude)
+        fresh = overdue = 0  # the common case inlined (no triage record: new, unanswered)
         for part in parts:
             for mid, at in zip(part.ids, part.at, strict=True):
-                if mid not in seen and mid not in messages:
-                    seen.add(mid)
-                    counts.add(mid, at, self._triage(mid) if mid in records else _NO_STATE, edge)
+                if mid in seen or mid in messages:
+                    continue
+                seen.add(mid)  # an id in two parts (a move cut short) counts once
+                if mid in records:
+                    counts.add(mid, at, self._triage(mid), edge)
+                elif at < edge:
+                    fresh, overdue = fresh + 1, overdue + 1
+                else:
+                    fresh += 1
+                    counts.young.append((mid, datetime.fromtimestamp(at, UTC), _NO_STATE))
+        counts.status[Status.NEW] += fresh
+        counts.overdue += overdue
         for mid, msg in messages.items():  # loaded since the caller read its rows
             if mid not in seen:
                 counts.add(mid, msg.created_at.timestamp(), self._triage(mid), edge)
