@@ -52,6 +52,16 @@ def read_part(path: Path) -> Part:
     return Part([d.id for d in docs], array("d", (d.created_at.timestamp() for d in docs)))
 
 
+#: The statuses of items still waiting for the team.
+WAITING = (Status.NEW, Status.OPEN)
+
+
+def waiting(state: TriageState) -> bool:
+    """Does the item wait for a first answer (counted overdue once old enough)? The header's
+    counts (tui/panes.HeaderCounts) and the census ask the same question."""
+    return state.status in WAITING and state.first_response_at is None
+
+
 @dataclass
 class Counts:
     """What a census counted: statuses, items waiting for a first answer past the cut-off
@@ -63,7 +73,7 @@ class Counts:
 
     def add(self, mid: str, at: float, state: TriageState, cutoff: float) -> None:
         self.status[state.status] += 1
-        if state.status in (Status.NEW, Status.OPEN) and state.first_response_at is None:
+        if waiting(state):
             if at < cutoff:
                 self.overdue += 1
             else:

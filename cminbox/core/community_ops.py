@@ -97,6 +97,11 @@ class CommunityOps:
     clock: Clock
 
     @property
+    def inbox(self) -> Inbox:
+        """The verbs a confirm shares with the rest of triage (the reply check, mark-read)."""
+        return Inbox(self.config, self.store, self.store.outbox, self.clock)
+
+    @property
     def staff(self) -> frozenset[str]:
         return staff_identities(staff_handles(self.config.channels))
 
@@ -125,7 +130,7 @@ class CommunityOps:
         thanks = self.thank_you(message_id, answered) if thank else None  # refused before anything is written
         result = self.store.act([message_id], confirming, actor=me, label=f"confirm answer by {answered.handle}")
         # Done as `d` is: channels that mark read on done get their mark-read (core/inbox.py).
-        Inbox(self.config, self.store, self.store.outbox, self.clock).mark_read(result.changed)
+        self.inbox.mark_read(result.changed)
         thanked = self._queue_thanks(thanks) if thanks is not None else None
         return Confirmed(result, self.store.triage(message_id).answered or answered, thanked)
 
@@ -148,10 +153,9 @@ class CommunityOps:
         answer = self.store.get_message(answered.message_id)
         if answer is None:
             raise AnswerError(f"the answer {answered.message_id} is no longer in the store (archived?): not thanked.")
-        inbox = Inbox(self.config, self.store, self.store.outbox, self.clock)
         if not registry.load_channel(self.config.channel(answer.channel).type).capabilities.reply:
             raise AnswerError(f"{answer.channel} is read-only: no thank-you can be sent there.")
-        out = inbox.outgoing_reply(answer, self.thank_text(answer))
+        out = self.inbox.outgoing_reply(answer, self.thank_text(answer))
         if out.too_long:
             raise AnswerError(out.refusal(answer.channel_type) + "; nothing was done", "Shorten the saved reply.")
         return OutboxItem(

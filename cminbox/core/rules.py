@@ -20,8 +20,9 @@ from datetime import datetime
 
 from cminbox.core.config import Config, RuleConfig
 from cminbox.core.models import Escalation, Message, Note, Priority, Status, TriageState
-from cminbox.core.query import And, Node, Not, Or, PeopleView, Query, Term, Text
+from cminbox.core.query import And, Node, Or, PeopleView, Query, Text
 from cminbox.core.query import parse as parse_query
+from cminbox.core.query.context import uses_field
 from cminbox.core.rule_lines import actor_of
 from cminbox.core.triage import (
     Action,
@@ -39,16 +40,6 @@ from cminbox.core.triage import (
 from cminbox.core.when import parse_when
 
 MUTED = "muted"  # the tag a rule's `mute` adds (and the profile tag no auto-reply goes to)
-
-
-def _mentions_field(node: Node | None, name: str) -> bool:
-    if node is None or isinstance(node, Text):
-        return False
-    if isinstance(node, Term):
-        return node.field == name
-    if isinstance(node, Not):
-        return _mentions_field(node.item, name)
-    return any(_mentions_field(i, name) for i in node.items)
 
 
 def digest(*parts: str) -> str:
@@ -121,7 +112,7 @@ class Rule:
     def reads_answers(self) -> bool:
         """Its query reads ``answered:``: it runs again on a question whose answer was found
         after the question was stored (rules_run.RuleRunner.ingest)."""
-        return _mentions_field(self.when.node, "answered")
+        return uses_field(self.when.node, "answered")
 
     @property
     def fingerprint(self) -> str:

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
-from cminbox.core.census import Counts
+from cminbox.core.census import WAITING, Counts, waiting
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.people_ops import Card
@@ -50,7 +50,7 @@ class HeaderCounts:
         return len(self.overdue_ids) + self.unread_overdue
 
     def _place(self, mid: str, created: datetime, st: TriageState, now: datetime) -> None:
-        if st.status in (Status.NEW, Status.OPEN) and st.first_response_at is None:
+        if waiting(st):
             if (now - created).total_seconds() > OVERDUE_AFTER:
                 self.overdue_ids.add(mid)
                 self._young.pop(mid, None)
@@ -69,10 +69,9 @@ class HeaderCounts:
         overdue: set[str] = set()
         young: dict[str, tuple[datetime, TriageState]] = {}
         cutoff = now - timedelta(seconds=OVERDUE_AFTER)  # _place, inlined for 100k rows
-        waiting = (Status.NEW, Status.OPEN)
         for r in rows:
             st = r.state
-            if st.status in waiting and st.first_response_at is None:
+            if st.status in WAITING and st.first_response_at is None:  # census.waiting, inlined
                 if r.message.created_at < cutoff:
                     overdue.add(r.message.id)
                 else:

@@ -36,6 +36,17 @@ def needs_people(node: Node | None) -> bool:
     return any(needs_people(i) for i in node.items)
 
 
+def uses_field(node: Node | None, name: str) -> bool:
+    """Does ``node`` have a term of field ``name`` anywhere (``answered:`` in a rule's query)?"""
+    if node is None or isinstance(node, Text):
+        return False
+    if isinstance(node, Term):
+        return node.field == name
+    if isinstance(node, Not):
+        return uses_field(node.item, name)
+    return any(uses_field(i, name) for i in node.items)
+
+
 def needs_me(node: Node | None) -> bool:
     """Does ``node`` depend on who evaluates it (``assignee:me``, ``is:mine``)?"""
     if node is None or isinstance(node, Text):
