@@ -8,7 +8,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from cminbox import __version__
 
@@ -25,47 +25,69 @@ EXIT_ERROR = 1
 EXIT_CONFIG = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from cminbox.commands import (
-        channel_cmds,
-        community_cmds,
-        demo_cmds,
-        events_cmds,
-        guideline_cmds,
-        macro_cmds,
-        move_cmds,
-        outbox_cmds,
-        people_cmds,
-        rules_cmds,
-        store_cmds,
-        team_cmds,
-        triage_cmds,
-    )
+# Which module registers each command, in the order `cminbox --help` lists them. A call
+# imports only its own command's module: all of them cost ~40 ms of imports that a script
+# tagging fifty items one call at a time would pay fifty times. tests/test_cli_lazy.py keeps
+# this table equal to what the modules register.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "triage_cmds": ("assign", "list", "note", "priority", "show", "snooze", "status", "tag", "undo", "untag"),
+    "outbox_cmds": ("escalate", "moderate", "outbox", "reply"),
+    "channel_cmds": ("channels", "config", "doctor", "login", "poll"),
+    "demo_cmds": ("demo", "demo-server"),
+    "store_cmds": ("archive", "export", "import"),
+    "events_cmds": ("events",),
+    "team_cmds": ("who",),
+    "move_cmds": ("store",),
+    "people_cmds": ("people",),
+    "rules_cmds": ("rules",),
+    "macro_cmds": ("macro", "macros"),
+    "guideline_cmds": ("follow-up", "guidelines"),
+    "community_cmds": ("answer",),
+}
+_MODULE_OF = {command: module for module, commands in COMMAND_MODULES.items() for command in commands}
 
+
+def _global_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="config file (default: $CMINBOX_CONFIG or the platform config dir)")
+    parser.add_argument("--data-dir", help="data directory (default: $CMINBOX_DATA_DIR or the platform data dir)")
+    parser.add_argument("--theme", help="TUI theme (cminbox-dark, cminbox-light, high-contrast, incident, ...)")
+    parser.add_argument("--no-mouse", action="store_true", help="TUI: no mouse reporting (less traffic on slow links)")
+
+
+class _Quiet(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(message)
+
+
+def modules_for(argv: Sequence[str]) -> list[str]:
+    """The command modules ``argv`` needs: its command's; none for the inbox (no command);
+    every one for help or a word that is not a command (argparse then lists them all)."""
+    pre = _Quiet(add_help=False)
+    _global_options(pre)
+    try:
+        _, rest = pre.parse_known_args(list(argv))
+    except ValueError:  # a global option without its value: the full parser reports it
+        return list(COMMAND_MODULES)
+    if not rest:
+        return []
+    return [_MODULE_OF[rest[0]]] if rest[0] in _MODULE_OF else list(COMMAND_MODULES)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv`` (every command when None): only the modules it needs."""
+    import importlib
+
+    modules = list(COMMAND_MODULES) if argv is None else modules_for(argv)
     parser = argparse.ArgumentParser(
         prog="cminbox",
         description="A keyboard-first terminal inbox for community managers.",
         epilog="With no command: the inbox (the demo community when no channel is configured).",
     )
     parser.add_argument("--version", action="version", version=f"cminbox {__version__}")
-    parser.add_argument("--config", help="config file (default: $CMINBOX_CONFIG or the platform config dir)")
-    parser.add_argument("--data-dir", help="data directory (default: $CMINBOX_DATA_DIR or the platform data dir)")
-    parser.add_argument("--theme", help="TUI theme (cminbox-dark, cminbox-light, high-contrast, incident, ...)")
-    parser.add_argument("--no-mouse", action="store_true", help="TUI: no mouse reporting (less traffic on slow links)")
+    _global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    triage_cmds.register(sub)
-    outbox_cmds.register(sub)
-    channel_cmds.register(sub)
-    demo_cmds.register(sub)
-    store_cmds.register(sub)
-    events_cmds.register(sub)
-    team_cmds.register(sub)
-    move_cmds.register(sub)
-    people_cmds.register(sub)
-    rules_cmds.register(sub)
-    macro_cmds.register(sub)
-    guideline_cmds.register(sub)
-    community_cmds.register(sub)
+    for name in modules:
+        importlib.import_module(f"cminbox.commands.{name}").register(sub)
     return parser
 
 
@@ -87,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cminbox.core.errors import ENVIRONMENT_ERRNOS, CminboxError, from_os_error
     from cminbox.core.redact import redactor
 
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     setup_logging()
     ctx = Context(args)

@@ -1,8 +1,10 @@
-"""Run by tests/test_import_budget.py in a fresh interpreter: what `cminbox --version`, or the
-real `cminbox` up to its inbox's first rows, imported. Prints the module names as JSON.
+"""Run by tests/test_import_budget.py in a fresh interpreter: what `cminbox --version`, the
+real `cminbox` up to its inbox's first rows (drawn), or `cminbox list --limit 20` imported.
+Prints the module names as JSON.
 
     python -m tests.import_probe version
     python -m tests.import_probe tui CONFIG DATA_DIR
+    python -m tests.import_probe list CONFIG DATA_DIR   # `cminbox list --limit 20`
 """
 
 from __future__ import annotations
@@ -12,16 +14,28 @@ import json
 import sys
 from typing import Any
 
+SEEN: list[str] = []  # sys.modules when the first rows were drawn (the TUI probe)
+
 
 def _tui(config: str, data_dir: str) -> None:
     from cminbox import cli
     from cminbox.tui import launch
+    from cminbox.tui.app import CminboxApp
+
+    first_rows = CminboxApp.on_first_rows
+
+    def seen(app: CminboxApp, message: Any) -> None:
+        # What the first frame needed: taken before the engine is built (its imports follow).
+        SEEN[:] = sorted(sys.modules)
+        first_rows(app, message)
+
+    CminboxApp.on_first_rows = seen  # type: ignore[method-assign]
 
     def headless(app: Any, args: Any, mouse_default: bool) -> int:
         async def first_rows() -> None:
             async with app.run_test(size=(120, 40)) as pilot:
-                for _ in range(500):  # the inbox's first rows, read on a worker
-                    if getattr(app.screen, "rows_loaded", False):
+                for _ in range(500):  # the inbox's first rows, read on a worker, then drawn
+                    if SEEN:
                         break
                     await pilot.pause(0.01)
                 else:
@@ -41,9 +55,17 @@ def main() -> None:
         from cminbox import cli
 
         cli.main(["--version"])
+        print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+    elif sys.argv[1] == "list":
+        from cminbox import cli
+
+        code = cli.main(["--config", sys.argv[2], "--data-dir", sys.argv[3], "list", "--limit", "20"])
+        if code:
+            raise SystemExit(code)
+        print(json.dumps(sorted(sys.modules)), file=sys.stderr)
     else:
         _tui(sys.argv[2], sys.argv[3])
-    print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+        print(json.dumps(SEEN), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from cminbox.core import config, registry
 from cminbox.core.channel import (
     Capabilities,
     ChannelContext,
+    ChannelDeclaration,
     ChannelTraits,
     Identity,
     OutgoingReply,
@@ -212,7 +213,7 @@ def test_the_accessors_ask_only_the_declaration(fakes: None) -> None:
     quiet, loud = QuietChannel(context()), LoudChannel(context())
     assert mark_read_of(quiet) is None and password_login_of(quiet) is None
     assert mark_read_of(loud) is not None
-    assert option_problems(QuietChannel, QuietOptions()) == []
+    assert option_problems(ChannelDeclaration.of(QuietChannel), QuietOptions()) == []
 
 
 def test_a_channel_without_traits_loads_with_the_old_defaults(fakes: None) -> None:
@@ -275,3 +276,11 @@ def test_no_code_discovers_a_channel_feature_by_name() -> None:
             ):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.func.id}(..., {node.args[1].value!r})")
     assert found == []
+
+
+def test_a_third_party_type_is_declared_by_its_class(fakes: None) -> None:
+    """No declaration entry of its own: the registry reads the class (and its checks)."""
+    declared = registry.declaration("loud")
+    assert declared == ChannelDeclaration.of(LoudChannel) and declared.traits is LoudChannel.traits
+    legacy = registry.declaration("legacy-hooks")
+    assert legacy.traits.checks_options and legacy.check_options is not None

@@ -11,12 +11,12 @@ import respx
 from cminbox.core import config
 from cminbox.core.clock import FrozenClock
 from cminbox.core.engine import Engine
-from cminbox.core.escalation import sign
 from cminbox.core.inbox import Inbox
 from cminbox.core.models import Status
 from cminbox.core.outbox import OutboxStatus
 from cminbox.core.secrets import Secrets
 from cminbox.core.store import Store
+from cminbox.core.webhook import sign
 from tests.factories import make_message
 from tests.mastodon_fixtures import status
 

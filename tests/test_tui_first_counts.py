@@ -5,6 +5,7 @@ id, date and state), not from the rows read so far; and the first screen is full
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from cminbox.core.triage import SetStatus
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.panes import InboxHeader
+from cminbox.tui.row_loading import RowLoading
 from tests.factories import make_message
 from tests.test_tui_presence import until
 from tests.tui_fixtures import make_services
@@ -130,4 +132,61 @@ async def test_the_view_line_says_loading_until_the_rows_hold_everything(tmp_pat
     finally:
         loads.set()
         reads.set()
+        lazy.close()
+
+
+def _burn(seconds: float) -> None:
+    """CPU work in Python (as decoding and indexing a part, or a census, are): it holds the
+    interpreter, shared with the other threads in 5 ms turns."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+async def test_the_first_screen_is_not_kept_waiting_behind_the_older_parts(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: Any
+) -> None:
+    """Regression (issue #14, at 100k): the loader read the older parts while the first
+    screen's read (the rows and the census) ran; sharing the interpreter with it, that read
+    got a fraction of the CPU and the first rows came after 1.1-1.6 s instead of ~0.5 s. The
+    loader now waits until the first rows are drawn."""
+    services = make_services(tmp_path, clock)
+    store = Store(services.store.dir, clock=clock)
+    store.upsert_messages(
+        [make_message(n, channel="masto", at=clock.now - timedelta(minutes=n)) for n in range(250)]
+        + [make_message(5000 + m, channel="masto", at=clock.now - timedelta(days=31 * m)) for m in range(1, 11)]
+    )
+    store.close()
+    lazy = Store(services.store.dir, clock=clock, lazy=True)
+    services.inbox.store = lazy
+    services.inbox.outbox = lazy.outbox
+    slow_load, real_query = lazy._load_segment, lazy.query
+    left_when_shown: list[int] = []
+
+    def load(key: str) -> None:
+        _burn(0.03)
+        slow_load(key)
+
+    def query(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("loaded_only"):
+            _burn(0.15)  # the first screen's read of a large store
+        return real_query(*args, **kwargs)
+
+    real_reloaded = RowLoading._reloaded
+
+    def reloaded(screen: RowLoading, *args: Any, **kwargs: Any) -> None:
+        if not left_when_shown:
+            left_when_shown.append(len(lazy._unloaded))
+        real_reloaded(screen, *args, **kwargs)
+
+    lazy._load_segment = load  # type: ignore[method-assign]
+    lazy.query = query  # type: ignore[method-assign]
+    monkeypatch.setattr(RowLoading, "_reloaded", reloaded)
+    app = CminboxApp(services, run_engine=False, blink=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: bool(left_when_shown), "the first rows")
+            assert left_when_shown[0] >= 9, left_when_shown  # the older parts waited for them
+            await until(pilot, lambda: "loading" not in _view(app), "every part")
+    finally:
         lazy.close()

@@ -17,13 +17,16 @@ import hashlib
 import json
 import re
 from datetime import UTC
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 import httpx
 import msgspec
 import regex
 from dateutil import parser as dateparser
 
+from cminbox.channels.declared.bluesky import DECLARATION
+from cminbox.channels.declared.bluesky import LIMIT as LIMIT
+from cminbox.channels.declared.bluesky import BlueskyOptions as BlueskyOptions
 from cminbox.core import http
 from cminbox.core.channel import (
     AuthFailed,
@@ -41,16 +44,10 @@ from cminbox.core.models import Author, Kind, Message, message_id, utc
 from cminbox.core.redact import redactor
 from cminbox.core.text import sanitize
 
-LIMIT = 300  # graphemes per post
 REASONS = {"mention": Kind.MENTION, "reply": Kind.REPLY, "quote": Kind.MENTION}
 MAX_PAGES = 10
 _TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
 _MENTION = re.compile(rb"(?:^|\W)(@([a-zA-Z0-9.-]+\.[a-zA-Z]{2,}))")
-
-
-class BlueskyOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    page_size: Annotated[int, msgspec.Meta(ge=1, le=100, description="Bluesky's maximum is 100")] = 50
-    mark_seen: bool = True  # tell Bluesky the notifications were seen (updateSeen)
 
 
 def graphemes(text: str) -> int:
@@ -85,10 +82,10 @@ def mention_facets(text: str, resolve: dict[str, str]) -> list[dict[str, Any]]:
 
 
 class BlueskyChannel:
-    type_name: ClassVar[str] = "bluesky"
-    capabilities: ClassVar[Capabilities] = Capabilities(reply=True, reply_limit=LIMIT, thread=True, moderation=())
+    type_name: ClassVar[str] = DECLARATION.type_name
+    capabilities: ClassVar[Capabilities] = DECLARATION.capabilities
     Options: ClassVar[type[msgspec.Struct]] = BlueskyOptions
-    traits: ClassVar[ChannelTraits] = ChannelTraits(supports_password_login=True)
+    traits: ClassVar[ChannelTraits] = DECLARATION.traits
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

@@ -16,13 +16,15 @@ the marker, so an outbox retry after a crash never posts twice.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 import httpx
 import msgspec
 from dateutil import parser as dateparser
 
 from cminbox.channels import discourse_review as review
+from cminbox.channels.declared.discourse import DECLARATION
+from cminbox.channels.declared.discourse import DiscourseOptions as DiscourseOptions
 from cminbox.channels.markers import marked_reply, marker, with_marker
 from cminbox.core import http
 from cminbox.core.channel import (
@@ -46,35 +48,11 @@ NOTIFICATION_KINDS = {1: Kind.MENTION, 2: Kind.REPLY, 3: Kind.MENTION, 6: Kind.D
 FLAG_TYPES = {"off-topic": 3, "inappropriate": 4, "spam": 8}
 
 
-class DiscourseOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    posts: bool = True  # new posts across the forum (narrowed by categories / tags)
-    categories: list[int] = msgspec.field(default_factory=list)  # category ids; empty: all
-    tags: list[str] = msgspec.field(default_factory=list)  # only topics with one of these tags
-    notifications: bool = True
-    review_queue: bool = False  # flagged and queued posts (needs a moderator's key)
-    mark_read_on_done: bool = True  # mark the notification read when its item is done
-    backfill_pages: Annotated[int, msgspec.Meta(ge=1, le=20, description="pages of posts on first use")] = 1
-
-
 class DiscourseChannel:
-    type_name: ClassVar[str] = "discourse"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True,
-        reply_limit=32000,
-        thread=True,
-        moderation=("flag", "close", "reopen", "agree", "disagree"),
-        moderation_reasons=(
-            ("flag", "spam, off-topic or inappropriate (the default)"),
-            ("agree", "review-queue items: agree with the flags and hide the post"),
-            ("disagree", "review-queue items: reject the flags, the post stays"),
-        ),
-    )
+    type_name: ClassVar[str] = DECLARATION.type_name
+    capabilities: ClassVar[Capabilities] = DECLARATION.capabilities
     Options: ClassVar[type[msgspec.Struct]] = DiscourseOptions
-    traits: ClassVar[ChannelTraits] = ChannelTraits(
-        secret_label="API key",  # noqa: S106 (a label)
-        marks_read=True,
-        guideline_actions=("flag", "agree"),
-    )
+    traits: ClassVar[ChannelTraits] = DECLARATION.traits
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

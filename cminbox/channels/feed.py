@@ -16,12 +16,14 @@ import calendar
 import hashlib
 import time
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 import feedparser
 import httpx
 import msgspec
 
+from cminbox.channels.declared.feed import DECLARATION
+from cminbox.channels.declared.feed import FeedOptions as FeedOptions
 from cminbox.core import http
 from cminbox.core.channel import (
     BadResponse,
@@ -40,12 +42,6 @@ from cminbox.core.text import html_to_text, one_line, sanitize
 
 SEEN_KEEP = 2000  # entry ids remembered; far more than any feed carries at once
 MAX_REDIRECTS = 3
-
-
-class FeedOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    # Entries taken on first use (newest first).
-    max_entries: Annotated[int, msgspec.Meta(ge=0, le=500, description="entries")] = 50
-    keywords: list[str] = msgspec.field(default_factory=list)  # only entries mentioning one of these
 
 
 def entry_key(entry: Any) -> str:
@@ -76,12 +72,12 @@ def _when(entry: Any, fallback: datetime) -> datetime:
 
 
 class FeedChannel:
-    type_name: ClassVar[str] = "feed"
-    capabilities: ClassVar[Capabilities] = Capabilities(reply=False, thread=False, moderation=(), reply_is_public=False)
+    type_name: ClassVar[str] = DECLARATION.type_name
+    capabilities: ClassVar[Capabilities] = DECLARATION.capabilities
     Options: ClassVar[type[msgspec.Struct]] = FeedOptions
     # No secret: `cminbox login` and the keyring are not needed, and since nothing secret
     # travels, a plain-http feed is allowed.
-    traits: ClassVar[ChannelTraits] = ChannelTraits(needs_secret=False, sends_secrets=False)
+    traits: ClassVar[ChannelTraits] = DECLARATION.traits
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

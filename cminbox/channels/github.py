@@ -33,6 +33,7 @@ import msgspec
 from cminbox.channels import github_convert as conv
 from cminbox.channels import github_discussions as discussions
 from cminbox.channels.auth import bearer_client
+from cminbox.channels.declared.github import DECLARATION
 from cminbox.channels.github_options import GitHubOptions, option_problems
 from cminbox.channels.markers import marked_reply, marker, with_marker
 from cminbox.core import http
@@ -81,22 +82,11 @@ def _iso(value: datetime) -> str:
 
 
 class GitHubChannel:
-    type_name: ClassVar[str] = "github"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True,
-        reply_limit=65000,
-        thread=True,
-        moderation=("lock", "unlock", "hide"),
-        moderation_reasons=(
-            ("lock", "off-topic, too heated, resolved or spam (anything else: no reason)"),
-            ("hide", "spam, abuse, off-topic, outdated, duplicate or resolved (default off-topic)"),
-        ),
-    )
+    type_name: ClassVar[str] = DECLARATION.type_name
+    capabilities: ClassVar[Capabilities] = DECLARATION.capabilities
     Options: ClassVar[type[msgspec.Struct]] = GitHubOptions
     # needs_url: https://api.github.com unless `url` names an Enterprise Server
-    traits: ClassVar[ChannelTraits] = ChannelTraits(
-        needs_url=False, marks_read=True, checks_options=True, guideline_actions=("hide",)
-    )
+    traits: ClassVar[ChannelTraits] = DECLARATION.traits
 
     @classmethod
     def check_options(cls, options: GitHubOptions) -> list[tuple[str, str, str]]:

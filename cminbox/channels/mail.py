@@ -24,11 +24,13 @@ import socket
 import ssl
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
 
+from cminbox.channels.declared.mail import DECLARATION, option_problems
+from cminbox.channels.declared.mail import MailOptions as MailOptions
 from cminbox.channels.mail_parse import build_reply, parse_mail
 from cminbox.core.channel import (
     AuthFailed,
@@ -46,24 +48,15 @@ from cminbox.core.channel import (
     Unavailable,
     plain_reply,
 )
-from cminbox.core.http import is_loopback, server_text
+from cminbox.core.http import server_text
 from cminbox.core.models import Message
 from cminbox.core.redact import redactor
+from cminbox.core.urls import is_loopback
 
 T = TypeVar("T")
 TIMEOUT = 30.0
 FETCH_BATCH = 50
 MAX_PER_POLL = 500
-
-
-class MailOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    smtp_url: str = ""  # smtps://host:465 or smtp://host:587 (STARTTLS)
-    folder: str = "INBOX"
-    mark_seen: bool = False  # set \\Seen on mail cminbox has read
-    sent_folder: str = ""  # e.g. "Sent": save a copy of each reply (and never send one twice)
-    # Mails fetched from the folder on first use (a poll reads at most MAX_PER_POLL anyway).
-    backfill: Annotated[int, msgspec.Meta(ge=0, le=500, description="mails")] = 50
-    username: str = ""  # the login, when it is not the `account` address
 
 
 def _port(url: str, tls_port: int, plain_port: int) -> tuple[str, int, bool]:
@@ -77,24 +70,14 @@ def _uid_list(data: list[Any]) -> list[int]:
 
 
 class MailChannel:
-    type_name: ClassVar[str] = "email"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True, reply_limit=None, thread=True, moderation=(), reply_is_public=False
-    )
+    type_name: ClassVar[str] = DECLARATION.type_name
+    capabilities: ClassVar[Capabilities] = DECLARATION.capabilities
     Options: ClassVar[type[msgspec.Struct]] = MailOptions
-    traits: ClassVar[ChannelTraits] = ChannelTraits(url_schemes=("imaps", "imap"), checks_options=True)
+    traits: ClassVar[ChannelTraits] = DECLARATION.traits
 
     @classmethod
     def check_options(cls, options: MailOptions) -> list[tuple[str, str, str]]:
-        if not options.smtp_url:
-            return [
-                ("smtp_url", "an email channel needs `smtp_url` to send replies.", 'e.g. "smtp://mail.example:587"')
-            ]
-        if not re.match(r"^smtps?://[^/\s]+", options.smtp_url):
-            return [
-                ("smtp_url", f"{options.smtp_url!r} is not an SMTP URL.", "Use smtps://host:465 or smtp://host:587.")
-            ]
-        return []
+        return option_problems(options)
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,6 +19,8 @@ import msgspec
 from dateutil import parser as dateparser
 
 from cminbox.channels.auth import bearer_client
+from cminbox.channels.declared.mastodon import DECLARATION
+from cminbox.channels.declared.mastodon import MastodonOptions as MastodonOptions
 from cminbox.core import http
 from cminbox.core.channel import (
     BadResponse,
@@ -40,13 +42,6 @@ URL_LENGTH = 23  # what Mastodon counts for any link, whatever its length
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _USERNAME = re.compile(r"[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*", re.IGNORECASE)  # Mastodon's USERNAME_RE
 _TRAILING = ".,;:!?)]}'\"…"
-
-
-class MastodonOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    backfill_pages: Annotated[int, msgspec.Meta(ge=1, le=20, description="pages of older mentions on first use")] = 1
-    page_size: Annotated[int, msgspec.Meta(ge=1, le=80, description="Mastodon's maximum is 80")] = 40
-    # The widest visibility a reply may have (VISIBILITY_ORDER).
-    reply_visibility: Literal["public", "unlisted", "private", "direct"] = "public"
 
 
 def _id_key(native: str) -> tuple[int, str]:
@@ -71,16 +66,10 @@ def status_length(body: str) -> int:
 
 
 class MastodonChannel:
-    type_name: ClassVar[str] = "mastodon"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True,
-        reply_limit=500,
-        thread=True,
-        moderation=("report", "mute", "block"),
-        moderation_reasons=(("report", "any text: the comment sent with the report"),),
-    )
+    type_name: ClassVar[str] = DECLARATION.type_name
+    capabilities: ClassVar[Capabilities] = DECLARATION.capabilities
     Options: ClassVar[type[msgspec.Struct]] = MastodonOptions
-    traits: ClassVar[ChannelTraits] = ChannelTraits(direct_messages=True, guideline_actions=("report",))
+    traits: ClassVar[ChannelTraits] = DECLARATION.traits
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

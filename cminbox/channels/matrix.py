@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
 import msgspec
 
 from cminbox.channels.auth import bearer_client
+from cminbox.channels.declared.matrix import DECLARATION
+from cminbox.channels.declared.matrix import MatrixOptions as MatrixOptions
 from cminbox.core import http
 from cminbox.core.channel import (
     AuthFailed,
@@ -42,25 +44,15 @@ from cminbox.core.text import sanitize
 API = "/_matrix/client/v3"
 
 
-class MatrixOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    rooms: list[str] = msgspec.field(default_factory=list)  # ids or aliases; empty = every joined room
-    support_rooms: list[str] = msgspec.field(default_factory=list)  # every message there is an item
-    keywords: list[str] = msgspec.field(default_factory=list)  # elsewhere: mentions of the account or these
-    # Messages read from a room the first time it is seen.
-    backfill: Annotated[int, msgspec.Meta(ge=0, le=500, description="messages per room")] = 20
-
-
 def _q(value: str) -> str:
     return quote(value, safe="")
 
 
 class MatrixChannel:
-    type_name: ClassVar[str] = "matrix"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True, reply_limit=None, thread=True, moderation=("redact",), reply_is_public=True
-    )
+    type_name: ClassVar[str] = DECLARATION.type_name
+    capabilities: ClassVar[Capabilities] = DECLARATION.capabilities
     Options: ClassVar[type[msgspec.Struct]] = MatrixOptions
-    traits: ClassVar[ChannelTraits] = ChannelTraits(supports_password_login=True, guideline_actions=("redact",))
+    traits: ClassVar[ChannelTraits] = DECLARATION.traits
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

@@ -30,6 +30,8 @@ import httpx
 import msgspec
 
 from cminbox import __version__
+from cminbox.channels.declared.reddit import DECLARATION, option_problems
+from cminbox.channels.declared.reddit import RedditOptions as RedditOptions
 from cminbox.core import http
 from cminbox.core.channel import (
     AuthFailed,
@@ -56,41 +58,15 @@ WEB = "https://www.reddit.com"
 RATELIMIT_WAIT = re.compile(r"(\d+)\s*(second|minute)", re.IGNORECASE)
 
 
-class RedditOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    client_id: str = ""
-    auth_url: str = "https://www.reddit.com/api/v1/access_token"
-    inbox: bool = True
-    subreddits: list[str] = msgspec.field(default_factory=list)  # without the r/
-    subreddit_comments: bool = True  # new comments too, not only new posts
-    mark_read_on_done: bool = True
-    user_agent: str = ""  # default: python:cminbox:<version> (by /u/<account>)
-
-
 def _fullname_kind(name: str) -> str:
     return name.split("_", 1)[0]
 
 
 class RedditChannel:
-    type_name: ClassVar[str] = "reddit"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True,
-        reply_limit=10000,
-        thread=True,
-        moderation=("remove", "spam", "approve"),
-        moderation_reasons=(("remove", "any text: kept as the removal's mod note"),),
-    )
+    type_name: ClassVar[str] = DECLARATION.type_name
+    capabilities: ClassVar[Capabilities] = DECLARATION.capabilities
     Options: ClassVar[type[msgspec.Struct]] = RedditOptions
-    # needs_url: https://oauth.reddit.com unless `url` says otherwise; the password login also
-    # needs the "script" app's client secret.
-    traits: ClassVar[ChannelTraits] = ChannelTraits(
-        needs_url=False,
-        supports_password_login=True,
-        login_secrets=("client_secret",),
-        marks_read=True,
-        checks_options=True,
-        guideline_actions=("remove", "spam"),
-        direct_messages=True,
-    )
+    traits: ClassVar[ChannelTraits] = DECLARATION.traits
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx
@@ -102,19 +78,7 @@ class RedditChannel:
 
     @classmethod
     def check_options(cls, options: RedditOptions) -> list[tuple[str, str, str]]:
-        if not options.client_id:
-            return [
-                (
-                    "client_id",
-                    'a reddit channel needs `client_id`, the id of your "script" app.',
-                    "Create one at https://www.reddit.com/prefs/apps and copy the id shown under its name.",
-                )
-            ]
-        if not options.auth_url.startswith("https://") and not http.is_loopback(options.auth_url):
-            return [
-                ("auth_url", f"{options.auth_url!r} is not an https URL.", "The password travels there: use https://.")
-            ]
-        return []
+        return option_problems(options)
 
     # ------------------------------------------------------------------ auth and plumbing
     @property

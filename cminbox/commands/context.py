@@ -10,19 +10,22 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
 from cminbox.core import config as config_mod
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.config import Config
-from cminbox.core.engine import Engine
 from cminbox.core.inbox import Inbox
 from cminbox.core.redact import RedactingFilter
 from cminbox.core.secrets import Secrets
 from cminbox.core.sending_api import OutboxStore
 from cminbox.core.store_api import StoreApi
 from cminbox.core.wiring import Setup, Wired, wire
+
+if TYPE_CHECKING:  # imported by the commands that poll or send, not by every call
+    from cminbox.core.engine import Engine
 
 APP = "cminbox"
 
@@ -62,6 +65,7 @@ class Context:
     config_override: Config | None = None
     lazy_store: bool = False  # the TUI streams message segments in; the CLI reads them all
     report_store_problems: bool = True  # doctor reports them itself
+    _reported: set[str] = field(default_factory=set)  # store problems already said
 
     @cached_property
     def config(self) -> Config:
@@ -78,10 +82,18 @@ class Context:
         wired = wire(self.config, self.data_dir, lazy=self.lazy_store, clock=self.clock, secrets=self.secrets)
         for step in wired.store.migrated:
             print(f"cminbox: {step}", file=sys.stderr)
-        for problem in wired.store.problems.values() if self.report_store_problems else ():
-            # The rest of the store works: say what is skipped, and carry on.
-            print(f"cminbox: warning: {problem}", file=sys.stderr)
+        self.report_new_problems(wired.store)
         return wired
+
+    def report_new_problems(self, store: StoreApi) -> None:
+        """Say what the store skips (the rest works: carry on), each problem once; a lazily
+        opened store finds those of the parts it reads later, after a query."""
+        if not self.report_store_problems:
+            return
+        for key, problem in store.problems.items():
+            if key not in self._reported:
+                self._reported.add(key)
+                print(f"cminbox: warning: {problem}", file=sys.stderr)
 
     @property
     def store(self) -> StoreApi:

@@ -60,12 +60,16 @@ def list_query(args: argparse.Namespace) -> Query:
 
 def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
     query = list_query(args)
+    # The newest N: a lazily opened store reads only the parts that can hold them (the
+    # store's query, store_queries.py), not the whole store (10k: ~0.08 s of a ~0.27 s call).
+    ctx.lazy_store = args.limit is not None and not args.archived
     now, me = ctx.clock(), ctx.config.actor
     people = PeopleOps.of(ctx.config, ctx.store, ctx.clock)
     if args.explain:
         print(explain(query.node, now, me, sorted(people.staff)))
         return 0
-    rows = ctx.store.query(where=query, me=me, staff=people.staff)
+    rows = ctx.store.query(where=query, me=me, staff=people.staff, limit=args.limit)
+    ctx.report_new_problems(ctx.store)
     archived: set[str] = set()
     if args.archived:
         query = query.bind(people.view()) if query.uses_people else query

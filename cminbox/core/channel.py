@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
 
 import msgspec
 
-from cminbox.core.clock import Clock
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message
 from cminbox.core.redact import redactor
 from cminbox.core.text import sanitize
+
+if TYPE_CHECKING:  # the clock module imports asyncio: config checks read this module without it
+    from cminbox.core.clock import Clock
 
 
 class ChannelError(CminboxError):
@@ -260,9 +262,37 @@ def password_login_of(channel: Channel) -> Callable[..., Awaitable[str]] | None:
     return cast(PasswordLogin, channel).password_login if channel.traits.supports_password_login else None
 
 
-def option_problems(cls: type[Channel], options: msgspec.Struct | None) -> list[OptionProblem]:
+@dataclass(frozen=True)
+class ChannelDeclaration:
+    """What a channel type declares, importable without the channel's code: its config keys
+    (``Options``), ``capabilities``, ``traits`` and the checks on its options. Loading the config,
+    ``cminbox list`` and the TUI's first frame read this and never import the adapter, its
+    HTTP client or its parsers (~0.15 s of imports: issue #14). Built-in types declare theirs in
+    cminbox/channels/declared/, found through ``registry.BUILT_IN``; the channel class carries
+    the same objects as its class attributes. A third-party type is described from its class
+    (``registry.declaration``)."""
+
+    type_name: str
+    capabilities: Capabilities
+    traits: ChannelTraits
+    Options: type[msgspec.Struct] | None = None
+    # Promised by traits.checks_options: the problems beyond the options' types.
+    check_options: Callable[[Any], list[OptionProblem]] | None = None
+
+    @classmethod
+    def of(cls, channel: type[Channel]) -> ChannelDeclaration:
+        """The declaration a channel class makes with its class attributes."""
+        checks = cast(type[ChecksOptions], channel).check_options if channel.traits.checks_options else None
+        return cls(channel.type_name, channel.capabilities, channel.traits, channel.Options, checks)
+
+
+def option_problems(declared: ChannelDeclaration, options: msgspec.Struct | None) -> list[OptionProblem]:
     """What the channel type finds wrong in its options (nothing when it declares no checks)."""
-    return cast(type[ChecksOptions], cls).check_options(options) if cls.traits.checks_options else []
+    if not declared.traits.checks_options:
+        return []
+    if declared.check_options is None:
+        raise TypeError(f"channel type {declared.type_name!r} declares checks_options without check_options")
+    return declared.check_options(options)
 
 
 class DirectMessages(Protocol):

@@ -153,7 +153,7 @@ class CommunityOps:
         answer = self.store.get_message(answered.message_id)
         if answer is None:
             raise AnswerError(f"the answer {answered.message_id} is no longer in the store (archived?): not thanked.")
-        if not registry.load_channel(self.config.channel(answer.channel).type).capabilities.reply:
+        if not registry.declaration(self.config.channel(answer.channel).type).capabilities.reply:
             raise AnswerError(f"{answer.channel} is read-only: no thank-you can be sent there.")
         out = self.inbox.outgoing_reply(answer, self.thank_text(answer))
         if out.too_long:

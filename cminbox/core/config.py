@@ -123,7 +123,7 @@ class Config:
             return False
         cfg = self.channel(channel)
         wants = bool(getattr(cfg.options, "mark_read_on_done", False))  # an option, not a channel feature
-        return wants and registry.load_channel(cfg.type).traits.marks_read
+        return wants and registry.declaration(cfg.type).traits.marks_read
 
     def target(self, name: str) -> TargetConfig:
         for t in self.targets:
@@ -232,7 +232,7 @@ def _channel(raw: dict[str, Any], i: int, fail: Fail) -> ChannelConfig:
         p, text, hint = explain(exc, ChannelConfig, common)
         raise fail((*base, *p), text, hint) from None
     try:
-        cls = registry.load_channel(ch.type)
+        declared = registry.declaration(ch.type)
     except registry.UnknownTypeError:
         types = registry.channel_types()
         close = difflib.get_close_matches(ch.type, types, n=1)
@@ -241,7 +241,7 @@ def _channel(raw: dict[str, Any], i: int, fail: Fail) -> ChannelConfig:
             f"unknown channel type {ch.type!r}.",
             (f"Did you mean {close[0]!r}? " if close else "") + f"Installed channel types: {', '.join(types)}.",
         ) from None
-    options_cls = cls.Options
+    options_cls = declared.Options
     allowed = common_keys + (fields(options_cls) if options_cls else [])
     for key in extra:
         if options_cls is None or key not in options_cls.__struct_fields__:

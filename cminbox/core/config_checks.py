@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from cminbox.core import keymap, registry
 from cminbox.core.channel import option_problems
 from cminbox.core.config_where import Fail, KeyPath
-from cminbox.core.http import is_loopback
 from cminbox.core.query import QueryError
 from cminbox.core.query import parse as parse_query
+from cminbox.core.urls import is_loopback
 
 if TYPE_CHECKING:
     from cminbox.core.config import Config
@@ -66,10 +66,10 @@ def channels_are_unique_and_reachable(cfg: Config, fail: Fail) -> None:
         if ch.name in names:
             raise fail((*base, "name"), f"two channels are named {ch.name!r}.", "Channel names must be unique.")
         names.add(ch.name)
-        cls = registry.load_channel(ch.type)
-        for key, problem, hint in option_problems(cls, ch.options):
+        declared = registry.declaration(ch.type)
+        for key, problem, hint in option_problems(declared, ch.options):
             raise fail((*base, key), problem, hint)
-        traits = cls.traits
+        traits = declared.traits
         if ch.url:
             check_url(ch.url, (*base, "url"), fail, traits.url_schemes, traits.sends_secrets)
         elif traits.needs_url:

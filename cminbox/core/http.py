@@ -10,7 +10,6 @@ import email.utils
 import re
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from dateutil import parser as dateparser
@@ -29,11 +28,6 @@ MAX_BODY = 8 * 1024 * 1024  # a "page" bigger than this is not a page, it is an 
 # value pauses the channel this long, then it asks again.
 MAX_WAIT = 3600.0
 _HOST_CHARS = re.compile(r"[^A-Za-z0-9.\-:\[\]]")
-
-
-def is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def make_client(

@@ -99,7 +99,7 @@ class Inbox:
             if message is None:
                 raise InboxError(f"no message {mid}")
             cfg = self.config.channel(message.channel)
-            offered = registry.load_channel(cfg.type).capabilities.moderation
+            offered = registry.declaration(cfg.type).capabilities.moderation
             if action not in offered:
                 can = ", ".join(offered) or "nothing"
                 raise InboxError(f"{cfg.type} channel {cfg.name!r} cannot {action!r}; it can: {can}")
@@ -191,7 +191,7 @@ class Inbox:
         if not text:
             raise InboxError("the reply is empty")
         cfg = self.config.channel(message.channel)
-        if not registry.load_channel(cfg.type).capabilities.reply:
+        if not registry.declaration(cfg.type).capabilities.reply:
             raise InboxError(f"{cfg.type} channels are read-only: replying is not possible there")
         out = self.outgoing_reply(message, text)
         if out.too_long:

@@ -219,7 +219,7 @@ def _reply_for(inbox: Inbox, message: Message, template: str) -> tuple[str | Non
     if not inbox.config.has_channel(message.channel):
         return None, f"channel {message.channel!r} is not in the config"
     cfg = inbox.config.channel(message.channel)
-    if not registry.load_channel(cfg.type).capabilities.reply:
+    if not registry.declaration(cfg.type).capabilities.reply:
         return None, f"{cfg.type} channels are read-only"
     text = saved_replies.expand(template, saved_replies.Context(message, inbox.actor))
     out = inbox.outgoing_reply(message, text)

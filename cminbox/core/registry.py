@@ -13,16 +13,19 @@ once, here: the defaults, with the pre-traits class attributes (``url_schemes``,
 ``needs_url``, ``sends_secrets``, ``needs_secret``, ``secret_label``, ``login_secrets``)
 and methods (``mark_read``, ``password_login``, ``check_options``) it has turned into their
 flags. This is the only place those names are looked up; everything else asks the traits.
+
+What a type declares without its adapter (options, capabilities, traits, option checks) is
+:func:`declaration`: the config and the TUI's first frame ask that, not the class.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from functools import cache
-from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, cast
 
-from cminbox.core.channel import Channel, ChannelTraits
+from cminbox.core.channel import Channel, ChannelDeclaration, ChannelTraits
 from cminbox.core.errors import CminboxError
 
 CHANNEL_GROUP = "cminbox.channels"
@@ -33,8 +36,28 @@ class UnknownTypeError(CminboxError, LookupError):
     pass
 
 
+# cminbox's own channel types and the modules declaring them (cminbox/channels/declared/):
+# the same names as this distribution's `cminbox.channels` entry points, which a test keeps
+# equal. Data, not imports: the config, `cminbox list` and the TUI's first frame find a
+# built-in type's declaration here without importlib.metadata (~50 ms of imports before it
+# has read anything) and without the adapter (httpx and its CLI's rich/click: ~0.1 s more).
+# A built-in name is reserved: a package registering its own "mastodon" is not asked.
+BUILT_IN = {
+    "mastodon": "cminbox.channels.declared.mastodon",
+    "email": "cminbox.channels.declared.mail",
+    "matrix": "cminbox.channels.declared.matrix",
+    "bluesky": "cminbox.channels.declared.bluesky",
+    "github": "cminbox.channels.declared.github",
+    "discourse": "cminbox.channels.declared.discourse",
+    "reddit": "cminbox.channels.declared.reddit",
+    "feed": "cminbox.channels.declared.feed",
+}
+
+
 @cache
 def _names(group: str) -> dict[str, Any]:
+    from importlib.metadata import entry_points  # only when a name is not a built-in one
+
     return {ep.name: ep for ep in entry_points(group=group)}
 
 
@@ -74,6 +97,15 @@ def load_channel(type_name: str) -> type[Channel]:
     if not _declares(cls, "Options"):
         cls.Options = None
     return cls  # type: ignore[no-any-return]
+
+
+def declaration(type_name: str) -> ChannelDeclaration:
+    """What a channel type declares (options, capabilities, traits, option checks), without
+    importing its adapter when it is a built-in one. Raises UnknownTypeError."""
+    module = BUILT_IN.get(type_name)
+    if module is not None:
+        return cast(ChannelDeclaration, importlib.import_module(module).DECLARATION)
+    return ChannelDeclaration.of(load_channel(type_name))
 
 
 def load_target(type_name: str) -> Any:

@@ -68,6 +68,20 @@ class QueryTables(StoreParts):
         fields, and ``where`` (the filter language, for actor ``me``) planned over the indexes
         (query/plan.py) and evaluated per candidate for the rest; its people fields read the
         stored people and ``staff`` (store_people.py)."""
+        if not loaded_only and limit is not None and self._unloaded:
+            return self._newest_loaded(
+                limit,
+                lambda: self.query(
+                    status=status,
+                    tag=tag,
+                    channel=channel,
+                    where=where,
+                    me=me,
+                    limit=limit,
+                    staff=staff,
+                    loaded_only=True,
+                ),
+            )
         if not loaded_only:
             self._ensure_all()
         found = self.ix.candidates(status=status, tag=tag, channel=channel)
@@ -119,21 +133,19 @@ class QueryTables(StoreParts):
     @synchronized
     def thread_of(self, message: Message) -> list[Message]:
         """Stored messages of the same conversation, oldest first (from the segments loaded so far)."""
-        ids = self.ix.threads.get((message.channel, message.thread_id or message.id), {message.id})
+        ids = self.ix.thread_ids(message.channel, message.thread_id or message.id) or {message.id}
         same = [m for m in (self._get_message(i) for i in ids) if m is not None]
         return sorted(same or [message], key=lambda m: m.created_at)
 
-    @synchronized
-    def census(self, cutoff: datetime, exclude: Collection[str]) -> Counts:
-        """The counts of every live item not in ``exclude`` (the rows a caller read and counts
-        itself), the parts not loaded yet read for ids and dates only (core/census.py); items
-        waiting for a first answer since before ``cutoff`` are overdue. Exact whatever loads
-        meanwhile: loaded items are counted from the indexes, unloaded ones from their part.
-        A part that cannot be read so is loaded whole (and reported as loading reports it)."""
+    def _unread_parts(self) -> dict[str, Part]:
+        """The parts not loaded yet, as ids and dates (core/census.py): from state/census.json
+        where a part's file is unchanged since, else read for those two fields (and the cache
+        rewritten). A part that cannot be read so is loaded whole instead (and reported as
+        loading reports it). Called with the store's lock held."""
         cache_file = self.dir / "state" / "census.json"
         if not self._census_parts:  # what an earlier run read (its parts checked below)
             self._census_parts.update(load_cache(cache_file))
-        read, parts = False, []
+        read, parts = False, {}
         for key in sorted(self._unloaded):
             seg = self._segments[key]
             sig = file_signature(seg.path)
@@ -145,15 +157,70 @@ class QueryTables(StoreParts):
                 except (OSError, msgspec.DecodeError, msgspec.ValidationError):
                     self._load_segment(key)
                     continue
-            parts.append(cached[1])
+            parts[key] = cached[1]
         if read:  # kept for the next start; derived data, so not flushed to disk
             with suppress(OSError):
                 atomic_write_bytes(cache_file, cache_bytes(self._census_parts), durable=False)
+        return parts
+
+    def _newest_loaded(
+        self, limit: int, read: Callable[[], list[tuple[Message, TriageState]]]
+    ) -> list[tuple[Message, TriageState]]:
+        """The first ``limit`` matches, newest first, of a lazily opened store, reading only the
+        parts that can hold one (`cminbox list --limit 20` reads one or two parts, not all):
+        ``read`` lists the matches among the loaded items; the newest parts not loaded are read
+        while one could hold an item that sorts before the last of them (1, 2, 4... parts at a
+        time: a query that matches little reads everything in a few passes, not one per part).
+        Each part's newest date comes from the census (the dates stored, not the part's month),
+        so an item filed in an older month's part is never missed."""
+        newest = {key: max(part.at, default=float("-inf")) for key, part in self._unread_parts().items()}
+        batch = 1
+        while True:
+            rows = read()
+            waiting = sorted((key for key in self._unloaded if key in newest), key=newest.__getitem__, reverse=True)
+            if not waiting:
+                if self._unloaded:  # not in the census (a part added meanwhile): read as before
+                    self._ensure_all()
+                    return read()
+                return rows
+            if len(rows) >= limit and rows[-1][0].created_at.timestamp() > newest[waiting[0]]:
+                return rows  # nothing left unread can sort before the last match
+            for key in waiting[:batch]:
+                self._load_segment(key)
+            batch *= 2
+
+    @synchronized
+    def census(self, cutoff: datetime, exclude: Collection[str]) -> Counts:
+        """The counts of every live item not in ``exclude`` (the rows a caller read and counts
+        itself), the parts not loaded yet read for ids and dates only (core/census.py); items
+        waiting for a first answer since before ``cutoff`` are overdue. Exact whatever loads
+        meanwhile: loaded items are counted from the indexes, unloaded ones from their part.
+        A part that cannot be read so is loaded whole (and reported as loading reports it)."""
+        parts = list(self._unread_parts().values())
         counts, edge = Counts(), cutoff.timestamp()
         records, messages, seen = self.ix.triage_at, self.ix.messages, set(exclude)
         fresh = overdue = 0  # the common case inlined (no triage record: new, unanswered)
         for part in parts:
-            for mid, at in zip(part.ids, part.at, strict=True):
+            ids, dates = part.ids, part.at
+            idset = set(ids)
+            if len(idset) == len(ids) and seen.isdisjoint(idset) and messages.keys().isdisjoint(idset):
+                # The common part (nothing of it read or counted yet): set operations and
+                # C-level scans instead of a Python step per item (census at 100k: 105 -> 40 ms).
+                seen |= idset
+                triaged = records.keys() & idset
+                at_of = dict(zip(ids, dates, strict=True)) if triaged else {}
+                for mid in triaged:
+                    counts.add(mid, at_of[mid], self._triage(mid), edge)
+                recent = (
+                    [(m, a) for m, a in zip(ids, dates, strict=True) if a >= edge and m not in triaged]
+                    if dates and max(dates) >= edge
+                    else []
+                )
+                fresh += len(ids) - len(triaged)
+                overdue += len(ids) - len(triaged) - len(recent)
+                counts.young += [(m, datetime.fromtimestamp(a, UTC), _NO_STATE) for m, a in recent]
+                continue
+            for mid, at in zip(ids, dates, strict=True):
                 if mid in seen or mid in messages:
                     continue
                 seen.add(mid)  # an id in two parts (a move cut short) counts once

@@ -159,7 +159,7 @@ class UpsertTables(StoreParts):
 
     def _thread_messages(self, keys: set[ThreadKey]) -> list[Message]:
         """The stored messages of these conversations, from the thread index (no scan)."""
-        return [self.ix.messages[mid] for key in keys for mid in self.ix.threads.get(key, ())]
+        return [self.ix.messages[mid] for channel, thread in keys for mid in self.ix.thread_ids(channel, thread)]
 
     def _edited(self, edit: Edit, at: datetime, group: str) -> TriageState:
         """The item's triage record with the edit's history line (revision + 1, as an action's)."""

@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.config import Config
-from cminbox.core.engine import Engine
 from cminbox.core.inbox import Inbox
 from cminbox.core.secrets import Secrets
 from cminbox.core.store import Store
 from cminbox.core.store_api import StoreApi
+
+if TYPE_CHECKING:  # the engine imports every channel's HTTP client: only those who poll or send pay
+    from cminbox.core.engine import Engine
 
 DEFAULT_BACKEND = "tinydb"
 
@@ -93,6 +95,8 @@ class Wired:
         self.inbox = Inbox(self.config, self.store, self.store.outbox, self.clock)
 
     def engine(self, transport: Any = None) -> Engine:
+        from cminbox.core.engine import Engine
+
         return Engine(self.config, self.store, self.store.outbox, self.secrets, self.clock, transport)
 
 

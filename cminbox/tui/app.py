@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App
@@ -18,14 +19,20 @@ from cminbox.core.dispatch import Delivery
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import HealthState
 from cminbox.core.outbox_types import OutboxKind
-from cminbox.core.poller import PollReport
 from cminbox.tui.idle_gc import IdleCollector
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.palette import ActionCommands
+from cminbox.tui.row_loading import FirstRows
 from cminbox.tui.services import Services
 from cminbox.tui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
 
+if TYPE_CHECKING:  # built on a worker after the first frame (on_first_rows), imported there
+    from cminbox.core.engine import Engine
+    from cminbox.core.poller import PollReport
+
+log = logging.getLogger("cminbox.tui")
 BAD_STATES = (HealthState.DEGRADED, HealthState.RATE_LIMITED, HealthState.AUTH_FAILED)
+ENGINE_BUILD = "build engine"
 QUIT_WAIT = 5.0  # seconds quitting waits for triage writes still on their way to the store
 
 
@@ -118,20 +125,37 @@ class CminboxApp(App[None]):
         self.set_keymap(self.keymap_overrides)
         self.push_screen(InboxScreen(services))
         if services.engine is not None:
-            # The row a reply answered changes when the reply is sent (replied, no longer new),
-            # whichever loop sent it; the store's change detection only sees other processes.
-            def delivered(delivery: Delivery) -> None:
-                self.post_message(DeliveryUpdate(delivery))
+            self._attach_engine(services.engine)
 
-            services.engine.dispatcher.on_delivery = delivered
-        if self.run_engine and services.engine is not None:
-            engine = services.engine
+    def on_first_rows(self, _message: FirstRows) -> None:
+        """The first rows are drawn: the engine is built now, on a worker (its channel adapters
+        and their HTTP client are imported then), and attached when it is ready."""
+        services = self.services
+        if services is None or services.make_engine is None or services.engine is not None:
+            return
+        self.run_worker(services.make_engine, thread=True, name=ENGINE_BUILD, group="engine", exit_on_error=False)
+
+    def _attach_engine(self, engine: Engine) -> None:
+        services = self.services
+        assert services is not None
+        services.engine, services.make_engine = engine, None
+
+        # The row a reply answered changes when the reply is sent (replied, no longer new),
+        # whichever loop sent it; the store's change detection only sees other processes.
+        def delivered(delivery: Delivery) -> None:
+            self.post_message(DeliveryUpdate(delivery))
+
+        engine.dispatcher.on_delivery = delivered
+        if self.run_engine:
 
             def forward(report: PollReport) -> None:
                 self.post_message(PollUpdate(report))
 
             engine.poller.on_report = forward
             self.run_worker(engine.run(self._stop), name="engine", group="engine", exit_on_error=False)
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen):
+                screen.read_health()  # the header lists the channels from now on
 
     async def action_quit(self) -> None:
         """Triage writes still queued (milliseconds, normally) are finished before leaving; a
@@ -146,6 +170,18 @@ class CminboxApp(App[None]):
         """A worker stopped by an error the core explains (an unwritable data folder, a full
         disk): say it, as the triage keys do, rather than let the engine stop silently."""
         error = event.worker.error
+        if event.worker.name == ENGINE_BUILD and event.state == WorkerState.SUCCESS and event.worker.result:
+            self._attach_engine(event.worker.result)
+        elif event.worker.name == ENGINE_BUILD and event.state == WorkerState.ERROR and self.services is not None:
+            self.services.make_engine = None  # not tried again: the notice says why
+            if not isinstance(error, CminboxError):  # a bug, not the machine: say so, keep triage usable
+                log.error("building the engine failed", exc_info=error)
+                self.notify(
+                    f"Channels not started: internal error ({type(error).__name__}); see the log and please report it.",
+                    severity="error",
+                    timeout=30,
+                    markup=False,
+                )
         if event.state == WorkerState.ERROR and isinstance(error, CminboxError):
             self.notify(str(error), title="Stopped", severity="error", timeout=30, markup=False)
 

@@ -10,6 +10,7 @@ says so and actions are refused until a background probe finds it writable again
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
@@ -94,6 +95,7 @@ class InboxScreen(
         self.stale: set[str] = set()  # rows in the list that no longer match the view (until a reload)
         self.counts = HeaderCounts()
         self._preview_timer: Timer | None = None
+        self._preview_due = 0.0  # time.monotonic() when the preview may follow the cursor
         self.store_problem: CminboxError | None = None  # why the store cannot be written
         self._probe_timer: Timer | None = None
         self._checking: Worker[None] | None = None
@@ -230,14 +232,26 @@ class InboxScreen(
     @on(InboxList.Highlighted)
     def _highlighted(self, event: InboxList.Highlighted) -> None:
         # Debounced: holding j repaints only the cursor lines; the preview follows when you pause.
-        if self._preview_timer is not None:
-            self._preview_timer.stop()
-        self._preview_timer = self.set_timer(PREVIEW_DELAY, self.show_preview)
+        # One timer per pause, not one per key (each timer is a task started, and one cancelled,
+        # on the cursor's frame: issue #14): it fires, and waits again if a key came meanwhile.
+        self._preview_due = time.monotonic() + PREVIEW_DELAY
+        if self._preview_timer is None:
+            self._preview_timer = self.set_timer(PREVIEW_DELAY, self._preview_tick)
+
+    def _preview_tick(self) -> None:
+        self._preview_timer = None  # this one has fired
+        left = self._preview_due - time.monotonic()
+        if left > 0.001:
+            self._preview_timer = self.set_timer(left, self._preview_tick)
+        else:
+            self.show_preview()
 
     def show_preview(self) -> None:
         """The cursor's item, with its thread and the author's other messages: from the cache
         at once, or looked up on a worker (only the newest cursor position's lookup lands)."""
-        self._preview_timer = None
+        if self._preview_timer is not None:  # shown now: the one pending is not needed
+            self._preview_timer.stop()
+            self._preview_timer = None
         row = self.inbox_list.current
         if row is None:
             self.query_one(Preview).show(None, [])
@@ -442,7 +456,10 @@ class InboxScreen(
     def action_poll_now(self) -> None:
         engine = self.s.engine
         if engine is None:
-            self.notify("No channels to poll", timeout=2)
+            self.notify(
+                "The channels are starting: try again in a moment" if self.s.engine_starting else "No channels to poll",
+                timeout=2,
+            )
         elif not engine.active:
             self.notify("Another cminbox instance is polling this data; its results appear here.", timeout=4)
         else:

@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cminbox.core.clock import Clock
 from cminbox.core.config import Config
 from cminbox.core.secrets import Secrets
 from cminbox.core.wiring import Setup, wire
-from cminbox.demo.session import DemoSession, start_demo
-from cminbox.demo.team import TeamDemo
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.first_run import FirstRunScreen
 from cminbox.tui.services import Services
+
+if TYPE_CHECKING:  # the demo's modules are imported by the commands that start one
+    from cminbox.demo.session import DemoSession
+    from cminbox.demo.team import TeamDemo
 
 
 def services(config: Config, secrets: Secrets, data_dir: Path, clock: Clock, *, engine: bool = True) -> Services:
     """The TUI's objects for one data dir; the store reads its older parts in the background."""
     wired = wire(config, data_dir, lazy=True, clock=clock, secrets=secrets)
-    return Services(config, wired.inbox, wired.engine() if engine else None, clock)
+    return Services(config, wired.inbox, None, clock, make_engine=wired.engine if engine else None)
 
 
 def services_for(launch: Setup) -> Services:
@@ -47,6 +50,8 @@ def run_inbox(launch: Setup, args: argparse.Namespace) -> int:
 
 def run_demo(launch: Setup, args: argparse.Namespace) -> int:
     # On exit, error or Ctrl-C the demo's temporary data dir goes (a --data-dir is kept).
+    from cminbox.demo.session import start_demo
+
     with start_demo(args.seed, args.rate, args.burst_after, getattr(args, "data_dir", None)) as session:
         app = CminboxApp(demo_services(session, launch), theme=getattr(args, "theme", None))
         return run(app, args, True)
@@ -81,6 +86,8 @@ def run_first_run(launch: Setup, args: argparse.Namespace) -> int:
     sessions: list[DemoSession] = []
 
     def on_demo() -> None:
+        from cminbox.demo.session import start_demo
+
         session = start_demo()
         sessions.append(session)
         app.pop_screen()

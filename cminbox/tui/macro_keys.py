@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 
 from textual.binding import BindingsMap
 
-from cminbox.core import macro_run
 from cminbox.core.errors import CminboxError
 from cminbox.core.macros import Macro, compile_macros
 from cminbox.core.models import TriageState
-from cminbox.tui.macro_dialogs import MacroChoice, MacroConfirm, MacroPicker
 from cminbox.tui.store_worker import Write
 
 if TYPE_CHECKING:
+    from cminbox.core import macro_run
+    from cminbox.tui.macro_dialogs import MacroChoice
     from cminbox.tui.triage_keys import TriageKeys as _Base
 else:
     _Base = object
@@ -57,6 +57,8 @@ class MacroKeys(_Base):
             if name:
                 self.action_run_macro(name, ids)
 
+        from cminbox.tui.macro_dialogs import MacroPicker  # not on the first frame's path
+
         self.app.push_screen(MacroPicker(found, len(ids)), chosen)
 
     def action_run_macro(self, name: str, ids: list[str] | None = None) -> None:
@@ -68,6 +70,11 @@ class MacroKeys(_Base):
             return
         if self._macro_planning:
             return
+        # Imported when a macro first runs: planning and running pull in the rules engine,
+        # which the first frame does not need (issue #14).
+        from cminbox.core import macro_run
+        from cminbox.tui.macro_dialogs import MacroConfirm
+
         inbox = self.s.inbox
 
         def planned(plan: macro_run.MacroPlan, _states: dict[str, TriageState]) -> None:
@@ -94,6 +101,8 @@ class MacroKeys(_Base):
         self.writes.submit(Write(lambda: macro_run.plan(inbox, macro, ids), {}, planned, failed))
 
     def _run_macro(self, plan: macro_run.MacroPlan, *, force: bool) -> None:
+        from cminbox.core import macro_run
+
         ids = [i.id for i in plan.running(force)]
         if not ids:
             self.notify("Nothing changed (every item was held back)", timeout=3)

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import functools
 import gc
+import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+from textual.message import Message as TextualMessage
 
 from cminbox.core.census import Counts
 from cminbox.core.errors import CminboxError
@@ -37,6 +40,15 @@ else:
 Read = list[tuple[Message, TriageState]]
 # Items the first screen needs before it shows (a 120x40 list, and then some to scroll).
 FIRST_SCREEN = 200
+# How long the loader waits for the first screen to be drawn before it reads the older
+# parts: decoding and indexing them is CPU work in this interpreter, and beside it the first
+# screen's read (the rows and the census, ~0.15 s at 100k) got a fraction of the CPU: the
+# first rows came after 1.1-1.6 s instead of ~0.5 s (tests/test_tui_first_counts.py).
+FIRST_SCREEN_WAIT = 2.0
+
+
+class FirstRows(TextualMessage):
+    """The inbox's first rows are on screen: what waited for them (the engine) may start."""
 
 
 def _insertion_point(rows: list[Row], row: Row, newest_first: bool) -> int:
@@ -92,6 +104,7 @@ class RowLoading(_Base):
     _reload_failed = False  # the last read failed: tried again when the store is back
 
     rows_complete = False  # the rows shown were read after the store had loaded every part
+    _first_read: threading.Event | None = None  # set once the first rows are drawn (or their read failed)
 
     @property
     def fully_loaded(self) -> bool:
@@ -109,6 +122,7 @@ class RowLoading(_Base):
         rebuilt after each step (the cursor stays put). Meanwhile the counts come from the
         store's census (tui/panes.HeaderCounts): exact from the first screen."""
         loader = self.s.store.progressive
+        self._first_read = landed = threading.Event()
         try:
             if loader is not None:
                 while loader.load_next_segment() is not None and loader.loaded_items < FIRST_SCREEN:
@@ -116,6 +130,7 @@ class RowLoading(_Base):
             from_worker(self, self.reload_from_store)
             if loader is None or loader.fully_loaded:
                 return
+            landed.wait(FIRST_SCREEN_WAIT)  # the first screen first, then the older parts
             while loader.load_next_segment() is not None:
                 pass
         except CminboxError as exc:
@@ -160,6 +175,8 @@ class RowLoading(_Base):
 
     def _reload_failed_with(self, wanted: int, exc: CminboxError) -> None:
         self._reload_running = False
+        if self._first_read is not None:
+            self._first_read.set()  # the loader does not wait for a read that failed
         if wanted != self._reload_wanted:
             self._start_reload()
             return
@@ -177,6 +194,8 @@ class RowLoading(_Base):
             self._start_reload()  # overtaken while reading: read again for the newest request
             return
         self._reload_failed = False
+        if not self.rows_loaded:
+            self.call_after_refresh(self._first_rows_drawn)
         self.rows_loaded = True
         self.rows_complete = complete
         shown = {r.message.id: r.state for r in self.all_rows}
@@ -192,6 +211,13 @@ class RowLoading(_Base):
         # The rows, and the counters' 100k-id sets, are long-lived: keep the collector from
         # walking them on every full collection (~150 ms at 100k without this).
         gc.freeze()
+
+    def _first_rows_drawn(self) -> None:
+        """After the first rows' frame: the loader may take the CPU back for the older parts,
+        and the engine may be built (neither must delay that frame)."""
+        if self._first_read is not None:
+            self._first_read.set()
+        self.post_message(FirstRows())
 
     def arrange_rows(self, *, new_view: bool = False) -> None:
         """The list from the rows in memory, through the view, the filter and the sort; the

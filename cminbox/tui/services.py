@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cminbox.core import registry
 from cminbox.core.channel import Capabilities
 from cminbox.core.clock import Clock
 from cminbox.core.config import Config
-from cminbox.core.engine import Engine
 from cminbox.core.inbox import Inbox
 from cminbox.core.store_api import StoreApi
+
+if TYPE_CHECKING:
+    from cminbox.core.engine import Engine
 
 
 @dataclass
@@ -19,6 +23,14 @@ class Services:
     inbox: Inbox
     engine: Engine | None
     clock: Clock
+    # Builds the engine once the first rows are on screen (the launcher's way): the channel
+    # adapters, their HTTP client and the rules are imported on a worker then, not before the
+    # first frame (~0.1 s: issue #14). None: no engine, or ``engine`` was given built.
+    make_engine: Callable[[], Engine] | None = None
+
+    @property
+    def engine_starting(self) -> bool:
+        return self.engine is None and self.make_engine is not None
 
     @property
     def store(self) -> StoreApi:
@@ -27,7 +39,7 @@ class Services:
     def capabilities(self, channel: str) -> Capabilities:
         try:
             cfg = self.config.channel(channel)
-            caps: Capabilities = registry.load_channel(cfg.type).capabilities
+            caps: Capabilities = registry.declaration(cfg.type).capabilities
             return caps
         except Exception:
             return Capabilities(reply=False)

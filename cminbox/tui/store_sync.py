@@ -68,6 +68,7 @@ class StoreSync(_Base):
         store_ok: bool
         store_problem: CminboxError | None
         reported_problems: set[str]
+        _preview_timer: Timer | None
         _checking: Worker[None] | None
         _check_again: bool
         _probe_timer: Timer | None
@@ -277,8 +278,11 @@ class StoreSync(_Base):
     async def settled(self) -> None:
         """Until nothing started by a key, a timer or the store is on its way (tests): the
         writes, the preview's lookup, and every worker that ends (store reads, presence...),
-        including those started by what landed meanwhile."""
+        including those started by what landed meanwhile, and the preview's pending redraw
+        (a card that lands while it waits is drawn by it)."""
         while True:
+            while self._preview_timer is not None:
+                await asyncio.sleep(0.02)
             await self.writes.idle()
             await self.lookups.idle()
             await self.cards.idle()

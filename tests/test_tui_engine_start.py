@@ -1,0 +1,103 @@
+"""The engine (channel adapters, their HTTP client, the rules) is built on a worker once the
+inbox's first rows are drawn, not before the first frame (issue #14); a build that fails says
+why and leaves triage usable."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from textual.notifications import Notification
+
+from cminbox.core import config as config_mod
+from cminbox.core.clock import FrozenClock
+from cminbox.core.secrets import SecretError, Secrets
+from cminbox.tui import launch
+from cminbox.tui.app import CminboxApp
+from cminbox.tui.inbox_screen import InboxScreen
+from cminbox.tui.services import Services
+from tests.factories import make_message
+from tests.test_tui_presence import until
+
+SIZE = (120, 40)
+CONFIG = '[[channels]]\nname = "masto"\ntype = "mastodon"\nurl = "http://127.0.0.1:9"\ninterval = 3600\n'
+
+
+def _services(tmp_path: Path, clock: FrozenClock) -> Services:
+    cfg = config_mod.parse(CONFIG, tmp_path / "config.toml")
+    services = launch.services(cfg, Secrets({"masto": "never-used"}), tmp_path / "data", clock)
+    services.store.upsert_messages([make_message(n, channel="masto") for n in range(30)])
+    return services
+
+
+def _notices(app: CminboxApp) -> list[Notification]:
+    return list(app._notifications)
+
+
+async def test_the_engine_is_built_after_the_first_rows(tmp_path: Path, clock: FrozenClock) -> None:
+    services = _services(tmp_path, clock)
+    assert services.engine is None and services.engine_starting
+    build, seen = services.make_engine, []
+    assert build is not None
+
+    def make() -> object:
+        seen.append(screen.rows_loaded)  # what was on screen when the build began
+        return build()
+
+    services.make_engine = make  # type: ignore[assignment]
+    app = CminboxApp(services, run_engine=False, blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+        await until(pilot, lambda: services.engine is not None, "the engine")
+        assert seen == [True] and not services.engine_starting
+        assert services.engine is not None and list(services.engine.channels) == ["masto"]
+        assert services.engine.dispatcher.on_delivery is not None  # wired as a built one is
+
+
+@pytest.mark.parametrize(
+    ("error", "notice"),
+    [
+        (SecretError("the keyring is locked"), "keyring is locked"),  # the machine: says why
+        (KeyError("oops"), "internal error (KeyError)"),  # a bug: called one
+    ],
+)
+async def test_a_build_that_fails_says_why_and_triage_goes_on(
+    tmp_path: Path, clock: FrozenClock, error: Exception, notice: str
+) -> None:
+    services = _services(tmp_path, clock)
+
+    def failing() -> object:
+        raise error
+
+    services.make_engine = failing  # type: ignore[assignment]
+    app = CminboxApp(services, run_engine=False, blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+        await until(pilot, lambda: any(notice in n.message for n in _notices(app)), "the notice")
+        assert services.engine is None and not services.engine_starting
+        await pilot.press("j", "x")  # the keys still work: the cursor moves, the item is selected
+        await until(pilot, lambda: screen.inbox_list.current is not None, "a row")
+
+
+async def test_polling_before_the_engine_is_ready_says_so(tmp_path: Path, clock: FrozenClock) -> None:
+    services = _services(tmp_path, clock)
+    build, release = services.make_engine, threading.Event()
+    assert build is not None
+
+    def slow() -> object:
+        release.wait(10)
+        return build()
+
+    services.make_engine = slow  # type: ignore[assignment]
+    app = CminboxApp(services, run_engine=False, blink=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+            await until(pilot, lambda: screen.rows_loaded, "the first rows")
+            await pilot.press("R")
+            await until(pilot, lambda: any("starting" in n.message for n in _notices(app)), "the notice")
+            release.set()
+            await until(pilot, lambda: services.engine is not None, "the engine")
+    finally:
+        release.set()
