@@ -29,7 +29,6 @@ handled). This is the TinyDB implementation of cminbox.core.store_api.StoreApi.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
@@ -43,7 +42,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import msgspec
 
-from cminbox.core import triage
+from cminbox.core import gc_pause, triage
 from cminbox.core.archive import ArchiveTables
 from cminbox.core.census import Part, Signature
 from cminbox.core.clock import Clock, system_clock
@@ -150,18 +149,12 @@ class Store(
         self.file_problems: dict[Path, str] = {}
         # Parsing a large store is mostly garbage-collector time: pause it, then freeze what was
         # loaded so later collections do not walk (and stall on) every stored message.
-        try:  # the newest part of the event log: an unreadable one is a problem to repair, said at open
-            self._events.last_position()
-        except CorruptFileError as exc:
-            self.file_problems[exc.path] = str(exc)
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_pause.paused():
+            try:  # the newest part of the event log: an unreadable one is a problem to repair, said at open
+                self._events.last_position()
+            except CorruptFileError as exc:
+                self.file_problems[exc.path] = str(exc)
             self.refresh()
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-            gc.freeze()
 
     # ----------------------------------------------------------------- loading
     def _reload(self, seg: Segment[Any]) -> bool:
@@ -258,13 +251,9 @@ class Store(
 
     def _load_segment(self, key: str) -> None:
         seg = self._segments[key]
-        gc.disable()
-        try:
+        with gc_pause.paused():
             if self._reload(seg):
                 self._reindex_segment(key, seg)
-        finally:
-            gc.enable()
-            gc.freeze()
         self._unloaded.discard(key)
         self._census_parts.pop(key, None)
 

@@ -15,7 +15,7 @@ from textual.message import Message as TextualMessage
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from cminbox.core.dispatch import Delivery
+from cminbox.core import gc_pause
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import HealthState
 from cminbox.core.outbox_types import OutboxKind
@@ -27,12 +27,14 @@ from cminbox.tui.services import Services
 from cminbox.tui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
 
 if TYPE_CHECKING:  # built on a worker after the first frame (on_first_rows), imported there
+    from cminbox.core.dispatch import Delivery
     from cminbox.core.engine import Engine
     from cminbox.core.poller import PollReport
 
 log = logging.getLogger("cminbox.tui")
 BAD_STATES = (HealthState.DEGRADED, HealthState.RATE_LIMITED, HealthState.AUTH_FAILED)
 ENGINE_BUILD = "build engine"
+START_UP_GC_LIMIT = 5.0  # seconds: the collector's start-up pause ends by then, rows or not
 QUIT_WAIT = 5.0  # seconds quitting waits for triage writes still on their way to the store
 
 
@@ -92,6 +94,9 @@ class CminboxApp(App[None]):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self.exit)
         self.set_interval(0.5, self.idle_gc.tick)
+        # The start-up pause of the garbage collector (cli.main) ends with the first rows drawn;
+        # a screen without rows (first run) ends it once drawn, and nothing keeps it past this.
+        self.set_timer(START_UP_GC_LIMIT, gc_pause.end_start_up)
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
@@ -101,6 +106,7 @@ class CminboxApp(App[None]):
             self.apply_theme(self.requested_theme or DEFAULT_THEME)
             if self.first_run is not None:
                 self.push_screen(self.first_run())
+            self.call_after_refresh(gc_pause.end_start_up)
             return
         self.open_inbox(self.services)
 
@@ -130,6 +136,7 @@ class CminboxApp(App[None]):
     def on_first_rows(self, _message: FirstRows) -> None:
         """The first rows are drawn: the engine is built now, on a worker (its channel adapters
         and their HTTP client are imported then), and attached when it is ready."""
+        gc_pause.end_start_up()
         services = self.services
         if services is None or services.make_engine is None or services.engine is not None:
             return

@@ -15,7 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from cminbox.core.community import COMMUNITY
 from cminbox.core.community_ops import Helper
@@ -24,6 +24,7 @@ from cminbox.core.models import Answered
 from cminbox.core.text import cell_safe, fit_cells, one_line, sanitize
 from cminbox.core.when import age
 from cminbox.tui.inbox_list import COMMUNITY as MARK
+from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.ui_thread import from_worker
 
 WINDOWS = ("30d", "7d", "90d")  # `s` cycles them
@@ -93,7 +94,7 @@ class HelpersScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="helpers-title")
         yield Static(Text("reading…", style="dim italic"), id="helpers-table")
-        yield Footer()
+        yield KeyFooter()
 
     def _title(self) -> Text:
         return Text.assemble((" Who helps most ", "reverse bold"), f"  last {self.since} · s: since · q: back")

@@ -13,7 +13,7 @@ import functools
 import time
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -22,7 +22,7 @@ from textual.binding import BindingType
 from textual.containers import Container
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 from textual.worker import Worker
 
 from cminbox.core.errors import CminboxError
@@ -30,7 +30,6 @@ from cminbox.core.health import ChannelHealth
 from cminbox.core.models import Message, TriageState
 from cminbox.core.people import identity_of
 from cminbox.core.people_ops import Card, PeopleOps
-from cminbox.core.poller import PollReport
 from cminbox.core.query import Query, QueryError, parse
 from cminbox.core.query.context import PeopleView
 from cminbox.core.triage import Action
@@ -43,6 +42,7 @@ from cminbox.tui.drafts import Drafts
 from cminbox.tui.guideline_keys import GuidelineKeys
 from cminbox.tui.help_screen import HelpScreen
 from cminbox.tui.inbox_list import InboxList, Row
+from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.macro_keys import MacroKeys, macro_bindings
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
 from cminbox.tui.people_sync import PeopleSync
@@ -57,9 +57,11 @@ from cminbox.tui.store_worker import (
     Writes,
     preview_data,
 )
-from cminbox.tui.thread_screen import ThreadScreen
 from cminbox.tui.triage_keys import TriageKeys
 from cminbox.tui.ui_thread import is_alive
+
+if TYPE_CHECKING:  # the engine's report: the poller is imported with the engine, after the first frame
+    from cminbox.core.poller import PollReport
 
 SORTS = list(Sort)
 
@@ -74,6 +76,9 @@ class InboxScreen(
     RowLoading, StoreSync, MacroKeys, GuidelineKeys, CommunityKeys, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen
 ):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
+    # The list has the keys from the start (not the filter bar first, then the list: every
+    # focus move restyles the screen and refreshes the footer's keys).
+    AUTO_FOCUS = "#inbox"
     store_ok: reactive[bool] = reactive(True)
 
     def __init__(self, services: Services) -> None:
@@ -123,7 +128,7 @@ class InboxScreen(
             yield InboxList(self.s.clock, id="inbox")
             yield Preview(self.s.clock, id="preview")
         yield Composer(id="composer")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.place_preview()
@@ -326,6 +331,8 @@ class InboxScreen(
         live = self.s.engine is not None and getattr(self.app, "run_engine", True)
         channel = self.s.engine.channels.get(message.channel) if live and self.s.engine else None
         cached = self.lookups.cache.get(message.id)  # the preview read it already
+        from cminbox.tui.thread_screen import ThreadScreen  # imported when first opened, not by the first frame
+
         self.app.push_screen(
             ThreadScreen(
                 message,
@@ -424,7 +431,7 @@ class InboxScreen(
     def on_resize(self) -> None:
         self.place_preview()
         # Below 100 columns the footer drops its padding, so every key and ^p palette fit in 80.
-        self.query_one(Footer).compact = self.size.width < NARROW
+        self.query_one(KeyFooter).compact = self.size.width < NARROW
 
     def on_descendant_focus(self) -> None:
         """Composing shows the message being answered: below 100 columns the preview takes the

@@ -15,7 +15,6 @@ from cminbox.core.config import Config
 from cminbox.core.secrets import Secrets
 from cminbox.core.wiring import Setup, wire
 from cminbox.tui.app import CminboxApp
-from cminbox.tui.first_run import FirstRunScreen
 from cminbox.tui.services import Services
 
 if TYPE_CHECKING:  # the demo's modules are imported by the commands that start one
@@ -82,6 +81,8 @@ def run_team_demo(launch: Setup, args: argparse.Namespace, team: TeamDemo) -> in
 
 
 def run_first_run(launch: Setup, args: argparse.Namespace) -> int:
+    from cminbox.tui.first_run import FirstRunScreen  # first run only: it imports the channels
+
     app: CminboxApp
     sessions: list[DemoSession] = []
 

@@ -11,6 +11,7 @@ one lands the people are read again, so markers, cards and people filters follow
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +22,6 @@ from cminbox.core.people_ops import Card, PeopleOps
 from cminbox.core.query import Query
 from cminbox.core.query.context import PeopleView
 from cminbox.tui.inbox_list import InboxList
-from cminbox.tui.people_dialogs import ProfileTagPicker, profile_tags
-from cminbox.tui.person_screen import PersonScreen
 from cminbox.tui.services import Services
 from cminbox.tui.store_worker import Lookups, PeopleRead, PreviewData, Write, Writes, read_people
 from cminbox.tui.ui_thread import from_worker
@@ -94,8 +93,11 @@ class PeopleSync(_Base):
     def follow_person_screens(self) -> None:
         """Open person screens read their person again (a teammate's tag or note, an item of
         theirs closed elsewhere): they are under this screen's watch, not a watch of their own."""
+        person_screen = sys.modules.get("cminbox.tui.person_screen")  # none open before it is imported
+        if person_screen is None:
+            return
         for screen in self.app.screen_stack:
-            if isinstance(screen, PersonScreen):
+            if isinstance(screen, person_screen.PersonScreen):
                 screen.read()
 
     def forget_cards(self) -> None:
@@ -128,6 +130,8 @@ class PeopleSync(_Base):
         row = self.inbox_list.current
         if row is None:
             return
+        from cminbox.tui.person_screen import PersonScreen  # with its dialogs: not on the first frame's path
+
         self.app.push_screen(
             PersonScreen(
                 identity_of(row.message),
@@ -154,6 +158,8 @@ class PeopleSync(_Base):
         def picked(tag: str | None) -> None:
             if tag:
                 self._tag_authors(keys, tag)
+
+        from cminbox.tui.people_dialogs import ProfileTagPicker, profile_tags
 
         self.app.push_screen(ProfileTagPicker(title, profile_tags(self.people.tagged)), picked)
 

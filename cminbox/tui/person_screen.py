@@ -21,7 +21,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message
@@ -29,6 +29,7 @@ from cminbox.core.people import PROFILE_TAGS, Person, is_stored
 from cminbox.core.people_ops import PeopleOps
 from cminbox.tui.author_card import FREE_TAG, card_text, card_title
 from cminbox.tui.inbox_list import InboxList, Row
+from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.people_dialogs import ChoiceDialog, LinkDialog, NoteDialog, ProfileTagPicker, profile_tags
 from cminbox.tui.store_worker import PersonData, marker_of, person_data
 from cminbox.tui.ui_thread import from_worker
@@ -81,7 +82,7 @@ class PersonScreen(Screen[None]):
         yield Static(Text("reading…", style="dim italic"), id="person-card")
         yield Label("", id="person-items-title")
         yield InboxList(self.clock, id="person-items")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(InboxList).focus()

@@ -16,13 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from cminbox.core.channel import Channel, ChannelError
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message
 from cminbox.core.text import bound_text, sanitize
 from cminbox.core.when import age
+from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.ui_thread import from_worker
 
 
@@ -64,7 +65,7 @@ class ThreadScreen(Screen[None]):
         with VerticalScroll(id="thread"):
             yield Static(id="thread-body")
         yield Static("", id="thread-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.viewing is not None:
