@@ -5,6 +5,7 @@ why and leaves triage usable."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,12 @@ from textual.notifications import Notification
 from cminbox.core import config as config_mod
 from cminbox.core.clock import FrozenClock
 from cminbox.core.secrets import SecretError, Secrets
+from cminbox.core.store import Store
+from cminbox.tui import app as app_mod
 from cminbox.tui import launch
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.inbox_screen import InboxScreen
+from cminbox.tui.row_loading import FIRST_SCREEN
 from cminbox.tui.services import Services
 from tests.factories import make_message
 from tests.test_tui_presence import until
@@ -101,3 +105,67 @@ async def test_polling_before_the_engine_is_ready_says_so(tmp_path: Path, clock:
             await until(pilot, lambda: services.engine is not None, "the engine")
     finally:
         release.set()
+
+
+def _parts(tmp_path: Path, clock: FrozenClock) -> Services:
+    """A store of several monthly parts, opened lazily (as `cminbox` opens it): the first
+    screen is read from the newest part, the older ones after it is drawn."""
+    services = _services(tmp_path, clock)
+    services.store.upsert_messages(
+        [
+            make_message(1000 * month + n, channel="masto", at=clock.now - timedelta(days=35 * month, minutes=n))
+            for month in (1, 2, 3)
+            for n in range(250)
+        ]
+    )
+    services.store.close()
+    lazy = Store(services.store.dir, clock=clock, lazy=True)
+    services.inbox.store = lazy
+    services.inbox.outbox = lazy.outbox
+    return services
+
+
+async def test_the_engine_waits_for_the_rows_to_hold_every_item(tmp_path: Path, clock: FrozenClock) -> None:
+    """The store's own items first: building the engine beside the loader slowed the full load."""
+    services = _parts(tmp_path, clock)
+    build, seen = services.make_engine, []
+    assert build is not None
+
+    def make() -> object:
+        seen.append((screen.rows_complete, len(screen.all_rows)))
+        return build()
+
+    services.make_engine = make  # type: ignore[assignment]
+    app = CminboxApp(services, run_engine=False, blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+        await until(pilot, lambda: services.engine is not None, "the engine")
+        assert seen == [(True, 780)]
+    services.store.close()
+
+
+async def test_a_slow_load_does_not_keep_the_channels_waiting(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_mod, "ENGINE_WAIT", 0.2)
+    services = _parts(tmp_path, clock)
+    store, release = services.store, threading.Event()
+    real = store.load_next_segment
+
+    def held() -> str | None:
+        if store.loaded_items >= FIRST_SCREEN:  # the first screen's parts, then the older ones wait
+            release.wait(10)
+        return real()
+
+    store.load_next_segment = held  # type: ignore[method-assign]
+    app = CminboxApp(services, run_engine=False, blink=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+            await until(pilot, lambda: services.engine is not None, "the engine")
+            assert not screen.rows_complete  # built while the older parts were still loading
+            release.set()
+            await until(pilot, lambda: screen.rows_complete, "every row")
+    finally:
+        release.set()
+        store.close()

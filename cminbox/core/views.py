@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
+from operator import itemgetter
+from typing import TypeVar
 
 from cminbox.core.models import Message, TriageState
 from cminbox.core.query import Query, parse
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,22 +45,33 @@ def arrange(
 ) -> list[tuple[Message, TriageState]]:
     """Order rows; with ``group_threads`` each conversation stays together, oldest first within it,
     conversations ordered by their newest message."""
-    items = list(rows)
+    return arrange_by(rows, sort, group_threads, message=itemgetter(0), state=itemgetter(1))
+
+
+def arrange_by(
+    items: Iterable[T],
+    sort: Sort,
+    group_threads: bool = False,
+    *,
+    message: Callable[[T], Message],
+    state: Callable[[T], TriageState],
+) -> list[T]:
+    """:func:`arrange` for items that hold a message and its state (the TUI's rows): sorted
+    as they are, not copied into pairs and looked up again (~35 ms of a 100k view change)."""
+    items = list(items)
     if sort == Sort.PRIORITY:
-        items.sort(key=lambda r: (r[1].priority.rank, r[0].created_at), reverse=True)
+        items.sort(key=lambda r: (state(r).priority.rank, message(r).created_at), reverse=True)
     elif sort == Sort.SENTIMENT:
         # The angriest first (what to read first in a burst); unscored last, since "?" says
         # nothing either way; newest first among equal scores (two stable sorts).
-        items.sort(key=lambda r: (r[0].created_at, r[0].id), reverse=True)
-        items.sort(key=lambda r: (r[0].sentiment is None, r[0].sentiment or 0.0))
+        items.sort(key=lambda r: ((m := message(r)).created_at, m.id), reverse=True)
+        items.sort(key=lambda r: ((s := message(r).sentiment) is None, s or 0.0))
     else:
-        items.sort(key=lambda r: (r[0].created_at, r[0].id), reverse=sort == Sort.NEWEST)
+        items.sort(key=lambda r: ((m := message(r)).created_at, m.id), reverse=sort == Sort.NEWEST)
     if not group_threads:
         return items
-    latest: dict[str, datetime] = {}
-    first_pos: dict[str, int] = {}
-    for pos, (m, _) in enumerate(items):
-        key = m.thread_id or m.id
-        latest[key] = max(latest.get(key, m.created_at), m.created_at)
-        first_pos.setdefault(key, pos)
-    return sorted(items, key=lambda r: (first_pos[r[0].thread_id or r[0].id], r[0].created_at))
+    first_pos: dict[str, int] = {}  # a conversation's place: its first item's in the sort above
+    for pos, item in enumerate(items):
+        m = message(item)
+        first_pos.setdefault(m.thread_id or m.id, pos)
+    return sorted(items, key=lambda r: (first_pos[(m := message(r)).thread_id or m.id], m.created_at))

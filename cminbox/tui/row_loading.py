@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from textual.message import Message as TextualMessage
@@ -24,7 +25,7 @@ from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, TriageState
 from cminbox.core.people import identity_of
 from cminbox.core.query import Query
-from cminbox.core.views import Sort, View, arrange
+from cminbox.core.views import Sort, View, arrange_by
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import OVERDUE_AFTER, HeaderCounts
 from cminbox.tui.services import Services
@@ -45,10 +46,19 @@ FIRST_SCREEN = 200
 # screen's read (the rows and the census, ~0.15 s at 100k) got a fraction of the CPU: the
 # first rows came after 1.1-1.6 s instead of ~0.5 s (tests/test_tui_first_counts.py).
 FIRST_SCREEN_WAIT = 2.0
+ROW_MESSAGE, ROW_STATE = attrgetter("message"), attrgetter("state")
 
 
 class FirstRows(TextualMessage):
-    """The inbox's first rows are on screen: what waited for them (the engine) may start."""
+    """The inbox's first rows are on screen: what waited for them may start."""
+
+    def __init__(self, complete: bool) -> None:
+        super().__init__()
+        self.complete = complete  # they hold every stored item (the store had every part loaded)
+
+
+class RowsComplete(TextualMessage):
+    """The rows hold every stored item (posted once, after the last part was loaded)."""
 
 
 def _insertion_point(rows: list[Row], row: Row, newest_first: bool) -> int:
@@ -63,12 +73,6 @@ def _insertion_point(rows: list[Row], row: Row, newest_first: bool) -> int:
         else:
             hi = mid
     return lo
-
-
-def _newer(shown: TriageState | None, read: TriageState) -> TriageState:
-    """A read that started before a change the row already shows (the change check landed
-    first) must not take it back: each store write raises ``rev``."""
-    return shown if shown is not None and shown.rev > read.rev else read
 
 
 class RowLoading(_Base):
@@ -197,39 +201,61 @@ class RowLoading(_Base):
         if not self.rows_loaded:
             self.call_after_refresh(self._first_rows_drawn)
         self.rows_loaded = True
+        if complete and not self.rows_complete and self._first_read is not None and self._first_read.is_set():
+            self.post_message(RowsComplete())
         self.rows_complete = complete
         shown = {r.message.id: r.state for r in self.all_rows}
         pending = self.writes.confirmed  # items with writes in flight keep showing them
         # The rows, and the counters' 100k-id sets, are long-lived: no collections while they
         # are made, and frozen after, so full collections do not walk them (~150 ms at 100k).
         with gc_pause.paused():
-            stored, fresh = self.writes.stored, self.fresh
-            self.all_rows = [
-                Row(m, stored([st])[0] if m.id in pending else _newer(shown.get(m.id), st), m.id in fresh)
-                for m, st in everything
-            ]
+            self.all_rows = self._rows(everything, shown, pending)
             self.lookups.forget()
             # Older parts not loaded yet: their items are counted by the census, not just the rows.
             self.counts.recount(self.all_rows, self.s.clock(), census)
             self.arrange_rows()
+
+    def _rows(self, everything: Read, shown: dict[str, TriageState], pending: Collection[str]) -> list[Row]:
+        """Rows for what the store read; an item with a write in flight keeps showing it, and
+        so does one whose row shows a newer state: a read that started before a change the
+        row already shows (the change check landed first) must not take it back (each store
+        write raises ``rev``)."""
+        stored, fresh, rows = self.writes.stored, self.fresh, []
+        if not shown and not pending:
+            return (
+                [Row(m, st, m.id in fresh) for m, st in everything] if fresh else [Row(m, st) for m, st in everything]
+            )
+        for m, st in everything:
+            mid = m.id
+            if mid in pending:
+                st = stored([st])[0]
+            elif (old := shown.get(mid)) is not None and old.rev > st.rev:
+                st = old
+            rows.append(Row(m, st, mid in fresh))
+        return rows
 
     def _first_rows_drawn(self) -> None:
         """After the first rows' frame: the loader may take the CPU back for the older parts,
         and the engine may be built (neither must delay that frame)."""
         if self._first_read is not None:
             self._first_read.set()
-        self.post_message(FirstRows())
+        self.post_message(FirstRows(self.rows_complete))
 
     def arrange_rows(self, *, new_view: bool = False) -> None:
         """The list from the rows in memory, through the view, the filter and the sort; the
         cursor stays on its item, the selection on the items still listed."""
         now, me = self.s.clock(), self.s.config.actor
-        view_q = self.view_query()
-        kept = [(r.message, r.state) for r in self.all_rows if self.in_view(r, view_q, now, me)]
+        view, filt = self.view_query().predicate, self.filter
+        if filt is None:  # (InboxScreen.in_view, inlined: ~100k calls on a view change)
+            kept = [r for r in self.all_rows if view(r.message, r.state, now, me)]
+        else:
+            narrow = filt.predicate
+            kept = [
+                r for r in self.all_rows if view(r.message, r.state, now, me) and narrow(r.message, r.state, now, me)
+            ]
         self.stale.clear()
         # The list shares Row objects with all_rows, so an update to one is seen by the other.
-        by_id = {r.message.id: r for r in self.all_rows}
-        rows = [by_id[m.id] for m, _ in arrange(kept, self.sort, self.group)]
+        rows = arrange_by(kept, self.sort, self.group, message=ROW_MESSAGE, state=ROW_STATE)
         for row in rows:
             row.stale = False  # it matches the view (again)
         self.inbox_list.set_rows(rows, gone_to_top=new_view)

@@ -76,10 +76,26 @@ def compile_node(node: Node, people: PeopleView = NOBODY) -> Predicate:
         inner = compile_node(node.item, people)
         return lambda m, s, now, me: not inner(m, s, now, me)
     preds = tuple(compile_node(i, people) for i in node.items)
+    # Loops, not all()/any() over a generator: a view is evaluated per item on every change of
+    # view at 100k items, and the generator was a third of it (bench: ~57 -> ~40 ms).
     if isinstance(node, And):
-        return lambda m, s, now, me: all(p(m, s, now, me) for p in preds)
+
+        def every(m: Message, s: TriageState, now: datetime, me: str) -> bool:
+            for p in preds:  # noqa: SIM110 - the loop is the point (above)
+                if not p(m, s, now, me):
+                    return False
+            return True
+
+        return every
     assert isinstance(node, Or)
-    return lambda m, s, now, me: any(p(m, s, now, me) for p in preds)
+
+    def some(m: Message, s: TriageState, now: datetime, me: str) -> bool:
+        for p in preds:  # noqa: SIM110 - the loop is the point (above)
+            if p(m, s, now, me):
+                return True
+        return False
+
+    return some
 
 
 def _term(term: Term, people: PeopleView) -> Predicate:
