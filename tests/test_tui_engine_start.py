@@ -5,6 +5,7 @@ why and leaves triage usable."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,6 +36,20 @@ def _services(tmp_path: Path, clock: FrozenClock) -> Services:
     return services
 
 
+def _noting_build(services: Services, note: Callable[[InboxScreen], object]) -> tuple[CminboxApp, list[object]]:
+    """The app, and what ``note`` read off its inbox screen when the engine's build began."""
+    build, seen = services.make_engine, []
+    assert build is not None
+    app = CminboxApp(services, run_engine=False, blink=False)
+
+    def make() -> object:
+        seen.append(note(next(s for s in app.screen_stack if isinstance(s, InboxScreen))))
+        return build()
+
+    services.make_engine = make  # type: ignore[assignment]
+    return app, seen
+
+
 def _notices(app: CminboxApp) -> list[Notification]:
     return list(app._notifications)
 
@@ -42,17 +57,8 @@ def _notices(app: CminboxApp) -> list[Notification]:
 async def test_the_engine_is_built_after_the_first_rows(tmp_path: Path, clock: FrozenClock) -> None:
     services = _services(tmp_path, clock)
     assert services.engine is None and services.engine_starting
-    build, seen = services.make_engine, []
-    assert build is not None
-
-    def make() -> object:
-        seen.append(screen.rows_loaded)  # what was on screen when the build began
-        return build()
-
-    services.make_engine = make  # type: ignore[assignment]
-    app = CminboxApp(services, run_engine=False, blink=False)
+    app, seen = _noting_build(services, lambda screen: screen.rows_loaded)
     async with app.run_test(size=SIZE) as pilot:
-        screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
         await until(pilot, lambda: services.engine is not None, "the engine")
         assert seen == [True] and not services.engine_starting
         assert services.engine is not None and list(services.engine.channels) == ["masto"]
@@ -128,17 +134,8 @@ def _parts(tmp_path: Path, clock: FrozenClock) -> Services:
 async def test_the_engine_waits_for_the_rows_to_hold_every_item(tmp_path: Path, clock: FrozenClock) -> None:
     """The store's own items first: building the engine beside the loader slowed the full load."""
     services = _parts(tmp_path, clock)
-    build, seen = services.make_engine, []
-    assert build is not None
-
-    def make() -> object:
-        seen.append((screen.rows_complete, len(screen.all_rows)))
-        return build()
-
-    services.make_engine = make  # type: ignore[assignment]
-    app = CminboxApp(services, run_engine=False, blink=False)
+    app, seen = _noting_build(services, lambda screen: (screen.rows_complete, len(screen.all_rows)))
     async with app.run_test(size=SIZE) as pilot:
-        screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
         await until(pilot, lambda: services.engine is not None, "the engine")
         assert seen == [(True, 780)]
     services.store.close()
