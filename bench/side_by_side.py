@@ -1,6 +1,7 @@
 """cminbox side by side with NeoMutt and aerc: open to usable, all loaded, RSS and `j` latency.
 
     .venv/bin/python bench/side_by_side.py [--sizes 10000,100000] [--rounds 3] [--keys 200]
+        [--backend postgresql]   # cminbox on a throwaway PostgreSQL cluster (bench/sbs_pg.py)
 
 The same seeded mails for every client (a Maildir for NeoMutt and aerc, the same files through
 cminbox's email parser and `cminbox import` for cminbox; bench/sbs_data.py, cached under
@@ -66,6 +67,10 @@ class Run:
     items: str = ""
 
 
+# --backend postgresql: cminbox's environment per size (bench/sbs_pg.py), else its TinyDB store.
+STORE_ENV: dict[int, dict[str, str]] = {}
+
+
 def client(name: str, size: int, root: Path, cminbox: Path) -> Client:
     home = root / f"home-{name}"
     home.mkdir(parents=True, exist_ok=True)
@@ -88,7 +93,7 @@ def client(name: str, size: int, root: Path, cminbox: Path) -> Client:
         accounts.chmod(0o600)
         return Client(["aerc"], {**base, "XDG_DATA_HOME": str(home / ".local" / "share")})
     if name == "cminbox":
-        return Client([str(cminbox)], cminbox_env(cminbox, home, root / "store"))
+        return Client([str(cminbox)], STORE_ENV.get(size) or cminbox_env(cminbox, home, root / "store"))
     bare = Path(__file__).resolve().parent / "sbs_bare_app.py"
     return Client([str(cminbox.parent / "python"), str(bare)], base, usable=0)
 
@@ -261,6 +266,12 @@ def main() -> None:
     ap.add_argument("--keys", type=int, default=200, help="`j` presses per run")
     ap.add_argument("--clients", default="cminbox,neomutt,aerc,bare")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds one client run may take")
+    ap.add_argument(
+        "--backend",
+        choices=("tinydb", "postgresql"),
+        default="tinydb",
+        help="cminbox's store: the data set's TinyDB folder, or a throwaway PostgreSQL cluster it is migrated into",
+    )
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     cminbox = Path(os.environ.get("CMINBOX_BIN") or CHECKOUT / ".venv" / "bin" / "cminbox").absolute()
@@ -273,10 +284,19 @@ def main() -> None:
         elif name in NAMES:
             clients.append(name)
     print(machine(cminbox))
+    print(f"cminbox store: {args.backend}")
     for name in ("neomutt", "aerc"):
         if name in clients:
             print(f"{name}: {version([name, '-v'])}")
     roots = {size: prepare(size, cminbox) for size in sizes}
+    pg = None
+    if args.backend == "postgresql":
+        from bench.sbs_pg import PgStores
+
+        pg = PgStores()
+        for size in sizes:
+            pg.add(size, roots[size], cminbox)
+            STORE_ENV[size] = pg.envs[size]
     CACHE.mkdir(parents=True, exist_ok=True)
     conf = CACHE / "tmux.conf"
     conf.write_text(CONF)
@@ -305,6 +325,8 @@ def main() -> None:
                     )
     finally:
         kill_server(conf)
+        if pg is not None:
+            pg.close()
     report(runs, sizes, clients, args.rounds)
 
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from cminbox.core import triage
 from cminbox.core.models import Message, Status
+from cminbox.core.query import parse
 from cminbox.core.store_api import StoreApi, StoreError
 from tests.backend.conftest import Backend
 from tests.factories import make_message
@@ -59,6 +60,17 @@ def test_query_filters_by_exact_fields_newest_first(store: StoreApi) -> None:
     assert [m.id for m, _ in store.query(channel="gh")] == ["gh:9"]
     assert [m.id for m, _ in store.query(limit=2)] == ["masto:1", "masto:2"]
     assert all(st.status == Status.OPEN for _, st in store.query(status=Status.OPEN))
+
+
+def test_a_query_cut_short_by_its_limit_leaves_the_store_usable(store: StoreApi) -> None:
+    """Free text is checked in Python on PostgreSQL (the residue), so the limit stops reading
+    the rows' stream mid-way (5000 rows come in chunks of 2000): the rest of the query is
+    cancelled and the next ones read normally."""
+    store.upsert_messages([make_message(n, text=f"note {n} {'hit' if n % 2 else 'miss'}") for n in range(5000)])
+    first = store.query(where=parse("hit"), limit=3)
+    assert [m.id for m, _ in first] == ["masto:1", "masto:3", "masto:5"]
+    assert len(store.query()) == 5000
+    assert [m.id for m, _ in store.query(where=parse("miss"), limit=2)] == ["masto:0", "masto:2"]
 
 
 def test_resolve_id_takes_a_unique_suffix_and_names_the_ambiguous(store: StoreApi) -> None:

@@ -18,12 +18,13 @@ surfaces an error to the person. ``rev`` still counts each row's changes.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import suppress
+from collections.abc import Callable, Generator, Iterable, Mapping
+from contextlib import closing, suppress
 from datetime import datetime
 from typing import Any
 
 import msgspec
+import psycopg
 from psycopg import Connection
 
 from cminbox.core import triage
@@ -63,7 +64,19 @@ from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
 
 UNDO_KEEP = 500
+QUERY_BATCH = 2000  # rows a query receives at a time (libpq 17's chunked rows)
+CHUNKS = psycopg.pq.version() >= 170000  # an older libpq: the result arrives whole, as before
 _ENTRIES = msgspec.json.Decoder(list[dict[str, Any]])
+
+
+def _stream(c: Connection[Any], sql: bytes, params: list[Any]) -> Generator[Any, None, None]:
+    """The rows of ``sql``, received QUERY_BATCH at a time (libpq 17's chunked rows; whole
+    with an older libpq). Closing it early cancels the rest of the query."""
+    cur = c.cursor()
+    if CHUNKS:
+        yield from cur.stream(sql, params, size=QUERY_BATCH)
+    else:
+        yield from cur.execute(sql, params)
 
 
 class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeople, PgPlans):
@@ -394,15 +407,23 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
         if limit is not None and residue is None:
             sql += " LIMIT %s"
             params.append(limit)
-        rows = self.db.read(lambda c: c.execute(sql.encode(), params).fetchall())
-        found: list[tuple[Message, TriageState]] = []
-        for mid, m, tj, rev in rows:
-            pair = (MSG.decode(m), state_of(mid, tj, rev))
-            if residue is None or residue.matches(pair[0], pair[1], now, me):
-                found.append(pair)
-                if limit is not None and len(found) >= limit:
-                    break
-        return found
+
+        def decoded(c: Connection[Any]) -> list[tuple[Message, TriageState]]:
+            # Streamed in chunks and decoded as they come: fetched whole, 100k rows' JSON text
+            # sat in libpq and as Python strings beside the decoded messages (a full read at
+            # 100k mails: 507 -> 278 MB RSS, in the same 0.7 s; issue #14).
+            found: list[tuple[Message, TriageState]] = []
+            rows = _stream(c, sql.encode(), params)
+            with closing(rows):  # a query stopped at its limit is cancelled, the connection left clean
+                for mid, m, tj, rev in rows:
+                    pair = (MSG.decode(m), state_of(mid, tj, rev))
+                    if residue is None or residue.matches(pair[0], pair[1], now, me):
+                        found.append(pair)
+                        if limit is not None and len(found) >= limit:
+                            break
+            return found
+
+        return self.db.read(decoded)
 
     def by_author(self, message: Message, limit: int = 3) -> list[Message]:
         """The author's other recent messages, newest first, on any channel (same handle)."""
