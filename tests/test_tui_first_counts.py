@@ -190,3 +190,59 @@ async def test_the_first_screen_is_not_kept_waiting_behind_the_older_parts(
             await until(pilot, lambda: "loading" not in _view(app), "every part")
     finally:
         lazy.close()
+
+
+async def test_on_postgresql_the_first_screen_is_the_newest_items_and_the_counts_come_from_sql(
+    tmp_path: Path, clock: FrozenClock, pg_database: str
+) -> None:
+    """`cminbox` opens the team store lazily too: the first screen reads the newest items
+    (one LIMIT query) and the header counts every item in SQL; the rest follows."""
+    from cminbox.core import config as config_mod
+    from cminbox.core.secrets import Secrets
+    from cminbox.core.wiring import wire
+    from cminbox.tui import launch
+
+    text = (
+        f'[store]\nbackend = "postgresql"\ndsn = "{pg_database}"\nconnect_timeout = 5\n\n'
+        '[[channels]]\nname = "masto"\ntype = "mastodon"\nurl = "http://127.0.0.1:9"\ninterval = 3600\n'
+    )
+    cfg = config_mod.parse(text, tmp_path / "config.toml")
+    filled = wire(cfg, tmp_path / "data", clock=clock, secrets=Secrets({})).store
+    filled.upsert_messages([make_message(n, at=clock.now - timedelta(minutes=3 * n)) for n in range(1500)])
+    filled.act([f"masto:{n}" for n in range(0, 1500, 4)], SetStatus(Status.DONE), actor="a")
+    filled.act([f"masto:{n}" for n in range(1, 1500, 9)], SetStatus(Status.OPEN), actor="a")
+    filled.close()
+    full = CminboxApp(launch.services(cfg, Secrets({}), tmp_path / "data", clock, engine=False), blink=False)
+    async with full.run_test(size=SIZE) as pilot:  # everything read: the counts to expect
+        inbox = next(s for s in full.screen_stack if isinstance(s, InboxScreen))
+        await until(pilot, lambda: inbox.rows_complete and "loading" not in _view(full), "all")
+        expected = _header(full).split("  ")[1]
+    assert "new 999 · open 167" in expected and "done 334" in expected, expected  # 1500 in all
+
+    services = launch.services(cfg, Secrets({}), tmp_path / "data", clock, engine=False)
+    loader, release = services.store.progressive, threading.Event()
+    assert loader is not None
+    real = loader.load_next_segment
+    calls = [0]
+
+    def held() -> str | None:
+        calls[0] += 1
+        if calls[0] > 1:  # the newest items come; everything else waits for the test
+            release.wait(10)
+        return real()
+
+    loader.load_next_segment = held  # type: ignore[method-assign]
+    app = CminboxApp(services, run_engine=False, blink=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+            await until(pilot, lambda: screen.rows_loaded, "the first rows")
+            assert len(screen.all_rows) == 500 and "loading" in _view(app)
+            assert _header(app).split("  ")[1] == expected  # every item counted, in SQL
+            release.set()
+            await until(pilot, lambda: "loading" not in _view(app), "every item")
+            assert len(screen.all_rows) == 1500 and _header(app).split("  ")[1] == expected
+    finally:
+        release.set()
+        if app.services is not None:
+            app.services.store.close()

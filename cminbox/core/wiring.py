@@ -52,6 +52,7 @@ def _open_postgresql(settings: StoreSettings, clock: Clock) -> StoreApi:
         settings.options.get("secrets"),
         clock=clock,
         instance=settings.options.get("instance"),
+        lazy=settings.lazy,
     )
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
+from datetime import timedelta
+
 import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +15,7 @@ from cminbox.core import triage
 from cminbox.core.models import Message, Status
 from cminbox.core.query import parse
 from cminbox.core.store_api import StoreApi, StoreError
+from cminbox.core.wiring import open_store
 from tests.backend.conftest import Backend
 from tests.factories import make_message
 
@@ -113,3 +118,37 @@ def test_upsert_is_idempotent_in_any_order(backend: Backend, batches: list[list[
         seen |= set(batch)
     assert store.upsert_messages([make_message(n) for n in seen]) == []
     assert sorted(store.message_ids()) == sorted(f"masto:{n}" for n in seen)
+
+
+def test_a_lazy_open_counts_the_items_its_first_screen_has_not_read(backend: Backend) -> None:
+    """The TUI's lazy open (TinyDB: the newest parts first; PostgreSQL: the newest items by a
+    LIMIT query): its census of everything not in the first rows, added to those rows'
+    counts, gives the counts of every item, overdue and young (not yet overdue) included."""
+    full = backend.open()
+    clock = backend.clock
+    months = [clock.now - timedelta(days=40 * k, minutes=n) for k in range(4) for n in range(250)]
+    full.upsert_messages([make_message(n, at=at) for n, at in enumerate(months)])
+    full.act([f"masto:{n}" for n in range(0, 1000, 7)], triage.SetStatus(Status.DONE), actor="ana")
+    full.act([f"masto:{n}" for n in range(3, 1000, 11)], triage.SetStatus(Status.OPEN), actor="ana")
+    cutoff = clock.now - timedelta(hours=4)
+    every = full.query()
+    lazy = open_store(replace(backend.make_settings(backend.key), lazy=True), clock)
+    backend.handles.append(lazy)
+    loader = lazy.progressive
+    assert loader is not None
+    while loader.load_next_segment() is not None and loader.loaded_items < 200:
+        pass
+    first = lazy.query(loaded_only=True)
+    assert 200 <= len(first) < len(every) and not loader.fully_loaded
+    census = loader.census(cutoff, {m.id for m, _ in first})
+    statuses = Counter(st.status for _, st in first) + census.status
+    assert statuses == Counter(st.status for _, st in every)
+    waiting = [(m, st) for m, st in every if st.status in (Status.NEW, Status.OPEN) and st.first_response_at is None]
+    shown = {m.id for m, _ in first}
+    assert census.overdue == sum(1 for m, _ in waiting if m.created_at < cutoff and m.id not in shown)
+    assert sorted(mid for mid, _, _ in census.young) == sorted(
+        m.id for m, _ in waiting if m.created_at >= cutoff and m.id not in shown
+    )
+    while loader.load_next_segment() is not None:
+        pass
+    assert loader.fully_loaded and [m.id for m, _ in lazy.query(loaded_only=True)] == [m.id for m, _ in every]

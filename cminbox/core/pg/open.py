@@ -19,8 +19,14 @@ if TYPE_CHECKING:
 
 
 def open_postgres_store(
-    cfg: StoreConfig, secrets_: Secrets | None = None, *, clock: Clock = system_clock, instance: str | None = None
+    cfg: StoreConfig,
+    secrets_: Secrets | None = None,
+    *,
+    clock: Clock = system_clock,
+    instance: str | None = None,
+    lazy: bool = False,
 ) -> PgStore:
+    """``lazy``: the TUI's open, whose first screen reads the newest items first (pg/first_screen.py)."""
     require_psycopg()
     from cminbox.core.pg.db import Database
     from cminbox.core.pg.schema import migrate
@@ -33,7 +39,10 @@ def open_postgres_store(
         # A schema created in an empty database is not news; upgrading an existing one is.
         fresh = bool(applied) and applied[0] == 1
         migrated = [] if fresh else [f"upgraded the PostgreSQL schema to version {n}" for n in applied]
-        return PgStore(db, instance=instance or INSTANCE_ID, clock=clock, migrated=migrated)
+        store = PgStore(db, instance=instance or INSTANCE_ID, clock=clock, migrated=migrated)
+        if lazy:
+            store.open_windowed()
+        return store
     except BaseException:
         db.close()
         raise

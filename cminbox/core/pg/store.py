@@ -41,6 +41,7 @@ from cminbox.core.pg.connection import PostgresUnreachable
 from cminbox.core.pg.db import Database
 from cminbox.core.pg.effects import PgPlans, write_effects
 from cminbox.core.pg.feed import EventFeed, EventRow, append_events
+from cminbox.core.pg.first_screen import PgFirstScreen
 from cminbox.core.pg.items import (
     ENC,
     MSG,
@@ -79,7 +80,7 @@ def _stream(c: Connection[Any], sql: bytes, params: list[Any]) -> Generator[Any,
         yield from cur.execute(sql, params)
 
 
-class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeople, PgPlans):
+class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeople, PgPlans, PgFirstScreen):
     """The PostgreSQL store (a :class:`~cminbox.core.store_api.StoreApi`). ``actor`` is
     recorded per call; ``instance`` (host:pid:random) per process."""
 
@@ -104,10 +105,6 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
         lease = PgLease(self.db, self.instance)
         self._leases.append(lease)  # released when this handle closes
         return lease
-
-    @property
-    def progressive(self) -> None:
-        return None  # nothing streams in: every read goes to the server
 
     @property
     def problems(self) -> Mapping[str, str]:
@@ -404,6 +401,9 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
         sql += " ORDER BY created_at DESC, id DESC"
+        window = self.window(loaded_only, not conditions)  # a lazy open's first screen (first_screen.py)
+        if window is not None and (limit is None or limit > window):
+            limit = window
         if limit is not None and residue is None:
             sql += " LIMIT %s"
             params.append(limit)
