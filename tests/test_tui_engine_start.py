@@ -20,10 +20,10 @@ from cminbox.tui import app as app_mod
 from cminbox.tui import launch
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.inbox_screen import InboxScreen
-from cminbox.tui.row_loading import FIRST_SCREEN
 from cminbox.tui.services import Services
 from tests.factories import make_message
 from tests.test_tui_presence import until
+from tests.tui_fixtures import hold_older_parts
 
 SIZE = (120, 40)
 CONFIG = '[[channels]]\nname = "masto"\ntype = "mastodon"\nurl = "http://127.0.0.1:9"\ninterval = 3600\n'
@@ -147,14 +147,9 @@ async def test_a_slow_load_does_not_keep_the_channels_waiting(
     monkeypatch.setattr(app_mod, "ENGINE_WAIT", 0.2)
     services = _parts(tmp_path, clock)
     store, release = services.store, threading.Event()
-    real = store.load_next_segment
-
-    def held() -> str | None:
-        if store.loaded_items >= FIRST_SCREEN:  # the first screen's parts, then the older ones wait
-            release.wait(10)
-        return real()
-
-    store.load_next_segment = held  # type: ignore[method-assign]
+    loader = store.progressive
+    assert loader is not None
+    hold_older_parts(loader, release)  # the first screen's parts, then the older ones wait
     app = CminboxApp(services, run_engine=False, blink=False)
     try:
         async with app.run_test(size=SIZE) as pilot:

@@ -20,7 +20,7 @@ from cminbox.tui.panes import InboxHeader
 from cminbox.tui.row_loading import RowLoading
 from tests.factories import make_message
 from tests.test_tui_presence import until
-from tests.tui_fixtures import make_services
+from tests.tui_fixtures import hold_older_parts, make_services
 
 SIZE = (120, 40)
 
@@ -60,16 +60,8 @@ async def test_the_first_screen_counts_every_item_while_older_parts_load(tmp_pat
     lazy = Store(data, clock=clock, lazy=True)
     services.inbox.store = lazy
     services.inbox.outbox = lazy.outbox
-    real = lazy.load_next_segment
-    calls, release = [0], threading.Event()
-
-    def held(*args: Any) -> Any:  # the first part reads; the older ones wait for the test
-        calls[0] += 1
-        if calls[0] > 1:
-            release.wait()
-        return real(*args)
-
-    lazy.load_next_segment = held  # type: ignore[method-assign]
+    release = threading.Event()
+    hold_older_parts(lazy, release)  # the first part reads; the older ones wait for the test
     app = CminboxApp(services, run_engine=False, blink=False)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -222,16 +214,7 @@ async def test_on_postgresql_the_first_screen_is_the_newest_items_and_the_counts
     services = launch.services(cfg, Secrets({}), tmp_path / "data", clock, engine=False)
     loader, release = services.store.progressive, threading.Event()
     assert loader is not None
-    real = loader.load_next_segment
-    calls = [0]
-
-    def held() -> str | None:
-        calls[0] += 1
-        if calls[0] > 1:  # the newest items come; everything else waits for the test
-            release.wait(10)
-        return real()
-
-    loader.load_next_segment = held  # type: ignore[method-assign]
+    hold_older_parts(loader, release)  # the newest items come; everything else waits for the test
     app = CminboxApp(services, run_engine=False, blink=False)
     try:
         async with app.run_test(size=SIZE) as pilot:

@@ -19,10 +19,12 @@ from cminbox.core.enrich import enrich
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.models import Author, Kind, Message
 from cminbox.core.secrets import Secrets
+from cminbox.core.store_api import ProgressiveLoading
 from cminbox.core.wiring import wire
 from cminbox.tui import app as app_module
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.inbox_screen import InboxScreen
+from cminbox.tui.row_loading import FIRST_SCREEN
 from cminbox.tui.services import Services
 from tests.conftest import T0
 
@@ -202,3 +204,16 @@ def blocked(obj: object, name: str) -> Iterator[Gate]:
     finally:
         gate.release.set()  # never leave a worker thread waiting, even when the test fails
         setattr(obj, name, real)
+
+
+def hold_older_parts(loader: ProgressiveLoading, release: threading.Event) -> None:
+    """A lazily opened store's loader reads what the first screen needs (FIRST_SCREEN items);
+    every later step waits for ``release`` (the test looks at the first screen meanwhile)."""
+    real = loader.load_next_segment
+
+    def held() -> str | None:
+        if loader.loaded_items >= FIRST_SCREEN:
+            release.wait(10)
+        return real()
+
+    loader.load_next_segment = held  # type: ignore[method-assign]

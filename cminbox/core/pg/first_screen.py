@@ -68,7 +68,7 @@ class PgFirstScreen:
     def loaded_items(self) -> int:
         """What ``query(loaded_only=True)`` reads: the window, then every live item."""
         if self._window is not None:
-            return self._window
+            return self._window if self._stepped else 0
         return int(self.db.read(lambda c: c.execute("SELECT count(*) FROM items").fetchone()[0]))  # type: ignore[index]
 
     def window(self, loaded_only: bool, plain: bool) -> int | None:
