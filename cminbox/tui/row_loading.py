@@ -221,10 +221,8 @@ class RowLoading(_Base):
         row already shows (the change check landed first) must not take it back (each store
         write raises ``rev``)."""
         stored, fresh, rows = self.writes.stored, self.fresh, []
-        if not shown and not pending:
-            return (
-                [Row(m, st, m.id in fresh) for m, st in everything] if fresh else [Row(m, st) for m, st in everything]
-            )
+        if not shown and not pending:  # the first read: nothing on screen to keep
+            return [Row(m, st, m.id in fresh) for m, st in everything]
         for m, st in everything:
             mid = m.id
             if mid in pending:

@@ -40,15 +40,16 @@ _YOUNG = (
 
 class PgFirstScreen:
     db: Database
-    _window: int | None = None  # set by a lazy open; None: every query reads everything
+    _lazy = False  # opened by the TUI: the first screen first
+    _window: int | None = None  # the first screen's size until the second step; None: everything
     _stepped = False
 
     def open_windowed(self) -> None:
-        self._window = FIRST_WINDOW
+        self._lazy, self._window = True, FIRST_WINDOW
 
     @property
     def progressive(self) -> PgFirstScreen | None:
-        return self if self._window is not None or self._stepped else None
+        return self if self._lazy else None
 
     @property
     def fully_loaded(self) -> bool:
