@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cminbox.core import indexes
+from cminbox.core import extras_sharing
 from cminbox.core.indexes import Indexes
+from cminbox.core.models import Message
 from tests.factories import make_message
 
 
@@ -25,12 +28,61 @@ def test_equal_extras_are_one_dict_and_each_message_still_reads_its_own() -> Non
 
 
 def test_per_message_extras_stop_being_kept_at_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(indexes, "SHARED_EXTRAS", 5)
+    monkeypatch.setattr(extras_sharing, "SHARED_EXTRAS", 5)
     ix = Indexes()
     msgs = [msgspec.structs.replace(make_message(n), extra={"post_id": str(n)}) for n in range(20)]
     ix.add_segment("s", list(enumerate(msgs)))
-    assert len(ix._shared_extras) == 5
+    assert ix.extras.kept == 5
     assert [ix.messages[m.id].extra for m in msgs] == [{"post_id": str(n)} for n in range(20)]
+
+
+def _mails(start: int, count: int, channel: str = "mail") -> list[Message]:
+    """Mails as the email channel stores them: a Message-ID of their own, the author's address
+    and name repeated as reply-to (other objects, as decoding each message makes them)."""
+    out = []
+    for n in range(start, start + count):
+        m = msgspec.structs.replace(make_message(n), channel=channel, id=f"{channel}:{n}")
+        extra = {
+            "message_id": f"{n}.{n * 7}@example.com",
+            "reply_to": _copy(m.author.handle),
+            "reply_to_name": _copy(m.author.display_name),
+            "uid": str(n),
+        }
+        out.append(msgspec.structs.replace(m, extra=extra))
+    return out
+
+
+def test_a_channel_whose_extras_never_repeat_stops_keeping_them_after_its_trial(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Mail's extras hold a Message-ID each: after the trial no table of them is kept (it would
+    never find one, and cost a hash per mail), while a channel whose extras repeat keeps sharing;
+    the author's strings are still shared in both, and every message reads what it said."""
+    monkeypatch.setattr(extras_sharing, "TRIAL", 10)
+    ix = Indexes()
+    mails = _mails(0, 50)
+    toots = [
+        msgspec.structs.replace(make_message(n), channel="social", id=f"social:{n}", extra={"acct": f"u{n % 3}@x"})
+        for n in range(50)
+    ]
+    originals = [msgspec.structs.replace(m, extra=dict(m.extra)) for m in mails + toots]
+    ix.add_segment("s", list(enumerate(mails + toots)))
+    assert ix.extras.sharing("mail") is False and ix.extras.sharing("social") is True
+    assert ix.extras.sharing("feeds") is None
+    assert ix.extras.kept == 3  # the three accts: nothing of mail's
+    assert len({id(ix.messages[m.id].extra) for m in toots}) == 3
+    for before in originals:
+        stored = ix.messages[before.id]
+        assert stored == before
+    for m in mails[10:]:  # after the trial: the names learnt still get the author's strings
+        stored = ix.messages[m.id]
+        assert stored.extra["reply_to"] is stored.author.handle
+        if stored.author.display_name:
+            assert stored.extra["reply_to_name"] is stored.author.display_name
+    more = _mails(50, 5)
+    ix.add_segment("t", list(enumerate(more)))  # a later part: the channel stays settled
+    assert ix.extras.kept == 3
+    assert [ix.messages[m.id].extra["message_id"] for m in more] == [f"{n}.{n * 7}@example.com" for n in range(50, 55)]
 
 
 def _copy(text: str) -> str:
@@ -79,3 +131,34 @@ def test_a_conversation_of_one_is_an_id_not_a_set_and_grows_and_shrinks() -> Non
     ix.drop_message(reply.id)
     ix.drop_message(alone.id)
     assert ix.threads == {} and list(ix.thread_ids(first.channel, first.id)) == []
+
+
+_values = st.sampled_from(["", "a", "b", "@user1@example.social", "User 1", "User 2", "x" * 20])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    extras=st.lists(
+        st.tuples(st.sampled_from(["m", "n"]), st.dictionaries(st.sampled_from(["k", "j", "i"]), _values, max_size=3)),
+        max_size=40,
+    ),
+    trial=st.integers(min_value=1, max_value=8),
+)
+def test_sharing_never_changes_what_a_message_says(extras: list[tuple[str, dict[str, str]]], trial: int) -> None:
+    """Whatever the channels' extras and wherever their trial ends, each stored message equals
+    the one given, and later changes to nothing (dicts shared are never written after)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(extras_sharing, "TRIAL", trial)
+        ix = Indexes()
+        msgs = [
+            msgspec.structs.replace(
+                make_message(n), channel=ch, id=f"{ch}:{n}", extra={k: _copy(v) if v else v for k, v in ex.items()}
+            )
+            for n, (ch, ex) in enumerate(extras)
+        ]
+        originals = [msgspec.structs.replace(m, extra=dict(m.extra)) for m in msgs]
+        half = len(msgs) // 2
+        ix.add_segment("a", list(enumerate(msgs[:half])))
+        ix.add_segment("b", list(enumerate(msgs[half:])))
+        assert [ix.messages[m.id] for m in originals] == originals
+        assert ix.extras.kept <= len({(m.channel, tuple(m.extra.items())) for m in originals if m.extra})

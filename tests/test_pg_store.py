@@ -6,6 +6,7 @@ SKIP LOCKED, and the poller lease."""
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -288,3 +289,30 @@ def test_doctor_checks_the_server_schema_tls_and_lease_holder(
     assert f"ok    postgresql schema: version {schema.VERSION} (this cminbox: {schema.VERSION})" in out
     assert re.search(r"ok    poller lease: held by h9:9:zz for \d+ s", out)
     assert "store migration" not in out
+
+
+def test_ties_in_time_are_ordered_by_code_points_whatever_the_database_collation(postgres_server: str) -> None:
+    """A team's server sorts text by its locale (en-US: "m:B" after "m:a", punctuation ignored);
+    the store's order is the one StoreApi.query promises, the TinyDB store's, which the TUI
+    keeps without sorting again: newest first, ties by the ids' code points."""
+    name = f"t_icu_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        icu = "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' TEMPLATE template0"
+        conn.execute(f"CREATE DATABASE {name} {icu}".encode())
+    dsn = postgres_server.rsplit("/", 1)[0] + "/" + name
+    store = open_store(dsn)
+    try:
+        at = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+        ids = ["B", "a", "_x", "-y", "b", "Z9", "z"]
+        tied = [msgspec.structs.replace(make_message(n, at=at), id=f"masto:{i}") for n, i in enumerate(ids)]
+        store.upsert_messages([*tied, make_message(99, at=at + timedelta(minutes=1))])
+        with psycopg.connect(dsn) as conn:  # the database does sort them otherwise
+            by_locale = [r[0] for r in conn.execute("SELECT id FROM items WHERE id <> 'masto:99' ORDER BY id DESC")]
+        expected = ["masto:99", *sorted((m.id for m in tied), reverse=True)]
+        assert by_locale != expected[1:]
+        assert [m.id for m, _ in store.query()] == expected
+        assert [m.id for m, _ in store.query(limit=4)] == expected[:4]
+    finally:
+        store.close()
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)".encode())

@@ -14,11 +14,11 @@ from datetime import UTC
 
 import msgspec
 
+from cminbox.core.extras_sharing import ExtrasSharing
 from cminbox.core.models import Author, Message, Status, TriageState
 from cminbox.core.people import identity
 
 TRIAGE_SHARDS = 16
-SHARED_EXTRAS = 20_000  # distinct extras kept for sharing (a few MB at most)
 
 
 def shard_of(message_id: str) -> int:
@@ -66,10 +66,9 @@ class Indexes:
         self._author_keys: dict[str, str] = {}  # handle -> author key (few people, many messages)
         self._shared_authors: dict[Author, Author] = {}
         self._shared_words: dict[str, str] = {}
-        # A channel's extras that repeat per author (Mastodon's account id and acct): one dict
-        # per distinct content (~35 MB less at 100k). Bounded: channels whose extras are per
-        # message (Discourse's post ids, feeds' entry ids) stop adding once it is full.
-        self._shared_extras: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        # What extras repeat, one copy of it (Mastodon's account id and acct per author: ~35 MB
+        # less at 100k), learnt per channel (core/extras_sharing.py).
+        self.extras = ExtrasSharing()
         self.channels: dict[str, set[str]] = {}
         # Channel name -> the channel types seen on it (one, in practice; never shrinks).
         self.channel_types: dict[str, set[str]] = {}
@@ -125,7 +124,7 @@ class Indexes:
         in_segment = self.segment_ids.setdefault(key, set())
         keys = self._author_keys
         idents = self._identities
-        shared_authors, shared_words, extras = self._shared_authors, self._shared_words, self._shared_extras
+        shared_authors, shared_words, share_extras = self._shared_authors, self._shared_words, self.extras.shared
         set_field = msgspec.structs.force_setattr
         for doc_id, msg in docs:
             mid = msg.id
@@ -142,22 +141,8 @@ class Indexes:
                 set_field(msg, "thread_id", mid)  # a conversation's first message: one string, not two
             extra = msg.extra
             if extra:
-                # Extras that repeat the author (mail's reply-to address and name): the author's
-                # strings, not a copy per message (~13 MB at 100k mails). The dict is this message's
-                # own until it is shared below, so it is changed in place.
-                values = extra.values()
-                if person.handle in values or (person.display_name and person.display_name in values):
-                    for name, value in extra.items():
-                        if value == person.handle:
-                            extra[name] = person.handle
-                        elif value == person.display_name:
-                            extra[name] = person.display_name
-                same = tuple(extra.items())
-                shared = extras.get(same)
-                if shared is None:
-                    if len(extras) < SHARED_EXTRAS:
-                        extras[same] = extra
-                elif shared is not extra:
+                shared = share_extras(channel, extra, person)
+                if shared is not extra:
                     set_field(msg, "extra", shared)
             messages[mid] = msg
             order[mid] = (msg.created_at.timestamp(), mid)

@@ -212,12 +212,13 @@ class Store(
 
     def _reindex_segment(self, key: str, seg: Segment[Message]) -> set[str]:
         before = self.ix.drop_segment(key)
-        docs = list(seg.items())
-        for _, msg in docs:
-            if msg.id in self.ix.messages:  # the same id in another part (a migration or archive was cut short)
-                self.ix.drop_message(msg.id)
-        self.ix.add_segment(key, docs)
-        return {msg.id for _, msg in docs} | before
+        raw = seg.raw()
+        ids = [msg.id for msg in raw.values()]
+        # The same id in another part (a migration or archive was cut short): this part's wins.
+        for mid in self.ix.messages.keys() & ids:
+            self.ix.drop_message(mid)
+        self.ix.add_segment(key, [(int(doc_id), msg) for doc_id, msg in raw.items()])
+        return before.union(ids)
 
     def _reindex_shard(self, shard: Segment[TriageState]) -> set[str]:
         seen: set[str] = set()

@@ -151,7 +151,8 @@ class ItemStore(Protocol):
         loaded_only: bool = False,
         staff: frozenset[str] = frozenset(),
     ) -> list[tuple[Message, TriageState]]:
-        """Live items with their state, newest first (created_at, then id), filtered by exact
+        """Live items with their state, newest first (created_at, then id by code points: the
+        TUI relies on it, tui/row_loading.py), filtered by exact
         fields and by ``where`` (the filter language, evaluated for actor ``me``; its people
         fields read this store's people, committed view, and ``staff``, the identity keys of
         the configured staff accounts); ``limit`` keeps the first ones. ``loaded_only`` as in

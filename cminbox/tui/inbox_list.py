@@ -107,7 +107,7 @@ class InboxList(ScrollView, can_focus=True):
         self.rows = rows
         self.index = {row.message.id: i for i, row in enumerate(rows)}
         self.show_channel = len({row.message.channel for row in rows}) > 1
-        self.selected &= set(self.index)
+        self.selected -= {mid for mid in self.selected if mid not in self.index}  # not a 100k-id set
         self._cache.clear()
         self.virtual_size = Size(self.size.width, len(rows))
         if current is not None and current.message.id in self.index:
@@ -134,14 +134,18 @@ class InboxList(ScrollView, can_focus=True):
         self.post_message(self.Highlighted(self.current))
         return changed
 
-    def update_messages(self, messages: Iterable[Message]) -> None:
-        """Rows whose message came again with new content (its author edited it)."""
+    def update_messages(self, messages: Iterable[Message]) -> bool:
+        """Rows whose message came again with new content (its author edited it). Returns
+        whether one of them changed its time (the rows' order by time may no longer hold)."""
+        moved = False
         for message in messages:
             i = self.index.get(message.id)
             if i is not None and self.rows[i].message != message:
+                moved = moved or self.rows[i].message.created_at != message.created_at
                 self.rows[i].message = message
                 self._cache.clear()  # the key holds the id and revision, not the text
                 self.refresh_line(i)
+        return moved
 
     def set_presence(self, marks: dict[str, str]) -> None:
         """Teammates' markers per item; repaints only the rows whose marker changed."""

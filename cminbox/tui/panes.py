@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -22,6 +23,7 @@ from cminbox.tui.helpers_screen import answer_text
 from cminbox.tui.inbox_list import Row
 
 OVERDUE_AFTER = 4 * 3600  # seconds without a first response before an item counts as overdue
+_ROW_STATUS = attrgetter("state.status")
 HEALTH_MARK = {
     HealthState.OK: ("●", "green"),
     HealthState.DEGRADED: ("▲", "yellow"),
@@ -65,7 +67,7 @@ class HeaderCounts:
         """From the rows; with ``census``, the counts of the items not read into rows yet
         (tui/row_loading.py) on top: their overdue ones as a number (they cannot change here
         until they are rows), their young ones tracked like rows (the clock moves them)."""
-        self.status = Counter(r.state.status for r in rows)
+        self.status = Counter(map(_ROW_STATUS, rows))  # C-level: 100k rows at a full load
         overdue: set[str] = set()
         young: dict[str, tuple[datetime, TriageState]] = {}
         cutoff = now - timedelta(seconds=OVERDUE_AFTER)  # _place, inlined for 100k rows

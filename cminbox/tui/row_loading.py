@@ -108,6 +108,10 @@ class RowLoading(_Base):
     _reload_failed = False  # the last read failed: tried again when the store is back
 
     rows_complete = False  # the rows shown were read after the store had loaded every part
+    # all_rows are in the store's order, newest first by time then id (StoreApi.query), which is
+    # what the newest and oldest sorts give: arranging them needs no sort (~30 ms at 100k
+    # rows, at the full load and at each change of view). A merge or an edit's new time ends it.
+    rows_in_store_order = False
     _first_read: threading.Event | None = None  # set once the first rows are drawn (or their read failed)
 
     @property
@@ -210,6 +214,7 @@ class RowLoading(_Base):
         # are made, and frozen after, so full collections do not walk them (~150 ms at 100k).
         with gc_pause.paused():
             self.all_rows = self._rows(everything, shown, pending)
+            self.rows_in_store_order = True
             self.lookups.forget()
             # Older parts not loaded yet: their items are counted by the census, not just the rows.
             self.counts.recount(self.all_rows, self.s.clock(), census)
@@ -253,7 +258,10 @@ class RowLoading(_Base):
             ]
         self.stale.clear()
         # The list shares Row objects with all_rows, so an update to one is seen by the other.
-        rows = arrange_by(kept, self.sort, self.group, message=ROW_MESSAGE, state=ROW_STATE)
+        if self.rows_in_store_order and not self.group and self.sort in (Sort.NEWEST, Sort.OLDEST):
+            rows = kept if self.sort == Sort.NEWEST else kept[::-1]  # what arrange_by would give
+        else:
+            rows = arrange_by(kept, self.sort, self.group, message=ROW_MESSAGE, state=ROW_STATE)
         for row in rows:
             row.stale = False  # it matches the view (again)
         self.inbox_list.set_rows(rows, gone_to_top=new_view)
@@ -285,6 +293,7 @@ class RowLoading(_Base):
             message, state = read[mid]
             row = Row(message, state, fresh=mid in self.fresh)
             self.all_rows.append(row)
+            self.rows_in_store_order = False
             self.counts.add(row, now)
             added.append(row)
         self.cards.forget({identity_of(row.message) for row in added})  # their counts moved on

@@ -72,6 +72,7 @@ class StoreSync(_Base):
         _checking: Worker[None] | None
         _check_again: bool
         _probe_timer: Timer | None
+        rows_in_store_order: bool
 
         def reload_from_store(self) -> None: ...
 
@@ -154,7 +155,8 @@ class StoreSync(_Base):
             self.reload_from_store()  # items left the live store (archived here or by another instance)
             return
         # An edited message (its author changed it on the channel) shows its new text at once.
-        self.inbox_list.update_messages(m for mid, m in changes.messages.items() if mid in self.inbox_list.index)
+        if self.inbox_list.update_messages(m for mid, m in changes.messages.items() if mid in self.inbox_list.index):
+            self.rows_in_store_order = False  # an edit moved an item in time: the next arrangement sorts
         known = [changes.states[mid] for mid in changes.changed if mid in self.inbox_list.index]
         if known:
             self.apply_states(self.writes.stored(known))

@@ -400,7 +400,10 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
         sql = "SELECT id, message::text, triage::text, rev FROM items"
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
-        sql += " ORDER BY created_at DESC, id DESC"
+        # Ties in time by the ids' code points ("C"), not the database's collation: the order
+        # StoreApi.query promises, the TinyDB store's, and the one the TUI keeps without sorting
+        # again (row_loading.py). The index still serves it: an incremental sort of the ties.
+        sql += ' ORDER BY created_at DESC, id COLLATE "C" DESC'
         window = self.window(loaded_only, not conditions)  # a lazy open's first screen (first_screen.py)
         if window is not None and (limit is None or limit > window):
             limit = window

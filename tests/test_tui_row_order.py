@@ -1,0 +1,97 @@
+"""The inbox's order by time holds without sorting the rows again (tui/row_loading.py): the
+store's read is already newest first by time then id, so the newest and oldest sorts keep it,
+ties included; a merge or an edit that moves an item in time makes the next arrangement sort."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import msgspec
+
+from cminbox.core.clock import FrozenClock
+from cminbox.core.health import ChannelHealth, HealthState
+from cminbox.core.models import Message
+from cminbox.core.poller import PollReport
+from cminbox.core.store import Store
+from cminbox.core.views import arrange_by
+from cminbox.tui.inbox_screen import InboxScreen
+from cminbox.tui.row_loading import ROW_MESSAGE, ROW_STATE
+from tests.factories import make_message
+from tests.tui_fixtures import make_app, make_services, settle
+
+SIZE = (120, 40)
+
+
+def _screen(app: object) -> InboxScreen:
+    screen = app.screen  # type: ignore[attr-defined]
+    assert isinstance(screen, InboxScreen)
+    return screen
+
+
+def _listed(app: object) -> list[str]:
+    return [r.message.id for r in _screen(app).inbox_list.rows]
+
+
+def _arranged(app: object) -> list[str]:
+    """What sorting the rows in view would give (the order before rows kept the store's)."""
+    screen = _screen(app)
+    now, me, view = screen.s.clock(), screen.s.config.actor, screen.view_query()
+    kept = [r for r in screen.all_rows if screen.in_view(r, view, now, me)]
+    return [r.message.id for r in arrange_by(kept, screen.sort, screen.group, message=ROW_MESSAGE, state=ROW_STATE)]
+
+
+def _tied(clock: FrozenClock, numbers: range) -> list[Message]:
+    """Messages at the same instant: only their ids order them."""
+    at = clock.now - timedelta(minutes=30)
+    return [make_message(n, channel="masto", at=at) for n in numbers]
+
+
+async def test_ties_in_time_are_listed_as_a_sort_would_list_them(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    services.store.upsert_messages(_tied(clock, range(300, 306)) + _tied(clock, range(41, 45)))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        await settle(pilot)
+        screen = _screen(app)
+        assert screen.rows_in_store_order and len(_listed(app)) == 23
+        assert _listed(app) == _arranged(app)
+        await pilot.press("S")  # oldest first: the store's order backwards
+        await settle(pilot)
+        assert screen.sort == "oldest" and _listed(app) == _arranged(app)
+        await pilot.press("S", "S", "S")  # priority, sentiment, back to newest: sorted, then kept
+        await settle(pilot)
+        assert screen.sort == "newest" and _listed(app) == _arranged(app)
+
+
+async def test_a_merge_or_an_edit_in_time_makes_the_next_arrangement_sort(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        await settle(pilot)
+        screen = _screen(app)
+        # A poll brings items older than some listed: merged in place, appended to the rows.
+        ids = services.store.upsert_messages(_tied(clock, range(500, 504)))
+        screen.polled_once.add("masto")
+        report = PollReport(channel="masto", health=ChannelHealth(channel="masto", state=HealthState.OK), new_ids=ids)
+        screen.apply_poll(report, False)
+        await settle(pilot)
+        assert not screen.rows_in_store_order
+        screen.arrange_rows(new_view=True)  # what a change of view does first, from the rows in memory
+        assert set(ids) <= set(_listed(app)) and _listed(app) == _arranged(app)
+        # An edit that moves an item in time (a feed entry's date corrected).
+        screen.reload_from_store()
+        await settle(pilot)
+        assert screen.rows_in_store_order
+        oldest = screen.inbox_list.rows[-1].message
+        moved = msgspec.structs.replace(oldest, created_at=clock.now - timedelta(seconds=5), text="corrected")
+        other = Store(tmp_path / "data", clock=clock)  # another instance's poll brings the edit
+        other.upsert_messages([moved])
+        other.close()
+        screen.check_store()
+        await settle(pilot)
+        assert not screen.rows_in_store_order
+        screen.arrange_rows(new_view=True)
+        assert _listed(app)[0] == moved.id and _listed(app) == _arranged(app)
