@@ -12,6 +12,7 @@ from typing import Any
 
 from cminbox.core.clock import FrozenClock
 from cminbox.core.models import Status
+from cminbox.core.people import identity_of
 from cminbox.core.store import Store
 from cminbox.core.triage import SetStatus
 from cminbox.tui.app import CminboxApp
@@ -229,3 +230,43 @@ async def test_on_postgresql_the_first_screen_is_the_newest_items_and_the_counts
         release.set()
         if app.services is not None:
             app.services.store.close()
+
+
+async def test_the_author_card_waits_for_every_part_and_then_shows(tmp_path: Path, clock: FrozenClock) -> None:
+    """The card counts the author's items in the whole store: asked for while the older parts
+    were still being read, it read them all on its own worker and indexed every item by person
+    under the store's lock, which held the loader's last read back. It is asked for once the
+    rows hold every item; the preview shows the message meanwhile."""
+    services = make_services(tmp_path, clock)
+    _fill(services.store.dir, clock)
+    lazy = Store(services.store.dir, clock=clock, lazy=True)
+    services.inbox.store = lazy
+    services.inbox.outbox = lazy.outbox
+    release = threading.Event()
+    hold_older_parts(lazy, release)
+    app = CminboxApp(services, run_engine=False, blink=False)
+    screen_ops: list[str] = []
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+            real_card = screen.people_ops.card
+
+            def card(key: str) -> Any:
+                screen_ops.append(key)
+                return real_card(key)
+
+            screen.people_ops.card = card  # type: ignore[method-assign]
+            await until(pilot, lambda: screen.rows_loaded, "the first rows")
+            screen.show_preview()
+            await until(pilot, lambda: screen.lookups.cache != {}, "the preview's lookups")
+            assert screen_ops == [] and not lazy.fully_loaded  # no card yet: nothing forced to load
+            release.set()
+            await until(pilot, lambda: screen.rows_complete and bool(screen.cards.cache), "the card after every part")
+            current = screen.inbox_list.current
+            assert current is not None and len(screen_ops) == 1
+            shown = screen.cards.cache[identity_of(current.message)]
+            everywhere = [m for m in lazy.all_messages() if identity_of(m) == identity_of(current.message)]
+            assert shown is not None and shown.items == len(everywhere) > 0  # counted over every part
+    finally:
+        release.set()
+        lazy.close()

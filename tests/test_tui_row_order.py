@@ -41,6 +41,10 @@ def _arranged(app: object) -> list[str]:
     return [r.message.id for r in arrange_by(kept, screen.sort, screen.group, message=ROW_MESSAGE, state=ROW_STATE)]
 
 
+def _in_store_order(screen: InboxScreen) -> bool:
+    return screen.rows_in_store_order
+
+
 def _tied(clock: FrozenClock, numbers: range) -> list[Message]:
     """Messages at the same instant: only their ids order them."""
     at = clock.now - timedelta(minutes=30)
@@ -78,13 +82,13 @@ async def test_a_merge_or_an_edit_in_time_makes_the_next_arrangement_sort(tmp_pa
         report = PollReport(channel="masto", health=ChannelHealth(channel="masto", state=HealthState.OK), new_ids=ids)
         screen.apply_poll(report, False)
         await settle(pilot)
-        assert not screen.rows_in_store_order
+        assert not _in_store_order(screen)
         screen.arrange_rows(new_view=True)  # what a change of view does first, from the rows in memory
         assert set(ids) <= set(_listed(app)) and _listed(app) == _arranged(app)
         # An edit that moves an item in time (a feed entry's date corrected).
         screen.reload_from_store()
         await settle(pilot)
-        assert screen.rows_in_store_order
+        assert _in_store_order(screen)  # a read from the store: in its order again
         oldest = screen.inbox_list.rows[-1].message
         moved = msgspec.structs.replace(oldest, created_at=clock.now - timedelta(seconds=5), text="corrected")
         other = Store(tmp_path / "data", clock=clock)  # another instance's poll brings the edit
@@ -92,6 +96,26 @@ async def test_a_merge_or_an_edit_in_time_makes_the_next_arrangement_sort(tmp_pa
         other.close()
         screen.check_store()
         await settle(pilot)
-        assert not screen.rows_in_store_order
+        assert not _in_store_order(screen)
         screen.arrange_rows(new_view=True)
         assert _listed(app)[0] == moved.id and _listed(app) == _arranged(app)
+
+
+async def test_a_read_never_takes_back_a_newer_state_a_row_shows(tmp_path: Path, clock: FrozenClock) -> None:
+    """A store read that began before a change the row already shows (its change check landed
+    first) keeps the row's state; a read with a newer state brings it (each write raises rev)."""
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        await settle(pilot)
+        screen = _screen(app)
+        read = services.store.query()
+        (m0, s0), (m1, s1) = read[0], read[1]
+        newer = msgspec.structs.replace(s0, tags=("shown",), rev=s0.rev + 5)
+        screen.inbox_list.rows[screen.inbox_list.index[m0.id]].state = newer  # what the row shows now
+        brought = msgspec.structs.replace(s1, tags=("read",), rev=s1.rev + 1)
+        screen._reloaded(screen._reload_wanted, [(m0, s0), (m1, brought), *read[2:]])
+        states = {r.message.id: r.state for r in screen.all_rows}
+        assert states[m0.id] is newer and states[m1.id] is brought
+        assert [r.message.id for r in screen.all_rows] == [m.id for m, _ in read]

@@ -48,7 +48,7 @@ from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
 from cminbox.tui.people_sync import PeopleSync
 from cminbox.tui.presence_sync import PresenceSync
 from cminbox.tui.replying import ReplyingScreen
-from cminbox.tui.row_loading import RowLoading
+from cminbox.tui.row_loading import RowLoading, RowsComplete
 from cminbox.tui.services import Services
 from cminbox.tui.store_sync import HEALTH_EVERY, StoreSync
 from cminbox.tui.store_worker import (
@@ -267,9 +267,19 @@ class InboxScreen(
         if not self.composing and self.thread_open is None:
             self.want_presence(row.message.id)
         data = self.lookups.request(row.message)
-        card = self.cards.request(row.message)
+        # The card counts the author's items in the whole store: while older parts are still
+        # being read, asking for it read them all on the card's worker and then indexed every
+        # item by person under the store's lock, which the loader's last read waited for (~30
+        # ms of a 100k inbox's full load). It is asked for when the rows hold every item.
+        card = self.cards.request(row.message) if self.rows_complete else None
         if data is not None:
             self.query_one(Preview).show(row, data.thread, data.others, card)
+
+    def on_rows_complete(self, _message: RowsComplete) -> None:
+        """Every item is in the rows: the author card the preview went without meanwhile."""
+        row = self.inbox_list.current
+        if row is not None:
+            self.cards.request(row.message)
 
     def _preview_arrived(self, message: Message, data: PreviewData) -> None:
         row = self.inbox_list.current

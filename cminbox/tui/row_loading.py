@@ -206,7 +206,9 @@ class RowLoading(_Base):
             self.call_after_refresh(self._first_rows_drawn)
         self.rows_loaded = True
         if complete and not self.rows_complete and self._first_read is not None and self._first_read.is_set():
-            self.post_message(RowsComplete())
+            # After the frame that shows them: what waits for every row (the engine's build on a
+            # worker) took the interpreter from that frame (~40 ms of a 100k inbox's full load).
+            self.call_after_refresh(self.post_message, RowsComplete())
         self.rows_complete = complete
         shown = {r.message.id: r.state for r in self.all_rows}
         pending = self.writes.confirmed  # items with writes in flight keep showing them
@@ -226,8 +228,12 @@ class RowLoading(_Base):
         row already shows (the change check landed first) must not take it back (each store
         write raises ``rev``)."""
         stored, fresh, rows = self.writes.stored, self.fresh, []
-        if not shown and not pending:  # the first read: nothing on screen to keep
-            return [Row(m, st, m.id in fresh) for m, st in everything]
+        if not pending:  # one comprehension, no per-row branches and appends (100k rows at a full load)
+            get = shown.get
+            return [
+                Row(m, old if (old := get(mid := m.id)) is not None and old.rev > st.rev else st, mid in fresh)
+                for m, st in everything
+            ]
         for m, st in everything:
             mid = m.id
             if mid in pending:

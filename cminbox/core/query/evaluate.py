@@ -73,9 +73,18 @@ def compile_node(node: Node, people: PeopleView = NOBODY) -> Predicate:
     if isinstance(node, Term):
         return _term(node, people)
     if isinstance(node, Not):
+        negated = _negated_term(node.item) if isinstance(node.item, Term) else None
+        if negated is not None:
+            return negated
         inner = compile_node(node.item, people)
         return lambda m, s, now, me: not inner(m, s, now, me)
-    preds = tuple(compile_node(i, people) for i in node.items)
+    # "-status:done -status:waiting" (the needs-reply view): one membership test.
+    excluded = frozenset(st for i in node.items if (st := _excluded_status(i)) is not None)
+    if isinstance(node, And) and len(excluded) > 1:
+        rest = (compile_node(i, people) for i in node.items if _excluded_status(i) is None)
+        preds: tuple[Predicate, ...] = (lambda m, s, now, me: s.status not in excluded, *rest)
+    else:
+        preds = tuple(compile_node(i, people) for i in node.items)
     # Loops, not all()/any() over a generator: a view is evaluated per item on every change of
     # view at 100k items, and the generators were ~40 % of it (the inbox view: ~57 -> ~32 ms).
     if isinstance(node, And):
@@ -96,6 +105,31 @@ def compile_node(node: Node, people: PeopleView = NOBODY) -> Predicate:
         return False
 
     return some
+
+
+def _excluded_status(node: Node) -> Status | None:
+    """The status ``node`` excludes when it is ``-status:x`` (``-is:x``), else None."""
+    return _status_of(node.item) if isinstance(node, Not) and isinstance(node.item, Term) else None
+
+
+def _status_of(term: Term) -> Status | None:
+    if term.field == "status" or (term.field == "is" and term.value in STATUSES):
+        return Status(term.value)
+    return None
+
+
+def _negated_term(term: Term) -> Predicate | None:
+    """The negation of a state term as one test, not a call around the term's predicate: views
+    negate statuses and flags, and run per item over every row (100k at a full load)."""
+    status = _status_of(term)
+    if status is not None:
+        return lambda m, s, now, me: s.status != status
+    if term.field == "tag":
+        tag = term.value
+        return lambda m, s, now, me: tag not in s.tags
+    if term.field == "is" and term.value == "snoozed":
+        return lambda m, s, now, me: s.snoozed_until is None or s.snoozed_until <= now
+    return None
 
 
 def _term(term: Term, people: PeopleView) -> Predicate:
