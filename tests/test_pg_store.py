@@ -26,7 +26,7 @@ from cminbox.core.pg import schema
 from cminbox.core.pg.connection import PostgresError
 from cminbox.core.pg.store import PgStore
 from cminbox.core.query import parse
-from cminbox.core.query.sql import ITEMS_DDL
+from cminbox.core.query.sql import ITEMS_DDL, compile_sql
 from cminbox.core.sending_api import LeaseHolder
 from cminbox.core.store_api import StoreApi
 from cminbox.core.triage import AddTags, Assign, SetStatus
@@ -316,3 +316,20 @@ def test_ties_in_time_are_ordered_by_code_points_whatever_the_database_collation
         store.close()
         with psycopg.connect(postgres_server, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)".encode())
+
+
+def test_an_author_s_items_are_read_through_the_identity_index(pg: PgStore, pg_database: str) -> None:
+    """The author card asks for a person's items: "author_identity = x OR author_identity IN
+    (linked identities)" made PostgreSQL scan every item (45 ms at 100k mails, per card, so the
+    card landed late and the next key's frame waited for it); one IN over the set uses the index.
+    Plans checked with sequential scans discouraged: a plan that still has one cannot avoid it."""
+    pg.upsert_messages([make_message(n) for n in range(30)])
+    staff = ["masto:@user1@example.social"]
+    for text in ("person:masto:@user3@example.social", "-person:masto:@user3@example.social", "from:staff"):
+        where, params, _ = compile_sql(parse(text).node, datetime.now(UTC), "ana", staff)
+        with psycopg.connect(pg_database) as conn:
+            conn.execute("SET enable_seqscan = off")
+            plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN SELECT id FROM items WHERE {where}".encode(), params))
+        if text.startswith("-"):
+            continue  # a negation reads most items whatever the plan
+        assert "Seq Scan on items" not in plan, (text, plan)

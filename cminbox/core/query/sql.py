@@ -88,16 +88,19 @@ _SENTIMENT_SQL = {
 }
 
 
+# Each people field is one IN over a set of identities the server computes once: "= x OR
+# EXISTS/IN (…)" made PostgreSQL scan every item (the author card at 100k items: 45 -> 1 ms).
 # The author's person (through the identity they wrote from) has a stored tag.
 _AUTHOR_TAGGED = (
-    "EXISTS (SELECT 1 FROM person_identities pi JOIN people p ON p.id = pi.person_id"
-    " WHERE pi.identity = items.author_identity AND %s = ANY(p.tags))"
+    "items.author_identity IN (SELECT pi.identity FROM person_identities pi"
+    " JOIN people p ON p.id = pi.person_id WHERE %s = ANY(p.tags))"
 )
-# The author is a configured staff account, or linked to one.
+# The author is tagged staff, is a configured staff account, or is linked to one.
 _AUTHOR_STAFF = (
-    "items.author_identity = ANY(%s::text[]) OR EXISTS (SELECT 1 FROM person_identities pi"
-    " JOIN person_identities other ON other.person_id = pi.person_id"
-    " WHERE pi.identity = items.author_identity AND other.identity = ANY(%s::text[]))"
+    "items.author_identity IN (SELECT pi.identity FROM person_identities pi"
+    " JOIN people p ON p.id = pi.person_id WHERE %s = ANY(p.tags)"
+    " UNION SELECT unnest(%s::text[]) UNION SELECT pi.identity FROM person_identities pi"
+    " JOIN person_identities other ON other.person_id = pi.person_id WHERE other.identity = ANY(%s::text[]))"
 )
 # The history lives in the event log on PostgreSQL: the rule's effect lines on the item
 # outnumber the lines that took one of them back (each undo pairs with one effect of the same
@@ -108,8 +111,8 @@ _RULE_OPEN = (
 )
 _PERSON_BY_ID = "items.author_identity IN (SELECT identity FROM person_identities WHERE person_id = %s)"
 _PERSON_BY_IDENTITY = (
-    "(items.author_identity = %s OR items.author_identity IN (SELECT other.identity FROM person_identities pi"
-    " JOIN person_identities other ON other.person_id = pi.person_id WHERE pi.identity = %s))"
+    "items.author_identity IN (SELECT %s::text UNION SELECT other.identity FROM person_identities pi"
+    " JOIN person_identities other ON other.person_id = pi.person_id WHERE pi.identity = %s)"
 )
 
 
@@ -123,7 +126,7 @@ def people_sql(term: Term, staff: Sequence[str]) -> tuple[str, list[Param]]:
     if tag != STAFF:
         return _AUTHOR_TAGGED, [tag]
     keys = sorted(staff)
-    return f"({_AUTHOR_TAGGED} OR {_AUTHOR_STAFF})", [STAFF, keys, keys]
+    return _AUTHOR_STAFF, [STAFF, keys, keys]
 
 
 def like_pattern(needle: str) -> str:
