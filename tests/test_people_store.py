@@ -33,3 +33,18 @@ def test_a_record_that_does_not_fit_is_named_skipped_and_repaired(tmp_path: Path
     assert (repaired.kept, repaired.dropped) == (2, 1)
     fixed = Store(data)
     assert [p.id for p in fixed.people()] == ["p-0", "p-2"] and fixed.file_problems == {}
+
+
+def test_a_stored_message_whose_time_lost_its_timezone_is_named(tmp_path: Path) -> None:
+    """Decoding checks the zone (msgspec, in C): a hand edit that drops it is a problem with the
+    file, named with the document, not a message that breaks every sort later."""
+    from tests.factories import make_message
+
+    data = tmp_path / "data"
+    Store(data).upsert_messages([make_message(n) for n in range(3)])
+    [path] = (data / "messages").glob("*.json")
+    raw = json.loads(path.read_text())
+    raw["messages"]["2"]["created_at"] = raw["messages"]["2"]["created_at"][:19]  # "2026-11-27T11:59:00"
+    path.write_text(json.dumps(raw))
+    broken = Store(data)
+    assert "does not fit (field created_at)" in broken.file_problems[path]

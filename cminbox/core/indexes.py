@@ -11,6 +11,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Collection, Iterable
 from datetime import UTC
+from itertools import repeat
+from operator import attrgetter, methodcaller
 
 import msgspec
 
@@ -19,6 +21,9 @@ from cminbox.core.models import Author, Message, Status, TriageState
 from cminbox.core.people import identity
 
 TRIAGE_SHARDS = 16
+_ID, _CREATED = attrgetter("id"), attrgetter("created_at")
+_CHANNEL, _CHANNEL_TYPE = attrgetter("channel"), attrgetter("channel_type")
+_TIMESTAMP = methodcaller("timestamp")
 
 
 def shard_of(message_id: str) -> int:
@@ -119,14 +124,11 @@ class Indexes:
 
     def add_segment(self, key: str, docs: Iterable[tuple[int, Message]]) -> None:
         """Index messages not indexed yet (the load path: ~100k calls, so locals, not attributes)."""
-        messages, order, where = self.messages, self.order, self.where
-        threads, authors, channels, types = self.threads, self.authors, self.channels, self.channel_types
-        in_segment = self.segment_ids.setdefault(key, set())
-        keys = self._author_keys
-        idents = self._identities
+        docs = docs if isinstance(docs, list) else list(docs)
+        threads, authors, keys, idents = self.threads, self.authors, self._author_keys, self._identities
         shared_authors, shared_words, share_extras = self._shared_authors, self._shared_words, self.extras.shared
         set_field = msgspec.structs.force_setattr
-        for doc_id, msg in docs:
+        for _, msg in docs:  # what takes a decision per message
             mid = msg.id
             # Thousands of messages share an author and a channel: keep one copy of each
             # (~50 MB less at 100k messages). Safe on frozen structs nobody else holds yet.
@@ -144,10 +146,6 @@ class Indexes:
                 shared = share_extras(channel, extra, person)
                 if shared is not extra:
                     set_field(msg, "extra", shared)
-            messages[mid] = msg
-            order[mid] = (msg.created_at.timestamp(), mid)
-            where[mid] = (key, doc_id)
-            in_segment.add(mid)
             thread = (channel, msg.thread_id or mid)
             members = threads.get(thread)
             if members is None:
@@ -157,26 +155,33 @@ class Indexes:
                     threads[thread] = {members, mid}
             else:
                 members.add(mid)
-            author = keys.get(msg.author.handle)
+            author = keys.get(person.handle)
             if author is None:
-                author = keys[msg.author.handle] = author_key(msg.author.handle)
+                author = keys[person.handle] = author_key(person.handle)
             ids = authors.get(author)
             if ids is None:
                 authors[author] = {mid}
             else:
                 ids.add(mid)
-            ids = channels.get(channel)
-            if ids is None:
-                channels[channel] = {mid}
-            else:
-                ids.add(mid)
             if idents is not None:
                 idents.setdefault(self.identity(msg), set()).add(mid)
-            kinds = types.get(channel)
-            if kinds is None:
-                types[channel] = {msg.channel_type}
-            elif msg.channel_type not in kinds:
-                kinds.add(msg.channel_type)
+        # The rest in C-level passes over the part, not a step per message (~30 ms of 100k).
+        msgs = [msg for _, msg in docs]
+        mids = list(map(_ID, msgs))
+        self.messages.update(zip(mids, msgs, strict=True))
+        # Newest-first ordering without comparing datetimes at query time (~3x faster sorts).
+        self.order.update(zip(mids, zip(map(_TIMESTAMP, map(_CREATED, msgs)), mids, strict=True), strict=True))
+        self.where.update(zip(mids, zip(repeat(key), (doc_id for doc_id, _ in docs)), strict=True))
+        self.segment_ids.setdefault(key, set()).update(mids)
+        kinds = set(zip(map(_CHANNEL, msgs), map(_CHANNEL_TYPE, msgs), strict=True))
+        names = {name for name, _ in kinds}
+        if len(names) == 1:  # a part mostly holds one channel's messages (a month of a mailbox)
+            self.channels.setdefault(names.pop(), set()).update(mids)
+        else:
+            for msg in msgs:
+                self.channels.setdefault(msg.channel, set()).add(msg.id)
+        for name, kind in kinds:
+            self.channel_types.setdefault(name, set()).add(kind)
 
     def drop_message(self, mid: str) -> None:
         msg = self.messages.pop(mid, None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
 
@@ -66,7 +67,10 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     kind: Kind
     author: Author
     text: str
-    created_at: datetime
+    # Timezone-aware: checked by msgspec as a stored message is decoded (in C), and for a new
+    # one on its way into a store (text.bound_message). A __post_init__ check ran in Python for
+    # each of 100k messages decoded at a full load (~15 ms).
+    created_at: Annotated[datetime, msgspec.Meta(tz=True)]
     url: str = ""
     thread_id: str = ""
     parent_id: str = ""
@@ -77,10 +81,6 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     # scored, the text is not English or too short) and the language gate's verdict.
     sentiment: float | None = None
     lang: str = ""
-
-    def __post_init__(self) -> None:
-        if self.created_at.tzinfo is None:
-            raise ValueError(f"message {self.id}: created_at must be timezone-aware")
 
 
 def message_id(channel: str, native_id: str) -> str:

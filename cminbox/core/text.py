@@ -239,6 +239,9 @@ def bound_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
 
 
 def bound_message(message: Message) -> Message:
-    """The message as it is stored: its text bounded (see :data:`MAX_TEXT_CHARS`)."""
+    """The message as it is stored: its text bounded (see :data:`MAX_TEXT_CHARS`). Its time must
+    be timezone-aware (a naive one would fail every comparison with the stored ones)."""
+    if message.created_at.tzinfo is None:
+        raise ValueError(f"message {message.id}: created_at must be timezone-aware")
     text = bound_text(message.text)
     return message if text is message.text else msgspec.structs.replace(message, text=text)

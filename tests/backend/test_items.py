@@ -152,3 +152,12 @@ def test_a_lazy_open_counts_the_items_its_first_screen_has_not_read(backend: Bac
     while loader.load_next_segment() is not None:
         pass
     assert loader.fully_loaded and [m.id for m, _ in lazy.query(loaded_only=True)] == [m.id for m, _ in every]
+
+
+def test_a_message_without_a_timezone_is_refused_on_its_way_in(store: StoreApi) -> None:
+    """A naive time would fail every comparison with the stored ones: refused at the store's one
+    way in (the check once ran as each message was made, and as each of 100k was decoded)."""
+    naive = msgspec.structs.replace(make_message(1), created_at=make_message(1).created_at.replace(tzinfo=None))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.upsert_messages([make_message(2), naive])
+    assert store.message_ids() == []
