@@ -161,4 +161,10 @@ def test_sharing_never_changes_what_a_message_says(extras: list[tuple[str, dict[
         ix.add_segment("a", list(enumerate(msgs[:half])))
         ix.add_segment("b", list(enumerate(msgs[half:])))
         assert [ix.messages[m.id] for m in originals] == originals
+        by_channel: dict[str, set[str]] = {}
+        for m in originals:
+            by_channel.setdefault(m.channel, set()).add(m.id)
+        assert ix.channels == by_channel  # the part-wide passes index what a loop per message did
+        assert ix.channel_types == {ch: {"mastodon"} for ch in by_channel}
+        assert set(ix.order) == set(ix.where) == set(ix.messages) == {m.id for m in originals}
         assert ix.extras.kept <= len({(m.channel, tuple(m.extra.items())) for m in originals if m.extra})

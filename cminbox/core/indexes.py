@@ -175,11 +175,14 @@ class Indexes:
         self.segment_ids.setdefault(key, set()).update(mids)
         kinds = set(zip(map(_CHANNEL, msgs), map(_CHANNEL_TYPE, msgs), strict=True))
         names = {name for name, _ in kinds}
-        if len(names) == 1:  # a part mostly holds one channel's messages (a month of a mailbox)
+        if len(names) == 1:  # a part of one channel (a single mailbox): one update
             self.channels.setdefault(names.pop(), set()).update(mids)
-        else:
-            for msg in msgs:
-                self.channels.setdefault(msg.channel, set()).add(msg.id)
+        else:  # a month of several channels: their ids grouped first, then one update each
+            groups: dict[str, list[str]] = {name: [] for name in names}
+            for name, mid in zip(map(_CHANNEL, msgs), mids, strict=True):
+                groups[name].append(mid)
+            for name, group in groups.items():
+                self.channels.setdefault(name, set()).update(group)
         for name, kind in kinds:
             self.channel_types.setdefault(name, set()).add(kind)
 
