@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import msgspec
+from textual.pilot import Pilot
 
 from cminbox.core.clock import FrozenClock
 from cminbox.core.health import ChannelHealth, HealthState
@@ -41,6 +42,13 @@ def _arranged(app: object) -> list[str]:
     return [r.message.id for r in arrange_by(kept, screen.sort, screen.group, message=ROW_MESSAGE, state=ROW_STATE)]
 
 
+async def _every_item(pilot: Pilot[None], app: object) -> InboxScreen:
+    """The inbox in its "all" view (5), settled."""
+    await pilot.press("5")
+    await settle(pilot)
+    return _screen(app)
+
+
 def _in_store_order(screen: InboxScreen) -> bool:
     return screen.rows_in_store_order
 
@@ -56,9 +64,7 @@ async def test_ties_in_time_are_listed_as_a_sort_would_list_them(tmp_path: Path,
     services.store.upsert_messages(_tied(clock, range(300, 306)) + _tied(clock, range(41, 45)))
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("5")
-        await settle(pilot)
-        screen = _screen(app)
+        screen = await _every_item(pilot, app)
         assert screen.rows_in_store_order and len(_listed(app)) == 23
         assert _listed(app) == _arranged(app)
         await pilot.press("S")  # oldest first: the store's order backwards
@@ -73,9 +79,7 @@ async def test_a_merge_or_an_edit_in_time_makes_the_next_arrangement_sort(tmp_pa
     services = make_services(tmp_path, clock)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("5")
-        await settle(pilot)
-        screen = _screen(app)
+        screen = await _every_item(pilot, app)
         # A poll brings items older than some listed: merged in place, appended to the rows.
         ids = services.store.upsert_messages(_tied(clock, range(500, 504)))
         screen.polled_once.add("masto")
@@ -107,9 +111,7 @@ async def test_a_read_never_takes_back_a_newer_state_a_row_shows(tmp_path: Path,
     services = make_services(tmp_path, clock)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("5")
-        await settle(pilot)
-        screen = _screen(app)
+        screen = await _every_item(pilot, app)
         read = services.store.query()
         (m0, s0), (m1, s1) = read[0], read[1]
         newer = msgspec.structs.replace(s0, tags=("shown",), rev=s0.rev + 5)

@@ -79,8 +79,12 @@ def compile_node(node: Node, people: PeopleView = NOBODY) -> Predicate:
         inner = compile_node(node.item, people)
         return lambda m, s, now, me: not inner(m, s, now, me)
     # "-status:done -status:waiting" (the needs-reply view): one membership test.
-    excluded = frozenset(st for i in node.items if (st := _excluded_status(i)) is not None)
-    if isinstance(node, And) and len(excluded) > 1:
+    excluded = (
+        frozenset(st for i in node.items if (st := _excluded_status(i)) is not None)
+        if isinstance(node, And)
+        else frozenset()
+    )
+    if len(excluded) > 1:
         rest = (compile_node(i, people) for i in node.items if _excluded_status(i) is None)
         preds: tuple[Predicate, ...] = (lambda m, s, now, me: s.status not in excluded, *rest)
     else:
