@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from wcwidth import wcswidth, wcwidth
 
+from cminbox.core.html_text import html_to_text
 from cminbox.core.store import Store
-from cminbox.core.text import MAX_TEXT_CHARS, bound_text, cell_safe, html_to_text, one_line, sanitize
+from cminbox.core.text import MAX_TEXT_CHARS, bound_text, cell_safe, one_line, sanitize
 from tests.factories import WIDTH_TRAPS, make_message
 
 BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

@@ -14,16 +14,14 @@ from textual.notifications import Notification
 
 from cminbox.core import config as config_mod
 from cminbox.core.clock import FrozenClock
-from cminbox.core.secrets import SecretError, Secrets
-from cminbox.core.store import Store
+from cminbox.core.secrets import SecretError
 from cminbox.tui import app as app_mod
-from cminbox.tui import launch
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.services import Services
 from tests.factories import make_message
 from tests.test_tui_presence import until
-from tests.tui_fixtures import hold_older_parts
+from tests.tui_fixtures import hold_older_parts, launched
 
 SIZE = (120, 40)
 CONFIG = '[[channels]]\nname = "masto"\ntype = "mastodon"\nurl = "http://127.0.0.1:9"\ninterval = 3600\n'
@@ -31,9 +29,7 @@ CONFIG = '[[channels]]\nname = "masto"\ntype = "mastodon"\nurl = "http://127.0.0
 
 def _services(tmp_path: Path, clock: FrozenClock) -> Services:
     cfg = config_mod.parse(CONFIG, tmp_path / "config.toml")
-    services = launch.services(cfg, Secrets({"masto": "never-used"}), tmp_path / "data", clock)
-    services.store.upsert_messages([make_message(n, channel="masto") for n in range(30)])
-    return services
+    return launched(cfg, tmp_path / "data", clock, [make_message(n, channel="masto") for n in range(30)])
 
 
 def _noting_build(services: Services, note: Callable[[InboxScreen], object]) -> tuple[CminboxApp, list[object]]:
@@ -116,19 +112,13 @@ async def test_polling_before_the_engine_is_ready_says_so(tmp_path: Path, clock:
 def _parts(tmp_path: Path, clock: FrozenClock) -> Services:
     """A store of several monthly parts, opened lazily (as `cminbox` opens it): the first
     screen is read from the newest part, the older ones after it is drawn."""
-    services = _services(tmp_path, clock)
-    services.store.upsert_messages(
-        [
-            make_message(1000 * month + n, channel="masto", at=clock.now - timedelta(days=35 * month, minutes=n))
-            for month in (1, 2, 3)
-            for n in range(250)
-        ]
-    )
-    services.store.close()
-    lazy = Store(services.store.dir, clock=clock, lazy=True)
-    services.inbox.store = lazy
-    services.inbox.outbox = lazy.outbox
-    return services
+    cfg = config_mod.parse(CONFIG, tmp_path / "config.toml")
+    older = [
+        make_message(1000 * month + n, channel="masto", at=clock.now - timedelta(days=35 * month, minutes=n))
+        for month in (1, 2, 3)
+        for n in range(250)
+    ]
+    return launched(cfg, tmp_path / "data", clock, [make_message(n, channel="masto") for n in range(30)] + older)
 
 
 async def test_the_engine_waits_for_the_rows_to_hold_every_item(tmp_path: Path, clock: FrozenClock) -> None:

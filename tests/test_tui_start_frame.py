@@ -15,9 +15,7 @@ from textual.widgets import Button
 from cminbox.core import config as config_mod
 from cminbox.core import gc_pause
 from cminbox.core.clock import FrozenClock
-from cminbox.core.secrets import Secrets
 from cminbox.tui import app as app_mod
-from cminbox.tui import launch
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.composer import Composer
 from cminbox.tui.first_run import FirstRunScreen
@@ -26,6 +24,7 @@ from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.services import Services
 from tests.factories import make_message
 from tests.test_tui_presence import until
+from tests.tui_fixtures import launched
 
 SIZE = (120, 40)
 CONFIG = '[[channels]]\nname = "masto"\ntype = "mastodon"\nurl = "http://127.0.0.1:9"\ninterval = 3600\n'
@@ -42,9 +41,7 @@ def _collector_back() -> Iterator[None]:
 
 def _services(tmp_path: Path, clock: FrozenClock) -> Services:
     cfg = config_mod.parse(CONFIG, tmp_path / "config.toml")
-    services = launch.services(cfg, Secrets({"masto": "never-used"}), tmp_path / "data", clock, engine=False)
-    services.store.upsert_messages([make_message(n, channel="masto") for n in range(30)])
-    return services
+    return launched(cfg, tmp_path / "data", clock, [make_message(n, channel="masto") for n in range(30)], engine=False)
 
 
 def _keys(footer: KeyFooter) -> list[str]:

@@ -45,3 +45,31 @@ async def test_no_color_runs(tmp_path: Path, clock: FrozenClock, monkeypatch: ob
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("j", "d")
         assert app.screen.query_one("InboxList") is not None
+
+
+async def test_the_configured_theme_styles_the_first_parse(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: object
+) -> None:
+    """The theme is set before the stylesheet is first parsed: setting it at mount made Textual
+    parse every stylesheet again and restyle the screen (issue #14: ~8 ms of the first frame)."""
+    from textual.css.stylesheet import Stylesheet
+
+    reparsed: list[int] = []
+    original = Stylesheet.reparse
+
+    def counting(self: Stylesheet) -> None:
+        reparsed.append(1)
+        original(self)
+
+    monkeypatch.setattr(Stylesheet, "reparse", counting)  # type: ignore[attr-defined]
+    config = CONFIG.replace('theme = "cminbox-light"', 'theme = "cminbox-dark"').replace(
+        'theme = "cminbox-dark"', 'theme = "cminbox-light"'
+    )
+    app = make_app(make_services(tmp_path, clock, config_text=config))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.theme == "cminbox-light"
+        assert {"-theme-cminbox-light", "-light-mode"} <= set(app.classes)
+        assert "-dark-mode" not in app.classes
+        assert app.screen.styles.background == app.current_theme.to_color_system().background
+        assert reparsed == []

@@ -23,8 +23,8 @@ from cminbox.core.store_api import ProgressiveLoading
 from cminbox.core.wiring import wire
 from cminbox.tui import app as app_module
 from cminbox.tui.app import CminboxApp
+from cminbox.tui.first_read import FIRST_SCREEN
 from cminbox.tui.inbox_screen import InboxScreen
-from cminbox.tui.row_loading import FIRST_SCREEN
 from cminbox.tui.services import Services
 from tests.conftest import T0
 
@@ -204,6 +204,20 @@ def blocked(obj: object, name: str) -> Iterator[Gate]:
     finally:
         gate.release.set()  # never leave a worker thread waiting, even when the test fails
         setattr(obj, name, real)
+
+
+def launched(
+    cfg: config_mod.Config, data_dir: Path, clock: FrozenClock, messages: list[Message], *, engine: bool = True
+) -> Services:
+    """The launcher's services (tui/launch.services) on a store that already holds
+    ``messages``: the launcher starts the first screen's read at once (tui/first_read.py), as
+    the program does, so the store is filled before, not after."""
+    from cminbox.tui import launch
+
+    store = wire(cfg, data_dir, clock=clock, secrets=Secrets({})).store
+    store.upsert_messages(messages)
+    store.close()
+    return launch.services(cfg, Secrets({"masto": "never-used"}), data_dir, clock, engine=engine)
 
 
 def hold_older_parts(loader: ProgressiveLoading, release: threading.Event) -> None:

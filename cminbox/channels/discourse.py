@@ -39,8 +39,9 @@ from cminbox.core.channel import (
     Rejected,
     ReplyReceipt,
 )
+from cminbox.core.html_text import html_to_text
 from cminbox.core.models import Author, Kind, Message, message_id, utc
-from cminbox.core.text import html_to_text, sanitize
+from cminbox.core.text import sanitize
 
 MAX_PAGES = 10
 NOTIFICATION_KINDS = {1: Kind.MENTION, 2: Kind.REPLY, 3: Kind.MENTION, 6: Kind.DIRECT, 9: Kind.POST, 15: Kind.MENTION,

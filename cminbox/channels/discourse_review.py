@@ -14,8 +14,9 @@ from typing import Any
 
 from dateutil import parser as dateparser
 
+from cminbox.core.html_text import html_to_text
 from cminbox.core.models import Author, Kind, Message, message_id, utc
-from cminbox.core.text import html_to_text, sanitize
+from cminbox.core.text import sanitize
 
 # Discourse's post action types, the reasons a flag carries.
 SCORE_REASONS = {3: "off-topic", 4: "inappropriate", 6: "needs approval", 7: "something else", 8: "spam",

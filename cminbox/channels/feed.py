@@ -37,8 +37,9 @@ from cminbox.core.channel import (
     ReplyReceipt,
     plain_reply,
 )
+from cminbox.core.html_text import html_to_text
 from cminbox.core.models import Author, Kind, Message, message_id
-from cminbox.core.text import html_to_text, one_line, sanitize
+from cminbox.core.text import one_line, sanitize
 
 SEEN_KEEP = 2000  # entry ids remembered; far more than any feed carries at once
 MAX_REDIRECTS = 3

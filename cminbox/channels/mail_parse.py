@@ -15,8 +15,9 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
+from cminbox.core.html_text import html_to_text
 from cminbox.core.models import Author, Kind, Message, message_id, utc
-from cminbox.core.text import html_to_text, sanitize
+from cminbox.core.text import sanitize
 
 MAX_BODY = 20_000  # characters kept from one mail body
 _ANGLE = str.maketrans("", "", "<> \t\r\n")

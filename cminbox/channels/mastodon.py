@@ -33,8 +33,9 @@ from cminbox.core.channel import (
     Rejected,
     ReplyReceipt,
 )
+from cminbox.core.html_text import html_to_text
 from cminbox.core.models import Author, Kind, Message, message_id, utc
-from cminbox.core.text import html_to_text, sanitize
+from cminbox.core.text import sanitize
 
 VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")  # widest first
 MAX_PAGES_PER_POLL = 25

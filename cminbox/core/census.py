@@ -52,6 +52,9 @@ def read_part(path: Path) -> Part:
     return Part([d.id for d in docs], array("d", (d.created_at.timestamp() for d in docs)))
 
 
+#: Seconds without a first response before an item counts as overdue (the header's counts).
+OVERDUE_AFTER = 4 * 3600
+
 #: The statuses of items still waiting for the team.
 WAITING = (Status.NEW, Status.OPEN)
 

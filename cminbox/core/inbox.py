@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from cminbox.core.escalation import escalation_payload
 from cminbox.core.macro_undo import explained
 from cminbox.core.models import Escalation, Message, Note, Priority, Status
 from cminbox.core.outbox_types import MARK_READ, OutboxItem, OutboxKind
+from cminbox.core.random_ids import token_hex
 from cminbox.core.rules_undo import undo_item
 from cminbox.core.send_lint import SendCheck, check_send
 from cminbox.core.sending_api import OutboxStore
@@ -140,7 +140,7 @@ class Inbox:
         text = sanitize(text).strip()
         if not text:
             raise InboxError("the note is empty")
-        note = Note(id=secrets.token_hex(6), author=self.actor, at=self.clock(), text=text)
+        note = Note(id=token_hex(6), author=self.actor, at=self.clock(), text=text)
         return self.store.act(ids, AddNote(note), actor=self.actor)
 
     def undo(self, item: str | None = None) -> UndoResult | None:

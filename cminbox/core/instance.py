@@ -8,13 +8,14 @@ keeps two processes apart when a pid is reused (a container restarted on the sam
 from __future__ import annotations
 
 import os
-import secrets
 import socket
+
+from cminbox.core.random_ids import token_hex
 
 
 def new_instance_id() -> str:
     """``host:pid:random``; the pid is the second field (the outbox reads it to spot a dead claimant)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    return f"{socket.gethostname()}:{os.getpid()}:{token_hex(3)}"
 
 
 INSTANCE_ID = new_instance_id()

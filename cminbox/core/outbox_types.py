@@ -4,7 +4,6 @@ sender is gone. Shared by every backend's outbox (cminbox.core.sending_api.Outbo
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
+
+from cminbox.core.random_ids import token_hex
 
 MAX_ATTEMPTS = 8
 MARK_READ = "mark_read"  # the ACTION that marks an item read on its server (e.g. a GitHub notification)
@@ -100,7 +101,7 @@ def new_items(
     them its own way, but every item starts the same (a new random id is its idempotency key)."""
     return [
         OutboxItem(
-            id=secrets.token_hex(8),
+            id=token_hex(8),
             kind=kind,
             message_id=message_id,
             destination=destination,

@@ -14,7 +14,6 @@ of an identity nobody touched is implicit (:func:`implicit`).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -22,6 +21,7 @@ import msgspec
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, Note
+from cminbox.core.random_ids import token_hex
 from cminbox.core.triage import normalise_tag
 
 #: The profile tags the product knows (any other is allowed as free-form). Each has a
@@ -160,7 +160,7 @@ def tagged(person: Person, add: Iterable[str] = (), remove: Iterable[str] = ()) 
 
 
 def new_id() -> str:
-    return "p-" + secrets.token_hex(5)
+    return "p-" + token_hex(5)
 
 
 def is_stored(person: Person) -> bool:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,6 +53,7 @@ from cminbox.core.people import (
     user_of,
 )
 from cminbox.core.query import PeopleView, Query, Term
+from cminbox.core.random_ids import token_hex
 from cminbox.core.rules_plan import Outcome, RuleWarning
 from cminbox.core.rules_run import RuleRunner
 from cminbox.core.store_api import StoreApi
@@ -270,7 +270,7 @@ class PeopleOps:
         if not text:
             raise PeopleError("the note is empty")
         person = self.resolve(ref)
-        note = Note(id=secrets.token_hex(6), author=self.actor, at=self.clock(), text=text)
+        note = Note(id=token_hex(6), author=self.actor, at=self.clock(), text=text)
         [stored] = self._write(
             [msgspec.structs.replace(person, notes=[*person.notes, note])], "note", tags_change=False
         )

@@ -13,18 +13,17 @@ line (no escape sequences, no line breaks) before they go into a reply.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-
-import regex
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message
 from cminbox.core.text import one_line
 
 # ``{name}`` or ``{name.part}``; ``{{`` and ``}}`` are literal braces.
-_TOKEN = regex.compile(r"\{\{|\}\}|\{([^{}]*)\}")
-_NAME = regex.compile(r"[a-z][a-z_]*(\.[a-z][a-z_]*)?")
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+_NAME = re.compile(r"[a-z][a-z_]*(\.[a-z][a-z_]*)?")
 MAX_VALUE = 200  # characters of one expanded value (a display name may be anything)
 
 
@@ -96,7 +95,7 @@ def expand(text: str, context: Context) -> str:
     extra = dict(context.extra or {})
     check(text, extra=tuple(extra))
 
-    def value(m: regex.Match[str]) -> str:
+    def value(m: re.Match[str]) -> str:
         token = m.group(0)
         if token in ("{{", "}}"):
             return token[0]

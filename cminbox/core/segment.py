@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import secrets
 import threading
 import zlib
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from cminbox.core.errors import CminboxError, from_os_error
+from cminbox.core.random_ids import token_hex
 
 TMP_SUFFIX = ".tmp"
 _encoder = msgspec.json.Encoder()
@@ -80,7 +80,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
     This is the store's single write point: an ``OSError`` here (a read-only folder, a full
     disk) becomes a :class:`~cminbox.core.errors.FileAccessError` naming the file, and the
     half-written temp file is removed (the old file is untouched)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{token_hex(4)}{TMP_SUFFIX}")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:

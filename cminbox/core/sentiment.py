@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-import regex
-
 if TYPE_CHECKING:
+    import regex
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 NEGATIVE_AT = -0.05  # VADER's documented cut-offs for its compound score
@@ -30,10 +29,21 @@ POSITIVE_AT = 0.05
 MIN_WORDS = 1  # fewer words than this (emoji only, a URL): no judgement
 LATIN_SHARE = 0.5  # less than this share of Latin letters: another script, not English
 
-_WORD = regex.compile(r"[\p{L}']+")
-_LATIN = regex.compile(r"\p{Script=Latin}")
-_LETTER = regex.compile(r"\p{L}")
-_URL = regex.compile(r"https?://\S+|\S+@\S+\.\S+")
+
+@functools.cache
+def _patterns() -> tuple[regex.Pattern[str], regex.Pattern[str], regex.Pattern[str], regex.Pattern[str]]:
+    """Words, Latin letters, letters, URLs. Compiled at the first score, not at import: ``regex``
+    takes ~4 ms to import and the inbox's first frame imports this module through the query
+    fields but scores nothing (issue #14's import budget)."""
+    import regex
+
+    return (
+        regex.compile(r"[\p{L}']+"),
+        regex.compile(r"\p{Script=Latin}"),
+        regex.compile(r"\p{L}"),
+        regex.compile(r"https?://\S+|\S+@\S+\.\S+"),
+    )
+
 
 # Common function words. English ones are evidence for scoring; the others' are evidence
 # against (a German post shares "die", "in", "war" with English, but not "ich", "nicht", "und").
@@ -91,11 +101,12 @@ def mood_of(score: float | None) -> Mood:
 def language(text: str) -> str:
     """ "en" when the text reads as English, a guess at the other language otherwise ("other"
     for another script), "" when there is too little text to tell."""
-    text = _URL.sub(" ", text)
-    letters = len(_LETTER.findall(text))
-    if letters and len(_LATIN.findall(text)) / letters < LATIN_SHARE:
+    word, latin, letter, url = _patterns()
+    text = url.sub(" ", text)
+    letters = len(letter.findall(text))
+    if letters and len(latin.findall(text)) / letters < LATIN_SHARE:
         return "other"
-    words = [w.strip("'").casefold() for w in _WORD.findall(text)]
+    words = [w.strip("'").casefold() for w in word.findall(text)]
     words = [w for w in words if w]
     if len(words) < MIN_WORDS:
         return ""
@@ -158,5 +169,5 @@ def score(text: str) -> Sentiment:
     lang = language(text)
     if lang != "en":
         return Sentiment(None, lang)
-    compound = _analyzer().polarity_scores(_URL.sub(" ", text))["compound"]
+    compound = _analyzer().polarity_scores(_patterns()[3].sub(" ", text))["compound"]
     return Sentiment(round(float(compound), 4), lang)

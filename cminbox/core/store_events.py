@@ -23,7 +23,6 @@ second would instead need a scan of every item at open to find changes without e
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -35,6 +34,7 @@ from cminbox.core.events import Event, EventKind
 from cminbox.core.failpoints import failpoint
 from cminbox.core.instance import INSTANCE_ID
 from cminbox.core.outbox_types import OutboxItem, OutboxStatus
+from cminbox.core.random_ids import token_hex
 from cminbox.core.segment import file_signature
 from cminbox.core.store_parts import StoreParts
 
@@ -43,7 +43,7 @@ CHANGE_POLL = 0.1  # seconds between looks at the files while waiting for a chan
 
 
 def new_group() -> str:
-    return secrets.token_hex(6)
+    return token_hex(6)
 
 
 def draft(

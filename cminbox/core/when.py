@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
-from dateutil import parser as dateparser
-from dateutil import tz
 from dateutil.relativedelta import relativedelta
 
 from cminbox.core.errors import CminboxError
@@ -32,6 +30,11 @@ def parse_duration(text: str) -> timedelta | None:
 
 def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetime:
     """Parse a snooze time relative to ``now``; the result is timezone-aware (UTC kept as given zone)."""
+    # Here, not at the top: dateutil's parser and tz take ~6 ms to import, and the inbox's first
+    # frame imports this module (for age()) but parses no time (issue #14's import budget).
+    from dateutil import parser as dateparser
+    from dateutil import tz
+
     local = local or tz.tzlocal()
     here = now.astimezone(local)
     s = text.strip().lower()

@@ -78,6 +78,28 @@ class CminboxApp(App[None]):
         self._last_state: dict[str, HealthState] = {}
         self.idle_gc = IdleCollector()
         self._engine_asked = False  # the engine's build was started for these services
+        # The themes, and the one to start with, before the stylesheet's first parse: a theme
+        # set at mount made Textual parse every stylesheet again and restyle the screen (~8 ms
+        # of the first frame, issue #14). An unknown name is reported at mount (apply_theme).
+        themes, self._theme_problems = load_themes()
+        for each in themes:
+            self.register_theme(each)
+        first = theme or (services.config.ui.theme if services is not None else None) or DEFAULT_THEME
+        if first in self.available_themes:
+            self._start_with_theme(first)
+
+    def _start_with_theme(self, name: str) -> None:
+        """What App._watch_theme and refresh_css do, less the reparse (nothing is parsed yet):
+        the theme's classes, ANSI colours and CSS variables. Textual is pinned, so its private filter
+        refresh is safe to call; tests/test_tui_theme_start checks the theme took."""
+        self.set_reactive(App.theme, name)
+        dark = self.current_theme.dark
+        classes = {each: False for each in self.classes if each.startswith("-theme-")}
+        self.update_classes(
+            {**classes, f"-theme-{name}": True, "-dark-mode": dark, "-light-mode": not dark}, update=False
+        )
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())  # made in App.__init__, before this
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)
@@ -99,10 +121,7 @@ class CminboxApp(App[None]):
         # The start-up pause of the garbage collector (cli.main) ends with the first rows drawn;
         # a screen without rows (first run) ends it once drawn, and nothing keeps it past this.
         self.set_timer(START_UP_GC_LIMIT, gc_pause.end_start_up)
-        themes, problems = load_themes()
-        for theme in themes:
-            self.register_theme(theme)
-        for problem in problems:
+        for problem in self._theme_problems:
             self.notify(problem, title="Theme not loaded", severity="warning", timeout=10)
         if self.services is None:
             self.apply_theme(self.requested_theme or DEFAULT_THEME)

@@ -10,18 +10,22 @@ second ctrl+s does nothing: what is queued is exactly what is shown, and only on
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import events, on
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message as TextualMessage
-from textual.widgets import Label, TextArea
+from textual.widgets import Label
 
 from cminbox.core.channel import OutgoingReply
 from cminbox.core.models import Message
 from cminbox.tui.drafts import joined
+
+if TYPE_CHECKING:  # made at the first opening (Composer.area), not with the screen
+    from textual.widgets import TextArea
 
 
 class Composer(Vertical):
@@ -72,8 +76,21 @@ class Composer(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="composer-title")
-        yield TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
         yield Label("", id="composer-status")
+
+    @property
+    def area(self) -> TextArea:
+        """The text, made and mounted the first time it is needed: TextArea's import, styles
+        and mount were ~7 ms of the inbox's first frame, for a composer most starts never open
+        (issue #14)."""
+        from textual.widgets import TextArea
+
+        found = self.query(TextArea)
+        if found:
+            return found.first()
+        area = TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
+        self.mount(area, before="#composer-status")
+        return area
 
     def open(
         self,
@@ -95,7 +112,7 @@ class Composer(Vertical):
         if message.visibility and message.visibility != "public":
             title.append(f" ({message.visibility})", style="bold yellow")
         self.query_one("#composer-title", Label).update(title)
-        area = self.query_one(TextArea)
+        area = self.area
         area.load_text(draft or "")
         area.move_cursor(area.document.end)
         self.display = True
@@ -114,7 +131,7 @@ class Composer(Vertical):
 
     def set_sending(self, sending: bool, note: str = "") -> None:
         self.sending, self.note = sending, note
-        self.query_one(TextArea).read_only = sending
+        self.area.read_only = sending
         self._update_status()
 
     def on_key(self, event: events.Key) -> None:
@@ -123,7 +140,9 @@ class Composer(Vertical):
         if self.sending and event.key != "escape":
             event.stop()
 
-    @on(TextArea.Changed)
+    def on_text_area_changed(self) -> None:
+        self._update_status()
+
     def _update_status(self) -> None:
         status = self.query_one("#composer-status", Label)
         if self.measure is None:
@@ -131,7 +150,7 @@ class Composer(Vertical):
         if self.note:
             status.update(Text(self.note, style="italic"))
             return
-        text = self.query_one(TextArea).text
+        text = self.area.text
         out = self.measure(text)
         left = out.left
         warned = Text()
@@ -152,15 +171,18 @@ class Composer(Vertical):
 
     @property
     def text(self) -> str:
-        return self.query_one(TextArea).text
+        from textual.widgets import TextArea
+
+        found = self.query(TextArea)  # never opened: no text, and no reason to make the area
+        return found.first().text if found else ""
 
     def set_text(self, text: str) -> None:
-        area = self.query_one(TextArea)
+        area = self.area
         area.load_text(text)
         area.move_cursor(area.document.end)
 
     def insert(self, text: str) -> None:
-        self.query_one(TextArea).insert(text)
+        self.area.insert(text)
 
     def action_send(self) -> None:
         """Once: the text is read-only until the inbox says the reply was queued or refused."""
@@ -174,7 +196,7 @@ class Composer(Vertical):
         self.display = False
         self.target = None
         self.sending, self.note = False, ""  # a send already asked for goes on; its text is kept as the draft too
-        self.query_one(TextArea).read_only = False
+        self.area.read_only = False
 
     def action_editor(self) -> None:
         if self.target is not None and not self.sending:

@@ -138,6 +138,8 @@ class InboxScreen(
         self.query_one("#store-banner").display = False
         self.run_worker(self.writes.run(), group="store-writes", name="store writes")
         self.load_segments()  # the rows fill in when read (the view line says "loading…" until then)
+        if not self.rows_loaded:
+            self.show_view_line()
         self.read_health()
         self.inbox_list.focus()
         if self.s.store.pushes_changes:
@@ -203,7 +205,14 @@ class InboxScreen(
         if self.s.engine is not None:  # as last read on a worker (unknown until then)
             health = [self.health.get(name) or ChannelHealth(channel=name) for name in self.s.engine.channels]
         self.query_one(InboxHeader).show(self.counts, health, len(self.inbox_list.selected))
-        line = Text.assemble((f" {self.view.key} {self.view.name} ", "reverse"), f"  {len(self.inbox_list.rows)} items")
+        self.show_view_line()
+
+    def show_view_line(self) -> None:
+        """The view, its item count (once read), the filter and the sort; "loading…" until the
+        first read lands (the header's counts stay empty until then: none is better than 0)."""
+        line = Text.assemble((f" {self.view.key} {self.view.name} ", "reverse"))
+        if self.rows_loaded:
+            line.append(f"  {len(self.inbox_list.rows)} items")
         if self.stale:
             key = self.s.config.keys.get(f"view_{self.view.key}", self.view.key).split(",")[0]
             line.append(f" ({len(self.stale)} no longer in this view; {key} reloads)", style="italic")

@@ -14,18 +14,24 @@ from cminbox.core.clock import Clock
 from cminbox.core.config import Config
 from cminbox.core.secrets import Secrets
 from cminbox.core.wiring import Setup, wire
-from cminbox.tui.app import CminboxApp
 from cminbox.tui.services import Services
 
 if TYPE_CHECKING:  # the demo's modules are imported by the commands that start one
     from cminbox.demo.session import DemoSession
     from cminbox.demo.team import TeamDemo
+    from cminbox.tui.app import CminboxApp
 
 
 def services(config: Config, secrets: Secrets, data_dir: Path, clock: Clock, *, engine: bool = True) -> Services:
-    """The TUI's objects for one data dir; the store reads its older parts in the background."""
+    """The TUI's objects for one data dir; the store reads its older parts in the background,
+    and its first screen from now on (tui/first_read.py): the App and Textual are imported
+    after this, beside that read."""
+    from cminbox.core.people_ops import PeopleOps
+    from cminbox.tui.first_read import EarlyRead
+
     wired = wire(config, data_dir, lazy=True, clock=clock, secrets=secrets)
-    return Services(config, wired.inbox, None, clock, make_engine=wired.engine if engine else None)
+    early = EarlyRead(wired.inbox.store, PeopleOps.of(config, wired.inbox.store, clock), clock)
+    return Services(config, wired.inbox, None, clock, make_engine=wired.engine if engine else None, early_read=early)
 
 
 def services_for(launch: Setup) -> Services:
@@ -43,7 +49,10 @@ def run(app: CminboxApp, args: argparse.Namespace, mouse_default: bool) -> int:
 
 
 def run_inbox(launch: Setup, args: argparse.Namespace) -> int:
-    app = CminboxApp(services_for(launch), theme=getattr(args, "theme", None))
+    inbox = services_for(launch)
+    from cminbox.tui.app import CminboxApp  # after the first read started (tui/first_read.py)
+
+    app = CminboxApp(inbox, theme=getattr(args, "theme", None))
     return run(app, args, launch.load_config().ui.mouse)
 
 
@@ -52,12 +61,17 @@ def run_demo(launch: Setup, args: argparse.Namespace) -> int:
     from cminbox.demo.session import start_demo
 
     with start_demo(args.seed, args.rate, args.burst_after, getattr(args, "data_dir", None)) as session:
-        app = CminboxApp(demo_services(session, launch), theme=getattr(args, "theme", None))
+        inbox = demo_services(session, launch)
+        from cminbox.tui.app import CminboxApp
+
+        app = CminboxApp(inbox, theme=getattr(args, "theme", None))
         return run(app, args, True)
 
 
 def team_app(team: TeamDemo, launch: Setup, theme: str | None = None) -> CminboxApp:
     """The first teammate's TUI on the team demo's store; a notification says how the second joins."""
+    from cminbox.tui.app import CminboxApp
+
     hint = f"{team.mate.capitalize()} joins from another pane with:\n{team.command(team.mate)}\n(also in {team.script})"
 
     class TeamApp(CminboxApp):
@@ -81,6 +95,7 @@ def run_team_demo(launch: Setup, args: argparse.Namespace, team: TeamDemo) -> in
 
 
 def run_first_run(launch: Setup, args: argparse.Namespace) -> int:
+    from cminbox.tui.app import CminboxApp
     from cminbox.tui.first_run import FirstRunScreen  # first run only: it imports the channels
 
     app: CminboxApp

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
-from cminbox.core.census import WAITING, Counts, waiting
+from cminbox.core.census import OVERDUE_AFTER, WAITING, Counts, waiting
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.people_ops import Card
@@ -22,7 +22,6 @@ from cminbox.tui.author_card import card_text, card_title, tag_words
 from cminbox.tui.helpers_screen import answer_text
 from cminbox.tui.inbox_list import Row
 
-OVERDUE_AFTER = 4 * 3600  # seconds without a first response before an item counts as overdue
 _ROW_STATUS = attrgetter("state.status")
 HEALTH_MARK = {
     HealthState.OK: ("●", "green"),

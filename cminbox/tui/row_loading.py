@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Collection, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -26,21 +26,20 @@ from cminbox.core.models import Message, TriageState
 from cminbox.core.people import identity_of
 from cminbox.core.query import Query
 from cminbox.core.views import Sort, View, arrange_by
+from cminbox.tui.first_read import Read, RowsRead, load_first_screen, read_rows
 from cminbox.tui.inbox_list import InboxList, Row
-from cminbox.tui.panes import OVERDUE_AFTER, HeaderCounts
+from cminbox.tui.panes import HeaderCounts
 from cminbox.tui.services import Services
-from cminbox.tui.store_worker import Lookups, PeopleRead, PreviewData, Writes, read_people
+from cminbox.tui.store_worker import Lookups, PeopleRead, PreviewData, Writes
 from cminbox.tui.ui_thread import from_worker
 
 if TYPE_CHECKING:
     from cminbox.core.people_ops import Card, PeopleOps
+    from cminbox.tui.first_read import EarlyRead
     from cminbox.tui.replying import ReplyingScreen as _Base
 else:
     _Base = object
 
-Read = list[tuple[Message, TriageState]]
-# Items the first screen needs before it shows (a 120x40 list, and then some to scroll).
-FIRST_SCREEN = 200
 # How long the loader waits for the first screen to be drawn before it reads the older
 # parts: decoding and indexing them is CPU work in this interpreter, and beside it the first
 # screen's read (the rows and the census, ~0.15 s at 100k) got a fraction of the CPU: the
@@ -122,20 +121,46 @@ class RowLoading(_Base):
         return self.rows_complete
 
     def load_segments(self) -> None:
-        self.run_worker(self._load_segments, thread=True, exclusive=True, group="load", name="load segments")
+        """The rows the launcher's early read brought (tui/first_read.py) go into this
+        screen's first frame when the read is done by its mount; else the loader waits for
+        it on its worker. Without one (services not made by tui/launch.py: tests) the loader
+        reads the first screen itself."""
+        self._first_read = threading.Event()
+        early, self.s.early_read = self.s.early_read, None
+        if early is not None and (got := early.result(wait=False)) is not None:
+            self._apply_early(got)
+            early = None
+            applied = True
+        else:
+            applied = False
+        work = functools.partial(self._load_segments, early, applied)
+        self.run_worker(work, thread=True, exclusive=True, group="load", name="load segments")
 
-    def _load_segments(self) -> None:
-        """A lazily opened store: the newest parts first, enough to fill the first screen (a
-        newest part of a few items would leave it short), then the older ones; the list is
-        rebuilt after each step (the cursor stays put). Meanwhile the counts come from the
-        store's census (tui/panes.HeaderCounts): exact from the first screen."""
+    def _apply_early(self, got: RowsRead) -> None:
+        """The early read as the first reload, unless one of the screen's own is on its way
+        or landed (that one is newer)."""
+        if self._reload_running or self.rows_loaded:
+            return
+        self._reload_wanted += 1
+        self._reload_running = True
+        self.people_arrived(got.people)
+        self._reloaded(self._reload_wanted, got.everything, got.census, got.complete)
+
+    def _load_segments(self, early: EarlyRead | None, applied: bool) -> None:
+        """A lazily opened store: the newest parts first, enough to fill the first screen,
+        then the older ones; the list is rebuilt after each step (the cursor stays put).
+        Meanwhile the counts come from the store's census (tui/panes.HeaderCounts): exact
+        from the first screen."""
         loader = self.s.store.progressive
-        self._first_read = landed = threading.Event()
+        landed = self._first_read
+        assert landed is not None
         try:
-            if loader is not None:
-                while loader.load_next_segment() is not None and loader.loaded_items < FIRST_SCREEN:
-                    pass
-            from_worker(self, self.reload_from_store)
+            if early is not None and (got := early.result(wait=True)) is not None:
+                from_worker(self, self._apply_early, got)
+                applied = True
+            if not applied:
+                load_first_screen(self.s.store)
+                from_worker(self, self.reload_from_store)
             if loader is None or loader.fully_loaded:
                 return
             landed.wait(FIRST_SCREEN_WAIT)  # the first screen first, then the older parts
@@ -167,19 +192,12 @@ class RowLoading(_Base):
 
     def _reload_in_thread(self, wanted: int) -> None:
         try:
-            loader = self.s.store.progressive
-            complete = loader is None or loader.fully_loaded  # before the read: it holds at least that
-            everything = self.s.store.query(loaded_only=True)
-            census = None
-            if loader is not None and not complete:  # the items not in these rows, counted
-                cutoff = self.s.clock() - timedelta(seconds=OVERDUE_AFTER)
-                census = loader.census(cutoff, {m.id for m, _ in everything})
-            people = read_people(self.people_ops)
+            got = read_rows(self.s.store, self.people_ops, self.s.clock)
         except CminboxError as exc:
             from_worker(self, self._reload_failed_with, wanted, exc)
             return
-        from_worker(self, self.people_arrived, people)
-        from_worker(self, self._reloaded, wanted, everything, census, complete)
+        from_worker(self, self.people_arrived, got.people)
+        from_worker(self, self._reloaded, wanted, got.everything, got.census, got.complete)
 
     def _reload_failed_with(self, wanted: int, exc: CminboxError) -> None:
         self._reload_running = False

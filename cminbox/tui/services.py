@@ -15,6 +15,7 @@ from cminbox.core.store_api import StoreApi
 
 if TYPE_CHECKING:
     from cminbox.core.engine import Engine
+    from cminbox.tui.first_read import EarlyRead
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Services:
     # adapters, their HTTP client and the rules are imported on a worker then, not before the
     # first frame (~0.1 s: issue #14). None: no engine, or ``engine`` was given built.
     make_engine: Callable[[], Engine] | None = None
+    # The first screen's read, started by the launcher; taken by the inbox screen's loader.
+    early_read: EarlyRead | None = None
 
     @property
     def engine_starting(self) -> bool:

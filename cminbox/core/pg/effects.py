@@ -10,7 +10,6 @@ action waits for it (or it for the action).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -27,6 +26,7 @@ from cminbox.core.pg.db import Database
 from cminbox.core.pg.feed import EventRow, append_events
 from cminbox.core.pg.items import MSG, UPDATE_STATE, state_of, state_row
 from cminbox.core.pg.outbox import insert_items, known_items
+from cminbox.core.random_ids import token_hex
 
 
 def write_effects(
@@ -74,7 +74,7 @@ class PgPlans:
         wanted = sorted(set(ids))
         if not wanted:
             return Planned()
-        group = secrets.token_hex(6)
+        group = token_hex(6)
 
         def work(conn: Connection[Any]) -> Planned:
             now = self.clock()

@@ -15,7 +15,6 @@ for `cminbox doctor` and the status line, and works through transaction-pooling 
 from __future__ import annotations
 
 import logging
-import secrets
 import socket
 import threading
 from typing import Any
@@ -24,6 +23,7 @@ from psycopg import Connection
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.pg.db import Database
+from cminbox.core.random_ids import token_hex
 from cminbox.core.sending_api import LeaseHolder
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class PgLease:
         self.me = holder
         self.name = name
         self.ttl = ttl
-        self._token = secrets.token_hex(8)
+        self._token = token_hex(8)
         self._held = False
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None

@@ -15,7 +15,6 @@ first's commit and then fails, and is refused like any stale write.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,6 +26,7 @@ from cminbox.core.clock import Clock
 from cminbox.core.people import Person, Seen, changed_fields, claims
 from cminbox.core.pg.db import Database
 from cminbox.core.pg.feed import EventRow, append_events
+from cminbox.core.random_ids import token_hex
 from cminbox.core.store_api import StoreError, removed_meanwhile, stale_write
 
 _PERSON = msgspec.json.Decoder(Person)
@@ -76,7 +76,7 @@ class PgPeople:
     ) -> list[Person]:
         put_list, delete_list = list(puts), list(deletes)
         now = self.clock()
-        group = secrets.token_hex(6)
+        group = token_hex(6)
         stored = [msgspec.structs.replace(p, rev=p.rev + 1, updated_at=now, updated_by=actor) for p in put_list]
         claimed = sorted(claims(put_list))
 

@@ -17,7 +17,6 @@ surfaces an error to the person. ``rev`` still counts each row's changes.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Generator, Iterable, Mapping
 from contextlib import closing, suppress
 from datetime import datetime
@@ -60,6 +59,7 @@ from cminbox.core.pg.presence import PgPresence
 from cminbox.core.pg.tables import SmallTables
 from cminbox.core.query import PeopleView, Query
 from cminbox.core.query.sql import compile_sql
+from cminbox.core.random_ids import token_hex
 from cminbox.core.store_api import ActResult, StoreError, UndoResult
 from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
@@ -145,7 +145,7 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
         if not batch:
             return []
         now = self.clock()
-        group = secrets.token_hex(6)
+        group = token_hex(6)
 
         def work(conn: Connection[Any]) -> list[str]:
             new_ids, edits = upsert_polled(conn, batch)
@@ -264,7 +264,7 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
     ) -> ActResult:
         """Apply one triage action to several items as one transaction and one undoable group."""
         ids = list(dict.fromkeys(message_ids))
-        group = secrets.token_hex(6)
+        group = token_hex(6)
         return self.db.run(
             lambda conn: self._act(conn, ids, make_action, actor=actor, undoable=undoable, label=label, group=group),
             "the action",
@@ -354,7 +354,7 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
                 actor=actor,
                 undoable=False,
                 label=f"undo: {group_label}",
-                group=secrets.token_hex(6),
+                group=token_hex(6),
             )
             conn.execute("UPDATE undo_groups SET undone = true WHERE seq = %s", (seq,))
             return UndoResult(label=group_label, changed=result.changed)
