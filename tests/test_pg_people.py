@@ -121,3 +121,51 @@ def test_the_people_fields_run_in_sql(pg: PgStore) -> None:
         _, _, residue = compile_sql(parse(text).node, pg.clock(), "ana", ["masto:user3@example.social"])
         assert residue is None, text
     assert [m.id for m, _ in pg.query(where=parse("author-tag:vip"))] == ["masto:1"]
+
+
+def test_the_identities_follow_every_change_whoever_writes_it(pg_database: str) -> None:
+    """identities() is kept while the change feed's newest position stands (the author card
+    asks for it each time: a DISTINCT over every item); a new author stored by another
+    instance, or an author's last item archived away, shows at the next call."""
+    from datetime import timedelta
+
+    from cminbox.core.models import Status
+    from cminbox.core.triage import SetStatus
+
+    ours, theirs = open_store(pg_database), open_store(pg_database)
+    first, second = make_message(1), make_message(2)
+    try:
+        ours.upsert_messages([first])
+        assert ours.identities() == frozenset({identity_of(first)})
+        distinct: list[str] = []
+        real_read = ours.db.read
+
+        def noting(work):  # type: ignore[no-untyped-def]
+            def traced(conn):  # type: ignore[no-untyped-def]
+                execute = conn.execute
+
+                def noted(query, *args, **kwargs):  # type: ignore[no-untyped-def]
+                    if "DISTINCT" in str(query):
+                        distinct.append(str(query))
+                    return execute(query, *args, **kwargs)
+
+                conn.execute = noted
+                try:
+                    return work(conn)
+                finally:
+                    del conn.execute
+
+            return real_read(traced)
+
+        ours.db.read = noting  # type: ignore[method-assign]
+        assert ours.identities() == frozenset({identity_of(first)})
+        assert distinct == []  # nothing changed: not read again
+        theirs.upsert_messages([second])
+        assert ours.identities() == frozenset({identity_of(first), identity_of(second)})
+        theirs.act([first.id], SetStatus(Status.DONE), actor="ana")
+        assert theirs.archive(timedelta(0)) == [first.id]
+        assert ours.identities() == frozenset({identity_of(second)})
+        assert len(distinct) == 2
+    finally:
+        ours.close()
+        theirs.close()

@@ -64,3 +64,8 @@ class PortableStore(Protocol):
     def set_migration_mark(self, mark: dict[str, Any]) -> None:
         """Durable on return."""
         ...
+
+    def settle(self) -> None:
+        """Upkeep after a bulk copy into this store, before it is used (PostgreSQL: statistics
+        and visibility for its planner; TinyDB: nothing). Failing here fails no copy."""
+        ...

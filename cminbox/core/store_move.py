@@ -182,6 +182,15 @@ class _Copy:
             self._commit(phase="verify")
 
 
+def _settle(target: PortableStore, say: Say) -> None:
+    """The target's upkeep after the copy (PortableStore.settle); its failure is said, not
+    raised: the copy is complete without it, and the database catches up on its own."""
+    try:
+        target.settle()
+    except CminboxError as exc:
+        say(f"the copy is complete; its upkeep was not done ({exc}); the database catches up by itself")
+
+
 def move(
     source: StoreApi, target: StoreApi, *, source_name: str, say: Say = lambda _: None, batch: int = BATCH
 ) -> MoveReport:
@@ -213,6 +222,7 @@ def move(
     copy = _Copy(source, target, mark, say, batch)
     if not already_done:
         copy.run()
+        _settle(target, say)
     say("verifying: comparing the complete export of both stores")
     src_digest, tgt_digest = digest(source), digest(target)
     if src_digest != tgt_digest:

@@ -89,3 +89,6 @@ class PortableTables(StoreParts):
 
     def set_migration_mark(self, mark: dict[str, Any]) -> None:
         atomic_write_bytes(self.dir / "state" / _MARK, msgspec.json.encode(mark), durable=self.durable)
+
+    def settle(self) -> None:
+        """Files need no upkeep after a copy: the indexes are built as they are read."""

@@ -162,6 +162,22 @@ class PgPeople:
             for key, h, n, c, o, f, last in rows
         }
 
+    # Every author identity, as of a change-feed position: every item stored or archived away
+    # writes an event, so an unchanged newest position means an unchanged set. Read for each
+    # author card (its link suggestions), the DISTINCT over every item cost 5-8 ms at 100k
+    # items (40 ms before the table was first analyzed), on the card's worker beside the keys.
+    # A commit that took an older position but landed after this read shows from the next event.
+    _identities: tuple[int, frozenset[str]] | None = None
+
     def identities(self) -> frozenset[str]:
-        rows = self.db.read(lambda c: c.execute("SELECT DISTINCT author_identity FROM items").fetchall())
-        return frozenset(key for (key,) in rows)
+        def read(c: Connection[Any]) -> tuple[int, frozenset[str]]:
+            row = c.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
+            position = int(row[0]) if row else 0
+            known = self._identities
+            if known is not None and known[0] == position:
+                return known
+            rows = c.execute("SELECT DISTINCT author_identity FROM items").fetchall()
+            return position, frozenset(key for (key,) in rows)
+
+        self._identities = found = self.db.read(read)
+        return found[1]
