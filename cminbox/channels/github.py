@@ -22,7 +22,6 @@ retry after a crash finds the comment that was already posted instead of posting
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -93,7 +92,7 @@ class GitHubChannel:
         return option_problems(options)
 
     def __init__(self, ctx: ChannelContext) -> None:
-        self.ctx = ctx if ctx.url else dataclasses.replace(ctx, url="https://api.github.com")
+        self.ctx = ctx if ctx.url else msgspec.structs.replace(ctx, url="https://api.github.com")
         self.options = ctx.options if isinstance(ctx.options, GitHubOptions) else GitHubOptions()
         self._client: httpx.AsyncClient | None = None
         self._me: Identity | None = None

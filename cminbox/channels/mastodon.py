@@ -9,7 +9,6 @@ after a crash can never post twice.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -293,7 +292,7 @@ class MastodonChannel:
     def outgoing_direct(cls, message: Message, text: str, options: msgspec.Struct | None) -> OutgoingReply:
         """A direct message is a status of visibility ``direct`` that mentions the author (the
         mention is who receives it): the reply's text and count, never a wider visibility."""
-        return dataclasses.replace(cls.outgoing_reply(message, text, options), visibility="direct")
+        return msgspec.structs.replace(cls.outgoing_reply(message, text, options), visibility="direct")
 
     async def direct_message(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
         """Not threaded under the post: the post may be gone, and the message stands alone."""

@@ -9,7 +9,6 @@ degrade exactly that channel with the right backoff.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
 
@@ -62,8 +61,7 @@ class Rejected(ChannelError):
     """The server refused this specific request (e.g. 403/422 on a reply): do not retry it."""
 
 
-@dataclass(frozen=True)
-class Capabilities:
+class Capabilities(msgspec.Struct, frozen=True):
     reply: bool = True
     reply_limit: int | None = None  # characters (or graphemes) a reply may hold
     thread: bool = True
@@ -73,8 +71,7 @@ class Capabilities:
     reply_is_public: bool = True
 
 
-@dataclass(frozen=True)
-class ChannelTraits:
+class ChannelTraits(msgspec.Struct, frozen=True):
     """What a channel *type* declares about its optional features, next to its ``capabilities``.
 
     Every caller (config validation, ``cminbox login``/``doctor``, the inbox, the dispatcher)
@@ -137,8 +134,7 @@ class ChecksOptions(Protocol):
     def check_options(cls, options: Any) -> list[OptionProblem]: ...
 
 
-@dataclass(frozen=True)
-class OutgoingReply:
+class OutgoingReply(msgspec.Struct, frozen=True):
     """What a channel will post for a reply: the exact text (with what the channel adds, such
     as Mastodon's leading @mention), its length in the channel's unit, and the channel's limit.
     The composer's counter, the check before queueing and the channel's own send all use it,
@@ -174,8 +170,7 @@ def plain_reply(text: str, limit: int | None) -> OutgoingReply:
     return OutgoingReply(text=text, length=len(text), limit=limit)
 
 
-@dataclass
-class PollResult:
+class PollResult(msgspec.Struct):
     messages: list[Message]
     cursor: dict[str, Any] | None
     # The server may ask us to come back no sooner than this (e.g. GitHub's X-Poll-Interval).
@@ -190,26 +185,23 @@ class PollResult:
     error: str = ""
 
 
-@dataclass(frozen=True)
-class ReplyReceipt:
+class ReplyReceipt(msgspec.Struct, frozen=True):
     native_id: str
     url: str = ""
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(msgspec.Struct, frozen=True):
     """Who the token belongs to (for `cminbox doctor` and to recognise our own posts)."""
 
     id: str
     handle: str
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 TokenProvider = Callable[[], Awaitable[str | None]]
 
 
-@dataclass
-class ChannelContext:
+class ChannelContext(msgspec.Struct):
     name: str
     url: str
     account: str
@@ -262,8 +254,7 @@ def password_login_of(channel: Channel) -> Callable[..., Awaitable[str]] | None:
     return cast(PasswordLogin, channel).password_login if channel.traits.supports_password_login else None
 
 
-@dataclass(frozen=True)
-class ChannelDeclaration:
+class ChannelDeclaration(msgspec.Struct, frozen=True):
     """What a channel type declares, importable without the channel's code: its config keys
     (``Options``), ``capabilities``, ``traits`` and the checks on its options. Loading the config,
     ``cminbox list`` and the TUI's first frame read this and never import the adapter, its

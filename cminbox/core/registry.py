@@ -20,10 +20,11 @@ What a type declares without its adapter (options, capabilities, traits, option 
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 from functools import cache
 from typing import Any, cast
+
+import msgspec
 
 from cminbox.core.channel import Channel, ChannelDeclaration, ChannelTraits
 from cminbox.core.errors import CminboxError
@@ -123,4 +124,4 @@ def _pre_traits(cls: type) -> ChannelTraits:
     for klass in reversed(cls.__mro__):  # the most derived class's value wins
         found.update({name: vars(klass)[name] for name in _PRE_TRAITS_ATTRIBUTES if name in vars(klass)})
     found.update({flag: True for method, flag in _PRE_TRAITS_METHODS.items() if _declares(cls, method)})
-    return dataclasses.replace(ChannelTraits(), **found)
+    return msgspec.structs.replace(ChannelTraits(), **found)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from cminbox.core import triage
 from cminbox.core.effects import Effect, OutboxLookup, Planned
@@ -40,8 +41,7 @@ SAMPLES = 3  # items kept per rule for `rules test`
 Outgoing = Callable[[Message, str], str | None]
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(msgspec.Struct, frozen=True):
     now: datetime
     people: PeopleView  # profile tags, for the authors no reply goes to
     since: Mapping[str, datetime]  # per replying rule: the items created before get no reply from it
@@ -50,31 +50,28 @@ class Context:
     me: str = ""  # {me} in a saved reply
 
 
-@dataclass(frozen=True)
-class Sample:
+class Sample(msgspec.Struct, frozen=True):
     message_id: str
     text: str
     label: str  # what the rule does to it ("" when it matched and changed nothing)
 
 
-@dataclass(frozen=True)
-class RuleWarning:
+class RuleWarning(msgspec.Struct, frozen=True):
     rule: str
     message_id: str
     problem: str
 
 
-@dataclass
-class Outcome:
+class Outcome(msgspec.Struct):
     """What the rules did (or, for ``rules test``, would do) to a batch."""
 
-    planned: Planned = field(default_factory=Planned)
+    planned: Planned = msgspec.field(default_factory=Planned)
     items: int = 0  # items the rules looked at
-    matched: Counter[str] = field(default_factory=Counter)  # rule → items its query matched
-    changed: Counter[str] = field(default_factory=Counter)  # rule → items it changed
-    replies: Counter[str] = field(default_factory=Counter)  # rule → replies queued
-    samples: dict[str, list[Sample]] = field(default_factory=dict)
-    warnings: list[RuleWarning] = field(default_factory=list)
+    matched: Counter[str] = msgspec.field(default_factory=Counter)  # rule → items its query matched
+    changed: Counter[str] = msgspec.field(default_factory=Counter)  # rule → items it changed
+    replies: Counter[str] = msgspec.field(default_factory=Counter)  # rule → replies queued
+    samples: dict[str, list[Sample]] = msgspec.field(default_factory=dict)
+    warnings: list[RuleWarning] = msgspec.field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
         self.planned.effects.extend(other.planned.effects)
@@ -89,8 +86,7 @@ class Outcome:
         self.warnings.extend(other.warnings)
 
 
-@dataclass
-class _Hit:
+class _Hit(msgspec.Struct):
     """One rule matching one item: the steps it keeps, the outbox items it needs."""
 
     rule: Rule

@@ -7,19 +7,18 @@ validated and normalised (lower-case, a known status, a canonical age ...).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypeAlias
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class Text:
+
+class Text(msgspec.Struct, frozen=True):
     """Free text: a case-insensitive substring of the text, the author's handle or name."""
 
     phrase: str  # lower-case
 
 
-@dataclass(frozen=True, slots=True)
-class Term:
+class Term(msgspec.Struct, frozen=True):
     """``field op value``: ``tag:outage``, ``age:<1h``, ``priority:>=high``."""
 
     field: str  # canonical field name (aliases resolved)
@@ -27,18 +26,15 @@ class Term:
     value: str  # normalised
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+class Not(msgspec.Struct, frozen=True):
     item: Node
 
 
-@dataclass(frozen=True, slots=True)
-class And:
+class And(msgspec.Struct, frozen=True):
     items: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Or:
+class Or(msgspec.Struct, frozen=True):
     items: tuple[Node, ...]
 
 
