@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,8 +31,7 @@ class _Light(msgspec.Struct, gc=False):
 _DECODER = msgspec.json.Decoder(dict[str, dict[str, _Light]])
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(msgspec.Struct, frozen=True):
     """One message part's items: their ids and created_at (seconds since the epoch)."""
 
     ids: list[str]
@@ -65,14 +63,13 @@ def waiting(state: TriageState) -> bool:
     return state.status in WAITING and state.first_response_at is None
 
 
-@dataclass
-class Counts:
+class Counts(msgspec.Struct):
     """What a census counted: statuses, items waiting for a first answer past the cut-off
     (overdue), and those not yet past it (``young``: the clock will make them overdue)."""
 
-    status: Counter[Status] = field(default_factory=Counter)
+    status: Counter[Status] = msgspec.field(default_factory=Counter)
     overdue: int = 0
-    young: list[tuple[str, datetime, TriageState]] = field(default_factory=list)
+    young: list[tuple[str, datetime, TriageState]] = msgspec.field(default_factory=list)
 
     def add(self, mid: str, at: float, state: TriageState, cutoff: float) -> None:
         self.status[state.status] += 1

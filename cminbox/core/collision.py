@@ -16,8 +16,9 @@ reports the ones that arrived since the mark, beside the outbox's.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import msgspec
 
 from cminbox.core.config import ChannelConfig
 from cminbox.core.models import Message
@@ -27,8 +28,7 @@ from cminbox.core.text import one_line
 from cminbox.core.when import age
 
 
-@dataclass(frozen=True)
-class ReplyMark:
+class ReplyMark(msgspec.Struct, frozen=True):
     """What was known of an item's replies when its composer opened."""
 
     message_id: str
@@ -36,8 +36,7 @@ class ReplyMark:
     official: frozenset[str] = frozenset()  # ids of the staff accounts' replies in the thread
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(msgspec.Struct, frozen=True):
     """A reply to the item made since the mark: through cminbox, or on the channel itself."""
 
     who: str  # the teammate (cminbox) or the staff account's handle (on the channel)

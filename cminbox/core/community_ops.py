@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import timedelta
+
+import msgspec
 
 from cminbox.core import registry
 from cminbox.core.clock import Clock
@@ -44,15 +45,13 @@ class AnswerError(CminboxError):
     pass
 
 
-@dataclass(frozen=True)
-class Confirmed:
+class Confirmed(msgspec.Struct, frozen=True):
     result: ActResult
     answered: Answered
     thanked: OutboxItem | None = None  # the thank-you queued now (None: not asked, or already queued)
 
 
-@dataclass
-class Helper:
+class Helper(msgspec.Struct):
     """One person's help over a time window."""
 
     key: str  # their person id, or their identity when no one has recorded them
@@ -61,7 +60,7 @@ class Helper:
     confirmed: int = 0
     answers: int = 0  # community answers (first in the thread, before staff)
     replies: int = 0  # replies in threads others started
-    channels: Counter[str] = field(default_factory=Counter)
+    channels: Counter[str] = msgspec.field(default_factory=Counter)
 
     def rank_key(self) -> tuple[int, int, int, str]:
         return (-self.confirmed, -self.answers, -self.replies, self.name.casefold())
@@ -90,8 +89,7 @@ def thank_you_id(answer_message_id: str) -> str:
     return "thanks-" + hashlib.sha256(answer_message_id.encode()).hexdigest()[:16]
 
 
-@dataclass
-class CommunityOps:
+class CommunityOps(msgspec.Struct):
     config: Config
     store: StoreApi
     clock: Clock

@@ -16,15 +16,15 @@ and rules would fill it): they are taken back from their history lines
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+
+import msgspec
 
 from cminbox.core.models import Message, TriageState
 from cminbox.core.outbox_types import OutboxItem
 from cminbox.core.triage import Action
 
 
-@dataclass(frozen=True)
-class Effect:
+class Effect(msgspec.Struct, frozen=True):
     message_id: str
     action: Action
     actor: str  # who the history names: "rule outage"
@@ -32,14 +32,13 @@ class Effect:
     undo: bool = False  # taking back an earlier effect (an ``undo`` event)
 
 
-@dataclass(frozen=True)
-class Planned:
+class Planned(msgspec.Struct, frozen=True):
     """What a plan decided: effects in order (several on one item apply one after the other),
     and outbox items to store, each only if no item with its id is stored yet (a rule's
     auto-reply has an id made from the rule, the author and the day: at most one a day)."""
 
-    effects: list[Effect] = field(default_factory=list)
-    outbox: list[OutboxItem] = field(default_factory=list)
+    effects: list[Effect] = msgspec.field(default_factory=list)
+    outbox: list[OutboxItem] = msgspec.field(default_factory=list)
 
 
 #: Which of these outbox item ids are stored (asked inside the step, so the answer holds for it).

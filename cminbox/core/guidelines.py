@@ -18,9 +18,10 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 from cminbox.core import registry, saved_replies
 from cminbox.core.channel import Channel, OutgoingReply, outgoing_direct_of
@@ -81,8 +82,7 @@ class Via(StrEnum):
     NONE = "none"
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(msgspec.Struct, frozen=True):
     """How a follow-up reaches the author on a channel type, in words for the user."""
 
     via: Via
@@ -99,8 +99,7 @@ def route_for(cls: type[Channel]) -> Route:
     return Route(Via.NONE, f"{name} has no private messages and cannot reply: no follow-up sent")
 
 
-@dataclass(frozen=True)
-class FollowUp:
+class FollowUp(msgspec.Struct, frozen=True):
     """One planned follow-up: what would be sent, how, and why not when it cannot be."""
 
     message: Message
@@ -188,12 +187,11 @@ def last_action(items: Iterable[OutboxItem], message_id: str) -> str:
     return str(max(done, key=lambda i: i.created_at).payload.get("action") or "") if done else ""
 
 
-@dataclass(frozen=True)
-class Notices:
+class Notices(msgspec.Struct, frozen=True):
     """A person's guideline record: follow-ups sent and moderations, per guideline."""
 
-    sent: dict[str, int] = field(default_factory=dict)
-    moderated: dict[str, int] = field(default_factory=dict)
+    sent: dict[str, int] = msgspec.field(default_factory=dict)
+    moderated: dict[str, int] = msgspec.field(default_factory=dict)
 
     @property
     def total(self) -> int:

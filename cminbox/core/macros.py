@@ -15,9 +15,10 @@ reply and the escalation go through the outbox, once per item.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from cminbox.core import keymap
 from cminbox.core.config_schema import MacroConfig, MacroEscalation, MacroStep
@@ -32,8 +33,7 @@ LABEL_PREFIX = "macro "  # the history line: "macro outage: tag outage; reply â€
 STEP_KINDS = tuple(MacroStep.__struct_fields__)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(msgspec.Struct, frozen=True):
     """One step: its kind (a key of MacroStep) and its value, checked and normalised."""
 
     kind: str
@@ -67,8 +67,7 @@ class Step:
                 return "note"
 
 
-@dataclass(frozen=True)
-class Macro:
+class Macro(msgspec.Struct, frozen=True):
     index: int  # its place in the file (the picker's order)
     name: str
     key: str  # as Textual names it ("O"), "" when it has none

@@ -19,7 +19,6 @@ import difflib
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import fmean
 
@@ -66,8 +65,7 @@ TREND_STEP = 0.1  # a change of the mean compound score smaller than this is "st
 OPEN_LISTED = 10  # the card lists this many open items
 
 
-@dataclass(frozen=True)
-class Trend:
+class Trend(msgspec.Struct, frozen=True):
     recent: float | None  # mean score of the newest TREND_ITEMS scored items
     before: float | None  # of the TREND_ITEMS before those
     scored: int  # items with a score (the others are not English, or too short)
@@ -90,8 +88,7 @@ def trend_of(items: Iterable[Message]) -> Trend:
     return Trend(fmean(recent) if recent else None, fmean(before) if before else None, len(scores))
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(msgspec.Struct, frozen=True):
     """A person in a listing: the record (or an implicit one), what the messages say."""
 
     person: Person
@@ -119,8 +116,7 @@ class Row:
         return max((s.last_seen for s in self.seen.values()), default=None)
 
 
-@dataclass(frozen=True)
-class Card(Row):
+class Card(Row, msgspec.Struct, frozen=True):
     """``people show``: a row, and what needs the person's items."""
 
     open_items: list[tuple[Message, TriageState]]  # newest first, at most OPEN_LISTED
@@ -128,7 +124,7 @@ class Card(Row):
     trend: Trend
     suggested: list[str]  # identities on other channels with the same user name, not linked
     # The guideline follow-ups sent to them, per guideline (counted from the outbox: guidelines.py).
-    guideline_notices: Notices = field(default_factory=Notices)
+    guideline_notices: Notices = msgspec.field(default_factory=Notices)
     answers: tuple[int, int] = (0, 0)  # community answers, confirmed ones (core/community_ops.py)
 
 

@@ -18,9 +18,10 @@ The sending side (the outbox and the single-poller lease) is in :mod:`cminbox.co
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
+
+import msgspec
 
 from cminbox.core.census import Counts
 from cminbox.core.clock import Clock
@@ -69,15 +70,13 @@ def removed_meanwhile(record: str) -> StoreError:
     )
 
 
-@dataclass(frozen=True)
-class ActResult:
+class ActResult(msgspec.Struct, frozen=True):
     group: str  # the action group's id (undo refers to it; its events carry it)
     changed: list[str]  # the ids the action changed (an action that changes nothing is not recorded)
     label: str
 
 
-@dataclass(frozen=True)
-class UndoResult:
+class UndoResult(msgspec.Struct, frozen=True):
     label: str
     changed: list[str]
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.config import Config
 from cminbox.core.inbox import Inbox
@@ -26,15 +28,14 @@ if TYPE_CHECKING:  # the engine imports every channel's HTTP client: only those 
 DEFAULT_BACKEND = "tinydb"
 
 
-@dataclass(frozen=True)
-class StoreSettings:
+class StoreSettings(msgspec.Struct, frozen=True):
     """Where and how to open a store: the data dir (TinyDB keeps everything there; other
     backends keep their local files there) and whether to read it progressively."""
 
     data_dir: Path
     backend: str = DEFAULT_BACKEND
     lazy: bool = False
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 def _open_tinydb(settings: StoreSettings, clock: Clock) -> StoreApi:
@@ -71,8 +72,7 @@ def open_store(settings: StoreSettings, clock: Clock = system_clock) -> StoreApi
     return opener(settings, clock)
 
 
-@dataclass
-class Setup:
+class Setup(msgspec.Struct):
     """What the command line decided, for a face that builds its objects later (the TUI's first
     run writes the config, then reads it again)."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from datetime import timedelta
 
 import msgspec
@@ -132,7 +131,7 @@ def test_a_lazy_open_counts_the_items_its_first_screen_has_not_read(backend: Bac
     full.act([f"masto:{n}" for n in range(3, 1000, 11)], triage.SetStatus(Status.OPEN), actor="ana")
     cutoff = clock.now - timedelta(hours=4)
     every = full.query()
-    lazy = open_store(replace(backend.make_settings(backend.key), lazy=True), clock)
+    lazy = open_store(msgspec.structs.replace(backend.make_settings(backend.key), lazy=True), clock)
     backend.handles.append(lazy)
     loader = lazy.progressive
     assert loader is not None
