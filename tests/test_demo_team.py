@@ -271,20 +271,27 @@ async def test_the_first_teammates_tui_shows_the_seconds_action(
             for _ in range(300):
                 await pilot.pause(0.05)
                 screen = app.screen
-                if isinstance(screen, InboxScreen) and screen.inbox_list.rows:
+                # Every item read: a reload makes new row objects (the first rows come from the
+                # launcher's early read, before the loader's full read replaces them).
+                if isinstance(screen, InboxScreen) and screen.inbox_list.rows and screen.rows_complete:
                     break
             assert isinstance(screen, InboxScreen) and screen.inbox_list.rows
             assert sum(isinstance(s, InboxScreen) for s in app.screen_stack) == 1
             assert any("bob.toml" in str(n.message) for n in app._notifications)
             bob = wire(config_mod.load(team.config_path("bob")), team.data_dir("bob"), secrets=Secrets())
+            listed = screen.inbox_list
+
+            def status_of(mid: str) -> Status:
+                return listed.rows[listed.index[mid]].state.status
+
             try:
-                first = screen.inbox_list.rows[0]
-                bob.inbox.set_status([first.message.id], Status.DONE)
+                mid = listed.rows[0].message.id
+                bob.inbox.set_status([mid], Status.DONE)
                 for _ in range(100):
                     await pilot.pause(0.05)
-                    if first.state.status is Status.DONE:
+                    if status_of(mid) is Status.DONE:
                         break
-                assert first.state.status is Status.DONE
+                assert status_of(mid) is Status.DONE
             finally:
                 bob.store.close()
     assert leftovers(shared_tmp) == []

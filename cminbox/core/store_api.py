@@ -232,8 +232,10 @@ class ChangeFeed(Protocol):
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds until another instance may have committed something
-        (then :meth:`refresh` says what); False on timeout. Call from a worker thread, never
-        from the UI thread."""
+        (then :meth:`refresh` says what); False on timeout. The first call says True at once:
+        what was committed between this handle's open and its first wait notified nobody (the
+        team demo's second teammate's first change could go unseen). Call from a worker
+        thread, never from the UI thread."""
         ...
 
 

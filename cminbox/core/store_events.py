@@ -65,6 +65,7 @@ def draft(
 
 class EventTables(StoreParts):
     pushes_changes = False  # files have no notifications: wait_for_change looks on a timer
+    _waited = False  # wait_for_change was called once (the first call says True)
     dir: Path
     _events: EventParts
     _verified: int | None
@@ -169,7 +170,11 @@ class EventTables(StoreParts):
         return tuple(parts)
 
     def wait_for_change(self, timeout: float) -> bool:
-        """TinyDB has no notifications: look at the files' signatures every CHANGE_POLL seconds."""
+        """TinyDB has no notifications: look at the files' signatures every CHANGE_POLL seconds.
+        The first call says True at once (what changed since the open is not known here)."""
+        if not self._waited:
+            self._waited = True
+            return True
         deadline = time.monotonic() + timeout
         before = self._change_signature()
         while True:

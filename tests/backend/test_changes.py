@@ -25,6 +25,7 @@ def test_wait_for_change_wakes_on_another_instances_commit_and_times_out_otherwi
     a, b = backend.open(), backend.open()
     a.upsert_messages([make_message(1)])
     b.refresh()
+    assert b.wait_for_change(0.3) is True  # the first call
     assert b.wait_for_change(0.3) is False
     timer = threading.Timer(0.2, lambda: a.act(["masto:1"], triage.AddTags(("x",)), actor="ana"))
     timer.start()
@@ -57,3 +58,15 @@ def test_a_draft_with_a_nul_character_is_kept_without_it(backend: Backend) -> No
     assert store.get_draft("masto:0") == "on it"
     store.set_draft("masto:0", "\x00")
     assert store.get_draft("masto:0") == ""
+
+
+def test_a_commit_before_the_first_wait_is_not_missed(backend: Backend) -> None:
+    """The team demo's second teammate could mark an item done before the first one's TUI had
+    begun listening (PostgreSQL's LISTEN is set up at the first wait): that NOTIFY went to
+    nobody and the change showed only with the next one. The first wait says True."""
+    a, b = backend.open(), backend.open()
+    a.upsert_messages([make_message(1)])
+    b.refresh()
+    a.act(["masto:1"], triage.AddTags(("x",)), actor="ana")
+    assert b.wait_for_change(0.3) is True
+    assert "masto:1" in b.refresh()

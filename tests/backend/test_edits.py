@@ -77,6 +77,7 @@ def test_an_edit_wakes_another_instance_waiting_for_changes(backend: Backend) ->
     a, b = backend.open(), backend.open()
     a.upsert_messages([make_message(1)])
     b.refresh()
+    assert b.wait_for_change(0.3) is True  # the first call
     assert b.wait_for_change(0.3) is False
     timer = threading.Timer(0.2, lambda: a.upsert_messages([make_message(1, text="edited on the server")]))
     timer.start()

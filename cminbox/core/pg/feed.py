@@ -112,10 +112,17 @@ class EventFeed:
         """Block up to ``timeout`` s for another commit's NOTIFY (call from a worker thread).
 
         While the server is unreachable this waits, then says True: notifications may have been
-        missed, and the caller's :meth:`refresh` (which reports the outage) reads what changed."""
+        missed, and the caller's :meth:`refresh` (which reports the outage) reads what changed.
+        The first call (and the first after a lost connection) says True at once, for the same
+        reason."""
         started = time.monotonic()
         try:
+            listening = self._listener is not None and not self._listener.closed
             conn = self._listen()
+            if not listening:
+                # A commit between this handle's open and its LISTEN notified nobody: say True
+                # once, so the caller's refresh() reads it (from the position seen at open).
+                return True
             for _ in conn.notifies(timeout=timeout, stop_after=1):
                 return True
             return False
