@@ -90,8 +90,9 @@ class CminboxApp(App[None]):
 
     def _start_with_theme(self, name: str) -> None:
         """What App._watch_theme and refresh_css do, less the reparse (nothing is parsed yet):
-        the theme's classes, ANSI colours and CSS variables. Textual is pinned, so its private filter
-        refresh is safe to call; tests/test_tui_theme_start checks the theme took."""
+        the theme's classes, ANSI colours and CSS variables. Textual is pinned, so its private
+        filter refresh is safe to call; tests/test_tui_themes.py checks the theme took, with
+        no reparse."""
         self.set_reactive(App.theme, name)
         dark = self.current_theme.dark
         classes = {each: False for each in self.classes if each.startswith("-theme-")}

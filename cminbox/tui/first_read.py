@@ -15,8 +15,9 @@ No Textual import here (the launcher starts this before importing the App).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import timedelta
+
+import msgspec
 
 from cminbox.core.census import OVERDUE_AFTER, Counts
 from cminbox.core.clock import Clock
@@ -31,8 +32,7 @@ Read = list[tuple[Message, TriageState]]
 FIRST_SCREEN = 200
 
 
-@dataclass(frozen=True)
-class RowsRead:
+class RowsRead(msgspec.Struct, frozen=True):
     """One read of the rows: every loaded item, the census of the parts not loaded yet (None
     once every part is), whether the store had every part before the read, and the people."""
 
