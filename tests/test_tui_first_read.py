@@ -107,14 +107,22 @@ async def test_a_read_still_running_at_the_mount_is_waited_for_on_the_worker(
         release.set()
 
 
+def _early_read_raising(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> Services:
+    """The launcher's services, their early read failing with ``error``."""
+
+    def failing(store: StoreApi, people: PeopleOps, clock: FrozenClock) -> first_read.RowsRead:
+        raise error
+
+    monkeypatch.setattr(first_read, "read_rows", failing)
+    return _services(tmp_path, clock)
+
+
 async def test_a_read_that_failed_is_read_again_by_the_screen(
     tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def unreachable(store: StoreApi, people: PeopleOps, clock: FrozenClock) -> first_read.RowsRead:
-        raise StoreUnavailable("the data folder cannot be read")
-
-    monkeypatch.setattr(first_read, "read_rows", unreachable)
-    services = _services(tmp_path, clock)
+    services = _early_read_raising(tmp_path, clock, monkeypatch, StoreUnavailable("the data folder cannot be read"))
     assert services.early_read is not None and services.early_read.result(wait=True) is None
     reads = _count_screen_reads(monkeypatch)
     app = CminboxApp(services, run_engine=False, blink=False)
@@ -127,11 +135,7 @@ async def test_a_read_that_failed_is_read_again_by_the_screen(
 def test_a_bug_in_the_read_is_raised_where_it_is_taken(
     tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(store: StoreApi, people: PeopleOps, clock: FrozenClock) -> first_read.RowsRead:
-        raise KeyError("oops")
-
-    monkeypatch.setattr(first_read, "read_rows", broken)
-    services = _services(tmp_path, clock)
+    services = _early_read_raising(tmp_path, clock, monkeypatch, KeyError("oops"))
     assert services.early_read is not None
     with pytest.raises(KeyError):
         services.early_read.result(wait=True)
