@@ -101,6 +101,8 @@ def test_libpq_options_pass_through_and_the_password_stays_out_of_the_conninfo(t
     assert "password" not in info and tgt.password == "hunter2-db-pass"
     assert redactor.redact("auth failed for hunter2-db-pass") == "auth failed for «redacted»"
     assert tgt.describe() == "ana@db.example.com:6543/cminbox"
+    # Its repr reaches tracebacks with their locals and logs: never the password.
+    assert "hunter2-db-pass" not in repr(tgt) and "password=<hidden>" in repr(tgt)
 
 
 def test_a_dsn_sslmode_is_not_weakened_when_the_key_is_absent() -> None:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
+
+import msgspec
 
 from cminbox.core.errors import CminboxError, StoreUnavailable
 from cminbox.core.redact import redactor
@@ -93,12 +94,16 @@ def dsn_has_password(dsn: str) -> bool:
     return bool(_KV_PASSWORD.search(dsn))
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(msgspec.Struct, frozen=True):
     """What to connect to: the conninfo (no password in it) and the password found, if any."""
 
     conninfo: str
     password: str | None
+
+    def __repr__(self) -> str:
+        # Never the password: a repr reaches tracebacks (with their locals) and logs.
+        hidden = "<hidden>" if self.password is not None else None
+        return f"Target(conninfo={self.conninfo!r}, password={hidden})"
 
     def describe(self) -> str:
         """user@host:port/dbname, for messages (never the password)."""
