@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 from cminbox.core.models import Status, TriageState
 
@@ -22,8 +23,7 @@ class Hold(StrEnum):
     DRAFT = "with an unsent reply draft"
 
 
-@dataclass(frozen=True)
-class BulkPlan:
+class BulkPlan(msgspec.Struct, frozen=True):
     status: Status
     clear: tuple[str, ...]  # safe to change
     held: tuple[tuple[str, Hold], ...]  # (id, the first reason it is held)

@@ -24,7 +24,6 @@ The record lives in the item's triage state (``TriageState.answered``), written 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
@@ -51,8 +50,7 @@ def thread_key(message: Message) -> ThreadKey:
     return (message.channel, message.thread_id or message.id)
 
 
-@dataclass(frozen=True)
-class Answering:
+class Answering(msgspec.Struct, frozen=True):
     """Who is staff and whose replies are ignored, read once per batch before the step."""
 
     staff: frozenset[str] = frozenset()  # identity keys

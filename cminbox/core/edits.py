@@ -14,7 +14,6 @@ has them links them in the text), so a changed attachment is an edit when its li
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
@@ -47,8 +46,7 @@ def _clip(value: str) -> str:
     return value if len(value) <= PREVIEW else value[: PREVIEW - 1] + "…"
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(msgspec.Struct, frozen=True):
     """One message's content change, as its event and history line record it."""
 
     message_id: str

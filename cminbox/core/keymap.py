@@ -11,11 +11,11 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True)
-class ActionSpec:
+class ActionSpec(msgspec.Struct, frozen=True):
     id: str
     keys: str
     action: str

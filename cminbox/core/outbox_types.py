@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -60,8 +59,7 @@ class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
         return f"cminbox-{self.id}"
 
 
-@dataclass(frozen=True)
-class Backoff:
+class Backoff(msgspec.Struct, frozen=True):
     base: float = 5.0
     cap: float = 900.0
 

@@ -10,9 +10,10 @@ so backends write it cheaply (no fsync on TinyDB, an UNLOGGED table on PostgreSQ
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+import msgspec
 
 TTL = timedelta(seconds=15)  # a record not renewed for this long is gone
 HEARTBEAT = 5.0  # seconds between renewals: two missed heartbeats still leave it alive
@@ -24,8 +25,7 @@ class Activity(StrEnum):
     REPLYING = "replying"  # the reply composer is open on it
 
 
-@dataclass(frozen=True)
-class Presence:
+class Presence(msgspec.Struct, frozen=True):
     person: str  # the instance's [team] me
     instance: str  # the store handle's id (host:pid:random): one record per handle
     message_id: str

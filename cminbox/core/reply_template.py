@@ -8,7 +8,7 @@ or below it: text typed below the marker is never dropped silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from cminbox.core.models import Message
 
@@ -25,8 +25,7 @@ def template(draft: str, message: Message) -> str:
     return "\n".join([draft, "", MARK, *_added_lines(message)]) + "\n"
 
 
-@dataclass(frozen=True)
-class EditedReply:
+class EditedReply(msgspec.Struct, frozen=True):
     text: str
     kept_below: int  # lines the user wrote below the marker, kept in the reply
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message
@@ -27,8 +28,7 @@ _NAME = re.compile(r"[a-z][a-z_]*(\.[a-z][a-z_]*)?")
 MAX_VALUE = 200  # characters of one expanded value (a display name may be anything)
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(msgspec.Struct, frozen=True):
     """What a saved reply can name, for one item."""
 
     message: Message

@@ -14,8 +14,9 @@ import concurrent.futures
 import shlex
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
+
+import msgspec
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.redact import redactor
@@ -30,8 +31,7 @@ class SecretError(CminboxError):
     pass
 
 
-@dataclass(frozen=True)
-class KeyringStatus:
+class KeyringStatus(msgspec.Struct, frozen=True):
     usable: bool
     backend: str
     problem: str = ""

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from cminbox.core.channel import OutgoingReply
 from cminbox.core.models import Message
@@ -32,8 +33,7 @@ SILENT = frozenset({"email", "mail", "feed"})
 PRIVATE = frozenset({"direct", "private"})
 
 
-@dataclass(frozen=True)
-class SendCheck:
+class SendCheck(msgspec.Struct, frozen=True):
     """What the checks found: ``outside`` the mentions of people not in the thread;
     ``private``: the reply goes only to those it addresses (a mention widens it)."""
 

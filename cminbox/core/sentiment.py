@@ -16,9 +16,10 @@ fitting to it.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:
     import regex
@@ -78,8 +79,7 @@ class Mood(StrEnum):
     UNKNOWN = "unknown"  # not English, or too little text: shown as "?"
 
 
-@dataclass(frozen=True)
-class Sentiment:
+class Sentiment(msgspec.Struct, frozen=True):
     score: float | None  # VADER's compound score in [-1, 1]; None when not scored
     language: str  # "en", another code from the gate ("de", "he"...) or "" (too little text)
 

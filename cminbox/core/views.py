@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 from operator import itemgetter
 from typing import TypeVar
+
+import msgspec
 
 from cminbox.core.models import Message, TriageState
 from cminbox.core.query import Query, parse
@@ -14,8 +15,7 @@ from cminbox.core.query import Query, parse
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class View:
+class View(msgspec.Struct, frozen=True):
     key: str
     name: str
     query: str

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -110,8 +110,7 @@ class TagPicker(Dialog):
             self.dismiss(options.get_option_at_index(index).id)
 
 
-@dataclass(frozen=True)
-class EscalationRequest:
+class EscalationRequest(msgspec.Struct, frozen=True):
     target: str
     priority: Priority
     note: str

@@ -5,8 +5,8 @@ exact follow-up its author gets and how (a direct message, a reply, or not at al
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+import msgspec
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -21,8 +21,7 @@ NO_GUIDELINE = "none"
 Preview = Callable[[str, str], Text]
 
 
-@dataclass(frozen=True)
-class ModerationRequest:
+class ModerationRequest(msgspec.Struct, frozen=True):
     action: str
     reason: str
     guideline: str = ""  # "" for none

@@ -204,8 +204,7 @@ def drafted_among(store: Store, ids: Iterable[str]) -> set[str]:
 
 
 # ---------------------------------------------------------------------------------- lookups
-@dataclass(frozen=True)
-class PreviewData:
+class PreviewData(msgspec.Struct, frozen=True):
     thread: list[Message]
     others: list[Message]
 
@@ -277,8 +276,7 @@ class Lookups(Generic[T]):
 
 
 # ---------------------------------------------------------------------------------- changes
-@dataclass(frozen=True)
-class Changes:
+class Changes(msgspec.Struct, frozen=True):
     """What the change check found, read off the UI thread."""
 
     changed: set[str]
@@ -301,8 +299,7 @@ def check_changes(store: Store) -> Changes:
 
 
 # ---------------------------------------------------------------------------------- people
-@dataclass(frozen=True)
-class PeopleRead:
+class PeopleRead(msgspec.Struct, frozen=True):
     """The people as the inbox needs them, read together on a worker: ``view`` answers the
     filter's people fields, ``markers`` gives each identity key its person's profile-tag glyphs
     (for the rows; absent: no profile tag)."""
@@ -328,8 +325,7 @@ def read_people(ops: PeopleOps) -> PeopleRead:
     return PeopleRead(PeopleView.of(people, ops.staff), markers)
 
 
-@dataclass(frozen=True)
-class PersonData:
+class PersonData(msgspec.Struct, frozen=True):
     """The person screen's content: the card, and every item of every identity, newest first."""
 
     card: Card

@@ -11,7 +11,8 @@ cost nothing more. The PostgreSQL compiler (sql.py) asks the ``people`` and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 from cminbox.core.people import Person, effective_tags
 from cminbox.core.query.nodes import Node, Not, Term, Text
@@ -58,14 +59,13 @@ def needs_me(node: Node | None) -> bool:
     return any(needs_me(i) for i in node.items)
 
 
-@dataclass(frozen=True)
-class PeopleView:
+class PeopleView(msgspec.Struct, frozen=True):
     """``tagged``: each profile tag (the implied ``staff`` included) → the identity keys whose
     person has it; ``members``: each stored person's id and each of its identity keys → all
     of that person's identity keys. An identity nobody stored is a person of its own."""
 
-    tagged: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    tagged: Mapping[str, frozenset[str]] = msgspec.field(default_factory=dict)
+    members: Mapping[str, frozenset[str]] = msgspec.field(default_factory=dict)
 
     @classmethod
     def of(cls, people: Iterable[Person], staff: Iterable[str] = ()) -> PeopleView:

@@ -16,7 +16,8 @@ start of a word; ``)`` closes one wherever a group is open (``:)`` is text at th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from cminbox.core.query.fields import QueryError, check_value, field_name
 from cminbox.core.query.nodes import Node, Not, Term, Text, all_of, any_of
@@ -25,8 +26,7 @@ _FIELD = re.compile(r"([a-z]+(?:-[a-z]+)*):")  # author-tag: has a hyphen
 KEYWORDS = ("and", "or", "not")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(msgspec.Struct, frozen=True):
     kind: str  # "(" ")" "not" "and" "or" "word"
     col: int  # 1-based
     text: str = ""  # a word, unquoted

@@ -14,7 +14,7 @@ person, not a pass over every message).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from cminbox.core.indexes import Indexes
 from cminbox.core.models import Status
@@ -23,8 +23,7 @@ from cminbox.core.query.fields import STATUSES
 from cminbox.core.query.nodes import And, Node, Or, Term, all_of
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(msgspec.Struct, frozen=True):
     candidates: set[str] | None  # None: every message
     residue: Node | None  # still to evaluate per candidate (None: the indexes answered it all)
     indexed: tuple[Node, ...]  # the parts the indexes answered exactly or narrowed
