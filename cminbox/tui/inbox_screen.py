@@ -29,7 +29,7 @@ from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth
 from cminbox.core.models import Message, TriageState
 from cminbox.core.people import identity_of
-from cminbox.core.people_ops import Card, PeopleOps
+from cminbox.core.people_ops import Card
 from cminbox.core.query import Query, QueryError, parse
 from cminbox.core.query.context import PeopleView
 from cminbox.core.triage import Action
@@ -88,7 +88,7 @@ class InboxScreen(
         ui = services.config.ui
         self.view: View = next(v for v in services.config.views if v.key == ui.view)
         self.filter: Query | None = None  # bound to self.people (author-tag:, person:, from:staff)
-        self.people_ops = PeopleOps.of(services.config, services.store, services.clock)
+        self.people_ops = services.people_ops
         self.people = PeopleView.of([], self.people_ops.staff)  # read on workers (reloads, ticks)
         self.sort = Sort(ui.sort)
         self.group = ui.group_threads

@@ -26,12 +26,12 @@ def services(config: Config, secrets: Secrets, data_dir: Path, clock: Clock, *, 
     """The TUI's objects for one data dir; the store reads its older parts in the background,
     and its first screen from now on (tui/first_read.py): the App and Textual are imported
     after this, beside that read."""
-    from cminbox.core.people_ops import PeopleOps
     from cminbox.tui.first_read import EarlyRead
 
     wired = wire(config, data_dir, lazy=True, clock=clock, secrets=secrets)
-    early = EarlyRead(wired.inbox.store, PeopleOps.of(config, wired.inbox.store, clock), clock)
-    return Services(config, wired.inbox, None, clock, make_engine=wired.engine if engine else None, early_read=early)
+    made = Services(config, wired.inbox, None, clock, make_engine=wired.engine if engine else None)
+    made.early_read = EarlyRead(made.store, made.people_ops, clock)
+    return made
 
 
 def services_for(launch: Setup) -> Services:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from cminbox.core import registry
@@ -15,6 +16,7 @@ from cminbox.core.store_api import StoreApi
 
 if TYPE_CHECKING:
     from cminbox.core.engine import Engine
+    from cminbox.core.people_ops import PeopleOps
     from cminbox.tui.first_read import EarlyRead
 
 
@@ -38,6 +40,13 @@ class Services:
     @property
     def store(self) -> StoreApi:
         return self.inbox.store
+
+    @cached_property
+    def people_ops(self) -> PeopleOps:
+        """One for the launcher's first read and the inbox screen (staff and rules derived once)."""
+        from cminbox.core.people_ops import PeopleOps
+
+        return PeopleOps.of(self.config, self.store, self.clock)
 
     def capabilities(self, channel: str) -> Capabilities:
         try:
