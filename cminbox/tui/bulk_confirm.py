@@ -9,11 +9,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Label
 
 from cminbox.core.bulk import BulkPlan
 from cminbox.core.models import Status
 from cminbox.tui.dialogs import Dialog
+from cminbox.tui.plain import Label
 
 BulkChoice = Literal["all", "skip"]
 VERBS = {Status.DONE: "Close", Status.OPEN: "Reopen", Status.WAITING: "Set waiting on", Status.NEW: "Mark new"}

@@ -18,11 +18,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message as TextualMessage
-from textual.widgets import Label
 
 from cminbox.core.channel import OutgoingReply
 from cminbox.core.models import Message
 from cminbox.tui.drafts import joined
+from cminbox.tui.plain import Label
 
 if TYPE_CHECKING:  # made at the first opening (Composer.area), not with the screen
     from textual.widgets import TextArea

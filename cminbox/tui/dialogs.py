@@ -13,13 +13,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widgets import Input, OptionList, Select
 from textual.widgets.option_list import Option
 
 from cminbox.core.models import Priority
 from cminbox.core.triage import normalise_tag
 from cminbox.core.when import WhenError, parse_when
 from cminbox.tui.cursor import StillCursorScreen
+from cminbox.tui.plain import Label, Static
 
 
 class Dialog(ModalScreen[Any], StillCursorScreen):

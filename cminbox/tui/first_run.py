@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Input, Select
 
 from cminbox.core import config as config_mod
 from cminbox.core import registry
@@ -20,6 +20,7 @@ from cminbox.core.config import ChannelConfig, ConfigError
 from cminbox.core.engine import build_channel
 from cminbox.core.secrets import SecretError, Secrets, keyring_set, keyring_status
 from cminbox.tui.cursor import StillCursorScreen
+from cminbox.tui.plain import Label
 
 
 class FirstRunScreen(StillCursorScreen):

@@ -10,10 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from cminbox.core.macros import Macro
 from cminbox.tui.actions import ACTIONS
+from cminbox.tui.plain import Static
 
 
 def key_label(keys: str) -> str:

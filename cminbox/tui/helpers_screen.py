@@ -15,7 +15,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Static
 
 from cminbox.core.community import COMMUNITY
 from cminbox.core.community_ops import Helper
@@ -25,6 +24,7 @@ from cminbox.core.text import cell_safe, fit_cells, one_line, sanitize
 from cminbox.core.when import age
 from cminbox.tui.inbox_list import COMMUNITY as MARK
 from cminbox.tui.key_footer import KeyFooter
+from cminbox.tui.plain import Static
 from cminbox.tui.ui_thread import from_worker
 
 WINDOWS = ("30d", "7d", "90d")  # `s` cycles them

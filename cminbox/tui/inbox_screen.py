@@ -22,7 +22,7 @@ from textual.binding import BindingType
 from textual.containers import Container
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import Input, Label
+from textual.widgets import Input
 from textual.worker import Worker
 
 from cminbox.core.errors import CminboxError
@@ -46,6 +46,7 @@ from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.macro_keys import MacroKeys, macro_bindings
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
 from cminbox.tui.people_sync import PeopleSync
+from cminbox.tui.plain import Label
 from cminbox.tui.presence_sync import PresenceSync
 from cminbox.tui.replying import ReplyingScreen
 from cminbox.tui.row_loading import RowLoading, RowsComplete

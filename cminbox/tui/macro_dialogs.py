@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Label, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from cminbox.core.macro_run import MacroPlan
@@ -18,6 +18,7 @@ from cminbox.core.macros import Macro
 from cminbox.tui.bulk_confirm import items
 from cminbox.tui.dialogs import Dialog
 from cminbox.tui.help_screen import key_label
+from cminbox.tui.plain import Label
 
 MacroChoice = Literal["all", "skip"]
 

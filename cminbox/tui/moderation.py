@@ -11,10 +11,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from cminbox.tui.dialogs import Dialog
+from cminbox.tui.plain import Label, Static
 
 NO_GUIDELINE = "none"
 # (guideline, action) -> the preview's text: pure (config and the channel's declaration only).

@@ -10,7 +10,6 @@ from operator import attrgetter
 from rich.cells import cell_len
 from rich.text import Text
 from textual.widget import Widget
-from textual.widgets import Static
 
 from cminbox.core.census import OVERDUE_AFTER, WAITING, Counts, waiting
 from cminbox.core.health import ChannelHealth, HealthState
@@ -21,6 +20,7 @@ from cminbox.core.when import age
 from cminbox.tui.author_card import card_text, card_title, tag_words
 from cminbox.tui.helpers_screen import answer_text
 from cminbox.tui.inbox_list import Row
+from cminbox.tui.plain import Static
 
 _ROW_STATUS = attrgetter("state.status")
 HEALTH_MARK = {
@@ -205,8 +205,9 @@ class Preview(Static):
         now = self.clock()
         out = Text()
         name = sanitize(msg.author.display_name or msg.author.handle, single_line=True)
+        handle = sanitize(msg.author.handle, single_line=True)  # a store from before the ingest check
         out.append(name, style="bold")
-        out.append(f"  {msg.author.handle}" if msg.author.handle != name else "", style="dim")
+        out.append(f"  {handle}" if handle != name else "", style="dim")
         if card is not None and card.tags:
             out.append(f"  {tag_words(card.tags)}", style="bold")
         out.append("\n")
@@ -225,7 +226,7 @@ class Preview(Static):
         out.append(sanitize(bound_text(msg.text)) or "(empty message)")  # bounded: stores from before the cap
         out.append("\n")
         if msg.url:
-            out.append(f"\n{msg.url}\n", style="dim underline")
+            out.append(f"\n{sanitize(msg.url, single_line=True)}\n", style="dim underline")
         if card is not None:
             out.append(f"\n── person: {card_title(card)} ──\n", style="dim")
             out.append_text(card_text(card, now))

@@ -21,7 +21,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Label, Static
 
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message
@@ -31,6 +30,7 @@ from cminbox.tui.author_card import FREE_TAG, card_text, card_title
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.people_dialogs import ChoiceDialog, LinkDialog, NoteDialog, ProfileTagPicker, profile_tags
+from cminbox.tui.plain import Label, Static
 from cminbox.tui.store_worker import PersonData, marker_of, person_data
 from cminbox.tui.ui_thread import from_worker
 

@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Static
 
 from cminbox.core.channel import Channel, ChannelError
 from cminbox.core.errors import CminboxError
@@ -24,6 +23,7 @@ from cminbox.core.models import Message
 from cminbox.core.text import bound_text, sanitize
 from cminbox.core.when import age
 from cminbox.tui.key_footer import KeyFooter
+from cminbox.tui.plain import Static
 from cminbox.tui.ui_thread import from_worker
 
 
@@ -59,7 +59,10 @@ class ThreadScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            Text.assemble((" Thread ", "reverse bold"), f"  {self.message.channel} · {self.message.url}"),
+            Text.assemble(
+                (" Thread ", "reverse bold"),
+                f"  {self.message.channel} · {sanitize(self.message.url, single_line=True)}",
+            ),
             id="thread-title",
         )
         with VerticalScroll(id="thread"):
