@@ -7,6 +7,7 @@ also sanitized again on the way out, in case anything unsanitized reached the st
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from datetime import datetime
@@ -41,8 +42,14 @@ def message_json(msg: Message, state: TriageState) -> dict[str, Any]:
     }
 
 
+# JSON escapes C0 controls but writes DEL, C1 controls (0x9b is CSI to many terminals) and the
+# Unicode line separators as they are; those are escaped too, so `--json` on a terminal is inert.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def short_handle(handle: str, width: int) -> str:
@@ -66,8 +73,8 @@ def row(msg: Message, state: TriageState, now: datetime, width: int | None = Non
     width = width or terminal_width()
     marker = {"new": "●", "open": "○", "waiting": "…", "escalated": "!", "done": "✓"}[str(state.status)]
     head = (
-        f"{marker} {msg.id:<24} {age(msg.created_at, now):>4} {state.status!s:<9} {state.priority!s:<6} "
-        f"{fit_cells(short_handle(msg.author.handle, 18), 18)} "
+        f"{marker} {clean_line(msg.id):<24} {age(msg.created_at, now):>4} {state.status!s:<9} {state.priority!s:<6} "
+        f"{fit_cells(short_handle(clean_line(msg.author.handle), 18), 18)} "
     )
     tail = (" [" + ",".join(state.tags) + "]" if state.tags else "") + (f" →{state.assignee}" if state.assignee else "")
     tail = one_line(tail)  # tags and assignee are already plain words; this keeps them one line
@@ -78,3 +85,8 @@ def row(msg: Message, state: TriageState, now: datetime, width: int | None = Non
 
 def clean(text: str) -> str:
     return sanitize(text)
+
+
+def clean_line(text: str) -> str:
+    """One inert line: an id, a link, a handle as a store may hold it."""
+    return sanitize(text, single_line=True)

@@ -9,7 +9,7 @@ import sys
 import msgspec
 
 from cminbox.commands.context import Context
-from cminbox.commands.render import age, clean, dumps, message_json, row
+from cminbox.commands.render import age, clean, clean_line, dumps, message_json, row
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, Priority, Status
 from cminbox.core.people_ops import PeopleOps
@@ -121,10 +121,12 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
         print(dumps(out))
         return 0
     now = ctx.clock()
-    print(f"{msg.id}  ({msg.kind}, {msg.channel}, {msg.visibility or 'n/a'})")
-    print(f"from:     {clean(msg.author.display_name)} {msg.author.handle}  {msg.author.url}")
+    # Every field as one inert line, whatever a store from before the ingest check holds.
+    print(f"{clean_line(msg.id)}  ({msg.kind}, {clean_line(msg.channel)}, {clean_line(msg.visibility) or 'n/a'})")
+    who = msg.author
+    print(f"from:     {clean_line(who.display_name)} {clean_line(who.handle)}  {clean_line(who.url)}")
     print(f"when:     {msg.created_at:%Y-%m-%d %H:%M} UTC ({age(msg.created_at, now)} ago)")
-    print(f"url:      {msg.url}")
+    print(f"url:      {clean_line(msg.url)}")
     print(f"status:   {state.status}   priority: {state.priority}   assignee: {state.assignee or '-'}")
     print(f"tags:     {', '.join(state.tags) or '-'}")
     if state.snoozed_until:

@@ -138,10 +138,47 @@ def bound_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     return text[: max(0, limit - len(marker))].rstrip() + marker
 
 
+_ONE_LINE_FIELDS = ("id", "channel", "channel_type", "native_id", "url", "thread_id", "parent_id", "visibility", "lang")
+_AUTHOR_FIELDS = ("id", "handle", "display_name", "url")
+
+
+def _inert_line(value: str) -> str:
+    return value if value.isprintable() else sanitize(value, single_line=True)
+
+
+def inert_message(message: Message) -> Message:
+    """The message with nothing a terminal would act on in any of its strings: its text through
+    :func:`sanitize`, and its ids, links, handles, names and extras kept to one printable line.
+    Adapters clean the text they render, but a server's ids and links went into the store as
+    they came, and from there to `list`, `show` and the preview: an id carrying OSC 52 wrote the
+    user's clipboard, a link carrying ESC[2J cleared the screen (review of 2026-12-01). Done
+    once, on the way into a store; a clean message is returned as it is (printable strings pass
+    a C-speed check)."""
+    changes: dict[str, object] = {}
+    for name in _ONE_LINE_FIELDS:
+        value = getattr(message, name)
+        if (clean := _inert_line(value)) != value:
+            changes[name] = clean
+    text = message.text
+    if not text.replace("\n", " ").replace("\t", " ").isprintable() and (clean := sanitize(text)) != text:
+        changes["text"] = clean  # (tabs alone are left as they are)
+    author = message.author
+    if any(_inert_line(value := getattr(author, name)) != value for name in _AUTHOR_FIELDS):
+        changes["author"] = msgspec.structs.replace(
+            author, **{name: _inert_line(getattr(author, name)) for name in _AUTHOR_FIELDS}
+        )
+    extra = message.extra
+    if extra and any(_inert_line(key) != key or _inert_line(value) != value for key, value in extra.items()):
+        changes["extra"] = {_inert_line(key): _inert_line(value) for key, value in extra.items()}
+    return msgspec.structs.replace(message, **changes) if changes else message
+
+
 def bound_message(message: Message) -> Message:
-    """The message as it is stored: its text bounded (see :data:`MAX_TEXT_CHARS`). Its time must
-    be timezone-aware (a naive one would fail every comparison with the stored ones)."""
+    """The message as it is stored: inert (:func:`inert_message`) and its text bounded (see
+    :data:`MAX_TEXT_CHARS`). Its time must be timezone-aware (a naive one would fail every
+    comparison with the stored ones)."""
     if message.created_at.tzinfo is None:
         raise ValueError(f"message {message.id}: created_at must be timezone-aware")
+    message = inert_message(message)
     text = bound_text(message.text)
     return message if text is message.text else msgspec.structs.replace(message, text=text)
