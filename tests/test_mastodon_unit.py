@@ -181,3 +181,19 @@ def test_visibility_never_widens() -> None:
     assert narrower("direct", "public") == "direct"
     assert narrower("public", "unlisted") == "unlisted"
     assert narrower("private", "unlisted") == "private"
+
+
+@pytest.mark.parametrize(
+    "context",
+    [{"ancestors": 5, "descendants": []}, {"ancestors": [], "descendants": None}, {"ancestors": "x"}, {}],
+)
+async def test_a_malformed_thread_context_reads_as_no_context(
+    api: respx.MockRouter, clock: FrozenClock, context: dict[str, object]
+) -> None:
+    """Regression (review of 2026-12-01): ``"ancestors": 5`` ended `cminbox show --fetch` in
+    "internal error (TypeError)"; a side that is not a list is read as none."""
+    from tests.factories import make_message
+
+    item = make_message(55)
+    api.get("/api/v1/statuses/55/context").respond(json=context)
+    assert await channel(clock).thread(item) == [item]

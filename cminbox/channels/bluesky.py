@@ -29,6 +29,7 @@ from cminbox.channels.declared.bluesky import LIMIT as LIMIT
 from cminbox.channels.declared.bluesky import BlueskyOptions as BlueskyOptions
 from cminbox.core import http
 from cminbox.core.channel import (
+    MALFORMED,
     AuthFailed,
     BadResponse,
     Capabilities,
@@ -211,7 +212,7 @@ class BlueskyChannel:
                 continue
             try:
                 messages.append(self._message(note["record"], note, REASONS[note["reason"]]))
-            except (KeyError, TypeError, ValueError):
+            except MALFORMED:
                 skipped += 1
         if self.options.mark_seen and items:
             await self._xrpc(

@@ -28,6 +28,7 @@ from cminbox.channels.declared.discourse import DiscourseOptions as DiscourseOpt
 from cminbox.channels.markers import marked_reply, marker, with_marker
 from cminbox.core import http
 from cminbox.core.channel import (
+    MALFORMED,
     AuthFailed,
     BadResponse,
     Capabilities,
@@ -174,7 +175,8 @@ class DiscourseChannel:
             body = await self._object("/review.json", "review queue", params={"status": "pending"})
         except Rejected:
             return [], 0, seen, "review queue: this key may not read it (it needs a moderator's key)"
-        ids = [r["id"] for r in body.get("reviewables") or [] if isinstance(r, dict) and isinstance(r.get("id"), int)]
+        listed = review.listed(body, "reviewables")
+        ids = [r["id"] for r in listed if isinstance(r, dict) and isinstance(r.get("id"), int)]
         messages, skipped = review.review_messages(self.ctx.name, self.ctx.url, body, set(seen or []))
         return messages, skipped, (ids + [i for i in seen or [] if i not in ids])[: review.SEEN_KEEP], ""
 
@@ -231,7 +233,7 @@ class DiscourseChannel:
                 if not await self._wanted(post):
                     continue
                 messages.append(self._message(post))
-            except (KeyError, TypeError, ValueError, OverflowError):
+            except MALFORMED:
                 skipped += 1
         return messages, skipped, {"last_post_id": newest, "gaps": gaps[:50]}
 
@@ -275,7 +277,7 @@ class DiscourseChannel:
                 if post is None or str(post.get("username") or "") == self.ctx.account:
                     continue
                 messages.append(self._message(post, kind, str(note["id"])))
-            except (KeyError, TypeError, ValueError, OverflowError):
+            except MALFORMED:
                 skipped += 1
         return messages, skipped, newest
 
@@ -303,7 +305,7 @@ class DiscourseChannel:
         for post in (topic.get("post_stream") or {}).get("posts") or []:
             try:
                 msg = self._message({**post, "topic_title": title})
-            except (KeyError, TypeError, ValueError, OverflowError):
+            except MALFORMED:
                 continue
             out.setdefault(msg.id, msg)
         return sorted(out.values(), key=lambda m: m.created_at)
@@ -314,7 +316,7 @@ class DiscourseChannel:
             "check earlier reply",
             params={"offset": 0, "username": self.ctx.account, "filter": "5"},
         )
-        for action in body.get("user_actions") or []:
+        for action in review.listed(body, "user_actions"):
             if not isinstance(action, dict) or action.get("topic_id") != topic_id or not action.get("post_id"):
                 continue
             post = await self._object(f"/posts/{action['post_id']}.json", "check earlier reply")

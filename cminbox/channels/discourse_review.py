@@ -14,6 +14,7 @@ from typing import Any
 
 from dateutil import parser as dateparser
 
+from cminbox.core.channel import MALFORMED
 from cminbox.core.html_text import html_to_text
 from cminbox.core.models import Author, Kind, Message, message_id, utc
 from cminbox.core.text import sanitize
@@ -26,12 +27,18 @@ SEEN_KEEP = 500
 PERFORM = {"agree": "agree_and_hide", "disagree": "disagree"}
 
 
+def listed(body: dict[str, Any], key: str) -> list[Any]:
+    """``body[key]`` when it is a list (what the API describes); anything else reads as none."""
+    value = body.get(key)
+    return value if isinstance(value, list) else []
+
+
 def review_messages(channel: str, base_url: str, body: dict[str, Any], seen: set[int]) -> tuple[list[Message], int]:
-    users = {u.get("id"): u for u in body.get("users") or [] if isinstance(u, dict)}
-    scores = {s.get("id"): s for s in body.get("reviewable_scores") or [] if isinstance(s, dict)}
+    users = {u.get("id"): u for u in listed(body, "users") if isinstance(u, dict)}
+    scores = {s.get("id"): s for s in listed(body, "reviewable_scores") if isinstance(s, dict)}
     messages: list[Message] = []
     skipped = 0
-    for item in body.get("reviewables") or []:
+    for item in listed(body, "reviewables"):
         if not isinstance(item, dict) or not isinstance(item.get("id"), int):
             skipped += 1
             continue
@@ -39,7 +46,7 @@ def review_messages(channel: str, base_url: str, body: dict[str, Any], seen: set
             continue
         try:
             messages.append(_message(channel, base_url, item, users, scores))
-        except (KeyError, TypeError, ValueError, OverflowError):
+        except MALFORMED:
             skipped += 1
     return messages, skipped
 

@@ -37,6 +37,7 @@ from cminbox.channels.github_options import GitHubOptions, option_problems
 from cminbox.channels.markers import marked_reply, marker, with_marker
 from cminbox.core import http
 from cminbox.core.channel import (
+    MALFORMED,
     BadResponse,
     Capabilities,
     ChannelContext,
@@ -239,7 +240,7 @@ class GitHubChannel:
             resolved += 1
             try:
                 message = await self._resolve(thread, me)
-            except (KeyError, TypeError, ValueError, OverflowError):
+            except MALFORMED:
                 skipped += 1
                 message = None
             threads[tid] = updated
@@ -256,7 +257,10 @@ class GitHubChannel:
         reason = str(thread.get("reason") or "")
         kind = Kind.MENTION if reason in conv.MENTION_REASONS else Kind.COMMENT
         target = str(subject.get("latest_comment_url") or subject.get("url") or "")
-        path = httpx.URL(target).path if target else ""
+        try:
+            path = httpx.URL(target).path if target else ""
+        except httpx.InvalidURL as exc:  # a link no URL parser takes: the thread is skipped, as malformed
+            raise ValueError("unreadable subject url") from exc
         client = await self._http()
         base_path = client.base_url.path.rstrip("/")
         if path.startswith(base_path):
@@ -320,7 +324,7 @@ class GitHubChannel:
                 try:
                     title = self._title_for(str(comment.get("issue_url") or ""))
                     messages.append(conv.comment_message(self.ctx.name, comment, title=title))
-                except (KeyError, TypeError, ValueError, OverflowError):
+                except MALFORMED:
                     skipped += 1
         return messages, skipped, {"since": newest, "at": sorted(at_newest), "etag": etag}
 
@@ -352,7 +356,7 @@ class GitHubChannel:
                     newest = max(newest, created)
                     if not self._mine(issue, me):
                         messages.append(conv.issue_message(self.ctx.name, repo, issue))
-                except (KeyError, TypeError, ValueError, OverflowError):
+                except MALFORMED:
                     skipped += 1
         recent = sorted(seen, key=int)[-THREADS_KEEP:]
         return messages, skipped, {"since": newest, "seen": recent}
@@ -372,7 +376,7 @@ class GitHubChannel:
             for node in found:
                 try:
                     replies.append(discussions.comment_message(self.ctx.name, message, node))
-                except (KeyError, TypeError, ValueError, OverflowError):
+                except MALFORMED:
                     continue
             return sorted(replies, key=lambda m: m.created_at)
         repo, number = self._ref(message)
@@ -382,13 +386,13 @@ class GitHubChannel:
             try:
                 root = conv.issue_message(self.ctx.name, repo, issue)
                 out.setdefault(root.id, root)
-            except (KeyError, TypeError, ValueError, OverflowError):
+            except MALFORMED:
                 pass
         async for page, _ in self._pages(f"/repos/{repo}/issues/{number}/comments", "thread", {"per_page": 100}):
             for comment in page or []:
                 try:
                     msg = conv.comment_message(self.ctx.name, comment, kind=Kind.POST)
-                except (KeyError, TypeError, ValueError, OverflowError):
+                except MALFORMED:
                     continue
                 if self._mine(comment, me):
                     msg = msgspec.structs.replace(msg, extra={**msg.extra, "mine": "1"})

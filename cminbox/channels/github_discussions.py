@@ -8,6 +8,7 @@ from typing import Any
 
 from dateutil import parser as dateparser
 
+from cminbox.core.channel import MALFORMED
 from cminbox.core.models import Author, Kind, Message, message_id, utc
 from cminbox.core.text import sanitize
 
@@ -82,7 +83,7 @@ async def poll(
                 newest = max(newest, created)
                 if str((node.get("author") or {}).get("login") or "") != me:
                     messages.append(discussion_message(channel, repo, node))
-            except (KeyError, TypeError, ValueError, OverflowError):
+            except MALFORMED:
                 skipped += 1
         page = found.get("pageInfo") or {}
         if done or not page.get("hasNextPage"):

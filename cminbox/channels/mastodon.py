@@ -22,6 +22,7 @@ from cminbox.channels.declared.mastodon import DECLARATION
 from cminbox.channels.declared.mastodon import MastodonOptions as MastodonOptions
 from cminbox.core import http
 from cminbox.core.channel import (
+    MALFORMED,
     BadResponse,
     Capabilities,
     ChannelContext,
@@ -179,7 +180,7 @@ class MastodonChannel:
                 continue
             try:
                 messages.append(self._message(status, me, str(note["id"])))
-            except (KeyError, TypeError, ValueError, OverflowError):
+            except MALFORMED:
                 skipped += 1
         return messages, ids, skipped
 
@@ -234,10 +235,11 @@ class MastodonChannel:
         if not isinstance(body, dict):
             raise BadResponse("thread context: expected a JSON object")
         out = [message]
-        for status in [*body.get("ancestors", []), *body.get("descendants", [])]:
+        around = [body.get("ancestors"), body.get("descendants")]
+        for status in [status for side in around if isinstance(side, list) for status in side]:
             try:
                 msg = self._message(status, me)
-            except (KeyError, TypeError, ValueError, OverflowError):
+            except MALFORMED:
                 continue
             kind = msg.kind if me.handle in msg.text or msg.kind == Kind.DIRECT else Kind.POST
             out.append(msgspec.structs.replace(msg, kind=kind))

@@ -24,6 +24,7 @@ from cminbox.channels.declared.matrix import DECLARATION
 from cminbox.channels.declared.matrix import MatrixOptions as MatrixOptions
 from cminbox.core import http
 from cminbox.core.channel import (
+    MALFORMED,
     AuthFailed,
     BadResponse,
     Capabilities,
@@ -177,7 +178,7 @@ class MatrixChannel:
                 self._remember_name(event)
                 try:
                     msg = self._item(event, room_id, me, room_id in support)
-                except (KeyError, TypeError, ValueError):
+                except MALFORMED:
                     skipped += 1
                     continue
                 if msg is not None and msg.id not in seen_ids:  # backfill and timeline may overlap
@@ -238,13 +239,18 @@ class MatrixChannel:
         room_id, event_id = message.extra["room_id"], message.extra["event_id"]
         body = await self._call("GET", f"/rooms/{_q(room_id)}/context/{_q(event_id)}", "thread", params={"limit": 10})
         me = await self.whoami()
-        events = [*reversed(body.get("events_before", [])), body.get("event", {}), *body.get("events_after", [])]
+        before, after = body.get("events_before"), body.get("events_after")  # lists, unless the server is broken
+        events = [
+            *reversed(before if isinstance(before, list) else []),
+            body.get("event"),
+            *(after if isinstance(after, list) else []),
+        ]
         found = []
         for event in events:
             if isinstance(event, dict) and event.get("type") == "m.room.message":
                 try:
                     item = self._item(event, room_id, me, True)
-                except (KeyError, TypeError, ValueError):
+                except MALFORMED:
                     continue
                 if item is not None:
                     found.append(item)

@@ -21,6 +21,7 @@ after a crash finds it instead of posting twice.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from cminbox.channels.declared.reddit import DECLARATION, option_problems
 from cminbox.channels.declared.reddit import RedditOptions as RedditOptions
 from cminbox.core import http
 from cminbox.core.channel import (
+    MALFORMED,
     AuthFailed,
     BadResponse,
     Capabilities,
@@ -119,7 +121,7 @@ class RedditChannel:
             raise AuthFailed(f"Reddit refused the login ({error or 'no access_token'}): check the app and password")
         self._token = str(body["access_token"])
         redactor.add(self._token)
-        self._expires = time.monotonic() + float(body.get("expires_in") or 3600) - 60
+        self._expires = time.monotonic() + _seconds(body.get("expires_in"), 3600) - 60
 
     async def password_login(self, user: str, password: str, client_secret: str = "") -> str:
         """Check the credentials once; what is stored is the secret and password (the grant
@@ -238,9 +240,10 @@ class RedditChannel:
             reached = False
             for child in children:
                 item = child.get("data") if isinstance(child, dict) else None
-                if not isinstance(item, dict) or not item.get("name") or "created_utc" not in item:
+                created = _created(item) if isinstance(item, dict) and isinstance(item.get("name"), str) else None
+                if created is None or not isinstance(item, dict):  # not a thing Reddit describes: skipped
                     skipped += 1
-                elif float(item["created_utc"]) < floor:
+                elif created < floor:
                     reached = True
                 elif item["name"] not in seen:
                     things.append(child)
@@ -280,7 +283,7 @@ class RedditChannel:
                 if str(thing["data"].get("author") or "").lower() == me:
                     continue
                 messages.append(self._message(thing, source))
-            except (KeyError, TypeError, ValueError, OverflowError):
+            except MALFORMED:
                 skipped += 1
         newest = [float(t["data"]["created_utc"]) for t in things]
         recent = [str(t["data"]["name"]) for t in things] + list(state.get("seen") or [])
@@ -327,7 +330,7 @@ class RedditChannel:
                 continue
             try:
                 msg = self._message(thing, "thread")
-            except (KeyError, TypeError, ValueError, OverflowError):
+            except MALFORMED:
                 continue
             out.setdefault(msg.id, msgspec.structs.replace(msg, kind=Kind.POST))
             replies = thing["data"].get("replies")
@@ -447,3 +450,21 @@ class RedditChannel:
             await self._call("POST", "/api/approve", "approve", data={"id": thing})
         else:
             raise Rejected(f"reddit cannot {action!r}; it can {', '.join(self.capabilities.moderation)}")
+
+
+def _created(item: dict[str, Any]) -> float | None:
+    """A listed thing's ``created_utc`` (seconds), or None when it is not a finite number."""
+    try:
+        created = float(item["created_utc"])
+    except MALFORMED:
+        return None
+    return created if math.isfinite(created) else None
+
+
+def _seconds(value: object, default: float) -> float:
+    """A token answer's ``expires_in``: a positive finite number of seconds, else ``default``."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except MALFORMED:
+        return default
+    return seconds if math.isfinite(seconds) and seconds > 0 else default

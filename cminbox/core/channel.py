@@ -57,6 +57,12 @@ class BadResponse(ChannelError):
     """The server answered something we cannot use (garbage JSON, an HTML error page, ...)."""
 
 
+# What reading a server's JSON item by hand raises when the item is not what the API describes
+# (a number where an object was due: AttributeError on its .get; a short list: IndexError): an
+# adapter skips such an item, or says BadResponse, and never lets it out as an internal error.
+MALFORMED: tuple[type[Exception], ...] = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
+
+
 class Rejected(ChannelError):
     """The server refused this specific request (e.g. 403/422 on a reply): do not retry it."""
 

@@ -17,6 +17,7 @@ from dateutil import parser as dateparser
 from cminbox import __version__
 from cminbox.core.channel import AuthFailed, BadResponse, RateLimited, Rejected, Unavailable
 from cminbox.core.clock import Clock
+from cminbox.core.models import utc
 from cminbox.core.redact import redactor
 from cminbox.core.text import one_line, sanitize
 from cminbox.core.when import clock_time
@@ -62,7 +63,7 @@ def retry_at(response: httpx.Response, clock: Clock, default_seconds: float = 60
         if retry_after.strip().isdigit():
             return after(now, float(retry_after.strip()))
         try:
-            return capped(now, email.utils.parsedate_to_datetime(retry_after))
+            return capped(now, utc(email.utils.parsedate_to_datetime(retry_after)))
         except (TypeError, ValueError, OverflowError):
             pass
     reset = response.headers.get("X-RateLimit-Reset") or response.headers.get("X-Ratelimit-Reset")
@@ -75,8 +76,9 @@ def retry_at(response: httpx.Response, clock: Clock, default_seconds: float = 60
                 if value > 1e9:
                     return after(now, value - now.timestamp())
                 return after(now, value)
-            return capped(now, dateparser.isoparse(reset))
-        except (ValueError, OverflowError):
+            # A time with no zone is taken as UTC (a naive one cannot be compared with now).
+            return capped(now, utc(dateparser.isoparse(reset)))
+        except (TypeError, ValueError, OverflowError):
             pass
     return after(now, default_seconds)
 
