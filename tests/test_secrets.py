@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import base64
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import keyring
@@ -76,3 +78,28 @@ def test_log_records_are_redacted() -> None:
     RedactingFilter().filter(record)
     assert "tok-very-secret" not in record.getMessage()
     assert "«redacted»" in record.getMessage() and "boom" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        lambda t: t.encode().hex(),
+        lambda t: t.encode().hex().upper(),
+        lambda t: t.upper(),
+        lambda t: base64.b64encode(("x" + t).encode()).decode(),
+        lambda t: base64.b64encode(("xy" + t + "zz").encode()).decode(),
+        lambda t: base64.urlsafe_b64encode((t + "?").encode()).decode(),
+    ],
+    ids=["hex", "HEX", "upper", "b64-after-1", "b64-inside", "b64url-before"],
+)
+def test_a_token_echoed_hex_upper_or_inside_base64_is_redacted(echo: Callable[[str], str]) -> None:
+    """Regression (review of 2026-12-01): these echoes of a token in a server's error reached
+    the health reason as they came."""
+    from cminbox.core.redact import Redactor
+
+    token = "tok-SECRET-abc123XYZ-9f8e"
+    redact = Redactor()
+    redact.add(token)
+    said = redact.redact(f"422: {echo(token)} is not valid")
+    assert "«redacted»" in said and said.startswith("422: ")
+    assert redact.redact("ordinary words, Tokens and 0a1b hex") == "ordinary words, Tokens and 0a1b hex"

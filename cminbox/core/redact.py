@@ -16,6 +16,7 @@ from urllib.parse import quote, quote_plus
 
 MASK = "«redacted»"
 MIN_LENGTH = 4
+CORE_LENGTH = 12  # the shortest base64 core of a secret that is masked (_base64_inside)
 # Keys of a JSON secret (a stored session or credential pair) whose values are secrets too;
 # the others (a DID, a handle) are public and stay readable in messages.
 _SECRET_KEYS = frozenset(
@@ -34,8 +35,28 @@ def _forms(secret: str) -> set[str]:
         json.dumps(secret, ensure_ascii=False)[1:-1],
         base64.b64encode(raw).decode().rstrip("="),
         base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        secret.upper(),
+        secret.lower(),
+        raw.hex(),
+        raw.hex().upper(),
     }
-    return {f for f in forms if len(f) >= MIN_LENGTH}
+    return {f for f in forms if len(f) >= MIN_LENGTH} | _base64_inside(raw)
+
+
+def _base64_inside(raw: bytes) -> set[str]:
+    """The part of base64 that the secret alone decides when it sits anywhere inside a longer
+    encoded text (``base64("x" + token)`` in an error body): for each of the three alignments,
+    the whole 4-character groups made of secret bytes only. Short cores are left out (a few
+    letters would mask innocent text)."""
+    cores = set()
+    for lead in range(3):
+        whole = (lead + len(raw)) // 3  # groups that end inside the secret
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            text = encode(bytes(lead) + raw).decode()
+            core = text[4 if lead else 0 : 4 * whole]
+            if len(core) >= CORE_LENGTH:
+                cores.add(core)
+    return cores
 
 
 class Redactor:
