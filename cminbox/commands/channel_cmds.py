@@ -12,10 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from cminbox.commands.context import Context
+from cminbox.commands.context import Context, UsageError
 from cminbox.commands.pg_cmds import doctor_store, login_store
 from cminbox.commands.render import age, dumps
-from cminbox.commands.triage_cmds import UsageError
 from cminbox.core import config as config_mod
 from cminbox.core import config_docs, config_jsonschema, registry
 from cminbox.core.channel import ChannelError, password_login_of

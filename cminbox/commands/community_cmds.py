@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cminbox.commands.arg_types import LIMIT
 from cminbox.commands.context import Context
 from cminbox.commands.render import clean, dumps
 from cminbox.core.community_ops import CommunityOps, Helper, parse_since
@@ -85,7 +86,7 @@ def register_top(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p = verbs.add_parser("top", help="who helps most: confirmed answers, community answers, replies to others")
     p.add_argument("--since", default="30d", help="how far back: 30d, 12h, 2w (default 30d)")
     p.add_argument("--channel", help="only this channel")
-    p.add_argument("--limit", type=int, help="the first N only")
+    p.add_argument("--limit", type=LIMIT, help="the first N only")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_top)
 

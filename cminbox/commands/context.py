@@ -17,6 +17,7 @@ import platformdirs
 from cminbox.core import config as config_mod
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.config import Config
+from cminbox.core.errors import CminboxError
 from cminbox.core.inbox import Inbox
 from cminbox.core.redact import RedactingFilter
 from cminbox.core.secrets import Secrets
@@ -28,6 +29,10 @@ if TYPE_CHECKING:  # imported by the commands that poll or send, not by every ca
     from cminbox.core.engine import Engine
 
 APP = "cminbox"
+
+
+class UsageError(CminboxError):
+    """What the command line asked for cannot be done as asked (said with how to ask)."""
 
 
 def data_dir(explicit: str | None) -> Path:
@@ -126,5 +131,9 @@ class Context:
         return None if holder is None else holder.pid
 
     def resolve(self, ids: str) -> list[str]:
-        """Accept one id or several separated by commas; each may be a unique suffix."""
-        return [self.store.resolve_id(part.strip()) for part in ids.split(",") if part.strip()]
+        """Accept one id or several separated by commas; each may be a unique suffix. No id at
+        all (``""``, ``,``) is a usage error: it was "nothing changed", or an internal error."""
+        parts = [part.strip() for part in ids.split(",") if part.strip()]
+        if not parts:
+            raise UsageError(f"no item id in {ids!r}: give one id, or several separated by commas (`cminbox list`)")
+        return [self.store.resolve_id(part) for part in parts]

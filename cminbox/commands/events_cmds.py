@@ -6,9 +6,9 @@ import argparse
 
 import msgspec
 
-from cminbox.commands.context import Context
+from cminbox.commands.arg_types import LIMIT
+from cminbox.commands.context import Context, UsageError
 from cminbox.commands.render import dumps
-from cminbox.commands.triage_cmds import UsageError
 from cminbox.core.text import one_line
 from cminbox.core.when import parse_duration
 
@@ -40,6 +40,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "events", help="the event log: arrivals, edits, triage actions and undos, replies sent, archiving"
     )
     p.add_argument("--since", metavar="POS|DURATION", help="after this position, or within this long (30m, 2h, 3d)")
-    p.add_argument("--limit", type=int, help="at most this many (the oldest first)")
+    p.add_argument("--limit", type=LIMIT, help="at most this many (the oldest first)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_events)

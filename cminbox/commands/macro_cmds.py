@@ -6,10 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from cminbox.commands.context import Context
+from cminbox.commands.context import Context, UsageError
 from cminbox.commands.outbox_cmds import deliver_now
 from cminbox.commands.render import dumps
-from cminbox.commands.triage_cmds import UsageError
 from cminbox.core import macro_run
 from cminbox.core.macros import Macro, compile_macros, named
 from cminbox.core.people_ops import PeopleOps

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import msgspec
 
-from cminbox.commands.context import Context
-from cminbox.commands.triage_cmds import UsageError
+from cminbox.commands.context import Context, UsageError
 from cminbox.core.pg.connection import dsn_has_password
 from cminbox.core.store_api import StoreApi
 from cminbox.core.store_move import move

@@ -11,9 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cminbox.commands.context import Context
+from cminbox.commands.context import Context, UsageError
 from cminbox.commands.render import dumps
-from cminbox.commands.triage_cmds import UsageError, _priority
+from cminbox.commands.triage_cmds import _priority
 from cminbox.core import collision, saved_replies
 from cminbox.core.dispatch import Delivery
 from cminbox.core.inbox import InboxError

@@ -6,8 +6,7 @@ import getpass
 import os
 from collections.abc import Callable
 
-from cminbox.commands.context import Context
-from cminbox.commands.triage_cmds import UsageError
+from cminbox.commands.context import Context, UsageError
 from cminbox.core.errors import CminboxError
 from cminbox.core.pg.connection import KEYRING_ENTRY, psycopg_status
 from cminbox.core.secrets import SecretError, keyring_set, keyring_status

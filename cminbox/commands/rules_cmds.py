@@ -12,9 +12,8 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any
 
-from cminbox.commands.context import Context
+from cminbox.commands.context import Context, UsageError
 from cminbox.commands.render import clean, dumps
-from cminbox.commands.triage_cmds import UsageError
 from cminbox.core.query import QueryError
 from cminbox.core.query import parse as parse_query
 from cminbox.core.rules import Rule

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
-from cminbox.commands.context import Context
+from cminbox.commands.arg_types import DAYS
+from cminbox.commands.context import Context, UsageError
 from cminbox.commands.render import dumps
-from cminbox.commands.triage_cmds import UsageError
 from cminbox.core.portable import (
     ImportError_,
     Line,
@@ -132,7 +132,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("archive", help="move old done items to compressed archive files; list or restore them")
-    p.add_argument("--older-than", type=int, metavar="DAYS", help="default: [store] archive_after_days (90)")
+    p.add_argument("--older-than", type=DAYS, metavar="DAYS", help="default: [store] archive_after_days (90)")
     p.add_argument("--dry-run", action="store_true", help="only count what would move")
     p.add_argument("--list", action="store_true", help="list archived items")
     p.add_argument("--json", action="store_true", help="with --list: JSON output")

@@ -8,9 +8,9 @@ import sys
 
 import msgspec
 
-from cminbox.commands.context import Context
+from cminbox.commands.arg_types import LIMIT
+from cminbox.commands.context import Context, UsageError
 from cminbox.commands.render import age, clean, clean_line, dumps, message_json, row
-from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, Priority, Status
 from cminbox.core.people_ops import PeopleOps
 from cminbox.core.query import Node, Query, QueryError, Term, all_of, explain
@@ -18,10 +18,6 @@ from cminbox.core.query import parse as parse_query
 from cminbox.core.store_api import ActResult, StoreError
 from cminbox.core.triage import normalise_tag
 from cminbox.core.when import WhenError, parse_when
-
-
-class UsageError(CminboxError):
-    pass
 
 
 def _status(value: str) -> Status:
@@ -244,7 +240,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--explain", action="store_true", help="say which parts of the query use an index, SQL or Python; list nothing"
     )
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=LIMIT)
     p.add_argument("--archived", action="store_true", help="include archived items (marked as such)")
     p.add_argument("--json", action="store_true", help="a JSON array of message objects")
     p.set_defaults(func=cmd_list)

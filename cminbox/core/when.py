@@ -11,7 +11,7 @@ from dateutil.relativedelta import relativedelta
 from cminbox.core.errors import CminboxError
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|weeks?)\s*$", re.I)
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MORNING = time(9, 0)
 
@@ -20,12 +20,25 @@ class WhenError(CminboxError, ValueError):
     pass
 
 
+MAX_DURATION = timedelta(days=36_525)  # a hundred years: longer is a typo, and overflows dates
+
+
+def _duration(amount: str, unit: str) -> timedelta:
+    """The duration, or a WhenError naming the longest one taken (``3000000d`` overflowed a
+    date into "internal error", and ended the TUI from the snooze box)."""
+    seconds = int(amount) * _UNIT_SECONDS[unit]
+    if seconds > MAX_DURATION.total_seconds():
+        raise WhenError(f"{amount}{unit} is too long: at most {MAX_DURATION.days:,} days")
+    return timedelta(seconds=seconds)
+
+
 def parse_duration(text: str) -> timedelta | None:
-    """``30m``, ``2h``, ``3d``, ``1w`` as a timedelta; None when ``text`` is not a duration."""
+    """``30m``, ``2h``, ``3d``, ``1w`` as a timedelta; None when ``text`` is not a duration, a
+    WhenError when it is one longer than :data:`MAX_DURATION`."""
     m = _DURATION.match(text)
     if not m:
         return None
-    return timedelta(**{_UNITS[m.group(2)[0].lower()]: int(m.group(1))})
+    return _duration(m.group(1), m.group(2)[0].lower())
 
 
 def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetime:
@@ -41,8 +54,7 @@ def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetim
     if not s:
         raise WhenError("empty time")
     if m := _DURATION.match(s):
-        amount, unit = int(m.group(1)), _UNITS[m.group(2)[0]]
-        return now + timedelta(**{unit: amount})
+        return now + _duration(m.group(1), m.group(2)[0])
     words = s.split(maxsplit=1)
     rest = words[1] if len(words) > 1 else ""
     day: datetime | None = None

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -32,22 +32,26 @@ class Dialog(ModalScreen[Any], StillCursorScreen):
 
 
 class TagSearch(Input):
-    """While empty, it lets 1-9 through to the picker's bindings; once typing, digits are text."""
+    """While empty, 1-9 pick from the list; once typing, digits are text.
 
-    def check_consume_key(self, key: str, character: str | None) -> bool:
-        if not self.value and character is not None and character in "123456789":
-            return False
-        return super().check_consume_key(key, character)
+    Decided here, as the box takes each key in turn, not by a binding: a binding is checked when
+    the key reaches the app, before the box has taken the letters queued ahead of it, so
+    "release2" typed fast, pasted or batched over SSH picked the second tag (review of 2026-12-01)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not self.value and event.character is not None and event.character in "123456789":
+            event.stop()
+            event.prevent_default()
+            await self.screen.run_action(f"pick({int(event.character) - 1})")
+            return
+        await super()._on_key(event)
 
 
 class TagPicker(Dialog):
     """Fuzzy search over existing tags; typing a new word creates it; 1-9 pick the first nine."""
 
-    # Priority, or the focused search box sees the digit first; TagSearch lets it through only while empty.
-    BINDINGS = [
-        *Dialog.BINDINGS,
-        *(Binding(str(n), f"pick({n - 1})", show=False, priority=True) for n in range(1, 10)),
-    ]
+    # With the list focused (tab), 1-9 pick through these; with the search box focused, TagSearch does.
+    BINDINGS = [*Dialog.BINDINGS, *(Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 10))]
 
     def __init__(self, title: str, tags: list[str], *, allow_new: bool = True) -> None:
         super().__init__()

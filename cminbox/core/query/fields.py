@@ -70,6 +70,7 @@ ALIASES = {
 COMPARABLE = ("age", "priority")  # the fields that take <, <=, >, >=
 AGE = re.compile(r"(\d+)(m|h|d|w)")
 AGE_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_AGE_SECONDS = 36_525 * 86400  # a hundred years
 STATUSES = tuple(s.value for s in Status)
 PRIORITIES = tuple(p.value for p in Priority)
 KINDS = tuple(k.value for k in Kind)
@@ -111,6 +112,9 @@ def _age(op: str, value: str) -> tuple[str, str]:
     match = AGE.fullmatch(value)
     if not match:
         raise ValueError("write age:<1h, age:>2d, age:<=30m (units m, h, d, w)")
+    if int(match.group(1)) * AGE_UNIT_SECONDS[match.group(2)] > MAX_AGE_SECONDS:
+        # (a longer one overflowed a date when the query ran: the TUI ended, a view was an internal error)
+        raise ValueError(f"age {value} is too long: at most {MAX_AGE_SECONDS // 86400:,}d")
     return (op if op != ":" else "<"), f"{int(match.group(1))}{match.group(2)}"
 
 

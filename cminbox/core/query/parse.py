@@ -106,11 +106,22 @@ def _word(text: str, i: int, depth: int, out: list[Token]) -> int:
     return i
 
 
+MAX_NESTING = 64  # parentheses and "not"s inside each other: deeper is a pasted accident
+
+
 class _Parser:
     def __init__(self, toks: list[Token], length: int) -> None:
         self.toks = toks
         self.pos = 0
         self.end = length + 1
+        self.depth = 0  # (every later pass over the tree recurses too: a bound here bounds them)
+
+    def _deeper(self, tok: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise QueryError(
+                tok.col, f"nested too deeply (at most {MAX_NESTING} parentheses and nots inside each other)"
+            )
 
     def peek(self) -> Token | None:
         return self.toks[self.pos] if self.pos < len(self.toks) else None
@@ -146,7 +157,10 @@ class _Parser:
         if tok is not None and tok.kind == "not":
             self.take()
             self._needs_term(tok, f'"{tok.text}" needs a term after it')
-            return Not(self.unary())
+            self._deeper(tok)
+            node = Not(self.unary())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self) -> Node:
@@ -162,7 +176,9 @@ class _Parser:
                 raise QueryError(tok.col, "empty parentheses")
             if inner is None:
                 raise QueryError(tok.col, 'unclosed "(" (add ")")')
+            self._deeper(tok)
             node = self.or_expr()
+            self.depth -= 1
             close = self.peek()
             if close is None or close.kind != ")":
                 raise QueryError(tok.col, 'unclosed "(" (add ")")')

@@ -1,0 +1,130 @@
+"""Out-of-range and empty input gets a clear error, never a crash or "internal error".
+
+Regressions (review of 2026-12-01):
+- ``age:>99999999999d`` typed in the filter bar, or ``9999999999999h`` in the snooze box,
+  overflowed a date and ended the TUI; as a view or rule in the config it was an internal error.
+- ``list --limit 0``, ``--query`` of 1000 "(", ``show ""``, ``snooze ID 3000000d``,
+  ``events --since 99999999999d`` and ``archive --older-than 99999999999`` were internal errors;
+  ``status , done`` said "nothing changed" about no item at all.
+- "release2" typed fast into the tag picker picked the second tag: the digit's binding was
+  checked before the box had taken the letters ahead of it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual import events
+
+from cminbox.cli import main
+from cminbox.core import config as config_mod
+from cminbox.core.clock import FrozenClock
+from cminbox.core.config import ConfigError
+from cminbox.core.query import QueryError, parse
+from cminbox.core.store import Store
+from cminbox.core.when import WhenError, parse_duration, parse_when
+from cminbox.tui.dialogs import TagPicker
+from tests.factories import make_message
+from tests.tui_fixtures import make_app, make_services, settle
+
+
+@pytest.mark.parametrize(
+    "text", ["age:>99999999999d", "age:<3000000d", "age:>5300w", "(" * 1000 + "a", "not " * 500 + "a"]
+)
+def test_a_query_out_of_range_or_too_deep_is_a_query_error(text: str) -> None:
+    with pytest.raises(QueryError, match=r"too long|too deeply"):
+        parse(text)
+
+
+def test_a_hundred_years_of_age_and_some_nesting_still_parse() -> None:
+    assert parse("age:>36525d").canonical == "age:>36525d"
+    assert parse("(" * 20 + "a" + ")" * 20).canonical == "a"
+
+
+@pytest.mark.parametrize("text", ["9999999999999h", "3000000d", "99999999999w"])
+def test_a_duration_out_of_range_is_a_when_error(text: str, clock: FrozenClock) -> None:
+    with pytest.raises(WhenError, match="too long"):
+        parse_when(text, clock())
+    with pytest.raises(WhenError, match="too long"):
+        parse_duration(text)
+
+
+def test_a_view_with_an_age_out_of_range_is_a_config_error_with_its_line(tmp_path: Path) -> None:
+    text = '[user]\nname = "ana"\n\n[[views]]\nkey = "6"\nname = "x"\nquery = "age:>99999999999d"\n'
+    with pytest.raises(ConfigError) as caught:
+        config_mod.parse(text, tmp_path / "config.toml")
+    said = str(caught.value)
+    assert "config.toml" in said and "line 7" in said and "too long" in said
+
+
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    config = tmp_path / "config.toml"
+    config.write_text('[user]\nname = "ana"\n')
+    try:
+        code = main(["--config", str(config), "--data-dir", str(tmp_path / "data"), *args])
+    except SystemExit as exit_:  # argparse's usage errors
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["list", "--limit", "0"], "out of range"),
+        (["list", "--limit", "-1"], "out of range"),
+        (["list", "--query", "(" * 1000 + "a"], "too deeply"),
+        (["show", ""], "no item id"),
+        (["status", ",", "done"], "no item id"),
+        (["snooze", "masto:1", "3000000d"], "too long"),
+        (["events", "--since", "99999999999d"], "too long"),
+        (["archive", "--older-than", "99999999999"], "out of range"),
+    ],
+    ids=["limit-0", "limit-neg", "deep-query", "show-empty", "status-comma", "snooze", "events-since", "archive"],
+)
+def test_the_command_line_says_what_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], said: str
+) -> None:
+    Store(tmp_path / "data").upsert_messages([make_message(1)])
+    code, out = cli(tmp_path, capsys, *args)
+    assert code != 0
+    assert said in out and "internal error" not in out and "Traceback" not in out
+
+
+async def test_filter_and_snooze_out_of_range_are_said_under_the_box(tmp_path: Path, clock: FrozenClock) -> None:
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"age:>99999999999d", "enter")
+        await settle(pilot)
+        assert app.is_running
+        assert "too long" in str(app.screen.query_one("#filter-error").render())
+        await pilot.press("escape", "escape", "s", "tab", *"9999999999999h", "enter")
+        await settle(pilot)
+        assert app.is_running
+        assert "too long" in str(app.screen.query_one("#snooze-error").render())
+
+
+async def test_a_tag_typed_fast_with_a_digit_is_the_tag_typed(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    services.config.ui.auto_advance = False
+    services.inbox.tag(["masto:101"], ["outage", "billing"])
+    app = make_app(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        row = app.screen.inbox_list.current  # type: ignore[attr-defined]
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, TagPicker)
+        for ch in "release2":  # all queued at once, as a paste or keys batched over SSH arrive
+            app.post_message(events.Key(ch, ch))
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "release2" in services.store.triage(row.message.id).tags
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("1")  # an empty box: the digit still picks the first tag listed
+        await settle(pilot)
+        assert not isinstance(app.screen, TagPicker)
