@@ -128,3 +128,25 @@ async def test_a_tag_typed_fast_with_a_digit_is_the_tag_typed(tmp_path: Path, cl
         await pilot.press("1")  # an empty box: the digit still picks the first tag listed
         await settle(pilot)
         assert not isinstance(app.screen, TagPicker)
+
+
+def test_importing_a_folder_blames_the_import_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = cli(tmp_path, capsys, "import", str(tmp_path))
+    assert code != 0 and "is not a file" in out and "--data-dir" not in out
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b'[user]\nname = "Ren\xe9e"\n', "line 2: byte 0xe9 at column 12 is not UTF-8"),
+        (b"\xff\xfe[\x00u\x00", "line 1: the file is saved as UTF-16"),
+        (b'[[ui]]\ntheme = "x"\n', "line 1, key `ui`: Expected `object`, got `array`"),
+    ],
+    ids=["latin-1", "utf-16", "array-of-ui"],
+)
+def test_a_config_in_another_encoding_or_shape_is_said_with_its_line(tmp_path: Path, content: bytes, said: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        config_mod.load(path)
+    assert said in str(caught.value)

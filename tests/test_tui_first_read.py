@@ -139,3 +139,21 @@ def test_a_bug_in_the_read_is_raised_where_it_is_taken(
     assert services.early_read is not None
     with pytest.raises(KeyError):
         services.early_read.result(wait=True)
+
+
+def test_an_app_that_ended_on_an_error_exits_non_zero(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (review of 2026-12-01): `cminbox` exited 0 after Textual printed a crash, so a
+    wrapper or script could not tell it from a quit."""
+    import argparse
+
+    from cminbox.tui import launch
+    from cminbox.tui.app import CminboxApp
+
+    class Broken(CminboxApp):
+        def on_mount(self) -> None:
+            raise RuntimeError("a bug")
+
+    app = Broken(None)
+    run = app.run
+    monkeypatch.setattr(app, "run", lambda **options: run(headless=True, **options))
+    assert launch.run(app, argparse.Namespace(), False) == 1

@@ -50,6 +50,8 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.exists():
         raise UsageError(f"{path} does not exist")
+    if not path.is_file():  # (a folder was blamed on the data folder: review of 2026-12-01)
+        raise UsageError(f"{path} is not a file: give the JSONL file `cminbox export` wrote")
     if path.suffix == ".csv":
         raise UsageError(f"{path}: CSV exports are for spreadsheets and lose data; import a JSONL export instead")
     try:

@@ -273,10 +273,30 @@ def load(explicit: str | os.PathLike[str] | None = None) -> Config:
             )
         return Config(path=path)
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, None, None, f"cannot be read ({exc}).") from None
-    return parse(source, path)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(path, None, None, f"cannot be read ({exc.strerror or exc}).") from None
+    return parse(_utf8(data, path), path)
+
+
+def _utf8(data: bytes, path: Path) -> str:
+    """The file's text; one that is not UTF-8 (TOML's encoding) is said with the line and column
+    of its first byte that is not, rather than as a file that "cannot be read"."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(path, 1, None, "the file is saved as UTF-16.", "Save it as UTF-8 (TOML files are UTF-8).")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise ConfigError(
+            path,
+            line,
+            None,
+            f"byte 0x{data[exc.start]:02x} at column {column} is not UTF-8 (the file has another encoding).",
+            "Save it as UTF-8 (TOML files are UTF-8).",
+        ) from None
 
 
 def __getattr__(name: str) -> Any:

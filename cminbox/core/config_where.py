@@ -41,6 +41,7 @@ def locate_keys(source: str) -> dict[KeyPath, int]:
             counters[parts] += 1
             current = (*parts, index)
             where.setdefault(current, lineno)
+            where.setdefault(parts, lineno)  # the array itself: where `[[ui]]` made a list of a table
         elif line.startswith("["):
             current = tuple(p.strip().strip("\"'") for p in line[1 : line.find("]")].split("."))
             where.setdefault(current, lineno)

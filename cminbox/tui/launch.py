@@ -44,8 +44,10 @@ def demo_services(session: DemoSession, launch: Setup) -> Services:
 
 
 def run(app: CminboxApp, args: argparse.Namespace, mouse_default: bool) -> int:
+    """The app's own exit code: 1 when it ended on an error (Textual has printed it), so a
+    wrapper or a script can tell a crash from a quit (review of 2026-12-01: it was always 0)."""
     app.run(mouse=mouse_default and not getattr(args, "no_mouse", False))
-    return 0
+    return app.return_code or 0
 
 
 def run_inbox(launch: Setup, args: argparse.Namespace) -> int:
