@@ -10,14 +10,16 @@ from collections.abc import Callable
 MAX_DAYS = 36_525  # a hundred years: the longest age or duration any command takes
 
 
-def int_between(low: int, high: int) -> Callable[[str], int]:
+def int_between(low: int | None, high: int) -> Callable[[str], int]:
+    """``low`` None: no lower bound here (the command says more about a negative one itself)."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is out of range: {low} to {high:,}")
+        if value > high or (low is not None and value < low):
+            raise argparse.ArgumentTypeError(f"{value} is out of range: {low or 0} to {high:,}")
         return value
 
     parse.__name__ = "number"  # what argparse names in "invalid number value"
@@ -25,4 +27,4 @@ def int_between(low: int, high: int) -> Callable[[str], int]:
 
 
 LIMIT = int_between(1, 10_000_000)
-DAYS = int_between(0, MAX_DAYS)
+DAYS = int_between(None, MAX_DAYS)  # archive: a negative one is said there, with what to give

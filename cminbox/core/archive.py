@@ -22,6 +22,7 @@ from pathlib import Path
 from cminbox.core.clock import Clock
 from cminbox.core.events import EventKind
 from cminbox.core.indexes import Indexes
+from cminbox.core.kept import Kept
 from cminbox.core.models import Archived, Message, Status, TriageState
 from cminbox.core.segment import CorruptFileError, Segment
 from cminbox.core.store_events import draft, new_group
@@ -36,6 +37,7 @@ def last_activity(message: Message, state: TriageState) -> datetime:
 
 class ArchiveTables(StoreParts):
     dir: Path
+    kept: Kept
     durable: bool
     clock: Clock
     ix: Indexes
@@ -104,6 +106,7 @@ class ArchiveTables(StoreParts):
             if len(doc_ids) == len(seg):
                 # A part emptied by archiving goes away rather than lingering as an empty file.
                 seg.remove_many(doc_ids)
+                self.kept.forget(seg.path)  # before the unlink: a part gone but noted is a loss (kept.py)
                 seg.path.unlink(missing_ok=True)
                 del self._segments[key]
             else:

@@ -21,6 +21,7 @@ import msgspec
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.failpoints import failpoint
 from cminbox.core.instance import INSTANCE_ID
+from cminbox.core.kept import Kept, MissingFileError
 from cminbox.core.locking import FileLock
 from cminbox.core.outbox_types import (
     LEASE,
@@ -75,12 +76,23 @@ class Outbox:
         self.backoff = Backoff()
         self.lease = LEASE  # how long a claim runs (this host's clock: one host shares this folder)
         self._seg: Segment[dict[str, Any]] = Segment(data_dir / "outbox.json", "outbox", durable=durable)
+        self._kept = Kept(data_dir)  # once written, a missing outbox.json is a loss, not an empty outbox
         self.worker_id = INSTANCE_ID
+
+    def _refresh(self) -> None:
+        """The file again, if another process changed it; a missing one that was written before
+        is refused (its queued replies are gone: said, never read as "nothing pending")."""
+        self._seg.refresh()
+        if not len(self._seg) and not self._seg.path.exists() and self._kept.is_noted(self._seg.path):
+            raise MissingFileError(self._seg.path)
+
+    def _written(self) -> None:
+        self._kept.note([self._seg.path])  # after the write (core/kept.py)
 
     def _load(self, *, in_flight: bool = False, item_id: str | None = None) -> list[tuple[int, OutboxItem]]:
         """Decode items, filtering on the raw document first: the sent history only grows, and
         the delivery loop looks for in-flight items every two seconds."""
-        self._seg.refresh()
+        self._refresh()
         return [
             (doc_id, msgspec.convert(doc, OutboxItem, strict=False))
             for doc_id, doc in self._seg.items()
@@ -106,8 +118,9 @@ class Outbox:
         items = new_items(kind, targets, actor, self.clock())
         if items:
             with self._plain_txn():
-                self._seg.refresh()
+                self._refresh()
                 self._seg.insert_many([msgspec.to_builtins(item) for item in items])
+                self._written()
             failpoint("outbox.after_enqueue")
         return items
 
@@ -117,7 +130,7 @@ class Outbox:
         if not wanted:
             return set()
         with self._plain_txn():
-            self._seg.refresh()
+            self._refresh()
             return {str(doc.get("id")) for _, doc in self._seg.items() if doc.get("id") in wanted}
 
     def add_new(self, items: list[OutboxItem]) -> list[OutboxItem]:
@@ -126,7 +139,7 @@ class Outbox:
         if not items:
             return []
         with self._plain_txn():
-            self._seg.refresh()
+            self._refresh()
             have = {doc.get("id") for _, doc in self._seg.items()}
             fresh = []
             for item in items:
@@ -135,6 +148,7 @@ class Outbox:
                     have.add(item.id)
             if fresh:
                 self._seg.insert_many([msgspec.to_builtins(item) for item in fresh])
+                self._written()
         return fresh
 
     def items(self, status: OutboxStatus | None = None) -> list[OutboxItem]:
@@ -229,6 +243,7 @@ class Outbox:
                     changed += 1
             if new:
                 self._seg.insert_many([msgspec.to_builtins(item) for item in new])
+                self._written()
         return changed + len(new)
 
     def withdraw(self, item_ids: Collection[str], reason: str) -> list[str]:

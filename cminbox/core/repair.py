@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from cminbox.core.events import Event
+from cminbox.core.kept import Kept
 from cminbox.core.models import Archived, Message, TriageState
 from cminbox.core.people import Person
 from cminbox.core.segment import atomic_write_bytes
@@ -151,12 +152,15 @@ class Repaired:
     whole: bool
     # Messages files only: the channels whose messages were lost (None: possibly any).
     lost_channels: frozenset[str] | None = field(default_factory=frozenset)
+    missing: bool = False  # the file was gone (core/kept.py): the loss is accepted, nothing kept
 
     @property
     def lost_data(self) -> bool:
-        return self.dropped > 0 or not self.whole
+        return self.dropped > 0 or not self.whole or self.missing
 
     def describe(self) -> str:
+        if self.missing:
+            return f"{self.path}: it was missing; what it held is lost (the store no longer expects it)"
         lost = []
         if self.dropped:
             lost.append(f"lost {self.dropped} damaged or unfit document(s)")
@@ -213,6 +217,11 @@ def _read_text(path: Path) -> str:
 
 
 def repair_file(data_dir: Path, path: Path, *, now: float | None = None) -> Repaired:
+    kept = Kept(data_dir)
+    if not path.exists() and kept.is_noted(path):  # gone, not damaged: nothing to salvage
+        kept.forget(path)
+        is_messages = _doc_type(data_dir, path) is Message
+        return Repaired(path, path, 0, 0, True, None if is_messages else frozenset(), missing=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     backup = data_dir / "backups" / f"repair-{stamp}" / path.relative_to(data_dir)
     backup.parent.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,7 @@ from cminbox.core.errors import CminboxError, from_os_error
 from cminbox.core.event_log import EventParts
 from cminbox.core.events import EventKind
 from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key
+from cminbox.core.kept import MISSING, Kept
 from cminbox.core.locking import FileLease, FileLock, synchronized
 from cminbox.core.migrations import SchemaError, migrate
 from cminbox.core.models import HistoryEntry, Message, TriageState
@@ -130,6 +131,7 @@ class Store(
         self._init_presence(Segment(data_dir / "state" / "presence.json", "presence", durable=False))
         self._init_people(Segment(data_dir / "state" / "people.json", "people", durable=durable, doc_type=Person))
         self._segments: dict[str, Segment[Message]] = {}
+        self.kept = Kept(data_dir)  # which parts should be there (a missing one is said, not taken as archived)
         self._events = EventParts(data_dir / "events", durable=durable)
         self._verified: int | None = None  # events checked up to here (None: the newest step is not)
         self._depth = 0  # nesting of event-appending transactions: the outermost checks the events
@@ -187,15 +189,16 @@ class Store(
         changed, self._unreported = self._unreported | self._pick_up(), set()
         return changed
 
-    def _pick_up(self) -> set[str]:
+    def _pick_up(self, *, locked: bool = False) -> set[str]:
         changed: set[str] = set()
-        on_disk = {path.stem: path for path in (self.dir / "messages").glob("[0-9]*.json")}
+        on_disk = _parts_in(self.dir / "messages")
+        self._check_kept(on_disk, locked)
         for key, path in sorted(on_disk.items()):
             if key not in self._segments:
                 self._segments[key] = Segment[Message](path, "messages", durable=self.durable, doc_type=Message)
                 if self._lazy:
                     self._unloaded.add(key)
-        for key in [k for k in self._segments if k not in on_disk]:  # archived away by another process
+        for key in [k for k in self._segments if k not in on_disk]:  # archived away, or missing (_check_kept)
             changed |= self.ix.drop_segment(key)
             del self._segments[key]
             self._unloaded.discard(key)
@@ -209,6 +212,21 @@ class Store(
             self._reload(table)
         self._reload(self._people)
         return changed
+
+    def _check_kept(self, on_disk: dict[str, Path], locked: bool) -> None:
+        """Parts noted as kept (core/kept.py) that are gone are file problems; parts on disk not
+        noted yet (a store from before, a crash between a write and its note) are noted, under
+        the store lock only (an archiver holding it may be between its two unlinks)."""
+        names = self.kept.names()  # listed after the parts: see kept.py
+        if locked:
+            self.kept.note(on_disk.values(), known=names)
+        noted_parts = {name for name in names if name.startswith("messages~")}
+        missing = set(self.kept.missing(set(on_disk.values()), noted_parts))
+        for path in missing:
+            self.file_problems[path] = f"{path}: {MISSING}"
+        for path in [p for p, what in self.file_problems.items() if what.endswith(MISSING) and p not in missing]:
+            if path.parent == self.dir / "messages":
+                del self.file_problems[path]  # put back, or accepted by a repair
 
     def _reindex_segment(self, key: str, seg: Segment[Message]) -> set[str]:
         before = self.ix.drop_segment(key)
@@ -278,7 +296,7 @@ class Store(
             outer = events and self._depth == 0
             self._depth += events
             try:
-                self._unreported |= self._pick_up()
+                self._unreported |= self._pick_up(locked=True)
                 if outer:
                     self._verify_events()
                 yield
@@ -496,3 +514,18 @@ class Store(
         for lease in self._leases:
             lease.release()
         self._leases.clear()
+
+
+def _parts_in(folder: Path) -> dict[str, Path]:
+    """The message parts in ``folder``, by key: files named like ``2026-12-000.json``. A dangling
+    symlink is no part (it read as an empty one: its items went with no word). DirEntry.is_file
+    costs no stat for a regular file (the folder listing says what it is)."""
+    try:
+        with os.scandir(folder) as entries:
+            return {
+                entry.name[:-5]: Path(entry.path)
+                for entry in entries
+                if entry.name[:1].isdigit() and entry.name.endswith(".json") and entry.is_file()
+            }
+    except FileNotFoundError:
+        return {}

@@ -32,6 +32,7 @@ from cminbox.core.effects import Effect, Plan, Planned
 from cminbox.core.events import Event, EventKind
 from cminbox.core.failpoints import failpoint
 from cminbox.core.indexes import Indexes, home_shard, shard_of
+from cminbox.core.kept import Kept
 from cminbox.core.migrations import PART_DOCS, part_name
 from cminbox.core.models import HistoryEntry, Message, TriageState
 from cminbox.core.segment import Segment, one_folder_sync
@@ -54,6 +55,7 @@ def _month(created_at: datetime) -> str:
 
 class UpsertTables(StoreParts):
     dir: Path
+    kept: Kept
     durable: bool
     clock: Clock
     ix: Indexes
@@ -148,6 +150,7 @@ class UpsertTables(StoreParts):
                     for msg, doc_id in zip(batch, seg.insert_many(batch), strict=True):
                         self.ix.add_message(key, doc_id, msg)
                         new_ids.append(msg.id)
+                    self.kept.note([seg.path])  # after its write: from now on, its absence is a loss
             for key, docs in updates.items():
                 self._segments[key].replace_many(docs)
                 for doc_id, msg in docs.items():
