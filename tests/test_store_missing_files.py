@@ -97,7 +97,10 @@ def test_a_store_from_before_the_markers_is_adopted_without_alarm(tmp_path: Path
     reopened = Store(tmp_path / "data", clock=clock)
     assert not reopened.problems
     reopened.set_cursor("masto", {"min_id": "4"})  # any step under the lock notes the parts
-    assert sorted(m.name for m in kept.iterdir()) == ["messages~2026-10-000.json", "messages~2026-11-000.json"]
+    assert sorted(m.name for m in kept.iterdir()) == [
+        "messages~2026-10-000.json.kept",
+        "messages~2026-11-000.json.kept",
+    ]
 
 
 def test_a_missing_outbox_is_refused_not_read_as_empty(

@@ -27,6 +27,7 @@ from cminbox.core.errors import CminboxError
 from cminbox.core.segment import CorruptFileError
 
 FOLDER = ".kept"
+SUFFIX = ".kept"
 MISSING = (
     "missing: the file is gone, and it was not archived (deleted, or left out of a restore). Its items are "
     "not listed. Put it back from a backup, or run `cminbox doctor --repair` to accept the loss (the "
@@ -39,15 +40,17 @@ class Kept:
         self.root = root
         self.folder = root / FOLDER
 
+    # messages/2026-12-000.json -> .kept/messages~2026-12-000.json.kept (not *.json: a marker
+    # is no data file, and whatever globs the store's JSON must not find it)
     def _marker(self, path: Path) -> Path:
-        return self.folder / str(path.relative_to(self.root)).replace(os.sep, "~")
+        return self.folder / (str(path.relative_to(self.root)).replace(os.sep, "~") + SUFFIX)
 
     def _path(self, marker: str) -> Path:
-        return self.root / marker.replace("~", os.sep)
+        return self.root / marker.removesuffix(SUFFIX).replace("~", os.sep)
 
     def names(self) -> set[str]:
         try:
-            return set(os.listdir(self.folder))
+            return {name for name in os.listdir(self.folder) if name.endswith(SUFFIX)}
         except FileNotFoundError:
             return set()
 
@@ -55,7 +58,7 @@ class Kept:
         """Mark files that exist as kept (``known``: the markers already listed, to skip them)."""
         for path in paths:
             marker = self._marker(path)
-            if known is not None and marker.name in known:
+            if known is not None and marker.name in known:  # (listed: no create to try)
                 continue
             self.folder.mkdir(exist_ok=True)
             marker.touch(exist_ok=True)

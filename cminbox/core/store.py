@@ -16,6 +16,7 @@ Layout under the data dir (all plain JSON, readable and diffable):
     archive/YYYY-MM.json.gz   done items past the retention age, compressed (archive.py)
     events/NNNNNN.json        the append-only event log, EVENT_PART events a part (event_log.py)
     outbox.json               queued replies and escalations (see outbox.py)
+    .kept/                    an empty marker per message part and outbox.json: a missing one is a loss (kept.py)
     store.lock                the inter-process lock around every read-modify-write
     poller.lock               the single-poller lease (an flock with the holder's pid)
 
