@@ -161,7 +161,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _unexpected(args: argparse.Namespace, exc: BaseException) -> int:
     """A bug: say where the details are and ask for a report."""
-    from cminbox.commands.context import log_path
+    from cminbox.core.config import log_path
     from cminbox.core.redact import redactor
 
     log.error("unexpected error in %s", getattr(args, "command", None), exc_info=exc)

@@ -160,3 +160,15 @@ def test_a_feed_needs_no_login(tmp_path: Path) -> None:
     cfg.write_text('[[channels]]\nname = "status"\ntype = "feed"\nurl = "https://status.example/feed.xml"\n')
     done = run_cli("login", "status", env=cli_env(CMINBOX_CONFIG=str(cfg), CMINBOX_DATA_DIR=str(tmp_path / "d")))
     assert done.returncode != 0 and "needs no credentials" in done.stderr
+
+
+@pytest.mark.parametrize("code", [401, 403])
+async def test_a_refusal_is_not_said_to_be_about_a_token(code: int) -> None:
+    """Regression (review of 2026-12-01): a 403 read "the token lacks the permission for this"
+    for a channel that sends no token."""
+    from cminbox.core.channel import Rejected
+
+    channel = make("https://feeds.example/status.xml", httpx.MockTransport(lambda request: httpx.Response(code)))
+    with pytest.raises(Rejected) as refused:
+        await channel.poll(None)
+    assert f"refused to serve it ({code})" in refused.value.reason and "token" not in refused.value.reason

@@ -86,3 +86,73 @@ def test_email_config_is_checked_with_file_line_and_key() -> None:
     with pytest.raises(ConfigError) as info:
         config.parse('[[channels]]\nname = "s"\ntype = "email"\nurl = "https://x"\nsmtp_url = "smtp://x"\n', None)
     assert info.value.key == "channels[0].url" and "imaps" in str(info.value)
+
+
+# Regressions (review of 2026-12-01, on Dovecot and aiosmtpd): each stopped the channel, broke
+# threading, or was an internal error retried for ever.
+def test_a_date_past_year_9999_in_its_zone_falls_back_to_the_poll_time() -> None:
+    msg = parse(b"From: n@x.example\r\nDate: Fri, 31 Dec 9999 23:59:59 -2359\r\nSubject: far\r\n\r\nbody\r\n")
+    assert msg.created_at == T0
+
+
+def test_a_reply_to_that_does_not_parse_keeps_the_mail() -> None:
+    msg = parse(
+        b"From: a@x.example\r\nReply-To: =?utf-8?q?x=0D=0ABcc:_evil@x?= <rt2@x.example>\r\n"
+        b"Subject: kept\r\n\r\nthe body\r\n"
+    )
+    assert "the body" in msg.text and msg.author.handle == "a@x.example"
+
+
+def test_a_long_message_id_threads_as_a_msg_id() -> None:
+    long = "DM6PR11MB4691D0A2B3C4D5E6F7A8B9C0D1E2F3A4B5C6D7E8F9A0B1@DM6PR11MB4691.namprd11.prod.outlook.com"
+    original = parse(f"From: a@x.example\r\nMessage-ID: <{long}>\r\nSubject: s\r\n\r\nb\r\n".encode())
+    wire = build_reply(original, "ok", sender="s@y.org", msgid="k@y.org", now=T0).as_bytes()
+    assert f"In-Reply-To: <{long}>".encode() in wire and f"References: <{long}>".encode() in wire
+    assert b"=?utf-8?" not in wire
+
+
+def test_an_international_reply_to_domain_goes_as_idna_and_a_local_part_is_refused() -> None:
+    original = parse("From: a@x.example\r\nReply-To: Jörg <joerg@bücher.example>\r\n\r\nb\r\n".encode())
+    reply = build_reply(original, "ok", sender="s@y.org", msgid="k@y.org", now=T0)
+    assert "joerg@xn--bcher-kva.example" in str(reply["To"])
+    utf8_local = parse("From: a@x.example\r\nReply-To: Jörg <jörg@bücher.example>\r\n\r\nb\r\n".encode())
+    with pytest.raises(ValueError, match="SMTPUTF8"):
+        build_reply(utf8_local, "ok", sender="s@y.org", msgid="k@y.org", now=T0)
+
+
+async def test_a_reply_no_smtp_can_address_is_rejected_not_retried(tmp_path: Path) -> None:
+    from cminbox.channels.mail import MailChannel, MailOptions
+    from cminbox.core.channel import ChannelContext, Rejected
+    from cminbox.core.clock import FrozenClock
+
+    async def password() -> str:
+        return "pw"
+
+    channel = MailChannel(
+        ChannelContext(
+            name="mail", url="imaps://127.0.0.1", account="s@y.org", options=MailOptions(), token=password,
+            clock=FrozenClock(T0),
+        )
+    )  # fmt: skip
+    item = parse("From: a@x.example\r\nReply-To: <jörg@bücher.example>\r\n\r\nb\r\n".encode())
+    with pytest.raises(Rejected, match="SMTPUTF8"):
+        await channel.reply(item, "hello", "key-1")
+
+
+async def test_a_thread_search_for_a_non_ascii_message_id_is_a_bad_response() -> None:
+    from cminbox.channels.mail import MailChannel, MailOptions
+    from cminbox.core.channel import BadResponse, ChannelContext
+    from cminbox.core.clock import FrozenClock
+
+    async def password() -> str:
+        return "pw"
+
+    channel = MailChannel(
+        ChannelContext(
+            name="mail", url="imaps://127.0.0.1", account="s@y.org", options=MailOptions(), token=password,
+            clock=FrozenClock(T0),
+        )
+    )  # fmt: skip
+    item = parse("From: n@x.example\r\nMessage-ID: <über-1@x.example>\r\n\r\nb\r\n".encode())
+    with pytest.raises(BadResponse, match="not ASCII"):
+        await channel.thread(item)

@@ -79,3 +79,25 @@ def test_plain_widgets_keep_brackets() -> None:
         widget = kind("a [/] b [@click=app.quit]c[/]")
         assert isinstance(widget, Label | Static)
         assert "[/]" in str(widget.visual)
+
+
+async def test_a_crash_report_shows_no_local_variable_and_no_secret(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (review of 2026-12-01): Textual's crash report printed every frame's locals;
+    a mail search's frame held the IMAP password. One redacted line and the log's path now."""
+    from cminbox.core.redact import redactor
+
+    secret = "s3cret-support-pw-0042"
+    redactor.add(secret)
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        password = secret  # a local of the failing frame, as imaplib's caller had
+
+        try:
+            raise UnicodeEncodeError("ascii", "über", 0, 1, f"while sending {password}")
+        except UnicodeEncodeError as error:
+            app._handle_exception(error)
+        said = "\n".join(str(each) for each in app._exit_renderables)
+        app._exception = None  # handled here: run_test must not raise it again
+    assert "internal error (UnicodeEncodeError" in said and "cminbox.log" in said
+    assert secret not in said and "password" not in said and "«redacted»" in said

@@ -113,6 +113,10 @@ class FeedChannel:
                 except httpx.InvalidURL:
                     raise BadResponse("fetch feed: the server redirected to an invalid address") from None
                 continue
+            if response.status_code in (401, 403):  # no token is sent: http.check's words are about one
+                raise Rejected(
+                    f"fetch feed: the server refused to serve it ({response.status_code}) at {http.safe_host(url)}"
+                )
             http.check(response, self.ctx.clock, "fetch feed")
             return response
         raise BadResponse(f"fetch feed: more than {MAX_REDIRECTS} redirects")

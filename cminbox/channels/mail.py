@@ -33,6 +33,7 @@ from cminbox.channels.declared.mail import DECLARATION, option_problems
 from cminbox.channels.declared.mail import MailOptions as MailOptions
 from cminbox.channels.mail_parse import build_reply, parse_mail
 from cminbox.core.channel import (
+    MALFORMED,
     AuthFailed,
     BadResponse,
     Capabilities,
@@ -117,6 +118,8 @@ class MailChannel:
             raise Unavailable(f"{what}: {type(exc).__name__}: {exc}") from None
         except imaplib.IMAP4.error as exc:
             raise BadResponse(f"{what}: {exc}") from None
+        except UnicodeError as exc:  # a server's text that imaplib or smtplib cannot encode as ASCII
+            raise BadResponse(f"{what}: {type(exc).__name__} on a non-ASCII value") from None
 
     def _imap(self, password: str) -> imaplib.IMAP4:
         host, port, implicit_tls = _port(self.ctx.url, 993, 143)
@@ -214,7 +217,7 @@ class MailChannel:
                             fallback_time=self.ctx.clock(),
                         )
                     )
-                except (ValueError, TypeError, LookupError):
+                except MALFORMED:  # (a Date past year 9999 in its zone overflowed: review of 2026-12-01)
                     skipped += 1
         return messages, skipped
 
@@ -223,6 +226,8 @@ class MailChannel:
         root = (message.extra.get("references", "").split() or [message.extra.get("message_id", "")])[0]
         if not root:
             return [message]
+        if not root.isascii():  # imaplib sends search keys as ASCII (a UTF-8 search needs a literal)
+            raise BadResponse(f"thread: the Message-ID {root[:60]!r} is not ASCII; the IMAP search cannot look it up")
         password = await self._password()
 
         def search() -> list[Message]:
@@ -250,7 +255,10 @@ class MailChannel:
         password = await self._password()
         domain = self.ctx.account.rpartition("@")[2] or "cminbox.invalid"
         msgid = f"{idempotency_key}@{domain}"
-        mail = build_reply(message, text, sender=self.ctx.account, msgid=msgid, now=self.ctx.clock())
+        try:
+            mail = build_reply(message, text, sender=self.ctx.account, msgid=msgid, now=self.ctx.clock())
+        except (ValueError, UnicodeError) as exc:  # an address no plain SMTP can carry: said, not retried
+            raise Rejected(f"reply: cannot address the mail ({exc}); reply from a mail client") from None
 
         def send() -> ReplyReceipt:
             folder = self.options.sent_folder

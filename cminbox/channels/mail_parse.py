@@ -67,12 +67,12 @@ def parse_mail(raw: bytes, *, channel: str, uidvalidity: int, uid: int, fallback
     in_reply_to = clean_msgid(mail.get("In-Reply-To"))
     references = [clean_msgid(r) for r in str(mail.get("References") or "").split() if clean_msgid(r)]
     root = references[0] if references else (in_reply_to or msgid)
-    name, address = email.utils.parseaddr(str(mail.get("From") or ""))
-    reply_name, reply_address = email.utils.parseaddr(str(mail.get("Reply-To") or ""))
+    name, address = _address(mail, "From")
+    reply_name, reply_address = _address(mail, "Reply-To")
     subject = sanitize(str(mail.get("Subject") or ""), single_line=True)
     try:
         created = utc(email.utils.parsedate_to_datetime(str(mail.get("Date"))))
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # (year 9999 in a zone behind UTC)
         created = fallback_time
     body = sanitize(_body(mail)).strip()
     attachments = _attachments(mail)
@@ -110,6 +110,32 @@ def reply_subject(subject: str) -> str:
     return subject if subject.lower().startswith("re:") else f"Re: {subject}".strip()
 
 
+# Header lines up to RFC 5322's hard limit before folding (78 is a SHOULD): the default policy
+# RFC 2047-encoded a Message-ID longer than 78 (Outlook's are ~95) in In-Reply-To and References,
+# which no mail client reads as a msg-id, so replies did not thread (review of 2026-12-01).
+REPLY_POLICY = email.policy.default.clone(max_line_length=998)
+
+
+def _address(mail: EmailMessage, header: str) -> tuple[str, str]:
+    """A header's (name, address); one that does not parse (an encoded CR LF in the name) is no
+    address, rather than a mail dropped whole."""
+    try:
+        return email.utils.parseaddr(str(mail.get(header) or ""))
+    except (ValueError, TypeError, IndexError):
+        return "", ""
+
+
+def _recipient(name: str, address: str) -> str:
+    """The To of a reply: an internationalised domain goes as IDNA (punycode); a local part that
+    is not ASCII needs SMTPUTF8, which this sender does not speak: a ValueError, said as such."""
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        raise ValueError(f"the address {address!r} is not ASCII before the @ (it needs SMTPUTF8)")
+    if not domain.isascii():
+        domain = domain.encode("idna").decode("ascii")
+    return email.utils.formataddr((name, f"{local}@{domain}" if local else address))
+
+
 def build_reply(
     message: Message, text: str, *, sender: str, msgid: str, now: datetime, extra_headers: dict[str, Any] | None = None
 ) -> EmailMessage:
@@ -118,9 +144,9 @@ def build_reply(
     references = [r for r in message.extra.get("references", "").split() if r]
     if original:
         references.append(original)
-    reply = EmailMessage()
+    reply = EmailMessage(policy=REPLY_POLICY)
     reply["From"] = sender
-    reply["To"] = email.utils.formataddr((message.extra.get("reply_to_name", ""), message.extra.get("reply_to", "")))
+    reply["To"] = _recipient(message.extra.get("reply_to_name", ""), message.extra.get("reply_to", ""))
     reply["Subject"] = reply_subject(message.extra.get("subject", ""))
     reply["Date"] = email.utils.format_datetime(now)
     reply["Message-ID"] = f"<{msgid}>"

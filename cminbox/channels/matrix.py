@@ -214,8 +214,10 @@ class MatrixChannel:
         if not (support or mentioned or keyword):
             return None
         relates = content.get("m.relates_to") or {}
-        reply_to = ((relates.get("m.in_reply_to") or {}).get("event_id")) or ""
-        thread_root = relates.get("event_id") if relates.get("rel_type") == "m.thread" else ""
+        # Event ids are strings; anything else a sender put there (Synapse stores what it is
+        # sent) is no relation, not a message that stops the channel (review of 2026-12-01).
+        reply_to = _event_id((relates.get("m.in_reply_to") or {}).get("event_id"))
+        thread_root = _event_id(relates.get("event_id")) if relates.get("rel_type") == "m.thread" else ""
         event_id = str(event["event_id"])
         sender = str(event["sender"])
         text = "\n".join(line for line in body.splitlines() if not line.startswith("> ")) if reply_to else body
@@ -292,3 +294,8 @@ class MatrixChannel:
         await self._call(
             "PUT", f"/rooms/{_q(room_id)}/redact/{_q(event_id)}/{_q(txn)}", "redact", json={"reason": reason}
         )
+
+
+def _event_id(value: object) -> str:
+    """A relation's event id: a Matrix event id (``$...``), else none."""
+    return value if isinstance(value, str) and value.startswith("$") and value.isprintable() else ""

@@ -16,7 +16,7 @@ import platformdirs
 
 from cminbox.core import config as config_mod
 from cminbox.core.clock import Clock, system_clock
-from cminbox.core.config import Config
+from cminbox.core.config import Config, log_path
 from cminbox.core.errors import CminboxError
 from cminbox.core.inbox import Inbox
 from cminbox.core.redact import RedactingFilter
@@ -40,10 +40,6 @@ def data_dir(explicit: str | None) -> Path:
         return Path(explicit)
     env = os.environ.get("CMINBOX_DATA_DIR")
     return Path(env) if env else platformdirs.user_data_path(APP)
-
-
-def log_path() -> Path:
-    return platformdirs.user_log_path(APP) / "cminbox.log"
 
 
 def setup_logging() -> None:

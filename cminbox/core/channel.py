@@ -58,9 +58,10 @@ class BadResponse(ChannelError):
 
 
 # What reading a server's JSON item by hand raises when the item is not what the API describes
-# (a number where an object was due: AttributeError on its .get; a short list: IndexError): an
-# adapter skips such an item, or says BadResponse, and never lets it out as an internal error.
-MALFORMED: tuple[type[Exception], ...] = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
+# (a number where an object was due: AttributeError on its .get; a short list: IndexError; a
+# charset no codec knows: LookupError, which KeyError and IndexError are too): an adapter skips
+# such an item, or says BadResponse, and never lets it out as an internal error.
+MALFORMED: tuple[type[Exception], ...] = (LookupError, TypeError, ValueError, AttributeError, OverflowError)
 
 
 class Rejected(ChannelError):

@@ -162,6 +162,11 @@ def default_config_path() -> Path:
     return platformdirs.user_config_path(APP) / "config.toml"
 
 
+def log_path() -> Path:
+    """Where the log goes (the CLI sets it up; the TUI names it when it stops on a bug)."""
+    return platformdirs.user_log_path(APP) / "cminbox.log"
+
+
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     if explicit:
         return Path(explicit)

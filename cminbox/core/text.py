@@ -142,7 +142,11 @@ _ONE_LINE_FIELDS = ("id", "channel", "channel_type", "native_id", "url", "thread
 _AUTHOR_FIELDS = ("id", "handle", "display_name", "url")
 
 
-def _inert_line(value: str) -> str:
+def _inert_line(value: object) -> str:
+    # Not a str at all (an adapter let a server's object through: a Matrix relation that was a
+    # dict): no string, rather than an upsert that fails, and a channel stuck, on every poll.
+    if not isinstance(value, str):
+        return ""
     return value if value.isprintable() else sanitize(value, single_line=True)
 
 
@@ -159,7 +163,9 @@ def inert_message(message: Message) -> Message:
         value = getattr(message, name)
         if (clean := _inert_line(value)) != value:
             changes[name] = clean
-    text = message.text
+    text = message.text if isinstance(message.text, str) else ""
+    if text is not message.text:
+        changes["text"] = text
     if not text.replace("\n", " ").replace("\t", " ").isprintable() and (clean := sanitize(text)) != text:
         changes["text"] = clean  # (tabs alone are left as they are)
     author = message.author

@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.message import Message as TextualMessage
@@ -17,9 +18,12 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from cminbox.core import gc_pause
+from cminbox.core.config import log_path
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import HealthState
 from cminbox.core.outbox_types import OutboxKind
+from cminbox.core.redact import redactor
+from cminbox.core.text import sanitize
 from cminbox.tui.idle_gc import IdleCollector
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.palette import ActionCommands
@@ -117,6 +121,25 @@ class CminboxApp(App[None]):
         error, a handle), and read as markup they restyled the notice, made click actions
         (``[@click=app.quit]``) or, unbalanced, ended the app with a MarkupError."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def _handle_exception(self, error: Exception) -> None:
+        self._fatal = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """A bug stopped the app. Textual's own report prints every frame's local variables, and
+        a channel's password or token is one of them in some frame (review of 2026-12-01: a mail
+        search printed the IMAP password). The terminal gets one redacted line and where the log
+        is; the log gets the traceback, without locals, through the redacting filter. Textual is
+        pinned, so overriding its private report is safe (tests/test_tui_plain_text.py checks it)."""
+        error = getattr(self, "_fatal", None)
+        log.error("the app stopped on an internal error", exc_info=error)
+        said = redactor.redact(sanitize(f"{type(error).__name__}: {error}", single_line=True))[:200]
+        self.bell()
+        self._exit_renderables.append(
+            Text(f"cminbox stopped: internal error ({said}).\nDetails are in {log_path()}; please report it.")
+        )
+        self._close_messages_no_wait()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)

@@ -7,6 +7,7 @@ While it is open, this instance's presence says it is viewing the item (``viewin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -25,6 +26,8 @@ from cminbox.core.when import age
 from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.plain import Static
 from cminbox.tui.ui_thread import from_worker
+
+log = logging.getLogger("cminbox.tui")
 
 
 class ThreadScreen(Screen[None]):
@@ -126,6 +129,11 @@ class ThreadScreen(Screen[None]):
             live = await self.channel.thread(self.message)
         except ChannelError as exc:
             self.live_note = f"the live thread is unavailable: {exc.reason}"
+            self.show_stored()
+            return
+        except Exception as exc:  # a bug in an adapter: the stored thread stays, the app stays up
+            log.error("fetching the live thread of %s failed", self.message.id, exc_info=exc)
+            self.live_note = f"the live thread is unavailable: internal error ({type(exc).__name__}); see the log"
             self.show_stored()
             return
         self.live_shown = True
