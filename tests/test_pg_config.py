@@ -161,3 +161,41 @@ def test_a_missing_driver_says_how_to_install_it(
     code = cli.main(["--config", str(path), "--data-dir", str(tmp_path / "data"), "doctor"])
     out = capsys.readouterr().out
     assert code == 1 and "FAIL  postgresql driver" in out and "pip install 'cminbox[postgresql]'" in out
+
+
+# Regression (review of 2026-12-01): a wrong password, no password or a database that does not
+# exist waited the whole connect_timeout and was said as "unreachable ... try again when the
+# server is back", after four psycopg_pool warnings printed over it.
+class _Refusal(Exception):
+    def __init__(self, text: str, sqlstate: str | None) -> None:
+        super().__init__(text)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("text", "sqlstate", "said"),
+    [
+        ('FATAL:  password authentication failed for user "cminbox"', "28P01", "refused the password"),
+        ("fe_sendauth: no password supplied", None, "none was given"),
+        ('FATAL:  database "nosuchdb" does not exist', "3D000", "does not exist"),
+        ('FATAL:  no pg_hba.conf entry for host "10.0.0.9"', "28000", "pg_hba.conf"),
+    ],
+    ids=["password", "no-password", "no-database", "hba"],
+)
+def test_settings_the_server_refuses_are_said_with_what_to_change(text: str, sqlstate: str | None, said: str) -> None:
+    error = connection.refused(_Refusal(text, sqlstate), "ana@db/cminbox")
+    assert error is not None and said in str(error) and "password_command" in error.hint
+    assert connection.refused(_Refusal("connection refused: is the server running?", None), "x") is None
+
+
+def test_a_database_that_does_not_exist_is_refused_not_unreachable(
+    postgres_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.pg_helpers import open_store
+
+    missing = postgres_server.rsplit("/", 1)[0] + "/no_such_database_here"
+    with pytest.raises(connection.PostgresError) as caught:
+        open_store(missing)
+    assert not isinstance(caught.value, connection.PostgresUnreachable)
+    assert "does not exist" in str(caught.value) and "[store] dsn" in caught.value.hint
+    assert "error connecting" not in capsys.readouterr().err  # no pool warnings over the message

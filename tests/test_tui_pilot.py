@@ -208,6 +208,28 @@ async def test_draft_survives_closing_and_a_restart(tmp_path: Path, clock: Froze
         assert pilot.app.screen.query_one(Composer).text == "half a thought"
 
 
+async def test_a_draft_is_saved_when_typing_pauses_not_only_on_close(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: Any
+) -> None:
+    """Regression (review of 2026-12-01): a draft was saved when the composer closed, so a kill
+    -9 or a dropped SSH session while typing lost the text."""
+    from cminbox.tui import composer as composer_module
+
+    monkeypatch.setattr(composer_module, "AUTOSAVE_AFTER", 0.05)
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        mid = current_id(app)
+        await press(pilot, "r", *"half a thought")
+        for _ in range(100):  # the pause's timer, then the save on the store worker
+            await pilot.pause(0.02)
+            await settle(pilot)
+            if Store(services.store.dir).get_draft(mid) == "half a thought":
+                break
+        assert Store(services.store.dir).get_draft(mid) == "half a thought"
+        assert app.screen.query_one(Composer).display  # still open: saved while typing
+
+
 async def test_sending_a_public_reply_asks_first_then_queues(tmp_path: Path, clock: FrozenClock) -> None:
     services = make_services(tmp_path, clock)
     app = make_app(services)
@@ -492,3 +514,29 @@ async def test_r_on_a_read_only_feed_item_says_so_and_opens_no_composer(tmp_path
         await pilot.pause()
         assert not app.screen.query_one(Composer).display
         assert any("read-only" in str(n.message) for n in app._notifications)
+
+
+async def test_a_write_the_store_could_not_take_goes_back_at_once(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: Any
+) -> None:
+    """Regression (review of 2026-12-01): with PostgreSQL down, a refused tag showed as applied
+    for ~20 s: the rows went back only after re-reading the items, which waited out the outage
+    once more. Nothing was changed, so nothing is read: the row goes back with the refusal."""
+    from cminbox.core.errors import StoreUnavailable
+
+    services = make_services(tmp_path, clock)
+    services.config.ui.auto_advance = False
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        mid = current_id(app)
+
+        def down(*_args: object, **_kwargs: object) -> object:
+            raise StoreUnavailable("the store cannot be reached")
+
+        reads: list[str] = []
+        triage_of = services.store.triage
+        monkeypatch.setattr(services.inbox, "tag", down)
+        monkeypatch.setattr(services.store, "triage", lambda m: reads.append(m) or triage_of(m))
+        await press(pilot, "t", *"ghosttag", "enter")
+        assert "ghosttag" not in screen_of(app).inbox_list.current.state.tags  # type: ignore[union-attr]
+        assert mid not in reads

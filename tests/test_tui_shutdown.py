@@ -51,3 +51,23 @@ async def test_results_arriving_during_shutdown_are_dropped_not_crashing(tmp_pat
     assert failures == []
     assert delivered > 0
     assert app.return_code in (0, None)
+
+
+async def test_a_timer_started_from_a_plain_thread_fires(tmp_path: Path) -> None:
+    """Regression (review of 2026-12-01): the store check's thread is a plain one (no copy of the
+    app's context); the outage probe's interval it started through from_worker died at its first
+    tick (Textual's timers read the active app from the context), so after a 15 s PostgreSQL
+    outage the banner stayed up and every action was refused until a restart."""
+    app = make_app(make_services(tmp_path, FrozenClock(T0)))
+    fired = asyncio.Event()
+    async with app.run_test() as pilot:
+        screen = app.screen
+
+        def worker() -> None:  # not a Textual worker: an empty context, as threading.Thread gives
+            from_worker(screen, screen.set_timer, 0.01, fired.set)
+
+        thread = threading.Thread(target=contextvars.Context().run, args=(worker,), daemon=True)
+        thread.start()
+        await asyncio.to_thread(thread.join, 5)
+        await asyncio.wait_for(fired.wait(), 5)
+        await pilot.pause()

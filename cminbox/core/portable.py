@@ -150,9 +150,16 @@ def read_jsonl(path: Path) -> Iterator[Line]:
 
 
 def records(store: StoreApi, *, archived: bool = False) -> Iterator[Record]:
-    """Every live item, newest first; then, with ``archived``, every archived one."""
-    for msg, state in store.query():
-        yield Record(message=msg, triage=state if state.rev else None)
+    """Every live item, newest first, with its whole triage state (history included); then,
+    with ``archived``, every archived one. A query's states are the lists': PostgreSQL keeps
+    the history in the event log and leaves it out of them, so a plain export of a team store
+    had no history, where a TinyDB one had it (review of 2026-12-01)."""
+    if isinstance(store, PortableStore):
+        items = sorted(store.export_items(), key=lambda item: (item[0].created_at, item[0].id), reverse=True)
+    else:
+        items = store.query()
+    for msg, state in items:
+        yield Record(message=msg, triage=state if state.rev or state.history else None)
     if archived:
         for item in store.archived():
             yield Record(message=item.message, triage=item.triage, archived=True)

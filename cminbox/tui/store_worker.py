@@ -157,6 +157,10 @@ class Writes:
                 try:
                     out = write.call()
                 except CminboxError as exc:
+                    if isinstance(exc, StoreUnavailable):
+                        # Nothing was changed, and a read would wait out the same outage first
+                        # (the refused tag showed ~20 s as applied): the rows go back at once.
+                        return exc, None, {}
                     # What the store holds now (a verb may fail after its triage write, an
                     # escalation's delivery say): the rows show that, never a half-truth.
                     try:

@@ -11,6 +11,8 @@ Two hazards of ``App.call_from_thread`` while the app quits, both seen in CI:
   gives up as soon as the loop is no longer running.
 
 Exceptions raised by the call itself still reach the worker: they are bugs, not shutdown noise.
+The call runs in the app's context (Textual's ``_context``, as ``call_from_thread`` does), so
+what it starts (a timer, an interval) works as if started by the UI thread's own code.
 """
 
 from __future__ import annotations
@@ -47,7 +49,12 @@ def from_worker(node: Widget, call: Callable[[*Ts], object], *args: *Ts) -> None
 
     async def if_alive() -> None:
         if is_alive(node):
-            call(*args)
+            # In the app's context, as call_from_thread runs its callback: a timer or interval
+            # the call starts is a task that copies this context, and Textual's ticks read the
+            # active app from it. Without it, the store-outage probe's interval died silently at
+            # its first tick and the banner stayed up for good (review of 2026-12-01).
+            with app._context():
+                call(*args)
 
     try:
         future = asyncio.run_coroutine_threadsafe(if_alive(), loop)

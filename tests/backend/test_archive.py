@@ -104,3 +104,17 @@ def test_small_tables_keep_cursors_health_and_drafts(backend: Backend) -> None:
     assert other.rewind_cursors(None) == ["gh"] and backend.open().get_cursor("gh") is None
     other.set_draft("masto:1", "")
     assert backend.open().get_draft("masto:1") == ""
+
+
+def test_the_plain_export_carries_each_items_history_on_every_backend(backend: Backend, tmp_path: Path) -> None:
+    """Regression (review of 2026-12-01): PostgreSQL keeps an item's history in its event log and
+    leaves it out of the lists' states, so `cminbox export` of a team store had none."""
+    s = backend.open(clock=lambda: LATER)
+    s.upsert_messages([make_message(n) for n in (1, 2, 3)])
+    s.act(["masto:2"], triage.AddTags(("billing",)), actor="ana")
+    s.act(["masto:2"], triage.SetStatus(Status.DONE), actor="bob")
+    exported = {r.message.id: r for r in portable.records(s)}
+    assert [r.message.id for r in portable.records(s)] == ["masto:1", "masto:2", "masto:3"]  # newest first
+    history = exported["masto:2"].triage.history  # type: ignore[union-attr]
+    assert [entry.actor for entry in history] == ["ana", "bob"]
+    assert exported["masto:1"].triage is None  # untouched items carry no state

@@ -13,6 +13,7 @@ found is registered with the redactor before it is used.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from types import ModuleType
@@ -41,6 +42,12 @@ POOL_MAX = 4
 # endless round would back off without bound, so after an hour-long outage the next try could
 # come an hour after the server is back, with every action refused meanwhile.
 RECONNECT_ROUND = 5.0
+FIRST_WAIT = 1.0  # seconds the pool's first connection gets before cminbox asks why it is late
+
+# psycopg_pool logs every failed connection as a warning; with no handler of ours above it,
+# Python's last-resort handler printed them over the command's own message. What went wrong is
+# said by the error raised here; the CLI's log handler is on "cminbox" only.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 class PostgresError(CminboxError):
@@ -153,6 +160,34 @@ def target(cfg: StoreConfig, secrets_: Secrets | None = None) -> Target:
     return Target(conninfo, password)
 
 
+# What the server (or libpq) says when the connection settings are wrong, not the network: no
+# retry helps, so it is said at once with what to change, not as "unreachable" after 10 s
+# (review of 2026-12-01). SQLSTATE where the server sends one, libpq's words where it does not.
+_REFUSALS: tuple[tuple[str, str, str], ...] = (
+    ("28P01", "password authentication failed", "the server refused the password"),
+    ("", "no password supplied", "the server wants a password and none was given"),
+    ("3D000", "does not exist", "the database or role does not exist"),
+    ("28000", "no pg_hba.conf entry", "the server does not let this user in from here (pg_hba.conf)"),
+)
+REFUSED_HINT = (
+    "Check [store] dsn (user, host, database) and the password: password_command in [store], or "
+    "`cminbox login store` for the keyring; `cminbox doctor` checks the connection."
+)
+
+
+def refused(exc: BaseException, where: str) -> PostgresError | None:
+    """The error for a connection the server refused for its settings, or None (down, slow)."""
+    state = getattr(exc, "sqlstate", None) or ""
+    text = str(exc)
+    for code, words, said in _REFUSALS:
+        if (code and state == code) or words in text:
+            detail = redactor.redact(text.strip().splitlines()[0] if text.strip() else type(exc).__name__)
+            return PostgresError(
+                f"the PostgreSQL store {where} refused the connection: {said} ({detail}).", REFUSED_HINT
+            )
+    return None
+
+
 def unreachable(exc: BaseException, where: str) -> PostgresUnreachable:
     """The error shown when the server cannot be reached or dropped the connection mid-action."""
     detail = redactor.redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
@@ -184,14 +219,28 @@ def open_pool(tgt: Target, *, min_size: int = 1, max_size: int = POOL_MAX) -> Co
         open=False,
         name="cminbox",
     )
+    # The pool hides why its connections fail behind its timeout. A first short wait, then one
+    # connection of our own says why: settings the server refuses are said at once, a server
+    # that is down or slow gets the rest of connect_timeout.
+    first = min(wait, FIRST_WAIT)
     try:
-        pool.open(wait=True, timeout=wait)
+        pool.open(wait=True, timeout=first)
+        return pool
+    except psycopg_pool.PoolTimeout:
+        pass
+    try:
+        psycopg.connect(tgt.conninfo, **kwargs).close()
+    except psycopg.Error as cause:
+        if (said := refused(cause, tgt.describe())) is not None:
+            pool.close()
+            raise said from None
+    try:
+        pool.wait(timeout=max(0.0, wait - first))
     except psycopg_pool.PoolTimeout as exc:
         pool.close()
-        # The pool hides the connection error behind its timeout: connect once to say why.
         try:
             psycopg.connect(tgt.conninfo, **kwargs).close()
         except psycopg.Error as cause:
-            raise unreachable(cause, tgt.describe()) from None
+            raise refused(cause, tgt.describe()) or unreachable(cause, tgt.describe()) from None
         raise unreachable(exc, tgt.describe()) from None
     return pool
