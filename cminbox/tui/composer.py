@@ -9,6 +9,7 @@ second ctrl+s does nothing: what is queued is exactly what is shown, and only on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message as TextualMessage
+from textual.timer import Timer
 
 from cminbox.core.channel import OutgoingReply
 from cminbox.core.models import Message
@@ -26,6 +28,9 @@ from cminbox.tui.plain import Label
 
 if TYPE_CHECKING:  # made at the first opening (Composer.area), not with the screen
     from textual.widgets import TextArea
+
+
+AUTOSAVE_AFTER = 2.0  # seconds without a keystroke before the draft is saved
 
 
 class Composer(Vertical):
@@ -54,6 +59,14 @@ class Composer(Vertical):
             self.draft = draft
             self.draft_known = draft_known  # else the text goes on top of the stored draft
 
+    class Paused(TextualMessage):
+        """The text has not changed for :data:`AUTOSAVE_AFTER` seconds: worth saving as the draft."""
+
+        def __init__(self, message: Message, draft: str) -> None:
+            super().__init__()
+            self.message = message
+            self.draft = draft
+
     class EditorRequested(TextualMessage):
         def __init__(self, message: Message, draft: str) -> None:
             super().__init__()
@@ -73,6 +86,7 @@ class Composer(Vertical):
         self.draft_known = False  # the saved draft is in the text (read, or known to be empty)
         self.sending = False  # from ctrl+s until the reply is queued or refused
         self.note = ""  # said on the status line instead of the counter ("queueing the reply…")
+        self._pause: Timer | None = None  # the autosave's wait for a pause in typing
 
     def compose(self) -> ComposeResult:
         yield Label("", id="composer-title")
@@ -142,6 +156,18 @@ class Composer(Vertical):
 
     def on_text_area_changed(self) -> None:
         self._update_status()
+        # A draft was saved when the composer closed: a kill -9, a lost SSH session or a power cut
+        # while typing lost it all (review of 2026-12-01). Saved once typing pauses too, when the
+        # stored draft is already in the text (else the close joins the two, as before).
+        if self.target is not None and self.draft_known and not self.sending:
+            if self._pause is not None:
+                self._pause.stop()
+            self._pause = self.set_timer(AUTOSAVE_AFTER, functools.partial(self._paused, self.session))
+
+    def _paused(self, session: int) -> None:
+        self._pause = None
+        if self.target is not None and self.session == session and self.draft_known and not self.sending:
+            self.post_message(self.Paused(self.target, self.text))
 
     def _update_status(self) -> None:
         status = self.query_one("#composer-status", Label)
@@ -186,11 +212,18 @@ class Composer(Vertical):
 
     def action_send(self) -> None:
         """Once: the text is read-only until the inbox says the reply was queued or refused."""
+        self._stop_pause()
         if self.target is not None and not self.sending and self.text.strip():
             self.set_sending(True)
             self.post_message(self.Send(self.target, self.text.strip(), self.session, self.draft_known))
 
+    def _stop_pause(self) -> None:
+        if self._pause is not None:
+            self._pause.stop()
+            self._pause = None
+
     def action_close(self) -> None:
+        self._stop_pause()  # the close saves the text itself
         if self.target is not None:
             self.post_message(self.Closed(self.target, self.text, self.draft_known))
         self.display = False

@@ -136,6 +136,10 @@ class ReplyingScreen(StillCursorScreen):
         elif composer.fill_draft(saved):
             self.notify("Your saved draft is above what you typed.", timeout=5)
 
+    @on(Composer.Paused)
+    def _composer_paused(self, event: Composer.Paused) -> None:
+        self.drafts.save(event.message.id, event.draft)  # on the store worker, in order with the rest
+
     @on(Composer.Closed)
     def _composer_closed(self, event: Composer.Closed) -> None:
         self.drafts.save(event.message.id, event.draft, on_top=not event.draft_known)
