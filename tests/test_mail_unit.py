@@ -9,8 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cminbox.channels.mail import MailChannel, MailOptions
 from cminbox.channels.mail_parse import build_reply, parse_mail, reply_subject
 from cminbox.core import config
+from cminbox.core.channel import BadResponse, ChannelContext, Rejected
+from cminbox.core.clock import FrozenClock
 from cminbox.core.config import ConfigError
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -120,39 +123,30 @@ def test_an_international_reply_to_domain_goes_as_idna_and_a_local_part_is_refus
         build_reply(utf8_local, "ok", sender="s@y.org", msgid="k@y.org", now=T0)
 
 
-async def test_a_reply_no_smtp_can_address_is_rejected_not_retried(tmp_path: Path) -> None:
-    from cminbox.channels.mail import MailChannel, MailOptions
-    from cminbox.core.channel import ChannelContext, Rejected
-    from cminbox.core.clock import FrozenClock
+def mail_channel() -> MailChannel:
+    """A channel that never reaches a server (what is tested fails before it would)."""
 
     async def password() -> str:
         return "pw"
 
-    channel = MailChannel(
-        ChannelContext(
-            name="mail", url="imaps://127.0.0.1", account="s@y.org", options=MailOptions(), token=password,
-            clock=FrozenClock(T0),
-        )
-    )  # fmt: skip
+    context = ChannelContext(
+        name="mail",
+        url="imaps://127.0.0.1",
+        account="s@y.org",
+        options=MailOptions(),
+        token=password,
+        clock=FrozenClock(T0),
+    )
+    return MailChannel(context)
+
+
+async def test_a_reply_no_smtp_can_address_is_rejected_not_retried() -> None:
     item = parse("From: a@x.example\r\nReply-To: <jörg@bücher.example>\r\n\r\nb\r\n".encode())
     with pytest.raises(Rejected, match="SMTPUTF8"):
-        await channel.reply(item, "hello", "key-1")
+        await mail_channel().reply(item, "hello", "key-1")
 
 
 async def test_a_thread_search_for_a_non_ascii_message_id_is_a_bad_response() -> None:
-    from cminbox.channels.mail import MailChannel, MailOptions
-    from cminbox.core.channel import BadResponse, ChannelContext
-    from cminbox.core.clock import FrozenClock
-
-    async def password() -> str:
-        return "pw"
-
-    channel = MailChannel(
-        ChannelContext(
-            name="mail", url="imaps://127.0.0.1", account="s@y.org", options=MailOptions(), token=password,
-            clock=FrozenClock(T0),
-        )
-    )  # fmt: skip
     item = parse("From: n@x.example\r\nMessage-ID: <über-1@x.example>\r\n\r\nb\r\n".encode())
     with pytest.raises(BadResponse, match="not ASCII"):
-        await channel.thread(item)
+        await mail_channel().thread(item)
