@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cminbox.core.clock import FrozenClock
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.models import Priority, Status
@@ -540,3 +542,59 @@ async def test_a_write_the_store_could_not_take_goes_back_at_once(
         await press(pilot, "t", *"ghosttag", "enter")
         assert "ghosttag" not in screen_of(app).inbox_list.current.state.tags  # type: ignore[union-attr]
         assert mid not in reads
+
+
+@pytest.mark.parametrize(
+    ("keys", "moved"),
+    [(("down", "down", "down"), 3), (("down", "down", "up"), 1), (("end",), -1), (("end", "home"), 0)],
+    ids=["down", "up", "end", "home"],
+)
+async def test_the_arrow_home_and_end_keys_move_the_cursor(
+    tmp_path: Path, clock: FrozenClock, keys: tuple[str, ...], moved: int
+) -> None:
+    """Regression (review of 2026-12-01): the list's own ScrollView bindings took these keys and
+    scrolled the view, leaving the cursor where it was (off screen)."""
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, *keys)
+        listed = screen_of(app).inbox_list
+        assert listed.cursor == (len(listed.rows) - 1 if moved == -1 else moved)
+        assert listed.scroll_offset.y <= listed.cursor
+
+
+def test_the_focused_list_has_no_key_of_its_own_that_shadows_the_action_table() -> None:
+    """The cause of the above, in a real terminal (Pilot's key path reaches the screen's bindings
+    first, so the test above passed before the fix too): a key the focused list binds itself wins
+    over the same key in the action table, remaps included."""
+    from cminbox.core.keymap import ACTIONS
+    from cminbox.tui.inbox_list import InboxList
+
+    table_keys = {key for spec in ACTIONS for key in spec.keys.split(",")}
+    own = set(InboxList._merged_bindings.key_to_bindings) if InboxList._merged_bindings else set()
+    assert not own & table_keys, sorted(own & table_keys)
+
+
+@pytest.mark.parametrize(
+    ("keys", "after"),
+    [(("3", "0", "m"), timedelta(minutes=30)), ((), timedelta(hours=1)), (("down",), None)],
+    ids=["typed", "first-preset", "second-preset"],
+)
+async def test_the_snooze_box_takes_a_typed_time_or_a_preset(
+    tmp_path: Path, clock: FrozenClock, keys: tuple[str, ...], after: timedelta | None
+) -> None:
+    """Regression (review of 2026-12-01): the presets had the focus, so "30m" typed went nowhere
+    and enter snoozed for an hour (the first preset)."""
+    from cminbox.core.when import parse_when
+    from cminbox.tui.dialogs import SNOOZE_PRESETS, SnoozeDialog
+
+    services = make_services(tmp_path, clock)
+    services.config.ui.auto_advance = False
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        mid = current_id(app)
+        await press(pilot, "s")
+        assert isinstance(app.screen, SnoozeDialog)
+        await press(pilot, *keys, "enter")
+        until = services.store.triage(mid).snoozed_until
+        want = clock() + after if after is not None else parse_when(SNOOZE_PRESETS[1][0], clock())
+        assert until == want

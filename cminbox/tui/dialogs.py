@@ -183,7 +183,20 @@ SNOOZE_PRESETS = (
 )
 
 
+class SnoozeInput(Input):
+    """The typed time; ↑ ↓ move through the presets meanwhile (the box keeps the keys typed)."""
+
+    BINDINGS = [
+        Binding("down", "screen.preset(1)", show=False),
+        Binding("up", "screen.preset(-1)", show=False),
+    ]
+
+
 class SnoozeDialog(Dialog):
+    """Typing goes straight into the time box; enter reads what was typed, or, with nothing
+    typed, picks the highlighted preset. (The presets had the focus, so a typed "30m" went
+    nowhere and enter snoozed for the first preset, an hour: review of 2026-12-01.)"""
+
     def __init__(self, now: datetime) -> None:
         super().__init__()
         self.now = now
@@ -192,9 +205,18 @@ class SnoozeDialog(Dialog):
         with Vertical(classes="dialog"):
             yield Label("Snooze until", classes="dialog-title")
             yield OptionList(*(Option(label, id=value) for value, label in SNOOZE_PRESETS), id="snooze-presets")
-            yield Input(placeholder="or type: 2d, friday 14:00, 2026-12-01 10:00", id="snooze-input")
+            yield SnoozeInput(placeholder="or type: 2d, friday 14:00, 2026-12-01 10:00", id="snooze-input")
             yield Label("", id="snooze-error", classes="error")
-            yield Label("enter picks or reads the typed time · esc cancels", classes="dialog-hint")
+            yield Label("type a time, or ↑↓ a preset · enter snoozes · esc cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = 0
+        self.query_one(SnoozeInput).focus()
+
+    def action_preset(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        at = options.highlighted or 0
+        options.highlighted = max(0, min(options.option_count - 1, at + step))
 
     @on(OptionList.OptionSelected)
     def _preset(self, event: OptionList.OptionSelected) -> None:
@@ -202,7 +224,12 @@ class SnoozeDialog(Dialog):
 
     @on(Input.Submitted)
     def _typed(self, event: Input.Submitted) -> None:
-        self._answer(event.value)
+        if event.value.strip():
+            self._answer(event.value)
+            return
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            self._answer(str(options.get_option_at_index(options.highlighted).id))
 
     def _answer(self, text: str) -> None:
         try:

@@ -60,7 +60,11 @@ class Row:
     stale: bool = False  # changed so that it no longer matches the view: dimmed until the next reload
 
 
-class InboxList(ScrollView, can_focus=True):
+# inherit_bindings=False: ScrollView's up/down/home/end/pageup/pagedown scroll the view, and the
+# list has the focus, so they won over the action table's (which move the cursor): the arrows
+# scrolled the cursor off screen, and the next `d` closed an item nobody could see (review of
+# 2026-12-01). The keys are the action table's alone (core/keymap.py), remaps included.
+class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
     COMPONENT_CLASSES = {
         "inbox-list--cursor",
         "inbox-list--selected",
