@@ -22,6 +22,7 @@ from cminbox.core.outbox import Outbox
 from cminbox.core.query import parse
 from cminbox.core.secrets import Secrets
 from cminbox.core.store import Store
+from cminbox.core.triage import SetFirstResponse
 from cminbox.demo.community import INCIDENT_TAG
 from cminbox.demo.server import DemoHTTPServer
 from cminbox.demo.session import DEMO_CHANNEL, DEMO_TOKEN, demo_config_text
@@ -90,12 +91,17 @@ def test_the_readme_recipe_selects_exactly_the_burst(demo: Demo) -> None:
 
 
 async def test_the_readme_recipe_in_the_tui_closes_the_burst_and_nothing_else(demo: Demo) -> None:
+    # What the engine does in `make demo` (this test does not run it): the outage-ack rule's
+    # reply goes to each burst author once, and those items leave view 1 ("needs reply"). The
+    # recipe without `5` closed 24 of the 45 (review of 2026-12-01).
+    replied = sorted(demo.burst)[::2]
+    demo.services.store.act(replied, SetFirstResponse(demo.clock()), actor="demo")
     app = CminboxApp(demo.services, run_engine=False, blink=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)  # the rows are read on a worker: the keys below act on them
-        keys = re.search(r"`/(\S+)` ⏎ `V` `d`", (ROOT / "README.md").read_text(encoding="utf-8"))
+        keys = re.search(r"`5` `/(\S+)` ⏎ `V` `d`", (ROOT / "README.md").read_text(encoding="utf-8"))
         assert keys is not None and keys.group(1) == RECIPE
-        await pilot.press("slash", *RECIPE, "enter", "V", "d")
+        await pilot.press("5", "slash", *RECIPE, "enter", "V", "d")
         await settle(pilot)
     # The team's own posts are closed at ingest (core/community.official_effects): not the recipe's.
     closed = {

@@ -598,3 +598,57 @@ async def test_the_snooze_box_takes_a_typed_time_or_a_preset(
         until = services.store.triage(mid).snoozed_until
         want = clock() + after if after is not None else parse_when(SNOOZE_PRESETS[1][0], clock())
         assert until == want
+
+
+async def test_a_smaller_window_keeps_the_cursor_row_in_view(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (review of 2026-12-01): at 80x24 on the last item, a resize to 50x12 left no
+    row highlighted (the cursor's row below the new bottom) and a preview of an unlisted item."""
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press(pilot, "G")
+        await pilot.resize_terminal(50, 12)
+        await settle(pilot)
+        await pilot.pause()
+        listed = screen_of(app).inbox_list
+        top, height = int(listed.scroll_offset.y), listed.scrollable_content_region.height
+        assert top <= listed.cursor < top + height
+
+
+async def test_one_item_is_one_item(tmp_path: Path, clock: FrozenClock) -> None:
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "slash", *"from:@kai", "enter")
+        line = str(app.screen.query_one("#view-line").render())
+        assert "  1 item " in line + " " and "1 items" not in line
+
+
+async def test_escalating_an_urgent_item_keeps_it_urgent(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (review of 2026-12-01): the dialog offered "high" whatever the item had, so
+    escalating an urgent item with the defaults downgraded it, and nothing said so."""
+    services = make_services(tmp_path, clock)
+    services.config.ui.auto_advance = False
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        mid = current_id(app)
+        for _ in range(4):
+            if services.store.triage(mid).priority == Priority.URGENT:
+                break
+            await press(pilot, "p")
+        assert services.store.triage(mid).priority == Priority.URGENT
+        await press(pilot, "e", "enter")
+        state = services.store.triage(mid)
+        assert state.status == Status.ESCALATED and state.priority == Priority.URGENT
+
+
+async def test_a_notice_names_the_undo_key_as_remapped(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (review of 2026-12-01): with undo remapped to U, "Tagged #x · 1 item · u
+    undoes" named a key that did nothing."""
+    from textual.widgets._toast import Toast
+
+    services = make_services(tmp_path, clock, config_text=CONFIG + '\n[keys]\nundo = "U,ctrl+z"\n')
+    app = make_app(services)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await press(pilot, "t", *"outage", "enter")
+        await pilot.pause()
+        said = "\n".join(str(toast.render()) for toast in app.screen.query(Toast))
+        assert "U undoes" in said and "u undoes" not in said

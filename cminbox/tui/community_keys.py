@@ -62,7 +62,8 @@ class CommunityKeys(_Base):
 
         def said(result: Confirmed) -> None:
             thanks = " · thank-you queued" if result.thanked is not None else ""
-            self.notify(f"Answer by {one_line(answered.handle, 60)} confirmed{thanks} · u undoes", timeout=4)
+            who = one_line(answered.handle, 60)
+            self.notify(f"Answer by {who} confirmed{thanks} · {self.undo_key} undoes", timeout=4)
 
         self.write([mid], confirming, lambda: ops.confirm(mid, thank=thank), "Answer confirmed", said)
 

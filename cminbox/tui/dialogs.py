@@ -124,9 +124,12 @@ class EscalationRequest(msgspec.Struct, frozen=True):
 class EscalateDialog(Dialog):
     BINDINGS = [*Dialog.BINDINGS, Binding("ctrl+s", "submit", "Escalate", id="escalate_submit")]
 
-    def __init__(self, targets: list[str], count: int) -> None:
+    def __init__(self, targets: list[str], count: int, priority: Priority = Priority.HIGH) -> None:
         super().__init__()
         self.targets = targets
+        # The priority offered: high, or the items' own when it is higher (escalating an urgent
+        # item with the defaults made it high, and nothing said so: review of 2026-12-01).
+        self.priority = priority
         self.count = count
 
     def compose(self) -> ComposeResult:
@@ -136,7 +139,7 @@ class EscalateDialog(Dialog):
             yield Select([(t, t) for t in self.targets], value=self.targets[0], allow_blank=False, id="esc-target")
             yield Label("Priority")
             yield Select(
-                [(p.value, p.value) for p in Priority], value=Priority.HIGH.value, allow_blank=False, id="esc-priority"
+                [(p.value, p.value) for p in Priority], value=self.priority.value, allow_blank=False, id="esc-priority"
             )
             yield Label("Note for the team")
             yield Input(placeholder="what is going on, what you need", id="esc-note")

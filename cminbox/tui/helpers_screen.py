@@ -31,8 +31,9 @@ WINDOWS = ("30d", "7d", "90d")  # `s` cycles them
 Rank = Callable[[timedelta], list[Helper]]  # the store read, run on a worker
 
 
-def answer_text(answered: Answered, now: datetime) -> Text:
-    """``↪ answered by Mira Okafor (@mira) 12m ago · c confirm · C correct`` and the link."""
+def answer_text(answered: Answered, now: datetime, keys: tuple[str, str] = ("c", "C")) -> Text:
+    """``↪ answered by Mira Okafor (@mira) 12m ago · c confirm · C correct`` and the link;
+    ``keys``: confirm's and correct's as bound now (a remap included)."""
     out = Text()
     name = sanitize(answered.name, single_line=True)
     handle = sanitize(answered.handle, single_line=True)
@@ -45,7 +46,7 @@ def answer_text(answered: Answered, now: datetime) -> Text:
         if answered.confirmed_at is not None:
             out.append(f" · ✓ confirmed by {sanitize(answered.confirmed_by, single_line=True)}", style="dim")
         else:
-            out.append(" · c confirm · C correct", style="dim")
+            out.append(f" · {keys[0]} confirm · {keys[1]} correct", style="dim")
     else:
         out.append(f"answered first by staff: {who} {when}", style="dim")
     out.append("\n")

@@ -215,6 +215,9 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.rows))
         self._cache.clear()
+        # A smaller window could leave the cursor's row below the new bottom: no row highlighted,
+        # and the preview showing an item not listed (review of 2026-12-01). After the layout.
+        self.call_after_refresh(lambda: self.scroll_to_region_if_needed(self.cursor))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -213,7 +213,8 @@ class InboxScreen(
         first read lands (the header's counts stay empty until then: none is better than 0)."""
         line = Text.assemble((f" {self.view.key} {self.view.name} ", "reverse"))
         if self.rows_loaded:
-            line.append(f"  {len(self.inbox_list.rows)} items")
+            count = len(self.inbox_list.rows)
+            line.append(f"  {count} item{'' if count == 1 else 's'}")
         if self.stale:
             key = self.s.config.keys.get(f"view_{self.view.key}", self.view.key).split(",")[0]
             line.append(f" ({len(self.stale)} no longer in this view; {key} reloads)", style="italic")

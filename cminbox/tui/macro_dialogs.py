@@ -55,10 +55,9 @@ class MacroPicker(Dialog):
                 row.add_row(str(n + 1) if n < 9 else "", macro.name, key_label(macro.key) or "-", what)
                 options.append(Option(row, id=macro.name))
             yield OptionList(*options, id="macro-options")
-            yield Label(
-                "enter runs it · 1-9 by number · u undoes all of it · esc cancels",
-                classes="dialog-hint",
-            )
+            key_for = getattr(self.app, "key_for", None)  # undo as bound now (a remap included)
+            undo = key_for("undo") if key_for is not None else "u"
+            yield Label(f"enter runs it · 1-9 by number · {undo} undoes all of it · esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

@@ -111,7 +111,7 @@ class MacroKeys(_Base):
 
         def ran(result: macro_run.MacroResult) -> None:
             # The engine's delivery loop sends the queued replies: no notice per reply here.
-            self.notify(result.summary() + (" · u undoes" if result.act else ""), timeout=5)
+            self.notify(result.summary() + (f" · {self.undo_key} undoes" if result.act else ""), timeout=5)
 
         inbox = self.s.inbox
         self.write(

@@ -219,7 +219,9 @@ class Preview(Static):
         out.append("\n")
         out.append(_triage_line(st, now) + "\n", style="italic")
         if st.answered is not None:
-            out.append_text(answer_text(st.answered, now))
+            key_for = getattr(self.app, "key_for", None)  # as bound now (a remap included)
+            keys = (key_for("confirm_answer"), key_for("correct_answer")) if key_for is not None else ("c", "C")
+            out.append_text(answer_text(st.answered, now, keys))
         if msg.id in self.presence:
             out.append(sanitize(self.presence[msg.id], single_line=True) + "\n", style="bold")
         out.append("\n")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from cminbox.core import rules_undo, triage
 from cminbox.core.bulk import plan_status_change
 from cminbox.core.errors import CminboxError
-from cminbox.core.models import Escalation, Status, TriageState
+from cminbox.core.models import Escalation, Priority, Status, TriageState
 from cminbox.core.outbox_types import OutboxItem
 from cminbox.core.presence import Presence
 from cminbox.core.store_api import ActResult, UndoResult
@@ -75,6 +75,12 @@ class TriageKeys(_Base):
 
         def moderate_with_guideline(self, ids: list[str], channel: str, req: ModerationRequest) -> None: ...
 
+    @property
+    def undo_key(self) -> str:
+        """The undo key as bound now (a remap included), for the notices' hints."""
+        key_for = getattr(self.app, "key_for", None)  # the inbox runs in CminboxApp; tests' apps too
+        return key_for("undo") if key_for is not None else "u"
+
     def shown(self, mid: str) -> TriageState | None:
         """What the row shows now: the store's state with the pending writes applied."""
         i = self.inbox_list.index.get(mid)
@@ -110,7 +116,8 @@ class TriageKeys(_Base):
                 then(result)
             if isinstance(result, ActResult):
                 n = len(result.changed)
-                message = f"{what} · {n} item{'s' if n != 1 else ''} · u undoes" if n else f"{what}: nothing changed"
+                items = f"{n} item{'s' if n != 1 else ''}"
+                message = f"{what} · {items} · {self.undo_key} undoes" if n else f"{what}: nothing changed"
                 self.notify(message, timeout=3)
             self.refresh_chrome()
 
@@ -333,12 +340,15 @@ class TriageKeys(_Base):
                 def escalated(out: tuple[ActResult, list[OutboxItem]]) -> None:
                     self.deliver_soon()
                     n = len(out[0].changed)
-                    self.notify(f"Escalated to {req.target} · {n} item{'s' if n != 1 else ''} · u undoes", timeout=3)
+                    items = f"{n} item{'s' if n != 1 else ''}"
+                    self.notify(f"Escalated to {req.target} · {items} · {self.undo_key} undoes", timeout=3)
 
                 call = lambda: self.s.inbox.escalate(ids, req.target, req.priority, req.note)  # noqa: E731
                 self.write(ids, action, call, "", then=escalated)
 
-        self.app.push_screen(EscalateDialog(targets, len(ids)), done)
+        shown = [st for st in map(self.shown, ids) if st is not None]
+        offered = max([Priority.HIGH, *(st.priority for st in shown)], key=lambda p: p.rank)
+        self.app.push_screen(EscalateDialog(targets, len(ids), offered), done)
 
     def action_moderate(self) -> None:
         if not (ids := self.targets()):
