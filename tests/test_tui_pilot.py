@@ -652,3 +652,14 @@ async def test_a_notice_names_the_undo_key_as_remapped(tmp_path: Path, clock: Fr
         await pilot.pause()
         said = "\n".join(str(toast.render()) for toast in app.screen.query(Toast))
         assert "U undoes" in said and "u undoes" not in said
+
+
+async def test_a_dialog_on_a_short_terminal_keeps_the_focused_box_on_screen(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (review of 2026-12-01): at 80x12 the escalate dialog was cut off below
+    "Priority", and the note's box (focused) took typing unseen."""
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=(80, 12)) as pilot:
+        await press(pilot, "e")
+        focused = app.focused
+        assert focused is not None and focused.id == "esc-note"
+        assert focused.region.y >= 0 and focused.region.bottom <= 12
