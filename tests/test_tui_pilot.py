@@ -663,3 +663,15 @@ async def test_a_dialog_on_a_short_terminal_keeps_the_focused_box_on_screen(tmp_
         focused = app.focused
         assert focused is not None and focused.id == "esc-note"
         assert focused.region.y >= 0 and focused.region.bottom <= 12
+
+
+async def test_the_palette_key_reaches_the_edge_of_a_narrow_footer(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (review of 2026-12-01): below ~70 columns (a compact footer) the docked
+    palette key kept a right margin, and that column showed a character of the key underneath
+    ("^p palette?")."""
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=(58, 15)) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        palette = app.screen.query("FooterKey.-command-palette").first()
+        assert palette.region.right == 58
