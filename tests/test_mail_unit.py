@@ -150,3 +150,12 @@ async def test_a_thread_search_for_a_non_ascii_message_id_is_a_bad_response() ->
     item = parse("From: n@x.example\r\nMessage-ID: <über-1@x.example>\r\n\r\nb\r\n".encode())
     with pytest.raises(BadResponse, match="not ASCII"):
         await mail_channel().thread(item)
+
+
+def test_a_reply_body_keeps_its_encoded_lines_within_76() -> None:
+    """Regression (review of the 998-character header policy): the policy's max_line_length is
+    also the body's base64 line length; a long non-ASCII paragraph went out in 996-byte lines."""
+    original = parse(b"From: a@x.example\r\nMessage-ID: <m@x.example>\r\nSubject: s\r\n\r\nb\r\n")
+    wire = build_reply(original, "é" * 600, sender="s@y.org", msgid="k@y.org", now=T0).as_bytes()
+    body = wire.split(b"\n\n", 1)[1]
+    assert max(len(line) for line in body.splitlines()) <= 76

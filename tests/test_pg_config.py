@@ -199,3 +199,11 @@ def test_a_database_that_does_not_exist_is_refused_not_unreachable(
     assert not isinstance(caught.value, connection.PostgresUnreachable)
     assert "does not exist" in str(caught.value) and "[store] dsn" in caught.value.hint
     assert "error connecting" not in capsys.readouterr().err  # no pool warnings over the message
+
+
+def test_a_server_that_refuses_connections_is_unreachable_not_a_pool_error() -> None:
+    """Regression (review of the fast path above): pool.wait closes the pool when it times out,
+    so a wait on it after the first short one raised a raw PoolClosed."""
+    tgt = connection.Target("host=127.0.0.1 port=1 dbname=x user=x connect_timeout=3", None)
+    with pytest.raises(connection.PostgresUnreachable, match="unreachable"):
+        connection.open_pool(tgt)

@@ -675,3 +675,35 @@ async def test_the_palette_key_reaches_the_edge_of_a_narrow_footer(tmp_path: Pat
         await pilot.pause()
         palette = app.screen.query("FooterKey.-command-palette").first()
         assert palette.region.right == 58
+
+
+async def test_the_person_screen_moves_with_the_page_home_and_end_keys(tmp_path: Path, clock: FrozenClock) -> None:
+    """The person screen's list lost ScrollView's keys with the inbox's (review of the fix):
+    they move its cursor now, as in the inbox."""
+    import msgspec
+
+    from cminbox.tui.person_screen import PersonScreen
+
+    services = make_services(tmp_path, clock)
+    (newest, _), *_ = services.store.query(limit=1)
+    more = [
+        msgspec.structs.replace(make_message(900 + i, at=clock() - timedelta(hours=i + 1)), author=newest.author)
+        for i in range(40)
+    ]
+    services.store.upsert_messages(more)  # one person with more items than a page holds
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "P")
+        for _ in range(50):
+            if isinstance(app.screen, PersonScreen) and app.screen.query(InboxList).first().rows:
+                break
+            await pilot.pause(0.02)
+        assert isinstance(app.screen, PersonScreen)
+        listed = app.screen.query_one(InboxList)
+        assert len(listed.rows) > 1
+        await press(pilot, "end")
+        assert listed.cursor == len(listed.rows) - 1
+        await press(pilot, "home")
+        assert listed.cursor == 0
+        await press(pilot, "pagedown")
+        assert listed.cursor == min(len(listed.rows) - 1, max(1, listed.scrollable_content_region.height // 2))

@@ -110,7 +110,8 @@ def reply_subject(subject: str) -> str:
     return subject if subject.lower().startswith("re:") else f"Re: {subject}".strip()
 
 
-# Header lines up to RFC 5322's hard limit before folding (78 is a SHOULD): the default policy
+# Header lines up to RFC 5322's hard limit before folding (78 is a SHOULD), set once the body is
+# encoded (build_reply): the default policy
 # RFC 2047-encoded a Message-ID longer than 78 (Outlook's are ~95) in In-Reply-To and References,
 # which no mail client reads as a msg-id, so replies did not thread (review of 2026-12-01).
 REPLY_POLICY = email.policy.default.clone(max_line_length=998)
@@ -144,7 +145,7 @@ def build_reply(
     references = [r for r in message.extra.get("references", "").split() if r]
     if original:
         references.append(original)
-    reply = EmailMessage(policy=REPLY_POLICY)
+    reply = EmailMessage()  # the body encoded under the default policy: its lines stay within 76
     reply["From"] = sender
     reply["To"] = _recipient(message.extra.get("reply_to_name", ""), message.extra.get("reply_to", ""))
     reply["Subject"] = reply_subject(message.extra.get("subject", ""))
@@ -158,4 +159,7 @@ def build_reply(
     who = message.author.display_name or message.author.handle
     quoted = "\n".join("> " + line for line in message.text.splitlines())
     reply.set_content(f"{text}\n\nOn {message.created_at:%a, %d %b %Y %H:%M} UTC, {who} wrote:\n{quoted}\n")
+    # Only the headers are written under the 998 limit: the policy's max_line_length is also the
+    # body's base64/quoted-printable line length, which RFC 2045 keeps to 76 (set above).
+    reply.policy = REPLY_POLICY
     return reply

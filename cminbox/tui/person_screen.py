@@ -44,6 +44,11 @@ class PersonScreen(Screen[None]):
         Binding("escape,q", "app.pop_screen", "Back", id="person_back"),
         Binding("j,down", "move(1)", "Down", show=False, id="person_down"),
         Binding("k,up", "move(-1)", "Up", show=False, id="person_up"),
+        # The list's own ScrollView keys are gone (tui/inbox_list.py): these move its cursor.
+        Binding("g,home", "move_to(0)", "First", show=False, id="person_first"),
+        Binding("G,end", "move_to(-1)", "Last", show=False, id="person_last"),
+        Binding("ctrl+d,pagedown", "half_page(1)", "Half a page down", show=False, id="person_page_down"),
+        Binding("ctrl+u,pageup", "half_page(-1)", "Half a page up", show=False, id="person_page_up"),
         Binding("enter", "open_thread", "Thread", id="person_thread"),
         Binding("t", "tag", "Tag", id="person_tag"),
         Binding("T", "untag", "Untag", id="person_untag"),
@@ -139,7 +144,16 @@ class PersonScreen(Screen[None]):
 
     # ------------------------------------------------------------------ keys
     def action_move(self, lines: int) -> None:
-        self.query_one(InboxList).cursor += lines
+        listed = self.query_one(InboxList)
+        listed.cursor = max(0, min(len(listed.rows) - 1, listed.cursor + lines))
+
+    def action_move_to(self, line: int) -> None:
+        listed = self.query_one(InboxList)
+        listed.cursor = max(0, len(listed.rows) - 1) if line < 0 else line
+
+    def action_half_page(self, direction: int) -> None:
+        listed = self.query_one(InboxList)
+        self.action_move(direction * max(1, listed.scrollable_content_region.height // 2))
 
     def action_open_thread(self) -> None:
         row = self.query_one(InboxList).current

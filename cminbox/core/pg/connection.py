@@ -219,28 +219,33 @@ def open_pool(tgt: Target, *, min_size: int = 1, max_size: int = POOL_MAX) -> Co
         open=False,
         name="cminbox",
     )
-    # The pool hides why its connections fail behind its timeout. A first short wait, then one
-    # connection of our own says why: settings the server refuses are said at once, a server
-    # that is down or slow gets the rest of connect_timeout.
+    # The pool hides why its connections fail behind its timeout. Its first connection gets a
+    # short wait; late, one connection of our own (within what is left of connect_timeout) says
+    # why: settings the server refuses are said at once, a server that is down as unreachable,
+    # and a slow one gets the rest of the time. (pool.wait closes the pool when it times out, so
+    # the waits take a connection instead, which leaves it open.)
+    where = tgt.describe()
+    pool.open(wait=False)
     first = min(wait, FIRST_WAIT)
-    try:
-        pool.open(wait=True, timeout=first)
+    if _first_connection(pool, first):
         return pool
-    except psycopg_pool.PoolTimeout:
-        pass
+    left = max(2, round(wait - first))  # libpq's connect_timeout: whole seconds, 2 at least
     try:
-        psycopg.connect(tgt.conninfo, **kwargs).close()
+        psycopg.connect(tgt.conninfo, **{**kwargs, "connect_timeout": left}).close()
     except psycopg.Error as cause:
-        if (said := refused(cause, tgt.describe())) is not None:
-            pool.close()
-            raise said from None
-    try:
-        pool.wait(timeout=max(0.0, wait - first))
-    except psycopg_pool.PoolTimeout as exc:
         pool.close()
-        try:
-            psycopg.connect(tgt.conninfo, **kwargs).close()
-        except psycopg.Error as cause:
-            raise refused(cause, tgt.describe()) or unreachable(cause, tgt.describe()) from None
-        raise unreachable(exc, tgt.describe()) from None
-    return pool
+        raise refused(cause, where) or unreachable(cause, where) from None
+    if _first_connection(pool, max(0.0, wait - first)):
+        return pool
+    pool.close()
+    raise unreachable(TimeoutError(f"no connection within {wait:g} s"), where)
+
+
+def _first_connection(pool: ConnectionPool, timeout: float) -> bool:
+    """Whether the pool hands out a connection within ``timeout`` seconds (given back at once)."""
+    _, psycopg_pool = require_psycopg()
+    try:
+        with pool.connection(timeout=timeout):
+            return True
+    except psycopg_pool.PoolTimeout:
+        return False
