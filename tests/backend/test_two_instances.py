@@ -55,7 +55,11 @@ def machine(backend: Backend) -> type[RuleBasedStateMachine]:
             assert sorted(self.stores[0].message_ids()) == sorted(self.stores[1].message_ids())
 
         def teardown(self) -> None:
-            check_event_log(self.stores[1])
+            try:
+                check_event_log(self.stores[1])
+            finally:  # each example's two handles: left open, 30 examples ran the server out of clients
+                for store in self.stores:
+                    store.close()
 
     return TwoInstances
 

@@ -208,44 +208,42 @@ def open_pool(tgt: Target, *, min_size: int = 1, max_size: int = POOL_MAX) -> Co
     # is refused with a message; the pool retries in the background meanwhile, in rounds of
     # RECONNECT_ROUND, and an action after a round gave up starts the next one at once.
     wait = float(psycopg.conninfo.conninfo_to_dict(tgt.conninfo).get("connect_timeout", 10))
-    pool: ConnectionPool = psycopg_pool.ConnectionPool(
-        tgt.conninfo,
-        min_size=min_size,
-        max_size=max_size,
-        kwargs=kwargs,
-        check=psycopg_pool.ConnectionPool.check_connection,
-        timeout=wait,
-        reconnect_timeout=RECONNECT_ROUND,
-        open=False,
-        name="cminbox",
-    )
+
+    def opened(timeout: float) -> ConnectionPool:
+        """A pool open with its first connection made, or PoolTimeout (the pool closed itself:
+        psycopg_pool's open closes a pool whose wait ran out)."""
+        pool: ConnectionPool = psycopg_pool.ConnectionPool(
+            tgt.conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            kwargs=kwargs,
+            check=psycopg_pool.ConnectionPool.check_connection,
+            timeout=wait,
+            reconnect_timeout=RECONNECT_ROUND,
+            open=False,
+            name="cminbox",
+        )
+        pool.open(wait=True, timeout=timeout)
+        return pool
+
     # The pool hides why its connections fail behind its timeout. Its first connection gets a
     # short wait; late, one connection of our own (within what is left of connect_timeout) says
     # why: settings the server refuses are said at once, a server that is down as unreachable,
-    # and a slow one gets the rest of the time. (pool.wait closes the pool when it times out, so
-    # the waits take a connection instead, which leaves it open.)
+    # and a slow one gets a new pool with the rest of the time. (Waiting on a connection from
+    # the same pool instead made it grow a second one per store: a test that opens many stores
+    # ran the server out of connections.)
     where = tgt.describe()
-    pool.open(wait=False)
     first = min(wait, FIRST_WAIT)
-    if _first_connection(pool, first):
-        return pool
+    try:
+        return opened(first)
+    except psycopg_pool.PoolTimeout:
+        pass
     left = max(2, round(wait - first))  # libpq's connect_timeout: whole seconds, 2 at least
     try:
         psycopg.connect(tgt.conninfo, **{**kwargs, "connect_timeout": left}).close()
     except psycopg.Error as cause:
-        pool.close()
         raise refused(cause, where) or unreachable(cause, where) from None
-    if _first_connection(pool, max(0.0, wait - first)):
-        return pool
-    pool.close()
-    raise unreachable(TimeoutError(f"no connection within {wait:g} s"), where)
-
-
-def _first_connection(pool: ConnectionPool, timeout: float) -> bool:
-    """Whether the pool hands out a connection within ``timeout`` seconds (given back at once)."""
-    _, psycopg_pool = require_psycopg()
     try:
-        with pool.connection(timeout=timeout):
-            return True
-    except psycopg_pool.PoolTimeout:
-        return False
+        return opened(max(FIRST_WAIT, wait - first))
+    except psycopg_pool.PoolTimeout as exc:
+        raise unreachable(exc, where) from None
