@@ -133,6 +133,7 @@ class Store(
         self._init_people(Segment(data_dir / "state" / "people.json", "people", durable=durable, doc_type=Person))
         self._segments: dict[str, Segment[Message]] = {}
         self.kept = Kept(data_dir)  # which parts should be there (a missing one is said, not taken as archived)
+        self._missing_parts: set[Path] = set()  # the parts _check_kept last found missing
         self._events = EventParts(data_dir / "events", durable=durable)
         self._verified: int | None = None  # events checked up to here (None: the newest step is not)
         self._depth = 0  # nesting of event-appending transactions: the outermost checks the events
@@ -225,9 +226,9 @@ class Store(
         missing = set(self.kept.missing(set(on_disk.values()), noted_parts))
         for path in missing:
             self.file_problems[path] = f"{path}: {MISSING}"
-        for path in [p for p, what in self.file_problems.items() if what.endswith(MISSING) and p not in missing]:
-            if path.parent == self.dir / "messages":
-                del self.file_problems[path]  # put back, or accepted by a repair
+        for path in self._missing_parts - missing:  # put back, or accepted by a repair
+            self.file_problems.pop(path, None)
+        self._missing_parts = missing
 
     def _reindex_segment(self, key: str, seg: Segment[Message]) -> set[str]:
         before = self.ix.drop_segment(key)

@@ -24,8 +24,6 @@ from cminbox.core.health import HealthState
 from cminbox.core.outbox_types import OutboxKind
 from cminbox.core.redact import redactor
 from cminbox.core.text import sanitize
-from cminbox.tui.actions import ACTIONS
-from cminbox.tui.help_screen import key_label
 from cminbox.tui.idle_gc import IdleCollector
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.palette import ActionCommands
@@ -142,12 +140,6 @@ class CminboxApp(App[None]):
             Text(f"cminbox stopped: internal error ({said}).\nDetails are in {log_path()}; please report it.")
         )
         self._close_messages_no_wait()
-
-    def key_for(self, action_id: str) -> str:
-        """The first key of an action as it is bound now (a remap in [keys] included), for the
-        hints notices give: "u undoes" named u after undo was remapped (review of 2026-12-01)."""
-        keys = self.keymap_overrides.get(action_id) or next((s.keys for s in ACTIONS if s.id == action_id), "")
-        return key_label(keys.split(",")[0]) if keys else action_id
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)

@@ -21,6 +21,14 @@ def key_label(keys: str) -> str:
     return " ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
+def bound_key(app: object, action_id: str) -> str:
+    """An action's first key as bound now (the app's [keys] remap, else the action table), for
+    the hints notices and dialogs give ("U undoes" once undo is remapped to U)."""
+    keymap: dict[str, str] = getattr(app, "keymap_overrides", {})
+    keys = keymap.get(action_id) or next((spec.keys for spec in ACTIONS if spec.id == action_id), "")
+    return key_label(keys.split(",")[0]) if keys else action_id
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help_close")]
 

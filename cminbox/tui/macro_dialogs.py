@@ -17,7 +17,7 @@ from cminbox.core.macro_run import MacroPlan
 from cminbox.core.macros import Macro
 from cminbox.tui.bulk_confirm import items
 from cminbox.tui.dialogs import Dialog
-from cminbox.tui.help_screen import key_label
+from cminbox.tui.help_screen import bound_key, key_label
 from cminbox.tui.plain import Label
 
 MacroChoice = Literal["all", "skip"]
@@ -55,8 +55,7 @@ class MacroPicker(Dialog):
                 row.add_row(str(n + 1) if n < 9 else "", macro.name, key_label(macro.key) or "-", what)
                 options.append(Option(row, id=macro.name))
             yield OptionList(*options, id="macro-options")
-            key_for = getattr(self.app, "key_for", None)  # undo as bound now (a remap included)
-            undo = key_for("undo") if key_for is not None else "u"
+            undo = bound_key(self.app, "undo")
             yield Label(f"enter runs it · 1-9 by number · {undo} undoes all of it · esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:

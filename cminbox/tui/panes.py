@@ -18,6 +18,7 @@ from cminbox.core.people_ops import Card
 from cminbox.core.text import bound_text, sanitize
 from cminbox.core.when import age
 from cminbox.tui.author_card import card_text, card_title, tag_words
+from cminbox.tui.help_screen import bound_key
 from cminbox.tui.helpers_screen import answer_text
 from cminbox.tui.inbox_list import Row
 from cminbox.tui.plain import Static
@@ -219,8 +220,7 @@ class Preview(Static):
         out.append("\n")
         out.append(_triage_line(st, now) + "\n", style="italic")
         if st.answered is not None:
-            key_for = getattr(self.app, "key_for", None)  # as bound now (a remap included)
-            keys = (key_for("confirm_answer"), key_for("correct_answer")) if key_for is not None else ("c", "C")
+            keys = (bound_key(self.app, "confirm_answer"), bound_key(self.app, "correct_answer"))
             out.append_text(answer_text(st.answered, now, keys))
         if msg.id in self.presence:
             out.append(sanitize(self.presence[msg.id], single_line=True) + "\n", style="bold")

@@ -35,6 +35,7 @@ from cminbox.core.triage import (
 from cminbox.tui.bulk_confirm import BulkChoice, BulkConfirm
 from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.drafts import Drafts
+from cminbox.tui.help_screen import bound_key
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.moderation import ModerateDialog, ModerationRequest, Preview
 from cminbox.tui.store_worker import Write, Writes, optimistic
@@ -78,8 +79,7 @@ class TriageKeys(_Base):
     @property
     def undo_key(self) -> str:
         """The undo key as bound now (a remap included), for the notices' hints."""
-        key_for = getattr(self.app, "key_for", None)  # the inbox runs in CminboxApp; tests' apps too
-        return key_for("undo") if key_for is not None else "u"
+        return bound_key(self.app, "undo")
 
     def shown(self, mid: str) -> TriageState | None:
         """What the row shows now: the store's state with the pending writes applied."""
