@@ -110,3 +110,61 @@ async def test_the_footer_is_built_once_and_again_only_when_its_keys_change(
         await pilot.pause(0.2)
         assert len(built) == rebuilt
         assert all(a != b for a, b in itertools.pairwise(built)), "rebuilt to show the same keys"
+
+
+async def test_what_waits_for_the_first_rows_runs_after_their_frame_is_written(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``call_after_refresh`` runs before the screen's update timer renders the frame, so the
+    footer's keys (~20 ms) and, at 100k, the loader's decoding went in front of the rows they
+    were meant to follow (issue #14: rows reached the terminal ~45 ms after "drawn"). The first
+    rows' callbacks now wait for a frame handed to the driver with the rows in it; the footer
+    has no keys in that frame, and gets them right after."""
+    events: list[str] = []
+    display = CminboxApp._display
+
+    def displayed(self: CminboxApp, screen: object, renderable: object) -> None:
+        display(self, screen, renderable)  # type: ignore[arg-type]
+        inbox = next((s for s in self.screen_stack if isinstance(s, InboxScreen)), None)
+        if renderable is not None and inbox is not None and inbox.inbox_list.rows:
+            footer = inbox.query_one(KeyFooter)
+            events.append("rows frame, footer keys" if _keys(footer) else "rows frame")
+
+    first = InboxScreen._first_rows_drawn
+
+    def drawn(self: InboxScreen) -> None:
+        events.append("first rows drawn")
+        first(self)
+
+    monkeypatch.setattr(CminboxApp, "_display", displayed)
+    monkeypatch.setattr(InboxScreen, "_first_rows_drawn", drawn)
+    app = CminboxApp(_services(tmp_path, clock), run_engine=False, blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+        await until(pilot, lambda: "first rows drawn" in events, "the first rows")
+        await until(pilot, lambda: "Reply" in _keys(screen.query_one(KeyFooter)), "the footer's keys")
+    assert events[0] == "rows frame", events[:3]
+    assert events.index("first rows drawn") > 0
+
+
+async def test_frame_waiters_run_after_a_written_frame_or_after_their_limit(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cminbox.tui import frames
+
+    app = CminboxApp(_services(tmp_path, clock), run_engine=False, blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        ran: list[str] = []
+        waiters = frames.FrameWaiters(app)
+        waiters.add(lambda: ran.append("a"))
+        waiters.add(lambda: ran.append("b"))
+        await pilot.pause(0.05)
+        assert ran == [], "ran before any frame was written"
+        waiters.frame_written()
+        await until(pilot, lambda: ran == ["a", "b"], "both, in order, after the frame")
+        waiters.frame_written()  # nothing waiting: nothing runs again
+        await pilot.pause(0.05)
+        assert ran == ["a", "b"]
+        monkeypatch.setattr(frames, "FRAME_WAIT", 0.05)
+        waiters.add(lambda: ran.append("c"))  # no frame comes (nothing on screen changed)
+        await until(pilot, lambda: ran[-1:] == ["c"], "the limit")

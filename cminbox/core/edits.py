@@ -13,7 +13,6 @@ has them links them in the text), so a changed attachment is an edit when its li
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 import msgspec
@@ -39,6 +38,8 @@ def content(message: Message) -> dict[str, str]:
 def digest(message: Message) -> str:
     """A short fingerprint of the content: the TinyDB store's crash check compares it with the
     stored message to tell whether an edit's step was written (the previews may not differ)."""
+    import hashlib  # an edit's check only, not every start (issue #14)
+
     return hashlib.sha256(_ENC.encode(content(message))).hexdigest()[:16]
 
 

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cminbox.core import registry
 from cminbox.core.bulk import BulkPlan, plan_status_change
@@ -20,7 +20,6 @@ from cminbox.core.models import Escalation, Message, Note, Priority, Status
 from cminbox.core.outbox_types import MARK_READ, OutboxItem, OutboxKind
 from cminbox.core.random_ids import token_hex
 from cminbox.core.rules_undo import undo_item
-from cminbox.core.send_lint import SendCheck, check_send
 from cminbox.core.sending_api import OutboxStore
 from cminbox.core.store_api import ActResult, StoreApi, UndoResult
 from cminbox.core.text import sanitize
@@ -35,6 +34,9 @@ from cminbox.core.triage import (
     Snooze,
     normalise_tag,
 )
+
+if TYPE_CHECKING:
+    from cminbox.core.send_lint import SendCheck
 
 
 class InboxError(CminboxError):
@@ -179,6 +181,8 @@ class Inbox:
     def send_check(self, message: Message, text: str, thread: Sequence[Message]) -> SendCheck:
         """Who the reply as sent mentions outside ``thread`` (core/send_lint.py): warnings, and
         whether sending needs a yes (a private conversation would be widened)."""
+        from cminbox.core.send_lint import check_send  # its patterns: only when a reply is written
+
         staff = self.config.channel(message.channel).staff
         return check_send(self.outgoing_reply(message, text), message, thread, staff)
 

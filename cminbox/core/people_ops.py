@@ -20,7 +20,6 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from statistics import fmean
 
 import msgspec
 
@@ -83,6 +82,8 @@ class Trend(msgspec.Struct, frozen=True):
 
 def trend_of(items: Iterable[Message]) -> Trend:
     """``items`` newest first."""
+    from statistics import fmean  # a card's trend only, not the first frame (issue #14)
+
     scores = [m.sentiment for m in items if m.sentiment is not None]
     recent, before = scores[:TREND_ITEMS], scores[TREND_ITEMS : 2 * TREND_ITEMS]
     return Trend(fmean(recent) if recent else None, fmean(before) if before else None, len(scores))

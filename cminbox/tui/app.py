@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual import events
 from textual.app import App
@@ -24,6 +25,7 @@ from cminbox.core.health import HealthState
 from cminbox.core.outbox_types import OutboxKind
 from cminbox.core.redact import redactor
 from cminbox.core.text import sanitize
+from cminbox.tui.frames import FrameWaiters
 from cminbox.tui.idle_gc import IdleCollector
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.palette import ActionCommands
@@ -82,6 +84,7 @@ class CminboxApp(App[None]):
         self._stop = asyncio.Event()
         self._last_state: dict[str, HealthState] = {}
         self.idle_gc = IdleCollector()
+        self._frame_waiters = FrameWaiters(self)
         self._engine_asked = False  # the engine's build was started for these services
         # The themes, and the one to start with, before the stylesheet's first parse: a theme
         # set at mount made Textual parse every stylesheet again and restyle the screen (~8 ms
@@ -92,6 +95,15 @@ class CminboxApp(App[None]):
         first = theme or (services.config.ui.theme if services is not None else None) or DEFAULT_THEME
         if first in self.available_themes:
             self._start_with_theme(first)
+
+    def call_after_frame(self, callback: Callable[[], object]) -> None:
+        """``callback`` once the next frame has been written (tui/frames.py)."""
+        self._frame_waiters.add(callback)
+
+    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        super()._display(screen, renderable)
+        if renderable is not None and not self._batch_count:  # else Textual wrote nothing
+            self._frame_waiters.frame_written()
 
     def _start_with_theme(self, name: str) -> None:
         """What App._watch_theme and refresh_css do, less the reparse (nothing is parsed yet):

@@ -129,7 +129,7 @@ class InboxScreen(
             yield InboxList(self.s.clock, id="inbox")
             yield Preview(self.s.clock, id="preview")
         yield Composer(id="composer")
-        yield KeyFooter()
+        yield KeyFooter(held=True)  # released by the first rows' frame (row_loading.py)
 
     def on_mount(self) -> None:
         self.place_preview()
@@ -154,6 +154,10 @@ class InboxScreen(
         self.set_interval(HEALTH_EVERY, self.read_health)
         self.start_presence()
         self.report_store_problems()
+
+    def first_frame_done(self) -> None:
+        """The first rows are drawn (or their read failed): the footer's keys follow."""
+        self.query_one(KeyFooter).release()
 
     # ------------------------------------------------------------------ data
     def view_query(self) -> Query:

@@ -27,6 +27,7 @@ from cminbox.core.people import identity_of
 from cminbox.core.query import Query
 from cminbox.core.views import Sort, View, arrange_by
 from cminbox.tui.first_read import Read, RowsRead, load_first_screen, read_rows
+from cminbox.tui.frames import after_frame
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import HeaderCounts
 from cminbox.tui.services import Services
@@ -98,6 +99,8 @@ class RowLoading(_Base):
         def people_arrived(self, read: PeopleRead) -> None: ...
 
         def refresh_chrome(self) -> None: ...
+
+        def first_frame_done(self) -> None: ...
 
         def write_failed(self, exc: CminboxError, title: str) -> None: ...
 
@@ -203,6 +206,7 @@ class RowLoading(_Base):
         self._reload_running = False
         if self._first_read is not None:
             self._first_read.set()  # the loader does not wait for a read that failed
+        self.first_frame_done()
         if wanted != self._reload_wanted:
             self._start_reload()
             return
@@ -221,12 +225,12 @@ class RowLoading(_Base):
             return
         self._reload_failed = False
         if not self.rows_loaded:
-            self.call_after_refresh(self._first_rows_drawn)
+            after_frame(self.app, self._first_rows_drawn)
         self.rows_loaded = True
         if complete and not self.rows_complete and self._first_read is not None and self._first_read.is_set():
             # After the frame that shows them: what waits for every row (the engine's build on a
             # worker) took the interpreter from that frame (~40 ms of a 100k inbox's full load).
-            self.call_after_refresh(self.post_message, RowsComplete())
+            after_frame(self.app, functools.partial(self.post_message, RowsComplete()))
         self.rows_complete = complete
         shown = {r.message.id: r.state for r in self.all_rows}
         pending = self.writes.confirmed  # items with writes in flight keep showing them
@@ -265,6 +269,7 @@ class RowLoading(_Base):
         and the engine may be built (neither must delay that frame)."""
         if self._first_read is not None:
             self._first_read.set()
+        self.first_frame_done()
         self.post_message(FirstRows(self.rows_complete))
 
     def arrange_rows(self, *, new_view: bool = False) -> None:
