@@ -8,9 +8,10 @@ items cost what 100 do, and updating one row re-renders one line.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
+import msgspec
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -34,6 +35,7 @@ COMMUNITY = "↪"  # answered in its thread by the community first (core/communi
 # them per code point, as tmux does); neutral is blank, so the eye catches the other three.
 MOOD_MARKS = {Mood.NEGATIVE: "\N{MINUS SIGN}", Mood.POSITIVE: "+", Mood.NEUTRAL: " ", Mood.UNKNOWN: "?"}
 MOOD_STYLES = {MOOD_MARKS[Mood.NEGATIVE]: "negative", MOOD_MARKS[Mood.POSITIVE]: "positive"}  # else "meta"
+_ROW_ID, _ROW_CHANNEL = attrgetter("message.id"), attrgetter("message.channel")
 ROW_TEXT = 1000  # characters of an item's text a row looks at: no row is wider than that
 
 
@@ -52,8 +54,11 @@ def flag(state: TriageState, now: datetime) -> str:
     return COMMUNITY if state.answered is not None and state.answered.kind == "community" else " "
 
 
-@dataclass(slots=True)
-class Row:
+class Row(msgspec.Struct, gc=False):
+    """One listed item. A Struct, not a slots dataclass: a full load makes 100k of them on the
+    UI thread, and msgspec's C constructor is ~0.06 µs a row quicker (~6 ms at 100k, issue
+    #14). Plain data, no cycles: not tracked by the collector."""
+
     message: Message
     state: TriageState
     fresh: bool = False  # arrived since the user last looked
@@ -109,8 +114,9 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         or filter (``gone_to_top``), goes to the first row: the new list is read from the top."""
         current = self.current
         self.rows = rows
-        self.index = {row.message.id: i for i, row in enumerate(rows)}
-        self.show_channel = len({row.message.channel for row in rows}) > 1
+        # C-level passes, not a Python step per row (100k rows at a full load: ~25 ms less).
+        self.index = dict(zip(map(_ROW_ID, rows), range(len(rows)), strict=True))
+        self.show_channel = len(set(map(_ROW_CHANNEL, rows))) > 1
         self.selected -= {mid for mid in self.selected if mid not in self.index}  # not a 100k-id set
         self._cache.clear()
         self.virtual_size = Size(self.size.width, len(rows))
