@@ -104,6 +104,10 @@ class Pane:
 
     def __init__(self, conf: Path, name: str, argv: list[str], env: dict[str, str]) -> None:
         self.conf, self.name = conf, name
+        # PYTHONDONTWRITEBYTECODE emptied: a Python client is measured as installed, with its
+        # bytecode written (by the unmeasured first run), not compiling what an environment that
+        # forbids writing bytecode (this machine's does) leaves stale after each edit.
+        env = {"PYTHONDONTWRITEBYTECODE": "", **env}
         command = "read _; exec env " + " ".join(shlex.quote(a) for a in [*(f"{k}={v}" for k, v in env.items()), *argv])
         tmux = tmux_argv(conf)
         subprocess.run([*tmux, "kill-session", "-t", name], capture_output=True, check=False)
