@@ -12,7 +12,10 @@ cminbox's email parser and `cminbox import` for cminbox; bench/sbs_data.py, cach
   `j`             send-keys j until the pane changes (the screen still for 30 ms before each press);
 and a bare Textual app (one static widget, bench/sbs_bare_app.py) for the first-frame floor.
 Clients run interleaved, round by round, after one unmeasured open each (page cache warm, NeoMutt's
-header cache built). The cminbox run is `.venv/bin/cminbox` of this checkout, or $CMINBOX_BIN.
+header cache built). The cminbox run is `.venv/bin/cminbox` of this checkout, or $CMINBOX_BIN:
+for another build, a script `PYTHONPATH=<its worktree> exec .venv/bin/python -P -m cminbox "$@"`
+(-P: the clients start in this checkout, and `-m` would otherwise import the checkout's cminbox
+first; then only `--clients cminbox`, the bare app needs a python beside the script).
 """
 
 from __future__ import annotations
