@@ -27,7 +27,7 @@ from cminbox.tui.drafts import joined
 from cminbox.tui.plain import Label
 
 if TYPE_CHECKING:  # made at the first opening (Composer.area), not with the screen
-    from textual.widgets import TextArea
+    from cminbox.tui.typed_area import TextArea
 
 
 AUTOSAVE_AFTER = 2.0  # seconds without a keystroke before the draft is saved
@@ -97,7 +97,7 @@ class Composer(Vertical):
         """The text, made and mounted the first time it is needed: TextArea's import, styles
         and mount were ~7 ms of the inbox's first frame, for a composer most starts never open
         (issue #14)."""
-        from textual.widgets import TextArea
+        from cminbox.tui.typed_area import TextArea
 
         found = self.query(TextArea)
         if found:
@@ -197,7 +197,7 @@ class Composer(Vertical):
 
     @property
     def text(self) -> str:
-        from textual.widgets import TextArea
+        from cminbox.tui.typed_area import TextArea
 
         found = self.query(TextArea)  # never opened: no text, and no reason to make the area
         return found.first().text if found else ""
@@ -210,7 +210,20 @@ class Composer(Vertical):
     def insert(self, text: str) -> None:
         self.area.insert(text)
 
+    # ctrl+s, ctrl+e and ctrl+r are priority bindings: the App runs them as the key arrives,
+    # before the text box has taken the keys typed just before (they wait in its queue). Over a
+    # slow link a burst of typing and ctrl+s come in one read, and the reply went without its
+    # last words (tmux, 2026-12-01). Each acts once the box has had every key before it.
     def action_send(self) -> None:
+        self.area.call_later(self._send)
+
+    def action_editor(self) -> None:
+        self.area.call_later(self._editor)
+
+    def action_saved_reply(self) -> None:
+        self.area.call_later(self._saved_reply)
+
+    def _send(self) -> None:
         """Once: the text is read-only until the inbox says the reply was queued or refused."""
         self._stop_pause()
         if self.target is not None and not self.sending and self.text.strip():
@@ -231,10 +244,10 @@ class Composer(Vertical):
         self.sending, self.note = False, ""  # a send already asked for goes on; its text is kept as the draft too
         self.area.read_only = False
 
-    def action_editor(self) -> None:
+    def _editor(self) -> None:
         if self.target is not None and not self.sending:
             self.post_message(self.EditorRequested(self.target, self.text))
 
-    def action_saved_reply(self) -> None:
+    def _saved_reply(self) -> None:
         if not self.sending:
             self.post_message(self.SavedReplyRequested())

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Select
+from textual.widgets import OptionList, Select
 from textual.widgets.option_list import Option
 
 from cminbox.core.models import Priority
@@ -21,6 +21,7 @@ from cminbox.core.triage import normalise_tag
 from cminbox.core.when import WhenError, parse_when
 from cminbox.tui.cursor import StillCursorScreen
 from cminbox.tui.plain import Label, Static
+from cminbox.tui.typed_keys import Input
 
 
 class Dialog(ModalScreen[Any], StillCursorScreen):

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Select
+from textual.widgets import Button, Select
 
 from cminbox.core import config as config_mod
 from cminbox.core import registry
@@ -21,6 +21,7 @@ from cminbox.core.engine import build_channel
 from cminbox.core.secrets import SecretError, Secrets, keyring_set, keyring_status
 from cminbox.tui.cursor import StillCursorScreen
 from cminbox.tui.plain import Label
+from cminbox.tui.typed_keys import Input
 
 
 class FirstRunScreen(StillCursorScreen):

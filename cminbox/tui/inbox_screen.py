@@ -22,7 +22,6 @@ from textual.binding import BindingType
 from textual.containers import Container
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import Input
 from textual.worker import Worker
 
 from cminbox.core.errors import CminboxError
@@ -59,6 +58,7 @@ from cminbox.tui.store_worker import (
     preview_data,
 )
 from cminbox.tui.triage_keys import TriageKeys
+from cminbox.tui.typed_keys import Input
 from cminbox.tui.ui_thread import is_alive
 
 if TYPE_CHECKING:  # the engine's report: the poller is imported with the engine, after the first frame

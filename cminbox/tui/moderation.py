@@ -11,11 +11,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from cminbox.tui.dialogs import Dialog
 from cminbox.tui.plain import Label, Static
+from cminbox.tui.typed_keys import Input
 
 NO_GUIDELINE = "none"
 # (guideline, action) -> the preview's text: pure (config and the channel's declaration only).

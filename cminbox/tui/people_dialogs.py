@@ -9,13 +9,14 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from cminbox.core.people import PROFILE_TAGS
 from cminbox.tui.author_card import FREE_TAG
 from cminbox.tui.dialogs import Dialog, TagPicker
 from cminbox.tui.plain import Label
+from cminbox.tui.typed_keys import Input
 
 
 def profile_tags(in_use: Iterable[str], without: Iterable[str] = ()) -> list[str]:
