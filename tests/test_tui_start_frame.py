@@ -168,3 +168,15 @@ async def test_frame_waiters_run_after_a_written_frame_or_after_their_limit(
         monkeypatch.setattr(frames, "FRAME_WAIT", 0.05)
         waiters.add(lambda: ran.append("c"))  # no frame comes (nothing on screen changed)
         await until(pilot, lambda: ran[-1:] == ["c"], "the limit")
+
+
+async def test_the_first_frame_s_callback_finds_the_screen_taken_down(tmp_path: Path, clock: FrozenClock) -> None:
+    """It runs on a timer a moment after the frame: a quit (or a test's end) may have removed
+    the screen's widgets by then. It raised NoMatches for the footer (1 in ~6 runs of
+    tests/test_tui_first_counts.py, 2026-12-01)."""
+    app = CminboxApp(_services(tmp_path, clock), run_engine=False, blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+        await until(pilot, lambda: screen.rows_loaded, "the first rows")
+        await screen.query_one(KeyFooter).remove()
+        screen.first_frame_done()  # no footer: nothing to release, and no error

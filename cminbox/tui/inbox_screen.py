@@ -156,8 +156,11 @@ class InboxScreen(
         self.report_store_problems()
 
     def first_frame_done(self) -> None:
-        """The first rows are drawn (or their read failed): the footer's keys follow."""
-        self.query_one(KeyFooter).release()
+        """The first rows are drawn (or their read failed): the footer's keys follow. The call
+        comes a moment after the frame, on a timer: a test or a quit may have taken the
+        screen's widgets down by then (NoMatches from query_one, seen in tests)."""
+        for footer in self.query(KeyFooter):
+            footer.release()
 
     # ------------------------------------------------------------------ data
     def view_query(self) -> Query:

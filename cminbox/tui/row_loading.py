@@ -32,7 +32,7 @@ from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.panes import HeaderCounts
 from cminbox.tui.services import Services
 from cminbox.tui.store_worker import Lookups, PeopleRead, PreviewData, Writes
-from cminbox.tui.ui_thread import from_worker
+from cminbox.tui.ui_thread import from_worker, is_alive
 
 if TYPE_CHECKING:
     from cminbox.core.people_ops import Card, PeopleOps
@@ -269,6 +269,8 @@ class RowLoading(_Base):
         and the engine may be built (neither must delay that frame)."""
         if self._first_read is not None:
             self._first_read.set()
+        if not is_alive(self):  # the app quit before the frame's timer fired
+            return
         self.first_frame_done()
         self.post_message(FirstRows(self.rows_complete))
 
