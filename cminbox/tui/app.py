@@ -84,6 +84,7 @@ class CminboxApp(App[None]):
         self._stop = asyncio.Event()
         self._last_state: dict[str, HealthState] = {}
         self.idle_gc = IdleCollector()
+        self._fatal: Exception | None = None  # the bug that stopped the app (_fatal_error reports it)
         self._frame_waiters = FrameWaiters(self)
         self._engine_asked = False  # the engine's build was started for these services
         # The themes, and the one to start with, before the stylesheet's first parse: a theme
@@ -144,7 +145,7 @@ class CminboxApp(App[None]):
         search printed the IMAP password). The terminal gets one redacted line and where the log
         is; the log gets the traceback, without locals, through the redacting filter. Textual is
         pinned, so overriding its private report is safe (tests/test_tui_plain_text.py checks it)."""
-        error = getattr(self, "_fatal", None)
+        error = self._fatal
         log.error("the app stopped on an internal error", exc_info=error)
         said = redactor.redact(sanitize(f"{type(error).__name__}: {error}", single_line=True))[:200]
         self.bell()

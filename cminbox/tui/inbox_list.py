@@ -199,6 +199,10 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         self.scroll_to_region_if_needed(new)
         self.post_message(self.Highlighted(self.current))
 
+    def half_page(self, direction: int) -> None:
+        """The cursor half a screen down (1) or up (-1); validate_cursor keeps it on a row."""
+        self.cursor += direction * max(1, self.size.height // 2)
+
     def scroll_to_region_if_needed(self, line: int) -> None:
         """Leaving the view jumps half a page (as mutt does), not one line: a scroll redraws
         the whole list region, so scanning down scrolls once every half page, not every key."""

@@ -35,6 +35,7 @@ from cminbox.core.triage import Action
 from cminbox.core.views import Sort, View
 from cminbox.tui import actions
 from cminbox.tui.author_card import read_card
+from cminbox.tui.bulk_confirm import items
 from cminbox.tui.community_keys import CommunityKeys
 from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
@@ -220,8 +221,7 @@ class InboxScreen(
         first read lands (the header's counts stay empty until then: none is better than 0)."""
         line = Text.assemble((f" {self.view.key} {self.view.name} ", "reverse"))
         if self.rows_loaded:
-            count = len(self.inbox_list.rows)
-            line.append(f"  {count} item{'' if count == 1 else 's'}")
+            line.append(f"  {items(len(self.inbox_list.rows))}")
         if self.stale:
             key = self.s.config.keys.get(f"view_{self.view.key}", self.view.key).split(",")[0]
             line.append(f" ({len(self.stale)} no longer in this view; {key} reloads)", style="italic")
@@ -334,7 +334,7 @@ class InboxScreen(
         self.inbox_list.cursor = len(self.inbox_list.rows) - 1
 
     def action_half_page(self, direction: int) -> None:
-        self.inbox_list.cursor += direction * max(1, self.inbox_list.size.height // 2)
+        self.inbox_list.half_page(direction)
 
     def action_next_match(self, direction: int) -> None:
         """With a filter: cycle through its matches. Without: the next item that needs attention."""

@@ -143,17 +143,16 @@ class PersonScreen(Screen[None]):
         return card_title(self.data.card) if self.data is not None else self.ref
 
     # ------------------------------------------------------------------ keys
+    # The list's validate_cursor keeps each move on a row.
     def action_move(self, lines: int) -> None:
-        listed = self.query_one(InboxList)
-        listed.cursor = max(0, min(len(listed.rows) - 1, listed.cursor + lines))
+        self.query_one(InboxList).cursor += lines
 
     def action_move_to(self, line: int) -> None:
         listed = self.query_one(InboxList)
-        listed.cursor = max(0, len(listed.rows) - 1) if line < 0 else line
+        listed.cursor = len(listed.rows) - 1 if line < 0 else line
 
     def action_half_page(self, direction: int) -> None:
-        listed = self.query_one(InboxList)
-        self.action_move(direction * max(1, listed.scrollable_content_region.height // 2))
+        self.query_one(InboxList).half_page(direction)
 
     def action_open_thread(self) -> None:
         row = self.query_one(InboxList).current

@@ -32,7 +32,7 @@ from cminbox.core.triage import (
     Snooze,
     normalise_tag,
 )
-from cminbox.tui.bulk_confirm import BulkChoice, BulkConfirm
+from cminbox.tui.bulk_confirm import BulkChoice, BulkConfirm, items
 from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.help_screen import bound_key
@@ -116,8 +116,7 @@ class TriageKeys(_Base):
                 then(result)
             if isinstance(result, ActResult):
                 n = len(result.changed)
-                items = f"{n} item{'s' if n != 1 else ''}"
-                message = f"{what} · {items} · {self.undo_key} undoes" if n else f"{what}: nothing changed"
+                message = f"{what} · {items(n)} · {self.undo_key} undoes" if n else f"{what}: nothing changed"
                 self.notify(message, timeout=3)
             self.refresh_chrome()
 
@@ -340,8 +339,7 @@ class TriageKeys(_Base):
                 def escalated(out: tuple[ActResult, list[OutboxItem]]) -> None:
                     self.deliver_soon()
                     n = len(out[0].changed)
-                    items = f"{n} item{'s' if n != 1 else ''}"
-                    self.notify(f"Escalated to {req.target} · {items} · {self.undo_key} undoes", timeout=3)
+                    self.notify(f"Escalated to {req.target} · {items(n)} · {self.undo_key} undoes", timeout=3)
 
                 call = lambda: self.s.inbox.escalate(ids, req.target, req.priority, req.note)  # noqa: E731
                 self.write(ids, action, call, "", then=escalated)
