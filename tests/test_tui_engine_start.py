@@ -131,6 +131,29 @@ async def test_the_engine_waits_for_the_rows_to_hold_every_item(tmp_path: Path, 
     services.store.close()
 
 
+async def test_the_memory_the_full_load_freed_is_given_back(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once every part is read (core/heap.py: ~12 MB of 287 at 100k mails), on a worker."""
+    from cminbox.core import heap
+
+    services = _parts(tmp_path, clock)
+    trimmed: list[tuple[bool, str]] = []
+    app = CminboxApp(services, run_engine=False, blink=False)
+
+    def trim() -> bool:
+        screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+        trimmed.append((screen.rows_complete, threading.current_thread().name))
+        return True
+
+    monkeypatch.setattr(heap, "release_freed_memory", trim)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: bool(trimmed), "the heap released")
+        assert [done for done, _ in trimmed] == [True]
+        assert trimmed[0][1] != threading.main_thread().name
+    services.store.close()
+
+
 async def test_a_slow_load_does_not_keep_the_channels_waiting(
     tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

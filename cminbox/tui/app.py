@@ -221,6 +221,11 @@ class CminboxApp(App[None]):
 
     def on_rows_complete(self, _message: RowsComplete) -> None:
         self.build_engine()
+        # What the full load's decoding freed goes back to the OS (core/heap.py: ~12 MB at
+        # 100k mails), on a worker: ctypes releases the interpreter for the call.
+        from cminbox.core.heap import release_freed_memory
+
+        self.run_worker(release_freed_memory, thread=True, name="release freed memory", exit_on_error=False)
 
     def build_engine(self) -> None:
         """On a worker, once; attached when it is ready (PollUpdate and DeliveryUpdate follow)."""
