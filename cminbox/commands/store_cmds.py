@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import IO, Any
 
 from cminbox.commands.arg_types import DAYS
 from cminbox.commands.context import Context, UsageError
@@ -29,12 +33,12 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
     items: Iterable[Record | Line] = everything(ctx.store) if args.all else records(ctx.store, archived=args.archived)
     if args.format == "csv":
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as handle:
+            with _output(Path(args.output), text=True) as handle:
                 count = write_csv(records(ctx.store, archived=args.archived), handle)
         else:
             count = write_csv(records(ctx.store, archived=args.archived), sys.stdout)
     elif args.output:
-        with open(args.output, "wb") as out:
+        with _output(Path(args.output), text=False) as out:
             count = write_jsonl(items, out)
     else:
         count = write_jsonl(items, sys.stdout.buffer)
@@ -44,6 +48,45 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+@contextlib.contextmanager
+def _output(path: Path, *, text: bool) -> Iterator[IO[Any]]:
+    """The export's file, written whole or not at all: into a temporary file beside it, renamed
+    over ``path`` once every line is out (a full disk or a ^C leaves an older export as it was,
+    not half of a new one). A path that cannot be written is the ``-o`` argument's error, named
+    as such: a missing folder was an "internal error", and a folder given as the file was blamed
+    on the data folder (new-user trial of 2026-12-01)."""
+    if path.is_dir():
+        raise UsageError(
+            f"-o {path}: that is a folder; give the path of the file to write, e.g. {path / 'export.jsonl'}"
+        )
+    if path.exists() and not path.is_file():  # a pipe or a device (/dev/stdout): written as it is
+        try:
+            with open(path, "w", encoding="utf-8", newline="") if text else open(path, "wb") as handle:
+                yield handle
+        except OSError as exc:
+            raise UsageError(f"-o {path}: cannot write it ({exc.strerror or exc})") from None
+        return
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"-o {path}: the folder {folder} does not exist (create it first, or write elsewhere)")
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise UsageError(f"-o {path}: cannot write in {folder} ({exc.strerror or exc})") from None
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") if text else open(fd, "wb") as handle:
+            yield handle
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise UsageError(f"-o {path}: cannot write it ({exc.strerror or exc}); nothing was exported") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
