@@ -80,8 +80,20 @@ def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple
         (["snooze", "masto:1", "3000000d"], "too long"),
         (["events", "--since", "99999999999d"], "too long"),
         (["archive", "--older-than", "99999999999"], "out of range"),
+        # Accepted, and the row's age column pushed off (new-user trial of 2026-12-01).
+        (["assign", "masto:1", "y" * 80], "at most 40 characters (this one has 80)"),
     ],
-    ids=["limit-0", "limit-neg", "deep-query", "show-empty", "status-comma", "snooze", "events-since", "archive"],
+    ids=[
+        "limit-0",
+        "limit-neg",
+        "deep-query",
+        "show-empty",
+        "status-comma",
+        "snooze",
+        "events-since",
+        "archive",
+        "assignee-too-long",
+    ],
 )
 def test_the_command_line_says_what_is_wrong(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], said: str
@@ -150,3 +162,14 @@ def test_a_config_in_another_encoding_or_shape_is_said_with_its_line(tmp_path: P
     with pytest.raises(ConfigError) as caught:
         config_mod.load(path)
     assert said in str(caught.value)
+
+
+def test_an_unknown_escalation_target_is_the_argument_s_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It was reported as "config error in ….toml" (exit 2) about a valid config (new-user
+    trial of 2026-12-01)."""
+    Store(tmp_path / "data").upsert_messages([make_message(1)])
+    code, out = cli(tmp_path, capsys, "escalate", "masto:1", "--to", "nowhere")
+    assert code == 1
+    assert "no escalation target named 'nowhere' (configured: none configured)" in out
+    assert "config error" not in out
+    assert Store(tmp_path / "data").triage("masto:1").status == "new"  # nothing was escalated

@@ -32,3 +32,14 @@ def test_a_row_never_overflows_its_width_as_the_terminal_counts(text: str, width
 def test_a_fitted_column_is_exactly_its_width(text: str, width: int) -> None:
     cell = fit_cells(text, width)
     assert wcswidth(cell) == width, cell  # the columns after it start at the same cell on every row
+
+
+@pytest.mark.parametrize(
+    ("tags", "assignee", "tail"),
+    [(("outage",), None, " [outage]"), (("a", "b"), "dana", " [a,b] →dana"), ((), "dana", " →dana"), ((), None, "")],
+)
+def test_tags_and_assignee_stand_apart_from_the_text(tags: tuple[str, ...], assignee: str | None, tail: str) -> None:
+    """They were glued to it: "what's going on #LumenDown[outage]" (new-user trial of 2026-12-01)."""
+    msg = make_message(1, text="what's going on #LumenDown")
+    line = row(msg, TriageState(id=msg.id, tags=tags, assignee=assignee), NOW, 160)
+    assert line.endswith("what's going on #LumenDown" + tail), line

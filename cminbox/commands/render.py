@@ -76,8 +76,12 @@ def row(msg: Message, state: TriageState, now: datetime, width: int | None = Non
         f"{marker} {clean_line(msg.id):<24} {age(msg.created_at, now):>4} {state.status!s:<9} {state.priority!s:<6} "
         f"{fit_cells(short_handle(clean_line(msg.author.handle), 18), 18)} "
     )
-    tail = (" [" + ",".join(state.tags) + "]" if state.tags else "") + (f" →{state.assignee}" if state.assignee else "")
-    tail = one_line(tail)  # tags and assignee are already plain words; this keeps them one line
+    tail = ("[" + ",".join(state.tags) + "]" if state.tags else "") + (f" →{state.assignee}" if state.assignee else "")
+    # Tags and assignee are already plain words; this keeps them one line. It also folds the
+    # outer spaces, so the one before them is added after (the tags were glued to the text:
+    # "what's going on #LumenDown[outage]", new-user trial of 2026-12-01).
+    tail = one_line(tail)
+    tail = " " + tail if tail else ""
     room = max(20, width - cell_width(head) - cell_width(tail) - 1)
     # Cut by terminal cells, not characters: a CJK or emoji row would otherwise overflow the line.
     return head + fit_cells(msg.text, room).rstrip() + tail

@@ -125,18 +125,6 @@ class Config:
         wants = bool(getattr(cfg.options, "mark_read_on_done", False))  # an option, not a channel feature
         return wants and registry.declaration(cfg.type).traits.marks_read
 
-    def target(self, name: str) -> TargetConfig:
-        for t in self.targets:
-            if t.name == name:
-                return t
-        known = ", ".join(t.name for t in self.targets) or "none configured"
-        raise ConfigError(
-            self.path,
-            None,
-            None,
-            f"no escalation target named {name!r} (configured: {known}). Add one under [[escalation.targets]].",
-        )
-
 
 class ConfigError(CminboxError):
     def __init__(self, path: Path | None, line: int | None, key: str | None, problem: str, hint: str = "") -> None:

@@ -68,7 +68,8 @@ def opt(
 
 # Not a TOML key: a field the loader fills in (the channel's parsed options).
 INTERNAL = msgspec.Meta(extra={"internal": True})
-_Name = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+NAME_MAX = 40  # a teammate's name: `me`, `members`, a rule's or macro's `assign`, an assignee
+_Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
 _Account = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
@@ -86,7 +87,7 @@ class TeamConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         opt(
             "who this instance acts as, recorded with every action, note and reply; teammates on one store "
             "each set their own; empty: the OS user name",
-            max_length=40,
+            max_length=NAME_MAX,
             example="alex",
             commented=True,
         ),
@@ -289,7 +290,7 @@ class RuleConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     tag: Annotated[list[str], opt("tags to add", example=["bug"])] = msgspec.field(default_factory=list)
     untag: Annotated[list[str], opt("tags to remove")] = msgspec.field(default_factory=list)
     priority: Annotated[RulePriority, opt("set the priority (empty: leave it)")] = ""
-    assign: Annotated[str, opt("assign it to this teammate (one of [team] members when set)", max_length=40)] = ""
+    assign: Annotated[str, opt("assign it to this teammate (one of [team] members when set)", max_length=NAME_MAX)] = ""
     status: Annotated[RuleStatus, opt("set the status (empty: leave it)")] = ""
     snooze: Annotated[str, opt("snooze it, as `cminbox snooze` takes it: 1h, 2d, tomorrow 9:00")] = ""
     mute: Annotated[

@@ -13,6 +13,7 @@ from cminbox.core.bulk import BulkPlan, plan_status_change
 from cminbox.core.channel import OutgoingReply
 from cminbox.core.clock import Clock
 from cminbox.core.config import Config
+from cminbox.core.config_schema import NAME_MAX
 from cminbox.core.errors import CminboxError
 from cminbox.core.escalation import escalation_payload
 from cminbox.core.macro_undo import explained
@@ -117,6 +118,11 @@ class Inbox:
         """The teammate's name as ``[team] members`` spells it; with members configured, any
         other name is refused (a typo would assign to nobody who will ever see it)."""
         clean = sanitize(who, single_line=True).strip()
+        if len(clean) > NAME_MAX:  # as `[team] members` are: a row's column, not a paragraph
+            raise InboxError(
+                f"an assignee's name is at most {NAME_MAX} characters (this one has {len(clean)})",
+                "Use the teammate's name as `[team] me` spells it.",
+            )
         members = self.config.team.members
         if not members or not clean:
             return clean
@@ -157,7 +163,14 @@ class Inbox:
         self, ids: Iterable[str], target: str, priority: Priority = Priority.HIGH, note: str = ""
     ) -> tuple[ActResult, list[OutboxItem]]:
         """Mark escalated (undoable) and queue a durable delivery to the target per message."""
-        self.config.target(target)  # raises a ConfigError naming the configured targets
+        if not any(t.name == target for t in self.config.targets):
+            # The argument's error, not the config's: the config is fine, the name is not in it
+            # (it was reported as "config error in ...toml": new-user trial of 2026-12-01).
+            known = ", ".join(t.name for t in self.config.targets) or "none configured"
+            raise InboxError(
+                f"no escalation target named {target!r} (configured: {known}). "
+                "Add one under [[escalation.targets]] in the config."
+            )
         esc = Escalation(target=target, priority=priority, note=sanitize(note).strip(), at=self.clock(), by=self.actor)
         ids = list(ids)
         result = self.store.act(ids, SetEscalation(esc, Status.ESCALATED, priority), actor=self.actor)
