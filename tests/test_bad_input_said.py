@@ -164,7 +164,9 @@ def test_a_config_in_another_encoding_or_shape_is_said_with_its_line(tmp_path: P
     assert said in str(caught.value)
 
 
-def test_an_unknown_escalation_target_is_the_argument_s_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unknown_escalation_target_is_the_argument_s_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """It was reported as "config error in ….toml" (exit 2) about a valid config (new-user
     trial of 2026-12-01)."""
     Store(tmp_path / "data").upsert_messages([make_message(1)])
