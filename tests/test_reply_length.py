@@ -38,10 +38,39 @@ def test_mastodon_counts_the_mention_and_links_as_the_server_does() -> None:
     assert out.text == "@user1@example.social " + "x" * 495
     # The remote mention it adds counts as "@user1", as Mastodon counts it.
     assert (out.length, out.left, out.too_long) == (502, -2, True)
-    # A short link counts as 23 characters on Mastodon: never counted as less.
+    # Any link counts as 23 characters on Mastodon, short or long; the full stop is not the link's.
     assert cls.outgoing_reply(msg, "see http://x.co.", None).length == len("@user1 see .") + 23
-    # The mention already typed is not added twice (and, typed, is counted in full).
-    assert cls.outgoing_reply(msg, "@user1@example.social hi", None).length == len("@user1@example.social hi")
+    # The mention already typed is not added twice, and counts as the server counts it.
+    assert cls.outgoing_reply(msg, "@user1@example.social hi", None).length == len("@user1 hi")
+
+
+def test_a_reply_mastodon_takes_is_not_refused() -> None:
+    """A long link and a typed remote mention were counted in full: 520 "as sent" for a reply
+    Mastodon counts as 477 (new-user trial of 2026-12-01)."""
+    cls = registry.load_channel("mastodon")
+    msg = make_message(1)
+    typed = "Thanks @dave@d.social we are on it https://example.com/a/very/long/link/that/is/long/indeed " + "y" * 420
+    out = cls.outgoing_reply(msg, typed, None)
+    assert out.text == "@user1@example.social " + typed
+    counted = len("@user1 Thanks @dave we are on it ") + 23 + len(" " + "y" * 420)
+    assert (out.length, out.too_long) == (counted, False)
+    assert counted == 477
+
+
+@pytest.mark.parametrize(
+    ("text", "counted"),
+    [
+        ("👍🏽 done", 6),  # one grapheme for the emoji with its skin tone, as the server counts
+        ("mail a@b.com please", len("mail a@b.com please")),  # an address, not a mention
+        ("https://mastodon.social/@ana/1 thanks", 23 + len(" thanks")),  # the @ in a link's path
+        ("(see https://docs.example.org/x?y=1#z)", len("(see ") + 23 + len(")")),
+        ("http://localhost/" + "x" * 40, len("http://localhost/") + 40),  # no domain: not a link to it
+    ],
+)
+def test_mastodon_counts_links_mentions_and_graphemes_as_its_validator(text: str, counted: int) -> None:
+    from cminbox.channels.mastodon import status_length
+
+    assert status_length(text) == counted
 
 
 def cli_setup(tmp_path: Path, clock: FrozenClock) -> dict[str, str]:

@@ -68,7 +68,8 @@ def test_known_variables_always_expand_and_text_around_them_is_kept(around: str,
 def test_cli_reply_saved_expands_and_refuses_past_the_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     polled(tmp_path, capsys)
     cfg = tmp_path / "config.toml"
-    long = "{author.handle} " * 40  # ~25 characters each once expanded: past Mastodon's 500
+    # Past Mastodon's 500 once expanded (a handle would not do: its domain is not counted).
+    long = "{author.name}: " + "x" * 495
     cfg.write_text(
         cfg.read_text()
         + '\n[[saved_replies]]\nname = "thanks"\ntext = "Thanks {author.name}, fixed in 1.2!"\n'

@@ -21,7 +21,6 @@ from typing import Any, ClassVar
 
 import httpx
 import msgspec
-import regex
 from dateutil import parser as dateparser
 
 from cminbox.channels.declared.bluesky import DECLARATION
@@ -43,16 +42,13 @@ from cminbox.core.channel import (
 )
 from cminbox.core.models import Author, Kind, Message, message_id, utc
 from cminbox.core.redact import redactor
+from cminbox.core.text import graphemes as graphemes
 from cminbox.core.text import sanitize
 
 REASONS = {"mention": Kind.MENTION, "reply": Kind.REPLY, "quote": Kind.MENTION}
 MAX_PAGES = 10
 _TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
 _MENTION = re.compile(rb"(?:^|\W)(@([a-zA-Z0-9.-]+\.[a-zA-Z]{2,}))")
-
-
-def graphemes(text: str) -> int:
-    return len(regex.findall(r"\X", text))
 
 
 def tid_for(key: str) -> str:

@@ -35,14 +35,18 @@ from cminbox.core.channel import (
 )
 from cminbox.core.html_text import html_to_text
 from cminbox.core.models import Author, Kind, Message, message_id, utc
-from cminbox.core.text import sanitize
+from cminbox.core.text import graphemes, sanitize
 
 VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")  # widest first
 MAX_PAGES_PER_POLL = 25
 URL_LENGTH = 23  # what Mastodon counts for any link, whatever its length
-_URL = re.compile(r"https?://\S+", re.IGNORECASE)
-_USERNAME = re.compile(r"[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*", re.IGNORECASE)  # Mastodon's USERNAME_RE
+# A link as Mastodon's extractor (twitter-text) finds one: a scheme, a host with a dotted name
+# and a top-level domain of letters, then anything up to a space; punctuation that ends a
+# sentence is not the link's.
+_URL = re.compile(r"https?://(?:[\w-]+\.)+[^\W\d_]{2,}(?::\d+)?(?:[/?#]\S*)?", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\"…"
+# Account::MENTION_RE: "@user" or "@user@domain", not inside a word or a link's path.
+_MENTION = re.compile(r"(?<![=/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@[\w.-]+\w)?", re.IGNORECASE)
 
 
 def _id_key(native: str) -> tuple[int, str]:
@@ -57,13 +61,18 @@ def narrower(a: str, b: str) -> str:
 
 
 def status_length(body: str) -> int:
-    """A status's length as Mastodon counts it, never less: every link counts as 23 characters
-    (a shorter one is padded to 23; a longer one is counted in full, which may refuse a reply
-    Mastodon would take, never the other way round); trailing punctuation is not the link's."""
-    padding = 0
-    for match in _URL.finditer(body):
-        padding += max(0, URL_LENGTH - len(match.group(0).rstrip(_TRAILING)))
-    return len(body) + padding
+    """A status's length as Mastodon counts it (its StatusLengthValidator): in graphemes, every
+    link as 23 characters whatever its length, and a mention of another server's account as
+    "@user" (the domain is free). A long link or a typed remote mention was counted in full,
+    which refused replies Mastodon takes (new-user trial of 2026-12-01)."""
+
+    def link(match: re.Match[str]) -> str:
+        url = match.group(0)
+        kept = url.rstrip(_TRAILING)
+        return "x" * URL_LENGTH + url[len(kept) :]
+
+    countable = _MENTION.sub(lambda m: "@" + m.group(1), _URL.sub(link, body))
+    return graphemes(countable)
 
 
 class MastodonChannel:
@@ -254,13 +263,9 @@ class MastodonChannel:
         mention = "@" + acct.lstrip("@")
         has_mention = mention.lower() in text.lower()
         body = text if has_mention else f"{mention} {text}"
-        # Mastodon counts a remote mention as "@user" only: sure for the one added here (one a
-        # user typed is counted in full, never less than the server's count).
-        local, _, domain = acct.lstrip("@").partition("@")
-        saved = len(domain) + 1 if domain and not has_mention and _USERNAME.fullmatch(local) else 0
         return OutgoingReply(
             text=body,
-            length=status_length(body) - saved,
+            length=status_length(body),
             limit=cls.capabilities.reply_limit,
             visibility=narrower(message.visibility or "public", opts.reply_visibility),
             added="" if has_mention else f"the {mention} mention",

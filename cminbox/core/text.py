@@ -93,6 +93,14 @@ def fit_cells(text: str, width: int) -> str:
     return flat + " " * max(0, width - cell_width(flat))
 
 
+def graphemes(text: str) -> int:
+    """What a reader counts as characters: an emoji sequence (👍🏽, a flag) is one. Bluesky's and
+    Mastodon's reply limits are counted so."""
+    import regex  # here: the first frame does not count anything (~5 ms of import)
+
+    return len(regex.findall(r"\X", text))
+
+
 def one_line(text: str, width: int | None = None) -> str:
     """A single-line preview: sanitized, whitespace folded, optionally cut with an ellipsis."""
     flat = " ".join(sanitize(text, single_line=True).split())
