@@ -108,7 +108,8 @@ def test_too_long_is_refused_before_anything_is_queued(inbox: Inbox) -> None:
 def test_no_follow_up_asked_and_unknown_guideline(inbox: Inbox) -> None:
     queued = guideline_ops.moderate(inbox, ["dm:1"], "remove", "spam!", "no-spam", follow_up=False)
     assert queued.follow_ups == [] and queued.actions[0].payload["reason"] == "spam!"
-    with pytest.raises(GuidelineError, match=r"no guideline named 'be-kin'.*Did you mean 'be-kind'"):
+    # One sentence each ("named 'nope' Guidelines: ..." had no full stop: new-user trial of 2026-12-01).
+    with pytest.raises(GuidelineError, match=r"no guideline named 'be-kin'\. Did you mean 'be-kind'"):
         guideline_ops.moderate(inbox, ["dm:1"], "remove", "", "be-kin")
 
 

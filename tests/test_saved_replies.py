@@ -53,7 +53,7 @@ def test_server_values_are_made_inert() -> None:
 def test_unknown_variable_is_refused_with_column_and_suggestion() -> None:
     with pytest.raises(TemplateError) as err:
         check("Thanks {author.nmae}!")
-    assert err.value.column == 8 and 'did you mean "{author.name}"' in str(err.value)
+    assert err.value.column == 8 and 'Did you mean "{author.name}"' in str(err.value)
     with pytest.raises(TemplateError):
         expand("{item.__class__}", Context(message(), "ana"))  # no reaching into objects
     assert names("a {me} b {{x}} {channel}") == [(3, "me"), (16, "channel")]
@@ -100,7 +100,8 @@ def test_config_check_refuses_an_unknown_variable_with_line_key_and_column(tmp_p
         config_mod.parse(text, tmp_path / "c.toml")
     said = str(err.value)
     assert "line 3" in said and "saved_replies[0].text" in said
-    assert 'col 4: unknown variable "{author.nmae}"' in said and '"{author.name}"' in said
+    # As the README shows it (it read '"{author.nmae}". did you mean': new-user trial of 2026-12-01).
+    assert 'col 4: unknown variable "{author.nmae}". Did you mean "{author.name}"?' in said
     with pytest.raises(ConfigError) as err:
         config_mod.parse(text.replace("nmae", "name") * 2, tmp_path / "c.toml")
     assert "two saved replies are named 'hi'" in str(err.value)

@@ -201,7 +201,7 @@ def saved_replies_are_unique_and_name_known_variables(cfg: Config, fail: Fail) -
         try:
             check_template(reply.text)
         except TemplateError as exc:
-            raise fail(("saved_replies", i, "text"), f"{exc.message}.", exc.hint) from None
+            raise fail(("saved_replies", i, "text"), exc.message, exc.hint) from None
 
 
 @check
@@ -322,7 +322,7 @@ def guidelines_are_unique_and_name_known_variables(cfg: Config, fail: Fail) -> N
         try:
             check_template(rule.follow_up, extra=tuple(FOLLOW_UP_VARIABLES))
         except TemplateError as exc:
-            raise fail(("guidelines", i, "follow_up"), f"{exc.message}.", exc.hint) from None
+            raise fail(("guidelines", i, "follow_up"), exc.message, exc.hint) from None
 
 
 @check

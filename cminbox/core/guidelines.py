@@ -70,7 +70,7 @@ def find(config: Config, name: str) -> Guideline:
     known = [g.name for g in config.guidelines]
     close = difflib.get_close_matches(name, known, n=1)
     raise GuidelineError(
-        f"no guideline named {name!r}",
+        f"no guideline named {name!r}.",
         (f"Did you mean {close[0]!r}? " if close else "")
         + (f"Guidelines: {', '.join(known)}." if known else "Add [[guidelines]] (name, text, url) to the config."),
     )

@@ -68,9 +68,9 @@ class TemplateError(CminboxError):
 
     def __init__(self, column: int, name: str, known: list[str]) -> None:
         close = difflib.get_close_matches(name, known, n=1)
-        hint = f'did you mean "{{{close[0]}}}"? ' if close else ""
+        hint = f'Did you mean "{{{close[0]}}}"? ' if close else ""
         super().__init__(
-            f'col {column}: unknown variable "{{{name}}}"',
+            f'col {column}: unknown variable "{{{name}}}".',
             hint + "Variables: " + ", ".join(f"{{{k}}}" for k in known) + "; {{ and }} write a brace.",
         )
         self.column = column
