@@ -83,7 +83,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cminbox",
         description="A keyboard-first terminal inbox for community managers.",
-        epilog="With no command: the inbox (with no channel configured, a first-run screen offers the demo community or setting one up).",
+        epilog=(
+            "With no command: the inbox (with no channel configured, a first-run screen offers "
+            "the demo community or setting one up)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"cminbox {__version__}")
     _global_options(parser)
