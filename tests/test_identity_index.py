@@ -43,7 +43,7 @@ def test_the_identity_index_matches_a_fresh_grouping_after_any_changes(steps: li
             msg = msgspec.structs.replace(
                 base, channel=channel, author=Author(id=handle, handle=handle, display_name=handle)
             )
-            ix.add_message(f"seg{n % 3}", n, msg)
+            ix.add_message(f"seg{n % 3}", msg)
         elif op == "drop":
             ix.drop_message(f"masto:{n}")
         elif op == "segment":
@@ -53,3 +53,36 @@ def test_the_identity_index_matches_a_fresh_grouping_after_any_changes(steps: li
         if built:
             assert ix.by_identity() == _brute(ix)
     assert ix.by_identity() == _brute(ix)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["add", "move", "drop", "segment"]), st.integers(0, 30)), max_size=50))
+def test_which_part_holds_an_id_is_found_after_any_changes(steps: list[tuple[str, int]]) -> None:
+    """Found from the parts' id sets (no id -> part map: issue #14), against a model: every
+    indexed id in exactly one part, the one it was last added to."""
+    ix, parts = Indexes(), {}  # the model: id -> its part
+    for op, n in steps:
+        mid = f"masto:{n}"
+        if op in ("add", "move"):  # "move": the same id written to another part (an edit, a repair)
+            part = f"seg{(n + (op == 'move')) % 3}"
+            ix.add_message(part, make_message(n, channel="masto"))
+            parts[mid] = part
+        elif op == "drop":
+            ix.drop_message(mid)
+            parts.pop(mid, None)
+        else:
+            part = f"seg{n % 3}"
+            ix.drop_segment(part)
+            parts = {k: v for k, v in parts.items() if v != part}
+        assert set(ix.messages) == set(parts)
+        assert sum(len(ids) for ids in ix.segment_ids.values()) == len(parts)  # disjoint, none left behind
+        assert {k: ix.segment_of(k) for k in parts} == parts
+        asked = [f"masto:{i}" for i in range(0, 31, 2)]
+        assert ix.by_segment(asked) == _grouped({k: v for k, v in parts.items() if k in asked})
+
+
+def _grouped(parts: dict[str, str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for mid, part in parts.items():
+        out.setdefault(part, set()).add(mid)
+    return out

@@ -93,11 +93,10 @@ class ArchiveTables(StoreParts):
 
     def _drop_live(self, ids: list[str]) -> None:
         by_segment: dict[str, list[int]] = {}
+        for key, held in self.ix.by_segment(ids).items():
+            by_segment[key] = [doc_id for doc_id, doc in self._segments[key].items() if doc.id in held]
         by_shard: dict[int, list[int]] = {}
         for mid in ids:
-            where = self.ix.where.get(mid)
-            if where is not None:
-                by_segment.setdefault(where[0], []).append(where[1])
             doc_id = self.ix.triage_at.get(mid)
             if doc_id is not None:
                 by_shard.setdefault(self.ix.triage_shard[mid], []).append(doc_id)

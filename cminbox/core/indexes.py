@@ -11,7 +11,6 @@ from __future__ import annotations
 import zlib
 from collections.abc import Collection, Iterable
 from datetime import UTC
-from itertools import repeat
 from operator import attrgetter, methodcaller
 
 import msgspec
@@ -62,8 +61,11 @@ def _drop(index: dict[str, set[str]], key: str, mid: str) -> None:
 class Indexes:
     def __init__(self) -> None:
         self.messages: dict[str, Message] = {}
-        self.where: dict[str, tuple[str, int]] = {}  # id -> (segment key, TinyDB doc id)
-        self.segment_ids: dict[str, set[str]] = {}  # segment key -> ids
+        # Part (segment key) -> its ids; disjoint. Which part holds an id is found from these
+        # (segment_of, by_segment), and its TinyDB doc id from the part when a write needs it: an
+        # id -> (part, doc id) map kept for every message cost ~12 MB and ~30 ms of a 100k
+        # load (issue #14) for what only edits and archiving ask.
+        self.segment_ids: dict[str, set[str]] = {}
         # (channel, thread id) -> its ids: one id as a str (most conversations: ~14 MB less
         # at 100k than a set each), a set from the second; read through thread_ids().
         self.threads: dict[tuple[str, str], str | set[str]] = {}
@@ -117,14 +119,30 @@ class Indexes:
         return self._identities
 
     # ------------------------------------------------------------------ messages
-    def add_message(self, key: str, doc_id: int, msg: Message) -> None:
+    def add_message(self, key: str, msg: Message) -> None:
         if msg.id in self.messages:
             self.drop_message(msg.id)  # an edit may change the thread or author keys
-        self.add_segment(key, [(doc_id, msg)])
+        self.add_segment(key, [msg])
 
-    def add_segment(self, key: str, docs: Iterable[tuple[int, Message]]) -> None:
+    def segment_of(self, mid: str) -> str | None:
+        """The part that holds ``mid`` (a membership test per part: ~75 at 100k mails)."""
+        for key, ids in self.segment_ids.items():
+            if mid in ids:
+                return key
+        return None
+
+    def by_segment(self, ids: Iterable[str]) -> dict[str, set[str]]:
+        """``ids`` grouped by the part that holds them (those in none left out)."""
+        wanted = set(ids)
+        found: dict[str, set[str]] = {}
+        for key, held in self.segment_ids.items():
+            if wanted and (here := wanted & held):
+                found[key] = here
+                wanted -= here
+        return found
+
+    def add_segment(self, key: str, msgs: list[Message]) -> None:
         """Index messages not indexed yet (the load path: ~100k calls, so locals, not attributes)."""
-        docs = docs if isinstance(docs, list) else list(docs)
         threads, authors, keys, idents = self.threads, self.authors, self._author_keys, self._identities
         shared_authors, shared_words, share_extras = self._shared_authors, self._shared_words, self.extras.shared
         set_field = msgspec.structs.force_setattr
@@ -132,7 +150,7 @@ class Indexes:
         # an equal short string is compared, not hashed (each is a fresh copy from the decoder).
         channel = channel_type = visibility = ""
         seen_here: dict[str, Author] = {}  # this part's authors by id (few people, many messages)
-        for _, msg in docs:  # what takes a decision per message
+        for msg in msgs:  # what takes a decision per message
             mid = msg.id
             # Thousands of messages share an author and a channel: keep one copy of each
             # (~50 MB less at 100k messages). Safe on frozen structs nobody else holds yet.
@@ -180,12 +198,10 @@ class Indexes:
             if idents is not None:
                 idents.setdefault(self.identity(msg), set()).add(mid)
         # The rest in C-level passes over the part, not a step per message (~30 ms of 100k).
-        msgs = [msg for _, msg in docs]
         mids = list(map(_ID, msgs))
         self.messages.update(zip(mids, msgs, strict=True))
         # Newest-first ordering without comparing datetimes at query time (~3x faster sorts).
         self.order.update(zip(mids, zip(map(_TIMESTAMP, map(_CREATED, msgs)), mids, strict=True), strict=True))
-        self.where.update(zip(mids, zip(repeat(key), (doc_id for doc_id, _ in docs)), strict=True))
         self.segment_ids.setdefault(key, set()).update(mids)
         kinds = set(zip(map(_CHANNEL, msgs), map(_CHANNEL_TYPE, msgs), strict=True))
         names = {name for name, _ in kinds}
@@ -200,14 +216,15 @@ class Indexes:
         for name, kind in kinds:
             self.channel_types.setdefault(name, set()).add(kind)
 
-    def drop_message(self, mid: str) -> None:
+    def drop_message(self, mid: str, segment: str | None = None) -> None:
+        """``segment``: the part that held it, when the caller knows (spares the search)."""
         msg = self.messages.pop(mid, None)
-        where = self.where.pop(mid, None)
         self.order.pop(mid, None)
-        if where is not None:
-            self.segment_ids.get(where[0], set()).discard(mid)
         if msg is None:
             return
+        part = segment if segment is not None else self.segment_of(mid)
+        if part is not None:
+            self.segment_ids.get(part, set()).discard(mid)
         key = (msg.channel, msg.thread_id or msg.id)
         members = self.threads.get(key)
         if members == mid:
@@ -224,8 +241,7 @@ class Indexes:
     def drop_segment(self, key: str) -> set[str]:
         gone = self.segment_ids.pop(key, set())
         for mid in gone:
-            if self.where.get(mid, (None,))[0] == key:
-                self.drop_message(mid)
+            self.drop_message(mid, key)
         return gone
 
     # ------------------------------------------------------------------ triage

@@ -232,12 +232,12 @@ class Store(
 
     def _reindex_segment(self, key: str, seg: Segment[Message]) -> set[str]:
         before = self.ix.drop_segment(key)
-        raw = seg.raw()
-        ids = [msg.id for msg in raw.values()]
+        msgs = list(seg.raw().values())
+        ids = [msg.id for msg in msgs]
         # The same id in another part (a migration or archive was cut short): this part's wins.
         for mid in self.ix.messages.keys() & ids:
             self.ix.drop_message(mid)
-        self.ix.add_segment(key, [(int(doc_id), msg) for doc_id, msg in raw.items()])
+        self.ix.add_segment(key, msgs)
         return before.union(ids)
 
     def _reindex_shard(self, shard: Segment[TriageState]) -> set[str]:

@@ -80,13 +80,16 @@ class UpsertTables(StoreParts):
             inserts: dict[str, dict[str, Message]] = {}
             updates: dict[str, dict[int, Message]] = {}
             fresh: dict[str, Message] = {}  # the new messages in the order given (the first of an id)
+            doc_ids: dict[str, dict[str, int]] = {}  # part -> its ids' doc ids, read when an edit needs them
             for msg in map(bound_message, messages):  # the one way in: no item is stored unbounded
-                where = self.ix.where.get(msg.id)
-                if where is None:
+                stored = self.ix.messages.get(msg.id)
+                if stored is None:
                     inserts.setdefault(_month(msg.created_at), {}).setdefault(msg.id, msg)
                     fresh.setdefault(msg.id, msg)
-                elif self.ix.messages.get(msg.id) != msg:
-                    updates.setdefault(where[0], {})[where[1]] = msg
+                elif stored != msg and (key := self.ix.segment_of(msg.id)) is not None:
+                    if key not in doc_ids:
+                        doc_ids[key] = {doc.id: doc_id for doc_id, doc in self._segments[key].items()}
+                    updates.setdefault(key, {})[doc_ids[key][msg.id]] = msg
             now = self.clock()
             group = new_group()
             planned = Planned()
@@ -147,14 +150,15 @@ class UpsertTables(StoreParts):
                 while pending:
                     key, seg = self._open_part(month)
                     batch, pending = pending[: PART_DOCS - len(seg)], pending[PART_DOCS - len(seg) :]
-                    for msg, doc_id in zip(batch, seg.insert_many(batch), strict=True):
-                        self.ix.add_message(key, doc_id, msg)
+                    seg.insert_many(batch)
+                    for msg in batch:
+                        self.ix.add_message(key, msg)
                         new_ids.append(msg.id)
                     self.kept.note([seg.path])  # after its write: from now on, its absence is a loss
             for key, docs in updates.items():
                 self._segments[key].replace_many(docs)
-                for doc_id, msg in docs.items():
-                    self.ix.add_message(key, doc_id, msg)
+                for msg in docs.values():
+                    self.ix.add_message(key, msg)
             if states:
                 failpoint("store.before_edit_history")  # the crash test's kill between the message and its history
                 self._write_states(states)
