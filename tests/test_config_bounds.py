@@ -167,3 +167,17 @@ def test_a_remap_that_is_not_a_string_names_its_key(tmp_path: Path, capsys: pyte
 def test_no_key_has_two_actions_by_default() -> None:
     defaults = [key for spec in keymap.ACTIONS for key in keymap.split_keys(spec.keys)]
     assert len(defaults) == len(set(defaults))
+
+
+# ------------------------------------------------------------------ [ui] theme
+def test_an_unknown_theme_is_refused_with_the_closest_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`config check` passed it, and only the TUI said so at start (new-user trial of 2026-12-01)."""
+    out = refused(tmp_path, capsys, '[user]\nname = "ana"\n\n[ui]\nview = "1"\ntheme = "incidnet"\n', 6, "ui.theme")
+    assert "no theme named 'incidnet'" in out and "Did you mean 'incident'?" in out
+    assert "cminbox-dark" in out and "dracula" in out  # the shipped themes and Textual's, as the picker offers
+
+
+@pytest.mark.parametrize("theme", ["incident", "high-contrast", "dracula", ""])
+def test_a_shipped_or_built_in_theme_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str], theme: str) -> None:
+    code, out = check(tmp_path, capsys, f'[ui]\ntheme = "{theme}"\n')
+    assert code == 0, out

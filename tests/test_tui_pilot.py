@@ -351,6 +351,15 @@ async def test_theme_picker_and_palette_open(tmp_path: Path, clock: FrozenClock)
         assert type(app.screen).__name__ == "EscalateDialog"
 
 
+async def test_the_palette_offers_one_theme_command(tmp_path: Path, clock: FrozenClock) -> None:
+    """Textual's "Theme" and the action table's "Change theme" both listed (new-user trial of
+    2026-12-01): the table's stays, with its key."""
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=SIZE):
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Theme" not in titles and "Quit" in titles and "Keys" in titles
+
+
 async def test_preview_shows_thread_and_the_authors_other_messages(tmp_path: Path, clock: FrozenClock) -> None:
     import msgspec
 

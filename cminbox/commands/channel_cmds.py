@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import getpass
 import json
 import os
@@ -214,8 +215,34 @@ def cmd_config(ctx: Context, args: argparse.Namespace) -> int:
             path, None, None, "the file does not exist.", "Create it with `cminbox config example > FILE`."
         )
     cfg = config_mod.load(path)
+    _check_theme(path, cfg.ui.theme)
     print(f"{path}: OK ({len(cfg.channels)} channel(s), {len(cfg.targets)} escalation target(s))")
     return 0
+
+
+def _check_theme(path: Path, name: str) -> None:
+    """`[ui] theme` names a theme the TUI has: a theme file (shipped or yours) or one of
+    Textual's built-in ones, which the theme picker offers too. Checked here, not when the
+    config loads: the themes are read from their files and Textual's (the TUI said it at start,
+    after `config check` had passed it: new-user trial of 2026-12-01)."""
+    from textual.theme import BUILTIN_THEMES
+
+    from cminbox.core.config_where import locate_keys
+    from cminbox.tui.themes import load_themes
+
+    themes, _problems = load_themes()
+    known = {theme.name for theme in themes} | set(BUILTIN_THEMES)
+    if not name or name in known:  # empty: the default theme
+        return
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    line = locate_keys(path.read_text(encoding="utf-8")).get(("ui", "theme"))
+    raise config_mod.ConfigError(
+        path,
+        line,
+        "ui.theme",
+        f"no theme named {name!r}.",
+        (f"Did you mean {close[0]!r}? " if close else "") + f"Themes: {', '.join(sorted(known))}.",
+    )
 
 
 def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:

@@ -107,7 +107,11 @@ class UIConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The terminal inbox."""
 
     theme: Annotated[
-        str, opt("cminbox-dark, cminbox-light, high-contrast, incident, or a theme file's name in themes/")
+        str,
+        opt(
+            "cminbox-dark, cminbox-light, high-contrast, incident, a theme file's name in themes/, "
+            "or one of Textual's (dracula, nord, textual-light, ...)"
+        ),
     ] = "cminbox-dark"
     auto_advance: Annotated[bool, opt("move to the next item that needs attention after each action")] = True
     mouse: Annotated[
