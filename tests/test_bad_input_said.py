@@ -152,7 +152,7 @@ def test_importing_a_folder_blames_the_import_path(tmp_path: Path, capsys: pytes
     [
         (b'[user]\nname = "Ren\xe9e"\n', "line 2: byte 0xe9 at column 12 is not UTF-8"),
         (b"\xff\xfe[\x00u\x00", "line 1: the file is saved as UTF-16"),
-        (b'[[ui]]\ntheme = "x"\n', "line 1, key `ui`: Expected `object`, got `array`"),
+        (b'[[ui]]\ntheme = "x"\n', "line 1, key `ui`: Expected a table, got an array"),
     ],
     ids=["latin-1", "utf-16", "array-of-ui"],
 )

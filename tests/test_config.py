@@ -72,7 +72,7 @@ def test_unknown_top_level_and_section_keys() -> None:
 def test_wrong_type() -> None:
     err = error(GOOD.replace("interval = 30", 'interval = "30"'))
     assert (err.line, err.key) == (8, "channels[0].interval")
-    assert "Expected `int`, got `str`" in str(err)
+    assert "Expected an integer, got a string" in str(err)
 
 
 def test_unknown_channel_type_lists_the_installed_ones() -> None:

@@ -134,7 +134,7 @@ def test_out_of_bounds_values_name_file_line_key_and_range(
 
 def test_a_wrong_type_still_says_the_range(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = refused(tmp_path, capsys, MASTODON + 'page_size = "40"\n', 5, "channels[0].page_size")
-    assert "Expected `int`, got `str`" in out and "an integer from 1 to 80" in out
+    assert "Expected an integer, got a string" in out and "an integer from 1 to 80" in out
 
 
 def test_values_at_the_bounds_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -181,3 +181,18 @@ def test_an_unknown_theme_is_refused_with_the_closest_name(tmp_path: Path, capsy
 def test_a_shipped_or_built_in_theme_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str], theme: str) -> None:
     code, out = check(tmp_path, capsys, f'[ui]\ntheme = "{theme}"\n')
     assert code == 0, out
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "said"),
+    [
+        ("ui = 3\n", 1, "ui", "Expected a table, got an integer."),
+        ('[ui]\nview = ["1"]\n', 2, "ui.view", "Expected a string, got an array."),
+        ("channels = true\n", 1, "channels", "Expected an array, got true or false."),
+    ],
+)
+def test_a_wrong_type_is_named_in_toml_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, line: int, key: str, said: str
+) -> None:
+    """It said "Expected `object`, got `int`", JSON's words (new-user trial of 2026-12-01)."""
+    assert said in refused(tmp_path, capsys, text, line, key)

@@ -57,7 +57,7 @@ def test_the_fixture_macros_compile_with_their_words() -> None:
             "macros[2].steps[0].assign",
             "'bob' is not a teammate",
         ),
-        ('[[macros]]\nname = "x"\nsteps = []\n', "macros[2].steps", "Expected `array` of length >= 1"),
+        ('[[macros]]\nname = "x"\nsteps = []\n', "macros[2].steps", "Expected an array of length >= 1"),
         ('[[macros]]\nname = "outage"\nsteps = [{done = true}]\n', "macros[2].name", "two macros are named"),
     ],
 )

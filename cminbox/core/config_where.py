@@ -191,4 +191,26 @@ def explain(err: msgspec.ValidationError, struct: type[msgspec.Struct], data: An
         value = _value_at(data, path)
         return path, f"{value!r} is not allowed here.", f"`{path[-1]}` must be {accepts}{unit}."
     hint = f"Fix the value's type: `{path[-1]}` must be {accepts}{unit}." if accepts else "Fix the value's type."
-    return path, text.rstrip(".") + ".", hint
+    return path, _in_toml_words(text.rstrip(".")) + ".", hint
+
+
+# msgspec names JSON's types; the file is TOML ("Expected `object`, got `int`" for `ui = 3`:
+# new-user trial of 2026-12-01).
+_TOML_TYPES = {
+    "object": "a table",
+    "array": "an array",
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "null": "nothing",
+    "datetime": "a date-time",
+}
+_NAMED_TYPE = re.compile(r"(Expected|got) `([^`]+)`")
+
+
+def _in_toml_words(text: str) -> str:
+    def words(types: str) -> str:
+        return " or ".join(_TOML_TYPES.get(t.strip(), f"`{t.strip()}`") for t in types.split("|"))
+
+    return _NAMED_TYPE.sub(lambda m: f"{m.group(1)} {words(m.group(2))}", text)
