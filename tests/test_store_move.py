@@ -70,6 +70,9 @@ def test_tinydb_to_postgresql_survives_kills_and_a_second_run_changes_nothing(
     done = migrate_cli(source_dir, dsn, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "continuing the copy" in done.stdout and "verified: both stores export the same" in done.stdout
+    # Progress lines read as progress: "cminbox: verifying: ..." looked like an error (new-user trial of 2026-12-01).
+    assert "\nverifying: comparing the complete export of both stores\n" in done.stdout
+    assert "cminbox:" not in done.stdout
     assert 'backend = "postgresql"' in done.stdout
     source = Store(source_dir)
     assert digest(pg) == digest(source)

@@ -50,7 +50,9 @@ def cmd_store_migrate(ctx: Context, args: argparse.Namespace) -> int:
         raise UsageError(f"--to names the store being copied ({source_name})")
     try:
         started = time.monotonic()
-        report = move(source, target, source_name=source_name, say=lambda text: print(f"cminbox: {text}"))
+        report = move(
+            source, target, source_name=source_name, say=print
+        )  # progress, not an error: no "cminbox:" prefix
     finally:
         target.close()
         if args.source:
