@@ -154,6 +154,17 @@ async def test_the_header_keeps_the_channel_health_with_a_large_selection(tmp_pa
         assert "53 selected" in line and line.rstrip().endswith("● masto"), line
 
 
+async def test_a_view_line_too_long_for_the_screen_ends_in_an_ellipsis(tmp_path: Path, clock: FrozenClock) -> None:
+    """It stopped mid-word at 60 columns ("... no longer in this view; 1"): new-user trial of 2026-12-01."""
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=(60, 15)) as pilot:
+        await pilot.press("slash", *"tag:outage or priority:high", "enter")
+        await pilot.pause()
+        view_line = app.screen.query_one("#view-line")
+        [line] = [strip.text for strip in view_line.render_lines(view_line.region.reset_offset)]
+        assert "filter: tag:outage" in line and line.rstrip().endswith("…"), line
+
+
 async def test_the_footer_fits_80_columns(tmp_path: Path, clock: FrozenClock) -> None:
     app = make_app(make_services(tmp_path, clock))
     async with app.run_test(size=(80, 24)) as pilot:
