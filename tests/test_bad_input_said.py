@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from textual import events
 
-from cminbox.cli import main
 from cminbox.core import config as config_mod
 from cminbox.core.clock import FrozenClock
 from cminbox.core.config import ConfigError
@@ -25,6 +24,7 @@ from cminbox.core.query import QueryError, parse
 from cminbox.core.store import Store
 from cminbox.core.when import WhenError, parse_duration, parse_when
 from cminbox.tui.dialogs import TagPicker
+from tests.cli_in_process import cli
 from tests.factories import make_message
 from tests.tui_fixtures import make_app, make_services, settle
 
@@ -56,17 +56,6 @@ def test_a_view_with_an_age_out_of_range_is_a_config_error_with_its_line(tmp_pat
         config_mod.parse(text, tmp_path / "config.toml")
     said = str(caught.value)
     assert "config.toml" in said and "line 7" in said and "too long" in said
-
-
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    config = tmp_path / "config.toml"
-    config.write_text('[user]\nname = "ana"\n')
-    try:
-        code = main(["--config", str(config), "--data-dir", str(tmp_path / "data"), *args])
-    except SystemExit as exit_:  # argparse's usage errors
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out + err
 
 
 @pytest.mark.parametrize(

@@ -16,18 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from cminbox.cli import main
 from cminbox.commands import store_cmds
 from cminbox.core.store import Store
+from tests.cli_in_process import cli
 from tests.factories import make_message
-
-
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    config = tmp_path / "config.toml"
-    config.write_text('[user]\nname = "ana"\n')
-    code = main(["--config", str(config), "--data-dir", str(tmp_path / "data"), *args])
-    out, err = capsys.readouterr()
-    return code, out + err
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from cminbox.cli import main
 from cminbox.core.clock import FrozenClock
 from cminbox.core.errors import CminboxError
 from cminbox.core.kept import FOLDER
@@ -20,17 +19,10 @@ from cminbox.core.models import Status
 from cminbox.core.outbox_types import OutboxKind
 from cminbox.core.store import Store
 from cminbox.core.triage import SetStatus
+from tests.cli_in_process import cli
 from tests.factories import make_message
 
 OCTOBER = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
-
-
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    config = tmp_path / "config.toml"
-    config.write_text('[user]\nname = "ana"\n')
-    code = main(["--config", str(config), "--data-dir", str(tmp_path / "data"), *args])
-    out, err = capsys.readouterr()
-    return code, out + err
 
 
 def two_months(tmp_path: Path, clock: FrozenClock) -> tuple[Store, Path]:
