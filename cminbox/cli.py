@@ -115,9 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cminbox.core import gc_pause
 
     gc_pause.hold_start_up()
+    out, err = sys.stdout, sys.stderr  # a command's own are made inert in _main: put back after
     try:
         return _main(argv)
     finally:
+        sys.stdout, sys.stderr = out, err
         gc_pause.end_start_up()
 
 
@@ -136,6 +138,10 @@ def _main(argv: Sequence[str] | None) -> int:
     func = getattr(args, "func", default_command)
     if args.command not in TUI_COMMANDS:
         gc_pause.end_start_up()  # its modules are imported; what it builds next is its own
+    if args.command not in TUI_COMMANDS:  # (the TUI draws through Textual, with its own guard)
+        from cminbox.commands.inert_output import InertStream
+
+        sys.stdout, sys.stderr = InertStream(sys.stdout), InertStream(sys.stderr)
     try:
         if args.command not in CONFIG_FREE:
             ctx.config  # noqa: B018 - a malformed config must stop every command, not be ignored

@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import RenderableType
 from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
+from textual.filter import LineFilter
 from textual.message import Message as TextualMessage
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -28,6 +29,7 @@ from cminbox.core.text import sanitize
 from cminbox.tui.frames import FrameWaiters
 from cminbox.tui.idle_gc import IdleCollector
 from cminbox.tui.inbox_screen import InboxScreen
+from cminbox.tui.inert_lines import InertLines
 from cminbox.tui.palette import ActionCommands
 from cminbox.tui.row_loading import FirstRows, RowsComplete
 from cminbox.tui.services import Services
@@ -39,6 +41,7 @@ if TYPE_CHECKING:  # built on a worker after the first frame (on_first_rows), im
     from cminbox.core.poller import PollReport
 
 log = logging.getLogger("cminbox.tui")
+INERT_LINES = InertLines()
 BAD_STATES = (HealthState.DEGRADED, HealthState.RATE_LIMITED, HealthState.AUTH_FAILED)
 ENGINE_BUILD = "build engine"
 ENGINE_WAIT = 3.0  # seconds after the first rows: the engine is built by then, rows complete or not
@@ -119,6 +122,11 @@ class CminboxApp(App[None]):
         )
         self._refresh_truecolor_filter(self.ansi_theme)
         self.stylesheet.set_variables(self.get_css_variables())  # made in App.__init__, before this
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the guard that no control character reaches the terminal
+        (tui/inert_lines.py)."""
+        return [*super().get_line_filters(), INERT_LINES]
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterator[SystemCommand]:
         """Textual's own palette commands, but its "Theme": the action table's "Change theme"
