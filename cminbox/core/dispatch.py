@@ -24,6 +24,7 @@ from cminbox.core.models import Message, Note, Status
 from cminbox.core.outbox_types import MARK_READ, OutboxItem, OutboxKind, OutboxStatus
 from cminbox.core.sending_api import OutboxStore
 from cminbox.core.store_api import StoreApi
+from cminbox.core.text import one_line
 from cminbox.core.triage import AddNote, SetFirstResponse, SetStatus
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,9 @@ class Dispatcher:
         else:
             receipt = await channel.reply(message, text, item.idempotency_key)
         failpoint("outbox.after_send")
-        await asyncio.to_thread(self.outbox.mark_sent, item, {"native_id": receipt.native_id, "url": receipt.url})
+        await asyncio.to_thread(
+            self.outbox.mark_sent, item, {"native_id": one_line(receipt.native_id), "url": one_line(receipt.url)}
+        )
         how = "by direct message" if item.payload.get("via") == "dm" else "as a reply"
         text = f"guideline {item.payload.get('guideline')}: follow-up sent {how}"
         note = Note(id=f"fu-{item.id}", author=item.actor, at=self.clock(), text=text)
@@ -191,7 +194,10 @@ class Dispatcher:
         channel, message = await self._target(item)
         receipt = await channel.reply(message, str(item.payload["text"]), item.idempotency_key)
         failpoint("outbox.after_send")
-        await asyncio.to_thread(self.outbox.mark_sent, item, {"native_id": receipt.native_id, "url": receipt.url})
+        # The server's words: one inert line each, like everything stored from it (a reply id
+        # carrying OSC 52 went into the outbox, the history and `show`: hostile-data trial).
+        native, url = one_line(receipt.native_id), one_line(receipt.url)
+        await asyncio.to_thread(self.outbox.mark_sent, item, {"native_id": native, "url": url})
         # Answered is no longer new: the item stays open (for a follow-up) until someone closes it.
         await asyncio.to_thread(
             self.store.act,
@@ -208,9 +214,9 @@ class Dispatcher:
             lambda st: SetFirstResponse(now) if st.first_response_at is None else None,
             actor=item.actor,
             undoable=False,
-            label=f"replied ({receipt.native_id})",
+            label=f"replied ({native})",
         )
-        return receipt.url or receipt.native_id
+        return url or native
 
     async def _send_escalation(self, item: OutboxItem) -> str:
         target = self.targets.get(item.destination)

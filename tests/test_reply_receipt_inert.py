@@ -1,0 +1,47 @@
+"""A reply's receipt is the server's words: stored and shown as one inert line.
+
+Regression (hostile-data trial of 2026-12-01): a Mastodon server answered a reply with an id
+carrying OSC 52 and ESC[2J; it went as it was into the outbox, the item's history ("replied
+(...)") and `show`, which wrote the clipboard and cleared the screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cminbox.core import config
+from cminbox.core.channel import ReplyReceipt
+from cminbox.core.clock import FrozenClock
+from cminbox.core.models import Message
+from cminbox.core.outbox_types import OutboxKind, OutboxStatus
+from cminbox.core.secrets import Secrets
+from cminbox.core.text import UNSAFE_OUTPUT
+from cminbox.core.wiring import wire
+from tests.factories import make_message
+
+HOSTILE_ID = "999\x1b]52;c;U0VSVkVS\x07\x1b[2J[@click=app.quit]q[/]"
+
+
+class HostileServer:
+    async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
+        return ReplyReceipt(native_id=HOSTILE_ID, url="https://x.example/\x1b[2J1")
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_hostile_receipt_is_stored_inert(tmp_path: Path, clock: FrozenClock) -> None:
+    wired = wire(config.parse(""), tmp_path / "data", clock=clock, secrets=Secrets({}))
+    wired.store.upsert_messages([make_message(1)])
+    eng = wired.engine()
+    eng.channels["masto"] = HostileServer()  # type: ignore[assignment]
+    wired.store.outbox.enqueue_many(OutboxKind.REPLY, [("masto:1", "masto", {"text": "hi"})], "ana")
+    [delivery] = await eng.dispatcher.deliver_due()
+    assert delivery.ok
+    [item] = wired.store.outbox.items()
+    assert item.status == OutboxStatus.SENT
+    assert item.result == {"native_id": "999[@click=app.quit]q[/]", "url": "https://x.example/1"}
+    history = wired.store.triage("masto:1").history
+    assert history and not any(UNSAFE_OUTPUT.search(entry.action) for entry in history)
+    assert "replied (999[@click=app.quit]q[/])" in [entry.action for entry in history]
+    wired.store.close()
