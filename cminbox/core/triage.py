@@ -15,6 +15,7 @@ from typing import Any, TypeAlias, assert_never
 import msgspec
 
 from cminbox.core.models import Answered, Escalation, Note, Priority, Status, TriageState
+from cminbox.core.text import sanitize
 
 
 class SetStatus(msgspec.Struct, frozen=True, tag="status"):
@@ -93,8 +94,10 @@ Action: TypeAlias = (
 
 
 def normalise_tag(tag: str) -> str:
-    """Tags are lower-case words; spaces become dashes so they survive the query language."""
-    cleaned = "-".join(tag.strip().lower().split())
+    """Tags are lower-case words; spaces become dashes so they survive the query language.
+    Nothing a terminal acts on stays in one (`cminbox tag ID $'x\\e]52;...'` was stored with
+    its escape, and shown so to every teammate: hostile-data trial of 2026-12-01)."""
+    cleaned = "-".join(sanitize(tag, single_line=True).strip().lower().split())
     return cleaned.lstrip("#")
 
 
