@@ -103,3 +103,25 @@ def test_a_token_echoed_hex_upper_or_inside_base64_is_redacted(echo: Callable[[s
     said = redact.redact(f"422: {echo(token)} is not valid")
     assert "«redacted»" in said and said.startswith("422: ")
     assert redact.redact("ordinary words, Tokens and 0a1b hex") == "ordinary words, Tokens and 0a1b hex"
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        lambda t: "Tk%2b%2f%3d9x~z.Q_1",  # percent escapes in lower case
+        lambda t: "Tk+\\/=9x~z.Q_1",  # JSON with its slashes escaped (PHP's json_encode)
+        lambda t: "Tk%2B%2F%3D9x%7Ez%2EQ%5F1",  # every byte but letters and digits escaped
+        lambda t: "Tk%2b%2f%3d9x%7ez%2eq%5f1".replace("q", "Q"),
+    ],
+    ids=["pct-lower", "json-slash", "pct-all", "pct-all-lower"],
+)
+def test_a_token_echoed_in_other_encodings_is_redacted(echo: Callable[[str], str]) -> None:
+    """Regression (hostile-data trial of 2026-12-01): a 422 body echoing the token so reached
+    the output and outbox.json."""
+    from cminbox.core.redact import Redactor
+
+    token = "Tk+/=9x~z.Q_1"
+    redact = Redactor()
+    redact.add(token)
+    said = redact.redact(f"422: {echo(token)} is not valid")
+    assert said == "422: «redacted» is not valid"

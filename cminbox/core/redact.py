@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import threading
 from urllib.parse import quote, quote_plus
 
 MASK = "«redacted»"
+_LOWER_ESCAPES = re.compile(r"%[0-9A-F]{2}")
 MIN_LENGTH = 4
 CORE_LENGTH = 12  # the shortest base64 core of a secret that is masked (_base64_inside)
 # Keys of a JSON secret (a stored session or credential pair) whose values are secrets too;
@@ -27,12 +29,19 @@ _SECRET_KEYS = frozenset(
 def _forms(secret: str) -> set[str]:
     """The secret and the encodings under which it may come back inside a server's answer."""
     raw = secret.encode()
+    escaped = [json.dumps(secret, ensure_ascii=ascii_only)[1:-1] for ascii_only in (True, False)]
     forms = {
         secret,
         quote(secret, safe=""),
         quote_plus(secret),
-        json.dumps(secret, ensure_ascii=True)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
+        # Percent escapes in lower case (%2f: as valid as %2F), and JSON with its slashes
+        # escaped (PHP's json_encode does it by default): both echoed a token unmasked
+        # (hostile-data trial of 2026-12-01).
+        _LOWER_ESCAPES.sub(lambda m: m.group(0).lower(), quote(secret, safe="")),
+        _LOWER_ESCAPES.sub(lambda m: m.group(0).lower(), quote_plus(secret)),
+        *_every_byte_escaped(raw),
+        *escaped,
+        *(form.replace("/", "\\/") for form in escaped),
         base64.b64encode(raw).decode().rstrip("="),
         base64.urlsafe_b64encode(raw).decode().rstrip("="),
         secret.upper(),
@@ -41,6 +50,13 @@ def _forms(secret: str) -> set[str]:
         raw.hex().upper(),
     }
     return {f for f in forms if len(f) >= MIN_LENGTH} | _base64_inside(raw)
+
+
+def _every_byte_escaped(raw: bytes) -> tuple[str, str]:
+    """Percent-encoded by an encoder that escapes all but letters and digits (PHP's
+    urlencode: ``~`` as %7E), in upper and lower case."""
+    upper = "".join(chr(b) if chr(b).isascii() and chr(b).isalnum() else f"%{b:02X}" for b in raw)
+    return upper, _LOWER_ESCAPES.sub(lambda m: m.group(0).lower(), upper)
 
 
 def _base64_inside(raw: bytes) -> set[str]:
