@@ -60,3 +60,23 @@ def test_enrich_scores_at_ingest_and_is_stable() -> None:
     now, state = once[0].created_at, TriageState(id="x")
     assert parse("sentiment:negative lang:en").matches(once[0], state, now, "ana")
     assert parse("mood:unknown language:de").matches(once[1], state, now, "ana")
+
+
+def test_only_the_opening_of_a_long_post_is_scored() -> None:
+    """Ingest scores a message before the store bounds it, and a server may send megabytes: a
+    200,000-character run took a minute of CPU in the address pattern (hostile-data trial of
+    2026-12-01). Only the first SCORED_CHARS are read."""
+    from cminbox.core.sentiment import SCORED_CHARS, score
+
+    opening = "I love this release, thanks a lot! " * 20
+    long_tail = opening + "S" * 200_000 + " this is terrible awful broken garbage, I hate it"
+    assert score(long_tail) == score(long_tail[:SCORED_CHARS])
+    assert score(long_tail).score is not None and score(long_tail).score > 0
+
+
+def test_links_and_addresses_are_not_scored_as_words() -> None:
+    from cminbox.core.sentiment import score
+
+    plain = score("Thanks, that fixed it and I am happy now")
+    assert score("Thanks, that fixed it and I am happy now https://bad.example/terrible-awful") == plain
+    assert score("Thanks, that fixed it and I am happy now (awful.terrible@hate.example)") == plain

@@ -24,8 +24,10 @@ from cminbox.core.enrich import enrich
 from cminbox.core.errors import CminboxError
 from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.people import staff_identities
+from cminbox.core.redact import redactor
 from cminbox.core.rules_run import RuleRunner, warning_text
 from cminbox.core.store_api import StoreApi
+from cminbox.core.text import one_line
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 60.0
@@ -139,6 +141,9 @@ class Poller:
             report.fetched = len(result.messages)
             wait = max(float(cfg.interval), result.next_poll_in or 0.0)
             health.next_attempt = now + timedelta(seconds=wait)
+        # Every branch's reason as it is shown, not only as it is saved: a token in a next-page
+        # link's host reached `poll --once` and the TUI's notice unmasked (hostile-data trial).
+        health.reason = one_line(redactor.redact(health.reason))
         try:
             await asyncio.to_thread(self.store.set_health, name, health.to_doc())
         except CminboxError as exc:  # a full disk must not stop the loop: the report still shows it
