@@ -106,6 +106,17 @@ def write_jsonl(records: Iterable[Record | Line], out: IO[bytes]) -> int:
     return count
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """Spreadsheet apps run a cell that starts with = + - @ (or a tab or CR before one) as a
+    formula: such a cell gets a leading ' and stays text (OWASP's advice). Every cell a server
+    or a user wrote, not only the message's text: a feed's author ``=HYPERLINK(...)`` went out
+    as a live formula (hostile-data trial of 2026-12-01)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def write_csv(records: Iterable[Record], out: IO[str]) -> int:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -114,18 +125,17 @@ def write_csv(records: Iterable[Record], out: IO[str]) -> int:
         m, st = r.message, r.triage or TriageState(id=r.message.id)
         writer.writerow(
             [
-                m.id,
-                m.channel,
+                _cell(m.id),
+                _cell(m.channel),
                 m.kind.value,
-                m.author.handle,
+                _cell(m.author.handle),
                 m.created_at.isoformat(),
                 st.status.value,
                 st.priority.value,
-                " ".join(st.tags),
-                st.assignee or "",
-                # Spreadsheet apps run cells that start with = + - @ as formulas: keep text inert.
-                ("'" + m.text) if m.text[:1] in ("=", "+", "-", "@") else m.text,
-                m.url,
+                _cell(" ".join(st.tags)),
+                _cell(st.assignee or ""),
+                _cell(m.text),
+                _cell(m.url),
                 "yes" if r.archived else "",
             ]
         )
