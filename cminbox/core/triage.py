@@ -70,6 +70,16 @@ class SetAnswer(msgspec.Struct, frozen=True, tag="answer"):
     detected: bool = False
 
 
+class IfStill(msgspec.Struct, frozen=True, tag="if_still"):
+    """``then``, only while the item's ``fields`` still hold these values (JSON-ready, as
+    :func:`changed_fields` records them): an undo's inverse of a field it set. A teammate who
+    changed the field since keeps their change: undoing "done" after a teammate set "waiting"
+    put it back to "new" (fault trial of 2026-12-01), where tags and notes were already kept."""
+
+    fields: dict[str, Any]
+    then: Action
+
+
 class Several(msgspec.Struct, frozen=True, tag="several"):
     """Actions applied in order as one: a rule's effects on an item (tag, priority, a note...)
     are one line of its history and one step to undo."""
@@ -90,6 +100,7 @@ Action: TypeAlias = (
     | SetFirstResponse
     | Several
     | SetAnswer
+    | IfStill
 )
 
 
@@ -130,6 +141,8 @@ def apply(state: TriageState, action: Action) -> TriageState:
             for step in actions:
                 state = apply(state, step)
             return state
+        case IfStill(fields=fields, then=then):
+            return apply(state, then) if still(state, fields) else state
         case SetAnswer(answered=answered, detected=detected):
             if detected and state.answered is not None and state.answered.confirmed_at is not None:
                 return state
@@ -139,20 +152,21 @@ def apply(state: TriageState, action: Action) -> TriageState:
 
 
 def inverse(state: TriageState, action: Action) -> Action:
-    """The action that undoes ``action`` when it is applied to ``state``."""
+    """The action that undoes ``action`` when it is applied to ``state``. A field the action
+    set is put back only while it still holds what the action set (:class:`IfStill`)."""
     match action:
-        case SetStatus():
-            return SetStatus(state.status)
+        case SetStatus(status=status):
+            return _while(action, state, SetStatus(state.status))
         case AddTags(tags=tags):
             return RemoveTags(tuple(t for t in dict.fromkeys(tags) if t not in state.tags))
         case RemoveTags(tags=tags):
             return AddTags(tuple(t for t in state.tags if t in tags))
         case Assign():
-            return Assign(state.assignee)
+            return _while(action, state, Assign(state.assignee))
         case SetPriority():
-            return SetPriority(state.priority)
+            return _while(action, state, SetPriority(state.priority))
         case Snooze():
-            return Snooze(state.snoozed_until)
+            return _while(action, state, Snooze(state.snoozed_until))
         case AddNote(note=note):
             existing = next((n for n in state.notes if n.id == note.id), None)
             return AddNote(existing) if existing is not None else RemoveNote(note.id)
@@ -160,9 +174,9 @@ def inverse(state: TriageState, action: Action) -> Action:
             old = next((n for n in state.notes if n.id == note_id), None)
             return AddNote(old) if old is not None else RemoveNote(note_id)
         case SetEscalation():
-            return SetEscalation(state.escalation, state.status, state.priority)
+            return _while(action, state, SetEscalation(state.escalation, state.status, state.priority))
         case SetFirstResponse():
-            return SetFirstResponse(state.first_response_at)
+            return _while(action, state, SetFirstResponse(state.first_response_at))
         case Several(actions=actions):
             # Each step's inverse is taken from the state that step met, and they run backwards.
             undo: list[Action] = []
@@ -171,9 +185,22 @@ def inverse(state: TriageState, action: Action) -> Action:
                 state = apply(state, step)
             return Several(tuple(reversed(undo)))
         case SetAnswer():
-            return SetAnswer(state.answered)
+            return _while(action, state, SetAnswer(state.answered))
+        case IfStill(fields=fields, then=then):
+            return inverse(state, then) if still(state, fields) else Several(())
         case _:  # mypy proves every Action is handled above
             assert_never(action)
+
+
+def still(state: TriageState, fields: Mapping[str, Any]) -> bool:
+    """Whether ``state`` holds these field values (JSON-ready, as history records them)."""
+    return all(msgspec.to_builtins(getattr(state, name)) == value for name, value in fields.items())
+
+
+def _while(action: Action, state: TriageState, back: Action) -> Action:
+    """``back``, guarded by the values ``action`` leaves in the fields it changes."""
+    _, after = changed_fields(state, apply(state, action))
+    return IfStill(after, back) if after else Several(())  # it changed nothing: nothing to undo
 
 
 _FIELDS = (
@@ -226,6 +253,8 @@ def describe(action: Action) -> str:
             return "responded"
         case Several(actions=actions):
             return "; ".join(describe(step) for step in actions)
+        case IfStill(then=then):
+            return describe(then)
         case SetAnswer(answered=a):
             if a is None:
                 return "no answer"
@@ -241,17 +270,25 @@ def reverting(state: TriageState, before: Mapping[str, Any], after: Mapping[str,
     matters, as ``inverse`` is: the tags and notes the change added are removed, those it removed
     are put back, and a teammate's since stay."""
     steps: list[Action] = []
+
+    def guarded(names: tuple[str, ...], step: Action) -> Action:
+        # Put back only while the fields still hold what the change left (a teammate's since stay).
+        return IfStill({name: after[name] for name in names if name in after}, step)
+
     if "escalation" in before:  # restores status and priority with it: they changed together
         esc = before["escalation"]
         steps.append(
-            SetEscalation(
-                None if esc is None else msgspec.convert(esc, Escalation, strict=False),
-                Status(before.get("status", state.status)),
-                Priority(before.get("priority", state.priority)),
+            guarded(
+                ("escalation", "status", "priority"),
+                SetEscalation(
+                    None if esc is None else msgspec.convert(esc, Escalation, strict=False),
+                    Status(before.get("status", state.status)),
+                    Priority(before.get("priority", state.priority)),
+                ),
             )
         )
-    if "status" in before:
-        steps.append(SetStatus(Status(before["status"])))
+    if "status" in before and "escalation" not in before:
+        steps.append(guarded(("status",), SetStatus(Status(before["status"]))))
     if "tags" in before:
         old, new = list(before["tags"]), list(after.get("tags", []))
         if added := tuple(t for t in new if t not in old):
@@ -259,11 +296,12 @@ def reverting(state: TriageState, before: Mapping[str, Any], after: Mapping[str,
         if gone := tuple(t for t in old if t not in new):
             steps.append(AddTags(gone))
     if "assignee" in before:
-        steps.append(Assign(before["assignee"]))
-    if "priority" in before:
-        steps.append(SetPriority(Priority(before["priority"])))
+        steps.append(guarded(("assignee",), Assign(before["assignee"])))
+    if "priority" in before and "escalation" not in before:
+        steps.append(guarded(("priority",), SetPriority(Priority(before["priority"]))))
     if "snoozed_until" in before:
-        steps.append(Snooze(msgspec.convert(before["snoozed_until"], datetime | None, strict=False)))
+        until = msgspec.convert(before["snoozed_until"], datetime | None, strict=False)
+        steps.append(guarded(("snoozed_until",), Snooze(until)))
     if "notes" in before:
         old_notes = {n["id"]: n for n in before["notes"]}
         new_ids = [n["id"] for n in after.get("notes", [])]
@@ -271,9 +309,10 @@ def reverting(state: TriageState, before: Mapping[str, Any], after: Mapping[str,
         steps += [AddNote(msgspec.convert(n, Note, strict=False)) for nid, n in old_notes.items() if nid not in new_ids]
     if "first_response_at" in before:
         at = msgspec.convert(before["first_response_at"], datetime | None, strict=False)
-        steps.append(SetFirstResponse(at))
+        steps.append(guarded(("first_response_at",), SetFirstResponse(at)))
     if "answered" in before:
-        steps.append(SetAnswer(msgspec.convert(before["answered"], Answered | None, strict=False)))
+        answered = msgspec.convert(before["answered"], Answered | None, strict=False)
+        steps.append(guarded(("answered",), SetAnswer(answered)))
     return steps[0] if len(steps) == 1 else Several(tuple(steps))
 
 

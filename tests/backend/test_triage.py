@@ -50,6 +50,28 @@ def test_undo_is_per_actor_and_repeatable(store: StoreApi) -> None:
     assert [h.action for h in state.history][-2:] == ["undo: status → done", "undo: tag a"]
 
 
+def test_undo_keeps_a_teammate_s_later_change_to_the_same_field(store: StoreApi) -> None:
+    """Regression (fault trial of 2026-12-01): bo's undo of "done" put an item ana had set to
+    "waiting" since back to "new", and of an assignment, ana's own assignment to nobody."""
+    store.upsert_messages([make_message(1), make_message(2)])
+    store.act(["masto:1", "masto:2"], triage.SetStatus(Status.DONE), actor="bo")
+    store.act(["masto:1"], triage.SetStatus(Status.WAITING), actor="ana")
+    undone = store.undo("bo")
+    assert undone is not None and undone.changed == ["masto:2"]  # the item nobody touched since
+    assert store.triage("masto:1").status == Status.WAITING and store.triage("masto:2").status == Status.NEW
+    store.act(["masto:1"], triage.Assign("bo"), actor="bo")
+    store.act(["masto:1"], triage.Assign("ana"), actor="ana")
+    store.act(["masto:1"], triage.SetPriority(Priority.HIGH), actor="bo")
+    assert store.undo("bo") is not None and store.triage("masto:1").priority == Priority.NORMAL  # bo's own
+    assert store.undo("bo") is not None
+    assert store.triage("masto:1").assignee == "ana"
+    # The same field back at the value bo set: then bo's undo applies again.
+    store.act(["masto:2"], triage.SetStatus(Status.DONE), actor="bo")
+    store.act(["masto:2"], triage.SetStatus(Status.OPEN), actor="ana")
+    store.act(["masto:2"], triage.SetStatus(Status.DONE), actor="ana")
+    assert store.undo("bo") is not None and store.triage("masto:2").status == Status.NEW
+
+
 def test_bulk_action_is_one_undo_group(store: StoreApi) -> None:
     store.upsert_messages([make_message(i) for i in range(30)])
     ids = [f"masto:{i}" for i in range(30)]
