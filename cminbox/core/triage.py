@@ -155,7 +155,7 @@ def inverse(state: TriageState, action: Action) -> Action:
     """The action that undoes ``action`` when it is applied to ``state``. A field the action
     set is put back only while it still holds what the action set (:class:`IfStill`)."""
     match action:
-        case SetStatus(status=status):
+        case SetStatus():
             return _while(action, state, SetStatus(state.status))
         case AddTags(tags=tags):
             return RemoveTags(tuple(t for t in dict.fromkeys(tags) if t not in state.tags))
