@@ -207,3 +207,29 @@ def test_a_server_that_refuses_connections_is_unreachable_not_a_pool_error() -> 
     tgt = connection.Target("host=127.0.0.1 port=1 dbname=x user=x connect_timeout=3", None)
     with pytest.raises(connection.PostgresUnreachable, match="unreachable"):
         connection.open_pool(tgt)
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://cminbox@[::1/cminbox",  # an unclosed IPv6 host: was an internal error
+        "postgres://cm inbox@@host:abc/db",  # passed `config check`, failed at use without a line
+        "postgresql://cminbox@db.example.com:port/cminbox",
+    ],
+)
+def test_a_dsn_that_cannot_be_parsed_is_a_config_error_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], dsn: str
+) -> None:
+    """Regression (fault trial of 2026-12-01)."""
+    path = tmp_path / "config.toml"
+    path.write_text(f'[user]\nname = "ana"\n\n[store]\nbackend = "postgresql"\ndsn = "{dsn}"\n')
+    code = cli.main(["--config", str(path), "config", "check"])
+    said = capsys.readouterr().err
+    assert code == cli.EXIT_CONFIG, said
+    assert f"config error in {path}, line 6, key `store.dsn`: the DSN cannot be parsed" in said
+    assert "internal error" not in said
+
+
+def test_the_reason_a_dsn_cannot_be_parsed_never_quotes_it() -> None:
+    problem = connection.dsn_problem("host=db user=ana sslmode='x password=hunter2-secret")
+    assert problem is not None and "hunter2-secret" not in problem

@@ -101,7 +101,7 @@ _PG_ONLY = ("dsn", "password_command", "sslmode", "sslrootcert", "sslcert", "ssl
 @check
 def store_keys_fit_the_backend(cfg: Config, fail: Fail) -> None:
     """The PostgreSQL keys: a DSN when that backend is chosen, and never a password inside it."""
-    from cminbox.core.pg.connection import dsn_has_password  # no psycopg import: works without the extra
+    from cminbox.core.pg.connection import dsn_has_password, dsn_problem  # psycopg only if installed
 
     store = cfg.store
     if store.backend == "tinydb":
@@ -131,6 +131,12 @@ def store_keys_fit_the_backend(cfg: Config, fail: Fail) -> None:
             "the DSN contains a password, and config files are not a place for secrets.",
             "Remove it from the DSN and run `cminbox login store` (keyring), or set password_command, "
             "or use libpq's ~/.pgpass (PGPASSFILE).",
+        )
+    if (problem := dsn_problem(store.dsn)) is not None:
+        raise fail(
+            ("store", "dsn"),
+            f"the DSN cannot be parsed ({problem}).",
+            "Write it as postgresql://USER@HOST[:PORT]/DBNAME (no spaces; an IPv6 host in [brackets]).",
         )
     for key in ("sslrootcert", "sslcert", "sslkey"):
         value = getattr(store, key)

@@ -87,12 +87,40 @@ def psycopg_status() -> tuple[bool, str]:
 _KV_PASSWORD = re.compile(r"(?:^|\s)password\s*=", re.IGNORECASE)
 
 
+def dsn_problem(dsn: str) -> str | None:
+    """Why libpq (or, without psycopg installed, the URL parser) cannot read ``dsn``; None when
+    it can. The DSN's own text is left out of the reason: it may hold a password.
+
+    A malformed one was an "internal error (ValueError: Invalid IPv6 URL)" at every command,
+    and one libpq refuses passed `config check` (fault trial of 2026-12-01)."""
+    try:
+        if dsn.startswith(("postgresql://", "postgres://")):
+            urlsplit(dsn).port  # noqa: B018 - raises on a malformed host or port
+    except ValueError as exc:
+        return str(exc)
+    try:
+        import psycopg.conninfo
+    except ImportError:  # the extra is not installed: checked when it is
+        return None
+    try:
+        psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as exc:
+        return _QUOTED.sub('"…"', " ".join(str(exc).split()))
+    return None
+
+
+_QUOTED = re.compile(r'"[^"]*"')
+
+
 def dsn_has_password(dsn: str) -> bool:
     """True when the DSN carries a password (URL userinfo, ``?password=``, or ``password=``).
 
     Parsed without psycopg, so `config check` works on an install without the extra."""
     if dsn.startswith(("postgresql://", "postgres://")):
-        parts = urlsplit(dsn)
+        try:
+            parts = urlsplit(dsn)
+        except ValueError:  # malformed (an unclosed IPv6 host): dsn_problem says so
+            return ":" in dsn.partition("://")[2].rpartition("@")[0]
         netloc_users = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
         # A multi-host URL lists several host:port pairs after one userinfo.
         if ":" in netloc_users:
