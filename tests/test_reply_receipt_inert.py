@@ -45,3 +45,32 @@ async def test_a_hostile_receipt_is_stored_inert(tmp_path: Path, clock: FrozenCl
     assert history and not any(UNSAFE_OUTPUT.search(entry.action) for entry in history)
     assert "replied (999[@click=app.quit]q[/])" in [entry.action for entry in history]
     wired.store.close()
+
+
+class CountingServer:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def reply(self, message: Message, text: str, idempotency_key: str) -> ReplyReceipt:
+        self.sent.append(idempotency_key)
+        return ReplyReceipt(native_id=str(len(self.sent)))
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_flush_sends_everything_due_not_one_batch(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (fault trial of 2026-12-01): `outbox flush` sent 20 of 30 queued replies and
+    said nothing of the other 10."""
+    wired = wire(config.parse(""), tmp_path / "data", clock=clock, secrets=Secrets({}))
+    wired.store.upsert_messages([make_message(n) for n in range(30)])
+    eng = wired.engine()
+    server = CountingServer()
+    eng.channels["masto"] = server  # type: ignore[assignment]
+    outbox = wired.store.outbox
+    outbox.enqueue_many(OutboxKind.REPLY, [(f"masto:{n}", "masto", {"text": "hi"}) for n in range(30)], "ana")
+    deliveries = await eng.dispatcher.deliver_all_due()
+    assert len(deliveries) == 30 and all(d.ok for d in deliveries)
+    assert len(server.sent) == len(set(server.sent)) == 30
+    assert {i.status for i in outbox.items()} == {OutboxStatus.SENT}
+    wired.store.close()

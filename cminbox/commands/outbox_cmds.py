@@ -24,15 +24,18 @@ from cminbox.core.text import one_line
 from cminbox.core.when import clock_time
 
 
-def deliver_now(ctx: Context) -> list[Delivery] | None:
-    """Send what is due, if no other instance is the active sender. None means "left to it"."""
+def deliver_now(ctx: Context, *, everything: bool = False) -> list[Delivery] | None:
+    """Send what is due, if no other instance is the active sender. None means "left to it".
+    One claimed batch (what a reply just queued needs), or with ``everything`` all that is due
+    (Dispatcher.deliver_all_due: `outbox flush`)."""
     engine = ctx.engine()
     if not engine.poller_lease.acquire():
         return None
 
     async def run() -> list[Delivery]:
         try:
-            return await engine.dispatcher.deliver_due()
+            dispatcher = engine.dispatcher
+            return await (dispatcher.deliver_all_due() if everything else dispatcher.deliver_due())
         finally:
             await engine.aclose()
 
@@ -194,7 +197,7 @@ def cmd_outbox(ctx: Context, args: argparse.Namespace) -> int:
         print(f"re-queued {found.id}")
         return 0
     if args.action == "flush":
-        deliveries = deliver_now(ctx)
+        deliveries = deliver_now(ctx, everything=True)
         if deliveries is None:
             pid = ctx.poller_pid()
             print(f"another cminbox instance{f' (pid {pid})' if pid else ''} is sending; it will deliver the queue")

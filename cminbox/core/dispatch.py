@@ -83,6 +83,20 @@ class Dispatcher:
                 self.on_delivery(delivery)
         return deliveries
 
+    async def deliver_all_due(self) -> list[Delivery]:
+        """Batch after batch until nothing due is left (`outbox flush`: one batch sent 20 of
+        30 and said nothing of the rest, fault trial of 2026-12-01). An item tried once is
+        not tried again in the same call, so a failing one cannot keep it going."""
+        done: list[Delivery] = []
+        tried: set[str] = set()
+        while True:
+            batch = await self.deliver_due()
+            fresh = [d for d in batch if d.item.id not in tried]
+            done += fresh
+            tried.update(d.item.id for d in batch)
+            if not fresh:
+                return done
+
     async def _deliver(self, item: OutboxItem) -> Delivery:
         try:
             if item.kind == OutboxKind.REPLY:
