@@ -233,3 +233,13 @@ def test_a_dsn_that_cannot_be_parsed_is_a_config_error_with_its_line(
 def test_the_reason_a_dsn_cannot_be_parsed_never_quotes_it() -> None:
     problem = connection.dsn_problem("host=db user=ana sslmode='x password=hunter2-secret")
     assert problem is not None and "hunter2-secret" not in problem
+
+
+def test_a_failing_password_command_is_called_by_its_key() -> None:
+    """It was reported as "token_command for 'store' failed" (fault trial of 2026-12-01)."""
+    from cminbox.core.secrets import SecretError
+
+    cfg = config.parse(PG + 'dsn = "postgresql://ana@db.example.com/cminbox"\npassword_command = "false"\n').store
+    with pytest.raises(SecretError) as caught:
+        connection.store_password(cfg, Secrets())
+    assert str(caught.value).startswith("password_command for 'store' failed with exit status 1")

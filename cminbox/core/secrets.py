@@ -109,26 +109,28 @@ def keyring_set(entry: str, secret: str) -> None:
         raise SecretError(f"the keyring refused to store {entry!r}: {type(exc).__name__}") from None
 
 
-def run_token_command(command: str, entry: str) -> str:
-    """Run ``token_command`` (no shell) and return its first output line."""
+def run_token_command(command: str, entry: str, key: str = "token_command") -> str:
+    """Run ``token_command`` (no shell) and return its first output line. ``key``: the config
+    key that set the command, as errors name it (the store's is ``password_command``, which
+    failures called "token_command": fault trial of 2026-12-01)."""
     try:
         argv = shlex.split(command)
     except ValueError as exc:
-        raise SecretError(f"token_command for {entry!r} cannot be parsed: {exc}") from None
+        raise SecretError(f"{key} for {entry!r} cannot be parsed: {exc}") from None
     try:
         done = subprocess.run(
             argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False, stdin=subprocess.DEVNULL
         )
     except FileNotFoundError:
-        raise SecretError(f"token_command for {entry!r}: program {argv[0]!r} not found") from None
+        raise SecretError(f"{key} for {entry!r}: program {argv[0]!r} not found") from None
     except subprocess.TimeoutExpired:
-        raise SecretError(f"token_command for {entry!r} did not finish within {COMMAND_TIMEOUT:.0f} s") from None
+        raise SecretError(f"{key} for {entry!r} did not finish within {COMMAND_TIMEOUT:.0f} s") from None
     if done.returncode != 0:
         # stderr may echo the secret on some tools: report only the exit status.
-        raise SecretError(f"token_command for {entry!r} failed with exit status {done.returncode}")
+        raise SecretError(f"{key} for {entry!r} failed with exit status {done.returncode}")
     token = done.stdout.strip().splitlines()[0].strip() if done.stdout.strip() else ""
     if not token:
-        raise SecretError(f"token_command for {entry!r} printed nothing")
+        raise SecretError(f"{key} for {entry!r} printed nothing")
     redactor.add(token)
     return token
 

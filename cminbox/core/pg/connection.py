@@ -155,7 +155,7 @@ def store_password(cfg: StoreConfig, secrets_: Secrets | None) -> str | None:
     from cminbox.core.secrets import SecretError, keyring_status, run_token_command
 
     if cfg.password_command:
-        return run_token_command(cfg.password_command, "store")
+        return run_token_command(cfg.password_command, "store", key="password_command")
     if secrets_ is not None and KEYRING_ENTRY in secrets_.overrides:
         return secrets_.overrides[KEYRING_ENTRY]
     if not keyring_status().usable:
