@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cminbox.core import config
 from cminbox.core.channel import ReplyReceipt
 from cminbox.core.clock import FrozenClock
@@ -73,4 +75,30 @@ async def test_a_flush_sends_everything_due_not_one_batch(tmp_path: Path, clock:
     assert len(deliveries) == 30 and all(d.ok for d in deliveries)
     assert len(server.sent) == len(set(server.sent)) == 30
     assert {i.status for i in outbox.items()} == {OutboxStatus.SENT}
+    wired.store.close()
+
+
+async def test_a_sent_reply_whose_item_cannot_be_written_is_said_sent(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (fault trial of 2026-12-01): with the item's triage file damaged, a reply the
+    server had taken was reported "not sent" (no reason), which invites sending it again."""
+    from cminbox.core.segment import CorruptFileError
+
+    wired = wire(config.parse(""), tmp_path / "data", clock=clock, secrets=Secrets({}))
+    wired.store.upsert_messages([make_message(1)])
+    eng = wired.engine()
+    server = CountingServer()
+    eng.channels["masto"] = server  # type: ignore[assignment]
+    wired.store.outbox.enqueue_many(OutboxKind.REPLY, [("masto:1", "masto", {"text": "hi"})], "ana")
+
+    def damaged(*args: object, **kwargs: object) -> None:
+        raise CorruptFileError(tmp_path / "data" / "triage" / "shard-01.json", "not valid TinyDB JSON")
+
+    monkeypatch.setattr(wired.store, "act", damaged)
+    [delivery] = await eng.dispatcher.deliver_all_due()
+    assert delivery.ok and "sent; recording it on the item failed" in delivery.detail
+    assert "shard-01.json" in delivery.detail
+    assert [i.status for i in wired.store.outbox.items()] == [OutboxStatus.SENT]
+    assert await eng.dispatcher.deliver_all_due() == [] and len(server.sent) == 1  # never again
     wired.store.close()

@@ -18,6 +18,7 @@ from cminbox.core.channel import (
     mark_read_of,
 )
 from cminbox.core.clock import Clock
+from cminbox.core.errors import CminboxError
 from cminbox.core.escalation import Target
 from cminbox.core.failpoints import failpoint
 from cminbox.core.models import Message, Note, Status
@@ -212,24 +213,31 @@ class Dispatcher:
         # carrying OSC 52 went into the outbox, the history and `show`: hostile-data trial).
         native, url = one_line(receipt.native_id), one_line(receipt.url)
         await asyncio.to_thread(self.outbox.mark_sent, item, {"native_id": native, "url": url})
-        # Answered is no longer new: the item stays open (for a follow-up) until someone closes it.
-        await asyncio.to_thread(
-            self.store.act,
-            [message.id],
-            lambda st: SetStatus(Status.OPEN) if st.status == Status.NEW else None,
-            actor=item.actor,
-            undoable=False,
-            label="replied: new → open",
-        )
         now = self.clock()
-        await asyncio.to_thread(
-            self.store.act,
-            [message.id],
-            lambda st: SetFirstResponse(now) if st.first_response_at is None else None,
-            actor=item.actor,
-            undoable=False,
-            label=f"replied ({native})",
-        )
+        try:
+            # Answered is no longer new: the item stays open (for a follow-up) until someone closes it.
+            await asyncio.to_thread(
+                self.store.act,
+                [message.id],
+                lambda st: SetStatus(Status.OPEN) if st.status == Status.NEW else None,
+                actor=item.actor,
+                undoable=False,
+                label="replied: new → open",
+            )
+            await asyncio.to_thread(
+                self.store.act,
+                [message.id],
+                lambda st: SetFirstResponse(now) if st.first_response_at is None else None,
+                actor=item.actor,
+                undoable=False,
+                label=f"replied ({native})",
+            )
+        except CminboxError as exc:
+            # Sent, and marked so: only the item's own record could not be written (its triage
+            # file is damaged, the disk is full). Said as what it is: "not sent" (with no reason)
+            # invited sending it again (fault trial of 2026-12-01).
+            log.warning("outbox item %s: sent; recording it on %s failed: %s", item.id, message.id, exc)
+            return f"{url or native} (sent; recording it on the item failed: {exc})"
         return url or native
 
     async def _send_escalation(self, item: OutboxItem) -> str:
