@@ -126,3 +126,22 @@ def test_cell_safe_text_has_one_width_for_every_measure(text: str) -> None:
 def test_cell_safe_keeps_the_readable_parts() -> None:
     assert cell_safe("👩‍💻 🏳️‍🌈 🇩🇪 1️⃣ 👍🏽") == "👩💻 🏳🌈 DE 1 👍"
     assert cell_safe("plain ascii") == "plain ascii"
+
+
+def test_a_name_and_a_handle_are_bounded_as_they_are_stored(tmp_path: Path) -> None:
+    """Regression (hostile-data trial of 2026-12-01): a 1 MB display name was stored whole and
+    filled the preview with ~22,000 lines before the message."""
+    import msgspec
+
+    from cminbox.core.models import Author
+    from cminbox.core.text import MAX_HANDLE_CHARS, MAX_NAME_CHARS
+
+    huge = msgspec.structs.replace(
+        make_message(1), author=Author(id="x", handle="@" + "h" * 3000 + "@x.example", display_name="N" * 1_000_000)
+    )
+    store = Store(tmp_path / "data")
+    store.upsert_messages([huge, make_message(2)])
+    author = Store(tmp_path / "data").get_message("masto:1").author  # type: ignore[union-attr]
+    assert len(author.display_name) == MAX_NAME_CHARS and author.display_name.endswith("…")
+    assert len(author.handle) == MAX_HANDLE_CHARS and author.handle.startswith("@hhh")
+    assert Store(tmp_path / "data").get_message("masto:2").author == make_message(2).author  # type: ignore[union-attr]

@@ -198,12 +198,31 @@ def inert_message(message: Message) -> Message:
     return msgspec.structs.replace(message, **changes) if changes else message
 
 
+# A person's name and handle as stored: a 1 MB display name filled the preview with ~22,000
+# lines before the message, and was kept whole (hostile-data trial of 2026-12-01). Longer than
+# any a network allows (Mastodon: 30-character names; handles of 30 + a domain of 253).
+MAX_NAME_CHARS = 200
+MAX_HANDLE_CHARS = 320
+
+
+def _cut(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def bound_message(message: Message) -> Message:
-    """The message as it is stored: inert (:func:`inert_message`) and its text bounded (see
-    :data:`MAX_TEXT_CHARS`). Its time must be timezone-aware (a naive one would fail every
-    comparison with the stored ones)."""
+    """The message as it is stored: inert (:func:`inert_message`), its text bounded (see
+    :data:`MAX_TEXT_CHARS`) and its author's name and handle too. Its time must be
+    timezone-aware (a naive one would fail every comparison with the stored ones)."""
     if message.created_at.tzinfo is None:
         raise ValueError(f"message {message.id}: created_at must be timezone-aware")
     message = inert_message(message)
+    author = message.author
+    if len(author.display_name) > MAX_NAME_CHARS or len(author.handle) > MAX_HANDLE_CHARS:
+        author = msgspec.structs.replace(
+            author,
+            display_name=_cut(author.display_name, MAX_NAME_CHARS),
+            handle=_cut(author.handle, MAX_HANDLE_CHARS),
+        )
+        message = msgspec.structs.replace(message, author=author)
     text = bound_text(message.text)
     return message if text is message.text else msgspec.structs.replace(message, text=text)
