@@ -111,6 +111,9 @@ def test_a_missing_outbox_is_refused_not_read_as_empty(
     fresh.close()
     code, out = cli(tmp_path, capsys, "outbox")
     assert code != 0 and "missing" in out and "nothing pending" not in out
+    # Said as the outbox's loss, not a message part's (fault trial of 2026-12-01).
+    assert "the replies, escalations and moderation queued there" in out
+    assert "Its items are not listed" not in out and "fetched again" not in out
     code, out = cli(tmp_path, capsys, "doctor", "--repair")
     assert "outbox.json: it was missing" in out
     assert Store(tmp_path / "data", clock=clock).outbox.items() == []

@@ -80,10 +80,19 @@ class Kept:
         return gone
 
 
-class MissingFileError(CorruptFileError):
-    """A kept file that is gone: refused as a damaged file is, with what to do about it."""
+MISSING_OUTBOX = (
+    "missing: the file is gone (deleted, or left out of a restore), and with it the replies, "
+    "escalations and moderation queued there and the record of what was sent. Put it back from a "
+    "backup, or run `cminbox doctor --repair` to accept the loss (an empty outbox; what was queued "
+    "and not sent is not sent)."
+)
 
-    def __init__(self, path: Path) -> None:
-        CminboxError.__init__(self, f"{path}: {MISSING}")
+
+class MissingFileError(CorruptFileError):
+    """A kept file that is gone: refused as a damaged file is, with what to do about it.
+    ``what``: the loss in words (the outbox's is not a message part's: fault trial of 2026-12-01)."""
+
+    def __init__(self, path: Path, what: str = MISSING) -> None:
+        CminboxError.__init__(self, f"{path}: {what}")
         self.path = path
         self.reason = "missing"

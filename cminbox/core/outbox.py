@@ -21,7 +21,7 @@ import msgspec
 from cminbox.core.clock import Clock, system_clock
 from cminbox.core.failpoints import failpoint
 from cminbox.core.instance import INSTANCE_ID
-from cminbox.core.kept import Kept, MissingFileError
+from cminbox.core.kept import MISSING_OUTBOX, Kept, MissingFileError
 from cminbox.core.locking import FileLock
 from cminbox.core.outbox_types import (
     LEASE,
@@ -84,7 +84,7 @@ class Outbox:
         is refused (its queued replies are gone: said, never read as "nothing pending")."""
         self._seg.refresh()
         if not len(self._seg) and not self._seg.path.exists() and self._kept.is_noted(self._seg.path):
-            raise MissingFileError(self._seg.path)
+            raise MissingFileError(self._seg.path, MISSING_OUTBOX)
 
     def _written(self) -> None:
         self._kept.note([self._seg.path])  # after the write (core/kept.py)
