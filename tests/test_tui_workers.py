@@ -168,6 +168,27 @@ async def test_a_refused_write_rolls_back_only_its_own_change(
         assert screen_of(app).store_ok  # a refusal of one action: no banner
 
 
+async def test_a_refused_action_takes_the_cursor_back_to_its_item(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (fault trial of 2026-12-01): on a full disk `d` was refused, and the cursor
+    stayed on the next item, where the next key would act."""
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        target = current_id(app)
+
+        def full(*args: Any, **kwargs: Any) -> Any:
+            raise CminboxError("cannot write triage/shard-01.json: the disk is full")
+
+        monkeypatch.setattr(services.store, "act", full)
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert current_id(app) == target and shown(app, target).status != Status.DONE
+        assert any("Not done" in n and "disk is full" in n for n in notes(app))
+
+
 async def test_an_unwritable_store_raises_the_banner_refuses_actions_and_recovers(
     tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

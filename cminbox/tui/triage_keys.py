@@ -120,9 +120,18 @@ class TriageKeys(_Base):
                 self.notify(message, timeout=3)
             self.refresh_chrome()
 
+        advanced: list[tuple[str, str]] = []  # (from, to) when auto-advance moved the cursor
+
         def failed(exc: CminboxError) -> None:
             self.undo_stack[:] = [u for u in self.undo_stack if u is not undo]  # this one, not an equal one
             self.write_failed(exc, "Not done")
+            # Back to the item that was not changed, unless the user has moved on since (the
+            # cursor stayed on the next one after a refused `d`: fault trial of 2026-12-01).
+            now_on = self.inbox_list.current
+            if advanced and now_on is not None and now_on.message.id == advanced[0][1]:
+                back = self.inbox_list.index.get(advanced[0][0])
+                if back is not None:
+                    self.inbox_list.cursor = back
 
         expect = {mid: optimistic(action) for mid in ids} if action is not None else {}
         self.writes.submit(Write(call, expect, done, failed))
@@ -132,7 +141,11 @@ class TriageKeys(_Base):
             self.inbox_list.selected.clear()
             self.inbox_list.refresh()
         elif self.s.config.ui.auto_advance:
+            was_on = self.inbox_list.current
             self.advance()
+            moved_to = self.inbox_list.current
+            if was_on is not None and moved_to is not None and moved_to is not was_on:
+                advanced.append((was_on.message.id, moved_to.message.id))
         self.refresh_chrome()
 
     def advance(self) -> None:
