@@ -15,7 +15,7 @@ from cminbox.cli import main
 from cminbox.core import config
 from cminbox.core.channel import Capabilities, ChannelContext, Identity, PollResult, ReplyReceipt
 from cminbox.core.clock import FrozenClock
-from cminbox.core.models import Message, Status
+from cminbox.core.models import Message, Note, Status
 from cminbox.core.poller import Poller
 from cminbox.core.repair import repair_file, repair_store
 from cminbox.core.store import Store
@@ -183,3 +183,25 @@ def test_doctor_repair_reports_loss_and_never_says_all_good(tmp_path: Path, caps
     listed = msgspec.json.decode(capsys.readouterr().out)
     assert 0 < len(listed) < COUNT
     assert main([*base, "doctor"]) == 0  # repaired: the store loads again
+
+
+def test_a_damaged_triage_record_is_named_by_its_item(tmp_path: Path) -> None:
+    """Triage state cannot be fetched back from a channel: the report names the items whose
+    records were lost (it said only "lost 1 damaged or unfit document(s)": fault trial of
+    2026-12-01)."""
+    from cminbox.core.triage import AddNote, AddTags
+
+    data = tmp_path / "d"
+    store = Store(data)
+    store.upsert_messages([make_message(n) for n in range(1, 4)])
+    store.act(["masto:1", "masto:2", "masto:3"], AddTags(("urgent",)), actor="ana")
+    note = msgspec.convert({"id": "n1", "author": "ana", "at": "2026-11-01T00:00:00+00:00", "text": "x"}, Note)
+    store.act(["masto:2"], AddNote(note), actor="ana")  # a nested object with an "id" of its own
+    store.close()
+    [shard] = [p for p in (data / "triage").glob("*.json") if b"masto:2" in p.read_bytes()]
+    raw = shard.read_bytes()
+    at = raw.index(b'"urgent"', raw.index(b'"id":"masto:2"'))
+    shard.write_bytes(raw[:at] + b"#" + raw[at + 1 :])
+    result = repair_file(data, shard)
+    assert result.dropped == 1 and result.lost_ids == ("masto:2",)
+    assert "lost 1 damaged or unfit document(s) (of masto:2)" in result.describe()

@@ -36,6 +36,7 @@ from cminbox.core.kept import Kept
 from cminbox.core.models import Archived, Message, TriageState
 from cminbox.core.people import Person
 from cminbox.core.segment import atomic_write_bytes
+from cminbox.core.text import one_line
 
 if TYPE_CHECKING:
     from cminbox.core.store import Store
@@ -67,6 +68,17 @@ class Salvage:
             max(1, sum(1 for m in _LOOKS_LIKE_DOC.finditer(part) if m.group(1) not in _NESTED_WITH_ID))
             for part in self.damaged
         )
+
+    def lost_ids(self) -> list[str]:
+        """The ids of the documents seen in the damaged stretches, as far as they can be read
+        (a triage record's id is its item's): what a user must look at again, since triage
+        state cannot be fetched back from a channel (fault trial of 2026-12-01)."""
+        ids: list[str] = []
+        for part in self.damaged:
+            for m in _OWN_ID.finditer(part):
+                if m.group(0).split('"')[1] not in _NESTED_WITH_ID and (mid := one_line(m.group(1))):
+                    ids.append(mid[:120])
+        return list(dict.fromkeys(ids))
 
     def lost_channels(self) -> frozenset[str] | None:
         """The channels whose messages were lost; None when that cannot be told (a cut, or a
@@ -143,6 +155,9 @@ def _closes(text: str, depth: int) -> bool:
     return depth == 0 and not in_string and text.rstrip().endswith("}")
 
 
+SHOWN_IDS = 10  # lost ids named in a repair's report
+
+
 @dataclass(frozen=True)
 class Repaired:
     path: Path
@@ -153,6 +168,7 @@ class Repaired:
     # Messages files only: the channels whose messages were lost (None: possibly any).
     lost_channels: frozenset[str] | None = field(default_factory=frozenset)
     missing: bool = False  # the file was gone (core/kept.py): the loss is accepted, nothing kept
+    lost_ids: tuple[str, ...] = ()  # the ids read in the damaged stretches (Salvage.lost_ids)
 
     @property
     def lost_data(self) -> bool:
@@ -163,7 +179,10 @@ class Repaired:
             return f"{self.path}: it was missing; what it held is lost (the store no longer expects it)"
         lost = []
         if self.dropped:
-            lost.append(f"lost {self.dropped} damaged or unfit document(s)")
+            named = ", ".join(self.lost_ids[:SHOWN_IDS]) + (" ..." if len(self.lost_ids) > SHOWN_IDS else "")
+            lost.append(
+                f"lost {self.dropped} damaged or unfit document(s)" + (f" (of {named})" if self.lost_ids else "")
+            )
         if not self.whole:
             lost.append(
                 "the file does not end as a whole file does (cut off?): anything after its last whole document is lost"
@@ -241,6 +260,7 @@ def repair_file(data_dir: Path, path: Path, *, now: float | None = None) -> Repa
         lost_channels=(salvage.lost_channels() if is_messages else frozenset())
         if salvage.dropped or not salvage.whole
         else frozenset(),
+        lost_ids=tuple(salvage.lost_ids()),
     )
 
 
