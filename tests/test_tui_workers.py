@@ -189,6 +189,30 @@ async def test_a_refused_action_takes_the_cursor_back_to_its_item(
         assert any("Not done" in n and "disk is full" in n for n in notes(app))
 
 
+async def test_a_store_that_cannot_be_written_is_said_from_the_start(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (fault trial of 2026-12-01): on a read-only data folder the banner came only
+    after the first key was refused."""
+    import errno
+
+    from cminbox.core.errors import from_os_error
+
+    services = make_services(tmp_path, clock)
+
+    def read_only() -> None:
+        raise from_os_error(OSError(errno.EROFS, "Read-only file system"), tmp_path / "data" / "triage")
+
+    monkeypatch.setattr(services.store, "ping", read_only)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = screen_of(app)
+        assert not screen.store_ok
+        assert screen.query_one("#store-banner").display
+        assert "Read-only file system" in screen.banner_text()
+
+
 async def test_an_unwritable_store_raises_the_banner_refuses_actions_and_recovers(
     tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

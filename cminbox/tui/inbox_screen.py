@@ -105,6 +105,7 @@ class InboxScreen(
         self._preview_due = 0.0  # time.monotonic() when the preview may follow the cursor
         self.store_problem: CminboxError | None = None  # why the store cannot be written
         self._probe_timer: Timer | None = None
+        self._probed_at_start = False  # (tui/store_sync.py: probe_at_start)
         self._checking: Worker[None] | None = None
         self._check_again = False
         self.reply_marks = {}
@@ -162,6 +163,7 @@ class InboxScreen(
         screen's widgets down by then (NoMatches from query_one, seen in tests)."""
         for footer in self.query(KeyFooter):
             footer.release()
+        self.probe_at_start()
 
     # ------------------------------------------------------------------ data
     def view_query(self) -> Query:

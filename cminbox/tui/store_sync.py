@@ -72,6 +72,7 @@ class StoreSync(_Base):
         _checking: Worker[None] | None
         _check_again: bool
         _probe_timer: Timer | None
+        _probed_at_start: bool
         rows_in_store_order: bool
 
         def reload_from_store(self) -> None: ...
@@ -255,6 +256,21 @@ class StoreSync(_Base):
 
     def start_probe(self) -> None:
         self.run_worker(self.probe_store(), group="store-probe", exclusive=True, name="store probe")
+
+    def probe_at_start(self) -> None:
+        """The banner from the start when the store cannot be written (a read-only folder, a
+        full disk): it came only after the first key was refused (fault trial of 2026-12-01).
+        One scratch write on a worker, after the first frame."""
+        if not self._probed_at_start:
+            self._probed_at_start = True
+            self.run_worker(self._probe_at_start, thread=True, group="store-probe", name="store probe at start")
+
+    def _probe_at_start(self) -> None:
+        try:
+            probe(self.s.store)
+        except CminboxError as exc:
+            if is_unreachable(exc):
+                from_worker(self, self.notice_unreachable, exc)
 
     async def probe_store(self) -> bool:
         """Can the store be written again? Clears the banner by itself when it can."""
