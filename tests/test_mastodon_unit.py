@@ -197,3 +197,17 @@ async def test_a_malformed_thread_context_reads_as_no_context(
     item = make_message(55)
     api.get("/api/v1/statuses/55/context").respond(json=context)
     assert await channel(clock).thread(item) == [item]
+
+
+async def test_a_server_id_is_one_path_segment(api: respx.MockRouter, clock: FrozenClock) -> None:
+    """Regression (hostile-data trial of 2026-12-01): a native id "1016/../../x" made the thread
+    request GET /api/v1/x/context with the token."""
+    import msgspec
+
+    from tests.factories import make_message
+
+    item = msgspec.structs.replace(make_message(55), native_id="1016/../../x")
+    route = api.get(url__regex=r"/api/v1/statuses/.*").respond(json={"ancestors": [], "descendants": []})
+    await channel(clock).thread(item)
+    assert route.called
+    assert route.calls.last.request.url.raw_path == b"/api/v1/statuses/1016%2F..%2F..%2Fx/context"
