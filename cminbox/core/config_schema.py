@@ -196,7 +196,11 @@ class ChannelConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ]
     type: Annotated[str, opt("the channel type: one of those installed", example="mastodon")]
     url: Annotated[
-        str, opt("the server's base URL: https, or http to 127.0.0.1 only", example="https://mastodon.social")
+        str,
+        opt(
+            "the server's base URL: https, or http to 127.0.0.1 only (a feed may be http: it is sent no credential)",
+            example="https://mastodon.social",
+        ),
     ] = ""
     account: Annotated[str, opt("the account, as the service shows it", example="@community@mastodon.social")] = ""
     interval: Annotated[int, opt("seconds between polls", ge=5, le=86400)] = 60
