@@ -56,6 +56,8 @@ async def test_mastodon_never_follows_a_next_link_off_its_server(
     assert not elsewhere.called  # the token never went there
     assert [m.native_id for m in result.messages] == ["1001"]  # what was read is kept
     assert "next-page link leads to" in result.error and httpx.URL(foreign).host in result.error
+    # The scheme too: "leads to masto.example" for an http link named this very server.
+    assert f"leads to {httpx.URL(foreign).scheme}://{httpx.URL(foreign).host}" in result.error
 
 
 async def test_mastodon_stops_at_a_next_link_to_the_same_page(api: respx.MockRouter, clock: FrozenClock) -> None:

@@ -180,9 +180,12 @@ class Pages:
             self.problem = f"{self.what}: the server's next-page link is not a valid URL; stopped there"
             return None
         if same_origin(str(target), self.base) is None:
+            # With its scheme: "leads to 127.0.0.1:18642" for an https link of an http server
+            # named the channel's own host (hostile-data trial of 2026-12-01).
+            scheme = target.scheme if target.scheme.isalnum() else "?"
             self.problem = (
-                f"{self.what}: the server's next-page link leads to {safe_host(target)}, not to this "
-                "channel's server; not followed (the token would go there), stopped there"
+                f"{self.what}: the server's next-page link leads to {scheme}://{safe_host(target)}, not to "
+                "this channel's server; not followed (the token would go there), stopped there"
             )
             return None
         if str(target) in self.seen:
