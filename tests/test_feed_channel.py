@@ -172,3 +172,55 @@ async def test_a_refusal_is_not_said_to_be_about_a_token(code: int) -> None:
     with pytest.raises(Rejected) as refused:
         await channel.poll(None)
     assert f"refused to serve it ({code})" in refused.value.reason and "token" not in refused.value.reason
+
+
+INTERNAL_TARGETS = [
+    "http://169.254.169.254/latest/meta-data/iam/",  # a cloud's metadata service
+    "http://127.0.0.1:8080/admin",
+    "http://localhost/",
+    "http://printer.localhost/",
+    "http://[::1]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://10.0.0.5/wiki",
+    "http://192.168.1.1/",
+    "http://[fd00::1]/",
+    "http://2130706433/",  # 127.0.0.1 written as one number: the resolver takes it
+    "http://0x7f.1/",
+    "http://0/",
+    "http://jenkins/job",  # one label: found through the machine's search domains
+    "http://nas.local/",
+    "file:///etc/passwd",
+    "ftp://feeds.example/x",
+]
+
+
+@pytest.mark.parametrize("target", INTERNAL_TARGETS)
+async def test_a_public_feed_cannot_redirect_into_the_local_network(target: str) -> None:
+    """Regression (hostile-data trial of 2026-12-01): a feed's redirects were followed to any
+    host, so a feed on the internet could make cminbox read the machine's own services (a cloud
+    metadata address, a router, localhost) and show what they answered as feed entries."""
+    asked: list[str] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        if request.url.host == "feeds.example" and request.url.scheme == "https":
+            return httpx.Response(302, headers={"Location": target})
+        return httpx.Response(200, text=rss([("secret", "internal answer")]))
+
+    with pytest.raises(BadResponse) as refused:
+        await make("https://feeds.example/status.xml", httpx.MockTransport(server)).poll(None)
+    assert asked == ["https://feeds.example/status.xml"]
+    assert "redirected" in refused.value.reason and "not followed" in refused.value.reason
+
+
+async def test_redirects_between_public_hosts_and_within_a_local_feed_are_followed() -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/old.xml":
+            return httpx.Response(301, headers={"Location": f"{request.url.scheme}://{request.url.host}/new.xml"})
+        if request.url.host == "blog.example":
+            return httpx.Response(308, headers={"Location": "https://cdn.feeds.example/old.xml"})
+        return httpx.Response(200, text=rss([("a", "moved")]))
+
+    public = await make("http://blog.example/feed", httpx.MockTransport(server)).poll(None)
+    local = await make("http://127.0.0.1:8000/old.xml", httpx.MockTransport(server)).poll(None)
+    assert [m.text.split("\n")[0] for m in public.messages + local.messages] == ["moved", "moved"]

@@ -299,7 +299,7 @@ class DiscourseChannel:
 
     # ------------------------------------------------------------------ thread, reply, moderation
     async def thread(self, message: Message) -> list[Message]:
-        topic = await self._object(f"/t/{message.extra['topic_id']}.json", "topic")
+        topic = await self._object(f"/t/{http.segment(message.extra['topic_id'])}.json", "topic")
         title = str(topic.get("title") or "")
         out = {message.id: message}
         for post in (topic.get("post_stream") or {}).get("posts") or []:
@@ -319,7 +319,7 @@ class DiscourseChannel:
         for action in review.listed(body, "user_actions"):
             if not isinstance(action, dict) or action.get("topic_id") != topic_id or not action.get("post_id"):
                 continue
-            post = await self._object(f"/posts/{action['post_id']}.json", "check earlier reply")
+            post = await self._object(f"/posts/{http.segment(action['post_id'])}.json", "check earlier reply")
             if marker(key) in str(post.get("raw") or ""):
                 return post
         return None
@@ -367,7 +367,7 @@ class DiscourseChannel:
         elif action in ("close", "reopen"):
             await self._call(
                 "PUT",
-                f"/t/{message.extra['topic_id']}/status.json",
+                f"/t/{http.segment(message.extra['topic_id'])}/status.json",
                 action,
                 json={"status": "closed", "enabled": "true" if action == "close" else "false"},
             )
@@ -377,7 +377,7 @@ class DiscourseChannel:
                 raise Rejected(f"{action} applies to review-queue items; flag or close this post instead")
             await self._call(
                 "PUT",
-                f"/review/{reviewable}/perform/{review.PERFORM[action]}.json",
+                f"/review/{http.segment(reviewable)}/perform/{review.PERFORM[action]}.json",
                 action,
                 params={"version": message.extra.get("version") or "0"},
             )

@@ -38,6 +38,7 @@ from cminbox.core.channel import (
     plain_reply,
 )
 from cminbox.core.html_text import html_to_text
+from cminbox.core.internal_hosts import is_internal_host
 from cminbox.core.models import Author, Kind, Message, message_id
 from cminbox.core.text import one_line, sanitize
 
@@ -92,8 +93,9 @@ class FeedChannel:
 
     async def _fetch(self, saved: dict[str, str] | None) -> httpx.Response:
         if self._client is None:
-            # No token is ever sent to a feed, so following its redirects (http→https, moved
-            # feeds) is safe; make_client refuses redirects for the token-carrying channels.
+            # No token is ever sent to a feed, so its redirects (http→https, moved feeds) are
+            # followed, but not from the internet into the local network (_redirect_target);
+            # make_client refuses redirects for the token-carrying channels.
             self._client = http.make_client("", transport=self.ctx.transport)
         url = self.ctx.url
         for _ in range(MAX_REDIRECTS + 1):
@@ -108,10 +110,7 @@ class FeedChannel:
                 },
             )
             if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("Location"):
-                try:
-                    url = str(response.url.join(response.headers["Location"]))
-                except httpx.InvalidURL:
-                    raise BadResponse("fetch feed: the server redirected to an invalid address") from None
+                url = self._redirect_target(response)
                 continue
             if response.status_code in (401, 403):  # no token is sent: http.check's words are about one
                 raise Rejected(
@@ -120,6 +119,23 @@ class FeedChannel:
             http.check(response, self.ctx.clock, "fetch feed")
             return response
         raise BadResponse(f"fetch feed: more than {MAX_REDIRECTS} redirects")
+
+    def _redirect_target(self, response: httpx.Response) -> str:
+        """Where a redirect leads, if it may be followed: http(s) only, and into the machine or
+        its local network only from a feed configured there (core/internal_hosts.py)."""
+        try:
+            target = response.url.join(response.headers["Location"])
+        except httpx.InvalidURL:
+            raise BadResponse("fetch feed: the server redirected to an invalid address") from None
+        if target.scheme not in ("http", "https"):
+            raise BadResponse("fetch feed: the server redirected to an address that is not http(s); not followed")
+        host = target.host
+        if is_internal_host(host) and not is_internal_host(httpx.URL(self.ctx.url).host):
+            raise BadResponse(
+                f"fetch feed: the server redirected to {http.safe_host(target)}, inside the local network;"
+                " not followed (configure that address as `url` if it is really the feed)"
+            )
+        return str(target)
 
     def _parse(self, response: httpx.Response) -> Any:
         if len(response.content) > http.MAX_BODY:

@@ -49,7 +49,7 @@ from cminbox.core.channel import (
     ReplyReceipt,
 )
 from cminbox.core.models import Kind, Message
-from cminbox.core.text import sanitize
+from cminbox.core.text import one_line, sanitize
 
 ACCEPT = "application/vnd.github+json, application/json;q=0.9"
 API_VERSION = "2022-11-28"
@@ -79,6 +79,15 @@ def _merge(messages: list[Message]) -> list[Message]:
 
 def _iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def issue_path(repo: str, number: str) -> str:
+    """The API path of an issue from an item's stored repository and number, each part one
+    path segment (http.segment): they came from a server."""
+    owner, _, name = repo.partition("/")
+    if not owner or not name or "/" in name:
+        raise Rejected(f"this GitHub item's repository “{one_line(repo)[:80]}” is not owner/name")
+    return f"/repos/{http.segment(owner)}/{http.segment(name)}/issues/{http.segment(number)}"
 
 
 class GitHubChannel:
@@ -380,7 +389,7 @@ class GitHubChannel:
                     continue
             return sorted(replies, key=lambda m: m.created_at)
         repo, number = self._ref(message)
-        issue, _ = await self._get_json(f"/repos/{repo}/issues/{number}", "thread")
+        issue, _ = await self._get_json(issue_path(repo, number), "thread")
         out: dict[str, Message] = {message.id: message}
         if isinstance(issue, dict):
             try:
@@ -388,7 +397,7 @@ class GitHubChannel:
                 out.setdefault(root.id, root)
             except MALFORMED:
                 pass
-        async for page, _ in self._pages(f"/repos/{repo}/issues/{number}/comments", "thread", {"per_page": 100}):
+        async for page, _ in self._pages(f"{issue_path(repo, number)}/comments", "thread", {"per_page": 100}):
             for comment in page or []:
                 try:
                     msg = conv.comment_message(self.ctx.name, comment, kind=Kind.POST)
@@ -402,7 +411,7 @@ class GitHubChannel:
     async def _already_posted(self, repo: str, number: str, since: datetime, key: str) -> dict[str, Any] | None:
         me = await self.whoami()
         params = {"since": _iso(since - timedelta(minutes=5)), "per_page": 100}
-        async for page, _ in self._pages(f"/repos/{repo}/issues/{number}/comments", "check earlier reply", params):
+        async for page, _ in self._pages(f"{issue_path(repo, number)}/comments", "check earlier reply", params):
             for comment in page or []:
                 if isinstance(comment, dict) and self._mine(comment, me) and marker(key) in str(comment.get("body")):
                     return comment
@@ -424,9 +433,7 @@ class GitHubChannel:
         if earlier is not None:
             return ReplyReceipt(native_id=f"comment-{earlier.get('id')}", url=str(earlier.get("html_url") or ""))
         body = with_marker(text, idempotency_key)
-        response = await self._send(
-            "POST", f"/repos/{repo}/issues/{number}/comments", "post comment", json={"body": body}
-        )
+        response = await self._send("POST", f"{issue_path(repo, number)}/comments", "post comment", json={"body": body})
         made = http.json_body(response, "post comment")
         if not isinstance(made, dict) or not made.get("id"):
             raise BadResponse("post comment: the answer has no comment id")
@@ -446,17 +453,17 @@ class GitHubChannel:
     async def mark_read(self, message: Message) -> None:
         thread_id = message.extra.get("thread_id")
         if thread_id:
-            await self._send("PATCH", f"/notifications/threads/{thread_id}", "mark read")
+            await self._send("PATCH", f"/notifications/threads/{http.segment(thread_id)}", "mark read")
 
     async def moderate(self, message: Message, action: str, reason: str) -> None:
         if action in ("lock", "unlock"):
             repo, number = self._ref(message)
             if action == "unlock":
-                await self._send("DELETE", f"/repos/{repo}/issues/{number}/lock", "unlock")
+                await self._send("DELETE", f"{issue_path(repo, number)}/lock", "unlock")
                 return
             lock_reason = reason.strip().lower()
             body = {"lock_reason": lock_reason} if lock_reason in LOCK_REASONS else {}
-            await self._send("PUT", f"/repos/{repo}/issues/{number}/lock", "lock", json=body)
+            await self._send("PUT", f"{issue_path(repo, number)}/lock", "lock", json=body)
         elif action == "hide":
             node = message.extra.get("node_id")
             if not node:

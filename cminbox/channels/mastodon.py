@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import msgspec
@@ -242,7 +242,7 @@ class MastodonChannel:
         me = await self.whoami()
         # A server's id, one path segment whatever it holds ("1016/../../x" asked another
         # endpoint with the token: hostile-data trial of 2026-12-01).
-        body, _ = await self._get(f"/api/v1/statuses/{quote(message.native_id, safe='')}/context", "thread context")
+        body, _ = await self._get(f"/api/v1/statuses/{http.segment(message.native_id)}/context", "thread context")
         if not isinstance(body, dict):
             raise BadResponse("thread context: expected a JSON object")
         out = [message]
@@ -328,7 +328,7 @@ class MastodonChannel:
                 },
             )
         elif action in ("mute", "block"):
-            path = f"/api/v1/accounts/{quote(account_id, safe='')}/{action}"
+            path = f"/api/v1/accounts/{http.segment(account_id)}/{action}"
             await http.request(client, "POST", path, self.ctx.clock, action)
         else:
             raise Rejected(f"mastodon cannot {action!r}; it can {', '.join(self.capabilities.moderation)}")

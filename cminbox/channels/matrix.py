@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -46,7 +45,7 @@ API = "/_matrix/client/v3"
 
 
 def _q(value: str) -> str:
-    return quote(value, safe="")
+    return http.segment(value)
 
 
 class MatrixChannel:

@@ -316,7 +316,7 @@ class RedditChannel:
         if not link:
             return [message]
         body = await self._call(
-            "GET", f"/comments/{link.split('_', 1)[-1]}", "thread", params={"limit": 100, "raw_json": 1}
+            "GET", f"/comments/{http.segment(link.split('_', 1)[-1])}", "thread", params={"limit": 100, "raw_json": 1}
         )
         if not isinstance(body, list):
             raise BadResponse("thread: expected two Listings")

@@ -10,6 +10,7 @@ import email.utils
 import re
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from dateutil import parser as dateparser
@@ -140,6 +141,16 @@ def same_origin(link: str, base: httpx.URL) -> str | None:
     if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
         return None
     return link
+
+
+def segment(value: object) -> str:
+    """A value from a server (an id, a number, a name) as exactly one segment of a request
+    path: every reserved character percent-encoded, and "." or ".." too, which a URL would
+    otherwise resolve as "this" or "the parent" folder. Without it an item whose stored id
+    holds "/../" (a hostile or broken server's) would send the next request, token and all,
+    to another endpoint of the API (review of 2026-12-01)."""
+    text = quote(str(value), safe="")
+    return "%2E" * len(text) if text in (".", "..") else text
 
 
 def safe_host(url: httpx.URL | str) -> str:

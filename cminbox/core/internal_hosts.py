@@ -1,0 +1,51 @@
+"""Is a link's host the machine itself or its local network?
+
+A server's links are untrusted (the brief's rule 4): a feed on the internet that redirects to
+``http://169.254.169.254/`` or ``http://router/`` would have cminbox read a cloud's metadata
+service or a device on the user's network and show the answer as entries. The feed channel
+follows a redirect into such an address only when the feed itself is configured there.
+
+The test is on the address as written in the link: an IP literal in any form the system's
+resolver accepts (``127.1``, ``0x7f.1``, ``2130706433``, ``[::ffff:127.0.0.1]``), and the
+names that only mean something inside a network (``localhost``, ``*.local``, a single label
+found through the machine's search domains). A public name whose DNS answer is a private
+address is not caught here: that would take a resolver of our own in the HTTP transport.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+# Names of networks that are not the internet: RFC 6761 / 6762 / 8375 and the private-use
+# top-level names in wide use.
+LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet", ".corp")
+
+
+def _as_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    # inet_aton takes the legacy forms getaddrinfo also takes (one number, hex and octal
+    # parts, fewer than four parts), so a link cannot hide 127.0.0.1 from ip_address.
+    if host and all(c in "0123456789abcdefx." for c in host) and host[0].isdigit():
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def is_internal_host(host: str) -> bool:
+    """True for loopback, link-local, private, unspecified and reserved addresses and for
+    local-only names; False for a public address or a dotted public name."""
+    name = host.strip().rstrip(".").lower()
+    if not name:
+        return True
+    ip = _as_ip(name)
+    if ip is not None:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return not ip.is_global or ip.is_multicast
+    return name == "localhost" or "." not in name or name.endswith(LOCAL_SUFFIXES)
