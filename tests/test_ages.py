@@ -87,3 +87,20 @@ def test_a_time_on_another_day_carries_its_date() -> None:
     now = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
     assert clock_time(now + timedelta(hours=2), now) == "19:00:00 UTC"
     assert clock_time(now + timedelta(days=11, hours=12), now) == "2026-12-12 05:00:00 UTC"
+
+
+@pytest.mark.parametrize(
+    ("ahead", "shown"),
+    [
+        (timedelta(seconds=-90), "1m ago"),
+        (timedelta(0), "0s ago"),
+        (timedelta(seconds=20), "just now"),
+        (timedelta(hours=3), "dated ahead of this machine's clock"),
+    ],
+)
+def test_a_time_ahead_of_the_clock_is_not_said_to_be_ago(ahead: timedelta, shown: str) -> None:
+    """Regression (fault trial of 2026-12-01): a message a server dated in the future read
+    "(now ago)" in the preview and in `cminbox show`."""
+    from cminbox.core.when import ago
+
+    assert ago(T0 + ahead, T0) == shown

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cminbox.commands.context import Context, UsageError
 from cminbox.commands.pg_cmds import doctor_store, login_store
-from cminbox.commands.render import age, dumps
+from cminbox.commands.render import dumps
 from cminbox.core import config as config_mod
 from cminbox.core import config_docs, config_jsonschema, registry
 from cminbox.core.channel import ChannelError, password_login_of
@@ -28,6 +28,7 @@ from cminbox.core.repair import repair_store
 from cminbox.core.secrets import SecretError, keyring_set, keyring_status
 from cminbox.core.segment import CorruptFileError
 from cminbox.core.store import Store
+from cminbox.core.when import ago
 
 
 def _health_line(h: ChannelHealth, now_s: str) -> str:
@@ -106,7 +107,7 @@ def cmd_channels(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     print(f"{'CHANNEL':<16} {'TYPE':<10} {'STATE':<13} {'LAST OK':<8} REASON")
     for c, h in rows:
-        last = age(h.last_success, now) + " ago" if h.last_success else "never"
+        last = ago(h.last_success, now) if h.last_success else "never"
         print(f"{c.name:<16} {c.type:<10} {h.state:<13} {last:<8} {h.reason}")
     if not rows:
         print("(no channels configured)")

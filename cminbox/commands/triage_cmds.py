@@ -10,7 +10,7 @@ import msgspec
 
 from cminbox.commands.arg_types import LIMIT
 from cminbox.commands.context import Context, UsageError
-from cminbox.commands.render import age, clean, clean_line, dumps, message_json, row
+from cminbox.commands.render import clean, clean_line, dumps, message_json, row
 from cminbox.core.models import Message, Priority, Status
 from cminbox.core.people_ops import PeopleOps
 from cminbox.core.query import Node, Query, QueryError, Term, all_of, explain
@@ -18,7 +18,7 @@ from cminbox.core.query import parse as parse_query
 from cminbox.core.store_api import ActResult, StoreError
 from cminbox.core.text import inert_message
 from cminbox.core.triage import normalise_tag
-from cminbox.core.when import WhenError, parse_when
+from cminbox.core.when import WhenError, ago, parse_when
 
 
 def _status(value: str) -> Status:
@@ -122,7 +122,7 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     print(f"{clean_line(msg.id)}  ({msg.kind}, {clean_line(msg.channel)}, {clean_line(msg.visibility) or 'n/a'})")
     who = msg.author
     print(f"from:     {clean_line(who.display_name)} {clean_line(who.handle)}  {clean_line(who.url)}")
-    print(f"when:     {msg.created_at:%Y-%m-%d %H:%M} UTC ({age(msg.created_at, now)} ago)")
+    print(f"when:     {msg.created_at:%Y-%m-%d %H:%M} UTC ({ago(msg.created_at, now)})")
     print(f"url:      {clean_line(msg.url)}")
     print(f"status:   {state.status}   priority: {state.priority}   assignee: {state.assignee or '-'}")
     print(f"tags:     {', '.join(state.tags) or '-'}")

@@ -104,6 +104,15 @@ def age(then: datetime, now: datetime) -> str:
     return f"{months}mo"
 
 
+def ago(then: datetime, now: datetime) -> str:
+    """An age as words after a date: "4m ago"; a time up to a minute ahead of the clock (the
+    server's clock a little fast) is "just now", one further ahead is said to be so rather
+    than "now ago" (fault trial of 2026-12-01)."""
+    if then <= now:
+        return f"{age(then, now)} ago"
+    return "just now" if (then - now).total_seconds() <= 60 else "dated ahead of this machine's clock"
+
+
 def whole_months(then: datetime, now: datetime) -> int:
     """Whole calendar months from ``then`` to ``now`` (``then <= now``), as dateutil's
     ``relativedelta(now, then)`` counts them (a month on from Jan 31 is Feb 28 or 29), without

@@ -16,7 +16,7 @@ from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.people_ops import Card
 from cminbox.core.text import bound_text, sanitize
-from cminbox.core.when import age
+from cminbox.core.when import age, ago
 from cminbox.tui.author_card import card_text, card_title, tag_words
 from cminbox.tui.help_screen import bound_key
 from cminbox.tui.helpers_screen import answer_text
@@ -190,7 +190,7 @@ class Preview(Static):
 
     def refresh_age(self) -> None:
         """Re-render when the shown item's age text changed ("12s" → "13s")."""
-        if self._shown is not None and age(self._shown[0].message.created_at, self.clock()) != self._age:
+        if self._shown is not None and ago(self._shown[0].message.created_at, self.clock()) != self._age:
             self.show(*self._shown)
 
     def show(
@@ -212,8 +212,8 @@ class Preview(Static):
         if card is not None and card.tags:
             out.append(f"  {tag_words(card.tags)}", style="bold")
         out.append("\n")
-        self._age = age(msg.created_at, now)
-        when = f"{msg.created_at:%Y-%m-%d %H:%M} UTC ({self._age} ago)"
+        self._age = ago(msg.created_at, now)
+        when = f"{msg.created_at:%Y-%m-%d %H:%M} UTC ({self._age})"
         out.append(f"{msg.kind} on {msg.channel} · {when}", style="dim")
         if msg.visibility and msg.visibility != "public":
             out.append(f" · {msg.visibility}", style="bold yellow")
@@ -242,7 +242,7 @@ class Preview(Static):
         if others:
             out.append("\n── also from this person ──\n", style="dim")
             for m in others:
-                out.append(f"{m.channel} · {age(m.created_at, now)} ago: ", style="dim")
+                out.append(f"{m.channel} · {ago(m.created_at, now)}: ", style="dim")
                 out.append(sanitize(m.text[:400], single_line=True)[:160] + "\n")
         if st.notes:
             out.append("\n── notes ──\n", style="dim")
@@ -260,7 +260,7 @@ class Preview(Static):
 def _triage_line(st: TriageState, now: datetime) -> str:
     parts = [f"{st.status}", f"priority {st.priority}"]
     if st.first_response_at is not None:
-        parts.append(f"↩ replied {age(st.first_response_at, now)} ago")
+        parts.append(f"↩ replied {ago(st.first_response_at, now)}")
     if st.assignee:
         parts.append(f"assigned to {st.assignee}")
     if st.tags:
