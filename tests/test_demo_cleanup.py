@@ -56,6 +56,16 @@ def test_a_data_dir_the_user_named_is_kept(tmp_path: Path) -> None:
     assert (mine / "demo.toml").exists() and list((mine / "messages").glob("*.json"))
 
 
+def test_a_second_run_on_a_kept_data_dir_counts_what_the_store_holds(tmp_path: Path) -> None:
+    """Regression (new-user trial of 2026-12-01): the second run read "0 messages in the
+    inbox" above twenty of them (it counted what that poll brought in)."""
+    mine = tmp_path / "mine"
+    first = run_text_demo(tmp_path, "--data-dir", str(mine))
+    second = run_text_demo(tmp_path, "--data-dir", str(mine))
+    held = [line.split()[0] for line in (first + second).splitlines() if "messages in the inbox" in line]
+    assert len(held) == 2 and held[0] == held[1] and int(held[0]) > 100, first + second
+
+
 def test_the_tui_demo_removes_its_data_dir_on_exit_and_on_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -100,7 +100,11 @@ def _live_text(ctx: Context) -> int:
             return
         ids = report.new_ids if not first else [m.id for m, _ in ctx.store.query(limit=20)][::-1]
         if first:
-            print(f"{len(report.new_ids)} messages in the inbox; the newest:")
+            # The store's count, not this poll's: a kept --data-dir already holds the
+            # community, and its second run brings in only what is new (a trial of
+            # 2026-12-01 read "0 messages in the inbox" above 20 of them).
+            held = len(ctx.store)
+            print(f"{held} messages in the inbox ({len(report.new_ids)} new from this poll); the newest:")
         for mid in ids:
             msg = ctx.store.get_message(mid)
             if msg is not None:
