@@ -128,6 +128,10 @@ def test_doctor_reports_a_bad_last_poll_a_stuck_outbox_and_an_unusable_keyring(
         assert "ok    keyring" in out
         monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
         code, out = cli(tmp_path, capsys, "doctor")
+        # Every channel on token_command: a warning, not one of the problems counted.
+        assert code == 1 and "warn  keyring" in out and "ok    keyring" not in out and "2 problem(s)" in out
+        (tmp_path / "config.toml").write_text(CHANNEL.replace('token_command = "printf tok-cli"\n', ""))
+        code, out = cli(tmp_path, capsys, "doctor")
     assert code == 1 and "FAIL  keyring" in out and "ok    keyring" not in out
 
 
@@ -144,3 +148,13 @@ def test_archive_older_than_zero_archives_every_done_item(
     assert "masto:1" in out and "masto:2" not in out
     code, out = cli(tmp_path, capsys, "archive", "--older-than", "-1")
     assert code == 1 and "--older-than -1" in out
+
+
+def test_tag_says_the_tags_as_stored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Regression (new-user trial of 2026-12-01): `tag ID "Bad Tag!"` printed "tagged Bad Tag!"
+    and stored bad-tag!."""
+    polled(tmp_path, capsys)
+    code, out = cli(tmp_path, capsys, "tag", "1001", "Bad Tag!", "#Sync", "sync")
+    assert code == 0 and "tagged bad-tag! sync" in out and "Bad Tag!" not in out
+    code, out = cli(tmp_path, capsys, "untag", "1001", "Bad Tag!")
+    assert code == 0 and "untagged bad-tag!" in out

@@ -176,11 +176,14 @@ def _report(result: ActResult, verb: str) -> int:
 
 
 def cmd_tag(ctx: Context, args: argparse.Namespace) -> int:
-    return _report(ctx.inbox.tag(ctx.resolve(args.id), args.tags), "tagged " + " ".join(args.tags))
+    # Said as stored ("Bad Tag!" is kept as bad-tag!): a new-user trial of 2026-12-01.
+    stored = [t for t in dict.fromkeys(normalise_tag(x) for x in args.tags) if t]
+    return _report(ctx.inbox.tag(ctx.resolve(args.id), args.tags), "tagged " + " ".join(stored))
 
 
 def cmd_untag(ctx: Context, args: argparse.Namespace) -> int:
-    return _report(ctx.inbox.untag(ctx.resolve(args.id), args.tags), "untagged " + " ".join(args.tags))
+    said = " ".join(normalise_tag(t) for t in args.tags)
+    return _report(ctx.inbox.untag(ctx.resolve(args.id), args.tags), f"untagged {said}")
 
 
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:

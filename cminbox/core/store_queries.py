@@ -48,7 +48,9 @@ class QueryTables(StoreParts):
         if len(hits) == 1:
             return hits[0]
         if not hits:
-            raise StoreError(f"no message with id {partial!r}. `cminbox list` shows the ids.")
+            raise StoreError(
+                f"no message with id {partial!r}: give a whole id or the end of one (`cminbox list` shows the ids)"
+            )
         raise StoreError(f"{partial!r} matches {len(hits)} messages ({', '.join(hits[:3])}, ...); give the full id.")
 
     @synchronized

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -166,7 +167,11 @@ def start_demo(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         cfg_path = folder / "demo.toml"
-        cfg_path.write_text(demo_config_text(server.url), encoding="utf-8")
+        # The demo's fake public token as token_command, so that `cminbox poll` or `doctor`
+        # from a second shell (the README's export line) reach the server too; a --token
+        # given for a test is not written anywhere.
+        command = shlex.join(["echo", DEMO_TOKEN]) if token == DEMO_TOKEN else ""
+        cfg_path.write_text(demo_config_text(server.url, token_command=command), encoding="utf-8")
         config = config_mod.parse(cfg_path.read_text(), cfg_path)
         store = Store(folder)
         try:

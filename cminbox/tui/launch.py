@@ -63,11 +63,33 @@ def run_demo(launch: Setup, args: argparse.Namespace) -> int:
     from cminbox.demo.session import start_demo
 
     with start_demo(args.seed, args.rate, args.burst_after, getattr(args, "data_dir", None)) as session:
-        inbox = demo_services(session, launch)
-        from cminbox.tui.app import CminboxApp
-
-        app = CminboxApp(inbox, theme=getattr(args, "theme", None))
+        app = demo_app(session, launch, getattr(args, "theme", None))
         return run(app, args, True)
+
+
+def demo_notice(session: DemoSession) -> str:
+    """Where the demo's data is and how a second shell reaches it: the TUI covers whatever
+    was printed before it (a new-user trial of 2026-12-01 found the folder only with `ls`)."""
+    folder = session.data_dir
+    gone = "removed when you quit" if session.temporary else "kept"
+    return (
+        f"Data in {folder} ({gone}). From a second shell:\n"
+        f"export CMINBOX_DATA_DIR={folder} CMINBOX_CONFIG={folder / 'demo.toml'}\n"
+        "cminbox list --status new | head"
+    )
+
+
+def demo_app(session: DemoSession, launch: Setup, theme: str | None = None) -> CminboxApp:
+    from cminbox.tui.app import CminboxApp
+
+    notice = demo_notice(session)
+
+    class DemoApp(CminboxApp):
+        # Textual calls every class's on_mount in the MRO: CminboxApp's runs too (as TeamApp's).
+        def on_mount(self) -> None:
+            self.notify(notice, title="The Lumen demo", timeout=30, markup=False)
+
+    return DemoApp(demo_services(session, launch), theme=theme)
 
 
 def team_app(team: TeamDemo, launch: Setup, theme: str | None = None) -> CminboxApp:
