@@ -104,3 +104,13 @@ def test_a_time_ahead_of_the_clock_is_not_said_to_be_ago(ahead: timedelta, shown
     from cminbox.core.when import ago
 
     assert ago(T0 + ahead, T0) == shown
+
+
+def test_a_snooze_is_described_as_the_inbox_says_it() -> None:
+    """Regression (new-user trial of 2026-12-01): undoing a snooze said "Undone: snooze until
+    2026-12-02T09:00+00:00" where snoozing had said "Snoozed until Wed 02 Dec 09:00"."""
+    from cminbox.core.triage import Snooze, describe
+
+    until = datetime(2026, 12, 2, 10, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert describe(Snooze(until=until)) == "snooze until Wed 02 Dec 2026 09:00 UTC"
+    assert describe(Snooze(until=None)) == "unsnooze"

@@ -107,6 +107,20 @@ async def test_filter_and_snooze_out_of_range_are_said_under_the_box(tmp_path: P
         assert "too long" in str(app.screen.query_one("#snooze-error").render())
 
 
+async def test_a_long_snooze_error_is_shown_whole(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (new-user trial of 2026-12-01): the error was cut at the dialog's edge,
+    "cannot read 'next tuesday-ish' as a time; try 1h, tomorrow 9:00, n"."""
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("s", *"next tuesday-ish", "enter")
+        await settle(pilot)
+        error = app.screen.query_one("#snooze-error")
+        dialog = app.screen.query_one(".dialog")
+        assert "next week or 2026-12-01 10:00" in str(error.render())
+        assert error.region.right <= dialog.content_region.right and error.region.height >= 2, (error.region, dialog)
+
+
 async def test_a_tag_typed_fast_with_a_digit_is_the_tag_typed(tmp_path: Path, clock: FrozenClock) -> None:
     services = make_services(tmp_path, clock)
     services.config.ui.auto_advance = False

@@ -9,7 +9,7 @@ tag list", so undoing my tag never wipes a tag a teammate added in the meantime.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeAlias, assert_never
 
 import msgspec
@@ -242,7 +242,9 @@ def describe(action: Action) -> str:
         case SetPriority(priority=p):
             return f"priority → {p}"
         case Snooze(until=u):
-            return f"snooze until {u.isoformat(timespec='minutes')}" if u else "unsnooze"
+            # As the inbox says it ("Snoozed until Wed 02 Dec 09:00"), with its year and zone:
+            # the undo notice read "snooze until 2026-12-02T09:00+00:00" (new-user trial).
+            return f"snooze until {u.astimezone(UTC):%a %d %b %Y %H:%M} UTC" if u else "unsnooze"
         case AddNote():
             return "note"
         case RemoveNote():

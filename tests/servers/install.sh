@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the real test servers the suite runs against, into .cache/servers (idempotent).
+# Installs the real test servers the suite runs against, into .cache/servers (idempotent; see below).
 #   - mastodon-mock: a stateful emulator of the Mastodon REST API, in its own venv
 #     (it registers a pytest plugin that must not load into ours)
 #   - Prism: the OpenAPI mock/validator, run with GitHub's and Discourse's official API descriptions
@@ -7,9 +7,26 @@
 #   - Synapse: the reference Matrix homeserver, in its own venv
 #   - @atproto/dev-env: the Bluesky reference stack (PLC, PDS, AppView) on Node 22 + PostgreSQL + redis
 #   - Dovecot: a real IMAP server for the email channel (Debian package)
+#
+# The installs live once per user, in ${XDG_CACHE_HOME:-~/.cache}/cminbox-test-servers (or
+# $CMINBOX_TEST_SERVERS), and .cache/servers links there: a fresh clone on a machine that ran
+# the suite before (CI clones main every time) reuses them instead of spending ~5 minutes
+# installing the same versions again. Each install is keyed by its version (the *.ok files),
+# and the runs use temporary folders of their own, so clones of different ages share safely.
+# A checkout whose .cache/servers is already a folder keeps using it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=.cache/servers
+mkdir -p .cache
+if [ ! -e .cache/servers ]; then
+  SHARED="${CMINBOX_TEST_SERVERS:-${XDG_CACHE_HOME:-$HOME/.cache}/cminbox-test-servers}"
+  mkdir -p "$SHARED"
+  ln -s "$(cd "$SHARED" && pwd -P)" .cache/servers
+fi
+# The real path: venvs record where they were made, and a clone's path goes with the clone.
+ROOT=$(cd .cache/servers && pwd -P)
+# One installer at a time per folder (two clones testing at once would race on a venv).
+exec 9>"$ROOT/.install.lock"
+flock 9
 PY=${PYTHON:-python3}
 MASTODON_MOCK_VERSION=0.6.1
 PRISM_VERSION=5.16.0
@@ -84,11 +101,16 @@ if [ ! -f "$ROOT/bluesky.$DEVENV_VERSION.ok" ]; then
       tail -n 20 "$B/install.log" >&2
       exit 1
     fi
-    cp tests/servers/bluesky/localhost.cjs tests/servers/bluesky/network.mjs "$B/"
     touch "$ROOT/bluesky.$DEVENV_VERSION.ok"
   else
     echo "npm not found: the Bluesky tests will be skipped (they fail under CI=true)" >&2
   fi
+fi
+
+# This checkout's start-up scripts for the stack, every time: the install is shared with
+# clones of other ages, the scripts are this one's.
+if [ -d "$ROOT/bluesky" ]; then
+  cp tests/servers/bluesky/localhost.cjs tests/servers/bluesky/network.mjs "$ROOT/bluesky/"
 fi
 
 # Dovecot (IMAP) for the email channel: a Debian package, so it needs root (the tests run
