@@ -155,3 +155,21 @@ def test_list_query_reads_the_people_also_for_archived_items_and_explains(
     assert code == 0 and "identity index" in out and "['masto:user3@example.social']" in out
     code, out = cli(data, capsys, "people", "list")
     assert code == 0 and "★" in out and "◆" in out  # the vip and the staff account
+
+
+def test_the_card_says_not_done_and_how_many_more(
+    data: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (new-user trial of 2026-12-01): the person screen read "12 items, 12 open"
+    of 11 new items and 1 open one, and listed 10 of them with no word of the other 2."""
+    from cminbox.core import people_ops
+    from cminbox.core.people_ops import PeopleOps
+    from cminbox.tui.author_card import card_text
+
+    monkeypatch.setattr(people_ops, "OPEN_LISTED", 3)
+    code, out = cli(data, capsys, "people", "show", PRIYA)
+    assert code == 0 and "4 items, 4 to do" in out and "…and 1 more" in out and " open" not in out
+    store = Store(data / "data")
+    card = PeopleOps(store, frozenset(), "ana", store.clock).card(PRIYA)
+    shown = card_text(card, store.clock(), full=True).plain
+    assert "4 to do" in shown and "…and 1 more" in shown and " open" not in shown

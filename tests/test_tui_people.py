@@ -95,7 +95,7 @@ async def test_the_card_shows_tags_identities_counts_reply_trend_note_and_link_h
         first_line = shown.splitlines()[0]
         assert "★ vip" in first_line and "· beta" in first_line, first_line  # glyph and word, by the name
         assert "── person: Priya Raman · p-" in shown
-        assert f"{PRIYA_KEY}  1 item, 1 open" in shown
+        assert f"{PRIYA_KEY}  1 item, 1 to do" in shown
         assert "last reply from the team 40m ago (ana)" in shown
         assert "sentiment: neutral on average" in shown  # one scored item: no trend yet
         assert "note · ana 11-27: prefers email; beta tester since 2.3" in shown
@@ -367,14 +367,14 @@ async def test_the_card_counts_follow_my_own_done(tmp_path: Path, clock: FrozenC
     async with app.run_test(size=SIZE) as pilot:
         inbox = await at(pilot, PRIYA)
         before = preview_text(app)
-        assert "1 open" in before, before
+        assert "1 to do" in before, before
         await pilot.press("d")
         await settle(pilot)
         inbox.inbox_list.cursor = inbox.inbox_list.index[PRIYA]
         await pilot.pause()
         inbox.show_preview()
         await settle(pilot)
-        assert "0 open" in preview_text(app), preview_text(app)
+        assert "0 to do" in preview_text(app), preview_text(app)
 
 
 async def test_people_in_the_tui_on_postgresql(tmp_path: Path, clock: FrozenClock, pg_database: str) -> None:

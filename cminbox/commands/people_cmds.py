@@ -120,13 +120,15 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     for n, key in enumerate(p.identities):
         s = card.seen.get(key)
         seen = (
-            f"{s.items} items, {s.open} open, first {s.first_seen:%Y-%m-%d}, last {age(s.last_seen, now)} ago"
+            f"{s.items} items, {s.open} to do, first {s.first_seen:%Y-%m-%d}, last {age(s.last_seen, now)} ago"
             if s
             else "no live items"
         )
         print(f"{'identities:' if n == 0 else '':<12} {key}   {seen}")
     for n, (m, st) in enumerate(card.open_items):
-        print(f"{'open items:' if n == 0 else '':<12} {row(m, st, now, 100)}")
+        print(f"{'to do:' if n == 0 else '':<12} {row(m, st, now, 100)}")
+    if card.open > len(card.open_items):
+        print(f"{'':<12} …and {card.open - len(card.open_items)} more")
     reply = card.last_reply
     if reply is not None and reply.sent_at is not None:
         print(f"last reply:  {reply.actor}, {age(reply.sent_at, now)} ago (to {reply.message_id})")

@@ -90,9 +90,9 @@ def card_text(card: Card, now: datetime, *, full: bool = False) -> Text:
             out.append("  no live items\n", style="dim")
         else:
             last = f", last {age(seen.last_seen, now)} ago" if full else ""
-            out.append(f"  {_count(seen.items, 'item')}, {seen.open} open{last}\n", style="dim")
+            out.append(f"  {_count(seen.items, 'item')}, {seen.open} to do{last}\n", style="dim")
     if full or len(person.identities) > 1:
-        totals = [_count(card.items, "item"), f"{card.open} open"]
+        totals = [_count(card.items, "item"), f"{card.open} to do"]
         if card.first_seen is not None:
             totals.append(f"first seen {age(card.first_seen, now)} ago")
         out.append("in all: " + " · ".join(totals) + "\n")
@@ -111,7 +111,11 @@ def card_text(card: Card, now: datetime, *, full: bool = False) -> Text:
         out.append(f"note · {sanitize(note.author, single_line=True)} {note.at:%m-%d}: ", style="dim")
         out.append(sanitize(note.text, single_line=not full) + "\n")
     if full and card.open_items:
-        out.append(f"open: {', '.join(m.id for m, _ in card.open_items)}\n", style="dim")
+        # "To do", not "open": open is also one of the statuses (new-user trial of 2026-12-01
+        # read "12 items, 12 open" of 11 new and 1 open).
+        more = card.open - len(card.open_items)
+        rest = f" …and {more} more" if more > 0 else ""
+        out.append(f"to do: {', '.join(m.id for m, _ in card.open_items)}{rest}\n", style="dim")
     if card.suggested:
         out.append(f"link?: {', '.join(card.suggested)}", style="italic")
         out.append("  (the same user name elsewhere: l links)\n" if full else "\n", style="dim")
