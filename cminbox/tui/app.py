@@ -13,10 +13,11 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
+from textual.command import CommandPalette
 from textual.filter import LineFilter
 from textual.message import Message as TextualMessage
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from cminbox.core import gc_pause
@@ -127,6 +128,15 @@ class CminboxApp(App[None]):
         """Textual's filters, then the guard that no control character reaches the terminal
         (tui/inert_lines.py)."""
         return [*super().get_line_filters(), INERT_LINES]
+
+    def action_command_palette(self) -> None:
+        """Not over a dialog: the palette's commands act on the inbox behind it, while the
+        dialog (a "Post this reply publicly?" question) waits for its answer (new-user trial
+        of 2026-12-01)."""
+        if isinstance(self.screen, ModalScreen) and not isinstance(self.screen, CommandPalette):
+            self.notify("Answer or close this dialog first (esc)", timeout=3)
+            return
+        super().action_command_palette()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterator[SystemCommand]:
         """Textual's own palette commands, but its "Theme": the action table's "Change theme"
