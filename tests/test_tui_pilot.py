@@ -716,3 +716,26 @@ async def test_the_person_screen_moves_with_the_page_home_and_end_keys(tmp_path:
         assert listed.cursor == 0
         await press(pilot, "pagedown")
         assert listed.cursor == min(len(listed.rows) - 1, max(1, listed.scrollable_content_region.height // 2))
+
+
+async def test_help_names_each_view_key(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (new-user trial of 2026-12-01): `?` listed 1-9 as "Saved view N", so which
+    key held "needs reply" or the config's "outage" was not said anywhere."""
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "question_mark")
+        help_text = _help_text(app)
+    assert re.search(r"^1 +View: needs reply +view_1", help_text, re.MULTILINE), help_text
+    assert re.search(r"^5 +View: all +view_5", help_text, re.MULTILINE), help_text
+    assert re.search(r"^9 +Saved view 9 \(none; add one in \[\[views\]\]\)", help_text, re.MULTILINE), help_text
+
+
+async def test_the_palette_names_the_views_and_leaves_out_unused_keys(tmp_path: Path, clock: FrozenClock) -> None:
+    from cminbox.tui.palette import ActionCommands
+
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=SIZE):
+        titles = [title for title, _action, _help in ActionCommands(screen_of(app))._entries()]
+    assert "View: needs reply" in titles and "View: all" in titles
+    assert not any(t.startswith("Saved view") for t in titles), titles

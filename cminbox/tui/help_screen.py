@@ -11,7 +11,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 
+from cminbox.core.keymap import ActionSpec
 from cminbox.core.macros import Macro
+from cminbox.core.views import View
 from cminbox.tui.actions import ACTIONS
 from cminbox.tui.plain import Static
 
@@ -29,13 +31,33 @@ def bound_key(app: object, action_id: str) -> str:
     return key_label(keys.split(",")[0]) if keys else action_id
 
 
+def view_names(views: Sequence[View]) -> dict[str, str]:
+    """The views in force by their action id: "Saved view 6" said nothing of which view that
+    is (new-user trial of 2026-12-01)."""
+    return {f"view_{v.key}": v.name for v in views}
+
+
+def is_view_key(spec: ActionSpec) -> bool:
+    return spec.id.startswith("view_") and spec.id[5:].isdigit()
+
+
+def action_words(spec: ActionSpec, names: dict[str, str]) -> str:
+    """What the help and the palette call an action: a view key by its view's name, or as
+    unused; every other action (and every one when no views were given) by the table's words."""
+    if not names or not is_view_key(spec):
+        return spec.description
+    name = names.get(spec.id)
+    return f"View: {name}" if name else f"{spec.description} (none; add one in [[views]])"
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help_close")]
 
-    def __init__(self, keymap: dict[str, str], macros: Sequence[Macro] = ()) -> None:
+    def __init__(self, keymap: dict[str, str], macros: Sequence[Macro] = (), views: Sequence[View] = ()) -> None:
         super().__init__()
         self.keymap = keymap
         self.macros = macros  # the config's: each with its own key (or only through `m`)
+        self.view_names = view_names(views)
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
@@ -52,7 +74,7 @@ class HelpScreen(ModalScreen[None]):
                 table.add_row(Text(group, style="bold underline"), "", "")
             keys = self.keymap.get(spec.id, spec.keys)
             mark = Text(" (remapped)", style="italic") if spec.id in self.keymap else Text("")
-            table.add_row(Text(key_label(keys)), Text(spec.description) + mark, spec.id)
+            table.add_row(Text(key_label(keys)), Text(action_words(spec, self.view_names)) + mark, spec.id)
         for macro in self.macros:  # after `m`, in the Macros group (the action table's last)
             said = Text(f"macro {macro.name}: {macro.words}")
             table.add_row(Text(key_label(macro.key) if macro.key else "m …"), said, Text("[[macros]] key"))

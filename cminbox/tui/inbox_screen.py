@@ -40,7 +40,7 @@ from cminbox.tui.community_keys import CommunityKeys
 from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.guideline_keys import GuidelineKeys
-from cminbox.tui.help_screen import HelpScreen
+from cminbox.tui.help_screen import HelpScreen, view_names
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.macro_keys import MacroKeys, macro_bindings
@@ -485,7 +485,12 @@ class InboxScreen(
         body.set_classes(f"preview-{mode}")
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.s.config.keys, self.macros))
+        self.app.push_screen(HelpScreen(self.s.config.keys, self.macros, self.s.config.views))
+
+    @property
+    def view_names(self) -> dict[str, str]:
+        """The views by action id, for the palette (help_screen.view_names)."""
+        return view_names(self.s.config.views)
 
     def action_pick_theme(self) -> None:
         self.app.search_themes()

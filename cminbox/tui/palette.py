@@ -8,16 +8,18 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from cminbox.core.macros import Macro
 from cminbox.tui.actions import ACTIONS
-from cminbox.tui.help_screen import key_label
+from cminbox.tui.help_screen import action_words, is_view_key, key_label
 
 
 class ActionCommands(Provider):
     def _entries(self) -> list[tuple[str, str, str]]:
         keymap: dict[str, str] = getattr(self.app, "keymap_overrides", {})
+        # The inbox's views by name; a number key with no view is left out of the palette.
+        names: dict[str, str] = getattr(self.screen, "view_names", {})
         entries = [
-            (spec.description, spec.action, f"{key_label(keymap.get(spec.id, spec.keys))} · {spec.id}")
+            (action_words(spec, names), spec.action, f"{key_label(keymap.get(spec.id, spec.keys))} · {spec.id}")
             for spec in ACTIONS
-            if spec.id != "palette"
+            if spec.id != "palette" and not (names and is_view_key(spec) and spec.id not in names)
         ]
         # The config's macros, on the screen that runs them (the inbox): each its own entry.
         macros: list[Macro] = getattr(self.screen, "macros", [])
