@@ -106,7 +106,7 @@ COMPLAINTS = [
 PRAISE = [
     "just wanted to say {topic} in {ver} is *chef's kiss*. Thank you all! 💜",
     "switched my whole team to Lumen last month and nobody wants to go back. {topic} is fantastic.",
-    "the new {topic} saved my thesis tonight. Thank you thank you thank you.",
+    "{topic} in the new release saved my thesis tonight. Thank you thank you thank you.",
     "love how fast {topic} is now. Great work on {ver}!",
 ]
 FEATURES = [
