@@ -31,6 +31,13 @@ async def test_u_takes_back_the_rules_tag_on_the_item(tmp_path: Path) -> None:
         assert "rule outage: rule outage" not in str(preview.render())
         await pilot.press("u")
         rows = inbox.inbox_list
+        # Asked first (new-user trial of 2026-12-01: one `u` too many took back a rule's tag).
+        assert rows.rows[rows.index[KAI]].state.tags == ("outage",)
+        said = [str(n.message) for n in pilot.app._notifications]
+        assert any("Nothing of yours to undo here. u again takes back rule outage: tag outage" in m for m in said)
+        await settle(pilot)
+        assert services.store.triage(KAI).tags == ("outage",)
+        await pilot.press("u")
         assert rows.rows[rows.index[KAI]].state.tags == ()  # on screen at once
         await settle(pilot)
     assert services.store.triage(KAI).tags == ()

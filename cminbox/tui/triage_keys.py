@@ -20,7 +20,7 @@ from cminbox.core.models import Escalation, Priority, Status, TriageState
 from cminbox.core.outbox_types import OutboxItem
 from cminbox.core.presence import Presence
 from cminbox.core.store_api import ActResult, UndoResult
-from cminbox.core.text import sanitize
+from cminbox.core.text import one_line, sanitize
 from cminbox.core.triage import (
     Action,
     AddTags,
@@ -50,6 +50,8 @@ R = TypeVar("R")
 
 class TriageKeys(_Base):
     _drafts_checking = False  # a bulk status change waits for which items have a draft
+    # The item whose rule effect the last `u` offered to take back: a second `u` there does.
+    _rule_undo_offered: str | None = None
 
     if TYPE_CHECKING:  # provided by InboxScreen
         inbox_list: InboxList
@@ -226,12 +228,20 @@ class TriageKeys(_Base):
         record = popped
         call: Callable[[], UndoResult | None] = self.s.inbox.undo
         row = self.inbox_list.current
+        offered, self._rule_undo_offered = self._rule_undo_offered, None
         if not record and row is not None:
             # Nothing of this session to take back: a rule's effect on the item under the cursor
             # is (rules_undo.py), shown at once like any undo; else the store's own last group.
             mid = row.message.id
             call = functools.partial(self.s.inbox.undo, mid)
             if (entry := rules_undo.undoable(row.state)) is not None:
+                if offered != mid:
+                    # Asked first: one `u` too many after undoing your own actions took back
+                    # what a rule did, which you never did (new-user trial of 2026-12-01).
+                    self._rule_undo_offered = mid
+                    said = one_line(entry.action)
+                    self.notify(f"Nothing of yours to undo here. {self.undo_key} again takes back {said}", timeout=5)
+                    return
                 record = {mid: triage.reverting(row.state, entry.before, entry.after)}
         back = [self.inbox_list.index[mid] for mid in record if mid in self.inbox_list.index]
 
