@@ -88,6 +88,7 @@ def test_unknown_id_and_bad_values(tmp_path: Path) -> None:
     env = config(tmp_path, "")
     result = run_cli("tag", "nope:1", "x", env=env)
     assert result.returncode == 1 and "no message with id 'nope:1'" in result.stderr
+    assert "a whole id or the end of one" in result.stderr  # new-user trial: a prefix never matched
     assert_one_paragraph(result.stderr)
 
 

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import signal
 import sys
-from pathlib import Path
 
 from cminbox.commands.context import Context
 from cminbox.commands.render import row
@@ -54,7 +53,7 @@ def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
         kept = "" if session.temporary else " (kept)"
         print(f"cminbox demo: the Lumen community on {session.server.url}; data in {args.data_dir}{kept}")
         print("In another shell:")
-        print(f"  export CMINBOX_DATA_DIR={args.data_dir} CMINBOX_CONFIG={Path(args.data_dir) / 'demo.toml'}")
+        print(f"  {session.export_line}")
         print("  cminbox list --status new | head;  cminbox reply ID --text 'Thanks!'")
         gone = "; the demo's data is removed then" if session.temporary else ""
         print(f"Ctrl-C to stop{gone}.\n", flush=True)

@@ -37,8 +37,8 @@ def _forms(secret: str) -> set[str]:
         # Percent escapes in lower case (%2f: as valid as %2F), and JSON with its slashes
         # escaped (PHP's json_encode does it by default): both echoed a token unmasked
         # (hostile-data trial of 2026-12-01).
-        _LOWER_ESCAPES.sub(lambda m: m.group(0).lower(), quote(secret, safe="")),
-        _LOWER_ESCAPES.sub(lambda m: m.group(0).lower(), quote_plus(secret)),
+        _lower_escapes(quote(secret, safe="")),
+        _lower_escapes(quote_plus(secret)),
         *_every_byte_escaped(raw),
         *escaped,
         *(form.replace("/", "\\/") for form in escaped),
@@ -52,11 +52,16 @@ def _forms(secret: str) -> set[str]:
     return {f for f in forms if len(f) >= MIN_LENGTH} | _base64_inside(raw)
 
 
+def _lower_escapes(text: str) -> str:
+    """``%2F`` as ``%2f``: as valid, and what some servers echo."""
+    return _LOWER_ESCAPES.sub(lambda m: m.group(0).lower(), text)
+
+
 def _every_byte_escaped(raw: bytes) -> tuple[str, str]:
     """Percent-encoded by an encoder that escapes all but letters and digits (PHP's
     urlencode: ``~`` as %7E), in upper and lower case."""
     upper = "".join(chr(b) if chr(b).isascii() and chr(b).isalnum() else f"%{b:02X}" for b in raw)
-    return upper, _LOWER_ESCAPES.sub(lambda m: m.group(0).lower(), upper)
+    return upper, _lower_escapes(upper)
 
 
 def _base64_inside(raw: bytes) -> set[str]:

@@ -34,12 +34,9 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 # cells wide where Rich and wcwidth count 0. The TUI's last filter (tui/inert_lines.py) and the
 # command line's output (commands/inert_output.py) drop them; newlines and tabs are the output's
 # own (UNSAFE_OUTPUT leaves them).
-UNSAFE_CELLS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u115f\u1160\u3164\uffa0]"
-)
-UNSAFE_OUTPUT = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u115f\u1160\u3164\uffa0]"
-)
+_UNSAFE_BEYOND_C0 = "\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u115f\u1160\u3164\uffa0"
+UNSAFE_CELLS = re.compile(f"[\x00-\x1f{_UNSAFE_BEYOND_C0}]")
+UNSAFE_OUTPUT = re.compile(f"[\x00-\x08\x0b-\x1f{_UNSAFE_BEYOND_C0}]")  # \t and \n kept
 _LINE_BREAKS = {"\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n\n", "\x85": "\n"}
 _KEEP_FORMAT = frozenset("\u200d\u200c\ufe0f\ufe0e")  # ZWJ/ZWNJ and variation selectors: emoji need them
 

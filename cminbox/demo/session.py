@@ -144,6 +144,11 @@ class DemoSession:
     # The data dir is a temporary folder made for this session (no --data-dir): removed on close.
     temporary: bool = False
 
+    @property
+    def export_line(self) -> str:
+        """The shell line that points a second shell's commands at this demo's data."""
+        return f"export CMINBOX_DATA_DIR={self.data_dir} CMINBOX_CONFIG={self.data_dir / 'demo.toml'}"
+
     def close(self) -> None:
         """Stop the server and remove the temporary data dir (a --data-dir is the user's: kept)."""
         self.server.shutdown()

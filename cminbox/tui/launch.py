@@ -67,44 +67,36 @@ def run_demo(launch: Setup, args: argparse.Namespace) -> int:
         return run(app, args, True)
 
 
-def demo_notice(session: DemoSession) -> str:
-    """Where the demo's data is and how a second shell reaches it: the TUI covers whatever
-    was printed before it (a new-user trial of 2026-12-01 found the folder only with `ls`)."""
-    folder = session.data_dir
-    gone = "removed when you quit" if session.temporary else "kept"
-    return (
-        f"Data in {folder} ({gone}). From a second shell:\n"
-        f"export CMINBOX_DATA_DIR={folder} CMINBOX_CONFIG={folder / 'demo.toml'}\n"
-        "cminbox list --status new | head"
-    )
-
-
 def demo_app(session: DemoSession, launch: Setup, theme: str | None = None) -> CminboxApp:
+    """The demo's TUI; a notice says where its data is and how a second shell reaches it: the
+    TUI covers whatever was printed before it (a new-user trial of 2026-12-01 found the folder
+    only with `ls`)."""
+    gone = "removed when you quit" if session.temporary else "kept"
+    notice = (
+        f"Data in {session.data_dir} ({gone}). From a second shell:\n"
+        f"{session.export_line}\ncminbox list --status new | head"
+    )
+    return app_with_notice(demo_services(session, launch), "The Lumen demo", notice, 30, theme)
+
+
+def app_with_notice(services: Services, title: str, notice: str, timeout: float, theme: str | None) -> CminboxApp:
+    """The inbox, with ``notice`` shown once it is up (the demos say how to go on)."""
     from cminbox.tui.app import CminboxApp
 
-    notice = demo_notice(session)
-
-    class DemoApp(CminboxApp):
-        # Textual calls every class's on_mount in the MRO: CminboxApp's runs too (as TeamApp's).
+    class NoticeApp(CminboxApp):
+        # Textual calls every class's on_mount in the MRO: CminboxApp's runs too (no super() call,
+        # which would open the inbox twice).
         def on_mount(self) -> None:
-            self.notify(notice, title="The Lumen demo", timeout=30, markup=False)
+            self.notify(notice, title=title, timeout=timeout, markup=False)
 
-    return DemoApp(demo_services(session, launch), theme=theme)
+    return NoticeApp(services, theme=theme)
 
 
 def team_app(team: TeamDemo, launch: Setup, theme: str | None = None) -> CminboxApp:
     """The first teammate's TUI on the team demo's store; a notification says how the second joins."""
-    from cminbox.tui.app import CminboxApp
-
     hint = f"{team.mate.capitalize()} joins from another pane with:\n{team.command(team.mate)}\n(also in {team.script})"
-
-    class TeamApp(CminboxApp):
-        # Textual calls every class's on_mount in the MRO: CminboxApp's runs too (no super() call,
-        # which would open the inbox twice).
-        def on_mount(self) -> None:
-            self.notify(hint, title=f"Team demo: you are {team.me}", timeout=60, markup=False)
-
-    return TeamApp(services(team.config, team.secrets, team.data_dir(team.me), launch.clock), theme=theme)
+    inbox = services(team.config, team.secrets, team.data_dir(team.me), launch.clock)
+    return app_with_notice(inbox, f"Team demo: you are {team.me}", hint, 60, theme)
 
 
 def run_team_demo(launch: Setup, args: argparse.Namespace, team: TeamDemo) -> int:
