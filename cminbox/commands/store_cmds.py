@@ -50,6 +50,11 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def _open(target: Path | int, *, text: bool) -> IO[Any]:
+    """A file or descriptor opened for the export: text as CSV wants it (newlines as written), or bytes."""
+    return open(target, "w", encoding="utf-8", newline="") if text else open(target, "wb")
+
+
 @contextlib.contextmanager
 def _output(path: Path, *, text: bool) -> Iterator[IO[Any]]:
     """The export's file, written whole or not at all: into a temporary file beside it, renamed
@@ -63,7 +68,7 @@ def _output(path: Path, *, text: bool) -> Iterator[IO[Any]]:
         )
     if path.exists() and not path.is_file():  # a pipe or a device (/dev/stdout): written as it is
         try:
-            with open(path, "w", encoding="utf-8", newline="") if text else open(path, "wb") as handle:
+            with _open(path, text=text) as handle:
                 yield handle
         except OSError as exc:
             raise UsageError(f"-o {path}: cannot write it ({exc.strerror or exc})") from None
@@ -76,7 +81,7 @@ def _output(path: Path, *, text: bool) -> Iterator[IO[Any]]:
     except OSError as exc:
         raise UsageError(f"-o {path}: cannot write in {folder} ({exc.strerror or exc})") from None
     try:
-        with open(fd, "w", encoding="utf-8", newline="") if text else open(fd, "wb") as handle:
+        with _open(fd, text=text) as handle:
             yield handle
         os.replace(temporary, path)
     except OSError as exc:
