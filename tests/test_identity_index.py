@@ -1,6 +1,8 @@
 """The identity index (core/indexes.py ``by_identity``) the author card and the people fields
-read: built on first use, then kept current by every later add, edit and removal. Compared
-after each step with grouping every message by ``people.identity_of`` from scratch."""
+read, and the author-key index the preview's "their other messages" reads (``by_author``):
+each built on first use, then kept current by every later add, edit and removal. Compared
+after each step with grouping every message by ``people.identity_of`` (``author_key``) from
+scratch."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cminbox.core.indexes import Indexes
+from cminbox.core.indexes import Indexes, author_key
 from cminbox.core.models import Author
 from cminbox.core.people import identity_of
 from tests.factories import make_message
@@ -32,6 +34,13 @@ def _brute(ix: Indexes) -> dict[str, set[str]]:
     return out
 
 
+def _brute_authors(ix: Indexes) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for mid, msg in ix.messages.items():
+        out.setdefault(author_key(msg.author.handle), set()).add(mid)
+    return out
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(step, max_size=40))
 def test_the_identity_index_matches_a_fresh_grouping_after_any_changes(steps: list[tuple[str, int, str, str]]) -> None:
@@ -52,7 +61,9 @@ def test_the_identity_index_matches_a_fresh_grouping_after_any_changes(steps: li
             built = True
         if built:
             assert ix.by_identity() == _brute(ix)
+            assert ix.by_author() == _brute_authors(ix)
     assert ix.by_identity() == _brute(ix)
+    assert ix.by_author() == _brute_authors(ix)
 
 
 @settings(max_examples=150, deadline=None)

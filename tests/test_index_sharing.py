@@ -1,6 +1,6 @@
 """What the in-memory indexes share between messages to keep 100k items small: authors,
-channel words and, up to a bound, extras that repeat (core/indexes.py). Sharing never
-changes what a message says."""
+channel words and, up to a bound, extras that repeat, the rest packed (core/indexes.py,
+core/extras_sharing.py). Neither changes what a message says."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from cminbox.core import extras_sharing
 from cminbox.core.indexes import Indexes
 from cminbox.core.models import Message
+from cminbox.core.packed_extras import PackedExtras
 from tests.factories import make_message
 
 
-def test_equal_extras_are_one_dict_and_each_message_still_reads_its_own() -> None:
+def test_equal_extras_are_one_packed_object_and_each_message_still_reads_its_own() -> None:
     ix = Indexes()
     msgs = [
         msgspec.structs.replace(make_message(n), extra={"account_id": str(n % 3), "acct": f"u{n % 3}@x"})
@@ -24,6 +25,7 @@ def test_equal_extras_are_one_dict_and_each_message_still_reads_its_own() -> Non
     ix.add_segment("s", msgs)
     stored = [ix.messages[m.id] for m in msgs]
     assert len({id(m.extra) for m in stored}) == 3
+    assert all(type(m.extra) is PackedExtras for m in stored)
     assert [m.extra for m in stored] == [{"account_id": str(n % 3), "acct": f"u{n % 3}@x"} for n in range(30)]
 
 
@@ -57,7 +59,7 @@ def test_a_channel_whose_extras_never_repeat_stops_keeping_them_after_its_trial(
 ) -> None:
     """Mail's extras hold a Message-ID each: after the trial no table of them is kept (it would
     never find one, and cost a hash per mail), while a channel whose extras repeat keeps sharing;
-    the author's strings are still shared in both, and every message reads what it said."""
+    both are packed, and every message reads what it said."""
     monkeypatch.setattr(extras_sharing, "TRIAL", 10)
     ix = Indexes()
     mails = _mails(0, 50)
@@ -74,11 +76,7 @@ def test_a_channel_whose_extras_never_repeat_stops_keeping_them_after_its_trial(
     for before in originals:
         stored = ix.messages[before.id]
         assert stored == before
-    for m in mails[10:]:  # after the trial: the names learnt still get the author's strings
-        stored = ix.messages[m.id]
-        assert stored.extra["reply_to"] is stored.author.handle
-        if stored.author.display_name:
-            assert stored.extra["reply_to_name"] is stored.author.display_name
+    assert all(type(ix.messages[m.id].extra) is PackedExtras for m in mails + toots)
     more = _mails(50, 5)
     ix.add_segment("t", more)  # a later part: the channel stays settled
     assert ix.extras.kept == 3
@@ -90,9 +88,9 @@ def _copy(text: str) -> str:
     return text[:1] + text[1:]
 
 
-def test_a_mail_s_repeats_of_its_author_and_its_own_id_are_shared() -> None:
-    """Reply-to address and name are the author's strings, a first message's thread id its id;
-    each message still reads what it said (the equality the channel sees is unchanged)."""
+def test_a_first_message_s_thread_id_is_its_id_and_its_extras_read_as_given() -> None:
+    """A first message's thread id is its id (one string, not two); its extras, packed, still
+    read what they said (the equality the channel sees is unchanged)."""
     ix = Indexes()
     msgs = []
     for n in range(10):
@@ -106,22 +104,21 @@ def test_a_mail_s_repeats_of_its_author_and_its_own_id_are_shared() -> None:
     for before in originals:
         stored = ix.messages[before.id]
         assert stored == before
-        assert stored.extra["reply_to"] is stored.author.handle
-        if stored.author.display_name:
-            assert stored.extra["reply_to_name"] is stored.author.display_name
+        assert stored.extra["reply_to"] == stored.author.handle
         assert stored.extra["other"] == "someone-else@example.com"
         if stored.thread_id == stored.id:
             assert stored.thread_id is stored.id
 
 
-def test_a_conversation_of_one_is_an_id_not_a_set_and_grows_and_shrinks() -> None:
+def test_a_conversation_of_one_is_kept_as_nothing_and_grows_and_shrinks() -> None:
     ix = Indexes()
     first = msgspec.structs.replace(make_message(1), thread_id="")
     reply = msgspec.structs.replace(make_message(2), thread_id=first.id)
     alone = make_message(3)
     ix.add_segment("s", [first, alone])
-    assert ix.threads[(first.channel, first.id)] == first.id  # one message: its id, no set
+    assert ix.threads == {}  # conversations of one message: nothing kept, found by their id
     assert list(ix.thread_ids(first.channel, first.id)) == [first.id]
+    assert list(ix.thread_ids("elsewhere", first.id)) == []
     ix.add_segment("s", [reply])
     assert set(ix.thread_ids(first.channel, first.id)) == {first.id, reply.id}
     ix.add_message("s", reply)  # the same message again (an edit): still two
@@ -168,3 +165,42 @@ def test_sharing_never_changes_what_a_message_says(extras: list[tuple[str, dict[
         assert ix.channel_types == {ch: {"mastodon"} for ch in by_channel}
         assert set(ix.order) == set().union(*ix.segment_ids.values()) == set(ix.messages) == {m.id for m in originals}
         assert ix.extras.kept <= len({(m.channel, tuple(m.extra.items())) for m in originals if m.extra})
+
+
+_thread_step = st.tuples(
+    st.sampled_from(["add", "add", "add", "drop", "segment"]),
+    st.integers(0, 12),  # the message
+    st.sampled_from(["a", "b"]),  # its channel
+    st.sampled_from(["", "self", "a:0", "a:1", "b:0", "a:5", "elsewhere"]),  # its thread id
+    st.integers(0, 2),  # its part
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_thread_step, max_size=40))
+def test_a_conversation_s_ids_match_a_fresh_grouping_after_any_changes(
+    steps: list[tuple[str, int, str, str, int]],
+) -> None:
+    """thread_ids keeps no entry for a first message (found by its id) and must still answer
+    as grouping every live message by (channel, thread id or own id) would, in any order of
+    adds (replies before their first message: parts load newest first), edits and removals."""
+    ix = Indexes()
+    for op, n, channel, thread, part in steps:
+        mid = f"{channel}:{n}"
+        if op == "add":
+            msg = msgspec.structs.replace(
+                make_message(n), id=mid, channel=channel, thread_id=mid if thread == "self" else thread
+            )
+            ix.add_message(f"seg{part}", msg)
+        elif op == "drop":
+            ix.drop_message(mid)
+        else:
+            ix.drop_segment(f"seg{part}")
+    groups: dict[tuple[str, str], set[str]] = {}
+    for m in ix.messages.values():
+        groups.setdefault((m.channel, m.thread_id or m.id), set()).add(m.id)
+    keys = {*groups, *((ch, f"{c}:{k}") for ch in "ab" for c in "ab" for k in range(13)), ("a", "elsewhere")}
+    for channel, thread in keys:
+        found = list(ix.thread_ids(channel, thread))
+        assert len(found) == len(set(found))
+        assert set(found) == groups.get((channel, thread), set()), (channel, thread)

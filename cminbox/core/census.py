@@ -21,6 +21,7 @@ from pathlib import Path
 import msgspec
 
 from cminbox.core.models import Status, TriageState
+from cminbox.core.packed_extras import enc_hook
 
 
 class _Light(msgspec.Struct, gc=False):
@@ -87,7 +88,7 @@ class _Cached(msgspec.Struct, gc=False):
 
 
 _CACHE = msgspec.json.Decoder(dict[str, _Cached])
-_ENCODE = msgspec.json.Encoder()
+_ENCODE = msgspec.json.Encoder(enc_hook=enc_hook)
 
 
 def load_cache(path: Path) -> dict[str, tuple[Signature, Part]]:

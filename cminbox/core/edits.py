@@ -18,6 +18,7 @@ from datetime import datetime
 import msgspec
 
 from cminbox.core.models import HistoryEntry, Message
+from cminbox.core.packed_extras import enc_hook
 
 #: ``extra`` keys that hold a title or subject a person reads (mail, GitHub, Reddit, Discourse).
 CONTENT_EXTRA = ("title", "subject", "topic_title")
@@ -25,7 +26,7 @@ CONTENT_EXTRA = ("title", "subject", "topic_title")
 #: events`, without copying a 32 KB post into the log and the history twice per edit.
 PREVIEW = 200
 LABEL = "edited"
-_ENC = msgspec.json.Encoder(order="sorted")
+_ENC = msgspec.json.Encoder(order="sorted", enc_hook=enc_hook)
 
 
 def content(message: Message) -> dict[str, str]:

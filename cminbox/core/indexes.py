@@ -66,15 +66,19 @@ class Indexes:
         # id -> (part, doc id) map kept for every message cost ~12 MB and ~30 ms of a 100k
         # load (issue #14) for what only edits and archiving ask.
         self.segment_ids: dict[str, set[str]] = {}
-        # (channel, thread id) -> its ids: one id as a str (most conversations: ~14 MB less
-        # at 100k than a set each), a set from the second; read through thread_ids().
+        # (channel, thread id) -> its ids but the first message's (the one whose id is the
+        # thread id: found in ``messages``, not kept here): one id as a str, a set from the
+        # second. Most conversations are one message: no entry at all for them (~11 MB less at
+        # 100k mails than an entry each, ~14 MB more for a set each). Read through thread_ids().
         self.threads: dict[tuple[str, str], str | set[str]] = {}
-        self.authors: dict[str, set[str]] = {}  # author key -> ids
+        # Author key -> ids, for the preview's "their other messages". Built on first use, not
+        # at load (a set per author: ~5 MB at 100k mails that a session may never read).
+        self._authors: dict[str, set[str]] | None = None
         self._author_keys: dict[str, str] = {}  # handle -> author key (few people, many messages)
         self._shared_authors: dict[Author, Author] = {}
         self._shared_words: dict[str, str] = {}
         # What extras repeat, one copy of it (Mastodon's account id and acct per author: ~35 MB
-        # less at 100k), learnt per channel (core/extras_sharing.py).
+        # less at 100k), learnt per channel, and the rest packed (core/extras_sharing.py).
         self.extras = ExtrasSharing()
         self.channels: dict[str, set[str]] = {}
         # Channel name -> the channel types seen on it (one, in practice; never shrinks).
@@ -99,7 +103,28 @@ class Indexes:
     def thread_ids(self, channel: str, thread: str) -> Collection[str]:
         """The ids of a conversation's live messages (empty when none)."""
         members = self.threads.get((channel, thread), ())
+        first = self.messages.get(thread)
+        if first is not None and first.channel == channel and (first.thread_id or thread) == thread:
+            if not members:
+                return (thread,)
+            return (thread, members) if isinstance(members, str) else {thread, *members}
         return (members,) if isinstance(members, str) else members
+
+    def author_of(self, handle: str) -> str:
+        """``author_key(handle)``, computed once per handle (few people, many messages)."""
+        key = self._author_keys.get(handle)
+        if key is None:
+            key = self._author_keys[handle] = author_key(handle)
+        return key
+
+    def by_author(self) -> dict[str, set[str]]:
+        """Author key -> the ids of its live messages (built now if nothing asked before)."""
+        if self._authors is None:
+            index: dict[str, set[str]] = {}
+            for mid, msg in self.messages.items():
+                index.setdefault(self.author_of(msg.author.handle), set()).add(mid)
+            self._authors = index
+        return self._authors
 
     def identity(self, msg: Message) -> str:
         """``people.identity_of(msg)``, computed once per account (few people, many messages)."""
@@ -143,7 +168,7 @@ class Indexes:
 
     def add_segment(self, key: str, msgs: list[Message]) -> None:
         """Index messages not indexed yet (the load path: ~100k calls, so locals, not attributes)."""
-        threads, authors, keys, idents = self.threads, self.authors, self._author_keys, self._identities
+        threads, authors, idents = self.threads, self._authors, self._identities
         shared_authors, shared_words, share_extras = self._shared_authors, self._shared_words, self.extras.shared
         set_field = msgspec.structs.force_setattr
         # A part's messages mostly share their channel, type and visibility with the one before:
@@ -174,27 +199,23 @@ class Indexes:
             if msg.thread_id == mid and msg.thread_id is not mid:
                 set_field(msg, "thread_id", mid)  # a conversation's first message: one string, not two
             extra = msg.extra
-            if extra:
-                shared = share_extras(channel, extra, person)
+            if extra and type(extra) is dict:  # (a message indexed before holds them packed)
+                shared = share_extras(channel, extra)
                 if shared is not extra:
                     set_field(msg, "extra", shared)
-            thread = (channel, msg.thread_id or mid)
-            members = threads.get(thread)
-            if members is None:
-                threads[thread] = mid  # most conversations are one message: no set for them
-            elif isinstance(members, str):
-                if members != mid:
-                    threads[thread] = {members, mid}
-            else:
-                members.add(mid)
-            author = keys.get(person.handle)
-            if author is None:
-                author = keys[person.handle] = author_key(person.handle)
-            ids = authors.get(author)
-            if ids is None:
-                authors[author] = {mid}
-            else:
-                ids.add(mid)
+            thread_id = msg.thread_id
+            if thread_id and thread_id != mid:  # (a first message is found by its id: thread_ids)
+                thread = (channel, thread_id)
+                members = threads.get(thread)
+                if members is None:
+                    threads[thread] = mid  # a reply: its id alone, no set yet
+                elif isinstance(members, str):
+                    if members != mid:
+                        threads[thread] = {members, mid}
+                else:
+                    members.add(mid)
+            if authors is not None:
+                authors.setdefault(self.author_of(person.handle), set()).add(mid)
             if idents is not None:
                 idents.setdefault(self.identity(msg), set()).add(mid)
         # The rest in C-level passes over the part, not a step per message (~30 ms of 100k).
@@ -225,15 +246,17 @@ class Indexes:
         part = segment if segment is not None else self.segment_of(mid)
         if part is not None:
             self.segment_ids.get(part, set()).discard(mid)
-        key = (msg.channel, msg.thread_id or msg.id)
-        members = self.threads.get(key)
-        if members == mid:
-            del self.threads[key]
-        elif isinstance(members, set):
-            members.discard(mid)
-            if not members:
+        if msg.thread_id and msg.thread_id != mid:  # (a first message has no entry)
+            key = (msg.channel, msg.thread_id)
+            members = self.threads.get(key)
+            if members == mid:
                 del self.threads[key]
-        _drop(self.authors, author_key(msg.author.handle), mid)
+            elif isinstance(members, set):
+                members.discard(mid)
+                if not members:
+                    del self.threads[key]
+        if self._authors is not None:
+            _drop(self._authors, self.author_of(msg.author.handle), mid)
         _drop(self.channels, msg.channel, mid)
         if self._identities is not None:
             _drop(self._identities, self.identity(msg), mid)

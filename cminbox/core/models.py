@@ -8,6 +8,7 @@ never has to walk the 100k+ of them a large store holds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -75,8 +76,9 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     thread_id: str = ""
     parent_id: str = ""
     visibility: str = ""
-    # Channel-specific facts an adapter needs later (e.g. the account id to mention).
-    extra: dict[str, str] = msgspec.field(default_factory=dict)
+    # Channel-specific facts an adapter needs later (e.g. the account id to mention). Read-only:
+    # decoded as a dict, held by the store as core/packed_extras.PackedExtras.
+    extra: Mapping[str, str] = msgspec.field(default_factory=dict)
     # Set at ingest (core/enrich.py), derived from the text: VADER's compound score (None: not
     # scored, the text is not English or too short) and the language gate's verdict.
     sentiment: float | None = None

@@ -24,6 +24,7 @@ from cminbox.core.errors import CminboxError
 from cminbox.core.events import Event
 from cminbox.core.models import Archived, Message, TriageState
 from cminbox.core.outbox_types import OutboxItem
+from cminbox.core.packed_extras import enc_hook
 from cminbox.core.people import Person
 from cminbox.core.portable_api import PortableStore
 from cminbox.core.store_api import StoreApi
@@ -94,7 +95,7 @@ class ImportReport:
     people: int = 0
 
 
-_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder(enc_hook=enc_hook)
 _decoder = msgspec.json.Decoder(Line)
 
 

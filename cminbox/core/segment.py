@@ -23,10 +23,11 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from cminbox.core.errors import CminboxError, from_os_error
+from cminbox.core.packed_extras import enc_hook
 from cminbox.core.random_ids import token_hex
 
 TMP_SUFFIX = ".tmp"
-_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder(enc_hook=enc_hook)
 Signature = tuple[int, int, int] | None
 Doc = TypeVar("Doc")
 
@@ -325,9 +326,6 @@ class Segment(Generic[Doc]):
     def _writable(self) -> None:
         if self.broken is not None:
             raise self.broken
-
-    def _as_dict(self, doc: Any) -> dict[str, Any]:
-        return msgspec.structs.asdict(doc) if self.doc_type is not None else cast("dict[str, Any]", doc)
 
     def insert_many(self, docs: list[Doc]) -> list[int]:
         return self.write_many({}, docs, []) if docs else []

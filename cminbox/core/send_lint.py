@@ -14,7 +14,7 @@ is what is sent. Email is left alone: an ``@name`` there notifies nobody.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import msgspec
 
@@ -89,7 +89,7 @@ def check_send(out: OutgoingReply, message: Message, thread: Sequence[Message], 
     people = {_key(h) for h in staff}
     for m in (message, *thread):
         people.add(_key(m.author.handle))
-        extra_acct = m.extra.get("acct") if isinstance(m.extra, dict) else None
+        extra_acct = m.extra.get("acct") if isinstance(m.extra, Mapping) else None
         if isinstance(extra_acct, str):
             people.add(_key(extra_acct))
         people.update(mentions(m.text))

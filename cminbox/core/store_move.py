@@ -29,12 +29,13 @@ import msgspec
 from cminbox.core.errors import CminboxError
 from cminbox.core.failpoints import failpoint
 from cminbox.core.models import HistoryEntry, TriageState
+from cminbox.core.packed_extras import enc_hook
 from cminbox.core.portable import Line, everything
 from cminbox.core.portable_api import PortableStore
 from cminbox.core.store_api import StoreApi
 
 BATCH = 2000
-_ENC = msgspec.json.Encoder(order="sorted")  # a database keeps JSON objects without their key order
+_ENC = msgspec.json.Encoder(order="sorted", enc_hook=enc_hook)  # a database keeps JSON objects without their key order
 Say = Callable[[str], None]
 
 

@@ -14,7 +14,7 @@ import msgspec
 
 from cminbox.core.census import Counts, Part, Signature, cache_bytes, load_cache, read_part
 from cminbox.core.clock import Clock
-from cminbox.core.indexes import Indexes, author_key
+from cminbox.core.indexes import Indexes
 from cminbox.core.locking import synchronized
 from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.query import PeopleView, Query
@@ -128,7 +128,7 @@ class QueryTables(StoreParts):
     @synchronized
     def by_author(self, message: Message, limit: int = 3) -> list[Message]:
         """The author's other recent messages, newest first, on any channel (same handle)."""
-        ids = self.ix.authors.get(author_key(message.author.handle), set()) - {message.id}
+        ids = self.ix.by_author().get(self.ix.author_of(message.author.handle), set()) - {message.id}
         found = [m for m in (self._get_message(i) for i in ids) if m is not None]
         return sorted(found, key=lambda m: m.created_at, reverse=True)[:limit]
 

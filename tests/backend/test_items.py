@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
+from collections.abc import Iterable
 from datetime import timedelta
 
 import msgspec
@@ -10,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cminbox.core import triage
+from cminbox.core import portable, triage
 from cminbox.core.models import Message, Status
+from cminbox.core.packed_extras import PackedExtras
 from cminbox.core.query import parse
 from cminbox.core.store_api import StoreApi, StoreError
 from cminbox.core.wiring import open_store
@@ -160,3 +163,33 @@ def test_a_message_without_a_timezone_is_refused_on_its_way_in(store: StoreApi) 
     with pytest.raises(ValueError, match="timezone-aware"):
         store.upsert_messages([make_message(2), naive])
     assert store.message_ids() == []
+
+
+def test_extras_read_from_a_full_read_are_packed_and_written_back_whole(backend: Backend) -> None:
+    """A read of every item holds extras packed (core/packed_extras.py: half their memory) on
+    either backend; what is written after (an edit, a triage step, an export) keeps them whole."""
+    store = backend.open()
+    msgs = [
+        msgspec.structs.replace(make_message(i), extra={"subject": f"Re: {i} ✉", "uid": str(i), "references": ""})
+        for i in range(6)
+    ]
+    store.upsert_messages(msgs)
+    reopened = backend.open()
+    rows = reopened.query()
+    assert {m.id: m.extra for m, _ in rows} == {m.id: m.extra for m in msgs}
+    assert all(type(m.extra) is PackedExtras for m, _ in rows)
+    listed = {m.id: m for m, _ in rows}
+    edited = msgspec.structs.replace(listed["masto:2"], text="edited")  # packed extras, written back
+    assert reopened.upsert_messages([edited]) == []
+    reopened.act(["masto:1", "masto:2"], triage.SetStatus(Status.DONE), actor="a")
+    fresh = backend.open()
+    assert {m.id: dict(m.extra) for m in fresh.all_messages()} == {m.id: dict(m.extra) for m in msgs}
+    assert fresh.get_message("masto:2") == msgspec.structs.replace(msgs[2], text="edited")
+    lines = [msgspec.json.decode(r) for r in _jsonl(portable.records(fresh))]
+    assert {ln["message"]["id"]: ln["message"]["extra"] for ln in lines} == {m.id: dict(m.extra) for m in msgs}
+
+
+def _jsonl(records: Iterable[portable.Record]) -> list[bytes]:
+    out = io.BytesIO()
+    portable.write_jsonl(records, out)
+    return out.getvalue().splitlines()

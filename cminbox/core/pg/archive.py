@@ -18,11 +18,12 @@ from psycopg import Connection
 
 from cminbox.core.clock import Clock
 from cminbox.core.models import Archived, HistoryEntry, Message, TriageState
+from cminbox.core.packed_extras import enc_hook
 from cminbox.core.pg.db import Database
 from cminbox.core.pg.feed import EventRow, append_events
 
 _ARCHIVED = msgspec.json.Decoder(Archived)
-_ENC = msgspec.json.Encoder()
+_ENC = msgspec.json.Encoder(enc_hook=enc_hook)
 
 
 def _json(value: object) -> str:

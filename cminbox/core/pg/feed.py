@@ -25,12 +25,13 @@ import psycopg
 from psycopg import Connection
 
 from cminbox.core.events import Event, EventKind
+from cminbox.core.packed_extras import enc_hook
 from cminbox.core.pg.db import Database
 
 log = logging.getLogger(__name__)
 EVENTS_LOCK = 0x636D6576  # "cmev": the advisory lock that orders event positions by commit
 CHANNEL = "cminbox_events"
-_ENC = msgspec.json.Encoder()
+_ENC = msgspec.json.Encoder(enc_hook=enc_hook)
 
 EventRow = tuple[Any, str, str, str, str, str, str, dict[str, Any], dict[str, Any]]
 """(at, actor, instance, message_id, kind, label, group, before, after)"""

@@ -17,11 +17,25 @@ from psycopg import Connection
 from cminbox.core.edits import Edit, edit_of
 from cminbox.core.indexes import author_key
 from cminbox.core.models import Message, TriageState
+from cminbox.core.packed_extras import Packer, enc_hook
 from cminbox.core.people import identity_of
 
 MSG = msgspec.json.Decoder(Message)
+_PACKER = Packer()
+_set_field = msgspec.structs.force_setattr
+
+
+def listed(text: str | bytes) -> Message:
+    """A message of a read of many: its extras packed, as the TinyDB store holds them (half
+    their memory: core/packed_extras.py; a full read at 100k keeps every one)."""
+    msg = MSG.decode(text)
+    if msg.extra:
+        _set_field(msg, "extra", _PACKER.pack(msg.extra))
+    return msg
+
+
 _STATE = msgspec.json.Decoder(TriageState)
-ENC = msgspec.json.Encoder()
+ENC = msgspec.json.Encoder(enc_hook=enc_hook)
 
 _UPSERT = (
     "INSERT INTO items (id, channel, channel_type, native_id, kind, author_handle, author_name,"

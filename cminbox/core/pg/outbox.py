@@ -49,12 +49,13 @@ from cminbox.core.outbox_types import (
     claimant_dead,
     new_items,
 )
+from cminbox.core.packed_extras import enc_hook
 from cminbox.core.pg.db import Database
 from cminbox.core.pg.feed import EventRow, append_events
 from cminbox.core.pg.lease import POLLER
 from cminbox.core.redact import redactor
 
-_ENC = msgspec.json.Encoder()
+_ENC = msgspec.json.Encoder(enc_hook=enc_hook)
 _ALWAYS = sql.SQL("true")
 _COLUMNS = sql.SQL(
     "id, kind, message_id, destination, payload::text, actor, created_at, status, attempts,"

@@ -23,6 +23,7 @@ import psycopg
 from psycopg import Connection
 
 from cminbox.core.clock import Clock
+from cminbox.core.packed_extras import enc_hook
 from cminbox.core.people import Person, Seen, changed_fields, claims
 from cminbox.core.pg.db import Database
 from cminbox.core.pg.feed import EventRow, append_events
@@ -30,7 +31,7 @@ from cminbox.core.random_ids import token_hex
 from cminbox.core.store_api import StoreError, removed_meanwhile, stale_write
 
 _PERSON = msgspec.json.Decoder(Person)
-_ENC = msgspec.json.Encoder()
+_ENC = msgspec.json.Encoder(enc_hook=enc_hook)
 
 
 def _decode(doc: str, rev: int) -> Person:

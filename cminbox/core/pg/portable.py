@@ -20,6 +20,7 @@ from psycopg import Connection
 from cminbox.core.events import Event
 from cminbox.core.models import Message, TriageState
 from cminbox.core.outbox_types import OutboxItem
+from cminbox.core.packed_extras import enc_hook
 from cminbox.core.pg.archive import histories
 from cminbox.core.pg.connection import PostgresError, unreachable
 from cminbox.core.pg.db import Database
@@ -30,7 +31,7 @@ from cminbox.core.text import one_line
 # What a copy fills (store_move.py): the tables settle() vacuums and analyzes.
 SETTLED_TABLES = ("items", "events", "archive", "outbox", "people", "person_identities", "drafts", "cursors")
 
-_ENC = msgspec.json.Encoder()
+_ENC = msgspec.json.Encoder(enc_hook=enc_hook)
 PAGE = 2000
 
 

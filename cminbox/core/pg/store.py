@@ -45,6 +45,7 @@ from cminbox.core.pg.items import (
     ENC,
     MSG,
     UPDATE_STATE,
+    listed,
     state_of,
     state_row,
     upsert_polled,
@@ -186,7 +187,7 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
 
     def all_messages(self, *, loaded_only: bool = False) -> list[Message]:
         rows = self.db.read(lambda c: c.execute("SELECT message::text FROM items").fetchall())
-        return [MSG.decode(r[0]) for r in rows]
+        return [listed(r[0]) for r in rows]
 
     def __len__(self) -> int:
         row = self.db.read(lambda c: c.execute("SELECT count(*) FROM items").fetchone())
@@ -421,7 +422,7 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
             rows = _stream(c, sql.encode(), params)
             with closing(rows):  # a query stopped at its limit is cancelled, the connection left clean
                 for mid, m, tj, rev in rows:
-                    pair = (MSG.decode(m), state_of(mid, tj, rev))
+                    pair = (listed(m), state_of(mid, tj, rev))
                     if residue is None or residue.matches(pair[0], pair[1], now, me):
                         found.append(pair)
                         if limit is not None and len(found) >= limit:

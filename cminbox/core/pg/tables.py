@@ -12,9 +12,10 @@ from typing import Any
 import msgspec
 from psycopg import Connection
 
+from cminbox.core.packed_extras import enc_hook
 from cminbox.core.pg.db import Database
 
-_ENC = msgspec.json.Encoder()
+_ENC = msgspec.json.Encoder(enc_hook=enc_hook)
 
 
 def _json(value: Any) -> str:
