@@ -1,8 +1,8 @@
 """The identity index (core/indexes.py ``by_identity``) the author card and the people fields
-read, and the author-key index the preview's "their other messages" reads (``by_author``):
-each built on first use, then kept current by every later add, edit and removal. Compared
-after each step with grouping every message by ``people.identity_of`` (``author_key``) from
-scratch."""
+read: built on first use, then kept current by every later add, edit and removal; and the
+author-key index the preview's "their other messages" reads (``by_author``), kept from the
+start. Compared after each step with grouping every message by ``people.identity_of``
+(``author_key``) from scratch."""
 
 from __future__ import annotations
 

@@ -71,9 +71,9 @@ class Indexes:
         # second. Most conversations are one message: no entry at all for them (~11 MB less at
         # 100k mails than an entry each, ~14 MB more for a set each). Read through thread_ids().
         self.threads: dict[tuple[str, str], str | set[str]] = {}
-        # Author key -> ids, for the preview's "their other messages". Built on first use, not
-        # at load (a set per author: ~5 MB at 100k mails that a session may never read).
-        self._authors: dict[str, set[str]] | None = None
+        # Author key -> ids, for the preview's "their other messages" (every preview reads it:
+        # built at load, not on first use, which only moved its cost to the first key press).
+        self._authors: dict[str, set[str]] = {}
         self._author_keys: dict[str, str] = {}  # handle -> author key (few people, many messages)
         self._shared_authors: dict[Author, Author] = {}
         self._shared_words: dict[str, str] = {}
@@ -118,12 +118,7 @@ class Indexes:
         return key
 
     def by_author(self) -> dict[str, set[str]]:
-        """Author key -> the ids of its live messages (built now if nothing asked before)."""
-        if self._authors is None:
-            index: dict[str, set[str]] = {}
-            for mid, msg in self.messages.items():
-                index.setdefault(self.author_of(msg.author.handle), set()).add(mid)
-            self._authors = index
+        """Author key -> the ids of its live messages."""
         return self._authors
 
     def identity(self, msg: Message) -> str:
@@ -168,7 +163,7 @@ class Indexes:
 
     def add_segment(self, key: str, msgs: list[Message]) -> None:
         """Index messages not indexed yet (the load path: ~100k calls, so locals, not attributes)."""
-        threads, authors, idents = self.threads, self._authors, self._identities
+        threads, authors, author_keys, idents = self.threads, self._authors, self._author_keys, self._identities
         shared_authors, shared_words, share_extras = self._shared_authors, self._shared_words, self.extras.shared
         set_field = msgspec.structs.force_setattr
         # A part's messages mostly share their channel, type and visibility with the one before:
@@ -214,8 +209,14 @@ class Indexes:
                         threads[thread] = {members, mid}
                 else:
                     members.add(mid)
-            if authors is not None:
-                authors.setdefault(self.author_of(person.handle), set()).add(mid)
+            author = author_keys.get(person.handle)
+            if author is None:
+                author = self.author_of(person.handle)
+            ids = authors.get(author)
+            if ids is None:
+                authors[author] = {mid}
+            else:
+                ids.add(mid)
             if idents is not None:
                 idents.setdefault(self.identity(msg), set()).add(mid)
         # The rest in C-level passes over the part, not a step per message (~30 ms of 100k).
@@ -255,8 +256,7 @@ class Indexes:
                 members.discard(mid)
                 if not members:
                     del self.threads[key]
-        if self._authors is not None:
-            _drop(self._authors, self.author_of(msg.author.handle), mid)
+        _drop(self._authors, self.author_of(msg.author.handle), mid)
         _drop(self.channels, msg.channel, mid)
         if self._identities is not None:
             _drop(self._identities, self.identity(msg), mid)
