@@ -19,11 +19,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+_new = object.__new__
 SEP = "\x00"  # never in a stored value (core/text.py keeps control characters out), checked anyway
 
 
 class PackedExtras(Mapping[str, str]):
     __slots__ = ("_keys", "_values")
+    _keys: tuple[str, ...]
+    _values: str
 
     def __init__(self, keys: tuple[str, ...], values: str) -> None:
         self._keys = keys
@@ -79,7 +82,10 @@ class Packer:
         shape = self._shapes.get(keys)
         if shape is None:
             shape = self._shapes[keys] = keys
-        return PackedExtras(shape, values)
+        # Made without calling __init__ (a Python frame each: ~20% of packing 100k mails).
+        packed = _new(PackedExtras)
+        packed._keys, packed._values = shape, values
+        return packed
 
 
 def enc_hook(obj: Any) -> Any:
