@@ -204,3 +204,16 @@ def test_a_conversation_s_ids_match_a_fresh_grouping_after_any_changes(
         found = list(ix.thread_ids(channel, thread))
         assert len(found) == len(set(found))
         assert set(found) == groups.get((channel, thread), set()), (channel, thread)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text("abc:0123", min_size=1, max_size=5), st.integers(0, 6), max_size=40), st.data())
+def test_newest_first_is_time_then_id_both_descending(times: dict[str, int], data: st.DataObject) -> None:
+    """The order a query promises: newest first, equal times by id (last first), whatever the
+    runs of equal times and wherever they fall; ``order`` keeps a float per id, not a tuple."""
+    ix = Indexes()
+    ix.order.update({mid: float(t) for mid, t in times.items()})
+    asked = data.draw(st.permutations(list(times)))
+    assert ix.newest_first(asked) == sorted(asked, key=lambda mid: (times[mid], mid), reverse=True)
+    some = data.draw(st.sets(st.sampled_from(list(times)))) if times else set()
+    assert ix.newest_first(some) == sorted(some, key=lambda mid: (times[mid], mid), reverse=True)

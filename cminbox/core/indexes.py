@@ -11,7 +11,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Collection, Iterable
 from datetime import UTC
-from operator import attrgetter, methodcaller
+from itertools import compress, islice
+from operator import attrgetter, eq, methodcaller
 
 import msgspec
 
@@ -83,8 +84,10 @@ class Indexes:
         self.channels: dict[str, set[str]] = {}
         # Channel name -> the channel types seen on it (one, in practice; never shrinks).
         self.channel_types: dict[str, set[str]] = {}
-        # Newest-first ordering without comparing datetimes at query time (~3x faster sorts at 100k).
-        self.order: dict[str, tuple[float, str]] = {}
+        # Id -> its time as a POSIX timestamp: newest-first ordering without comparing datetimes
+        # at query time (~3x faster sorts at 100k). A float, not a (time, id) tuple: equal
+        # times are rare and put in id order after the sort (newest_first; ~7 MB less at 100k).
+        self.order: dict[str, float] = {}
         # Triage: only messages that have a triage record (most do not: they are new).
         self.triage_at: dict[str, int] = {}  # id -> doc id in its shard
         self.triage_shard: dict[str, int] = {}  # id -> the shard its record is in
@@ -143,6 +146,25 @@ class Indexes:
         if msg.id in self.messages:
             self.drop_message(msg.id)  # an edit may change the thread or author keys
         self.add_segment(key, [msg])
+
+    def newest_first(self, ids: Iterable[str]) -> list[str]:
+        """``ids`` newest first, equal times by id, last first (the order StoreApi.query
+        promises). Sorted by time alone; the runs of equal times, found in C-level passes
+        (rare: none in most stores), are then sorted by id."""
+        order = self.order
+        found = sorted(ids, key=order.__getitem__)
+        times = list(map(order.__getitem__, found))
+        tied = list(compress(range(1, len(times)), map(eq, times, islice(times, 1, None))))
+        at = 0
+        while at < len(tied):  # a run: the position before a tie, through its last equal one
+            first = last = tied[at]
+            while at + 1 < len(tied) and tied[at + 1] == last + 1:
+                at += 1
+                last = tied[at]
+            found[first - 1 : last + 1] = sorted(found[first - 1 : last + 1])
+            at += 1
+        found.reverse()
+        return found
 
     def segment_of(self, mid: str) -> str | None:
         """The part that holds ``mid`` (a membership test per part: ~75 at 100k mails)."""
@@ -222,8 +244,7 @@ class Indexes:
         # The rest in C-level passes over the part, not a step per message (~30 ms of 100k).
         mids = list(map(_ID, msgs))
         self.messages.update(zip(mids, msgs, strict=True))
-        # Newest-first ordering without comparing datetimes at query time (~3x faster sorts).
-        self.order.update(zip(mids, zip(map(_TIMESTAMP, map(_CREATED, msgs)), mids, strict=True), strict=True))
+        self.order.update(zip(mids, map(_TIMESTAMP, map(_CREATED, msgs)), strict=True))
         self.segment_ids.setdefault(key, set()).update(mids)
         kinds = set(zip(map(_CHANNEL, msgs), map(_CHANNEL_TYPE, msgs), strict=True))
         names = {name for name, _ in kinds}

@@ -99,8 +99,7 @@ class QueryTables(StoreParts):
             if residue is not None and residue.uses_people:
                 assert people is not None
                 residue = residue.bind(people)
-        ids = sorted(found, key=self.ix.order.__getitem__)
-        ids.reverse()
+        ids = self.ix.newest_first(found)
         msgs, at, shards, shard_no = self.ix.messages, self.ix.triage_at, self._shards, self.ix.triage_shard
         rows: list[tuple[Message, TriageState]] = []
         now = self.clock()
