@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -96,4 +98,25 @@ def test_the_tui_demo_killed_by_a_signal_removes_its_data_dir(tmp_path: Path, si
         seen = app.wait_for(b"needs reply")  # the inbox has drawn
         assert b"needs reply" in seen and leftovers(tmp_path), seen[-500:]
         app.signal_and_wait(sig)
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("started_by", ["", "sh", "setsid"])
+def test_the_tui_ends_when_its_terminal_is_gone(tmp_path: Path, started_by: str) -> None:
+    """A dropped SSH session or a killed tmux server closes the terminal itself: every write
+    fails, reads see the end. With something between the terminal and cminbox (tmux's `sh -c`,
+    a task runner), no SIGHUP need reach the app ("setsid": none can). Regression of
+    2026-12-02 (tui/terminal_writer.py; test_terminal_writer.py pins the mechanism): a demo
+    ran on for 25 minutes after `tmux kill-server`, its UI thread waiting on a dead writer, a
+    core spinning, and `kill` could not end it. The app now ends as `q` would, and the demo's
+    data folder goes with it."""
+    demo = ["demo", "--rate", "0", "--burst-after", "-1"]
+    with cminbox_in_pty(*demo, timeout=60, started_by=started_by, TMPDIR=str(tmp_path)) as app:
+        seen = app.wait_for(b"needs reply")
+        assert b"needs reply" in seen and leftovers(tmp_path), seen[-500:]
+        pid = app.cminbox_pid()
+        time.sleep(1)  # frames drawn meanwhile wait in the terminal, unread
+        os.close(app.fd)  # then it is gone
+        ended = app.wait_gone(pid, 30)
+    assert ended, "cminbox was still running 30 s after its terminal was gone"
     assert leftovers(tmp_path) == []

@@ -27,6 +27,7 @@ from cminbox.core.health import HealthState
 from cminbox.core.outbox_types import OutboxKind
 from cminbox.core.redact import redactor
 from cminbox.core.text import sanitize
+from cminbox.tui import terminal_writer
 from cminbox.tui.frames import FrameWaiters
 from cminbox.tui.idle_gc import IdleCollector
 from cminbox.tui.inbox_screen import InboxScreen
@@ -79,6 +80,7 @@ class CminboxApp(App[None]):
         blink: bool = True,
     ) -> None:
         super().__init__()
+        terminal_writer.install()  # before the driver starts: its writer survives a lost terminal
         self.services = services
         self.run_engine = run_engine
         self.requested_theme = theme
@@ -196,6 +198,14 @@ class CminboxApp(App[None]):
         for sig in (signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self.exit)
+        # A terminal gone without a SIGHUP reaching the app (a shell or a task runner between
+        # tmux or sshd and cminbox): its writer says so, and the app ends the same way.
+
+        def terminal_gone() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed: the app is ending
+                loop.call_soon_threadsafe(self.exit)
+
+        terminal_writer.on_gone(terminal_gone)
         self.set_interval(0.5, self.idle_gc.tick)
         # The start-up pause of the garbage collector (cli.main) ends with the first rows drawn;
         # a screen without rows (first run) ends it once drawn, and nothing keeps it past this.

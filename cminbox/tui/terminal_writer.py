@@ -1,0 +1,66 @@
+"""Textual's writer thread, made safe for a terminal that goes away under the app.
+
+Over SSH or in tmux the terminal can vanish while cminbox runs (a dropped connection, a closed
+pane, a killed tmux server): every write to it then fails (EIO). Textual's ``WriterThread``
+dies on the first failed write; the UI thread's next 30 frames fill its queue and the one
+after waits for good. The event loop stops there, so the SIGHUP and SIGTERM handlers (which run
+on it) never run, and Textual's input thread spins on the closed terminal at ~90% of a core.
+Seen on 2026-12-02: a demo left running for 25 minutes after `tmux kill-server`, where a shell
+stood between tmux and cminbox and no SIGHUP reached the app; `kill` did not end it either.
+(Textual's pull request #6690 is about the input thread's half.)
+
+:class:`TerminalWriter` keeps taking frames after a failed write and drops them, so the UI
+thread never waits on a terminal that is gone, and it says so once (:func:`on_gone`): the app
+then ends as `q` ends it (drafts saved, the demo's data folder removed). A terminal that is
+slow but there (a slow link) still holds the UI thread back as before: the queue is bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from textual.drivers import linux_driver
+from textual.drivers._writer_thread import WriterThread
+
+_hook: list[Callable[[], None]] = []
+
+
+class TerminalWriter(WriterThread):
+    gone = False  # a write failed: the terminal is gone, the rest is dropped
+
+    def run(self) -> None:
+        write, flush, get, qsize = self._file.write, self._file.flush, self._queue.get, self._queue.qsize
+        while (text := get()) is not None:
+            if self.gone:
+                continue
+            try:
+                write(text)
+                if qsize() == 0:
+                    flush()
+            except (OSError, ValueError):  # EIO: hung up; ValueError: the file was closed
+                self._lost()
+        if not self.gone:
+            try:
+                flush()
+            except (OSError, ValueError):
+                self._lost()
+
+    def _lost(self) -> None:
+        self.gone = True
+        for hook in _hook:
+            try:
+                hook()
+            except Exception:  # this thread must go on draining whatever the hook did
+                logging.getLogger(__name__).exception("the terminal-gone hook failed")
+
+
+def install() -> None:
+    """Textual's Linux driver makes its writer from this class from now on (Textual is pinned:
+    the name it looks up is checked by tests/test_terminal_writer.py)."""
+    linux_driver.WriterThread = TerminalWriter  # type: ignore[attr-defined]
+
+
+def on_gone(hook: Callable[[], None] | None) -> None:
+    """``hook`` is called (on the writer's thread, once) when the terminal is gone."""
+    _hook[:] = [hook] if hook is not None else []
