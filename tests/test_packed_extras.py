@@ -10,6 +10,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from random import Random
 
 import msgspec
 import pytest
@@ -46,6 +47,18 @@ def test_a_packed_copy_reads_and_encodes_like_the_dict(extra: dict[str, str], ot
     enc = msgspec.json.Encoder(enc_hook=enc_hook)
     assert enc.encode(msg) == enc.encode(msgspec.structs.replace(msg, extra=extra))
     assert msgspec.json.decode(enc.encode(msg), type=Message) == msgspec.structs.replace(msg, extra=extra)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_extras, st.randoms(use_true_random=False))
+def test_packed_copies_compare_as_their_dicts_whatever_the_key_order(extra: dict[str, str], rnd: Random) -> None:
+    pairs = list(extra.items())
+    rnd.shuffle(pairs)
+    packer = Packer()
+    a, b = packer.pack(dict(extra)), packer.pack(dict(pairs))
+    assert a == b and b == a and a == dict(pairs)
+    changed = {**extra, "k": extra.get("k", "") + "x"}
+    assert packer.pack(changed) != a and a != changed
 
 
 def test_an_encoder_without_the_hook_fails_loudly_rather_than_writing_them_empty() -> None:

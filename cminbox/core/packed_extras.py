@@ -55,9 +55,10 @@ class PackedExtras(Mapping[str, str]):
         return dict(zip(self._keys, self._values.split(SEP), strict=True))
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, PackedExtras):
-            return self._keys == other._keys and self._values == other._values
-        return self.unpacked() == other if isinstance(other, Mapping) else NotImplemented
+        if isinstance(other, PackedExtras) and self._keys == other._keys:
+            return self._values == other._values
+        # As dicts compare: the same pairs in any order.
+        return self.unpacked() == dict(other) if isinstance(other, Mapping) else NotImplemented
 
     __hash__ = None  # type: ignore[assignment]  # equal to a dict, which is unhashable
 
