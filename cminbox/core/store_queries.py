@@ -20,7 +20,7 @@ from cminbox.core.models import Message, Status, TriageState
 from cminbox.core.query import PeopleView, Query
 from cminbox.core.query.plan import plan
 from cminbox.core.segment import Segment, atomic_write_bytes, file_signature
-from cminbox.core.store_api import StoreError
+from cminbox.core.store_api import one_id
 from cminbox.core.store_parts import StoreParts
 
 _NO_STATE = TriageState(id="")  # what a message-only residue is given instead of a state
@@ -45,13 +45,7 @@ class QueryTables(StoreParts):
         if partial in self.ix.messages:
             return partial
         hits = [mid for mid in self.ix.messages if mid.endswith(":" + partial) or mid.endswith(partial)]
-        if len(hits) == 1:
-            return hits[0]
-        if not hits:
-            raise StoreError(
-                f"no message with id {partial!r}: give a whole id or the end of one (`cminbox list` shows the ids)"
-            )
-        raise StoreError(f"{partial!r} matches {len(hits)} messages ({', '.join(hits[:3])}, ...); give the full id.")
+        return one_id(partial, hits)
 
     @synchronized
     def query(
@@ -127,7 +121,7 @@ class QueryTables(StoreParts):
     @synchronized
     def by_author(self, message: Message, limit: int = 3) -> list[Message]:
         """The author's other recent messages, newest first, on any channel (same handle)."""
-        ids = self.ix.by_author().get(self.ix.author_of(message.author.handle), set()) - {message.id}
+        ids = self.ix.authors.get(self.ix.author_of(message.author.handle), set()) - {message.id}
         found = [m for m in (self._get_message(i) for i in ids) if m is not None]
         return sorted(found, key=lambda m: m.created_at, reverse=True)[:limit]
 
