@@ -175,15 +175,18 @@ def _report(result: ActResult, verb: str) -> int:
     return 0
 
 
+def _as_stored(tags: list[str]) -> str:
+    """The tags as the store keeps them ("Bad Tag!" is kept as bad-tag!): what the command
+    says it did (a new-user trial of 2026-12-01)."""
+    return " ".join(t for t in dict.fromkeys(map(normalise_tag, tags)) if t)
+
+
 def cmd_tag(ctx: Context, args: argparse.Namespace) -> int:
-    # Said as stored ("Bad Tag!" is kept as bad-tag!): a new-user trial of 2026-12-01.
-    stored = [t for t in dict.fromkeys(normalise_tag(x) for x in args.tags) if t]
-    return _report(ctx.inbox.tag(ctx.resolve(args.id), args.tags), "tagged " + " ".join(stored))
+    return _report(ctx.inbox.tag(ctx.resolve(args.id), args.tags), f"tagged {_as_stored(args.tags)}")
 
 
 def cmd_untag(ctx: Context, args: argparse.Namespace) -> int:
-    said = " ".join(normalise_tag(t) for t in args.tags)
-    return _report(ctx.inbox.untag(ctx.resolve(args.id), args.tags), f"untagged {said}")
+    return _report(ctx.inbox.untag(ctx.resolve(args.id), args.tags), f"untagged {_as_stored(args.tags)}")
 
 
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:

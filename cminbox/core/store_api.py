@@ -64,6 +64,17 @@ def stale_write(record: str, who: str) -> StoreError:
     return StoreError(f"{record} was changed {by}meanwhile; nothing was written.", "Try again.")
 
 
+def one_id(partial: str, hits: list[str]) -> str:
+    """What ``resolve_id`` answers, on either backend, from the ids that ``partial`` names."""
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        raise StoreError(
+            f"no message with id {partial!r}: give a whole id or the end of one (`cminbox list` shows the ids)"
+        )
+    raise StoreError(f"{partial!r} matches {len(hits)} messages ({', '.join(hits[:3])}, ...); give the full id.")
+
+
 def removed_meanwhile(record: str) -> StoreError:
     return StoreError(
         f"{record} was removed meanwhile (linked into another person); nothing was written.", "Try again."

@@ -61,7 +61,7 @@ from cminbox.core.pg.tables import SmallTables
 from cminbox.core.query import PeopleView, Query
 from cminbox.core.query.sql import compile_sql
 from cminbox.core.random_ids import token_hex
-from cminbox.core.store_api import ActResult, StoreError, UndoResult
+from cminbox.core.store_api import ActResult, UndoResult, one_id
 from cminbox.core.text import bound_message
 from cminbox.core.triage import Action
 
@@ -207,13 +207,7 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
             return [r[0] for r in rows.fetchall()]
 
         hits = self.db.read(find) if partial else []
-        if len(hits) == 1:
-            return hits[0]
-        if not hits:
-            raise StoreError(
-                f"no message with id {partial!r}: give a whole id or the end of one (`cminbox list` shows the ids)"
-            )
-        raise StoreError(f"{partial!r} matches {len(hits)} messages ({', '.join(hits[:3])}, ...); give the full id.")
+        return one_id(partial, hits)
 
     # ----------------------------------------------------------------- triage
     def triage(self, message_id: str) -> TriageState:
