@@ -339,6 +339,7 @@ class CminboxApp(App[None]):
 
     async def on_unmount(self) -> None:
         self.idle_gc.uninstall()
+        terminal_writer.on_gone(None)  # the hook holds this app: a later app in the process sets its own
         self._stop.set()
         if self.services is not None and self.services.engine is not None:
             await self.services.engine.aclose()
