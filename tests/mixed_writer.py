@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import os
 import random
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,12 @@ from cminbox.core.store import Store
 from cminbox.core.store_api import StoreApi
 from cminbox.core.wiring import open_store, store_settings
 from tests.factories import make_message
+
+
+def say(line: str) -> None:
+    """One line in one write: print() under PYTHONUNBUFFERED writes the newline apart, and a
+    kill between the two would leave an acknowledged action looking unacknowledged."""
+    os.write(sys.stdout.fileno(), f"{line}\n".encode())
 
 
 def view_digest(store: StoreApi, outbox: OutboxStore) -> str:
@@ -93,7 +100,7 @@ def main() -> None:
         if roll < 0.30:
             tag = f"{args.name}-{args.seed}-{n}"
             store.act([mid], triage.AddTags((tag,)), actor=args.name)
-            print(f"ACK tag {mid} {tag}", flush=True)
+            say(f"ACK tag {mid} {tag}")
         elif roll < 0.65:
             action = rng.choice(
                 [
@@ -105,23 +112,23 @@ def main() -> None:
             )
             result = store.act([mid], action, actor=args.name)
             # "-": the action changed nothing (e.g. the same priority again), so there is no group to find.
-            print(f"ACK act {mid} {result.group if result.changed else '-'}", flush=True)
+            say(f"ACK act {mid} {result.group if result.changed else '-'}")
         elif roll < 0.80:
             msg = make_message(
                 n, channel=f"in{args.name}{args.seed}", at=t0 - timedelta(minutes=rng.randint(0, 90_000))
             )
             store.upsert_messages([msg])
-            print(f"ACK msg {msg.id}", flush=True)
+            say(f"ACK msg {msg.id}")
         else:
             item = outbox.enqueue(OutboxKind.REPLY, mid, "masto", {"text": f"reply {n}"}, args.name)
-            print(f"ACK out {item.id}", flush=True)
+            say(f"ACK out {item.id}")
         if args.deliver and n % 10 == 9:
             deliver(outbox, args.deliver)
     if args.barrier:
-        print("DONE", flush=True)
+        say("DONE")
         while not args.barrier.exists():
             time.sleep(0.05)
-        print(f"VIEW {view_digest(store, outbox)}", flush=True)
+        say(f"VIEW {view_digest(store, outbox)}")
     store.close()
 
 

@@ -21,7 +21,7 @@ from cminbox.core.events import EventKind
 from tests.backend.contract import check_event_log
 from tests.factories import make_message
 from tests.pg_helpers import open_store
-from tests.test_store_torture import check_acknowledged, read_lines, writer
+from tests.test_store_torture import Lines, check_acknowledged, writer
 
 pytestmark = pytest.mark.slow
 PROCESSES, ACTIONS = 8, 500
@@ -58,10 +58,11 @@ def test_eight_processes_half_on_other_hosts_500_mixed_actions_each(tmp_path: Pa
         procs.append(writer(data, me, i, ACTIONS, *extra))
     started = time.monotonic()
     outputs: list[list[str]] = [[] for _ in procs]
+    readers = [Lines(proc) for proc in procs]
     deadline = time.monotonic() + 600
     for i, proc in enumerate(procs):
         while "DONE" not in outputs[i]:
-            got = read_lines(proc, min(deadline, time.monotonic() + 5))
+            got = readers[i].read(min(deadline, time.monotonic() + 5))
             assert got or proc.poll() is None, f"writer {i} died: {outputs[i][-3:]}"
             outputs[i] += got
             assert time.monotonic() < deadline

@@ -39,23 +39,36 @@ def writer(data: Path, name: str, seed: int, count: int, *extra: str) -> subproc
     )
 
 
-def read_lines(proc: subprocess.Popen[bytes], until: float) -> list[str]:
-    """Complete lines the process printed before ``until`` (raw reads: a buffered reader would
-    hide lines from select). A partial last line was not acknowledged and is dropped."""
-    assert proc.stdout is not None
-    fd = proc.stdout.fileno()
-    data = b""
-    while time.monotonic() < until:
-        ready, _, _ = select.select([fd], [], [], max(0.0, until - time.monotonic()))
-        if not ready:
-            break
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            break
-        data += chunk
-        if data.endswith(b"DONE\n"):
-            break
-    return [line.decode() for line in data.split(b"\n")[:-1]]
+class Lines:
+    """The lines a process prints, read raw (a buffered reader would hide lines from select).
+
+    A line can arrive in two reads: with PYTHONUNBUFFERED (set on the CI machine) print()
+    writes the text and its newline in two calls, and a read window can end between them.
+    So the unfinished tail is kept for the next read, never dropped (that lost an ACK line
+    and failed the eight-process PostgreSQL run once). Only what is unfinished when the
+    process is gone was never acknowledged.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        self.fd = proc.stdout.fileno()
+        self.tail = b""
+
+    def read(self, until: float) -> list[str]:
+        """The lines completed before ``until``; stops early at ``DONE``."""
+        data = self.tail
+        while time.monotonic() < until:
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, until - time.monotonic()))
+            if not ready:
+                break
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                break
+            data += chunk
+            if data.endswith(b"DONE\n"):
+                break
+        *lines, self.tail = data.split(b"\n")
+        return [line.decode() for line in lines]
 
 
 def check_acknowledged(store: StoreApi, outbox: OutboxStore, acks: list[str]) -> None:
@@ -88,9 +101,10 @@ def test_200_random_sigkills_lose_no_acknowledged_action(tmp_path: Path) -> None
     for round_no in range(200):
         proc = writer(data, "k", round_no, 100_000)
         # Kill anywhere: during start-up and loading, mid-write, between writes.
-        lines = read_lines(proc, time.monotonic() + rng.uniform(0.05, 0.6))
+        out = Lines(proc)
+        lines = out.read(time.monotonic() + rng.uniform(0.05, 0.6))
         proc.send_signal(signal.SIGKILL)
-        lines += read_lines(proc, time.monotonic() + 0.3)  # lines already in the pipe were acknowledged
+        lines += out.read(time.monotonic() + 0.3)  # lines already in the pipe were acknowledged
         proc.wait()
         kills += proc.returncode == -signal.SIGKILL
         acks += [line for line in lines if line.startswith("ACK")]
@@ -109,10 +123,11 @@ def test_four_processes_500_mixed_actions_each(tmp_path: Path) -> None:
     barrier = tmp_path / "verify-now"
     procs = [writer(data, f"p{i}", i, 500, "--deliver", str(sendlog), "--barrier", str(barrier)) for i in range(4)]
     outputs: list[list[str]] = [[] for _ in procs]
+    readers = [Lines(proc) for proc in procs]
     deadline = time.monotonic() + 600
     for i, proc in enumerate(procs):
         while "DONE" not in outputs[i]:
-            got = read_lines(proc, min(deadline, time.monotonic() + 5))
+            got = readers[i].read(min(deadline, time.monotonic() + 5))
             assert got or proc.poll() is None, f"writer {i} died: {outputs[i][-3:]}"
             outputs[i] += got
             assert time.monotonic() < deadline
