@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import select
 import subprocess
 import sys
 import time
@@ -34,22 +33,6 @@ def start_writer(data: Path, prefix: str, first: int, count: int, ids: list[str]
         cwd=ROOT,
         env=cli_env(),
     )
-
-
-def read_acks(proc: subprocess.Popen[str], until: float) -> list[tuple[int, str]]:
-    acks = []
-    assert proc.stdout is not None
-    while time.monotonic() < until:
-        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, until - time.monotonic()))
-        if not ready:
-            break
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if line.startswith("ACK"):
-            _, n, mid = line.split()
-            acks.append((int(n), mid))
-    return acks
 
 
 def test_sigkill_of_real_cli_processes(tmp_path: Path) -> None:
