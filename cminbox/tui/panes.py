@@ -43,39 +43,45 @@ class HeaderCounts:
 
     def __init__(self) -> None:
         self.status: Counter[Status] = Counter()
-        self.overdue_ids: set[str] = set()
+        # Rows waiting past the line: a number, not a set of their ids (4 MB at 100k waiting
+        # items). A row is one of them exactly when it waits and is not young (:meth:`_was_overdue`).
+        self.overdue_rows = 0
         self.unread_overdue = 0  # overdue items of the census, not rows yet (counted, not tracked)
         self._young: dict[str, tuple[datetime, TriageState]] = {}  # unanswered, not overdue yet
 
     @property
     def overdue(self) -> int:
-        return len(self.overdue_ids) + self.unread_overdue
+        return self.overdue_rows + self.unread_overdue
 
-    def _place(self, mid: str, created: datetime, st: TriageState, now: datetime) -> None:
+    def _was_overdue(self, mid: str, st: TriageState) -> bool:
+        """Was the row counted overdue when it was last placed with ``st``?"""
+        return waiting(st) and mid not in self._young
+
+    def _place(self, mid: str, created: datetime, st: TriageState, now: datetime, *, was_overdue: bool) -> None:
         if waiting(st):
             if (now - created).total_seconds() > OVERDUE_AFTER:
-                self.overdue_ids.add(mid)
                 self._young.pop(mid, None)
+                self.overdue_rows += not was_overdue
             else:
                 self._young[mid] = (created, st)
-                self.overdue_ids.discard(mid)
+                self.overdue_rows -= was_overdue
         else:
-            self.overdue_ids.discard(mid)
             self._young.pop(mid, None)
+            self.overdue_rows -= was_overdue
 
     def recount(self, rows: list[Row], now: datetime, census: Counts | None = None) -> None:
         """From the rows; with ``census``, the counts of the items not read into rows yet
         (tui/row_loading.py) on top: their overdue ones as a number (they cannot change here
         until they are rows), their young ones tracked like rows (the clock moves them)."""
         self.status = Counter(map(_ROW_STATUS, rows))  # C-level: 100k rows at a full load
-        overdue: set[str] = set()
+        overdue = 0
         young: dict[str, tuple[datetime, TriageState]] = {}
         cutoff = now - timedelta(seconds=OVERDUE_AFTER)  # _place, inlined for 100k rows
         for r in rows:
             st = r.state
             if st.status in WAITING and st.first_response_at is None:  # census.waiting, inlined
                 if r.message.created_at < cutoff:
-                    overdue.add(r.message.id)
+                    overdue += 1
                 else:
                     young[r.message.id] = (r.message.created_at, st)
         self.unread_overdue = 0
@@ -84,21 +90,23 @@ class HeaderCounts:
             self.unread_overdue = census.overdue
             for mid, created, st in census.young:
                 young[mid] = (created, st)
-        self.overdue_ids, self._young = overdue, young
+        self.overdue_rows, self._young = overdue, young
 
     def add(self, row: Row, now: datetime) -> None:
+        """A row not counted before (a new message)."""
         self.status[row.state.status] += 1
-        self._place(row.message.id, row.message.created_at, row.state, now)
+        self._place(row.message.id, row.message.created_at, row.state, now, was_overdue=False)
 
     def change(self, row: Row, old: TriageState, now: datetime) -> None:
         """``row`` already holds its new state; ``old`` is the one it replaced."""
+        mid = row.message.id
         self.status[old.status] -= 1
         self.status[row.state.status] += 1
-        self._place(row.message.id, row.message.created_at, row.state, now)
+        self._place(mid, row.message.created_at, row.state, now, was_overdue=self._was_overdue(mid, old))
 
     def tick(self, now: datetime) -> None:
         for mid, (created, st) in list(self._young.items()):
-            self._place(mid, created, st, now)
+            self._place(mid, created, st, now, was_overdue=False)
 
 
 class InboxHeader(Widget):
