@@ -110,6 +110,28 @@ def test_a_first_message_s_thread_id_is_its_id_and_its_extras_read_as_given() ->
             assert stored.thread_id is stored.id
 
 
+def test_a_reply_points_to_its_conversation_s_and_parent_s_own_id_string() -> None:
+    """A reply's thread and parent ids are the very strings of those messages' ids, when they
+    are in the same part or loaded before; otherwise its own copy. Nothing reads differently."""
+    ix = Indexes()
+    root, older = make_message(1), make_message(2)
+    ix.add_segment("old", [older])
+    replies = [
+        msgspec.structs.replace(make_message(10 + n), thread_id=_copy(root.id), parent_id=_copy(parent))
+        for n, parent in enumerate([root.id, older.id, "masto:elsewhere"])
+    ]
+    originals = [msgspec.structs.replace(m) for m in replies]
+    ix.add_segment("new", [*replies, root])
+    for before in originals:
+        stored = ix.messages[before.id]
+        assert stored == before
+        assert stored.thread_id is ix.messages[root.id].id
+    assert ix.messages[replies[0].id].parent_id is ix.messages[root.id].id  # the same part
+    assert ix.messages[replies[1].id].parent_id is ix.messages[older.id].id  # a part loaded before
+    assert ix.messages[replies[2].id].parent_id == "masto:elsewhere"  # not loaded: its own copy
+    assert {m.id for m in replies} <= set(ix.thread_ids("masto", root.id))
+
+
 def test_a_conversation_of_one_is_kept_as_nothing_and_grows_and_shrinks() -> None:
     ix = Indexes()
     first = msgspec.structs.replace(make_message(1), thread_id="")

@@ -51,6 +51,10 @@ def author_key(handle: str) -> str:
     return user.split(".")[0] if "." in user else user
 
 
+def _id_of(msg: Message | None) -> str | None:
+    return None if msg is None else msg.id
+
+
 def _drop(index: dict[str, set[str]], key: str, mid: str) -> None:
     ids = index.get(key)
     if ids is not None:
@@ -188,6 +192,12 @@ class Indexes:
         # an equal short string is compared, not hashed (each is a fresh copy from the decoder).
         channel = channel_type = visibility = ""
         seen_here: dict[str, Author] = {}  # this part's authors by id (few people, many messages)
+        # A reply names its conversation and its parent by their ids: point to the one string of
+        # that message's id instead of a copy of it (~4 MB at 100k mails, a third of them replies;
+        # nine in ten of those find their parent in the same part).
+        mids = list(map(_ID, msgs))
+        ids_here = dict(zip(mids, mids, strict=True))
+        same_id, loaded = ids_here.get, self.messages
         for msg in msgs:  # what takes a decision per message
             mid = msg.id
             # Thousands of messages share an author and a channel: keep one copy of each
@@ -209,8 +219,15 @@ class Indexes:
             set_field(msg, "channel", channel)
             set_field(msg, "channel_type", channel_type)
             set_field(msg, "visibility", visibility)
-            if msg.thread_id == mid and msg.thread_id is not mid:
-                set_field(msg, "thread_id", mid)  # a conversation's first message: one string, not two
+            thread_id = msg.thread_id
+            if thread_id and thread_id is not mid:
+                if thread_id == mid:  # a conversation's first message: one string, not two
+                    set_field(msg, "thread_id", mid)
+                elif (one := same_id(thread_id) or _id_of(loaded.get(thread_id))) is not None:
+                    set_field(msg, "thread_id", one)
+            parent_id = msg.parent_id
+            if parent_id and (one := same_id(parent_id) or _id_of(loaded.get(parent_id))) is not None:
+                set_field(msg, "parent_id", one)
             extra = msg.extra
             if extra and type(extra) is dict:  # (a message indexed before holds them packed)
                 shared = share_extras(channel, extra)
@@ -238,7 +255,6 @@ class Indexes:
             if idents is not None:
                 idents.setdefault(self.identity(msg), set()).add(mid)
         # The rest in C-level passes over the part, not a step per message (~30 ms of 100k).
-        mids = list(map(_ID, msgs))
         self.messages.update(zip(mids, msgs, strict=True))
         self.order.update(zip(mids, map(_TIMESTAMP, map(_CREATED, msgs)), strict=True))
         self.segment_ids.setdefault(key, set()).update(mids)
