@@ -20,7 +20,7 @@ Layout under the data dir (all plain JSON, readable and diffable):
     store.lock                the inter-process lock around every read-modify-write
     poller.lock               the single-poller lease (an flock with the holder's pid)
 
-A triage action rewrites one small shard, never the message history. Every write is
+A triage action (store_triage.py) rewrites one small shard, never the message history. Every write is
 an atomic replace with fsync, done under ``store.lock`` after reloading any file
 another process changed, so two instances never lose each other's updates. Lookups
 are answered from in-memory indexes (indexes.py), never by scanning TinyDB tables. Every
@@ -30,20 +30,17 @@ handled). This is the TinyDB implementation of cminbox.core.store_api.StoreApi.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-import msgspec
-
-from cminbox.core import gc_pause, triage
+from cminbox.core import gc_pause
 from cminbox.core.archive import ArchiveTables
 from cminbox.core.census import Part, Signature
 from cminbox.core.clock import Clock, system_clock
@@ -51,31 +48,29 @@ from cminbox.core.community import Answering
 from cminbox.core.effects import Plan
 from cminbox.core.errors import CminboxError, from_os_error
 from cminbox.core.event_log import EventParts
-from cminbox.core.events import EventKind
 from cminbox.core.indexes import TRIAGE_SHARDS, Indexes, author_key
 from cminbox.core.kept import MISSING, Kept
 from cminbox.core.locking import FileLease, FileLock, synchronized
 from cminbox.core.migrations import SchemaError, migrate
-from cminbox.core.models import HistoryEntry, Message, TriageState
+from cminbox.core.models import Message, TriageState
 from cminbox.core.outbox import Outbox
 from cminbox.core.outbox_types import OutboxItem
 from cminbox.core.people import Person
-from cminbox.core.segment import CorruptFileError, Segment, one_folder_sync, remove_stale_temp_files
+from cminbox.core.segment import CorruptFileError, Segment, remove_stale_temp_files
 from cminbox.core.state_tables import StateTables
 from cminbox.core.store_api import ActResult, ProgressiveLoading, StoreError, UndoResult
 from cminbox.core.store_effects import EffectTables
-from cminbox.core.store_events import EventTables, draft, new_group
+from cminbox.core.store_events import EventTables
 from cminbox.core.store_people import PeopleTables
 from cminbox.core.store_portable import PortableTables
 from cminbox.core.store_presence import PresenceTable
 from cminbox.core.store_queries import QueryTables
+from cminbox.core.store_triage import TriageTables
 from cminbox.core.store_upsert import UpsertTables
-from cminbox.core.triage import Action
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
-UNDO_KEEP = 500
 __all__ = ["ActResult", "Store", "StoreError", "UndoResult", "author_key"]
 
 
@@ -89,6 +84,7 @@ class Store(
     PresenceTable,
     PeopleTables,
     EffectTables,
+    TriageTables,
 ):
     def __init__(
         self, data_dir: Path, *, clock: Clock = system_clock, durable: bool = True, lazy: bool = False
@@ -366,99 +362,6 @@ class Store(
             if state is not None:
                 return state
         return TriageState(id=message_id)
-
-    @synchronized
-    def act(
-        self,
-        message_ids: Iterable[str],
-        make_action: Action | Callable[[TriageState], Action | None],
-        *,
-        actor: str,
-        undoable: bool = True,
-        label: str | None = None,
-    ) -> ActResult:
-        """Apply one triage action to several messages, durably, as one undoable group."""
-        return self._act(message_ids, make_action, actor=actor, undoable=undoable, label=label, kind=EventKind.ACTION)
-
-    def _act(
-        self,
-        message_ids: Iterable[str],
-        make_action: Action | Callable[[TriageState], Action | None],
-        *,
-        actor: str,
-        undoable: bool,
-        label: str | None,
-        kind: EventKind,
-    ) -> ActResult:
-        group = new_group()
-        now = self.clock()
-        with self.transaction():
-            per_shard: dict[int, tuple[dict[int, TriageState], list[TriageState]]] = {}
-            step: dict[str, int] = {}  # where this step's new triage records go (one shard)
-            inverses: list[dict[str, Any]] = []
-            changed: list[str] = []
-            events = []
-            first_label = label
-            for mid in dict.fromkeys(message_ids):
-                before = self._triage(mid)
-                action = make_action(before) if callable(make_action) else make_action
-                if action is None:
-                    continue
-                after = triage.apply(before, action)
-                b, a = triage.changed_fields(before, after)
-                if not a:
-                    continue
-                first_label = first_label or triage.describe(action)
-                entry = HistoryEntry(
-                    at=now, actor=actor, action=label or triage.describe(action), before=b, after=a, group=group
-                )
-                after = msgspec.structs.replace(after, history=(*after.history, entry), rev=after.rev + 1)
-                events.append(draft(kind, now, actor, mid, entry.action, group, before=b, after=a, rev=after.rev))
-                doc_id = self.ix.triage_at.get(mid)
-                if doc_id is None:
-                    per_shard.setdefault(self._new_record_shard(mid, step=step), ({}, []))[1].append(after)
-                else:
-                    per_shard.setdefault(self.ix.triage_shard[mid], ({}, []))[0][doc_id] = after
-                inverses.append({"id": mid, "inverse": msgspec.to_builtins(triage.inverse(before, action))})
-                changed.append(mid)
-            self._append_events(events)  # first: see store_events.py
-            with one_folder_sync():  # a bulk action's shards: one folder flush, before the undo record
-                for shard_no, (updates, inserts) in per_shard.items():
-                    self._write_shard(shard_no, updates, inserts)
-            if undoable and changed:
-                self._push_undo(group, actor, first_label or "", inverses, now)
-        return ActResult(group=group, changed=changed, label=first_label or "")
-
-    def _push_undo(self, group: str, actor: str, label: str, inverses: list[dict[str, Any]], now: datetime) -> None:
-        seg = self._state["undo"]
-        seg.insert_many(
-            [{"id": group, "actor": actor, "label": label, "at": now.isoformat(), "entries": inverses, "undone": False}]
-        )
-        mine = sorted(doc_id for doc_id, doc in seg.items() if doc["actor"] == actor)
-        if len(mine) > UNDO_KEEP:
-            seg.remove_many(mine[: len(mine) - UNDO_KEEP])
-
-    @synchronized
-    def undo(self, actor: str) -> UndoResult | None:
-        """Undo ``actor``'s most recent action group that is not undone yet (repeatable)."""
-        with self.transaction():
-            seg = self._state["undo"]
-            candidates = [(doc_id, doc) for doc_id, doc in seg.items() if doc["actor"] == actor and not doc["undone"]]
-            if not candidates:
-                return None
-            doc_id, doc = max(candidates, key=lambda pair: pair[0])
-            inverse_by_id = {e["id"]: triage.ACTION_DECODER.decode(json.dumps(e["inverse"])) for e in doc["entries"]}
-            # Inverses are idempotent, so applying them before marking the group undone is crash-safe.
-            result = self._act(
-                list(inverse_by_id),
-                lambda st: inverse_by_id[st.id],
-                actor=actor,
-                undoable=False,
-                label=f"undo: {doc['label']}",
-                kind=EventKind.UNDO,
-            )
-            seg.replace_many({doc_id: {**doc, "undone": True}})
-            return UndoResult(label=doc["label"], changed=result.changed)
 
     # ----------------------------------------------------------------- the rest of StoreApi
     @property
