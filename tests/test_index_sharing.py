@@ -4,12 +4,14 @@ core/extras_sharing.py). Neither changes what a message says."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cminbox.core import extras_sharing
+from cminbox.core import extras_sharing, time_order
 from cminbox.core.indexes import Indexes
 from cminbox.core.models import Message
 from cminbox.core.packed_extras import PackedExtras
@@ -185,7 +187,12 @@ def test_sharing_never_changes_what_a_message_says(extras: list[tuple[str, dict[
             by_channel.setdefault(m.channel, set()).add(m.id)
         assert ix.channels == by_channel  # the part-wide passes index what a loop per message did
         assert ix.channel_types == {ch: {"mastodon"} for ch in by_channel}
-        assert set(ix.order) == set().union(*ix.segment_ids.values()) == set(ix.messages) == {m.id for m in originals}
+        assert (
+            set(ix.newest_first(ix.messages.keys()))
+            == set().union(*ix.segment_ids.values())
+            == set(ix.messages)
+            == {m.id for m in originals}
+        )
         assert ix.extras.kept <= len({(m.channel, tuple(m.extra.items())) for m in originals if m.extra})
 
 
@@ -228,14 +235,68 @@ def test_a_conversation_s_ids_match_a_fresh_grouping_after_any_changes(
         assert set(found) == groups.get((channel, thread), set()), (channel, thread)
 
 
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def _at(mid: str, t: int) -> Message:
+    return msgspec.structs.replace(make_message(0), id=mid, created_at=T0 + timedelta(seconds=t))
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.text("abc:0123", min_size=1, max_size=5), st.integers(0, 6), max_size=40), st.data())
 def test_newest_first_is_time_then_id_both_descending(times: dict[str, int], data: st.DataObject) -> None:
     """The order a query promises: newest first, equal times by id (last first), whatever the
-    runs of equal times and wherever they fall; ``order`` keeps a float per id, not a tuple."""
+    runs of equal times and wherever they fall, for every id, a large set and a small one."""
     ix = Indexes()
-    ix.order.update({mid: float(t) for mid, t in times.items()})
-    asked = data.draw(st.permutations(list(times)))
+    mids = list(times)
+    for start in range(0, len(mids), 7):  # in parts, as the store loads them
+        ix.add_segment(f"part{start}", [_at(mid, times[mid]) for mid in mids[start : start + 7]])
+    assert ix.newest_first(ix.messages.keys()) == sorted(times, key=lambda mid: (times[mid], mid), reverse=True)
+    asked = data.draw(st.permutations(mids))
     assert ix.newest_first(asked) == sorted(asked, key=lambda mid: (times[mid], mid), reverse=True)
-    some = data.draw(st.sets(st.sampled_from(list(times)))) if times else set()
+    some = data.draw(st.sets(st.sampled_from(mids))) if times else set()
     assert ix.newest_first(some) == sorted(some, key=lambda mid: (times[mid], mid), reverse=True)
+
+
+_order_step = st.tuples(
+    st.sampled_from(["add", "add", "add", "drop", "part"]), st.integers(0, 30), st.integers(0, 5), st.integers(0, 3)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_order_step, max_size=60), st.data())
+def test_newest_first_follows_adds_edits_and_removals(
+    steps: list[tuple[str, int, int, int]], data: st.DataObject
+) -> None:
+    """The time order, settled only when a query asks, answers as sorting the live messages
+    would, after any mix of new messages, edits that move a message in time (an add of an id
+    already there), removals and whole parts dropped, asked at any point in between."""
+    ix = Indexes()
+    for op, n, t, part in steps:
+        mid = f"masto:{n}"
+        if op == "add":
+            ix.add_message(f"seg{part}", _at(mid, t))
+        elif op == "drop":
+            ix.drop_message(mid)
+        else:
+            ix.drop_segment(f"seg{part}")
+        if data.draw(st.booleans()):  # a query now and then settles the order mid-way
+            ix.newest_first(ix.messages.keys())
+    live = {mid: m.created_at for mid, m in ix.messages.items()}
+    assert ix.newest_first(ix.messages.keys()) == sorted(live, key=lambda mid: (live[mid], mid), reverse=True)
+    some = data.draw(st.sets(st.sampled_from(sorted(live)))) if live else set()
+    assert ix.newest_first(some) == sorted(some, key=lambda mid: (live[mid], mid), reverse=True)
+
+
+def test_many_new_ids_at_once_and_a_few_later_are_each_put_in_their_places() -> None:
+    ix = Indexes()
+    first = [_at(f"masto:{n}", (n * 7919) % 1000) for n in range(time_order.FEW * 2)]
+    ix.add_segment("a", first)
+    assert len(ix.newest_first(ix.messages.keys())) == len(first)  # sorted in: more than FEW at once
+    later = [_at(f"masto:x{n}", (n * 31) % 1000) for n in range(5)]
+    for m in later:
+        ix.add_segment("b", [m])  # a few: each put in its place
+    live = {m.id: m.created_at for m in [*first, *later]}
+    assert ix.newest_first(ix.messages.keys()) == sorted(live, key=lambda mid: (live[mid], mid), reverse=True)
+    some = set(list(live)[:: time_order.SMALL])  # a small set: sorted, not walked
+    assert ix.newest_first(some) == sorted(some, key=lambda mid: (live[mid], mid), reverse=True)
