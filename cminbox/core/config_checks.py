@@ -187,7 +187,8 @@ def check_url(
         raise fail(
             p,
             f"{url!r} uses plain http to a remote host.",
-            "Tokens would travel unencrypted: use https:// (plain http is allowed only to this machine: localhost, 127.0.0.1, ::1).",
+            "Tokens would travel unencrypted: use https:// "
+            "(plain http is allowed only to this machine: localhost, 127.0.0.1, ::1).",
         )
 
 
