@@ -180,12 +180,17 @@ class UpsertTables(StoreParts):
         """Where a new triage record for ``mid`` goes: every new record of one store step in
         one shard (``step`` remembers it), the home shard (indexes.home_shard) of the first
         one's message, so a poll's or a backlog's records cost one shard write, not one per
-        hour they span. Records are found wherever they are, so any shard is right. Refused,
-        as a write to it would be, while the shard of the old placement is unreadable: the
-        item may have its record there, unseen, and must not get a second one."""
-        legacy = self._shards[shard_of(mid)]
-        if legacy.broken is not None:
-            raise legacy.broken
+        hour they span. Records are found wherever they are, so any shard is right.
+
+        So for an item already stored, a new record is refused, as a write to it would be,
+        while any shard is unreadable: the item may have its record there, unseen, and a
+        second one made elsewhere would hide it now and lose this change to it at the repair
+        (review of 2026-12-02: "tagged", then the tag gone after `doctor --repair`). A message
+        not stored yet has no record anywhere: its record is made as usual."""
+        if mid in self.ix.messages or message is None:
+            for shard in (self._shards[shard_of(mid)], *self._shards):  # the old placement's first
+                if shard.broken is not None:
+                    raise shard.broken
         if "shard" not in step:
             message = message or self.ix.messages.get(mid)
             step["shard"] = home_shard(message) if message is not None else shard_of(mid)
