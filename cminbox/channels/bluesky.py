@@ -348,7 +348,7 @@ def _error_name(response: httpx.Response) -> str:
     if response.status_code < 400:
         return ""
     try:
-        body = response.json()
+        body = http.parsed_json(response)
     except ValueError:
         return ""
     return str(body.get("error", "")) if isinstance(body, dict) else ""

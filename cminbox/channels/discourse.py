@@ -285,7 +285,7 @@ class DiscourseChannel:
         data = note.get("data")
         data = data if isinstance(data, dict) else {}
         post_id = data.get("original_post_id")
-        if isinstance(post_id, int | str) and str(post_id).isdigit():
+        if isinstance(post_id, int | str) and str(post_id).isdecimal():
             post = await self._object(f"/posts/{post_id}.json", "notified post")
         else:
             topic = await self._object(f"/t/{int(note['topic_id'])}.json", "notified topic")

@@ -227,7 +227,7 @@ class GitHubChannel:
         last_modified = state.get("last_modified")
         first_page, more_pages = True, False
         async for page, response in self._pages("/notifications", "notifications", params, headers):
-            if response.headers.get("X-Poll-Interval", "").isdigit():
+            if response.headers.get("X-Poll-Interval", "").isdecimal():  # not isdigit: "²"
                 interval = min(float(response.headers["X-Poll-Interval"]), http.MAX_WAIT)
             if page is None:
                 return [], 0, state, interval

@@ -79,7 +79,7 @@ class MatrixChannel:
         if response.status_code < 400:
             return
         try:
-            body = response.json()
+            body = http.parsed_json(response)
         except ValueError:
             body = {}
         code = body.get("errcode", "") if isinstance(body, dict) else ""

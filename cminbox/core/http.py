@@ -61,7 +61,8 @@ def retry_at(response: httpx.Response, clock: Clock, default_seconds: float = 60
     now = clock()
     retry_after = response.headers.get("Retry-After")
     if retry_after:
-        if retry_after.strip().isdigit():
+        # isdecimal, not isdigit: "²" is a digit that float() refuses (review of 2026-12-02).
+        if retry_after.strip().isdecimal():
             return after(now, float(retry_after.strip()))
         try:
             return capped(now, utc(email.utils.parsedate_to_datetime(retry_after)))
@@ -71,7 +72,7 @@ def retry_at(response: httpx.Response, clock: Clock, default_seconds: float = 60
     if reset:
         reset = reset.strip()
         try:
-            if reset.replace(".", "", 1).isdigit():
+            if reset.replace(".", "", 1).isdecimal():
                 value = float(reset)
                 # Epoch seconds (GitHub) versus seconds-from-now (Reddit).
                 if value > 1e9:
@@ -134,11 +135,12 @@ def same_origin(link: str, base: httpx.URL) -> str | None:
     with the channel's client would send its token to that host."""
     try:
         url = httpx.URL(link)
-    except httpx.InvalidURL:
-        return None
-    if url.is_relative_url:
-        return None
-    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+        if url.is_relative_url:
+            return None
+        # url.host decodes IDNA: a malformed "xn--" label raises UnicodeError (review of 2026-12-02).
+        if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+            return None
+    except (httpx.InvalidURL, UnicodeError, ValueError):
         return None
     return link
 
@@ -187,7 +189,7 @@ class Pages:
             return None
         try:
             target = response.url.join(link)
-        except httpx.InvalidURL:
+        except (httpx.InvalidURL, UnicodeError, ValueError):
             self.problem = f"{self.what}: the server's next-page link is not a valid URL; stopped there"
             return None
         if same_origin(str(target), self.base) is None:
@@ -219,7 +221,7 @@ def check(response: httpx.Response, clock: Clock, what: str) -> None:
         location = response.headers.get("Location", "")
         try:
             target = safe_host(response.url.join(location)) if location else "an unnamed address"
-        except (httpx.InvalidURL, RuntimeError):
+        except (httpx.InvalidURL, RuntimeError, UnicodeError, ValueError):
             target = "an address that is not a valid URL"
         raise BadResponse(f"{what}: the server redirected to {target} ({code}); update `url` in the config")
     if code < 400:
@@ -236,10 +238,19 @@ def check(response: httpx.Response, clock: Clock, what: str) -> None:
     raise Rejected(f"{what}: the server refused the request ({code}): {short_error(response)}")
 
 
+def parsed_json(response: httpx.Response) -> Any:
+    """The body as JSON; ValueError for anything that is not (deep nesting included: the
+    parser's RecursionError was an "internal error" on every JSON channel, review of 2026-12-02)."""
+    try:
+        return response.json()
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 def short_error(response: httpx.Response) -> str:
     """The server's own words for an error, short, inert and redacted."""
     try:
-        body = response.json()
+        body = parsed_json(response)
         if isinstance(body, dict):
             return server_text(body.get("error") or body.get("message") or body, 200)
     except ValueError:
@@ -256,7 +267,7 @@ def json_body(response: httpx.Response, what: str) -> Any:
         raise BadResponse(f"{what}: response of {len(response.content)} bytes is too large")
     ctype = response.headers.get("content-type", "")
     try:
-        return response.json()
+        return parsed_json(response)
     except ValueError:
         kind = "an HTML page" if "html" in ctype or response.text.lstrip().startswith("<") else "invalid JSON"
         raise BadResponse(f"{what}: expected JSON, got {kind}") from None
@@ -289,6 +300,12 @@ async def send(client: httpx.AsyncClient, method: str, url: str, what: str, **kw
         raise Unavailable(f"{what}: cannot reach {host} ({type(exc).__name__})") from None
     except httpx.DecodingError:
         raise BadResponse(f"{what}: the response body could not be decoded") from None
+    except (httpx.InvalidURL, UnicodeError):
+        # httpx builds a redirect's next request even when not following it, and a malformed
+        # internationalised host in its Location raises idna's UnicodeError (review of 2026-12-02).
+        raise BadResponse(
+            f"{what}: the server's answer names an address that is not a valid URL; update `url` in the config"
+        ) from None
     # What Response.aread() does, with the limit: the body is now in memory, bounded.
     response._content = body
     return response
@@ -296,7 +313,7 @@ async def send(client: httpx.AsyncClient, method: str, url: str, what: str, **kw
 
 async def _read_limited(response: httpx.Response, what: str) -> bytes:
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
+    if declared.isdecimal() and int(declared) > MAX_BODY:
         raise BadResponse(f"{what}: response of {int(declared)} bytes is too large")
     chunks: list[bytes] = []
     size = 0
