@@ -83,3 +83,28 @@ def test_same_origin_and_pages_take_any_link_without_raising() -> None:
     base = httpx.URL("https://masto.example")
     for link in ["https://xn--a.example/x", "https://xn--.example/", "https://[::1/", "http://\u00b2/"]:
         assert http.same_origin(link, base) is None
+
+
+@pytest.mark.parametrize("token", ["té€-123456", "a b", "x\r\nInjected: 1", "", 7, None, "t" * 20_000])
+def test_a_token_a_server_hands_out_must_fit_a_header(token: object) -> None:
+    assert not http.is_token(token)
+
+
+def test_tokens_that_fit_a_header() -> None:
+    assert http.is_token("at-123456") and http.is_token("eyJ0eXAi.eyJzdWIi.c2ln-_=") and http.is_token("syt_x~+/")
+
+
+async def test_reddit_refuses_an_access_token_that_cannot_go_in_a_header() -> None:
+    """Regression: a non-ASCII access token was an "internal error (UnicodeEncodeError)" on
+    every poll, raised while the client was built from it."""
+    from tests.forge_fakes import FakeReddit
+    from tests.test_reddit_channel import make as reddit
+
+    fake = FakeReddit()
+    fake.script = [httpx.Response(200, json={"access_token": "té€-123456", "expires_in": 3600})]
+    ch = reddit(fake)
+    with pytest.raises(BadResponse) as caught:
+        await ch.poll(None)
+    await ch.aclose()
+    assert caught.value.reason == "get access token: the access token in the answer is not a valid token"
+    assert "té€" not in caught.value.reason

@@ -127,6 +127,8 @@ class BlueskyChannel:
             isinstance(body.get(k), str) for k in ("accessJwt", "refreshJwt", "did")
         ):
             raise BadResponse("session: the answer lacks accessJwt, refreshJwt or did")
+        if not (http.is_token(body["accessJwt"]) and http.is_token(body["refreshJwt"])):
+            raise BadResponse("session: the tokens in the answer are not valid tokens")
         self._remember(body)
         self._session = {
             k: body[k] for k in ("accessJwt", "refreshJwt", "did", "handle") if isinstance(body.get(k), str)

@@ -113,6 +113,8 @@ class MatrixChannel:
         answer = http.json_body(response, "log in")
         if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
             raise BadResponse("log in: no access_token in the answer")
+        if not http.is_token(answer["access_token"]):
+            raise BadResponse("log in: the access_token in the answer is not a valid token")
         redactor.add(answer["access_token"])
         return str(answer["access_token"])
 

@@ -119,6 +119,8 @@ class RedditChannel:
         if not isinstance(body, dict) or not body.get("access_token"):
             error = http.server_text(body.get("error"), 80) if isinstance(body, dict) and body.get("error") else None
             raise AuthFailed(f"Reddit refused the login ({error or 'no access_token'}): check the app and password")
+        if not http.is_token(body["access_token"]):
+            raise BadResponse("get access token: the access token in the answer is not a valid token")
         self._token = str(body["access_token"])
         redactor.add(self._token)
         self._expires = time.monotonic() + _seconds(body.get("expires_in"), 3600) - 60

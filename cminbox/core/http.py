@@ -30,6 +30,7 @@ MAX_BODY = 8 * 1024 * 1024  # a "page" bigger than this is not a page, it is an 
 # value pauses the channel this long, then it asks again.
 MAX_WAIT = 3600.0
 _HOST_CHARS = re.compile(r"[^A-Za-z0-9.\-:\[\]]")
+_TOKEN = re.compile(r"[\x21-\x7e]{1,16384}")  # what can go in an Authorization header
 
 
 def make_client(
@@ -128,6 +129,13 @@ def conditional(saved: dict[str, str] | None) -> dict[str, str]:
     if saved and saved.get("last_modified"):
         headers["If-Modified-Since"] = saved["last_modified"]
     return headers
+
+
+def is_token(value: object) -> bool:
+    """Is a token a server handed out fit to send back in a header (printable ASCII)? One
+    that is not made every request after it an "internal error" (UnicodeEncodeError) while
+    the client was built (review of 2026-12-02: a Reddit access token with "é" in it)."""
+    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
 
 
 def same_origin(link: str, base: httpx.URL) -> str | None:
