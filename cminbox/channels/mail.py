@@ -66,8 +66,20 @@ def _port(url: str, tls_port: int, plain_port: int) -> tuple[str, int, bool]:
     return parts.hostname or "", parts.port or (tls_port if implicit_tls else plain_port), implicit_tls
 
 
-def _uid_list(data: list[Any]) -> list[int]:
-    return [int(u) for chunk in data if chunk for u in chunk.split()]
+def _uids(answer: tuple[str, list[Any]], what: str) -> list[int]:
+    """The UIDs of a ``UID SEARCH`` answer. A refusal (NO, BAD) or a token that is not a UID is
+    the server's bad answer: before, int() of "[SERVERBUG]" was an internal error on every poll
+    (review of 2026-12-02), and a refused search read as "nothing found"."""
+    typ, data = answer
+    if typ != "OK":
+        raise BadResponse(f"{what}: the server refused the search ({server_text(str(typ), 20)})")
+    uids = []
+    for chunk in data:
+        for token in (chunk or b"").split() if isinstance(chunk, bytes | None) else [b"?"]:
+            if not token.isdigit() or len(token) > 10:  # bytes.isdigit: ASCII digits only
+                raise BadResponse(f"{what}: the server's search answer is not a list of UIDs")
+            uids.append(int(token))
+    return uids
 
 
 class MailChannel:
@@ -178,11 +190,11 @@ class MailChannel:
             validity = self._select(conn, self.options.folder, readonly=not self.options.mark_seen)
             last = int(cursor.get("last_uid", 0)) if cursor.get("uidvalidity") == validity else 0
             if last:
-                _, data = conn.uid("SEARCH", f"UID {last + 1}:*")
-                uids = [u for u in _uid_list(data) if u > last]  # "n:*" also matches the newest mail
+                found = _uids(conn.uid("SEARCH", f"UID {last + 1}:*"), "new mail")
+                uids = [u for u in found if u > last]  # "n:*" also matches the newest mail
             else:  # first use, or the folder was rebuilt: take the newest `backfill` mails again
-                _, data = conn.uid("SEARCH", "ALL")
-                uids = _uid_list(data)[-self.options.backfill :] if self.options.backfill else []
+                every = _uids(conn.uid("SEARCH", "ALL"), "new mail")
+                uids = every[-self.options.backfill :] if self.options.backfill else []
             uids = sorted(uids)[:MAX_PER_POLL]
             messages, skipped = self._fetch(conn, uids, validity)
             if self.options.mark_seen and uids:
@@ -236,8 +248,7 @@ class MailChannel:
                 validity = self._select(conn, self.options.folder, readonly=True)
                 found: set[int] = set()
                 for header in ("Message-ID", "References", "In-Reply-To"):
-                    _, data = conn.uid("SEARCH", "HEADER", header, _quote(root))
-                    found.update(_uid_list(data))
+                    found.update(_uids(conn.uid("SEARCH", "HEADER", header, _quote(root)), "thread"))
                 mails, _ = self._fetch(conn, sorted(found), validity)
             finally:
                 conn.logout()
@@ -277,8 +288,7 @@ class MailChannel:
             typ, _ = conn.select(_quote(folder), readonly=True)
             if typ != "OK":
                 return False  # no Sent folder yet: nothing was saved there
-            _, data = conn.uid("SEARCH", "HEADER", "Message-ID", _quote(msgid))
-            return bool(_uid_list(data))
+            return bool(_uids(conn.uid("SEARCH", "HEADER", "Message-ID", _quote(msgid)), "sent check"))
         finally:
             conn.logout()
 
