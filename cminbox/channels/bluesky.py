@@ -206,7 +206,8 @@ class BlueskyChannel:
             cursors_read.add(page_cursor)
         messages, skipped = [], 0
         for note in items:
-            if note.get("reason") not in REASONS:
+            reason = note.get("reason")
+            if not isinstance(reason, str) or reason not in REASONS:  # a list here was a TypeError
                 continue
             try:
                 messages.append(self._message(note["record"], note, REASONS[note["reason"]]))
@@ -260,17 +261,19 @@ class BlueskyChannel:
             if not isinstance(node, dict) or not isinstance(node.get("post"), dict):
                 return
             post = node["post"]
-            with contextlib.suppress(KeyError, TypeError, ValueError):
+            with contextlib.suppress(*MALFORMED):  # a null author or record was an AttributeError
                 found.append(self._message(post["record"], post, Kind.REPLY))
             if up:  # ancestors only: their other replies are side branches
                 walk(node.get("parent"), True)
                 return
-            for child in node.get("replies") or []:
+            replies = node.get("replies")
+            for child in replies if isinstance(replies, list) else []:
                 walk(child, False)
 
         thread = body.get("thread") if isinstance(body, dict) else None
+        thread = thread if isinstance(thread, dict) else {}  # (-1 here was an AttributeError)
         walk(thread, False)
-        walk((thread or {}).get("parent"), True)
+        walk(thread.get("parent"), True)
         unique = {m.id: m for m in found}
         return sorted(unique.values(), key=lambda m: m.created_at) or [message]
 

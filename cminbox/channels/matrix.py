@@ -48,6 +48,16 @@ def _q(value: str) -> str:
     return http.segment(value)
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """A part of an answer that should be an object: itself, or empty when it is not."""
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[Any]:
+    """A part of an answer that should be a list: itself, or empty when it is not."""
+    return value if isinstance(value, list) else []
+
+
 class MatrixChannel:
     type_name: ClassVar[str] = DECLARATION.type_name
     capabilities: ClassVar[Capabilities] = DECLARATION.capabilities
@@ -165,12 +175,14 @@ class MatrixChannel:
         messages: list[Message] = []
         seen_ids: set[str] = set()
         skipped = 0
-        joined = body.get("rooms", {}).get("join", {}) if isinstance(body.get("rooms"), dict) else {}
-        for room_id, room in joined.items() if isinstance(joined, dict) else []:
+        # Every level as the spec says it is, or empty: a null timeline or a list where an
+        # object goes was an internal error on every poll (hostile-server review of 2026-12-02).
+        joined = _obj(_obj(body.get("rooms")).get("join"))
+        for room_id, room in joined.items():
             if watched and room_id not in watched:
                 continue
-            events = list(room.get("timeline", {}).get("events", [])) if isinstance(room, dict) else []
-            for state in room.get("state", {}).get("events", []) if isinstance(room, dict) else []:
+            events = list(_items(_obj(_obj(room).get("timeline")).get("events")))
+            for state in _items(_obj(_obj(room).get("state")).get("events")):
                 self._remember_name(state)
             if room_id not in seen_rooms and self.options.backfill:
                 events = await self._backfill(room_id) + events
@@ -191,12 +203,12 @@ class MatrixChannel:
     async def _backfill(self, room_id: str) -> list[dict[str, Any]]:
         params = {"dir": "b", "limit": self.options.backfill, "filter": json.dumps({"types": ["m.room.message"]})}
         body = await self._call("GET", f"/rooms/{_q(room_id)}/messages", "backfill", params=params)
-        chunk = body.get("chunk", []) if isinstance(body, dict) else []
+        chunk = _items(_obj(body).get("chunk"))
         return list(reversed([e for e in chunk if isinstance(e, dict)]))
 
     def _remember_name(self, event: Any) -> None:
         if isinstance(event, dict) and event.get("type") == "m.room.member":
-            name = (event.get("content") or {}).get("displayname")
+            name = _obj(event.get("content")).get("displayname")
             if isinstance(name, str) and isinstance(event.get("state_key"), str):
                 self._names[event["state_key"]] = sanitize(name, single_line=True)
 
@@ -242,12 +254,8 @@ class MatrixChannel:
         room_id, event_id = message.extra["room_id"], message.extra["event_id"]
         body = await self._call("GET", f"/rooms/{_q(room_id)}/context/{_q(event_id)}", "thread", params={"limit": 10})
         me = await self.whoami()
-        before, after = body.get("events_before"), body.get("events_after")  # lists, unless the server is broken
-        events = [
-            *reversed(before if isinstance(before, list) else []),
-            body.get("event"),
-            *(after if isinstance(after, list) else []),
-        ]
+        body = _obj(body)  # an object, unless the server is broken (a list was an internal error)
+        events = [*reversed(_items(body.get("events_before"))), body.get("event"), *_items(body.get("events_after"))]
         found = []
         for event in events:
             if isinstance(event, dict) and event.get("type") == "m.room.message":
