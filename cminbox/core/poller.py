@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from cminbox.core.channel import AuthFailed, Channel, ChannelError, RateLimited
+from cminbox.core.channel import AuthFailed, BadResponse, Channel, ChannelError, RateLimited
 from cminbox.core.clock import Clock, pause
 from cminbox.core.collision import staff_handles
 from cminbox.core.community import Answering
@@ -26,6 +26,7 @@ from cminbox.core.health import ChannelHealth, HealthState
 from cminbox.core.people import staff_identities
 from cminbox.core.redact import redactor
 from cminbox.core.rules_run import RuleRunner, warning_text
+from cminbox.core.secretless import holds_secret, secretless
 from cminbox.core.store_api import StoreApi
 from cminbox.core.text import one_line
 
@@ -87,7 +88,10 @@ class Poller:
         try:
             cursor = await asyncio.to_thread(self.store.get_cursor, name)
             result = await asyncio.wait_for(channel.poll(cursor), timeout=POLL_TIMEOUT)
-            fresh = result.messages
+            if holds_secret(result.cursor):  # a server echoing the token in its paging cursor
+                raise BadResponse("the server's paging cursor holds a secret of this channel; not kept")
+            # Off the loop, as enrich is: one pass over each message's strings per secret form.
+            fresh = await asyncio.to_thread(lambda: [secretless(m) for m in result.messages])
             if cursor is None and fresh:
                 # A first poll (or one after `doctor --repair` rewound the cursor) re-reads history:
                 # what was archived stays in the archive rather than coming back as new.
