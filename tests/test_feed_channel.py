@@ -224,3 +224,29 @@ async def test_redirects_between_public_hosts_and_within_a_local_feed_are_follow
     public = await make("http://blog.example/feed", httpx.MockTransport(server)).poll(None)
     local = await make("http://127.0.0.1:8000/old.xml", httpx.MockTransport(server)).poll(None)
     assert [m.text.split("\n")[0] for m in public.messages + local.messages] == ["moved", "moved"]
+
+
+@pytest.mark.parametrize("tag", [b"<a>", b"&lt;a&gt;"])
+async def test_a_feed_of_a_million_tags_is_refused_before_parsing(tag: bytes) -> None:
+    """Regression (hostile-server review of 2026-12-02): 1.1 million nested tags in one
+    description took feedparser 98 s and 650 MB, in a thread the poll's timeout cannot stop."""
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><guid>1</guid><description>'
+    body += tag * (1_100_000 if tag == b"<a>" else 600_000) + b"</description></item></channel></rss>"
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "application/rss+xml"})
+
+    with pytest.raises(BadResponse) as caught:
+        await make("https://feeds.example/deep.xml", httpx.MockTransport(server)).poll(None)
+    assert "more than a feed has" in caught.value.reason
+
+
+async def test_a_large_ordinary_feed_is_still_read() -> None:
+    items = [(f"post {i}", "<p>" + "<b>word</b> " * 150 + "</p>") for i in range(100)]  # ~30,000 tags
+    body = rss(items).encode()
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "application/rss+xml"})
+
+    result = await make("https://feeds.example/big.xml", httpx.MockTransport(server), max_entries=200).poll(None)
+    assert len(result.messages) == 100
