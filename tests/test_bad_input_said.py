@@ -12,6 +12,7 @@ Regressions (review of 2026-12-01):
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,8 @@ async def test_a_long_snooze_error_is_shown_whole(tmp_path: Path, clock: FrozenC
         await settle(pilot)
         error = app.screen.query_one("#snooze-error")
         dialog = app.screen.query_one(".dialog")
-        assert "next week or 2026-12-01 10:00" in str(error.render())
+        example = f"{clock() + timedelta(days=7):%Y-%m-%d} 10:00"  # a week ahead: never in the past
+        assert f"next week or {example}" in str(error.render())
         assert error.region.right <= dialog.content_region.right and error.region.height >= 2, (error.region, dialog)
 
 

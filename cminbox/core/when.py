@@ -78,13 +78,19 @@ def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetim
         parsed = dateparser.parse(text, default=here.replace(hour=MORNING.hour, minute=0, second=0, microsecond=0))
     except (ValueError, OverflowError):
         raise WhenError(
-            f"cannot read {text!r} as a time; try 1h, tomorrow 9:00, next week or 2026-12-01 10:00"
+            f"cannot read {text!r} as a time; try 1h, tomorrow 9:00, next week or {example_time(now)}"
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=local)
     if parsed <= now:
         raise WhenError(f"{text!r} is in the past")
     return parsed
+
+
+def example_time(now: datetime) -> str:
+    """A date and time to show as an example of what may be typed: a week ahead, so it is never
+    in the past (a fixed "2026-12-01 10:00" was, and typing it was refused: new-user trial)."""
+    return f"{now + timedelta(days=7):%Y-%m-%d} 10:00"
 
 
 def age(then: datetime, now: datetime) -> str:

@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from cminbox.core.models import Priority
 from cminbox.core.triage import normalise_tag
-from cminbox.core.when import WhenError, parse_when
+from cminbox.core.when import WhenError, example_time, parse_when
 from cminbox.tui.cursor import StillCursorScreen
 from cminbox.tui.plain import Label, Static
 from cminbox.tui.typed_keys import Input
@@ -209,7 +209,8 @@ class SnoozeDialog(Dialog):
         with Vertical(classes="dialog"):
             yield Label("Snooze until", classes="dialog-title")
             yield OptionList(*(Option(label, id=value) for value, label in SNOOZE_PRESETS), id="snooze-presets")
-            yield SnoozeInput(placeholder="or type: 2d, friday 14:00, 2026-12-01 10:00", id="snooze-input")
+            example = example_time(self.now)
+            yield SnoozeInput(placeholder=f"or type: 2d, friday 14:00, {example}", id="snooze-input")
             yield Label("", id="snooze-error", classes="error")
             yield Label("type a time, or ↑↓ a preset · enter snoozes · esc cancels", classes="dialog-hint")
 
