@@ -71,7 +71,7 @@ def test_a_view_with_an_age_out_of_range_is_a_config_error_with_its_line(tmp_pat
         (["events", "--since", "99999999999d"], "too long"),
         (["archive", "--older-than", "99999999999"], "out of range"),
         # Accepted, and the row's age column pushed off (new-user trial of 2026-12-01).
-        (["assign", "masto:1", "y" * 80], "at most 40 characters (this one has 80)"),
+        (["assign", "masto:1", "y" * 80], "at most 40 characters (this one has 80). Use"),
     ],
     ids=[
         "limit-0",
@@ -180,3 +180,21 @@ def test_an_unknown_escalation_target_is_the_argument_s_error(
     assert "no escalation target named 'nowhere' (configured: none configured)" in out
     assert "config error" not in out
     assert Store(tmp_path / "data").triage("masto:1").status == "new"  # nothing was escalated
+
+
+def test_a_channel_that_names_nothing_says_which_channels_there_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Regression (new-user trial of 2026-12-02): `list --channel nosuch` said only "(no
+    messages match)", as if the channel were real and quiet."""
+    Store(tmp_path / "data").upsert_messages([make_message(1)])
+    code, out = cli(tmp_path, capsys, "list", "--channel", "nosuch")
+    assert code == 0
+    assert "(no messages match)" in out and "no channel is named or typed 'nosuch'" in out
+
+
+def test_a_tag_with_commas_is_one_tag_that_reads_as_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Store(tmp_path / "data").upsert_messages([make_message(1)])
+    code, out = cli(tmp_path, capsys, "tag", "masto:1", "tag,with,commas")
+    assert code == 0 and "tag-with-commas" in out
+    assert Store(tmp_path / "data").triage("masto:1").tags == ("tag-with-commas",)

@@ -109,6 +109,9 @@ def test_normalise_tag() -> None:
     assert triage.normalise_tag("  #Sync Outage ") == "sync-outage"
     # No escape survives in a stored tag (hostile-data trial of 2026-12-01).
     assert triage.normalise_tag("x\x1b]52;c;Q0xJ\x07 Big\x9b") == "x-big"
+    # A comma would read as two tags in the comma-separated lists (new-user trial of 2026-12-02).
+    assert triage.normalise_tag("tag,with, commas") == "tag-with-commas"
+    assert triage.normalise_tag(",") == ""
 
 
 def test_mypy_catches_a_triage_action_left_out_of_a_match(tmp_path: Path) -> None:

@@ -89,7 +89,20 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
             if (args.status or args.tag or args.channel or args.query)
             else "(the inbox is empty: run `cminbox poll --once`, or try `cminbox demo`)"
         )
+        if args.channel and (hint := _unknown_channel(ctx, args.channel.lower())):
+            print(hint)
     return 0
+
+
+def _unknown_channel(ctx: Context, wanted: str) -> str:
+    """A word on a --channel that names no configured channel (and, as nothing matched, no
+    stored item's either): a typo read as "nothing matches" (new-user trial of 2026-12-02)."""
+    configured = ctx.config.channels
+    known = {c.name.lower() for c in configured} | {c.type.lower() for c in configured}
+    if wanted in known:
+        return ""
+    names = ", ".join(sorted(c.name for c in configured)) or "none configured"
+    return f"(no channel is named or typed {wanted!r}; the channels: {names})"
 
 
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:

@@ -120,7 +120,7 @@ class Inbox:
         clean = sanitize(who, single_line=True).strip()
         if len(clean) > NAME_MAX:  # as `[team] members` are: a row's column, not a paragraph
             raise InboxError(
-                f"an assignee's name is at most {NAME_MAX} characters (this one has {len(clean)})",
+                f"an assignee's name is at most {NAME_MAX} characters (this one has {len(clean)}).",
                 "Use the teammate's name as `[team] me` spells it.",
             )
         members = self.config.team.members

@@ -105,10 +105,12 @@ Action: TypeAlias = (
 
 
 def normalise_tag(tag: str) -> str:
-    """Tags are lower-case words; spaces become dashes so they survive the query language.
-    Nothing a terminal acts on stays in one (`cminbox tag ID $'x\\e]52;...'` was stored with
-    its escape, and shown so to every teammate: hostile-data trial of 2026-12-01)."""
-    cleaned = "-".join(sanitize(tag, single_line=True).strip().lower().split())
+    """Tags are lower-case words; spaces become dashes so they survive the query language, and
+    so do commas: the lists that show tags are comma-separated, and `tag,with,commas` read as
+    three tags there (new-user trial of 2026-12-02). Nothing a terminal acts on stays in one
+    (`cminbox tag ID $'x\\e]52;...'` was stored with its escape, and shown so to every
+    teammate: hostile-data trial of 2026-12-01)."""
+    cleaned = "-".join(sanitize(tag, single_line=True).replace(",", " ").strip().lower().split())
     return cleaned.lstrip("#")
 
 
