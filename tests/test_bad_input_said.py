@@ -198,3 +198,14 @@ def test_a_tag_with_commas_is_one_tag_that_reads_as_one(tmp_path: Path, capsys: 
     code, out = cli(tmp_path, capsys, "tag", "masto:1", "tag,with,commas")
     assert code == 0 and "tag-with-commas" in out
     assert Store(tmp_path / "data").triage("masto:1").tags == ("tag-with-commas",)
+
+
+def test_a_missing_config_named_by_the_environment_says_to_unset_it(tmp_path: Path) -> None:
+    """Regression (new-user trial of 2026-12-02): with $CMINBOX_CONFIG naming a missing file,
+    the error said "or drop --config", a flag the user had not given."""
+    from tests.conftest import cli_env, run_cli
+
+    result = run_cli("list", env=cli_env(CMINBOX_CONFIG=str(tmp_path / "nope.toml")))
+    assert result.returncode == 2
+    assert "nope.toml" in result.stderr and "unset CMINBOX_CONFIG" in result.stderr
+    assert "--config" not in result.stderr

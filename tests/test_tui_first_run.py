@@ -59,3 +59,23 @@ async def test_demo_button_calls_back(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.press("enter")
     assert started == [True]
+
+
+async def test_esc_closes_the_form_then_q_or_esc_quits(tmp_path: Path) -> None:
+    """Regression (new-user trial of 2026-12-02): only ctrl+q left the first-run screen, and
+    nothing said so; q typed into a box is still a q."""
+    for last in ("q", "escape"):
+        app = CminboxApp(
+            None, blink=False, first_run=lambda: FirstRunScreen(tmp_path / "c.toml", lambda: None, lambda: None)
+        )
+        async with app.run_test(size=(100, 32)) as pilot:
+            app.screen.query_one("#setup", Button).press()
+            await pilot.pause()
+            await pilot.press("q")  # the name box has the focus: a letter in it
+            assert app.screen.query_one("#setup-name").value == "q"  # type: ignore[attr-defined]
+            await pilot.press("escape")  # the form closes; the screen stays
+            await pilot.pause()
+            assert not app.screen.query_one("#setup-form").display and app.is_running
+            await pilot.press(last)
+            await pilot.pause()
+            assert not app.is_running

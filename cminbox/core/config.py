@@ -262,7 +262,9 @@ def load(explicit: str | os.PathLike[str] | None = None) -> Config:
                 None,
                 None,
                 "the file does not exist.",
-                "Create it with `cminbox config example > FILE`, or drop --config.",
+                # Name what the user actually set (the trial set $CMINBOX_CONFIG and was told to drop --config).
+                "Create it with `cminbox config example > FILE`, or "
+                + ("drop --config." if explicit else "unset CMINBOX_CONFIG."),
             )
         return Config(path=path)
     try:

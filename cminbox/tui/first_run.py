@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Select
 
@@ -25,7 +26,16 @@ from cminbox.tui.typed_keys import Input
 
 
 class FirstRunScreen(StillCursorScreen):
-    """``on_demo`` starts the demo; ``on_configured`` reloads with the new config file."""
+    """``on_demo`` starts the demo; ``on_configured`` reloads with the new config file.
+
+    ``q`` quits and ``esc`` closes the set-up form, then quits, as on every other screen: only
+    ctrl+q did, and nothing said so (new-user trial of 2026-12-02). A focused box takes the
+    letters typed into it, so ``q`` there is a q."""
+
+    BINDINGS = [
+        Binding("q", "app.quit", "Quit", id="first_run_quit"),
+        Binding("escape", "back", "Back", id="first_run_back"),
+    ]
 
     def __init__(self, config_path: Path, on_demo: Callable[[], None], on_configured: Callable[[], None]) -> None:
         super().__init__()
@@ -50,10 +60,19 @@ class FirstRunScreen(StillCursorScreen):
                 yield Input(placeholder="…or a token_command, e.g. pass show cminbox/mastodon", id="setup-command")
                 yield Button("Check and save", id="setup-save", variant="primary")
                 yield Label("", id="setup-result")
+            yield Label("tab moves · enter presses · esc goes back · q quits", classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#setup-form").display = False
         self.query_one("#demo", Button).focus()
+
+    def action_back(self) -> None:
+        form = self.query_one("#setup-form")
+        if form.display:
+            form.display = False
+            self.query_one("#setup", Button).focus()
+        else:
+            self.app.exit()
 
     @on(Button.Pressed, "#demo")
     def _demo(self) -> None:
