@@ -103,7 +103,12 @@ def _live_text(ctx: Context) -> int:
             # community, and its second run brings in only what is new (a trial of
             # 2026-12-01 read "0 messages in the inbox" above 20 of them).
             held = len(ctx.store)
-            print(f"{held} messages in the inbox ({len(report.new_ids)} new from this poll); the newest:")
+            # Oldest of them first, as a log reads: what arrives later prints below (a trial of
+            # 2026-12-02 read "the newest:" above a list that ran from 4h down to 0s).
+            print(
+                f"{held} messages in the inbox ({len(report.new_ids)} new from this poll); the newest "
+                f"{len(ids)}, oldest first, and new ones below as they arrive:"
+            )
         for mid in ids:
             msg = ctx.store.get_message(mid)
             if msg is not None:
