@@ -360,3 +360,23 @@ async def test_the_palette_names_the_views_and_leaves_out_unused_keys(tmp_path: 
         titles = [title for title, _action, _help in ActionCommands(screen_of(app))._entries()]
     assert "View: needs reply" in titles and "View: all" in titles
     assert not any(t.startswith("Saved view") for t in titles), titles
+
+
+async def test_the_list_s_movement_keys_move_through_the_help(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (new-user trial of 2026-12-02): G did nothing in the help; only the arrows,
+    PageDown and End moved it."""
+    from textual.containers import VerticalScroll
+
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press(pilot, "question_mark")
+        scroll = app.screen.query_one(VerticalScroll)
+        assert scroll.max_scroll_y > 0
+        await press(pilot, "G")
+        assert scroll.scroll_y == scroll.max_scroll_y
+        await press(pilot, "g")
+        assert scroll.scroll_y == 0
+        await press(pilot, "j")
+        assert scroll.scroll_y == 1
+        await press(pilot, "down")  # the scroll's own key still moves one line, not two
+        assert scroll.scroll_y == 2

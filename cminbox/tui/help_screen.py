@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -81,3 +82,22 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog help"):
             yield Static(Text("Keys — esc closes", style="bold"))
             yield Static(table)
+
+    # The list's own movement keys move through the help as well, remapped ones included (G
+    # did nothing here: new-user trial of 2026-12-02). From the action table, as every key is.
+    _SCROLLS = {
+        "cursor_down": "scroll_down",
+        "cursor_up": "scroll_up",
+        "cursor_top": "scroll_home",
+        "cursor_bottom": "scroll_end",
+        "half_page_down": "scroll_page_down",
+        "half_page_up": "scroll_page_up",
+    }
+
+    def on_key(self, event: events.Key) -> None:
+        for spec in ACTIONS:
+            scroll = self._SCROLLS.get(spec.id)
+            if scroll is not None and event.key in self.keymap.get(spec.id, spec.keys).split(","):
+                getattr(self.query_one(VerticalScroll), scroll)(animate=False)
+                event.stop()
+                return
