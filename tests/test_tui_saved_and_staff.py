@@ -8,14 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from cminbox.core.clock import FrozenClock
 from cminbox.core.models import Author, Kind, Message
 from cminbox.core.outbox_types import OutboxKind
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.composer import Composer
-from cminbox.tui.dialogs import CollisionDialog, ConfirmDialog, TagPicker
+from cminbox.tui.dialogs import CollisionDialog, ConfirmDialog, SavedReplyPicker
 from tests.conftest import T0
 from tests.test_tui_replying import SAM, SIZE, at, notes
 from tests.tui_fixtures import CONFIG, make_app, make_services, settle
@@ -30,7 +30,10 @@ SAVED = (
 async def pick_saved(pilot: Pilot[None], app: CminboxApp, name: str) -> None:
     await pilot.press("ctrl+r")
     await settle(pilot)
-    assert isinstance(app.screen, TagPicker)
+    assert isinstance(app.screen, SavedReplyPicker)
+    # Listed by name, not as a #tag (they read as hashtags: new-user trial of 2026-12-02).
+    listed = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
+    assert any(line.endswith(f" {name}") for line in listed) and not any("#" in line for line in listed), listed
     app.screen.dismiss(name)
     await settle(pilot)
 

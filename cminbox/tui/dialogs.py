@@ -116,6 +116,17 @@ class TagPicker(Dialog):
             self.dismiss(options.get_option_at_index(index).id)
 
 
+class SavedReplyPicker(TagPicker):
+    """The composer's saved replies (ctrl+r): the same search and number keys, listed by their
+    names, not as ``#tags`` (they read as hashtags: new-user trial of 2026-12-02)."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__("Insert saved reply", names, allow_new=False)
+
+    def label(self, tag: str) -> Text:
+        return Text(tag)
+
+
 class EscalationRequest(msgspec.Struct, frozen=True):
     target: str
     priority: Priority

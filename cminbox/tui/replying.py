@@ -23,7 +23,7 @@ from cminbox.core.outbox import MARK_READ, OutboxItem
 from cminbox.core.presence import Activity
 from cminbox.tui.composer import Composer
 from cminbox.tui.cursor import StillCursorScreen
-from cminbox.tui.dialogs import CollisionDialog, ConfirmDialog, TagPicker
+from cminbox.tui.dialogs import CollisionDialog, ConfirmDialog, SavedReplyPicker
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.editor import edit_in_editor
 from cminbox.tui.inbox_list import InboxList
@@ -294,7 +294,7 @@ class ReplyingScreen(StillCursorScreen):
                 return
             composer.insert(text)
 
-        self.app.push_screen(TagPicker("Insert saved reply", list(replies), allow_new=False), done)
+        self.app.push_screen(SavedReplyPicker(list(replies)), done)
 
     @work(exclusive=True, group="deliver")
     async def deliver_soon(self) -> None:
