@@ -13,3 +13,14 @@ def test_the_example_time_shown_can_be_typed_as_it_is() -> None:
     now = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)
     assert parse_when(example_time(now), now, UTC) > now
     assert example_time(now) == "2026-12-09 10:00"
+
+
+def test_a_snooze_of_no_time_is_refused() -> None:
+    import pytest
+
+    from cminbox.core.when import WhenError
+
+    now = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)
+    for text in ("0m", "0h", " 0d "):
+        with pytest.raises(WhenError, match="a snooze needs a time ahead"):
+            parse_when(text, now, UTC)
