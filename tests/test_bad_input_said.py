@@ -209,3 +209,24 @@ def test_a_missing_config_named_by_the_environment_says_to_unset_it(tmp_path: Pa
     assert result.returncode == 2
     assert "nope.toml" in result.stderr and "unset CMINBOX_CONFIG" in result.stderr
     assert "--config" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "hint"),
+    [
+        ("[ui]\ntheme = nord\n", 2, "ui.theme", 'A text value needs quotes: theme = "nord".'),
+        ('[ui]\ntheme = "nord"\ntheme = "x"\n', 3, "ui.theme", "The key is set twice in this table: keep one."),
+        ('[[channels]]\nname = "a"\n[[channels]]\nname = b c\n', 4, "channels[1].name", 'name = "b c"'),
+        ("[ui\n", 1, None, "Check quotes, brackets"),
+    ],
+)
+def test_a_toml_syntax_error_names_the_key_on_its_line(
+    tmp_path: Path, text: str, line: int, key: str | None, hint: str
+) -> None:
+    """Regression (new-user trial of 2026-12-02): a syntax error named the file and the line
+    but not the key, where every other config error names all three."""
+    with pytest.raises(ConfigError) as caught:
+        config_mod.parse(text, tmp_path / "config.toml")
+    error = caught.value
+    assert (error.line, error.key) == (line, key)
+    assert hint in error.hint

@@ -43,7 +43,17 @@ from cminbox.core.config_schema import (
     UserConfig,
     ViewConfig,
 )
-from cminbox.core.config_where import Fail, KeyPath, dotted, explain, fields, hint_unknown, line_for, locate_keys
+from cminbox.core.config_where import (
+    Fail,
+    KeyPath,
+    dotted,
+    explain,
+    fields,
+    hint_unknown,
+    key_on_line,
+    line_for,
+    locate_keys,
+)
 from cminbox.core.errors import CminboxError
 from cminbox.core.views import DEFAULT_VIEWS, View
 
@@ -171,12 +181,15 @@ def parse(source: str, path: Path | None = None) -> Config:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
+        line = int(m.group(1)) if m else None
+        found = key_on_line(source, line) if line else None
+        hint = "Check quotes, brackets and `key = value` syntax on that line."
+        if found and "overwrite" in str(exc):
+            hint = "The key is set twice in this table: keep one."
+        elif found and re.fullmatch(r"[A-Za-z][\w .:/-]*", found[1]) and found[1] not in ("true", "false"):
+            hint = f'A text value needs quotes: {found[0][-1]} = "{found[1]}".'
         raise ConfigError(
-            path,
-            int(m.group(1)) if m else None,
-            None,
-            f"this is not valid TOML ({exc}).",
-            "Check quotes, brackets and `key = value` syntax on that line.",
+            path, line, dotted(found[0]) if found else None, f"this is not valid TOML ({exc}).", hint
         ) from None
     where = locate_keys(source)
 

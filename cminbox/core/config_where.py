@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 import msgspec
@@ -29,6 +30,22 @@ def locate_keys(source: str) -> dict[KeyPath, int]:
     (tables, arrays of tables, dotted keys).
     """
     where: dict[KeyPath, int] = {}
+    for lineno, path, _ in _scan(source):
+        where.setdefault(path, lineno)
+    return where
+
+
+def key_on_line(source: str, line: int) -> tuple[KeyPath, str] | None:
+    """The key a ``key = value`` line sets, and the value as written: what a TOML syntax error
+    on that line is about (the error named only the line: new-user trial of 2026-12-02)."""
+    for lineno, path, value in _scan(source):
+        if lineno == line and value is not None:
+            return path, value
+    return None
+
+
+def _scan(source: str) -> Iterator[tuple[int, KeyPath, str | None]]:
+    """Each table header's path (value None) and each ``key = value`` line's, with the value."""
     counters: dict[tuple[str, ...], int] = defaultdict(int)
     current: KeyPath = ()
     for lineno, raw in enumerate(source.splitlines(), 1):
@@ -40,15 +57,14 @@ def locate_keys(source: str) -> dict[KeyPath, int]:
             index = counters[parts]
             counters[parts] += 1
             current = (*parts, index)
-            where.setdefault(current, lineno)
-            where.setdefault(parts, lineno)  # the array itself: where `[[ui]]` made a list of a table
+            yield lineno, current, None
+            yield lineno, parts, None  # the array itself: where `[[ui]]` made a list of a table
         elif line.startswith("["):
             current = tuple(p.strip().strip("\"'") for p in line[1 : line.find("]")].split("."))
-            where.setdefault(current, lineno)
+            yield lineno, current, None
         elif "=" in line:
-            key = line.split("=", 1)[0].strip()
-            where.setdefault((*current, *(k.strip().strip("\"'") for k in key.split("."))), lineno)
-    return where
+            key, value = line.split("=", 1)
+            yield lineno, (*current, *(k.strip().strip("\"'") for k in key.strip().split("."))), value.strip()
 
 
 def line_for(where: dict[KeyPath, int], path: KeyPath) -> int | None:

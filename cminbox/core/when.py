@@ -52,10 +52,10 @@ def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetim
     if not s:
         raise WhenError("empty time")
     if m := _DURATION.match(s):
-        ahead = _duration(m.group(1), m.group(2)[0])
-        if not ahead:  # "0m" snoozed until now, which undoes itself at once (new-user trial)
+        span = _duration(m.group(1), m.group(2)[0])
+        if not span:  # "0m" snoozed until now, which undoes itself at once (new-user trial)
             raise WhenError(f"{text.strip()!r} is now: a snooze needs a time ahead, e.g. 30m")
-        return now + ahead
+        return now + span
     words = s.split(maxsplit=1)
     rest = words[1] if len(words) > 1 else ""
     day: datetime | None = None
