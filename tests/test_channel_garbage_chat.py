@@ -29,7 +29,7 @@ from cminbox.channels.matrix import MatrixChannel, MatrixOptions
 from cminbox.core.channel import ChannelContext, ChannelError
 from cminbox.core.clock import FrozenClock
 from cminbox.core.models import Author, Kind, Message
-from tests.test_channel_garbage import GARBAGE, Spoiler
+from tests.test_channel_garbage import GARBAGE, Spoiler, _set
 
 CLOCK = FrozenClock(datetime(2026, 11, 28, tzinfo=UTC))
 EVENT = {
@@ -113,9 +113,8 @@ SERVERS: dict[str, tuple[Callable[[httpx.Request], httpx.Response], Callable[[An
 }
 
 
-def _garbled(server: str, nth: int, pick: int, value: Any, call: str) -> None:
-    answers, make = SERVERS[server]
-    channel = make(httpx.MockTransport(Spoiler(answers, nth, pick, value)))
+def _run(channel: Any, call: str) -> None:
+    """A poll or a thread fetch: it works, or it raises a ChannelError that says why."""
 
     async def run() -> None:
         try:
@@ -126,6 +125,11 @@ def _garbled(server: str, nth: int, pick: int, value: Any, call: str) -> None:
             await channel.aclose()
 
     asyncio.run(run())
+
+
+def _garbled(server: str, nth: int, pick: int, value: Any, call: str) -> None:
+    answers, make = SERVERS[server]
+    _run(make(httpx.MockTransport(Spoiler(answers, nth, pick, value))), call)
 
 
 @pytest.mark.parametrize("call", ["poll", "thread"])
@@ -156,31 +160,14 @@ def test_the_shapes_the_review_found(server: str, call: str, nth: int, path_valu
 
 
 def _garbled_at(server: str, nth: int, path: tuple[Any, ...], value: Any, call: str) -> None:
+    """The ``nth`` answer with the value at ``path`` (the whole answer for ``()``) replaced."""
     answers, make = SERVERS[server]
+    seen = 0
 
     def spoil(request: httpx.Request) -> httpx.Response:
-        spoil.seen += 1  # type: ignore[attr-defined]
+        nonlocal seen
+        seen += 1
         response = answers(request)
-        if spoil.seen != nth:  # type: ignore[attr-defined]
-            return response
-        body = json.loads(response.content)
-        if not path:
-            return _json(value)
-        inner = body
-        for step in path[:-1]:
-            inner = inner[step]
-        inner[path[-1]] = value
-        return _json(body)
+        return response if seen != nth else _json(_set(json.loads(response.content), path, value))
 
-    spoil.seen = 0  # type: ignore[attr-defined]
-    channel = make(httpx.MockTransport(spoil))
-
-    async def run() -> None:
-        try:
-            await (channel.poll(None) if call == "poll" else channel.thread(ITEM))
-        except ChannelError as exc:
-            assert exc.reason
-        finally:
-            await channel.aclose()
-
-    asyncio.run(run())
+    _run(make(httpx.MockTransport(spoil)), call)

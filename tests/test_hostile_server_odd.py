@@ -14,18 +14,10 @@ import respx
 from cminbox.core import http
 from cminbox.core.channel import BadResponse, RateLimited, Rejected
 from cminbox.core.clock import FrozenClock
-from tests.mastodon_fixtures import ME, notification
-from tests.test_mastodon_unit import BASE
+from tests.mastodon_fixtures import notification
+from tests.test_hostile_server import NOTIFICATIONS
+from tests.test_hostile_server import api as api  # the mocked Mastodon server, a fixture
 from tests.test_mastodon_unit import channel as mastodon
-
-NOTIFICATIONS = f"{BASE}/api/v1/notifications"
-
-
-@pytest.fixture
-def api() -> respx.MockRouter:
-    with respx.mock(assert_all_called=False) as router:
-        router.get(f"{BASE}/api/v1/accounts/verify_credentials").respond(json=ME)
-        yield router
 
 
 @pytest.mark.parametrize("value", ["\u00b2".encode("latin-1"), "\u0663".encode(), b"\xef\xbc\x93", b"1\xb2"])
