@@ -59,6 +59,13 @@ class HelpScreen(ModalScreen[None]):
         self.keymap = keymap
         self.macros = macros  # the config's: each with its own key (or only through `m`)
         self.view_names = view_names(views)
+        # Key -> the scroll it makes, from the keymap in force (see _SCROLLS).
+        self._scroll_keys = {
+            key: self._SCROLLS[spec.id]
+            for spec in ACTIONS
+            if spec.id in self._SCROLLS
+            for key in self.keymap.get(spec.id, spec.keys).split(",")
+        }
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
@@ -95,9 +102,7 @@ class HelpScreen(ModalScreen[None]):
     }
 
     def on_key(self, event: events.Key) -> None:
-        for spec in ACTIONS:
-            scroll = self._SCROLLS.get(spec.id)
-            if scroll is not None and event.key in self.keymap.get(spec.id, spec.keys).split(","):
-                getattr(self.query_one(VerticalScroll), scroll)(animate=False)
-                event.stop()
-                return
+        scroll = self._scroll_keys.get(event.key)
+        if scroll is not None:
+            getattr(self.query_one(VerticalScroll), scroll)(animate=False)
+            event.stop()
