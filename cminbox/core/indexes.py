@@ -17,6 +17,7 @@ import msgspec
 
 from cminbox.core.extras_sharing import ExtrasSharing
 from cminbox.core.models import Author, Message, Status, TriageState
+from cminbox.core.part_ids import PartIds
 from cminbox.core.people import identity
 from cminbox.core.time_order import TimeOrder
 
@@ -70,22 +71,30 @@ class Indexes:
         # (segment_of, by_segment), and its TinyDB doc id from the part when a write needs it: an
         # id -> (part, doc id) map kept for every message cost ~12 MB and ~30 ms of a 100k
         # load (issue #14) for what only edits and archiving ask.
-        self.segment_ids: dict[str, set[str]] = {}
+        self.segment_ids: dict[str, PartIds] = {}
         # (channel, thread id) -> its ids but the first message's (the one whose id is the
         # thread id: found in ``messages``, not kept here): one id as a str, a set from the
         # second. Most conversations are one message: no entry at all for them (~11 MB less at
         # 100k mails than an entry each, ~14 MB more for a set each). Read through thread_ids().
         self.threads: dict[tuple[str, str], str | set[str]] = {}
-        # Author key -> ids, for the preview's "their other messages" (every preview reads it:
-        # built at load, not on first use, which only moved its cost to the first key press).
-        self.authors: dict[str, set[str]] = {}
+        # Identity key (people.identity: one account on one channel) -> ids, for the author
+        # card, the people fields and the preview's "their other messages", and author key ->
+        # the identities that share it (few: an author key is a user name on any channel). Built
+        # at load (every preview reads it). An author key -> ids index beside it held every id
+        # once more (~3 MB at 100k, issue #14): author_ids() joins the identities' sets instead.
+        self._identities: dict[str, set[str]] = {}
+        self._author_identities: dict[str, set[str]] = {}
+        # Identity -> its author keys: one, unless handles that casefold alike lower differently
+        # ("@straße", "@STRASSE"): then author_ids() looks at each message (never forgets: few).
+        self._identity_authors: dict[str, set[str]] = {}
         self._author_keys: dict[str, str] = {}  # handle -> author key (few people, many messages)
         self._shared_authors: dict[Author, Author] = {}
         self._shared_words: dict[str, str] = {}
         # What extras repeat, one copy of it (Mastodon's account id and acct per author: ~35 MB
         # less at 100k), learnt per channel, and the rest packed (core/extras_sharing.py).
         self.extras = ExtrasSharing()
-        self.channels: dict[str, set[str]] = {}
+        # No channel -> ids index: a set per channel held every id once more (~4 MB at 100k,
+        # issue #14) for what only a channel filter asks; in_channels() passes over the messages.
         # Channel name -> the channel types seen on it (one, in practice; never shrinks).
         self.channel_types: dict[str, set[str]] = {}
         # Every live id in time order, for newest-first results (core/time_order.py).
@@ -96,10 +105,6 @@ class Indexes:
         self._triage_keys: dict[str, tuple[Status, tuple[str, ...]]] = {}
         self.status: dict[Status, set[str]] = {}
         self.tags: dict[str, set[str]] = {}
-        # Identity key (people.identity) -> ids, for the author card and the people fields.
-        # Built on first use, not at load: ~30 ms at 100k that a session which never opens a
-        # card or filters by person should not pay before its first screen.
-        self._identities: dict[str, set[str]] | None = None
         self._identity_keys: dict[tuple[str, str], str] = {}  # (channel, handle) -> identity key
         # Who answered first (core/community.py): kind ("community", "staff") -> ids, for answered:.
         self.answered: dict[str, set[str]] = {}
@@ -114,6 +119,12 @@ class Indexes:
                 return (thread,)
             return (thread, members) if isinstance(members, str) else {thread, *members}
         return (members,) if isinstance(members, str) else members
+
+    def in_channels(self, names: Collection[str]) -> set[str]:
+        """The ids of the live messages of the channels ``names`` (one pass: ~10 ms at 100k)."""
+        if not names:
+            return set()
+        return {mid for mid, msg in self.messages.items() if msg.channel in names}
 
     def author_of(self, handle: str) -> str:
         """``author_key(handle)``, computed once per handle (few people, many messages)."""
@@ -131,13 +142,26 @@ class Indexes:
         return key
 
     def by_identity(self) -> dict[str, set[str]]:
-        """Identity key -> the ids of its live messages (built now if nothing asked before)."""
-        if self._identities is None:
-            index: dict[str, set[str]] = {}
-            for mid, msg in self.messages.items():
-                index.setdefault(self.identity(msg), set()).add(mid)
-            self._identities = index
+        """Identity key -> the ids of its live messages (read-only for the caller)."""
         return self._identities
+
+    def author_ids(self, author: str) -> set[str]:
+        """The ids of the live messages whose author has the author key ``author``."""
+        found: set[str] = set()
+        for ident in self._author_identities.get(author, ()):
+            ids = self._identities.get(ident, set())
+            if len(self._identity_authors[ident]) == 1:
+                found |= ids
+            else:
+                found.update(mid for mid in ids if self.author_of(self.messages[mid].author.handle) == author)
+        return found
+
+    def _learn_identity(self, msg: Message) -> str:
+        """``msg``'s identity key, and its author key noted with it."""
+        ident, author = self.identity(msg), self.author_of(msg.author.handle)
+        self._author_identities.setdefault(author, set()).add(ident)
+        self._identity_authors.setdefault(ident, set()).add(author)
+        return ident
 
     # ------------------------------------------------------------------ messages
     def add_message(self, key: str, msg: Message) -> None:
@@ -161,20 +185,21 @@ class Indexes:
         wanted = set(ids)
         found: dict[str, set[str]] = {}
         for key, held in self.segment_ids.items():
-            if wanted and (here := wanted & held):
+            if wanted and (here := held.common(wanted)):
                 found[key] = here
                 wanted -= here
         return found
 
     def add_segment(self, key: str, msgs: list[Message]) -> None:
         """Index messages not indexed yet (the load path: ~100k calls, so locals, not attributes)."""
-        threads, authors, author_keys, idents = self.threads, self.authors, self._author_keys, self._identities
+        threads, idents = self.threads, self._identities
         shared_authors, shared_words, share_extras = self._shared_authors, self._shared_words, self.extras.shared
         set_field = msgspec.structs.force_setattr
         # A part's messages mostly share their channel, type and visibility with the one before:
         # an equal short string is compared, not hashed (each is a fresh copy from the decoder).
         channel = channel_type = visibility = ""
         seen_here: dict[str, Author] = {}  # this part's authors by id (few people, many messages)
+        ident_here: dict[str, str] = {}  # handle -> identity key, on the channel of the message before
         # A reply names its conversation and its parent by their ids: point to the one string of
         # that message's id instead of a copy of it (~4 MB at 100k mails, a third of them replies;
         # nine in ten of those find their parent in the same part).
@@ -195,6 +220,7 @@ class Indexes:
                 person = known
             if msg.channel != channel:
                 channel = shared_words.setdefault(msg.channel, msg.channel)
+                ident_here = {}
             if msg.channel_type != channel_type:
                 channel_type = shared_words.setdefault(msg.channel_type, msg.channel_type)
             if msg.visibility != visibility:
@@ -227,31 +253,23 @@ class Indexes:
                         threads[thread] = {members, mid}
                 else:
                     members.add(mid)
-            author = author_keys.get(person.handle)
-            if author is None:
-                author = self.author_of(person.handle)
-            ids = authors.get(author)
+            ident = ident_here.get(person.handle)
+            if ident is None:
+                ident = ident_here[person.handle] = self._learn_identity(msg)
+            ids = idents.get(ident)
             if ids is None:
-                authors[author] = {mid}
+                idents[ident] = {mid}
             else:
                 ids.add(mid)
-            if idents is not None:
-                idents.setdefault(self.identity(msg), set()).add(mid)
         # The rest in C-level passes over the part, not a step per message (~30 ms of 100k).
         self.messages.update(zip(mids, msgs, strict=True))
         self.time_order.add(mids, map(_TIMESTAMP, map(_CREATED, msgs)))
-        self.segment_ids.setdefault(key, set()).update(mids)
-        kinds = set(zip(map(_CHANNEL, msgs), map(_CHANNEL_TYPE, msgs), strict=True))
-        names = {name for name, _ in kinds}
-        if len(names) == 1:  # a part of one channel (a single mailbox): one update
-            self.channels.setdefault(names.pop(), set()).update(mids)
-        else:  # a month of several channels: their ids grouped first, then one update each
-            groups: dict[str, list[str]] = {name: [] for name in names}
-            for name, mid in zip(map(_CHANNEL, msgs), mids, strict=True):
-                groups[name].append(mid)
-            for name, group in groups.items():
-                self.channels.setdefault(name, set()).update(group)
-        for name, kind in kinds:
+        held = self.segment_ids.get(key)
+        if held is None:
+            self.segment_ids[key] = PartIds(mids)
+        else:
+            held.update(mids)
+        for name, kind in set(zip(map(_CHANNEL, msgs), map(_CHANNEL_TYPE, msgs), strict=True)):
             self.channel_types.setdefault(name, set()).add(kind)
 
     def drop_message(self, mid: str, segment: str | None = None) -> None:
@@ -260,8 +278,8 @@ class Indexes:
         if msg is None:
             return
         part = segment if segment is not None else self.segment_of(mid)
-        if part is not None:
-            self.segment_ids.get(part, set()).discard(mid)
+        if part is not None and (held := self.segment_ids.get(part)) is not None:
+            held.discard(mid)
         if msg.thread_id and msg.thread_id != mid:  # (a first message has no entry)
             key = (msg.channel, msg.thread_id)
             members = self.threads.get(key)
@@ -271,13 +289,11 @@ class Indexes:
                 members.discard(mid)
                 if not members:
                     del self.threads[key]
-        _drop(self.authors, self.author_of(msg.author.handle), mid)
-        _drop(self.channels, msg.channel, mid)
-        if self._identities is not None:
-            _drop(self._identities, self.identity(msg), mid)
+        _drop(self._identities, self.identity(msg), mid)  # (its author key keeps the identity: few)
 
     def drop_segment(self, key: str) -> set[str]:
-        gone = self.segment_ids.pop(key, set())
+        held = self.segment_ids.pop(key, None)
+        gone = set(held) if held is not None else set()
         for mid in gone:
             self.drop_message(mid, key)
         return gone
@@ -342,7 +358,7 @@ class Indexes:
         if tag is not None:
             sets.append(self.tags.get(tag, set()))
         if channel is not None:
-            sets.append(self.channels.get(channel, set()))
+            sets.append(self.in_channels({channel}))
         if status is not None and status != Status.NEW:
             sets.append(self.status.get(status, set()))
         if not sets:

@@ -119,9 +119,20 @@ class QueryTables(StoreParts):
         return rows
 
     @synchronized
+    def every_item(self, *, loaded_only: bool = False) -> list[tuple[Message, TriageState | None]]:
+        """Every item with its stored state, None for one without a record (none is made)."""
+        if not loaded_only:
+            self._ensure_all()
+        msgs, at, shards, shard_no = self.ix.messages, self.ix.triage_at.get, self._shards, self.ix.triage_shard
+        return [
+            (msgs[mid], shards[shard_no[mid]].get(doc_id) if (doc_id := at(mid)) is not None else None)
+            for mid in self.ix.newest_first(msgs.keys())
+        ]
+
+    @synchronized
     def by_author(self, message: Message, limit: int = 3) -> list[Message]:
         """The author's other recent messages, newest first, on any channel (same handle)."""
-        ids = self.ix.authors.get(self.ix.author_of(message.author.handle), set()) - {message.id}
+        ids = self.ix.author_ids(self.ix.author_of(message.author.handle)) - {message.id}
         found = [m for m in (self._get_message(i) for i in ids) if m is not None]
         return sorted(found, key=lambda m: m.created_at, reverse=True)[:limit]
 

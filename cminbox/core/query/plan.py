@@ -68,11 +68,8 @@ def _ids(node: Node, ix: Indexes, people: PeopleView | None) -> set[str]:
     if node.field == "answered":
         return ix.answered.get(node.value, set())
     if node.field == "channel":
-        found = set()
-        for name, ids in ix.channels.items():
-            if name == node.value or node.value in ix.channel_types.get(name, ()):
-                found |= ids
-        return found
+        names = {name for name, kinds in ix.channel_types.items() if name == node.value or node.value in kinds}
+        return ix.in_channels(names)
     status = Status(node.value)
     return ix.with_status(status) if status == Status.NEW else ix.status.get(status, set())
 
