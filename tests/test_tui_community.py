@@ -18,6 +18,7 @@ from cminbox.tui.helpers_screen import HelpersScreen
 from cminbox.tui.inbox_list import COMMUNITY, InboxList
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.panes import Preview
+from cminbox.tui.row_index import RowIndex
 from tests.test_tui_off_ui_thread import ThreadProbe
 from tests.test_tui_presence import until
 from tests.tui_community_fixtures import AIKO, KAI, NOAH, community_services
@@ -139,8 +140,8 @@ async def test_no_store_call_of_the_community_keys_runs_on_the_ui_thread(tmp_pat
     probe.watching = True
     async with app.run_test(size=SIZE) as pilot:
         screen = await on_item(app, pilot, NOAH)
-        screen.inbox_list.rows.pop(screen.inbox_list.index.pop("masto:301"))  # the answer off screen: C reads it
-        screen.inbox_list.index = {r.message.id: i for i, r in enumerate(screen.inbox_list.rows)}
+        screen.inbox_list.rows.pop(screen.inbox_list.index["masto:301"])  # the answer off screen: C reads it
+        screen.inbox_list.index = RowIndex([r.message.id for r in screen.inbox_list.rows])
         screen = await on_item(app, pilot, NOAH)
         for key in ("c", "u", "C"):
             await pilot.press(key)

@@ -93,7 +93,7 @@ async def test_the_view_line_says_loading_until_the_rows_hold_everything(tmp_pat
     lazy = Store(services.store.dir, clock=clock, lazy=True)
     services.inbox.store = lazy
     services.inbox.outbox = lazy.outbox
-    real_load, real_query = lazy.load_next_segment, lazy.query
+    real_load, real_query = lazy.load_next_segment, lazy.every_item
     calls, loads, reads = [0], threading.Event(), threading.Event()
 
     def held_load(*args: Any) -> Any:
@@ -108,7 +108,7 @@ async def test_the_view_line_says_loading_until_the_rows_hold_everything(tmp_pat
         return real_query(*args, **kwargs)
 
     lazy.load_next_segment = held_load  # type: ignore[method-assign]
-    lazy.query = held_query  # type: ignore[method-assign]
+    lazy.every_item = held_query  # type: ignore[method-assign]
     app = CminboxApp(services, run_engine=False, blink=False)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -153,7 +153,7 @@ async def test_the_first_screen_is_not_kept_waiting_behind_the_older_parts(
     lazy = Store(services.store.dir, clock=clock, lazy=True)
     services.inbox.store = lazy
     services.inbox.outbox = lazy.outbox
-    slow_load, real_query = lazy._load_segment, lazy.query
+    slow_load, real_query = lazy._load_segment, lazy.every_item
     left_when_shown: list[int] = []
 
     def load(key: str) -> None:
@@ -173,7 +173,7 @@ async def test_the_first_screen_is_not_kept_waiting_behind_the_older_parts(
         real_reloaded(screen, *args, **kwargs)
 
     lazy._load_segment = load  # type: ignore[method-assign]
-    lazy.query = query  # type: ignore[method-assign]
+    lazy.every_item = query  # type: ignore[method-assign]
     monkeypatch.setattr(RowLoading, "_reloaded", reloaded)
     app = CminboxApp(services, run_engine=False, blink=False)
     try:

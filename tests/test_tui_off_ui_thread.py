@@ -270,7 +270,7 @@ async def test_a_lazy_store_is_read_in_off_the_ui_thread(tmp_path: Path, clock: 
 async def test_the_first_screen_shows_at_once_while_its_rows_are_read(tmp_path: Path, clock: FrozenClock) -> None:
     services = make_services(tmp_path, clock)
     app = CminboxApp(services, run_engine=False, blink=False)  # not the tests' app: it waits for the rows
-    with blocked(services.store, "query") as gate:
+    with blocked(services.store, "every_item") as gate:
         async with app.run_test(size=SIZE) as pilot:
             await gate.wait_entered()
             await pilot.pause()
@@ -324,7 +324,7 @@ async def test_reloads_are_newest_wins_and_keep_the_cursor_and_selection(tmp_pat
         await settle(pilot)
         shown: list[set[str]] = []
         set_rows = lst.set_rows
-        with returning_late(services.store, "query") as gate:
+        with returning_late(services.store, "every_item") as gate:
             await pilot.press("S")  # oldest first: the list follows at once, the store is read
             assert lst.rows[0].message.created_at < lst.rows[-1].message.created_at
             await gate.wait_entered()  # that read has masto:105; it is archived before it lands

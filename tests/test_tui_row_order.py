@@ -17,7 +17,7 @@ from cminbox.core.poller import PollReport
 from cminbox.core.store import Store
 from cminbox.core.views import arrange_by
 from cminbox.tui.inbox_screen import InboxScreen
-from cminbox.tui.row_loading import ROW_MESSAGE, ROW_STATE
+from cminbox.tui.row_loading import ROW_MESSAGE, row_fields
 from tests.factories import make_message
 from tests.tui_fixtures import make_app, make_services, settle
 
@@ -39,7 +39,7 @@ def _arranged(app: object) -> list[str]:
     screen = _screen(app)
     now, me, view = screen.s.clock(), screen.s.config.actor, screen.view_query()
     kept = [r for r in screen.all_rows if screen.in_view(r, view, now, me)]
-    return [r.message.id for r in arrange_by(kept, screen.sort, screen.group, message=ROW_MESSAGE, state=ROW_STATE)]
+    return [r.message.id for r in arrange_by(kept, screen.sort, screen.group, message=ROW_MESSAGE, state=row_fields)]
 
 
 async def _every_item(pilot: Pilot[None], app: object) -> InboxScreen:

@@ -169,6 +169,12 @@ class ItemStore(Protocol):
         :meth:`all_messages`."""
         ...
 
+    def every_item(self, *, loaded_only: bool = False) -> list[tuple[Message, TriageState | None]]:
+        """Every live item, in :meth:`query`'s order, with its state, or None for one that has
+        no triage record (a default state, rev 0): the TUI's rows hold no default state of
+        their own, 112 bytes an item (issue #14). ``loaded_only`` as in :meth:`all_messages`."""
+        ...
+
     def by_author(self, message: Message, limit: int = 3) -> list[Message]:
         """The author's other live messages (same handle, any channel), newest first."""
         ...

@@ -27,7 +27,8 @@ from cminbox.core.people_ops import PeopleOps
 from cminbox.core.store_api import StoreApi
 from cminbox.tui.store_worker import PeopleRead, read_people
 
-Read = list[tuple[Message, TriageState]]
+# An item's state is None when it has no triage record (StoreApi.every_item).
+Read = list[tuple[Message, TriageState | None]]
 # Items the first screen needs before it shows (a 120x40 list, and then some to scroll).
 FIRST_SCREEN = 200
 
@@ -46,7 +47,7 @@ def read_rows(store: StoreApi, people: PeopleOps, clock: Clock) -> RowsRead:
     """Every item loaded so far, and the census of the rest (a worker thread's call)."""
     loader = store.progressive
     complete = loader is None or loader.fully_loaded  # before the read: it holds at least that
-    everything = store.query(loaded_only=True)
+    everything = store.every_item(loaded_only=True)
     census = None
     if loader is not None and not complete:  # the items not in these rows, counted
         cutoff = clock() - timedelta(seconds=OVERDUE_AFTER)

@@ -47,8 +47,8 @@ class GuidelineKeys(_Base):
         return tuple(g.name for g in self.s.config.guidelines)
 
     def _messages(self, ids: list[str]) -> list[Message]:
-        rows = self.inbox_list.rows
-        return [rows[self.inbox_list.index[mid]].message for mid in ids if mid in self.inbox_list.index]
+        rows, at = self.inbox_list.rows, self.inbox_list.index.positions(ids)
+        return [rows[at[mid]].message for mid in ids if mid in at]
 
     def guideline_preview(self, ids: list[str], *, after_action: bool) -> Preview | None:
         messages = self._messages(ids)

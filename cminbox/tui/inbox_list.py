@@ -26,6 +26,7 @@ from cminbox.core.people import identity_of
 from cminbox.core.sentiment import Mood, mood_of
 from cminbox.core.text import cell_safe, one_line
 from cminbox.core.when import age
+from cminbox.tui.row_index import RowIndex
 
 MARKERS = {Status.NEW: "●", Status.OPEN: "○", Status.WAITING: "…", Status.ESCALATED: "!", Status.DONE: "✓"}
 PRIORITY_MARKS = {"urgent": "‼", "high": "↑", "normal": " ", "low": "↓"}
@@ -54,15 +55,44 @@ def flag(state: TriageState, now: datetime) -> str:
     return COMMUNITY if state.answered is not None and state.answered.kind == "community" else " "
 
 
+# The state of an item nobody has triaged, for reads that look at its fields only (a view's
+# test, the header's counts, a sort): its id is not the item's. Row.state gives the item's own.
+BLANK = TriageState(id="")
+
+
 class Row(msgspec.Struct, gc=False):
     """One listed item. A Struct, not a slots dataclass: a full load makes 100k of them on the
     UI thread, and msgspec's C constructor is ~0.06 µs a row quicker (~6 ms at 100k, issue
-    #14). Plain data, no cycles: not tracked by the collector."""
+    #14). Plain data, no cycles: not tracked by the collector.
+
+    ``triage`` is None for an item with no triage record (new, untouched: at a first load,
+    most of them), not a default state of its own: 112 bytes a row, 11 MB at 100k (issue
+    #14). :attr:`state` makes that default state when asked; a loop over every row reads
+    ``row.triage or BLANK`` instead, and makes nothing."""
 
     message: Message
-    state: TriageState
+    triage: TriageState | None
     fresh: bool = False  # arrived since the user last looked
     stale: bool = False  # changed so that it no longer matches the view: dimmed until the next reload
+
+    @property
+    def state(self) -> TriageState:
+        st = self.triage
+        return st if st is not None else TriageState(id=self.message.id)
+
+    @state.setter
+    def state(self, value: TriageState) -> None:
+        self.triage = value
+
+
+def row_of(message: Message, state: TriageState | None, fresh: bool = False) -> Row:
+    """A row for a message and its state; a default state (no record) is held as None."""
+    return Row(message, None if state is None or is_blank(state) else state, fresh)
+
+
+def is_blank(state: TriageState) -> bool:
+    """The state an item has before anyone touched it (its record, if any, says nothing)."""
+    return state.rev == 0 and state == TriageState(id=state.id)
 
 
 # inherit_bindings=False: ScrollView's up/down/home/end/pageup/pagedown scroll the view, and the
@@ -97,7 +127,7 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         super().__init__(id=id)
         self.clock = clock
         self.rows: list[Row] = []
-        self.index: dict[str, int] = {}
+        self.index = RowIndex()  # where each item is in ``rows`` (tui/row_index.py)
         self.selected: set[str] = set()
         self.show_channel = True  # off when every item comes from one channel
         self._cache: dict[tuple[object, ...], Strip] = {}
@@ -115,13 +145,15 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         current = self.current
         self.rows = rows
         # C-level passes, not a Python step per row (100k rows at a full load: ~25 ms less).
-        self.index = dict(zip(map(_ROW_ID, rows), range(len(rows)), strict=True))
+        self.index = RowIndex(list(map(_ROW_ID, rows)))
+        self.index.near = self.cursor  # where the item read before is, most likely
         self.show_channel = len(set(map(_ROW_CHANNEL, rows))) > 1
-        self.selected -= {mid for mid in self.selected if mid not in self.index}  # not a 100k-id set
+        if self.selected:
+            self.selected.intersection_update(self.index.positions(self.selected))
         self._cache.clear()
         self.virtual_size = Size(self.size.width, len(rows))
-        if current is not None and current.message.id in self.index:
-            self.cursor = self.index[current.message.id]
+        if current is not None and (at := self.index.get(current.message.id)) is not None:
+            self.cursor = at
         elif gone_to_top:
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
@@ -133,8 +165,10 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         """Update some rows' triage state, re-rendering only their lines.
         Returns each updated row with its previous state (for the header's counts)."""
         changed = []
+        states = list(states)
+        at = self.index.positions(st.id for st in states)
         for state in states:
-            i = self.index.get(state.id)
+            i = at.get(state.id)
             if i is not None:
                 row = self.rows[i]
                 changed.append((row, row.state))
@@ -148,8 +182,10 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         """Rows whose message came again with new content (its author edited it). Returns
         whether one of them changed its time (the rows' order by time may no longer hold)."""
         moved = False
+        messages = list(messages)
+        at = self.index.positions(m.id for m in messages)
         for message in messages:
-            i = self.index.get(message.id)
+            i = at.get(message.id)
             if i is not None and self.rows[i].message != message:
                 moved = moved or self.rows[i].message.created_at != message.created_at
                 self.rows[i].message = message
@@ -160,9 +196,9 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
     def set_presence(self, marks: dict[str, str]) -> None:
         """Teammates' markers per item; repaints only the rows whose marker changed."""
         old, self.presence = self.presence, marks
-        for mid in {*old, *marks}:
-            if old.get(mid) != marks.get(mid) and mid in self.index:
-                self.refresh_line(self.index[mid])
+        changed = [mid for mid in {*old, *marks} if old.get(mid) != marks.get(mid)]
+        for i in self.index.positions(changed).values():
+            self.refresh_line(i)
 
     def set_markers(self, markers: Mapping[str, str]) -> None:
         """People's profile-tag markers (a VIP tagged, a troll untagged): repaints only the
@@ -193,6 +229,7 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         return max(0, min(value, len(self.rows) - 1)) if self.rows else 0
 
     def watch_cursor(self, old: int, new: int) -> None:
+        self.index.near = new
         # refresh_line takes the virtual line number (it subtracts the scroll offset itself).
         self.refresh_line(old)
         self.refresh_line(new)

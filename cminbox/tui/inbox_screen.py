@@ -41,7 +41,7 @@ from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.guideline_keys import GuidelineKeys
 from cminbox.tui.help_screen import HelpScreen, view_names
-from cminbox.tui.inbox_list import InboxList, Row
+from cminbox.tui.inbox_list import BLANK, InboxList, Row
 from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.macro_keys import MacroKeys, macro_bindings
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
@@ -172,7 +172,7 @@ class InboxScreen(
 
     def in_view(self, row: Row, view: Query, now: datetime, me: str) -> bool:
         """Does the row belong in the list: the saved view's query and the filter."""
-        m, st = row.message, row.state
+        m, st = row.message, row.triage or BLANK
         return view.matches(m, st, now, me) and (self.filter is None or self.filter.matches(m, st, now, me))
 
     def tick(self) -> None:
@@ -199,7 +199,8 @@ class InboxScreen(
             # the cursor) but is marked as no longer in this view; the next reload drops it.
             row.stale = not self.in_view(row, view, now, me)
             (self.stale.add if row.stale else self.stale.discard)(row.message.id)
-        hidden = [st for st in states if st.id not in self.inbox_list.index]
+        listed = self.inbox_list.index.positions(st.id for st in states)
+        hidden = [st for st in states if st.id not in listed]
         if hidden:  # rows outside the current view: the full row set and the counters must follow too
             by_id = {r.message.id: r for r in self.all_rows}
             for st in hidden:
@@ -346,7 +347,7 @@ class InboxScreen(
         for step in range(1, len(rows) + 1):
             i = (self.inbox_list.cursor + direction * step) % len(rows)
             r = rows[i]
-            if (self.filter is not None and not self.filter.empty) or r.state.needs_attention(now):
+            if (self.filter is not None and not self.filter.empty) or (r.triage or BLANK).needs_attention(now):
                 self.inbox_list.cursor = i
                 return
 

@@ -20,10 +20,10 @@ from cminbox.core.when import age, ago
 from cminbox.tui.author_card import card_text, card_title, tag_words
 from cminbox.tui.help_screen import bound_key
 from cminbox.tui.helpers_screen import answer_text
-from cminbox.tui.inbox_list import Row
+from cminbox.tui.inbox_list import BLANK, Row
 from cminbox.tui.plain import Static
 
-_ROW_STATUS = attrgetter("state.status")
+_STATUS = attrgetter("status")
 HEALTH_MARK = {
     HealthState.OK: ("●", "green"),
     HealthState.DEGRADED: ("▲", "yellow"),
@@ -73,12 +73,16 @@ class HeaderCounts:
         """From the rows; with ``census``, the counts of the items not read into rows yet
         (tui/row_loading.py) on top: their overdue ones as a number (they cannot change here
         until they are rows), their young ones tracked like rows (the clock moves them)."""
-        self.status = Counter(map(_ROW_STATUS, rows))  # C-level: 100k rows at a full load
         overdue = 0
         young: dict[str, tuple[datetime, TriageState]] = {}
         cutoff = now - timedelta(seconds=OVERDUE_AFTER)  # _place, inlined for 100k rows
+        # A row with no record (triage None) is new and waits: counted, no state made for it.
+        states = [st for r in rows if (st := r.triage) is not None]
+        self.status = Counter(map(_STATUS, states))  # C-level: 100k rows at a full load
+        if len(states) < len(rows):
+            self.status[Status.NEW] += len(rows) - len(states)
         for r in rows:
-            st = r.state
+            st = r.triage or BLANK
             if st.status in WAITING and st.first_response_at is None:  # census.waiting, inlined
                 if r.message.created_at < cutoff:
                     overdue += 1

@@ -149,8 +149,8 @@ class PeopleSync(_Base):
         in one write: each person once, however many of their items are selected."""
         if not (ids := self.targets()):
             return
-        rows = self.inbox_list.rows
-        keys = list(dict.fromkeys(identity_of(rows[self.inbox_list.index[mid]].message) for mid in ids))
+        rows, at = self.inbox_list.rows, self.inbox_list.index.positions(ids)
+        keys = list(dict.fromkeys(identity_of(rows[at[mid]].message) for mid in ids if mid in at))
         persons = len({self.people.members.get(k, frozenset({k})) for k in keys})
         items = f"{len(ids)} item{'s' if len(ids) != 1 else ''}"
         title = f"Profile tag for {persons} author{'s' if persons != 1 else ''} ({items})"

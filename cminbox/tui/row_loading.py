@@ -28,7 +28,7 @@ from cminbox.core.query import Query
 from cminbox.core.views import Sort, View, arrange_by
 from cminbox.tui.first_read import Read, RowsRead, load_first_screen, read_rows
 from cminbox.tui.frames import after_frame
-from cminbox.tui.inbox_list import InboxList, Row
+from cminbox.tui.inbox_list import BLANK, InboxList, Row, row_of
 from cminbox.tui.panes import HeaderCounts
 from cminbox.tui.services import Services
 from cminbox.tui.store_worker import Lookups, PeopleRead, PreviewData, Writes
@@ -46,7 +46,12 @@ else:
 # screen's read (the rows and the census, ~0.15 s at 100k) got a fraction of the CPU: the
 # first rows came after 1.1-1.6 s instead of ~0.5 s (tests/test_tui_first_counts.py).
 FIRST_SCREEN_WAIT = 2.0
-ROW_MESSAGE, ROW_STATE = attrgetter("message"), attrgetter("state")
+ROW_MESSAGE = attrgetter("message")
+
+
+def row_fields(row: Row) -> TriageState:
+    """A row's state for a sort, which reads its fields only (BLANK's id is not the row's)."""
+    return row.triage or BLANK
 
 
 class FirstRows(TextualMessage):
@@ -232,7 +237,7 @@ class RowLoading(_Base):
             # worker) took the interpreter from that frame (~40 ms of a 100k inbox's full load).
             after_frame(self.app, functools.partial(self.post_message, RowsComplete()))
         self.rows_complete = complete
-        shown = {r.message.id: r.state for r in self.all_rows}
+        shown = {r.message.id: st for r in self.all_rows if (st := r.triage) is not None}
         pending = self.writes.confirmed  # items with writes in flight keep showing them
         # The rows, and the counters' 100k-id sets, are long-lived: no collections while they
         # are made, and frozen after, so full collections do not walk them (~150 ms at 100k).
@@ -250,14 +255,15 @@ class RowLoading(_Base):
         row already shows (the change check landed first) must not take it back (each store
         write raises ``rev``)."""
         stored, fresh, get = self.writes.stored, self.fresh, shown.get
-        # One comprehension, no per-row call or append (100k rows at a full load).
+        # One comprehension, no per-row call or append (100k rows at a full load). A state of
+        # None (no record: rev 0) stays None, unless a write or a newer state shows.
         return [
             Row(
                 m,
-                stored([st])[0]
+                stored([st or TriageState(id=mid)])[0]
                 if (mid := m.id) in pending
                 else old
-                if (old := get(mid)) is not None and old.rev > st.rev
+                if (old := get(mid)) is not None and old.rev > (st.rev if st is not None else 0)
                 else st,
                 mid in fresh,
             )
@@ -280,18 +286,20 @@ class RowLoading(_Base):
         now, me = self.s.clock(), self.s.config.actor
         view, filt = self.view_query().predicate, self.filter
         if filt is None:  # (InboxScreen.in_view, inlined: ~100k calls on a view change)
-            kept = [r for r in self.all_rows if view(r.message, r.state, now, me)]
+            kept = [r for r in self.all_rows if view(r.message, r.triage or BLANK, now, me)]
         else:
             narrow = filt.predicate
             kept = [
-                r for r in self.all_rows if view(r.message, r.state, now, me) and narrow(r.message, r.state, now, me)
+                r
+                for r in self.all_rows
+                if view(r.message, st := r.triage or BLANK, now, me) and narrow(r.message, st, now, me)
             ]
         self.stale.clear()
         # The list shares Row objects with all_rows, so an update to one is seen by the other.
         if self.rows_in_store_order and not self.group and self.sort in (Sort.NEWEST, Sort.OLDEST):
             rows = kept if self.sort == Sort.NEWEST else kept[::-1]  # what arrange_by would give
         else:
-            rows = arrange_by(kept, self.sort, self.group, message=ROW_MESSAGE, state=ROW_STATE)
+            rows = arrange_by(kept, self.sort, self.group, message=ROW_MESSAGE, state=row_fields)
         for row in rows:
             row.stale = False  # it matches the view (again)
         self.inbox_list.set_rows(rows, gone_to_top=new_view)
@@ -321,7 +329,7 @@ class RowLoading(_Base):
             if mid in known or mid not in read:
                 continue
             message, state = read[mid]
-            row = Row(message, state, fresh=mid in self.fresh)
+            row = row_of(message, state, fresh=mid in self.fresh)
             self.all_rows.append(row)
             self.rows_in_store_order = False
             self.counts.add(row, now)

@@ -156,12 +156,13 @@ class StoreSync(_Base):
             self.reload_from_store()  # items left the live store (archived here or by another instance)
             return
         # An edited message (its author changed it on the channel) shows its new text at once.
-        if self.inbox_list.update_messages(m for mid, m in changes.messages.items() if mid in self.inbox_list.index):
+        listed = self.inbox_list.index.positions([*changes.messages, *changes.changed])  # one pass
+        if self.inbox_list.update_messages(m for mid, m in changes.messages.items() if mid in listed):
             self.rows_in_store_order = False  # an edit moved an item in time: the next arrangement sorts
-        known = [changes.states[mid] for mid in changes.changed if mid in self.inbox_list.index]
+        known = [changes.states[mid] for mid in changes.changed if mid in listed]
         if known:
             self.apply_states(self.writes.stored(known))
-        new = [mid for mid in changes.changed if mid not in self.inbox_list.index and mid in changes.messages]
+        new = [mid for mid in changes.changed if mid not in listed and mid in changes.messages]
         if new:
             self.merge_new(new, {mid: (changes.messages[mid], changes.states[mid]) for mid in new})
         self.refresh_chrome()

@@ -36,7 +36,7 @@ from cminbox.tui.bulk_confirm import BulkChoice, BulkConfirm, items
 from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.help_screen import bound_key
-from cminbox.tui.inbox_list import InboxList, Row
+from cminbox.tui.inbox_list import BLANK, InboxList, Row
 from cminbox.tui.moderation import ModerateDialog, ModerationRequest, Preview
 from cminbox.tui.store_worker import Write, Writes, optimistic
 
@@ -154,7 +154,7 @@ class TriageKeys(_Base):
         """Move to the next item that still needs attention (the incident flow: one key per item)."""
         rows, now = self.inbox_list.rows, self.s.clock()
         for i in range(self.inbox_list.cursor + 1, len(rows)):
-            if rows[i].state.needs_attention(now):
+            if (rows[i].triage or BLANK).needs_attention(now):
                 self.inbox_list.cursor = i
                 return
 
@@ -243,15 +243,17 @@ class TriageKeys(_Base):
                     self.notify(f"Nothing of yours to undo here. {self.undo_key} again takes back {said}", timeout=5)
                     return
                 record = {mid: triage.reverting(row.state, entry.before, entry.after)}
-        back = [self.inbox_list.index[mid] for mid in record if mid in self.inbox_list.index]
+        back = list(self.inbox_list.index.positions(record).values())
 
         def done(result: UndoResult | None, _states: dict[str, TriageState]) -> None:
             if result is None:
                 self.notify("Nothing to undo", timeout=2)
                 return
-            if any(mid not in self.inbox_list.index for mid in result.changed):
+            at = self.inbox_list.index.positions(result.changed)
+            if len(at) < len(set(result.changed)):
                 self.reload()  # the restored items left the view earlier (a reload since): bring them back
-            restored = [self.inbox_list.index[mid] for mid in result.changed if mid in self.inbox_list.index]
+                at = self.inbox_list.index.positions(result.changed)  # the list the reload made
+            restored = list(at.values())
             if restored and not back:
                 self.inbox_list.cursor = min(restored)  # show what was restored
             self.refresh_chrome()
@@ -275,7 +277,7 @@ class TriageKeys(_Base):
     def action_tag(self) -> None:
         if not (ids := self.targets()):
             return
-        usage = Counter(t for r in self.all_rows for t in r.state.tags)
+        usage = Counter(t for r in self.all_rows if r.triage is not None for t in r.triage.tags)
         tags = [t for t, _ in usage.most_common()]
 
         def done(tag: str | None) -> None:
@@ -307,9 +309,8 @@ class TriageKeys(_Base):
         # items are assigned to, whoever is in the inbox now (presence), and you.
         online = {p.person for p in self.presence_seen}
         members = self.s.config.team.members
-        people = list(members) or sorted(
-            {r.state.assignee for r in self.all_rows if r.state.assignee} | online | {self.s.config.actor}
-        )
+        assigned = {a for r in self.all_rows if r.triage is not None and (a := r.triage.assignee)}
+        people = list(members) or sorted(assigned | online | {self.s.config.actor})
         first = self.shown(ids[0])
         current = first.assignee if first is not None else None
 
@@ -374,8 +375,8 @@ class TriageKeys(_Base):
     def action_moderate(self) -> None:
         if not (ids := self.targets()):
             return
-        rows = self.inbox_list.rows
-        messages = [rows[self.inbox_list.index[mid]].message for mid in ids if mid in self.inbox_list.index]
+        rows, at = self.inbox_list.rows, self.inbox_list.index.positions(ids)
+        messages = [rows[at[mid]].message for mid in ids if mid in at]
         channels = {m.channel for m in messages}
         if not channels:
             return

@@ -96,6 +96,21 @@ def test_an_item_without_triage_has_a_fresh_state(store: StoreApi) -> None:
     assert (state.id, state.status, state.rev, state.history) == ("masto:1", Status.NEW, 0, ())
 
 
+def test_every_item_is_the_full_query_with_none_for_an_item_never_triaged(store: StoreApi) -> None:
+    """The TUI's rows read: query()'s items in its order, an item with no triage record with
+    None instead of a default state made for it (issue #14: 11 MB at 100k); an item with a
+    record has its state, even one changed back to the defaults."""
+    store.upsert_messages([make_message(n) for n in range(1, 8)] + [make_message(9, channel="gh")])
+    store.act(["masto:2", "gh:9"], triage.SetStatus(Status.OPEN), actor="ana")
+    store.act(["masto:5"], triage.AddTags(("bug",)), actor="ana")
+    store.act(["masto:5"], triage.RemoveTags(("bug",)), actor="ana")  # back to the defaults
+    every, listed = store.query(), store.every_item()
+    assert [m.id for m, _ in listed] == [m.id for m, _ in every]
+    assert [m for m, _ in listed] == [m for m, _ in every]
+    assert {m.id for m, st in listed if st is not None} == {"masto:2", "masto:5", "gh:9"}
+    assert [st or store.triage(m.id) for m, st in listed] == [st for _, st in every]
+
+
 def test_two_instances_see_each_others_writes(backend: Backend) -> None:
     a, b = backend.open(), backend.open()
     a.upsert_messages([make_message(1), make_message(2)])
@@ -151,9 +166,11 @@ def test_a_lazy_open_counts_the_items_its_first_screen_has_not_read(backend: Bac
     assert sorted(mid for mid, _, _ in census.young) == sorted(
         m.id for m, _ in waiting if m.created_at >= cutoff and m.id not in shown
     )
+    assert [m.id for m, _ in lazy.every_item(loaded_only=True)] == [m.id for m, _ in first]
     while loader.load_next_segment() is not None:
         pass
     assert loader.fully_loaded and [m.id for m, _ in lazy.query(loaded_only=True)] == [m.id for m, _ in every]
+    assert [m.id for m, _ in lazy.every_item(loaded_only=True)] == [m.id for m, _ in every]
 
 
 def test_a_message_without_a_timezone_is_refused_on_its_way_in(store: StoreApi) -> None:

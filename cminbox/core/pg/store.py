@@ -425,6 +425,24 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
 
         return self.db.read(decoded)
 
+    def every_item(self, *, loaded_only: bool = False) -> list[tuple[Message, TriageState | None]]:
+        """Every item as :meth:`query` lists it, None for a state with no record and rev 0."""
+        sql = 'SELECT id, message::text, triage::text, rev FROM items ORDER BY created_at DESC, id COLLATE "C" DESC'
+        params: list[Any] = []
+        window = self.window(loaded_only, True)
+        if window is not None:
+            sql += " LIMIT %s"
+            params.append(window)
+
+        def decoded(c: Connection[Any]) -> list[tuple[Message, TriageState | None]]:
+            rows = _stream(c, sql.encode(), params)
+            with closing(rows):
+                return [
+                    (listed(m), None if tj is None and not rev else state_of(mid, tj, rev)) for mid, m, tj, rev in rows
+                ]
+
+        return self.db.read(decoded)
+
     def by_author(self, message: Message, limit: int = 3) -> list[Message]:
         """The author's other recent messages, newest first, on any channel (same handle)."""
         rows = self.db.read(
