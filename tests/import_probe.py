@@ -17,6 +17,12 @@ from typing import Any
 SEEN: list[str] = []  # sys.modules when the first rows were drawn (the TUI probe)
 
 
+def imported() -> list[str]:
+    """The modules imported: not the None entries that stop an import (cminbox/__init__.py
+    keeps httpx from importing its command-line client with one)."""
+    return sorted(name for name, module in sys.modules.items() if module is not None)
+
+
 def _tui(config: str, data_dir: str) -> None:
     from cminbox import cli
     from cminbox.tui import launch
@@ -26,7 +32,7 @@ def _tui(config: str, data_dir: str) -> None:
 
     def seen(app: CminboxApp, message: Any) -> None:
         # What the first frame needed: taken before the engine is built (its imports follow).
-        SEEN[:] = sorted(sys.modules)
+        SEEN[:] = imported()
         first_rows(app, message)
 
     CminboxApp.on_first_rows = seen  # type: ignore[method-assign]
@@ -55,14 +61,14 @@ def main() -> None:
         from cminbox import cli
 
         cli.main(["--version"])
-        print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+        print(json.dumps(imported()), file=sys.stderr)
     elif sys.argv[1] == "list":
         from cminbox import cli
 
         code = cli.main(["--config", sys.argv[2], "--data-dir", sys.argv[3], "list", "--limit", "20"])
         if code:
             raise SystemExit(code)
-        print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+        print(json.dumps(imported()), file=sys.stderr)
     else:
         _tui(sys.argv[2], sys.argv[3])
         print(json.dumps(SEEN), file=sys.stderr)

@@ -77,6 +77,19 @@ def test_start_up_imports_stay_within_the_budget(tmp_path: Path, kind: str) -> N
         assert not left, f"{kind}: no longer imported, take them off tests/import_budget.toml: {left}"
 
 
+def test_httpx_leaves_its_command_line_client_unimported() -> None:
+    """httpx imports its CLI (click, pygments, rich.syntax: ~20 ms, 3.4 MB) whenever click is
+    installed, as in this test venv (import-linter needs it); the engine's channels import
+    httpx after the first frame. cminbox never runs that client."""
+    code = (
+        "import sys, cminbox, httpx, cminbox.channels.mastodon\n"
+        "print(sorted(m for m in ('click', 'pygments', 'rich.syntax', 'rich.progress') if m in sys.modules))\n"
+        "print(callable(httpx.main))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == ["[]", "True"]
+
+
 def _write() -> None:
     import tempfile
 
