@@ -87,6 +87,8 @@ class Indexes:
         # Identity -> its author keys: one, unless handles that casefold alike lower differently
         # ("@straße", "@STRASSE"): then author_ids() looks at each message (never forgets: few).
         self._identity_authors: dict[str, set[str]] = {}
+        # Channel -> handle -> identity key, learnt once (the load's lookup per message).
+        self._handle_identities: dict[str, dict[str, str]] = {}
         self._author_keys: dict[str, str] = {}  # handle -> author key (few people, many messages)
         self._shared_authors: dict[Author, Author] = {}
         self._shared_words: dict[str, str] = {}
@@ -199,7 +201,7 @@ class Indexes:
         # an equal short string is compared, not hashed (each is a fresh copy from the decoder).
         channel = channel_type = visibility = ""
         seen_here: dict[str, Author] = {}  # this part's authors by id (few people, many messages)
-        ident_here: dict[str, str] = {}  # handle -> identity key, on the channel of the message before
+        ident_here: dict[str, str] = {}  # handle -> identity key on the channel of the message before
         # A reply names its conversation and its parent by their ids: point to the one string of
         # that message's id instead of a copy of it (~4 MB at 100k mails, a third of them replies;
         # nine in ten of those find their parent in the same part).
@@ -220,7 +222,7 @@ class Indexes:
                 person = known
             if msg.channel != channel:
                 channel = shared_words.setdefault(msg.channel, msg.channel)
-                ident_here = {}
+                ident_here = self._handle_identities.setdefault(channel, {})
             if msg.channel_type != channel_type:
                 channel_type = shared_words.setdefault(msg.channel_type, msg.channel_type)
             if msg.visibility != visibility:
