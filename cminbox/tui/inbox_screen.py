@@ -113,7 +113,9 @@ class InboxScreen(
         self.thread_open = None
         self.health: dict[str, ChannelHealth] = {}  # per channel, as last read (tui/store_sync.py)
         self.undo_stack: list[dict[str, Action]] = []  # this session's actions, newest last: their inverses
-        self.writes = Writes(lambda: self.s.store, self._show_states, self.shown, self.refused, alive=self.is_alive)
+        self.writes = Writes(
+            lambda: self.s.store, self._show_states, self.shown_many, self.refused, alive=self.is_alive
+        )
         self.drafts = Drafts(self.writes, lambda: self.s.store, self._draft_refused)
         self.lookups = Lookups(lambda m: preview_data(self.s.store, m), self._preview_arrived)
         # The author cards: slower than the preview's lookups, so apart from them (it shows first).

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -76,11 +76,11 @@ class Write(Generic[R]):
 @dataclass
 class Writes:
     """Triage writes, serialised, off the UI thread. ``show`` puts states on the rows (UI loop);
-    ``current`` is what a row shows now (None for an item not on screen)."""
+    ``current`` is what the rows of some items show now (an item not on screen left out)."""
 
     store: Callable[[], Store]
     show: Callable[[list[TriageState]], None]
-    current: Callable[[str], TriageState | None]
+    current: Callable[[Collection[str]], dict[str, TriageState]]
     refuse: Callable[[], CminboxError | None]  # why writes are refused right now (the banner)
     run_in_thread: Callable[[Callable[[], Any]], Awaitable[Any]] = asyncio.to_thread
     # False once the screen is closing: a write that lands then updates nothing (its widgets are
@@ -92,11 +92,9 @@ class Writes:
 
     def submit(self, write: Write[Any]) -> None:
         """Apply the expected states now and queue the call. Must run on the UI loop."""
-        for mid in write.expect:
-            if mid not in self.confirmed:
-                now = self.current(mid)
-                if now is not None:
-                    self.confirmed[mid] = now
+        missing = [mid for mid in write.expect if mid not in self.confirmed]
+        if missing:
+            self.confirmed.update(self.current(missing))
         self.pending.append(write)
         self._rebase(write.expect)
         if self._queue is None:
