@@ -194,16 +194,17 @@ class InboxScreen(
         states = list(states)
         view = self.view_query()
         authors: set[str] = set()
-        for row, old in self.inbox_list.update_states(states):
+        listed = self.inbox_list.update_states(states)
+        for row, old in listed:
             self.counts.change(row, old, now)
             authors.add(identity_of(row.message))
             # A reply sent, a snooze, a done: the row stays where it is (no list shifting under
             # the cursor) but is marked as no longer in this view; the next reload drops it.
             row.stale = not self.in_view(row, view, now, me)
             (self.stale.add if row.stale else self.stale.discard)(row.message.id)
-        listed = self.inbox_list.index.positions(st.id for st in states)
-        hidden = [st for st in states if st.id not in listed]
-        if hidden:  # rows outside the current view: the full row set and the counters must follow too
+        # Rows outside the current view: the full row set and the counters must follow too.
+        shown = {row.message.id for row, _ in listed}
+        if hidden := [st for st in states if st.id not in shown]:
             by_id = {r.message.id: r for r in self.all_rows}
             for st in hidden:
                 outside = by_id.get(st.id)
@@ -358,35 +359,8 @@ class InboxScreen(
         if row is not None:
             self.open_thread_of(row.message)
 
-    def open_thread_of(self, message: Message) -> None:
-        """The thread view of an item (of the list, or of the person screen's)."""
-        # Live context needs the network: not when the app runs offline (tests, snapshots).
-        live = self.s.engine is not None and getattr(self.app, "run_engine", True)
-        channel = self.s.engine.channels.get(message.channel) if live and self.s.engine else None
-        cached = self.lookups.cache.get(message.id)  # the preview read it already
-        from cminbox.tui.thread_screen import ThreadScreen  # imported when first opened, not by the first frame
-
-        self.app.push_screen(
-            ThreadScreen(
-                message,
-                cached.thread if cached is not None else None,
-                channel,
-                self.s.clock,
-                read_stored=lambda: self.s.store.thread_of(message),
-                viewing=self.thread_viewing,
-            )
-        )
-
     def is_alive(self) -> bool:
         return is_alive(self)
-
-    def thread_viewing(self, message_id: str | None) -> None:
-        """The thread view of an item opened (its id) or closed (None): while it is open, this
-        instance's presence is "viewing" that item, whatever the cursor does meanwhile."""
-        if not self.is_alive():
-            return  # quitting: the presence record is removed, not rewritten
-        self.thread_open = message_id
-        self.restore_presence()
 
     # ------------------------------------------------------------------ selection, view, filter
     def action_toggle_select(self) -> None:

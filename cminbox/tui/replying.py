@@ -28,8 +28,8 @@ from cminbox.tui.drafts import Drafts
 from cminbox.tui.editor import edit_in_editor
 from cminbox.tui.inbox_list import InboxList
 from cminbox.tui.services import Services
-from cminbox.tui.store_worker import Write, Writes
-from cminbox.tui.ui_thread import from_worker
+from cminbox.tui.store_worker import Lookups, PreviewData, Write, Writes
+from cminbox.tui.ui_thread import from_worker, is_alive
 
 
 class ReplyingScreen(StillCursorScreen):
@@ -40,6 +40,7 @@ class ReplyingScreen(StillCursorScreen):
     reply_marks: dict[str, collision.ReplyMark]  # per item: the replies known when its composer opened
     reply_opened: datetime  # when the composer last opened
     thread_open: str | None  # the item whose thread view is open (presence says "viewing" it)
+    lookups: Lookups[PreviewData]  # the preview's reads (the thread view starts from its copy)
 
     # Provided by the inbox screen's other parts (tui/store_sync.py, tui/presence_sync.py).
     def apply_states(self, states: Iterable[TriageState]) -> None:
@@ -73,6 +74,33 @@ class ReplyingScreen(StillCursorScreen):
         except CminboxError:
             return  # unreadable now: the check at send falls back to the opening time
         from_worker(self, self.reply_marks.__setitem__, message_id, found)
+
+    def open_thread_of(self, message: Message) -> None:
+        """The thread view of an item (of the list, or of the person screen's)."""
+        # Live context needs the network: not when the app runs offline (tests, snapshots).
+        live = self.s.engine is not None and getattr(self.app, "run_engine", True)
+        channel = self.s.engine.channels.get(message.channel) if live and self.s.engine else None
+        cached = self.lookups.cache.get(message.id)  # the preview read it already
+        from cminbox.tui.thread_screen import ThreadScreen  # imported when first opened, not by the first frame
+
+        self.app.push_screen(
+            ThreadScreen(
+                message,
+                cached.thread if cached is not None else None,
+                channel,
+                self.s.clock,
+                read_stored=lambda: self.s.store.thread_of(message),
+                viewing=self.thread_viewing,
+            )
+        )
+
+    def thread_viewing(self, message_id: str | None) -> None:
+        """The thread view of an item opened (its id) or closed (None): while it is open, this
+        instance's presence is "viewing" that item, whatever the cursor does meanwhile."""
+        if not is_alive(self):
+            return  # quitting: the presence record is removed, not rewritten
+        self.thread_open = message_id
+        self.restore_presence()
 
     def restore_presence(self) -> None:
         """What this instance shows now: the composer's item (replying), the open thread view's,
