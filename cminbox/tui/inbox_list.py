@@ -172,8 +172,10 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
             if i is not None:
                 row = self.rows[i]
                 changed.append((row, row.state))
+                # ``fresh`` stays: it says the cursor has not been on the item yet, which a
+                # change (a CLI tag, a bulk close of unread rows) does not alter; a reload
+                # showed the marker again after one had taken it off (new-user trial).
                 row.state = state
-                row.fresh = False
                 self.refresh_line(i)
         self.post_message(self.Highlighted(self.current))
         return changed

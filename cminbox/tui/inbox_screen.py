@@ -350,6 +350,8 @@ class InboxScreen(
         for step in range(1, len(rows) + 1):
             i = (self.inbox_list.cursor + direction * step) % len(rows)
             r = rows[i]
+            if r.stale:  # no longer in the view: dimmed until the next reload
+                continue
             if (self.filter is not None and not self.filter.empty) or (r.triage or BLANK).needs_attention(now):
                 self.inbox_list.cursor = i
                 return

@@ -158,10 +158,12 @@ class TriageKeys(_Base):
         self.refresh_chrome()
 
     def advance(self) -> None:
-        """Move to the next item that still needs attention (the incident flow: one key per item)."""
+        """Move to the next item that still needs attention (the incident flow: one key per item),
+        skipping rows that no longer belong in the view (answered meanwhile, say: dimmed until
+        the next reload; the new-user trial's cursor landed on one)."""
         rows, now = self.inbox_list.rows, self.s.clock()
         for i in range(self.inbox_list.cursor + 1, len(rows)):
-            if (rows[i].triage or BLANK).needs_attention(now):
+            if not rows[i].stale and (rows[i].triage or BLANK).needs_attention(now):
                 self.inbox_list.cursor = i
                 return
 
