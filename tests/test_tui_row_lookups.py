@@ -107,3 +107,23 @@ async def test_the_unread_marker_stays_until_the_cursor_has_been_on_the_item(
         await settle(pilot)
         await pilot.pause(0.3)  # the preview's debounce
         assert not lst.rows[lst.index[unread.message.id]].fresh and unread.message.id not in screen.fresh
+
+
+async def test_undo_takes_back_what_the_screen_did_even_after_a_cli_call(tmp_path: Path, clock: FrozenClock) -> None:
+    """New-user trial: `d` in the TUI, then `cminbox tag` in another shell (the same actor),
+    then `u` in the TUI: the store undid the CLI tag while the screen showed the done taken
+    back. The TUI's undo now names the group it did."""
+    services = make_services(tmp_path, clock)
+    services.config.ui.auto_advance = False
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        lst = screen.inbox_list
+        closed, tagged = lst.rows[0].message.id, lst.rows[1].message.id
+        await press(pilot, "d")
+        assert services.store.triage(closed).status == Status.DONE
+        services.inbox.tag([tagged], ["from-cli"])  # another shell, the same actor
+        await press(pilot, "u")
+        assert services.store.triage(closed).status == Status.NEW
+        assert services.store.triage(tagged).tags == ("from-cli",)
+        assert lst.rows[lst.index[closed]].state.status == Status.NEW

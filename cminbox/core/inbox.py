@@ -151,13 +151,14 @@ class Inbox:
         note = Note(id=token_hex(6), author=self.actor, at=self.clock(), text=text)
         return self.store.act(ids, AddNote(note), actor=self.actor)
 
-    def undo(self, item: str | None = None) -> UndoResult | None:
+    def undo(self, item: str | None = None, *, group: str | None = None) -> UndoResult | None:
         """Undo your last action group; with ``item`` (the one under the cursor), the newest
-        rule effect on it instead when it has one (rules_undo.py), else your last group."""
+        rule effect on it instead when it has one (rules_undo.py), else your last group; with
+        ``group``, that group of yours (store_api.StoreApi.undo)."""
         if item is not None and (found := undo_item(self.store, item, actor=self.actor)) is not None:
             return found
         # A macro's replies are not taken back: its undo message says so (macro_undo.py).
-        return explained(self.store.undo(self.actor), self.outbox, self.actor)
+        return explained(self.store.undo(self.actor, group), self.outbox, self.actor)
 
     def escalate(
         self, ids: Iterable[str], target: str, priority: Priority = Priority.HIGH, note: str = ""

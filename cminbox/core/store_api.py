@@ -202,10 +202,12 @@ class TriageStore(Protocol):
         in the same step when ``undoable``. Durable on return."""
         ...
 
-    def undo(self, actor: str) -> UndoResult | None:
+    def undo(self, actor: str, group: str | None = None) -> UndoResult | None:
         """Undo ``actor``'s latest group not undone yet (repeatable: each call goes one further
         back) by applying its inverses, recorded as ``undo`` events; None when there is none.
-        Inverses are semantic (a teammate's later tag stays). Durable on return."""
+        ``group`` (an ActResult's): that group of ``actor``'s instead, when not undone yet (the
+        TUI's `u` takes back what it showed last, even if a CLI call of the same actor came
+        after). Inverses are semantic (a teammate's later tag stays). Durable on return."""
         ...
 
     def put_triage(self, states: Iterable[TriageState], *, keep_newer: bool = True) -> int:

@@ -113,11 +113,16 @@ class TriageTables(StoreParts):
             seg.remove_many(mine[: len(mine) - UNDO_KEEP])
 
     @synchronized
-    def undo(self, actor: str) -> UndoResult | None:
-        """Undo ``actor``'s most recent action group that is not undone yet (repeatable)."""
+    def undo(self, actor: str, group: str | None = None) -> UndoResult | None:
+        """Undo ``actor``'s most recent action group that is not undone yet (repeatable), or
+        the group ``group`` of theirs."""
         with self.transaction():
             seg = self._state["undo"]
-            candidates = [(doc_id, doc) for doc_id, doc in seg.items() if doc["actor"] == actor and not doc["undone"]]
+            candidates = [
+                (doc_id, doc)
+                for doc_id, doc in seg.items()
+                if doc["actor"] == actor and not doc["undone"] and (group is None or doc["id"] == group)
+            ]
             if not candidates:
                 return None
             doc_id, doc = max(candidates, key=lambda pair: pair[0])

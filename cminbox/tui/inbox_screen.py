@@ -113,6 +113,7 @@ class InboxScreen(
         self.thread_open = None
         self.health: dict[str, ChannelHealth] = {}  # per channel, as last read (tui/store_sync.py)
         self.undo_stack: list[dict[str, Action]] = []  # this session's actions, newest last: their inverses
+        self.undo_groups: dict[int, str] = {}  # the store's action group of each (triage_keys.py)
         self.writes = Writes(
             lambda: self.s.store, self._show_states, self.shown_many, self.refused, alive=self.is_alive
         )

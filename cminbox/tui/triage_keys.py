@@ -60,6 +60,7 @@ class TriageKeys(_Base):
         writes: Writes
         drafts: Drafts
         undo_stack: list[dict[str, Action]]
+        undo_groups: dict[int, str]  # id of an undo_stack record -> the store's group for it
 
         def refused(self) -> CminboxError | None: ...
 
@@ -119,6 +120,7 @@ class TriageKeys(_Base):
                     undo[mid] = triage.inverse(before, chosen)
         if undo:
             self.undo_stack.append(undo)
+            call = self._noting_group(undo, call)
 
         def done(result: R, _states: dict[str, TriageState]) -> None:
             if then is not None:
@@ -133,6 +135,7 @@ class TriageKeys(_Base):
 
         def failed(exc: CminboxError) -> None:
             self.undo_stack[:] = [u for u in self.undo_stack if u is not undo]  # this one, not an equal one
+            self.undo_groups.pop(id(undo), None)
             self.write_failed(exc, "Not done")
             # Back to the item that was not changed, unless the user has moved on since (the
             # cursor stayed on the next one after a refused `d`: fault trial of 2026-12-01).
@@ -156,6 +159,21 @@ class TriageKeys(_Base):
             if was_on is not None and moved_to is not None and moved_to is not was_on:
                 advanced.append((was_on.message.id, moved_to.message.id))
         self.refresh_chrome()
+
+    def _noting_group(self, undo: dict[str, Action], call: Callable[[], R]) -> Callable[[], R]:
+        """``call``, noting the action group it made for ``undo`` (the on-screen record), so
+        that `u` has the store take back that group, not the actor's latest: a CLI call of the
+        same actor in between was undone instead (new-user trial)."""
+        groups, key = self.undo_groups, id(undo)
+
+        def noted() -> R:  # on the store worker, in order with the undo that may follow
+            result = call()
+            found = result[0] if isinstance(result, tuple) and result else result
+            if isinstance(found, ActResult) and found.changed:
+                groups[key] = found.group
+            return result
+
+        return noted
 
     def advance(self) -> None:
         """Move to the next item that still needs attention (the incident flow: one key per item),
@@ -236,7 +254,10 @@ class TriageKeys(_Base):
             return
         popped = self.undo_stack.pop() if self.undo_stack else {}
         record = popped
-        call: Callable[[], UndoResult | None] = self.s.inbox.undo
+        groups, key = self.undo_groups, id(popped)
+        # The group is read when the undo runs: the action's write, queued before it on the
+        # same worker, has noted it by then (None: unknown, the actor's latest group).
+        call: Callable[[], UndoResult | None] = lambda: self.s.inbox.undo(group=groups.get(key))  # noqa: E731
         row = self.inbox_list.current
         offered, self._rule_undo_offered = self._rule_undo_offered, None
         if not record and row is not None:
@@ -256,6 +277,7 @@ class TriageKeys(_Base):
         back = list(self.inbox_list.index.positions(record).values())
 
         def done(result: UndoResult | None, _states: dict[str, TriageState]) -> None:
+            groups.pop(key, None)
             if result is None:
                 self.notify("Nothing to undo", timeout=2)
                 return

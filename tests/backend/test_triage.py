@@ -50,6 +50,22 @@ def test_undo_is_per_actor_and_repeatable(store: StoreApi) -> None:
     assert [h.action for h in state.history][-2:] == ["undo: status → done", "undo: tag a"]
 
 
+def test_undo_of_a_named_group_takes_back_that_group_not_the_actor_s_latest(store: StoreApi) -> None:
+    """The TUI's `u` names the group it showed last: a later call of the same actor (a CLI tag
+    in another shell) is not what it takes back (new-user trial); the next plain undo is."""
+    store.upsert_messages([make_message(1), make_message(2)])
+    first = store.act(["masto:1"], triage.SetStatus(Status.DONE), actor="ana")
+    store.act(["masto:2"], triage.AddTags(("cli",)), actor="ana")
+    undone = store.undo("ana", first.group)
+    assert undone is not None and undone.changed == ["masto:1"]
+    assert store.triage("masto:1").status == Status.NEW and store.triage("masto:2").tags == ("cli",)
+    assert store.undo("ana", first.group) is None  # undone already
+    assert store.undo("bo", store.act(["masto:1"], triage.AddTags(("x",)), actor="ana").group) is None  # not bo's
+    again = store.undo("ana")
+    assert again is not None and again.changed == ["masto:1"] and store.triage("masto:1").tags == ()
+    assert store.undo("ana") is not None and store.triage("masto:2").tags == ()
+
+
 def test_undo_keeps_a_teammate_s_later_change_to_the_same_field(store: StoreApi) -> None:
     """Regression (fault trial of 2026-12-01): bo's undo of "done" put an item ana had set to
     "waiting" since back to "new", and of an assignment, ana's own assignment to nobody."""

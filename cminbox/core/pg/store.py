@@ -328,15 +328,15 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
             (actor, actor, UNDO_KEEP),
         )
 
-    def undo(self, actor: str) -> UndoResult | None:
+    def undo(self, actor: str, group: str | None = None) -> UndoResult | None:
         """Undo ``actor``'s most recent action group not undone yet, in the same transaction
         that marks it undone (so an undo is never applied twice, nor half)."""
 
         def work(conn: Connection[Any]) -> UndoResult | None:
             row = conn.execute(
                 "SELECT seq, label, entries::text FROM undo_groups WHERE actor = %s AND NOT undone"
-                " ORDER BY seq DESC LIMIT 1 FOR UPDATE",
-                (actor,),
+                " AND (%s::text IS NULL OR grp = %s) ORDER BY seq DESC LIMIT 1 FOR UPDATE",
+                (actor, group, group),
             ).fetchone()
             if row is None:
                 return None
