@@ -93,8 +93,10 @@ class ArchiveTables(StoreParts):
 
     def _drop_live(self, ids: list[str]) -> None:
         by_segment: dict[str, list[int]] = {}
+        part_of: dict[str, str] = {}  # each id's part, so dropping it searches no part (PartIds)
         for key, held in self.ix.by_segment(ids).items():
             by_segment[key] = [doc_id for doc_id, doc in self._segments[key].items() if doc.id in held]
+            part_of.update(dict.fromkeys(held, key))
         by_shard: dict[int, list[int]] = {}
         for mid in ids:
             doc_id = self.ix.triage_at.get(mid)
@@ -116,7 +118,7 @@ class ArchiveTables(StoreParts):
             shard = self.ix.triage_shard.get(mid)
             if shard is not None:
                 self._shard_ids[shard].discard(mid)
-            self.ix.drop_message(mid)
+            self.ix.drop_message(mid, part_of.get(mid))
             self.ix.drop_triage(mid)
         self._unreported.update(ids)
 

@@ -82,6 +82,7 @@ class Row(msgspec.Struct, gc=False):
 
     @state.setter
     def state(self, value: TriageState) -> None:
+        assert value.id, "BLANK (no id) is for reading fields, never a row's state"
         self.triage = value
 
 
@@ -128,6 +129,7 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         self.clock = clock
         self.rows: list[Row] = []
         self.index = RowIndex()  # where each item is in ``rows`` (tui/row_index.py)
+        self._reading: str | None = None  # the id of the item under the cursor at the last set_rows
         self.selected: set[str] = set()
         self.show_channel = True  # off when every item comes from one channel
         self._cache: dict[tuple[object, ...], Strip] = {}
@@ -143,6 +145,9 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         is no longer listed, the cursor stays near where it was (a refresh) or, for a new view
         or filter (``gone_to_top``), goes to the first row: the new list is read from the top."""
         current = self.current
+        # Through an empty list (an empty view on the way to another) the item read last is
+        # still the one to come back to (a new-user trial lost its place in view 2 on the way to 5).
+        reading = current.message.id if current is not None else self._reading
         self.rows = rows
         # C-level passes, not a Python step per row (100k rows at a full load: ~25 ms less).
         self.index = RowIndex(list(map(_ROW_ID, rows)))
@@ -152,7 +157,8 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
             self.selected.intersection_update(self.index.positions(self.selected))
         self._cache.clear()
         self.virtual_size = Size(self.size.width, len(rows))
-        if current is not None and (at := self.index.get(current.message.id)) is not None:
+        self._reading = reading
+        if reading is not None and (at := self.index.get(reading)) is not None:
             self.cursor = at
         elif gone_to_top:
             self.cursor = 0

@@ -276,6 +276,15 @@ class InboxScreen(
         else:
             self.show_preview()
 
+    def empty_text(self) -> str:
+        """What an empty list says: "new mentions appear" fit the first view only (a new-user
+        trial read it in the escalated, mine and snoozed views)."""
+        if self.filter is not None and not self.filter.empty:
+            return "Nothing matches the filter (esc clears it)."
+        if self.view.key == "1":
+            return f"Nothing in “{self.view.name}”. New mentions appear as they arrive."
+        return f"Nothing in “{self.view.name}”."
+
     def show_preview(self) -> None:
         """The cursor's item, with its thread and the author's other messages: from the cache
         at once, or looked up on a worker (only the newest cursor position's lookup lands)."""
@@ -284,7 +293,9 @@ class InboxScreen(
             self._preview_timer = None
         row = self.inbox_list.current
         if row is None:
-            self.query_one(Preview).show(None, [])
+            preview = self.query_one(Preview)
+            preview.empty = self.empty_text()
+            preview.show(None, [])
             return
         if row.fresh:
             row.fresh = False

@@ -191,6 +191,8 @@ class Preview(Static):
         self._shown: tuple[Row, list[Message], list[Message] | None, Card | None] | None = None
         self._age = ""
         self.presence: dict[str, str] = {}  # item -> "bob is replying" (tui/presence_sync.py)
+        # What an empty list says: the inbox screen names its view or filter (empty_text()).
+        self.empty = "Nothing here. New mentions appear as they arrive."
 
     def set_presence(self, lines: dict[str, str]) -> None:
         """Teammates on each item; re-renders when the shown item's line changed."""
@@ -212,7 +214,7 @@ class Preview(Static):
         go on the name line (seen even in a short pane), the rest below the message."""
         self._shown = (row, thread, others, card) if row is not None else None
         if row is None:
-            self.update(Text("Nothing here. New mentions appear as they arrive.", style="dim italic"))
+            self.update(Text(self.empty, style="dim italic"))
             return
         msg, st = row.message, row.state
         now = self.clock()
