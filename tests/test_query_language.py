@@ -202,3 +202,18 @@ def test_or_and_not_combine_like_boolean_logic(node: Node, rows: list[tuple[Mess
     query = parse(to_text(node))
     for m, s in rows:
         assert query.matches(m, s, NOW, ME) == truth(node, m, s)
+
+
+@given(nodes, st.lists(st.integers(0, 10_000).flatmap(items), min_size=2, max_size=8))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_a_query_that_reads_no_message_answers_alike_for_every_message(
+    node: Node, rows: list[tuple[Message, TriageState]]
+) -> None:
+    """The TUI asks such a query once for all the rows of untriaged items (issue #14): its
+    answer for a state must not depend on the message it is given."""
+    query = parse(to_text(node))
+    if query.uses_message:
+        return
+    messages = [m for m, _ in rows]
+    for _, state in rows:
+        assert len({query.matches(m, state, NOW, ME) for m in messages}) == 1, (to_text(node), state)

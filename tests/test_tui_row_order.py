@@ -12,8 +12,9 @@ from textual.pilot import Pilot
 
 from cminbox.core.clock import FrozenClock
 from cminbox.core.health import ChannelHealth, HealthState
-from cminbox.core.models import Message
+from cminbox.core.models import Message, Status
 from cminbox.core.poller import PollReport
+from cminbox.core.query import parse
 from cminbox.core.store import Store
 from cminbox.core.views import arrange_by
 from cminbox.tui.inbox_screen import InboxScreen
@@ -121,3 +122,32 @@ async def test_a_read_never_takes_back_a_newer_state_a_row_shows(tmp_path: Path,
         states = {r.message.id: r.state for r in screen.all_rows}
         assert states[m0.id] is newer and states[m1.id] is brought
         assert [r.message.id for r in screen.all_rows] == [m.id for m, _ in read]
+
+
+async def test_every_view_and_filter_lists_what_a_test_per_row_lists(tmp_path: Path, clock: FrozenClock) -> None:
+    """A view or filter that reads the triage state alone is asked once for all the rows of
+    untriaged items (row_loading.arrange_rows); the rows listed are the ones a test of each row
+    keeps, in every view, with and without a filter, state-only or not."""
+    services = make_services(tmp_path, clock)
+    services.inbox.set_status(["masto:101", "masto:103"], Status.DONE)
+    services.inbox.tag(["masto:102"], ["bug"])
+    services.inbox.snooze(["masto:104"], clock() + timedelta(hours=2))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        await settle(pilot)
+        for key in "12345":
+            await pilot.press(key)
+            await settle(pilot)
+            assert _listed(app) == _arranged(app), key
+            for text in ("status:new", "-tag:bug", "channel:masto", "sync"):
+                screen.filter = parse(text)
+                screen.arrange_rows()
+                kept = [
+                    r.message.id
+                    for r in screen.all_rows
+                    if screen.in_view(r, screen.view_query(), screen.s.clock(), screen.s.config.actor)
+                ]
+                assert _listed(app) == kept, (key, text)
+            screen.filter = None
+            screen.arrange_rows()

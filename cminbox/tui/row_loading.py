@@ -25,6 +25,7 @@ from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message, TriageState
 from cminbox.core.people import identity_of
 from cminbox.core.query import Query
+from cminbox.core.query.evaluate import Predicate
 from cminbox.core.views import Sort, View, arrange_by
 from cminbox.tui.first_read import Read, RowsRead, load_first_screen, read_rows
 from cminbox.tui.frames import after_frame
@@ -64,6 +65,10 @@ class FirstRows(TextualMessage):
 
 class RowsComplete(TextualMessage):
     """The rows hold every stored item (posted once, after the last part was loaded)."""
+
+
+def _both(first: Predicate, second: Predicate) -> Predicate:
+    return lambda m, s, now, me: first(m, s, now, me) and second(m, s, now, me)
 
 
 def _insertion_point(rows: list[Row], row: Row, newest_first: bool) -> int:
@@ -284,9 +289,16 @@ class RowLoading(_Base):
         """The list from the rows in memory, through the view, the filter and the sort; the
         cursor stays on its item, the selection on the items still listed."""
         now, me = self.s.clock(), self.s.config.actor
-        view, filt = self.view_query().predicate, self.filter
-        if filt is None:  # (InboxScreen.in_view, inlined: ~100k calls on a view change)
-            kept = [r for r in self.all_rows if view(r.message, r.triage or BLANK, now, me)]
+        query, filt = self.view_query(), self.filter
+        view, every = query.predicate, self.all_rows
+        if every and not query.uses_message and (filt is None or not filt.uses_message):
+            # The view and the filter read the triage state alone: every row of an item nobody
+            # has triaged gets the same answer, asked once (~40 ms of a 100k view change).
+            test = view if filt is None else _both(view, filt.predicate)
+            blank = test(every[0].message, BLANK, now, me)
+            kept = [r for r in every if (blank if (st := r.triage) is None else test(r.message, st, now, me))]
+        elif filt is None:  # (InboxScreen.in_view, inlined: ~100k calls on a view change)
+            kept = [r for r in every if view(r.message, r.triage or BLANK, now, me)]
         else:
             narrow = filt.predicate
             kept = [

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from cminbox.core.models import Message, TriageState
 from cminbox.core.query.context import NOBODY, PeopleView, needs_people
-from cminbox.core.query.evaluate import Predicate, compile_node, needs_state
+from cminbox.core.query.evaluate import Predicate, compile_node, needs_message, needs_state
 from cminbox.core.query.explain import explain
 from cminbox.core.query.fields import ALIASES, FIELD_NAMES, IS_WORDS, QueryError
 from cminbox.core.query.nodes import And, Node, Not, Or, Term, Text, all_of, any_of
@@ -62,6 +62,7 @@ class Query:
     predicate: Predicate = field(default=_always, compare=False, repr=False)
     uses_state: bool = field(default=False, compare=False, repr=False)
     uses_people: bool = field(default=False, compare=False, repr=False)
+    uses_message: bool = field(default=False, compare=False, repr=False)
 
     @classmethod
     def of(cls, node: Node | None, text: str | None = None, people: PeopleView = NOBODY) -> Query:
@@ -73,6 +74,7 @@ class Query:
             compile_node(node, people),
             needs_state(node),
             needs_people(node),
+            needs_message(node),
         )
 
     def bind(self, people: PeopleView) -> Query:

@@ -50,16 +50,36 @@ def age_limit(value: str) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * AGE_UNIT_SECONDS[match.group(2)])
 
 
+# The fields whose terms read the message only (the rest read the triage state only).
+MESSAGE_FIELDS = frozenset({"channel", "from", "age", "kind", "sentiment", "lang", "author-tag", "person"})
+
+
+def _reads_message(term: Term) -> bool:
+    return term.field in MESSAGE_FIELDS or (term.field == "is" and term.value == "direct")
+
+
 def needs_state(node: Node) -> bool:
     """Does evaluating ``node`` look at the triage state (or only at the message)?"""
     if isinstance(node, Text):
         return False
     if isinstance(node, Term):
-        message_only = ("channel", "from", "age", "kind", "sentiment", "lang", "author-tag", "person")
-        return node.field not in message_only and not (node.field == "is" and node.value == "direct")
+        return not _reads_message(node)
     if isinstance(node, Not):
         return needs_state(node.item)
     return any(needs_state(i) for i in node.items)
+
+
+def needs_message(node: Node) -> bool:
+    """Does evaluating ``node`` look at the message (or only at the triage state)? One that
+    does not gives every item with the same state the same answer (tui/row_loading.py asks
+    once for all the rows of items nobody has triaged)."""
+    if isinstance(node, Text):
+        return True
+    if isinstance(node, Term):
+        return _reads_message(node)
+    if isinstance(node, Not):
+        return needs_message(node.item)
+    return any(needs_message(i) for i in node.items)
 
 
 def compile_node(node: Node, people: PeopleView = NOBODY) -> Predicate:
