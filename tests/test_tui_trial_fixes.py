@@ -107,3 +107,16 @@ async def test_the_cursor_comes_back_to_its_item_through_an_empty_view(tmp_path:
         await press(pilot, "5")
         current = lst.current
         assert current is not None and current.message.id == reading
+
+
+async def test_select_all_leaves_out_rows_that_left_the_view(tmp_path: Path, clock: FrozenClock) -> None:
+    services = make_services(tmp_path, clock)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        lst = screen.inbox_list
+        gone = lst.rows[2]
+        gone.stale = True  # answered elsewhere: dimmed until the next reload
+        screen.stale.add(gone.message.id)
+        await press(pilot, "V")
+        assert lst.selected == {r.message.id for r in lst.rows} - {gone.message.id}

@@ -386,7 +386,9 @@ class InboxScreen(
             self.refresh_chrome()
 
     def action_select_all(self) -> None:
-        self.inbox_list.selected = {r.message.id for r in self.inbox_list.rows}
+        # Not the dimmed rows that left the view since the last reload (a new-user trial's
+        # select-all in "needs reply" took in 21 answered ones).
+        self.inbox_list.selected = {r.message.id for r in self.inbox_list.rows if not r.stale}
         self.inbox_list.refresh()
         self.refresh_chrome()
 
