@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 import msgspec
 
 from cminbox.core.people import Person, effective_tags
-from cminbox.core.query.nodes import Node, Not, Term, Text
+from cminbox.core.query.nodes import Node, Term, any_leaf
 
 #: The fields whose answer depends on people (``from:`` only for its value ``staff``).
 PEOPLE_FIELDS = ("author-tag", "person")
@@ -28,35 +28,19 @@ def is_people_term(term: Term) -> bool:
 
 def needs_people(node: Node | None) -> bool:
     """Does ``node`` use a people field (and so need a :class:`PeopleView` to be evaluated)?"""
-    if node is None or isinstance(node, Text):
-        return False
-    if isinstance(node, Term):
-        return is_people_term(node)
-    if isinstance(node, Not):
-        return needs_people(node.item)
-    return any(needs_people(i) for i in node.items)
+    return any_leaf(node, lambda leaf: isinstance(leaf, Term) and is_people_term(leaf))
 
 
 def uses_field(node: Node | None, name: str) -> bool:
     """Does ``node`` have a term of field ``name`` anywhere (``answered:`` in a rule's query)?"""
-    if node is None or isinstance(node, Text):
-        return False
-    if isinstance(node, Term):
-        return node.field == name
-    if isinstance(node, Not):
-        return uses_field(node.item, name)
-    return any(uses_field(i, name) for i in node.items)
+    return any_leaf(node, lambda leaf: isinstance(leaf, Term) and leaf.field == name)
 
 
 def needs_me(node: Node | None) -> bool:
     """Does ``node`` depend on who evaluates it (``assignee:me``, ``is:mine``)?"""
-    if node is None or isinstance(node, Text):
-        return False
-    if isinstance(node, Term):
-        return (node.field, node.value) in (("assignee", "me"), ("is", "mine"))
-    if isinstance(node, Not):
-        return needs_me(node.item)
-    return any(needs_me(i) for i in node.items)
+    return any_leaf(
+        node, lambda leaf: isinstance(leaf, Term) and (leaf.field, leaf.value) in (("assignee", "me"), ("is", "mine"))
+    )
 
 
 class PeopleView(msgspec.Struct, frozen=True):

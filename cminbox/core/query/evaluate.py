@@ -30,7 +30,7 @@ from cminbox.core.models import Kind, Message, Priority, Status, TriageState
 from cminbox.core.people import identity_of
 from cminbox.core.query.context import NOBODY, PeopleView, is_people_term
 from cminbox.core.query.fields import AGE, AGE_UNIT_SECONDS, STATUSES
-from cminbox.core.query.nodes import And, Node, Not, Or, Term, Text
+from cminbox.core.query.nodes import And, Node, Not, Or, Term, Text, any_leaf
 from cminbox.core.rule_lines import open_effects
 from cminbox.core.sentiment import Mood, mood_of
 
@@ -60,26 +60,14 @@ def _reads_message(term: Term) -> bool:
 
 def needs_state(node: Node) -> bool:
     """Does evaluating ``node`` look at the triage state (or only at the message)?"""
-    if isinstance(node, Text):
-        return False
-    if isinstance(node, Term):
-        return not _reads_message(node)
-    if isinstance(node, Not):
-        return needs_state(node.item)
-    return any(needs_state(i) for i in node.items)
+    return any_leaf(node, lambda leaf: isinstance(leaf, Term) and not _reads_message(leaf))
 
 
 def needs_message(node: Node) -> bool:
     """Does evaluating ``node`` look at the message (or only at the triage state)? One that
     does not gives every item with the same state the same answer (tui/row_loading.py asks
     once for all the rows of items nobody has triaged)."""
-    if isinstance(node, Text):
-        return True
-    if isinstance(node, Term):
-        return _reads_message(node)
-    if isinstance(node, Not):
-        return needs_message(node.item)
-    return any(needs_message(i) for i in node.items)
+    return any_leaf(node, lambda leaf: isinstance(leaf, Text) or _reads_message(leaf))
 
 
 def compile_node(node: Node, people: PeopleView = NOBODY) -> Predicate:

@@ -7,6 +7,7 @@ validated and normalised (lower-case, a known status, a canonical age ...).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeAlias
 
 import msgspec
@@ -59,3 +60,15 @@ def any_of(items: list[Node]) -> Node | None:
     if not flat:
         return None
     return flat[0] if len(flat) == 1 else Or(tuple(flat))
+
+
+def any_leaf(node: Node | None, test: Callable[[Text | Term], bool]) -> bool:
+    """Does ``test`` hold for a leaf (a term or a text) anywhere in ``node``, negated or not?
+    The one walk behind "does this query use people, me, a field, the state, the message"."""
+    if node is None:
+        return False
+    if isinstance(node, Text | Term):
+        return test(node)
+    if isinstance(node, Not):
+        return any_leaf(node.item, test)
+    return any(any_leaf(i, test) for i in node.items)
