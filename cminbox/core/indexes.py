@@ -87,7 +87,8 @@ class Indexes:
         # Identity -> its author keys: one, unless handles that casefold alike lower differently
         # ("@straße", "@STRASSE"): then author_ids() looks at each message (never forgets: few).
         self._identity_authors: dict[str, set[str]] = {}
-        # Channel -> handle -> identity key, learnt once (the load's lookup per message).
+        # Channel -> handle -> identity key, computed once per account (few people, many
+        # messages), its author key noted with it (identity()).
         self._handle_identities: dict[str, dict[str, str]] = {}
         self._author_keys: dict[str, str] = {}  # handle -> author key (few people, many messages)
         self._shared_authors: dict[Author, Author] = {}
@@ -107,7 +108,6 @@ class Indexes:
         self._triage_keys: dict[str, tuple[Status, tuple[str, ...]]] = {}
         self.status: dict[Status, set[str]] = {}
         self.tags: dict[str, set[str]] = {}
-        self._identity_keys: dict[tuple[str, str], str] = {}  # (channel, handle) -> identity key
         # Who answered first (core/community.py): kind ("community", "staff") -> ids, for answered:.
         self.answered: dict[str, set[str]] = {}
         self._answered_kind: dict[str, str] = {}
@@ -136,11 +136,17 @@ class Indexes:
         return key
 
     def identity(self, msg: Message) -> str:
-        """``people.identity_of(msg)``, computed once per account (few people, many messages)."""
-        account = (msg.channel, msg.author.handle)
-        key = self._identity_keys.get(account)
+        """``people.identity_of(msg)``, computed once per account; the first time, its author
+        key is noted with it (author_ids)."""
+        known = self._handle_identities.get(msg.channel)
+        if known is None:
+            known = self._handle_identities[msg.channel] = {}
+        key = known.get(msg.author.handle)
         if key is None:
-            key = self._identity_keys[account] = identity(*account)
+            key = known[msg.author.handle] = identity(msg.channel, msg.author.handle)
+            author = self.author_of(msg.author.handle)
+            self._author_identities.setdefault(author, set()).add(key)
+            self._identity_authors.setdefault(key, set()).add(author)
         return key
 
     def by_identity(self) -> dict[str, set[str]]:
@@ -157,13 +163,6 @@ class Indexes:
             else:
                 found.update(mid for mid in ids if self.author_of(self.messages[mid].author.handle) == author)
         return found
-
-    def _learn_identity(self, msg: Message) -> str:
-        """``msg``'s identity key, and its author key noted with it."""
-        ident, author = self.identity(msg), self.author_of(msg.author.handle)
-        self._author_identities.setdefault(author, set()).add(ident)
-        self._identity_authors.setdefault(ident, set()).add(author)
-        return ident
 
     # ------------------------------------------------------------------ messages
     def add_message(self, key: str, msg: Message) -> None:
@@ -201,7 +200,8 @@ class Indexes:
         # an equal short string is compared, not hashed (each is a fresh copy from the decoder).
         channel = channel_type = visibility = ""
         seen_here: dict[str, Author] = {}  # this part's authors by id (few people, many messages)
-        ident_here: dict[str, str] = {}  # handle -> identity key on the channel of the message before
+        # Handle -> identity key on the channel of the message before (identity() fills it).
+        ident_here = self._handle_identities.setdefault(channel, {})
         # A reply names its conversation and its parent by their ids: point to the one string of
         # that message's id instead of a copy of it (~4 MB at 100k mails, a third of them replies;
         # nine in ten of those find their parent in the same part).
@@ -257,7 +257,7 @@ class Indexes:
                     members.add(mid)
             ident = ident_here.get(person.handle)
             if ident is None:
-                ident = ident_here[person.handle] = self._learn_identity(msg)
+                ident = self.identity(msg)  # (fills ident_here, the same dict)
             ids = idents.get(ident)
             if ids is None:
                 idents[ident] = {mid}
