@@ -290,22 +290,16 @@ class RowLoading(_Base):
         cursor stays on its item, the selection on the items still listed."""
         now, me = self.s.clock(), self.s.config.actor
         query, filt = self.view_query(), self.filter
-        view, every = query.predicate, self.all_rows
+        every = self.all_rows
+        # (InboxScreen.in_view, inlined: ~100k calls on a view change)
+        test = query.predicate if filt is None else _both(query.predicate, filt.predicate)
         if every and not query.uses_message and (filt is None or not filt.uses_message):
             # The view and the filter read the triage state alone: every row of an item nobody
             # has triaged gets the same answer, asked once (~40 ms of a 100k view change).
-            test = view if filt is None else _both(view, filt.predicate)
             blank = test(every[0].message, BLANK, now, me)
             kept = [r for r in every if (blank if (st := r.triage) is None else test(r.message, st, now, me))]
-        elif filt is None:  # (InboxScreen.in_view, inlined: ~100k calls on a view change)
-            kept = [r for r in every if view(r.message, r.triage or BLANK, now, me)]
         else:
-            narrow = filt.predicate
-            kept = [
-                r
-                for r in self.all_rows
-                if view(r.message, st := r.triage or BLANK, now, me) and narrow(r.message, st, now, me)
-            ]
+            kept = [r for r in every if test(r.message, r.triage or BLANK, now, me)]
         self.stale.clear()
         # The list shares Row objects with all_rows, so an update to one is seen by the other.
         if self.rows_in_store_order and not self.group and self.sort in (Sort.NEWEST, Sort.OLDEST):

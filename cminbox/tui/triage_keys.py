@@ -86,8 +86,7 @@ class TriageKeys(_Base):
 
     def shown(self, mid: str) -> TriageState | None:
         """What the row shows now: the store's state with the pending writes applied."""
-        i = self.inbox_list.index.get(mid)
-        return self.inbox_list.rows[i].state if i is not None else None
+        return self.shown_many([mid]).get(mid)
 
     def shown_many(self, ids: Collection[str]) -> dict[str, TriageState]:
         """:meth:`shown` for many items, found in one pass (a search each would scan the list
