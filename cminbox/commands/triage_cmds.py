@@ -101,8 +101,7 @@ def _unknown_channel(ctx: Context, wanted: str) -> str:
     known = {c.name.lower() for c in configured} | {c.type.lower() for c in configured}
     if wanted in known:
         return ""
-    names = ", ".join(sorted(c.name for c in configured)) or "none configured"
-    return f"(no channel is named or typed {wanted!r}; the channels: {names})"
+    return f"(no channel is named or typed {wanted!r}; the channels: {ctx.config.channel_names()})"
 
 
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:

@@ -123,8 +123,11 @@ class Config:
         for ch in self.channels:
             if ch.name == name:
                 return ch
-        known = ", ".join(c.name for c in self.channels) or "none configured"
-        raise ConfigError(self.path, None, None, f"no channel named {name!r} (configured: {known})")
+        raise ConfigError(self.path, None, None, f"no channel named {name!r} (configured: {self.channel_names()})")
+
+    def channel_names(self) -> str:
+        """The configured channels' names, for a message that names a channel wrongly."""
+        return ", ".join(c.name for c in self.channels) or "none configured"
 
     def marks_read(self, channel: str) -> bool:
         """Does marking an item done also mark it read on this channel (its option, where the
