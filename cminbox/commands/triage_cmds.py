@@ -15,9 +15,8 @@ from cminbox.core.models import Message, Priority, Status
 from cminbox.core.people_ops import PeopleOps
 from cminbox.core.query import Node, Query, QueryError, Term, all_of, explain
 from cminbox.core.query import parse as parse_query
-from cminbox.core.secretless import secretless
+from cminbox.core.secretless import fit_to_show
 from cminbox.core.store_api import ActResult, StoreError
-from cminbox.core.text import inert_message
 from cminbox.core.triage import normalise_tag
 from cminbox.core.when import WhenError, ago, parse_when
 
@@ -173,7 +172,7 @@ def _fetch_thread(ctx: Context, msg: Message) -> list[Message]:
         try:
             if channel is None:
                 raise UsageError(f"{msg.id}: channel {msg.channel!r} is not in the config; cannot fetch its thread")
-            return [inert_message(secretless(m)) for m in await channel.thread(msg)]  # not stored: inert here
+            return fit_to_show(await channel.thread(msg))
         finally:
             await engine.aclose()
 

@@ -17,6 +17,7 @@ import msgspec
 
 from cminbox.core.models import Message
 from cminbox.core.redact import redactor
+from cminbox.core.text import inert_message
 
 _FIELDS = ("id", "native_id", "text", "url", "thread_id", "parent_id")
 _AUTHOR_FIELDS = ("id", "handle", "display_name", "url")
@@ -49,6 +50,13 @@ def secretless(message: Message) -> Message:
         extra={mask(key): mask(value) for key, value in message.extra.items()},
         **{name: mask(getattr(message, name)) for name in _FIELDS},
     )
+
+
+def fit_to_show(fetched: list[Message]) -> list[Message]:
+    """Messages a channel fetched to show, not to store (a live thread): what storing does to
+    them on the way in (secrets masked, text made inert) done here instead, in one place for the
+    TUI's thread view and `cminbox show --fetch`."""
+    return [inert_message(secretless(m)) for m in fetched]
 
 
 def holds_secret(cursor: Any) -> bool:

@@ -21,8 +21,8 @@ from textual.screen import Screen
 from cminbox.core.channel import Channel, ChannelError
 from cminbox.core.errors import CminboxError
 from cminbox.core.models import Message
-from cminbox.core.secretless import secretless
-from cminbox.core.text import bound_text, inert_message, sanitize
+from cminbox.core.secretless import fit_to_show
+from cminbox.core.text import bound_text, sanitize
 from cminbox.core.when import age
 from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.plain import Static
@@ -129,7 +129,7 @@ class ThreadScreen(Screen[None]):
         try:
             # Not stored, so not made inert on the way in: made so here (a Matrix sender with
             # OSC 52 in it reached the screen: hostile-data trial of 2026-12-01).
-            live = [inert_message(secretless(m)) for m in await self.channel.thread(self.message)]
+            live = fit_to_show(await self.channel.thread(self.message))
         except ChannelError as exc:
             self.live_note = f"the live thread is unavailable: {exc.reason}"
             self.show_stored()
