@@ -359,19 +359,23 @@ class Indexes:
         sets: list[set[str]] = []
         if tag is not None:
             sets.append(self.tags.get(tag, set()))
-        if channel is not None:
-            sets.append(self.in_channels({channel}))
         if status is not None and status != Status.NEW:
             sets.append(self.status.get(status, set()))
         if not sets:
-            if status is None:
+            if channel is not None:  # no index narrows it: one pass over the messages
+                sets.append(self.in_channels({channel}))
+                channel = None
+            elif status is None:
                 return self.messages.keys()
-            return self.with_status(status)
+            else:
+                return self.with_status(status)
         sets.sort(key=len)
         found = set(sets[0])
         for other in sets[1:]:
             found &= other
         found &= self.messages.keys()
+        if channel is not None:  # checked per id of the few a tag or a status left
+            found = {mid for mid in found if self.messages[mid].channel == channel}
         if status == Status.NEW:
             found = {mid for mid in found if self.status_of(mid) == Status.NEW}
         return found

@@ -65,6 +65,15 @@ def test_query_filters_by_exact_fields_newest_first(store: StoreApi) -> None:
     assert [m.id for m, _ in store.query(status=Status.OPEN)] == ["masto:2", "masto:4", "gh:9"]
     assert [m.id for m, _ in store.query(status=Status.OPEN, tag="bug")] == ["masto:4"]
     assert [m.id for m, _ in store.query(channel="gh")] == ["gh:9"]
+    assert [m.id for m, _ in store.query(channel="masto", tag="bug")] == ["masto:4", "masto:6"]
+    assert store.query(channel="gh", tag="bug") == [] and store.query(channel="nosuch") == []
+    assert [m.id for m, _ in store.query(channel="gh", status=Status.OPEN)] == ["gh:9"]
+    assert [m.id for m, _ in store.query(channel="masto", status=Status.NEW)] == [
+        "masto:1",
+        "masto:3",
+        "masto:5",
+        "masto:6",
+    ]
     assert [m.id for m, _ in store.query(limit=2)] == ["masto:1", "masto:2"]
     assert all(st.status == Status.OPEN for _, st in store.query(status=Status.OPEN))
 
