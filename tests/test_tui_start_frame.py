@@ -180,3 +180,35 @@ async def test_the_first_frame_s_callback_finds_the_screen_taken_down(tmp_path: 
         await until(pilot, lambda: screen.rows_loaded, "the first rows")
         await screen.query_one(KeyFooter).remove()
         screen.first_frame_done()  # no footer: nothing to release, and no error
+
+
+async def test_the_filter_box_is_made_at_the_first_slash_and_the_hidden_panes_lay_out_once(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """The first frame carries no filter box (an Input's styles and mount, for a box most starts
+    never open), and the panes shown on demand are hidden before their mount: hiding them in
+    on_mount laid the screen out again. `/` makes the box, esc hides it, `/` shows the same one."""
+    from textual.widgets import Input
+
+    app = CminboxApp(_services(tmp_path, clock), run_engine=False, blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+        await until(pilot, lambda: screen.rows_loaded, "the first rows")
+        assert not screen.query(Input), "a filter box before the first `/`"
+        for pane in ("#store-banner", "#composer"):
+            assert not screen.query_one(pane).display
+        await pilot.press("slash")
+        await pilot.pause()
+        box = screen.query_one("#filter-input", Input)
+        assert box.display and box.has_focus
+        await pilot.press("t", "a", "g", ":", "enter")
+        await pilot.pause()
+        assert screen.query_one("#filter-error").display  # "tag:" needs a value
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not box.display and not screen.query_one("#filter-error").display
+        assert screen.inbox_list.has_focus
+        await pilot.press("slash")
+        await pilot.pause()
+        assert screen.query_one("#filter-input", Input) is box and box.display and box.has_focus
+        assert len(screen.query(Input)) == 1

@@ -44,7 +44,7 @@ from cminbox.tui.help_screen import HelpScreen, view_names
 from cminbox.tui.inbox_list import BLANK, InboxList, Row
 from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.macro_keys import MacroKeys, macro_bindings
-from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner
+from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner, hidden
 from cminbox.tui.people_sync import PeopleSync
 from cminbox.tui.plain import Label
 from cminbox.tui.presence_sync import PresenceSync
@@ -71,6 +71,7 @@ SORTS = list(Sort)
 FOOTER_ACTIONS = frozenset(spec.action.partition("(")[0] for spec in actions.ACTIONS if spec.footer)
 PREVIEW_MODES = ("right", "bottom", "off")
 NARROW = 100  # columns
+FILTER_PLACEHOLDER = "filter: tag:outage status:new from:@alice age:<1h words…"
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
@@ -102,6 +103,7 @@ class InboxScreen(
         self.stale: set[str] = set()  # rows in the list that no longer match the view (until a reload)
         self.counts = HeaderCounts()
         self._preview_timer: Timer | None = None
+        self._filter_box: Input | None = None  # made at the first `/` (filter_widgets)
         self._preview_due = 0.0  # time.monotonic() when the preview may follow the cursor
         self.store_problem: CminboxError | None = None  # why the store cannot be written
         self._probe_timer: Timer | None = None
@@ -125,23 +127,28 @@ class InboxScreen(
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
+        # The panes shown only on demand are hidden from the start, not at mount: hiding them
+        # there laid the screen out again before the first frame (issue #14). The filter's box
+        # is made at the first `/` (filter_widgets): an Input's styles and mount were ~3 ms of
+        # the first frame, for a box most starts never open.
         yield InboxHeader(id="header")
-        yield StoreBanner(id="store-banner")
+        yield hidden(StoreBanner(id="store-banner"))
         yield Label("", id="view-line")
-        yield Input(placeholder="filter: tag:outage status:new from:@alice age:<1h words…", id="filter-input")
-        yield Label("", id="filter-error")
         with Container(id="body"):
             yield InboxList(self.s.clock, id="inbox")
             yield Preview(self.s.clock, id="preview")
-        yield Composer(id="composer")
+        yield hidden(Composer(id="composer"))
         yield KeyFooter(held=True)  # released by the first rows' frame (row_loading.py)
+
+    def filter_widgets(self) -> tuple[Input, Label]:
+        """The filter's box and its error line, under the view line; made the first time."""
+        if self._filter_box is None:
+            self._filter_box = hidden(Input(placeholder=FILTER_PLACEHOLDER, id="filter-input"))
+            self.mount(self._filter_box, hidden(Label("", id="filter-error")), after="#view-line")
+        return self._filter_box, self.query_one("#filter-error", Label)
 
     def on_mount(self) -> None:
         self.place_preview()
-        self.query_one("#filter-input").display = False
-        self.query_one("#filter-error").display = False
-        self.query_one(Composer).display = False
-        self.query_one("#store-banner").display = False
         self.run_worker(self.writes.run(), group="store-writes", name="store writes")
         self.load_segments()  # the rows fill in when read (the view line says "loading…" until then)
         if not self.rows_loaded:
@@ -402,14 +409,14 @@ class InboxScreen(
         self.refresh_chrome()
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter-input", Input)
+        box, _ = self.filter_widgets()
         box.value = self.filter.text if self.filter else ""
         box.display = True
         box.focus()
 
     @on(Input.Submitted, "#filter-input")
     def _filter_submitted(self, event: Input.Submitted) -> None:
-        error = self.query_one("#filter-error", Label)
+        _, error = self.filter_widgets()
         try:
             query = parse(event.value)
         except QueryError as exc:
@@ -423,10 +430,10 @@ class InboxScreen(
         self.inbox_list.focus()
 
     def on_key(self, event: Any) -> None:
-        box = self.query_one("#filter-input", Input)
-        if event.key == "escape" and box.has_focus:
+        box = self._filter_box  # (not looked up on every key)
+        if event.key == "escape" and box is not None and box.has_focus:
             box.display = False
-            self.query_one("#filter-error").display = False
+            self.filter_widgets()[1].display = False
             self.inbox_list.focus()
             event.stop()
 

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from operator import attrgetter
+from typing import TypeVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -24,6 +25,16 @@ from cminbox.tui.inbox_list import BLANK, Row
 from cminbox.tui.plain import Static
 
 _STATUS = attrgetter("status")
+_W = TypeVar("_W", bound=Widget)
+
+
+def hidden(widget: _W) -> _W:
+    """``widget``, not displayed until shown: hidden before it is mounted, so the screen is not
+    laid out again for it (hiding in on_mount did that once more before the first frame)."""
+    widget.display = False
+    return widget
+
+
 HEALTH_MARK = {
     HealthState.OK: ("●", "green"),
     HealthState.DEGRADED: ("▲", "yellow"),
