@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 from collections.abc import Callable, Iterator, Sequence
@@ -63,6 +64,14 @@ class DeliveryUpdate(TextualMessage):
     def __init__(self, delivery: Delivery) -> None:
         super().__init__()
         self.delivery = delivery
+
+
+DIALOGS = ("cminbox.tui.dialogs", "cminbox.tui.bulk_confirm", "cminbox.tui.moderation", "cminbox.tui.help_screen")
+
+
+def import_dialogs() -> None:
+    for name in DIALOGS:
+        importlib.import_module(name)
 
 
 class CminboxApp(App[None]):
@@ -262,6 +271,9 @@ class CminboxApp(App[None]):
         from cminbox.core.heap import release_freed_memory
 
         self.run_worker(release_freed_memory, thread=True, name="release freed memory", exit_on_error=False)
+        # The dialogs' modules are not imported with the inbox (issue #14); imported now, on a
+        # worker, the first key that opens one does not pay for them (~5 ms).
+        self.run_worker(import_dialogs, thread=True, name="import dialogs", exit_on_error=False)
 
     def build_engine(self) -> None:
         """On a worker, once; attached when it is ready (PollUpdate and DeliveryUpdate follow)."""

@@ -14,13 +14,10 @@ from cminbox.core.bulk import BulkPlan
 from cminbox.core.models import Status
 from cminbox.tui.dialogs import Dialog
 from cminbox.tui.plain import Label
+from cminbox.tui.texts import items
 
 BulkChoice = Literal["all", "skip"]
 VERBS = {Status.DONE: "Close", Status.OPEN: "Reopen", Status.WAITING: "Set waiting on", Status.NEW: "Mark new"}
-
-
-def items(n: int) -> str:
-    return f"{n} item{'s' if n != 1 else ''}"
 
 
 class BulkConfirm(Dialog):

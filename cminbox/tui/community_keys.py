@@ -21,7 +21,6 @@ from cminbox.core.models import Answered, Status, TriageState
 from cminbox.core.text import one_line
 from cminbox.core.triage import Action, SetAnswer, SetStatus, Several
 from cminbox.tui.composer import Composer
-from cminbox.tui.helpers_screen import HelpersScreen
 from cminbox.tui.ui_thread import from_worker
 
 if TYPE_CHECKING:
@@ -103,4 +102,6 @@ class CommunityKeys(_Base):
 
     def action_helpers(self) -> None:
         ops = self.community_ops
+        from cminbox.tui.helpers_screen import HelpersScreen
+
         self.app.push_screen(HelpersScreen(ops.top, parse_since))

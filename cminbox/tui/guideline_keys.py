@@ -17,9 +17,9 @@ from cminbox.core.errors import CminboxError
 from cminbox.core.guidelines import FollowUp, Via
 from cminbox.core.models import Message
 from cminbox.core.text import sanitize
-from cminbox.tui.moderation import FollowUpDialog, ModerationRequest, Preview
 
 if TYPE_CHECKING:
+    from cminbox.tui.moderation import ModerationRequest, Preview
     from cminbox.tui.triage_keys import TriageKeys as _Base
 else:
     _Base = object
@@ -102,5 +102,7 @@ class GuidelineKeys(_Base):
 
             call = lambda: guideline_ops.follow_up(self.s.inbox, ids, guideline)  # noqa: E731
             self.write(ids, None, call, "", then=queued)
+
+        from cminbox.tui.moderation import FollowUpDialog
 
         self.app.push_screen(FollowUpDialog(names, len(ids), preview), done)

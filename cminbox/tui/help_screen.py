@@ -12,43 +12,11 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 
-from cminbox.core.keymap import ActionSpec
 from cminbox.core.macros import Macro
 from cminbox.core.views import View
 from cminbox.tui.actions import ACTIONS
 from cminbox.tui.plain import Static
-
-
-def key_label(keys: str) -> str:
-    names = {"question_mark": "?", "colon": ":", "slash": "/", "escape": "esc", "enter": "enter"}
-    return " ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
-
-
-def bound_key(app: object, action_id: str) -> str:
-    """An action's first key as bound now (the app's [keys] remap, else the action table), for
-    the hints notices and dialogs give ("U undoes" once undo is remapped to U)."""
-    keymap: dict[str, str] = getattr(app, "keymap_overrides", {})
-    keys = keymap.get(action_id) or next((spec.keys for spec in ACTIONS if spec.id == action_id), "")
-    return key_label(keys.split(",")[0]) if keys else action_id
-
-
-def view_names(views: Sequence[View]) -> dict[str, str]:
-    """The views in force by their action id: "Saved view 6" said nothing of which view that
-    is (new-user trial of 2026-12-01)."""
-    return {f"view_{v.key}": v.name for v in views}
-
-
-def is_view_key(spec: ActionSpec) -> bool:
-    return spec.id.startswith("view_") and spec.id[5:].isdigit()
-
-
-def action_words(spec: ActionSpec, names: dict[str, str]) -> str:
-    """What the help and the palette call an action: a view key by its view's name, or as
-    unused; every other action (and every one when no views were given) by the table's words."""
-    if not names or not is_view_key(spec):
-        return spec.description
-    name = names.get(spec.id)
-    return f"View: {name}" if name else f"{spec.description} (none; add one in [[views]])"
+from cminbox.tui.texts import action_words, key_label, view_names
 
 
 class HelpScreen(ModalScreen[None]):

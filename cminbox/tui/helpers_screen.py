@@ -8,7 +8,7 @@ built from sanitised strings, never markup.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from rich.text import Text
 from textual import work
@@ -16,43 +16,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 
-from cminbox.core.community import COMMUNITY
 from cminbox.core.community_ops import Helper
 from cminbox.core.errors import CminboxError
-from cminbox.core.models import Answered
 from cminbox.core.text import cell_safe, fit_cells, one_line, sanitize
-from cminbox.core.when import age
-from cminbox.tui.inbox_list import COMMUNITY as MARK
 from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.plain import Static
 from cminbox.tui.ui_thread import from_worker
 
 WINDOWS = ("30d", "7d", "90d")  # `s` cycles them
 Rank = Callable[[timedelta], list[Helper]]  # the store read, run on a worker
-
-
-def answer_text(answered: Answered, now: datetime, keys: tuple[str, str] = ("c", "C")) -> Text:
-    """``↪ answered by Mira Okafor (@mira) 12m ago · c confirm · C correct`` and the link;
-    ``keys``: confirm's and correct's as bound now (a remap included)."""
-    out = Text()
-    name = sanitize(answered.name, single_line=True)
-    handle = sanitize(answered.handle, single_line=True)
-    who = f"{name} ({handle})" if name else handle
-    when = f"{age(answered.at, now)} ago"
-    if answered.kind == COMMUNITY:
-        out.append(f"{MARK} answered by ", style="bold")
-        out.append(who, style="bold")
-        out.append(f" {when}")
-        if answered.confirmed_at is not None:
-            out.append(f" · ✓ confirmed by {sanitize(answered.confirmed_by, single_line=True)}", style="dim")
-        else:
-            out.append(f" · {keys[0]} confirm · {keys[1]} correct", style="dim")
-    else:
-        out.append(f"answered first by staff: {who} {when}", style="dim")
-    out.append("\n")
-    if answered.url:
-        out.append(f"  {sanitize(answered.url, single_line=True)}\n", style="dim underline")
-    return out
 
 
 def ranking_text(helpers: list[Helper], since: str, width: int) -> Text:

@@ -35,12 +35,10 @@ from cminbox.core.triage import Action
 from cminbox.core.views import Sort, View
 from cminbox.tui import actions
 from cminbox.tui.author_card import read_card
-from cminbox.tui.bulk_confirm import items
 from cminbox.tui.community_keys import CommunityKeys
 from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.guideline_keys import GuidelineKeys
-from cminbox.tui.help_screen import HelpScreen, view_names
 from cminbox.tui.inbox_list import BLANK, InboxList, Row
 from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.macro_keys import MacroKeys, macro_bindings
@@ -58,6 +56,7 @@ from cminbox.tui.store_worker import (
     Writes,
     preview_data,
 )
+from cminbox.tui.texts import items, view_names
 from cminbox.tui.triage_keys import TriageKeys
 from cminbox.tui.typed_keys import Input
 from cminbox.tui.ui_thread import is_alive
@@ -485,6 +484,8 @@ class InboxScreen(
         body.set_classes(f"preview-{mode}")
 
     def action_help(self) -> None:
+        from cminbox.tui.help_screen import HelpScreen
+
         self.app.push_screen(HelpScreen(self.s.config.keys, self.macros, self.s.config.views))
 
     @property

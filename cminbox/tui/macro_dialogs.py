@@ -15,10 +15,9 @@ from textual.widgets.option_list import Option
 
 from cminbox.core.macro_run import MacroPlan
 from cminbox.core.macros import Macro
-from cminbox.tui.bulk_confirm import items
 from cminbox.tui.dialogs import Dialog
-from cminbox.tui.help_screen import bound_key, key_label
 from cminbox.tui.plain import Label
+from cminbox.tui.texts import bound_key, items, key_label
 
 MacroChoice = Literal["all", "skip"]
 

@@ -8,7 +8,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from cminbox.core.macros import Macro
 from cminbox.tui.actions import ACTIONS
-from cminbox.tui.help_screen import action_words, is_view_key, key_label
+from cminbox.tui.texts import action_words, is_view_key, key_label
 
 
 class ActionCommands(Provider):

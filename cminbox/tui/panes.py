@@ -19,10 +19,9 @@ from cminbox.core.people_ops import Card
 from cminbox.core.text import bound_text, sanitize
 from cminbox.core.when import age, ago
 from cminbox.tui.author_card import card_text, card_title, tag_words
-from cminbox.tui.help_screen import bound_key
-from cminbox.tui.helpers_screen import answer_text
 from cminbox.tui.inbox_list import BLANK, Row
 from cminbox.tui.plain import Static
+from cminbox.tui.texts import answer_text, bound_key
 
 _STATUS = attrgetter("status")
 _W = TypeVar("_W", bound=Widget)

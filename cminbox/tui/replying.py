@@ -23,7 +23,6 @@ from cminbox.core.outbox import MARK_READ, OutboxItem
 from cminbox.core.presence import Activity
 from cminbox.tui.composer import Composer
 from cminbox.tui.cursor import StillCursorScreen
-from cminbox.tui.dialogs import CollisionDialog, ConfirmDialog, SavedReplyPicker
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.editor import edit_in_editor
 from cminbox.tui.inbox_list import InboxList
@@ -221,6 +220,8 @@ class ReplyingScreen(StillCursorScreen):
                 else:
                     self._send_dropped(event)
 
+            from cminbox.tui.dialogs import CollisionDialog
+
             self.app.push_screen(CollisionDialog(said), answered)
             return
         self._send_checked(event)
@@ -261,6 +262,8 @@ class ReplyingScreen(StillCursorScreen):
         # Mentions outside the thread (core/send_lint.py) join the question; a private reply
         # that would let them read it always asks, even where replies are not public.
         said = "".join(f"\n⚠ {w}." for w in check.warnings)
+        from cminbox.tui.dialogs import ConfirmDialog
+
         if caps.reply_is_public and event.message.visibility in ("public", "unlisted", ""):
             self.app.push_screen(
                 ConfirmDialog(f"Post this reply publicly to {event.message.author.handle}?{said}"), send
@@ -321,6 +324,8 @@ class ReplyingScreen(StillCursorScreen):
                 self.notify(str(exc), title=f"Saved reply {name!r} not inserted", severity="error", timeout=8)
                 return
             composer.insert(text)
+
+        from cminbox.tui.dialogs import SavedReplyPicker
 
         self.app.push_screen(SavedReplyPicker(list(replies)), done)
 

@@ -3,7 +3,9 @@
 A mixin of :class:`~cminbox.tui.inbox_screen.InboxScreen` (kept apart so each file stays
 small). Every handler goes through :meth:`write`: the rows show the action at once, the
 core's triage verb runs on the store worker (tui/store_worker.py), and a refusal (a broken
-store file, a full disk) takes the rows back with a notification, never a crash.
+store file, a full disk) takes the rows back with a notification, never a crash. The dialogs
+are imported where they are opened, not with the inbox: their screen classes were ~5 ms of its
+first frame (issue #14).
 """
 
 from __future__ import annotations
@@ -32,15 +34,15 @@ from cminbox.core.triage import (
     Snooze,
     normalise_tag,
 )
-from cminbox.tui.bulk_confirm import BulkChoice, BulkConfirm, items
-from cminbox.tui.dialogs import AssignDialog, EscalateDialog, EscalationRequest, SnoozeDialog, TagPicker
 from cminbox.tui.drafts import Drafts
-from cminbox.tui.help_screen import bound_key
 from cminbox.tui.inbox_list import BLANK, InboxList, Row
-from cminbox.tui.moderation import ModerateDialog, ModerationRequest, Preview
 from cminbox.tui.store_worker import Write, Writes, optimistic
+from cminbox.tui.texts import bound_key, items
 
 if TYPE_CHECKING:
+    from cminbox.tui.bulk_confirm import BulkChoice
+    from cminbox.tui.dialogs import EscalationRequest
+    from cminbox.tui.moderation import ModerationRequest, Preview
     from cminbox.tui.replying import ReplyingScreen as _Base
 else:
     _Base = object
@@ -238,6 +240,8 @@ class TriageKeys(_Base):
             else:
                 set_status(plan.clear, f"{label} (skipped {len(plan.held)}: {plan.summary()})")
 
+        from cminbox.tui.bulk_confirm import BulkConfirm
+
         self.app.push_screen(BulkConfirm(plan), answered)
 
     def action_cycle_priority(self) -> None:
@@ -316,6 +320,8 @@ class TriageKeys(_Base):
                 action = AddTags((normalise_tag(tag),))
                 self.write(ids, action, lambda: self.s.inbox.tag(ids, [tag]), f"Tagged #{tag}")
 
+        from cminbox.tui.dialogs import TagPicker
+
         self.app.push_screen(TagPicker("Tag", tags), done)
 
     def action_untag(self) -> None:
@@ -330,6 +336,8 @@ class TriageKeys(_Base):
             if tag:
                 action = RemoveTags((normalise_tag(tag),))
                 self.write(ids, action, lambda: self.s.inbox.untag(ids, [tag]), f"Removed #{tag}")
+
+        from cminbox.tui.dialogs import TagPicker
 
         self.app.push_screen(TagPicker("Remove tag", present, allow_new=False), done)
 
@@ -355,6 +363,8 @@ class TriageKeys(_Base):
                 what = f"Assigned to {clean}" if clean else "Unassigned"
                 self.write(ids, Assign(clean), lambda: self.s.inbox.assign(ids, clean), what)
 
+        from cminbox.tui.dialogs import AssignDialog
+
         self.app.push_screen(AssignDialog(people, current), done)
 
     def action_snooze(self) -> None:
@@ -365,6 +375,8 @@ class TriageKeys(_Base):
             if until is not None:
                 what = f"Snoozed until {until:%a %d %b %H:%M}"
                 self.write(ids, Snooze(until), lambda: self.s.inbox.snooze(ids, until), what)
+
+        from cminbox.tui.dialogs import SnoozeDialog
 
         self.app.push_screen(SnoozeDialog(self.s.clock()), done)
 
@@ -401,6 +413,8 @@ class TriageKeys(_Base):
 
         shown = list(self.shown_many(ids).values())
         offered = max([Priority.HIGH, *(st.priority for st in shown)], key=lambda p: p.rank)
+        from cminbox.tui.dialogs import EscalateDialog
+
         self.app.push_screen(EscalateDialog(targets, len(ids), offered), done)
 
     def action_moderate(self) -> None:
@@ -434,5 +448,7 @@ class TriageKeys(_Base):
                 self.write(ids, None, call, "", then=queued)
 
         guidelines, preview = self.guideline_names(), self.guideline_preview(ids, after_action=True)
+        from cminbox.tui.moderation import ModerateDialog
+
         dialog = ModerateDialog(channel, actions, len(ids), caps.moderation_reasons, guidelines, preview)
         self.app.push_screen(dialog, done)
