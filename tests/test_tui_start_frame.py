@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -182,12 +183,14 @@ async def test_the_first_frame_s_callback_finds_the_screen_taken_down(tmp_path: 
         screen.first_frame_done()  # no footer: nothing to release, and no error
 
 
-async def test_the_filter_box_is_made_at_the_first_slash_and_the_hidden_panes_lay_out_once(
+async def test_the_filter_box_is_made_at_the_first_slash_and_the_panes_shown_on_demand_start_hidden(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
     """The first frame carries no filter box (an Input's styles and mount, for a box most starts
-    never open), and the panes shown on demand are hidden before their mount: hiding them in
-    on_mount laid the screen out again. `/` makes the box, esc hides it, `/` shows the same one."""
+    never open), and the panes shown on demand are hidden before their mount (hiding them in
+    on_mount laid the screen out again). `/` makes the box, esc hides it, `/` shows the same
+    one; made late, its cursor is still kept still when the app asks (review of 2026-12-02:
+    it blinked, and a snapshot of it depended on the moment it was taken)."""
     from textual.widgets import Input
 
     app = CminboxApp(_services(tmp_path, clock), run_engine=False, blink=False)
@@ -201,6 +204,7 @@ async def test_the_filter_box_is_made_at_the_first_slash_and_the_hidden_panes_la
         await pilot.pause()
         box = screen.query_one("#filter-input", Input)
         assert box.display and box.has_focus
+        assert not box.cursor_blink
         await pilot.press("t", "a", "g", ":", "enter")
         await pilot.pause()
         assert screen.query_one("#filter-error").display  # "tag:" needs a value
@@ -212,3 +216,42 @@ async def test_the_filter_box_is_made_at_the_first_slash_and_the_hidden_panes_la
         await pilot.pause()
         assert screen.query_one("#filter-input", Input) is box and box.display and box.has_focus
         assert len(screen.query(Input)) == 1
+
+
+async def test_the_composer_s_text_made_at_its_first_opening_keeps_a_still_cursor(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """The composer's text area is made when the composer first opens, after its screen's
+    mount: the app's still cursor (tests, snapshots) reaches it too."""
+    from cminbox.tui.typed_area import TextArea
+
+    app = CminboxApp(_services(tmp_path, clock), run_engine=False, blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+        await until(pilot, lambda: screen.rows_loaded, "the first rows")
+        await pilot.press("r")
+        await until(pilot, lambda: bool(screen.query(TextArea)), "the composer's text")
+        assert not screen.query_one(TextArea).cursor_blink
+
+
+async def test_the_dialogs_are_imported_once_the_rows_hold_every_item(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off the first frame's path, the dialogs' modules are imported on a worker once every
+    row is in, also when the first read held every item, where no RowsComplete follows
+    (review of 2026-12-02: only RowsComplete started it, so a small inbox never did)."""
+    imported: list[int] = []
+    monkeypatch.setattr(app_mod, "import_dialogs", lambda: imported.append(1))
+    app = CminboxApp(_services(tmp_path, clock), run_engine=False, blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+        await until(pilot, lambda: screen.rows_complete, "every row")
+        await until(pilot, lambda: bool(imported), "the dialogs' import")
+        await pilot.pause(0.1)
+        assert imported == [1]
+
+
+def test_the_dialogs_imported_after_the_first_frame_are_off_its_import_budget() -> None:
+    budget = tomllib.loads(Path(__file__).with_name("import_budget.toml").read_text())
+    first_frame = set(budget["tui_first_frame"]["cminbox"])
+    assert not first_frame & set(app_mod.DIALOGS)

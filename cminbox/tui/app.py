@@ -66,7 +66,15 @@ class DeliveryUpdate(TextualMessage):
         self.delivery = delivery
 
 
-DIALOGS = ("cminbox.tui.dialogs", "cminbox.tui.bulk_confirm", "cminbox.tui.moderation", "cminbox.tui.help_screen")
+# Not imported with the inbox (issue #14): on a worker once every row is in (import_dialogs_soon).
+DIALOGS = (
+    "cminbox.tui.dialogs",
+    "cminbox.tui.bulk_confirm",
+    "cminbox.tui.moderation",
+    "cminbox.tui.help_screen",
+    "cminbox.tui.helpers_screen",
+    "cminbox.tui.macro_dialogs",
+)
 
 
 def import_dialogs() -> None:
@@ -102,6 +110,7 @@ class CminboxApp(App[None]):
         self._fatal: Exception | None = None  # the bug that stopped the app (_fatal_error reports it)
         self._frame_waiters = FrameWaiters(self)
         self._engine_asked = False  # the engine's build was started for these services
+        self._dialogs_asked = False  # import_dialogs_soon
         # The themes, and the one to start with, before the stylesheet's first parse: a theme
         # set at mount made Textual parse every stylesheet again and restyle the screen (~8 ms
         # of the first frame, issue #14). An unknown name is reported at mount (apply_theme).
@@ -259,8 +268,9 @@ class CminboxApp(App[None]):
         network's, and building it (its channel adapters and their HTTP client are imported
         then) beside the loader took ~60 ms of a 100k inbox's full load (issue #14)."""
         gc_pause.end_start_up()
-        if message.complete:
+        if message.complete:  # (no RowsComplete follows: the first read held every item)
             self.build_engine()
+            self.import_dialogs_soon()
         else:
             self.set_timer(ENGINE_WAIT, self.build_engine)
 
@@ -271,9 +281,14 @@ class CminboxApp(App[None]):
         from cminbox.core.heap import release_freed_memory
 
         self.run_worker(release_freed_memory, thread=True, name="release freed memory", exit_on_error=False)
-        # The dialogs' modules are not imported with the inbox (issue #14); imported now, on a
-        # worker, the first key that opens one does not pay for them (~5 ms).
-        self.run_worker(import_dialogs, thread=True, name="import dialogs", exit_on_error=False)
+        self.import_dialogs_soon()
+
+    def import_dialogs_soon(self) -> None:
+        """The dialogs' modules, on a worker, once: the first key that opens one does not pay
+        for their import (~5 ms)."""
+        if not self._dialogs_asked:
+            self._dialogs_asked = True
+            self.run_worker(import_dialogs, thread=True, name="import dialogs", exit_on_error=False)
 
     def build_engine(self) -> None:
         """On a worker, once; attached when it is ready (PollUpdate and DeliveryUpdate follow)."""

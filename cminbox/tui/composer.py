@@ -23,6 +23,7 @@ from textual.timer import Timer
 
 from cminbox.core.channel import OutgoingReply
 from cminbox.core.models import Message
+from cminbox.tui.cursor import still_cursor
 from cminbox.tui.drafts import joined
 from cminbox.tui.plain import Label
 
@@ -102,7 +103,7 @@ class Composer(Vertical):
         found = self.query(TextArea)
         if found:
             return found.first()
-        area = TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
+        area = still_cursor(self.app, TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False))
         self.mount(area, before="#composer-status")
         return area
 

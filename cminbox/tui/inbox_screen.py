@@ -37,6 +37,7 @@ from cminbox.tui import actions
 from cminbox.tui.author_card import read_card
 from cminbox.tui.community_keys import CommunityKeys
 from cminbox.tui.composer import Composer
+from cminbox.tui.cursor import still_cursor
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.guideline_keys import GuidelineKeys
 from cminbox.tui.inbox_list import BLANK, InboxList, Row
@@ -142,7 +143,7 @@ class InboxScreen(
     def filter_widgets(self) -> tuple[Input, Label]:
         """The filter's box and its error line, under the view line; made the first time."""
         if self._filter_box is None:
-            self._filter_box = hidden(Input(placeholder=FILTER_PLACEHOLDER, id="filter-input"))
+            self._filter_box = still_cursor(self.app, hidden(Input(placeholder=FILTER_PLACEHOLDER, id="filter-input")))
             self.mount(self._filter_box, hidden(Label("", id="filter-error")), after="#view-line")
         return self._filter_box, self.query_one("#filter-error", Label)
 
@@ -490,7 +491,7 @@ class InboxScreen(
 
     @property
     def view_names(self) -> dict[str, str]:
-        """The views by action id, for the palette (help_screen.view_names)."""
+        """The views by action id, for the palette (texts.view_names)."""
         return view_names(self.s.config.views)
 
     def action_pick_theme(self) -> None:
