@@ -399,3 +399,31 @@ async def test_people_in_the_tui_on_postgresql(tmp_path: Path, clock: FrozenCloc
         await pilot.press("3")  # the third tag she does not have yet (vip is hers): complainer
         await until(pilot, lambda: "▼ complainer" in card_of(person), "the tag on the card")
         assert "complainer" in people_ops(services).resolve(PRIYA_KEY).tags
+
+
+def test_the_card_names_a_staff_answer_on_the_channel_as_the_team_s_last_reply(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """New-user trial of 2026-12-02: the preview said "answered first by staff: Noor Haddad"
+    and the person card under it "no reply from the team yet" (it read only the outbox)."""
+    from datetime import timedelta
+
+    from cminbox.core.models import Answered
+    from cminbox.core.triage import SetAnswer
+    from cminbox.tui.author_card import card_text
+
+    store = Store(tmp_path / "data", clock=clock)
+    store.upsert_messages([make_message(1)])
+    noor = Answered(
+        kind="staff",
+        who="masto:noor@example.social",
+        handle="@noor",
+        name="Noor Haddad",
+        at=clock() - timedelta(minutes=2),
+        message_id="masto:2",
+    )
+    store.act(["masto:1"], SetAnswer(noor, detected=True), actor="cminbox")
+    card = PeopleOps(store, frozenset(), "ana", clock).card("masto:user1@example.social")
+    said = card_text(card, clock()).plain
+    assert "last reply from the team 2m ago (Noor Haddad, on the channel)" in said
+    assert "no reply from the team yet" not in said

@@ -64,7 +64,7 @@ def person_json(r: Row) -> dict[str, Any]:
 
 
 def card_json(card: Card) -> dict[str, Any]:
-    reply = card.last_reply
+    reply, team = card.last_reply, card.team_reply()
     return {
         **person_json(card),
         "open_items": [{"id": m.id, "status": str(s.status), "text": m.text} for m, s in card.open_items],
@@ -73,6 +73,10 @@ def card_json(card: Card) -> dict[str, Any]:
         "last_reply": None
         if reply is None
         else {"by": reply.actor, "at": _when(reply.sent_at), "message_id": reply.message_id},
+        # The newest from the team, through cminbox or a staff account's reply on the channel.
+        "team_reply": None
+        if team is None
+        else {"by": team.by, "at": _when(team.at), "message_id": team.message_id, "on_channel": team.outside},
         "sentiment": {
             "trend": card.trend.word,
             "recent": card.trend.recent,
@@ -129,9 +133,10 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
         print(f"{'to do:' if n == 0 else '':<12} {row(m, st, now, 100)}")
     if card.open > len(card.open_items):
         print(f"{'':<12} …and {card.open - len(card.open_items)} more")
-    reply = card.last_reply
-    if reply is not None and reply.sent_at is not None:
-        print(f"last reply:  {reply.actor}, {age(reply.sent_at, now)} ago (to {reply.message_id})")
+    reply = card.team_reply()
+    if reply is not None:
+        where = ", on the channel" if reply.outside else ""
+        print(f"last reply:  {reply.by}, {age(reply.at, now)} ago (to {reply.message_id}{where})")
     t = card.trend
     detail = f"last {t.recent:+.2f}" if t.recent is not None else "no scored items"
     if t.before is not None:

@@ -25,11 +25,12 @@ import msgspec
 
 from cminbox.core.clock import Clock
 from cminbox.core.collision import staff_handles
+from cminbox.core.community import STAFF as STAFF_ANSWER
 from cminbox.core.community_ops import credit_of
 from cminbox.core.config import Config
 from cminbox.core.errors import CminboxError
 from cminbox.core.guidelines import Notices, notices
-from cminbox.core.models import Message, Note, Status, TriageState
+from cminbox.core.models import Answered, Message, Note, Status, TriageState
 from cminbox.core.outbox_types import OutboxItem, OutboxKind, OutboxStatus
 from cminbox.core.people import (
     PeopleError,
@@ -117,6 +118,16 @@ class Row(msgspec.Struct, frozen=True):
         return max((s.last_seen for s in self.seen.values()), default=None)
 
 
+class TeamReply(msgspec.Struct, frozen=True, kw_only=True):
+    """The team's newest reply to one of the person's items: sent through cminbox (``by`` the
+    teammate), or by a staff account on the channel itself (``outside``: ``by`` its name)."""
+
+    at: datetime
+    by: str
+    message_id: str
+    outside: bool = False
+
+
 class Card(Row, msgspec.Struct, frozen=True):
     """``people show``: a row, and what needs the person's items."""
 
@@ -127,6 +138,24 @@ class Card(Row, msgspec.Struct, frozen=True):
     # The guideline follow-ups sent to them, per guideline (counted from the outbox: guidelines.py).
     guideline_notices: Notices = msgspec.field(default_factory=Notices)
     answers: tuple[int, int] = (0, 0)  # community answers, confirmed ones (core/community_ops.py)
+    # The newest of their items' first answers that came from a staff account on the channel
+    # (core/community.py): a reply made outside cminbox, which the outbox does not hold.
+    staff_answer: Answered | None = None
+
+    def team_reply(self) -> TeamReply | None:
+        """The newest reply from the team, through cminbox or on the channel: the card said
+        "no reply from the team yet" beside an item its preview showed answered by staff
+        (new-user trial of 2026-12-02)."""
+        sent = self.last_reply
+        mine = (
+            TeamReply(at=sent.sent_at, by=sent.actor, message_id=sent.message_id)
+            if sent is not None and sent.sent_at is not None
+            else None
+        )
+        staff = self.staff_answer
+        if staff is None or (mine is not None and mine.at >= staff.at):
+            return mine
+        return TeamReply(at=staff.at, by=staff.name or staff.handle, message_id=staff.message_id, outside=True)
 
 
 def _claimed(key: str, people: list[Person]) -> bool:
@@ -350,4 +379,9 @@ class PeopleOps:
             suggested=suggested,
             guideline_notices=notices(sent, person.identities, ids),
             answers=credit_of(self.store, person.identities),
+            staff_answer=max(
+                (a for _, s in items if (a := s.answered) is not None and a.kind == STAFF_ANSWER),
+                key=lambda a: a.at,
+                default=None,
+            ),
         )

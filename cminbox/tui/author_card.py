@@ -96,10 +96,10 @@ def card_text(card: Card, now: datetime, *, full: bool = False) -> Text:
         if card.first_seen is not None:
             totals.append(f"first seen {age(card.first_seen, now)} ago")
         out.append("in all: " + " · ".join(totals) + "\n")
-    reply = card.last_reply
-    if reply is not None and reply.sent_at is not None:
-        by = sanitize(reply.actor, single_line=True)
-        out.append(f"last reply from the team {age(reply.sent_at, now)} ago ({by})\n")
+    reply = card.team_reply()
+    if reply is not None:
+        by = sanitize(reply.by, single_line=True) + (", on the channel" if reply.outside else "")
+        out.append(f"last reply from the team {age(reply.at, now)} ago ({by})\n")
     else:
         out.append("no reply from the team yet\n", style="dim")
     out.append(trend_text(card.trend) + "\n")

@@ -11,14 +11,14 @@ import msgspec
 import pytest
 
 from cminbox.core.events import EventKind
-from cminbox.core.models import Author, Status
+from cminbox.core.models import Answered, Author, Status
 from cminbox.core.outbox_types import OutboxKind
 from cminbox.core.people import PeopleError, Person, identity, new_id
 from cminbox.core.people_ops import PeopleOps
 from cminbox.core.portable import everything, import_records, write_jsonl
 from cminbox.core.query import PeopleView, parse
 from cminbox.core.store_api import StoreApi, StoreError
-from cminbox.core.triage import SetStatus
+from cminbox.core.triage import SetAnswer, SetStatus
 from tests.backend.conftest import Backend
 from tests.backend.contract import check_event_log
 from tests.factories import make_message
@@ -203,6 +203,39 @@ def test_the_sentiment_trend_and_the_last_reply_are_computed_from_the_items(stor
     assert card.trend.before == pytest.approx(0.4) and card.trend.scored == 20
     assert card.last_reply is not None and (card.last_reply.id, card.last_reply.actor) == (item.id, "bob")
     assert card.items == 20 and len(card.open_items) == 10
+
+
+def test_the_team_s_last_reply_counts_a_staff_account_s_answer_on_the_channel(store: StoreApi) -> None:
+    """A staff account's reply made on the channel (the first answer in an item's thread,
+    core/community.py) is the team's last reply too, when it is newer than any sent through
+    cminbox: the card said "no reply from the team yet" beside an item its preview showed
+    answered by staff (new-user trial of 2026-12-02). Both backends."""
+    now = store.clock()
+    store.upsert_messages([make_message(1)])
+    ops = PeopleOps(store, STAFF, "ana", store.clock)
+    assert ops.card(PRIYA).team_reply() is None
+    noor = Answered(
+        kind="staff",
+        who="masto:user3@example.social",
+        handle="@user3",
+        name="Noor",
+        at=now - timedelta(hours=1),
+        message_id="masto:2",
+    )
+    store.act(["masto:1"], SetAnswer(noor, detected=True), actor="cminbox")
+    got = ops.card(PRIYA).team_reply()
+    assert got is not None and (got.by, got.at, got.message_id, got.outside) == ("Noor", noor.at, "masto:2", True)
+    # A community member's answer is not the team's.
+    community = msgspec.structs.replace(noor, kind="community", name="Mira")
+    store.act(["masto:1"], SetAnswer(community, detected=False), actor="ana")
+    assert ops.card(PRIYA).team_reply() is None
+    store.act(["masto:1"], SetAnswer(noor, detected=False), actor="ana")
+    # A reply sent through cminbox after it is the newer one.
+    store.outbox.enqueue(OutboxKind.REPLY, "masto:1", "masto", {"text": "hi"}, "bob")
+    [claimed] = store.outbox.claim_due()
+    store.outbox.mark_sent(claimed, {"native_id": "9"})
+    got = ops.card(PRIYA).team_reply()
+    assert got is not None and (got.by, got.outside) == ("bob", False)
 
 
 def test_people_are_exported_and_imported_verbatim(backend: Backend, tmp_path: Path) -> None:
