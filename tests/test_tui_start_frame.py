@@ -216,6 +216,16 @@ async def test_the_filter_box_is_made_at_the_first_slash_and_the_panes_shown_on_
         await pilot.pause()
         assert screen.query_one("#filter-input", Input) is box and box.display and box.has_focus
         assert len(screen.query(Input)) == 1
+        # The refused text comes back to be mended, with why (it came back empty: trial of
+        # 2026-12-02); once a filter applies, the box shows it, and the line what keys do.
+        said = screen.query_one("#filter-error")
+        assert box.value == "tag:" and said.display and "needs a value" in str(said.render())
+        await pilot.press("backspace", "backspace", "backspace", "backspace", *"status:new", "enter")
+        await pilot.pause()
+        assert not box.display and screen.filter is not None and screen.filter.text == "status:new"
+        await pilot.press("slash")
+        await pilot.pause()
+        assert box.value == "status:new" and "enter applies" in str(said.render())
 
 
 async def test_the_composer_s_text_made_at_its_first_opening_keeps_a_still_cursor(

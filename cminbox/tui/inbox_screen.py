@@ -13,7 +13,7 @@ import functools
 import time
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -29,7 +29,7 @@ from cminbox.core.health import ChannelHealth
 from cminbox.core.models import Message, TriageState
 from cminbox.core.people import identity_of
 from cminbox.core.people_ops import Card
-from cminbox.core.query import Query, QueryError, parse
+from cminbox.core.query import Query
 from cminbox.core.query.context import PeopleView
 from cminbox.core.triage import Action
 from cminbox.core.views import Sort, View
@@ -37,8 +37,8 @@ from cminbox.tui import actions
 from cminbox.tui.author_card import read_card
 from cminbox.tui.community_keys import CommunityKeys
 from cminbox.tui.composer import Composer
-from cminbox.tui.cursor import still_cursor
 from cminbox.tui.drafts import Drafts
+from cminbox.tui.filter_bar import FilterBar
 from cminbox.tui.guideline_keys import GuidelineKeys
 from cminbox.tui.inbox_list import BLANK, InboxList, Row
 from cminbox.tui.key_footer import KeyFooter
@@ -59,7 +59,6 @@ from cminbox.tui.store_worker import (
 )
 from cminbox.tui.texts import items, view_names
 from cminbox.tui.triage_keys import TriageKeys
-from cminbox.tui.typed_keys import Input
 from cminbox.tui.ui_thread import is_alive
 
 if TYPE_CHECKING:  # the engine's report: the poller is imported with the engine, after the first frame
@@ -71,12 +70,20 @@ SORTS = list(Sort)
 FOOTER_ACTIONS = frozenset(spec.action.partition("(")[0] for spec in actions.ACTIONS if spec.footer)
 PREVIEW_MODES = ("right", "bottom", "off")
 NARROW = 100  # columns
-FILTER_PLACEHOLDER = "filter: tag:outage status:new from:@alice age:<1h words…"
 PREVIEW_DELAY = 0.06  # seconds of stillness before the preview follows the cursor
 
 
 class InboxScreen(
-    RowLoading, StoreSync, MacroKeys, GuidelineKeys, CommunityKeys, TriageKeys, PresenceSync, PeopleSync, ReplyingScreen
+    RowLoading,
+    StoreSync,
+    FilterBar,
+    MacroKeys,
+    GuidelineKeys,
+    CommunityKeys,
+    TriageKeys,
+    PresenceSync,
+    PeopleSync,
+    ReplyingScreen,
 ):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     # The list has the keys from the start (not the filter bar first, then the list: every
@@ -103,7 +110,6 @@ class InboxScreen(
         self.stale: set[str] = set()  # rows in the list that no longer match the view (until a reload)
         self.counts = HeaderCounts()
         self._preview_timer: Timer | None = None
-        self._filter_box: Input | None = None  # made at the first `/` (filter_widgets)
         self._preview_due = 0.0  # time.monotonic() when the preview may follow the cursor
         self.store_problem: CminboxError | None = None  # why the store cannot be written
         self._probe_timer: Timer | None = None
@@ -129,8 +135,7 @@ class InboxScreen(
     def compose(self) -> ComposeResult:
         # The panes shown only on demand are hidden from the start, not at mount: hiding them
         # there laid the screen out again before the first frame (issue #14). The filter's box
-        # is made at the first `/` (filter_widgets): an Input's styles and mount were ~3 ms of
-        # the first frame, for a box most starts never open.
+        # is made at the first `/` (tui/filter_bar.py).
         yield InboxHeader(id="header")
         yield hidden(StoreBanner(id="store-banner"))
         yield Label("", id="view-line")
@@ -139,13 +144,6 @@ class InboxScreen(
             yield Preview(self.s.clock, id="preview")
         yield hidden(Composer(id="composer"))
         yield KeyFooter(held=True)  # released by the first rows' frame (row_loading.py)
-
-    def filter_widgets(self) -> tuple[Input, Label]:
-        """The filter's box and its error line, under the view line; made the first time."""
-        if self._filter_box is None:
-            self._filter_box = still_cursor(self.app, hidden(Input(placeholder=FILTER_PLACEHOLDER, id="filter-input")))
-            self.mount(self._filter_box, hidden(Label("", id="filter-error")), after="#view-line")
-        return self._filter_box, self.query_one("#filter-error", Label)
 
     def on_mount(self) -> None:
         self.place_preview()
@@ -407,35 +405,6 @@ class InboxScreen(
             self.filter = None
             self.reload()
         self.refresh_chrome()
-
-    def action_filter(self) -> None:
-        box, _ = self.filter_widgets()
-        box.value = self.filter.text if self.filter else ""
-        box.display = True
-        box.focus()
-
-    @on(Input.Submitted, "#filter-input")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        _, error = self.filter_widgets()
-        try:
-            query = parse(event.value)
-        except QueryError as exc:
-            error.update(Text(f"✗ {exc}", style="bold red"))
-            error.display = True
-            return
-        error.display = False
-        event.input.display = False
-        self.filter = None if query.empty else query.bind(self.people)
-        self.reload()
-        self.inbox_list.focus()
-
-    def on_key(self, event: Any) -> None:
-        box = self._filter_box  # (not looked up on every key)
-        if event.key == "escape" and box is not None and box.has_focus:
-            box.display = False
-            self.filter_widgets()[1].display = False
-            self.inbox_list.focus()
-            event.stop()
 
     def action_view(self, key: str) -> None:
         view = next((v for v in self.s.config.views if v.key == key), None)
