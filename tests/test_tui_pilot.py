@@ -302,13 +302,14 @@ async def test_theme_picker_and_palette_open(tmp_path: Path, clock: FrozenClock)
         assert type(app.screen).__name__ == "EscalateDialog"
 
 
-async def test_the_palette_offers_one_theme_command(tmp_path: Path, clock: FrozenClock) -> None:
+async def test_the_palette_offers_one_theme_command_and_one_keys_command(tmp_path: Path, clock: FrozenClock) -> None:
     """Textual's "Theme" and the action table's "Change theme" both listed (new-user trial of
-    2026-12-01): the table's stays, with its key."""
+    2026-12-01), and Textual's "Keys" (its own key panel) beside the table's "Keys (this
+    screen)" (trial of 2026-12-02): the table's stay, with their keys."""
     app = make_app(make_services(tmp_path, clock))
     async with app.run_test(size=SIZE):
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert "Theme" not in titles and "Quit" in titles and "Keys" in titles
+        assert "Theme" not in titles and "Keys" not in titles and "Quit" in titles
 
 
 async def test_preview_shows_thread_and_the_authors_other_messages(tmp_path: Path, clock: FrozenClock) -> None:

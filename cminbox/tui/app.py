@@ -159,11 +159,12 @@ class CminboxApp(App[None]):
         super().action_command_palette()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterator[SystemCommand]:
-        """Textual's own palette commands, but its "Theme": the action table's "Change theme"
-        (ctrl+t) picks from the same themes, and the palette listed both (new-user trial of
-        2026-12-01)."""
+        """Textual's own palette commands, but its "Theme" and "Keys": the action table's "Change
+        theme" (ctrl+t) picks from the same themes, and the palette listed both (new-user trial
+        of 2026-12-01); Textual's "Keys" opened its own key panel beside the table's "Keys (this
+        screen)", the help `?` opens (trial of 2026-12-02)."""
         for command in super().get_system_commands(screen):
-            if command.title != "Theme":
+            if command.title not in ("Theme", "Keys"):
                 yield command
 
     def notify(
