@@ -265,3 +265,26 @@ def test_the_dialogs_imported_after_the_first_frame_are_off_its_import_budget() 
     budget = tomllib.loads(Path(__file__).with_name("import_budget.toml").read_text())
     first_frame = set(budget["tui_first_frame"]["cminbox"])
     assert not first_frame & set(app_mod.DIALOGS)
+
+
+async def test_a_notice_shows_once_over_a_dialog_and_again_below_it_after(tmp_path: Path, clock: FrozenClock) -> None:
+    """Textual shows every live notification again on a screen pushed on top and leaves the
+    copies below: over the inbox, a dialog showed the demo's welcome twice, one through its
+    backdrop (new-user trial of 2026-12-02). Also checks the pinned Textual still refreshes
+    notifications the way CminboxApp._refresh_notifications relies on."""
+    from textual.widgets._toast import Toast, ToastRack
+
+    app = CminboxApp(_services(tmp_path, clock), run_engine=False, blink=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        inbox = next(s for s in app.screen_stack if isinstance(s, InboxScreen))
+        await until(pilot, lambda: inbox.rows_loaded, "the first rows")
+        app.notify("Data in /tmp/somewhere", timeout=30)
+        await until(pilot, lambda: bool(inbox.query(Toast)), "the notice on the inbox")
+        rack = inbox.query_one(ToastRack)
+        await pilot.press("t")
+        await until(
+            pilot, lambda: app.screen is not inbox and bool(app.screen.query(Toast)), "the notice on the dialog"
+        )
+        assert not rack.display, "the inbox's copy shows through the dialog's backdrop"
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is inbox and rack.display and bool(rack.query(Toast)), "the notice back")

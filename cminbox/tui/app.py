@@ -19,6 +19,7 @@ from textual.filter import LineFilter
 from textual.message import Message as TextualMessage
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.widgets._toast import ToastRack
 from textual.worker import Worker, WorkerState
 
 from cminbox.core import gc_pause
@@ -157,6 +158,17 @@ class CminboxApp(App[None]):
             self.notify("Answer or close this dialog first (esc)", timeout=3)
             return
         super().action_command_palette()
+
+    def _refresh_notifications(self) -> None:
+        """Textual's, then the screens below the top one show no toasts: Textual shows every live
+        notification again on a screen pushed on top and leaves the copies below, so a dialog
+        over the inbox showed each notice twice, one through its backdrop (new-user trial of
+        2026-12-02: the demo's welcome over `t` and `?`). A screen shows them again when it is
+        the top one (Textual refreshes them on resume). Textual is pinned: a test checks it."""
+        super()._refresh_notifications()
+        for below in self.screen_stack[:-1]:
+            for rack in below.query(ToastRack):
+                rack.display = False
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterator[SystemCommand]:
         """Textual's own palette commands, but its "Theme" and "Keys": the action table's "Change
