@@ -22,7 +22,7 @@ CAPABILITIES = Capabilities(
     reply_limit=500,
     thread=True,
     moderation=("report", "mute", "block"),
-    moderation_reasons=(("report", "any text: the comment sent with the report"),),
+    moderation_reasons=(("report", "any text, sent with the report as its comment"),),
 )
 TRAITS = ChannelTraits(direct_messages=True, guideline_actions=("report",))
 DECLARATION = ChannelDeclaration("mastodon", CAPABILITIES, TRAITS, MastodonOptions, None)

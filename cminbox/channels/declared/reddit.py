@@ -39,7 +39,7 @@ CAPABILITIES = Capabilities(
     reply_limit=10000,
     thread=True,
     moderation=("remove", "spam", "approve"),
-    moderation_reasons=(("remove", "any text: kept as the removal's mod note"),),
+    moderation_reasons=(("remove", "any text, kept as the removal's mod note"),),
 )
 # needs_url: https://oauth.reddit.com unless `url` says otherwise; the password login also
 # needs the "script" app's client secret.
