@@ -353,3 +353,25 @@ async def test_ages_repaint_only_lines_that_changed(tmp_path: Path, clock: Froze
         clock.advance(minutes=1)
         lst.refresh_ages()
         assert refreshed and len(refreshed) < len(lst.rows)  # the "1m"/"3m"… rows, not the "1h" ones
+
+
+async def test_the_tag_picker_offers_the_tags_rules_and_macros_add_after_those_in_use(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Before the demo's burst its picker offered #bug and #muted but not #outage, which its
+    `O` macro and a rule add (new-user trial of 2026-12-02): the config's tags follow those
+    in use, once each."""
+    config = (
+        CONFIG
+        + '[[rules]]\nname = "incident"\nwhen = "zzz-matches-nothing"\ntag = ["Incident", "bug"]\n'
+        + '[[macros]]\nname = "triage"\nkey = "O"\nsteps = [{tag = ["triaged", "incident"]}, {done = true}]\n'
+    )
+    services = make_services(tmp_path, clock, config_text=config)
+    services.inbox.tag(["masto:101"], ["bug"])
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "t")
+        await pilot.pause()
+        picker = app.screen
+        assert type(picker).__name__ == "TagPicker"
+        assert picker.tags == ["bug", "incident", "triaged"]  # type: ignore[attr-defined]

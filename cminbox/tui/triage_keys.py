@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cminbox.core import rules_undo, triage
 from cminbox.core.bulk import plan_status_change
+from cminbox.core.config import Config
 from cminbox.core.errors import CminboxError
+from cminbox.core.macros import compile_macros
 from cminbox.core.models import Escalation, Priority, Status, TriageState
 from cminbox.core.outbox_types import OutboxItem
 from cminbox.core.presence import Presence
@@ -48,6 +50,13 @@ else:
     _Base = object
 
 R = TypeVar("R")
+
+
+def named_tags(config: Config) -> list[str]:
+    """The tags the config's rules and macros add, in the file's order, once each."""
+    named = [normalise_tag(t) for rule in config.rules for t in rule.tag]
+    named += [t for macro in compile_macros(config) for step in macro.steps if step.kind == "tag" for t in step.tags]
+    return [t for t in dict.fromkeys(named) if t]
 
 
 class TriageKeys(_Base):
@@ -313,7 +322,11 @@ class TriageKeys(_Base):
         if not (ids := self.targets()):
             return
         usage = Counter(t for r in self.all_rows if r.triage is not None for t in r.triage.tags)
+        # The tags in use, most used first, then those the config's rules and macros add and no
+        # item has yet: before the burst, #outage was not offered though the `O` macro and a
+        # rule add it (new-user trial of 2026-12-02).
         tags = [t for t, _ in usage.most_common()]
+        tags += [t for t in named_tags(self.s.config) if t not in usage]
 
         def done(tag: str | None) -> None:
             if tag:
