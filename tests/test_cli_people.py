@@ -173,3 +173,33 @@ def test_the_card_says_not_done_and_how_many_more(
     card = PeopleOps(store, frozenset(), "ana", store.clock).card(PRIYA)
     shown = card_text(card, store.clock(), full=True).plain
     assert "4 to do" in shown and "…and 1 more" in shown and " open" not in shown
+
+
+def test_a_staff_answer_on_the_channel_is_the_last_reply_shown_on_one_line(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The team's last reply counts a staff account's answer made on the channel; its line names
+    the item answered, and the name (from a server, or an imported file: not made one line at
+    ingest) cannot forge a line of the card (review of 2026-12-02)."""
+    from datetime import timedelta
+
+    from cminbox.core.models import Answered
+    from cminbox.core.triage import SetAnswer
+
+    store = Store(data / "data")
+    noor = Answered(
+        kind="staff",
+        who="masto:user3@example.social",
+        handle="@user3",
+        name="Noor\ntags:        vip, fake",
+        at=store.clock() - timedelta(minutes=2),
+        message_id="masto:3",
+    )
+    store.act(["masto:1"], SetAnswer(noor, detected=True), actor="cminbox")
+    code, out = cli(data, capsys, "people", "show", PRIYA)
+    assert code == 0
+    [line] = [ln for ln in out.splitlines() if ln.startswith("last reply:")]
+    assert "Noor" in line and "(to masto:1, on the channel)" in line
+    assert not any(ln.startswith("tags:        vip, fake") for ln in out.splitlines())
+    reply = as_json(data, capsys, "people", "show", PRIYA)["team_reply"]
+    assert (reply["message_id"], reply["reply_id"], reply["on_channel"]) == ("masto:1", "masto:3", True)

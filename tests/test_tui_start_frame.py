@@ -226,6 +226,19 @@ async def test_the_filter_box_is_made_at_the_first_slash_and_the_panes_shown_on_
         await pilot.press("slash")
         await pilot.pause()
         assert box.value == "status:new" and "enter applies" in str(said.render())
+        # A text refused under one filter is forgotten once the filter changes another way
+        # (esc in the list clears it): `/` shows the filter in force, not the old mistake.
+        await pilot.press(*" tag:", "enter")
+        await pilot.pause()
+        assert "needs a value" in str(said.render())
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("escape")  # in the list: clears the filter
+        await pilot.pause()
+        assert screen.filter is None
+        await pilot.press("slash")
+        await pilot.pause()
+        assert box.value == "" and "enter applies" in str(said.render())
 
 
 async def test_the_composer_s_text_made_at_its_first_opening_keeps_a_still_cursor(

@@ -76,7 +76,13 @@ def card_json(card: Card) -> dict[str, Any]:
         # The newest from the team, through cminbox or a staff account's reply on the channel.
         "team_reply": None
         if team is None
-        else {"by": team.by, "at": _when(team.at), "message_id": team.message_id, "on_channel": team.outside},
+        else {
+            "by": team.by,
+            "at": _when(team.at),
+            "message_id": team.message_id,
+            "on_channel": team.outside,
+            "reply_id": team.reply_id or None,
+        },
         "sentiment": {
             "trend": card.trend.word,
             "recent": card.trend.recent,
@@ -136,7 +142,7 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     reply = card.team_reply()
     if reply is not None:
         where = ", on the channel" if reply.outside else ""
-        print(f"last reply:  {reply.by}, {age(reply.at, now)} ago (to {reply.message_id}{where})")
+        print(f"last reply:  {one_line(clean(reply.by))}, {age(reply.at, now)} ago (to {reply.message_id}{where})")
     t = card.trend
     detail = f"last {t.recent:+.2f}" if t.recent is not None else "no scored items"
     if t.before is not None:

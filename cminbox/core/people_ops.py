@@ -124,8 +124,9 @@ class TeamReply(msgspec.Struct, frozen=True, kw_only=True):
 
     at: datetime
     by: str
-    message_id: str
+    message_id: str  # the person's item it answered
     outside: bool = False
+    reply_id: str = ""  # outside: the staff account's reply (a stored message's id)
 
 
 class Card(Row, msgspec.Struct, frozen=True):
@@ -139,8 +140,9 @@ class Card(Row, msgspec.Struct, frozen=True):
     guideline_notices: Notices = msgspec.field(default_factory=Notices)
     answers: tuple[int, int] = (0, 0)  # community answers, confirmed ones (core/community_ops.py)
     # The newest of their items' first answers that came from a staff account on the channel
-    # (core/community.py): a reply made outside cminbox, which the outbox does not hold.
-    staff_answer: Answered | None = None
+    # (core/community.py): a reply made outside cminbox, which the outbox does not hold; with
+    # the id of the item it answered.
+    staff_answer: tuple[str, Answered] | None = None
 
     def team_reply(self) -> TeamReply | None:
         """The newest reply from the team, through cminbox or on the channel: the card said
@@ -152,10 +154,13 @@ class Card(Row, msgspec.Struct, frozen=True):
             if sent is not None and sent.sent_at is not None
             else None
         )
-        staff = self.staff_answer
-        if staff is None or (mine is not None and mine.at >= staff.at):
+        if self.staff_answer is None:
             return mine
-        return TeamReply(at=staff.at, by=staff.name or staff.handle, message_id=staff.message_id, outside=True)
+        item, staff = self.staff_answer
+        if mine is not None and mine.at >= staff.at:
+            return mine
+        by = staff.name or staff.handle or staff.who
+        return TeamReply(at=staff.at, by=by, message_id=item, outside=True, reply_id=staff.message_id)
 
 
 def _claimed(key: str, people: list[Person]) -> bool:
@@ -380,8 +385,8 @@ class PeopleOps:
             guideline_notices=notices(sent, person.identities, ids),
             answers=credit_of(self.store, person.identities),
             staff_answer=max(
-                (a for _, s in items if (a := s.answered) is not None and a.kind == STAFF_ANSWER),
-                key=lambda a: a.at,
+                ((m.id, a) for m, s in items if (a := s.answered) is not None and a.kind == STAFF_ANSWER),
+                key=lambda pair: pair[1].at,
                 default=None,
             ),
         )

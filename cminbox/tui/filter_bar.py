@@ -34,7 +34,8 @@ HINT = "enter applies · esc closes (the filter stays) · an empty filter shows 
 
 class FilterBar(_Base):
     _filter_box: Input | None = None  # made at the first `/` (filter_widgets)
-    _filter_rejected: tuple[str, Text] | None = None  # the text last refused, and why
+    # The text last refused, why, and the filter in force then (another since: forgotten).
+    _filter_rejected: tuple[str, Text, Query | None] | None = None
 
     if TYPE_CHECKING:  # provided by InboxScreen
         filter: Query | None
@@ -53,12 +54,15 @@ class FilterBar(_Base):
     def action_filter(self) -> None:
         """The box, with the filter in force, or the text it last refused and why (closed to
         look at the list, it is there to mend: new-user trial of 2026-12-02, it came back
-        empty); below it, what enter and esc do."""
+        empty) unless the filter changed since (esc in the list cleared it); below it, what
+        enter and esc do."""
         box, said = self.filter_widgets()
-        if self._filter_rejected is not None:
-            box.value, why = self._filter_rejected
+        rejected = self._filter_rejected
+        if rejected is not None and rejected[2] is self.filter:
+            box.value, why, _ = rejected
             said.update(why)
         else:
+            self._filter_rejected = None
             box.value = self.filter.text if self.filter else ""
             said.update(Text(HINT, style="dim"))
         box.display = said.display = True
@@ -73,8 +77,9 @@ class FilterBar(_Base):
         try:
             query = parse(event.value)
         except QueryError as exc:
-            self._filter_rejected = (event.value, Text(f"✗ {exc}", style="bold red"))
-            said.update(self._filter_rejected[1])
+            why = Text(f"✗ {exc}", style="bold red")
+            self._filter_rejected = (event.value, why, self.filter)
+            said.update(why)
             said.display = True
             return
         self._filter_rejected = None

@@ -224,7 +224,8 @@ def test_the_team_s_last_reply_counts_a_staff_account_s_answer_on_the_channel(st
     )
     store.act(["masto:1"], SetAnswer(noor, detected=True), actor="cminbox")
     got = ops.card(PRIYA).team_reply()
-    assert got is not None and (got.by, got.at, got.message_id, got.outside) == ("Noor", noor.at, "masto:2", True)
+    assert got is not None and (got.by, got.at, got.message_id, got.outside) == ("Noor", noor.at, "masto:1", True)
+    assert got.reply_id == "masto:2"  # the staff account's reply; message_id is the item it answered
     # A community member's answer is not the team's.
     community = msgspec.structs.replace(noor, kind="community", name="Mira")
     store.act(["masto:1"], SetAnswer(community, detected=False), actor="ana")
