@@ -31,7 +31,6 @@ from cminbox.core.people import identity_of
 from cminbox.core.people_ops import Card
 from cminbox.core.query import Query
 from cminbox.core.query.context import PeopleView
-from cminbox.core.triage import Action
 from cminbox.core.views import Sort, View
 from cminbox.tui import actions
 from cminbox.tui.author_card import read_card
@@ -58,7 +57,7 @@ from cminbox.tui.store_worker import (
     preview_data,
 )
 from cminbox.tui.texts import items, view_names
-from cminbox.tui.triage_keys import TriageKeys
+from cminbox.tui.triage_keys import TriageKeys, UndoRecord
 from cminbox.tui.ui_thread import is_alive
 
 if TYPE_CHECKING:  # the engine's report: the poller is imported with the engine, after the first frame
@@ -120,8 +119,7 @@ class InboxScreen(
         self.reply_opened = services.clock()
         self.thread_open = None
         self.health: dict[str, ChannelHealth] = {}  # per channel, as last read (tui/store_sync.py)
-        self.undo_stack: list[dict[str, Action]] = []  # this session's actions, newest last: their inverses
-        self.undo_groups: dict[int, str] = {}  # the store's action group of each (triage_keys.py)
+        self.undo_stack: list[UndoRecord] = []  # this session's actions, newest last (triage_keys.py)
         self.writes = Writes(
             lambda: self.s.store, self._show_states, self.shown_many, self.refused, alive=self.is_alive
         )

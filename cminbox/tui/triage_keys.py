@@ -52,6 +52,20 @@ else:
 R = TypeVar("R")
 
 
+class UndoRecord:
+    """One action of this session as `u` takes it back: each item's inverse (shown at once),
+    and the store's action group the write made, noted on the store worker when it lands
+    (None before, or when unknown: then the store undoes the actor's latest group). The group
+    makes `u` take back this action, not a CLI call of the same actor made since (new-user
+    trial)."""
+
+    __slots__ = ("group", "inverses")
+
+    def __init__(self, inverses: dict[str, Action]) -> None:
+        self.inverses = inverses
+        self.group: str | None = None
+
+
 def named_tags(config: Config) -> list[str]:
     """The tags the config's rules and macros add, in the file's order, once each."""
     named = [normalise_tag(t) for rule in config.rules for t in rule.tag]
@@ -70,8 +84,7 @@ class TriageKeys(_Base):
         presence_seen: list[Presence]  # tui/presence_sync.py
         writes: Writes
         drafts: Drafts
-        undo_stack: list[dict[str, Action]]
-        undo_groups: dict[int, str]  # id of an undo_stack record -> the store's group for it
+        undo_stack: list[UndoRecord]
 
         def refused(self) -> CminboxError | None: ...
 
@@ -128,9 +141,10 @@ class TriageKeys(_Base):
                     continue
                 if triage.changed_fields(before, triage.apply(before, chosen))[1]:
                     undo[mid] = triage.inverse(before, chosen)
-        if undo:
-            self.undo_stack.append(undo)
-            call = self._noting_group(undo, call)
+        record = UndoRecord(undo) if undo else None
+        if record is not None:
+            self.undo_stack.append(record)
+            call = self._noting_group(record, call)
 
         def done(result: R, _states: dict[str, TriageState]) -> None:
             if then is not None:
@@ -144,8 +158,7 @@ class TriageKeys(_Base):
         advanced: list[tuple[str, str]] = []  # (from, to) when auto-advance moved the cursor
 
         def failed(exc: CminboxError) -> None:
-            self.undo_stack[:] = [u for u in self.undo_stack if u is not undo]  # this one, not an equal one
-            self.undo_groups.pop(id(undo), None)
+            self.undo_stack[:] = [u for u in self.undo_stack if u is not record]
             self.write_failed(exc, "Not done")
             # Back to the item that was not changed, unless the user has moved on since (the
             # cursor stayed on the next one after a refused `d`: fault trial of 2026-12-01).
@@ -170,17 +183,15 @@ class TriageKeys(_Base):
                 advanced.append((was_on.message.id, moved_to.message.id))
         self.refresh_chrome()
 
-    def _noting_group(self, undo: dict[str, Action], call: Callable[[], R]) -> Callable[[], R]:
-        """``call``, noting the action group it made for ``undo`` (the on-screen record), so
-        that `u` has the store take back that group, not the actor's latest: a CLI call of the
-        same actor in between was undone instead (new-user trial)."""
-        groups, key = self.undo_groups, id(undo)
+    @staticmethod
+    def _noting_group(record: UndoRecord, call: Callable[[], R]) -> Callable[[], R]:
+        """``call``, noting in ``record`` the action group it made."""
 
         def noted() -> R:  # on the store worker, in order with the undo that may follow
             result = call()
             found = result[0] if isinstance(result, tuple) and result else result
             if isinstance(found, ActResult) and found.changed:
-                groups[key] = found.group
+                record.group = found.group
             return result
 
         return noted
@@ -264,12 +275,11 @@ class TriageKeys(_Base):
         if (why := self.refused()) is not None:
             self.notify(str(why), title="Not undone", severity="error", timeout=8, markup=False)
             return
-        popped = self.undo_stack.pop() if self.undo_stack else {}
-        record = popped
-        groups, key = self.undo_groups, id(popped)
+        popped = self.undo_stack.pop() if self.undo_stack else None
+        record = popped.inverses if popped is not None else {}
         # The group is read when the undo runs: the action's write, queued before it on the
         # same worker, has noted it by then (None: unknown, the actor's latest group).
-        call: Callable[[], UndoResult | None] = lambda: self.s.inbox.undo(group=groups.get(key))  # noqa: E731
+        call: Callable[[], UndoResult | None] = lambda: self.s.inbox.undo(group=popped.group if popped else None)  # noqa: E731
         row = self.inbox_list.current
         offered, self._rule_undo_offered = self._rule_undo_offered, None
         if not record and row is not None:
@@ -289,7 +299,6 @@ class TriageKeys(_Base):
         back = list(self.inbox_list.index.positions(record).values())
 
         def done(result: UndoResult | None, _states: dict[str, TriageState]) -> None:
-            groups.pop(key, None)
             if result is None:
                 self.notify("Nothing to undo", timeout=2)
                 return
@@ -304,7 +313,7 @@ class TriageKeys(_Base):
             self.notify(f"Undone: {result.label} ({len(result.changed)})", timeout=3)
 
         def failed(exc: CminboxError) -> None:
-            if popped:
+            if popped is not None:
                 self.undo_stack.append(popped)
             self.write_failed(exc, "Not undone")
 
