@@ -18,7 +18,7 @@ from cminbox.core.query import parse
 from cminbox.core.store import Store
 from cminbox.core.views import arrange_by
 from cminbox.tui.inbox_screen import InboxScreen
-from cminbox.tui.row_loading import ROW_MESSAGE, row_fields
+from cminbox.tui.row_loading import ROW_FIELDS, ROW_MESSAGE
 from tests.factories import make_message
 from tests.tui_fixtures import make_app, make_services, settle
 
@@ -40,7 +40,7 @@ def _arranged(app: object) -> list[str]:
     screen = _screen(app)
     now, me, view = screen.s.clock(), screen.s.config.actor, screen.view_query()
     kept = [r for r in screen.all_rows if screen.in_view(r, view, now, me)]
-    return [r.message.id for r in arrange_by(kept, screen.sort, screen.group, message=ROW_MESSAGE, state=row_fields)]
+    return [r.message.id for r in arrange_by(kept, screen.sort, screen.group, message=ROW_MESSAGE, state=ROW_FIELDS)]
 
 
 async def _every_item(pilot: Pilot[None], app: object) -> InboxScreen:

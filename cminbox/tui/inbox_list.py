@@ -67,8 +67,8 @@ class Row(msgspec.Struct, gc=False):
 
     ``triage`` is None for an item with no triage record (new, untouched: at a first load,
     most of them), not a default state of its own: 112 bytes a row, 11 MB at 100k (issue
-    #14). :attr:`state` makes that default state when asked; a loop over every row reads
-    ``row.triage or BLANK`` instead, and makes nothing."""
+    #14). :attr:`state` makes that default state when asked; a read of fields alone uses
+    :attr:`fields`, and makes nothing (a loop over 100k rows inlines ``row.triage or BLANK``)."""
 
     message: Message
     triage: TriageState | None
@@ -84,6 +84,11 @@ class Row(msgspec.Struct, gc=False):
     def state(self, value: TriageState) -> None:
         assert value.id, "BLANK (no id) is for reading fields, never a row's state"
         self.triage = value
+
+    @property
+    def fields(self) -> TriageState:
+        """The state to read fields from: the item's, or BLANK (whose id is not the item's)."""
+        return self.triage or BLANK
 
 
 def row_of(message: Message, state: TriageState | None, fresh: bool = False) -> Row:
@@ -264,7 +269,7 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         top, now = int(self.scroll_offset.y), self.clock()
         for i in range(top, min(len(self.rows), top + self.scrollable_content_region.height)):
             row = self.rows[i]
-            if self._ages.get(row.message.id) != (age(row.message.created_at, now), flag(row.state, now)):
+            if self._ages.get(row.message.id) != (age(row.message.created_at, now), flag(row.fields, now)):
                 self.refresh_line(i)
 
     def on_resize(self) -> None:
@@ -295,12 +300,12 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         is_cursor = index == self.cursor
         selected = row.message.id in self.selected
         now = self.clock()
-        shown_age, mark = age(row.message.created_at, now), flag(row.state, now)  # a snooze ends with time
+        shown_age, mark = age(row.message.created_at, now), flag(row.fields, now)  # a snooze ends with time
         self._ages[row.message.id] = (shown_age, mark)
         who = self.presence.get(row.message.id, "")
         marks = (mood_mark(row.message), self.person_mark(row.message))
         # Everything the line shows; the markers too: a person tagged or an item re-scored repaints.
-        key: tuple[object, ...] = (row.message.id, row.state.rev, row.fresh, row.stale, is_cursor, selected)
+        key: tuple[object, ...] = (row.message.id, row.fields.rev, row.fresh, row.stale, is_cursor, selected)
         key += (width, shown_age, mark, who, *marks)
         strip = self._cache.get(key)
         if strip is None:
@@ -329,7 +334,7 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         """Segments built directly, sized by terminal cells (emoji are two wide): no Rich Text.
         Text from outside passes through ``cell_safe``, so terminals that measure emoji
         sequences differently from Textual still draw every column where it belongs."""
-        msg, st = row.message, row.state
+        msg, st = row.message, row.fields
         line = "cursor" if is_cursor else "normal"
         status = {Status.NEW: "new", Status.ESCALATED: "escalated", Status.DONE: "done"}.get(st.status, "plain")
         if row.stale:

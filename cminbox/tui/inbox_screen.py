@@ -39,7 +39,7 @@ from cminbox.tui.composer import Composer
 from cminbox.tui.drafts import Drafts
 from cminbox.tui.filter_bar import FilterBar
 from cminbox.tui.guideline_keys import GuidelineKeys
-from cminbox.tui.inbox_list import BLANK, InboxList, Row
+from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.key_footer import KeyFooter
 from cminbox.tui.macro_keys import MacroKeys, macro_bindings
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner, hidden
@@ -178,7 +178,7 @@ class InboxScreen(
 
     def in_view(self, row: Row, view: Query, now: datetime, me: str) -> bool:
         """Does the row belong in the list: the saved view's query and the filter."""
-        m, st = row.message, row.triage or BLANK
+        m, st = row.message, row.fields
         return view.matches(m, st, now, me) and (self.filter is None or self.filter.matches(m, st, now, me))
 
     def tick(self) -> None:
@@ -367,7 +367,7 @@ class InboxScreen(
             r = rows[i]
             if r.stale:  # no longer in the view: dimmed until the next reload
                 continue
-            if (self.filter is not None and not self.filter.empty) or (r.triage or BLANK).needs_attention(now):
+            if (self.filter is not None and not self.filter.empty) or r.fields.needs_attention(now):
                 self.inbox_list.cursor = i
                 return
 

@@ -47,12 +47,7 @@ else:
 # screen's read (the rows and the census, ~0.15 s at 100k) got a fraction of the CPU: the
 # first rows came after 1.1-1.6 s instead of ~0.5 s (tests/test_tui_first_counts.py).
 FIRST_SCREEN_WAIT = 2.0
-ROW_MESSAGE = attrgetter("message")
-
-
-def row_fields(row: Row) -> TriageState:
-    """A row's state for a sort, which reads its fields only (BLANK's id is not the row's)."""
-    return row.triage or BLANK
+ROW_MESSAGE, ROW_FIELDS = attrgetter("message"), attrgetter("fields")
 
 
 class FirstRows(TextualMessage):
@@ -305,7 +300,7 @@ class RowLoading(_Base):
         if self.rows_in_store_order and not self.group and self.sort in (Sort.NEWEST, Sort.OLDEST):
             rows = kept if self.sort == Sort.NEWEST else kept[::-1]  # what arrange_by would give
         else:
-            rows = arrange_by(kept, self.sort, self.group, message=ROW_MESSAGE, state=row_fields)
+            rows = arrange_by(kept, self.sort, self.group, message=ROW_MESSAGE, state=ROW_FIELDS)
         for row in rows:
             row.stale = False  # it matches the view (again)
         self.inbox_list.set_rows(rows, gone_to_top=new_view)

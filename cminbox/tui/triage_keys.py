@@ -37,7 +37,7 @@ from cminbox.core.triage import (
     normalise_tag,
 )
 from cminbox.tui.drafts import Drafts
-from cminbox.tui.inbox_list import BLANK, InboxList, Row
+from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.store_worker import Write, Writes, optimistic
 from cminbox.tui.texts import bound_key, items
 
@@ -202,7 +202,7 @@ class TriageKeys(_Base):
         the next reload; the new-user trial's cursor landed on one)."""
         rows, now = self.inbox_list.rows, self.s.clock()
         for i in range(self.inbox_list.cursor + 1, len(rows)):
-            if not rows[i].stale and (rows[i].triage or BLANK).needs_attention(now):
+            if not rows[i].stale and rows[i].fields.needs_attention(now):
                 self.inbox_list.cursor = i
                 return
 
