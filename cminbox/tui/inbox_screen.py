@@ -41,6 +41,7 @@ from cminbox.tui.filter_bar import FilterBar
 from cminbox.tui.guideline_keys import GuidelineKeys
 from cminbox.tui.inbox_list import InboxList, Row
 from cminbox.tui.key_footer import KeyFooter
+from cminbox.tui.line_compositor import LineCropCompositor
 from cminbox.tui.macro_keys import MacroKeys, macro_bindings
 from cminbox.tui.panes import HeaderCounts, InboxHeader, Preview, StoreBanner, hidden
 from cminbox.tui.people_sync import PeopleSync
@@ -92,6 +93,7 @@ class InboxScreen(
 
     def __init__(self, services: Services) -> None:
         super().__init__()
+        self._compositor = LineCropCompositor()  # a key's frame renders its lines only (issue #14)
         self.s = services
         macro_bindings(self.macros, self._bindings)  # each macro's own key, from the config
         ui = services.config.ui
