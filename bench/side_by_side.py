@@ -22,6 +22,7 @@ first; then only `--clients cminbox`, the bare app needs a python beside the scr
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import re
@@ -291,6 +292,10 @@ def main() -> None:
             clients.append(name)
     print(machine(cminbox))
     print(f"cminbox store: {args.backend}")
+    # Every module's bytecode written first: with PYTHONDONTWRITEBYTECODE set (some shells and
+    # CI images set it), a module changed since its last .pyc was compiled again on every run,
+    # which timed the compiler, not the start-up (a worktree for $CMINBOX_BIN: compile it too).
+    compileall.compile_dir(CHECKOUT / "cminbox", quiet=1)
     for name in ("neomutt", "aerc"):
         if name in clients:
             print(f"{name}: {version([name, '-v'])}")

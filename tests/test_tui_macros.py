@@ -28,7 +28,7 @@ async def press(pilot: Pilot[None], *keys: str) -> None:
 
 
 def inbox(pilot: Pilot[None]) -> InboxScreen:
-    screen = pilot.app.screen_stack[1]
+    screen = next(s for s in pilot.app.screen_stack if isinstance(s, InboxScreen))
     assert isinstance(screen, InboxScreen)
     return screen
 

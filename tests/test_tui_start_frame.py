@@ -301,3 +301,23 @@ async def test_a_notice_shows_once_over_a_dialog_and_again_below_it_after(tmp_pa
         assert not rack.display, "the inbox's copy shows through the dialog's backdrop"
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is inbox and rack.display and bool(rack.query(Toast)), "the notice back")
+
+
+async def test_the_inbox_is_the_first_screen_with_none_under_it(tmp_path: Path, clock: FrozenClock) -> None:
+    """Textual's default screen was composed, styled and mounted (with its toast rack and
+    tooltip) under the inbox for nothing: ~10 ms of the first frame at 10k (issue #14). The
+    inbox is the app's first screen now; a dialog closes back onto it, and `q` still quits."""
+    app = CminboxApp(_services(tmp_path, clock), run_engine=False, blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        assert [type(s) for s in app.screen_stack] == [InboxScreen]
+        screen = app.screen_stack[0]
+        await until(pilot, lambda: screen.rows_loaded, "the first rows")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: len(app.screen_stack) == 2, "the help screen")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, "back on the inbox")
+        await pilot.press("escape")  # nothing to close: the inbox stays
+        await pilot.pause()
+        assert app.screen is screen and app.is_running
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, "quit")

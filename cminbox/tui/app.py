@@ -249,7 +249,15 @@ class CminboxApp(App[None]):
                 self.push_screen(self.first_run())
             self.call_after_refresh(gc_pause.end_start_up)
             return
-        self.open_inbox(self.services)
+        self._inbox_opened(self.services)  # the inbox is the default screen (get_default_screen)
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The inbox, when the app starts on one: it was pushed over Textual's default screen,
+        which was composed, styled and mounted with its toast rack and tooltip for nothing
+        (issue #14). Popping a dialog still lands on it; it cannot itself be popped."""
+        if self.services is None:
+            return super().get_default_screen()
+        return InboxScreen(self.services)
 
     def apply_theme(self, name: str) -> None:
         if name in self.available_themes:
@@ -264,14 +272,18 @@ class CminboxApp(App[None]):
             self.theme = DEFAULT_THEME
 
     def open_inbox(self, services: Services) -> None:
+        """The inbox over the screen shown (the first run's choice made)."""
         self.services = services
         self._engine_asked = False
+        self.push_screen(InboxScreen(services))
+        self._inbox_opened(services)
+
+    def _inbox_opened(self, services: Services) -> None:
         cfg = services.config
         self.apply_theme(self.requested_theme or cfg.ui.theme)
         # Loading the config refused unknown action ids and keys taken twice (core.keymap).
         self.keymap_overrides = dict(cfg.keys)
         self.set_keymap(self.keymap_overrides)
-        self.push_screen(InboxScreen(services))
         if services.engine is not None:
             self._attach_engine(services.engine)
 
