@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import itertools
 import tomllib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -321,3 +322,35 @@ async def test_the_inbox_is_the_first_screen_with_none_under_it(tmp_path: Path, 
         assert app.screen is screen and app.is_running
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running, "quit")
+
+
+async def test_the_first_frame_styles_each_widget_once(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual restyles a screen's every widget when the screen resumes, and the first resume
+    follows the mount that had just styled them; the body was restyled again when the
+    preview's place was set at mount (issue #14). The list alone may be styled twice: once
+    more for the focus, which its cursor's colour depends on."""
+    from textual.css.stylesheet import Stylesheet
+    from textual.dom import DOMNode
+
+    styled: Counter[int] = Counter()
+    names: dict[int, str] = {}
+    real = Stylesheet.apply
+
+    def counted(sheet: Stylesheet, node: DOMNode, *args: object, **kwargs: object) -> None:
+        if type(node) is not DOMNode:  # (a component class's style holder: styled with its widget)
+            styled[id(node)] += 1
+            names[id(node)] = type(node).__name__
+        real(sheet, node, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Stylesheet, "apply", counted)
+    app = CminboxApp(_services(tmp_path, clock), run_engine=False, blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen_stack[0]
+        assert isinstance(screen, InboxScreen)
+        await until(pilot, lambda: screen.rows_loaded, "the first rows")
+        # (The footer's keys are made after the first frame, by Textual's Footer.)
+        twice = sorted(names[node] for node, times in styled.items() if times > 1)
+        assert set(twice) <= {"InboxList"}, twice
+        assert screen.query_one("#body").has_class("preview-right")

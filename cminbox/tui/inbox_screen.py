@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
@@ -94,6 +94,7 @@ class InboxScreen(
     def __init__(self, services: Services) -> None:
         super().__init__()
         self._compositor = LineCropCompositor()  # a key's frame renders its lines only (issue #14)
+        self._resumed = False  # (_on_screen_resume)
         self.s = services
         macro_bindings(self.macros, self._bindings)  # each macro's own key, from the config
         ui = services.config.ui
@@ -139,11 +140,22 @@ class InboxScreen(
         yield InboxHeader(id="header")
         yield hidden(StoreBanner(id="store-banner"))
         yield Label("", id="view-line")
-        with Container(id="body"):
+        # The preview's place from the start: set at mount, it restyled the body and everything
+        # in it before the first frame (issue #14).
+        with Container(id="body", classes=self.preview_class(self.app.size.width)):
             yield InboxList(self.s.clock, id="inbox")
             yield Preview(self.s.clock, id="preview")
         yield hidden(Composer(id="composer"))
         yield KeyFooter(held=True)  # released by the first rows' frame (row_loading.py)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Textual's handler (Screen's, called after this one) restyles every widget of a
+        resumed screen; the first resume comes right after the mount that styled them all, so it
+        restyled the whole inbox a second time before its first frame (issue #14). A change of
+        stylesheet or theme meanwhile restyles every screen by itself (App.refresh_css)."""
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_mount(self) -> None:
         self.place_preview()
@@ -445,13 +457,15 @@ class InboxScreen(
         # Hidden from the footer while composing: the composer's keys are what apply then.
         return not (action in FOOTER_ACTIONS and self.has_class("-composing"))
 
-    def place_preview(self) -> None:
+    def preview_class(self, width: int) -> str:
         """A side preview below 100 columns squeezes the list: put it underneath instead."""
         mode = self.preview_mode
-        if mode == "right" and self.size.width < NARROW:
+        if mode == "right" and width < NARROW:
             mode = "bottom"
-        body = self.query_one("#body")
-        body.set_classes(f"preview-{mode}")
+        return f"preview-{mode}"
+
+    def place_preview(self) -> None:
+        self.query_one("#body").set_classes(self.preview_class(self.size.width))
 
     def action_help(self) -> None:
         from cminbox.tui.help_screen import HelpScreen
