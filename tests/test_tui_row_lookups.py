@@ -14,16 +14,14 @@ from cminbox.core.clock import FrozenClock
 from cminbox.core.models import Status
 from cminbox.tui.row_index import RowIndex
 from tests.factories import make_message
-from tests.pilot_helpers import SIZE, press, screen_of
-from tests.tui_fixtures import make_app, make_services
+from tests.pilot_helpers import press
+from tests.tui_fixtures import make_services, opened
 
 
 async def test_untriaged_rows_hold_no_state_and_read_as_their_own(tmp_path: Path, clock: FrozenClock) -> None:
     services = make_services(tmp_path, clock)
     services.config.ui.auto_advance = False
-    app = make_app(services)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = screen_of(app)
+    async with opened(services) as (pilot, screen):
         rows = screen.all_rows
         untouched = [r for r in rows if services.store.triage(r.message.id).rev == 0]
         assert untouched and all(r.triage is None for r in untouched)
@@ -41,9 +39,7 @@ async def test_a_key_on_a_large_selection_finds_its_rows_in_one_pass(
     services = make_services(tmp_path, clock)
     services.config.ui.auto_advance = False
     services.store.upsert_messages([make_message(n, at=clock.now - timedelta(minutes=n)) for n in range(1000, 1400)])
-    app = make_app(services)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = screen_of(app)
+    async with opened(services) as (pilot, screen):
         lst = screen.inbox_list
         assert len(lst.rows) > 400
         chosen = {r.message.id for r in lst.rows}

@@ -10,8 +10,8 @@ from cminbox.core.clock import FrozenClock
 from cminbox.core.models import Status
 from cminbox.core.triage import AddTags
 from cminbox.tui.panes import Preview
-from tests.pilot_helpers import SIZE, press, screen_of, settle
-from tests.tui_fixtures import make_app, make_services
+from tests.pilot_helpers import press, settle
+from tests.tui_fixtures import make_services, opened
 
 
 async def test_auto_advance_skips_rows_that_left_the_view(tmp_path: Path, clock: FrozenClock) -> None:
@@ -19,9 +19,7 @@ async def test_auto_advance_skips_rows_that_left_the_view(tmp_path: Path, clock:
     longer in the view) instead of the next one that needs a reply."""
     services = make_services(tmp_path, clock)
     services.config.ui.auto_advance = True
-    app = make_app(services)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = screen_of(app)
+    async with opened(services) as (pilot, screen):
         lst = screen.inbox_list
         lst.cursor = 0
         lst.rows[1].stale = True  # answered elsewhere: it stays, dimmed, until the next reload
@@ -38,9 +36,7 @@ async def test_the_unread_marker_stays_until_the_cursor_has_been_on_the_item(
     reload put it back. It stays until the item has been under the cursor."""
     services = make_services(tmp_path, clock)
     services.config.ui.auto_advance = False
-    app = make_app(services)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = screen_of(app)
+    async with opened(services) as (pilot, screen):
         lst = screen.inbox_list
         unread = lst.rows[3]
         screen.fresh.add(unread.message.id)
@@ -65,9 +61,7 @@ async def test_undo_takes_back_what_the_screen_did_even_after_a_cli_call(tmp_pat
     back. The TUI's undo now names the group it did."""
     services = make_services(tmp_path, clock)
     services.config.ui.auto_advance = False
-    app = make_app(services)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = screen_of(app)
+    async with opened(services) as (pilot, screen):
         lst = screen.inbox_list
         closed, tagged = lst.rows[0].message.id, lst.rows[1].message.id
         await press(pilot, "d")
@@ -82,9 +76,7 @@ async def test_undo_takes_back_what_the_screen_did_even_after_a_cli_call(tmp_pat
 async def test_an_empty_view_says_which_view_is_empty(tmp_path: Path, clock: FrozenClock) -> None:
     """ "New mentions appear as they arrive" was said in the escalated, mine and snoozed views."""
     services = make_services(tmp_path, clock)
-    app = make_app(services)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = screen_of(app)
+    async with opened(services) as (pilot, screen):
         await press(pilot, "2")
         assert not screen.inbox_list.rows
         text = str(screen.query_one(Preview).render())
@@ -95,9 +87,7 @@ async def test_an_empty_view_says_which_view_is_empty(tmp_path: Path, clock: Fro
 
 async def test_the_cursor_comes_back_to_its_item_through_an_empty_view(tmp_path: Path, clock: FrozenClock) -> None:
     services = make_services(tmp_path, clock)
-    app = make_app(services)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = screen_of(app)
+    async with opened(services) as (pilot, screen):
         lst = screen.inbox_list
         await press(pilot, "5")
         lst.cursor = 3
@@ -111,9 +101,7 @@ async def test_the_cursor_comes_back_to_its_item_through_an_empty_view(tmp_path:
 
 async def test_select_all_leaves_out_rows_that_left_the_view(tmp_path: Path, clock: FrozenClock) -> None:
     services = make_services(tmp_path, clock)
-    app = make_app(services)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = screen_of(app)
+    async with opened(services) as (pilot, screen):
         lst = screen.inbox_list
         gone = lst.rows[2]
         gone.stale = True  # answered elsewhere: dimmed until the next reload

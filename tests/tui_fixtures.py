@@ -151,6 +151,19 @@ def make_app(services: Services, theme: str | None = None) -> CminboxApp:
     return PilotApp(services, run_engine=False, theme=theme, blink=False)
 
 
+@asynccontextmanager
+async def opened(
+    services: Services, *, notifications: bool = False, size: tuple[int, int] = (120, 40)
+) -> AsyncGenerator[tuple[Pilot[None], InboxScreen], None]:
+    """The inbox of ``services`` running under a Pilot, and its screen: how most inbox tests
+    begin (the services made and adjusted first)."""
+    app = make_app(services)
+    async with app.run_test(size=size, notifications=notifications) as pilot:
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        yield pilot, screen
+
+
 async def settle(pilot: Pilot[None]) -> None:
     """Until what the keys, the timers and the store started has landed: the inbox's writes,
     lookups and store reads run on workers (tests wait for them, never for a duration)."""
