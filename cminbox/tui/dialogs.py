@@ -9,6 +9,7 @@ import msgspec
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
@@ -30,6 +31,15 @@ class Dialog(ModalScreen[Any], StillCursorScreen):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def dismiss(self, result: Any = None) -> AwaitComplete:
+        """Once. Keys queued while the app was busy (typed ahead, pasted, batched over a slow
+        SSH link) can reach the dialog's box after the one that closed it: a second Enter or
+        digit ran the dialog's result again (a tag applied twice) and popped the screen under
+        it, the inbox, which is the app's first screen: a crash (review of 2026-12-02)."""
+        if not self.is_active:
+            return AwaitComplete()
+        return super().dismiss(result)
 
 
 class TagSearch(Input):
