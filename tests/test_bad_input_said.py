@@ -230,3 +230,18 @@ def test_a_toml_syntax_error_names_the_key_on_its_line(
     error = caught.value
     assert (error.line, error.key) == (line, key)
     assert hint in error.hint
+
+
+async def test_the_snooze_error_line_shows_only_with_an_error(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (new-user trial of 2026-12-02): the empty error line drew Textual's error
+    background, a blank coloured bar under the time box, before anything was typed."""
+    app = make_app(make_services(tmp_path, clock))
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        error = app.screen.query_one("#snooze-error")
+        assert not error.display and error.region.height == 0
+        await pilot.press(*"someday", "enter")
+        await settle(pilot)
+        assert error.display and "someday" in str(error.render())

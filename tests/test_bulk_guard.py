@@ -13,9 +13,10 @@ from cminbox.core.bulk import Hold, plan_status_change
 from cminbox.core.clock import FrozenClock
 from cminbox.core.models import Escalation, Priority, Status, TriageState
 from cminbox.core.store import Store
-from cminbox.core.triage import Assign, SetEscalation
+from cminbox.core.triage import Assign, SetEscalation, SetStatus
 from cminbox.tui.bulk_confirm import BulkConfirm
 from cminbox.tui.inbox_screen import InboxScreen
+from cminbox.tui.plain import Label
 from cminbox.tui.services import Services
 from tests.conftest import T0, cli_env, run_cli
 from tests.factories import make_message
@@ -38,6 +39,7 @@ def test_plan_holds_escalated_theirs_and_drafted_only_for_a_bulk_close() -> None
     assert plan.clear == ("mine", "plain", "done")
     assert plan.held == (("esc", Hold.ESCALATED), ("bob", Hold.ASSIGNED), ("draft", Hold.DRAFT))
     assert plan.summary() == "1 escalated, 1 assigned to someone else, 1 with an unsent reply draft"
+    assert plan.same == ("done",)  # closed already: the dialog's counts leave it out
     # Reopening or waiting keeps assignee and draft, but would end the escalation's status.
     waiting = plan_status_change(states, Status.WAITING, actor="ana", drafted={"draft"})
     assert waiting.held == (("esc", Hold.ESCALATED),)
@@ -143,3 +145,22 @@ def test_cli_bulk_status_skips_held_items_unless_forced(tmp_path: Path, clock: F
     assert forced.returncode == 0, forced.stderr
     fresh = Store(tmp_path / "data", clock=clock)
     assert all(fresh.triage(f"masto:{n}").status == Status.DONE for n in (100, 101, 109, 110, 111))
+
+
+async def test_the_dialog_counts_only_the_items_it_changes(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (new-user trial of 2026-12-02): with one selected item closed already, the
+    dialog said "close the other 43" and the notice then said 42."""
+    services = make_services(tmp_path, clock)
+    work_in_progress(services.store)
+    services.store.act(["masto:100"], SetStatus(Status.DONE), actor="ana")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5", "V", "d")  # the "all" view: the closed item is selected too
+        await settle(pilot)
+        assert isinstance(app.screen, BulkConfirm)
+        plan = app.screen.plan
+        changing = len(plan.clear) - 1
+        assert plan.same == ("masto:100",)
+        said = " ".join(str(label.render()) for label in app.screen.query(Label))
+        assert f"close the other {changing}" in said and "1 is already done" in said, said
+        assert f"close all {len(plan.all_ids) - 1}" in said, said

@@ -58,3 +58,17 @@ async def test_a_key_burst_closes_a_dialog_once_and_applies_it_once(
         current = screen.inbox_list.current
         assert current is not None and tuple(current.fields.tags) == ("ab",)
     assert pilot.app.return_code in (None, 0)
+
+
+async def test_the_tag_pickers_say_how_many_items_they_act_on(tmp_path: Path, clock: FrozenClock) -> None:
+    """Regression (new-user trial of 2026-12-02): with three items selected the picker's title
+    was "Tag", where the escalate dialog says "Escalate 3 items"."""
+    services = make_services(tmp_path, clock)
+    services.config.ui.auto_advance = False
+    async with opened(services) as (pilot, _screen):
+        await pilot.press("t")
+        await pilot.pause()
+        assert "Tag 1 item" in str(pilot.app.screen.query_one(".dialog-title").render())
+        await pilot.press("escape", "x", "j", "x", "j", "x", "t")
+        await pilot.pause()
+        assert "Tag 3 items" in str(pilot.app.screen.query_one(".dialog-title").render())

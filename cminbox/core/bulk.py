@@ -27,6 +27,9 @@ class BulkPlan(msgspec.Struct, frozen=True):
     status: Status
     clear: tuple[str, ...]  # safe to change
     held: tuple[tuple[str, Hold], ...]  # (id, the first reason it is held)
+    # Of ``clear``, those already at the status: nothing changes for them, so the dialog's
+    # counts leave them out (it said "close the other 43" and 42 closed: new-user trial).
+    same: tuple[str, ...] = ()
 
     @property
     def held_ids(self) -> tuple[str, ...]:
@@ -76,4 +79,5 @@ def plan_status_change(
             clear.append(state.id)
         else:
             held.append((state.id, reason))
-    return BulkPlan(status, tuple(clear), tuple(held))
+    same = tuple(s.id for s in states if s.status == status)
+    return BulkPlan(status, tuple(clear), tuple(held), same)

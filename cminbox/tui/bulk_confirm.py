@@ -42,8 +42,12 @@ class BulkConfirm(Dialog):
             yield Label(Text(f"{held} of them {'is' if held == 1 else 'are'} work in progress:"))
             for reason, n in self.plan.counts().items():
                 yield Label(Text(f"  {n} {reason.value}"))
-            yield Label(Text(f"s / enter: skip those {held}, {verb.lower()} the other {len(self.plan.clear)}"))
-            yield Label(Text(f"a: {verb.lower()} all {total}"))
+            same = len(self.plan.same)
+            if same:
+                yield Label(Text(f"  ({same} {'is' if same == 1 else 'are'} already {self.plan.status}: unchanged)"))
+            changed = len(self.plan.clear) - same
+            yield Label(Text(f"s / enter: skip those {held}, {verb.lower()} the other {changed}"))
+            yield Label(Text(f"a: {verb.lower()} all {total - same}" if same else f"a: {verb.lower()} all {total}"))
             yield Label("n / esc: cancel (nothing changes)", classes="dialog-hint")
 
     def action_choose(self, choice: BulkChoice) -> None:

@@ -21,6 +21,7 @@ from cminbox.core.models import Priority
 from cminbox.core.triage import normalise_tag
 from cminbox.core.when import WhenError, example_time, parse_when
 from cminbox.tui.cursor import StillCursorScreen
+from cminbox.tui.panes import hidden
 from cminbox.tui.plain import Label, Static
 from cminbox.tui.typed_keys import Input
 
@@ -232,7 +233,9 @@ class SnoozeDialog(Dialog):
             yield OptionList(*(Option(label, id=value) for value, label in SNOOZE_PRESETS), id="snooze-presets")
             example = example_time(self.now)
             yield SnoozeInput(placeholder=f"or type: 2d, friday 14:00, {example}", id="snooze-input")
-            yield Label("", id="snooze-error", classes="error")
+            # Shown with an error only: empty, Textual's error Label still drew its coloured
+            # background, a blank bar under the box (new-user trial of 2026-12-02).
+            yield hidden(Label("", id="snooze-error", classes="error"))
             yield Label("type a time, or ↑↓ a preset · enter snoozes · esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
@@ -261,7 +264,9 @@ class SnoozeDialog(Dialog):
         try:
             self.dismiss(parse_when(text, self.now))
         except WhenError as exc:
-            self.query_one("#snooze-error", Label).update(Text(str(exc)))
+            error = self.query_one("#snooze-error", Label)
+            error.update(Text(str(exc)))
+            error.display = True
 
 
 class ConfirmDialog(Dialog):

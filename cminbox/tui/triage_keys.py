@@ -344,7 +344,7 @@ class TriageKeys(_Base):
 
         from cminbox.tui.dialogs import TagPicker
 
-        self.app.push_screen(TagPicker("Tag", tags), done)
+        self.app.push_screen(TagPicker(f"Tag {items(len(ids))}", tags), done)
 
     def action_untag(self) -> None:
         if not (ids := self.targets()):
@@ -361,7 +361,7 @@ class TriageKeys(_Base):
 
         from cminbox.tui.dialogs import TagPicker
 
-        self.app.push_screen(TagPicker("Remove tag", present, allow_new=False), done)
+        self.app.push_screen(TagPicker(f"Remove a tag from {items(len(ids))}", present, allow_new=False), done)
 
     def action_assign(self) -> None:
         if not (ids := self.targets()):
