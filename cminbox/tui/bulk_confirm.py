@@ -47,7 +47,7 @@ class BulkConfirm(Dialog):
                 yield Label(Text(f"  ({same} {'is' if same == 1 else 'are'} already {self.plan.status}: unchanged)"))
             changed = len(self.plan.clear) - same
             yield Label(Text(f"s / enter: skip those {held}, {verb.lower()} the other {changed}"))
-            yield Label(Text(f"a: {verb.lower()} all {total - same}" if same else f"a: {verb.lower()} all {total}"))
+            yield Label(Text(f"a: {verb.lower()} all {total - same}"))
             yield Label("n / esc: cancel (nothing changes)", classes="dialog-hint")
 
     def action_choose(self, choice: BulkChoice) -> None:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cminbox.core import rules_undo, triage
 from cminbox.core.bulk import plan_status_change
 from cminbox.core.config import Config
 from cminbox.core.errors import CminboxError
-from cminbox.core.macros import compile_macros
+from cminbox.core.macros import Macro
 from cminbox.core.models import Escalation, Priority, Status, TriageState
 from cminbox.core.outbox_types import OutboxItem
 from cminbox.core.presence import Presence
@@ -66,10 +66,10 @@ class UndoRecord:
         self.group: str | None = None
 
 
-def named_tags(config: Config) -> list[str]:
-    """The tags the config's rules and macros add, in the file's order, once each."""
+def named_tags(config: Config, macros: Sequence[Macro]) -> list[str]:
+    """The tags the config's rules and ``macros`` (as compiled) add, in order, once each."""
     named = [normalise_tag(t) for rule in config.rules for t in rule.tag]
-    named += [t for macro in compile_macros(config) for step in macro.steps if step.kind == "tag" for t in step.tags]
+    named += [t for macro in macros for step in macro.steps if step.kind == "tag" for t in step.tags]
     return [t for t in dict.fromkeys(named) if t]
 
 
@@ -85,6 +85,9 @@ class TriageKeys(_Base):
         writes: Writes
         drafts: Drafts
         undo_stack: list[UndoRecord]
+
+        @property
+        def macros(self) -> list[Macro]: ...  # tui/macro_keys.py, compiled from the config
 
         def refused(self) -> CminboxError | None: ...
 
@@ -335,7 +338,7 @@ class TriageKeys(_Base):
         # item has yet: before the burst, #outage was not offered though the `O` macro and a
         # rule add it (new-user trial of 2026-12-02).
         tags = [t for t, _ in usage.most_common()]
-        tags += [t for t in named_tags(self.s.config) if t not in usage]
+        tags += [t for t in named_tags(self.s.config, self.macros) if t not in usage]
 
         def done(tag: str | None) -> None:
             if tag:
