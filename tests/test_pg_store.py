@@ -334,3 +334,31 @@ def test_an_author_s_items_are_read_through_the_identity_index(pg: PgStore, pg_d
         if text.startswith("-"):
             continue  # a negation reads most items whatever the plan
         assert "Seq Scan on items" not in plan, (text, plan)
+
+
+def test_a_full_read_holds_one_copy_of_what_many_rows_share_and_streams_in_index_order(pg: PgStore) -> None:
+    """Issue #14: a full read (the TUI's, at 100k items) kept one author object and one channel
+    name per row (~45 MB of copies), and sorted every row's text on disk before the first one
+    arrived. Rows by one author hold one Author, every row one channel string; the messages are
+    equal to those stored; the read is served by items_created_at, in StoreApi's order."""
+    stored = [make_message(n) for n in range(40)]
+    pg.upsert_messages(stored)
+    read = [m for m, _ in pg.every_item()]
+    assert read == sorted(stored, key=lambda m: (m.created_at, m.id), reverse=True)
+    by_author: dict[str, set[int]] = {}
+    for m in read:
+        by_author.setdefault(m.author.id, set()).add(id(m.author))
+    assert len(by_author) == 7 and all(len(objects) == 1 for objects in by_author.values())
+    assert len({id(m.channel) for m in read}) == 1 and len({id(m.channel_type) for m in read}) == 1
+    assert all(m.thread_id is m.id for m in read)  # each its conversation's first message
+    assert [m.id for m, _ in pg.query()] == [m.id for m in read]
+    with pg.db.pool.connection() as conn:
+        conn.execute("SET LOCAL enable_sort = off")
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                'EXPLAIN SELECT id FROM items ORDER BY created_at DESC, id COLLATE "C" DESC'
+            ).fetchall()
+        )
+        conn.rollback()
+    assert "items_created_at" in plan and "Sort" not in plan, plan

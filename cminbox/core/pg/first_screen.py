@@ -26,15 +26,22 @@ if TYPE_CHECKING:
     from cminbox.core.pg.db import Database
 
 FIRST_WINDOW = 500  # the newest items read for the first screen (a 40-row screen and scrolling)
-_BY_STATUS = "SELECT status, count(*) FROM items WHERE NOT (id = ANY(%s)) GROUP BY status"
-# census.waiting in SQL: the statuses still waiting for the team, with no first response yet.
+# The census counts every item from indexes alone (items_status, items_waiting) and takes away
+# the first screen's, found by their keys: a filter "not one of these 500 ids" read every row
+# of the table instead (95 ms of the first screen's read at 100k items, issue #14).
+_BY_STATUS = "SELECT status, count(*) FROM items GROUP BY status"
+# census.waiting in SQL (the statuses still waiting for the team, with no first response yet):
+# "status IN ('new', 'open') AND first_response_at IS NULL", items_waiting's condition.
 _OVERDUE = (
-    "SELECT count(*) FROM items WHERE status IN ('new', 'open') AND first_response_at IS NULL"
-    " AND NOT (id = ANY(%s)) AND created_at < %s"
+    "SELECT count(*) FROM items WHERE status IN ('new', 'open') AND first_response_at IS NULL AND created_at < %s"
+)
+_SHOWN = (
+    "SELECT status, count(*), count(*) FILTER (WHERE status IN ('new', 'open') AND first_response_at IS NULL"
+    " AND created_at < %s) FROM items WHERE id = ANY(%s) GROUP BY status"
 )
 _YOUNG = (
     "SELECT id, created_at, triage::text, rev FROM items WHERE status IN ('new', 'open')"
-    " AND first_response_at IS NULL AND NOT (id = ANY(%s)) AND created_at >= %s"
+    " AND first_response_at IS NULL AND created_at >= %s AND NOT (id = ANY(%s))"
 )
 
 
@@ -83,11 +90,15 @@ class PgFirstScreen:
         ids = sorted(exclude)
 
         def read(c: Connection[Any]) -> Counts:
+            # One snapshot for all four statements: an item written meanwhile is counted once.
+            c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             counts = Counts()
-            by_status = c.execute(_BY_STATUS, (ids,)).fetchall()
-            counts.status = Counter({Status(status): n for status, n in by_status})
-            counts.overdue = c.execute(_OVERDUE, (ids, cutoff)).fetchone()[0]  # type: ignore[index]
-            young = c.execute(_YOUNG, (ids, cutoff)).fetchall()
+            every = Counter({Status(status): n for status, n in c.execute(_BY_STATUS).fetchall()})
+            shown = c.execute(_SHOWN, (cutoff, ids)).fetchall()
+            counts.status = every - Counter({Status(status): n for status, n, _ in shown})
+            overdue = c.execute(_OVERDUE, (cutoff,)).fetchone()[0]  # type: ignore[index]
+            counts.overdue = overdue - sum(late for _, _, late in shown)
+            young = c.execute(_YOUNG, (cutoff, ids)).fetchall()
             counts.young = [(mid, created, state_of(mid, tj, rev)) for mid, created, tj, rev in young]
             return counts
 
