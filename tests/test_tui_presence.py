@@ -8,18 +8,21 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from cminbox.core.clock import FrozenClock
 from cminbox.core.outbox_types import OutboxKind
+from cminbox.core.presence import Activity
+from cminbox.tui import presence_sync
 from cminbox.tui.app import CminboxApp
 from cminbox.tui.composer import Composer
 from cminbox.tui.dialogs import AssignDialog, CollisionDialog, ConfirmDialog
 from cminbox.tui.inbox_screen import InboxScreen
 from cminbox.tui.panes import Preview
 from tests.conftest import T0
-from tests.tui_fixtures import CONFIG, make_app, make_services
+from tests.tui_fixtures import CONFIG, make_app, make_services, opened
 
 ITEM = "masto:101"
 
@@ -142,3 +145,37 @@ async def assign_to_a_teammate_in_the_inbox(pa: Pilot[None], a: CminboxApp, pb: 
 
 async def test_assigning_offers_teammates_in_the_inbox_and_mine_is_yours(tmp_path: Path) -> None:
     await two_inboxes(tmp_path, "", "", True, assign_to_a_teammate_in_the_inbox)
+
+
+async def test_the_cursor_running_down_the_list_writes_where_it_rests_not_every_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each move wrote a presence record at once: holding `j` wrote the store ~30 times a second
+    (on PostgreSQL every write's NOTIFY made each teammate's inbox read presence again). Moves
+    are written once the cursor rests (VIEWING_SETTLE), the last one included; opening the
+    composer is still written at once (a teammate about to reply must see it)."""
+    monkeypatch.setattr(presence_sync, "VIEWING_SETTLE", 2.0)  # longer than the 12 presses take here
+    services = make_services(tmp_path, FrozenClock(T0), config_text=config("ana"))
+    store = services.store
+    written: list[tuple[str | None, Activity]] = []
+    real = store.set_presence
+
+    def counted(person: str, message_id: str | None, activity: Activity = Activity.VIEWING) -> None:
+        written.append((message_id, activity))
+        real(person, message_id, activity)
+
+    store.set_presence = counted  # type: ignore[method-assign]
+    async with opened(services) as (pilot, screen):
+        await until(pilot, lambda: len(written) >= 1, "the first heartbeat")
+        start = len(written)
+        for _ in range(12):
+            await pilot.press("j")
+        landed = screen.inbox_list.current
+        assert landed is not None
+        await until(pilot, lambda: written[-1] == (landed.message.id, Activity.VIEWING), "where the cursor rests")
+        await screen.settled()
+        assert len(written) - start <= 3, written[start:]  # 12 before
+        before = len(written)
+        await pilot.press("r")
+        await until(pilot, lambda: len(written) > before, "the composer's item")
+        assert written[before] == (landed.message.id, Activity.REPLYING)

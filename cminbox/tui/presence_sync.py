@@ -22,11 +22,18 @@ from cminbox.tui.services import Services
 from cminbox.tui.ui_thread import from_worker
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from cminbox.tui.replying import ReplyingScreen as _Base
 else:
     _Base = object
 
 LEAVE_WAIT = 3.0  # seconds quitting waits at most to remove this instance's record (it expires anyway)
+# Seconds a new "viewing" waits before it is written, taking the cursor's later moves with it.
+# Written on every move, holding `j` down wrote the store ~30 times a second, and on
+# PostgreSQL each write's NOTIFY made every teammate's inbox read the presence table again;
+# the writes' threads also took the interpreter from the frames being drawn (issue #14).
+VIEWING_SETTLE = 0.3
 REPLYING_MARK, VIEWING_MARK = "✎", "⊙"  # one cell each (not emoji): the row says it in a glyph and a name
 
 
@@ -51,6 +58,7 @@ class PresenceSync(_Base):
     _presence_lock: threading.Lock
     _presence_wanted: tuple[str, Activity]
     _presence_left: bool
+    _presence_due: Timer | None  # a "viewing" to write when it fires (VIEWING_SETTLE)
     presence_seen: list[Presence]
 
     def start_presence(self) -> None:
@@ -58,16 +66,30 @@ class PresenceSync(_Base):
         self._presence_wanted = (ONLINE, Activity.VIEWING)
         self.presence_seen = []
         self._presence_left = False
+        self._presence_due = None
         self.set_interval(HEARTBEAT, self.beat)
         self.beat()  # teammates see this instance at once, not after the first heartbeat
 
     def want_presence(self, message_id: str | None, activity: Activity = Activity.VIEWING) -> None:
-        """What this instance is doing now (UI thread); written at once on a worker if it changed.
-        No item (an empty list) still says "online", so the others' headers list this person."""
+        """What this instance is doing now (UI thread), written on a worker if it changed: a
+        composer opened or closed at once (a teammate about to reply must see it: collision), a
+        cursor move once it is VIEWING_SETTLE old, with the moves made meanwhile. No item (an
+        empty list) still says "online", so the others' headers list this person."""
         wanted = (message_id or ONLINE, activity)
-        if wanted != self._presence_wanted:
-            self._presence_wanted = wanted
-            self.beat()
+        if wanted == self._presence_wanted:
+            return
+        viewing = activity is Activity.VIEWING and self._presence_wanted[1] is Activity.VIEWING
+        self._presence_wanted = wanted
+        if not viewing:
+            self._written_now()
+        elif self._presence_due is None:
+            self._presence_due = self.set_timer(VIEWING_SETTLE, self._written_now)
+
+    def _written_now(self) -> None:
+        if self._presence_due is not None:
+            self._presence_due.stop()
+            self._presence_due = None
+        self.beat()
 
     def beat(self) -> None:
         self.run_worker(self._beat_in_thread, thread=True, group="presence", name="presence heartbeat")
