@@ -20,10 +20,12 @@ import pytest
 
 from cminbox.core.clock import FrozenClock
 from cminbox.core.config import parse as parse_config
+from cminbox.core.events import EventKind
 from cminbox.core.models import Status
 from cminbox.core.outbox_types import OutboxKind, OutboxStatus
 from cminbox.core.pg import schema
 from cminbox.core.pg.connection import PostgresError
+from cminbox.core.pg.items import ENC
 from cminbox.core.pg.store import PgStore
 from cminbox.core.query import parse
 from cminbox.core.query.sql import ITEMS_DDL, compile_sql
@@ -362,3 +364,54 @@ def test_a_full_read_holds_one_copy_of_what_many_rows_share_and_streams_in_index
         )
         conn.rollback()
     assert "items_created_at" in plan and "Sort" not in plan, plan
+
+
+def test_step_8_keeps_every_message_and_sees_no_change_in_one_polled_again(pg_database: str) -> None:
+    """Schema step 8 turns the stored messages from jsonb into json text (issue #14: printing
+    jsonb back as text was most of a full read's server time). A database as step 7 left it,
+    with messages and a triaged item, migrates with every message and state read back equal;
+    the same messages polled again are no change (no edit, no new revision), an edited one is."""
+    messages = [make_message(n, text=f'message {n} ✓ "quoted" \\ {{}}') for n in range(6)]
+    with psycopg.connect(pg_database) as conn:
+        conn.execute("CREATE TABLE schema_version (version integer PRIMARY KEY, applied_at timestamptz DEFAULT now())")
+        for number, step in enumerate(schema.STEPS[:7], start=1):
+            conn.execute(step.encode())
+            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
+        for m in messages:
+            conn.execute(
+                "INSERT INTO items (id, channel, channel_type, native_id, kind, author_handle, author_name,"
+                " author_key, text, created_at, thread_key, message) VALUES"
+                " (%s, %s, %s, %s, %s, %s, '', '', %s, %s, %s, %s::jsonb)",
+                (
+                    m.id,
+                    m.channel,
+                    m.channel_type,
+                    m.native_id,
+                    m.kind.value,
+                    m.author.handle,
+                    m.text,
+                    m.created_at,
+                    m.id,
+                    ENC.encode(m).decode(),
+                ),
+            )
+        conn.commit()
+        assert schema.migrate(conn) == [8]
+        conn.commit()
+        kind = conn.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'message'"
+        ).fetchone()
+    assert kind == ("json",)
+    store = open_store(pg_database)
+    try:
+        store.act(["masto:2"], SetStatus(Status.DONE), actor="ana")
+        assert sorted((m for m, _ in store.every_item()), key=lambda m: m.id) == messages
+        assert store.upsert_messages(messages) == [] and store.triage("masto:2").rev == 1
+        assert [e.kind for e in store.events()].count(EventKind.EDITED) == 0
+        edited = msgspec.structs.replace(messages[3], text="message 3, edited")
+        store.upsert_messages([edited])
+        assert store.get_message("masto:3") == edited
+        assert [e.kind for e in store.events()].count(EventKind.EDITED) == 1
+        assert store.query(where=parse("lang:unknown")) != []  # ->> reads json as it read jsonb
+    finally:
+        store.close()

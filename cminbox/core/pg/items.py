@@ -1,9 +1,10 @@
 """Rows of ``items``: a message and its triage state in, a message and its state out.
 
-The message and the triage state are stored whole as jsonb (the source of truth, decoded
-straight into msgspec structs); the fields queries filter on are copied into typed, indexed
-columns by the same statement, so the two never disagree. The column names are the ones
-the query compiler targets (``cminbox.core.query.sql.ITEMS_DDL``).
+The message is stored whole as json (its text as written: a read prints it back without work),
+the triage state as jsonb; both are the source of truth, decoded straight into msgspec
+structs. The fields queries filter on are copied into typed, indexed columns by the same
+statement, so the two never disagree. The column names are the ones the query compiler
+targets (``cminbox.core.query.sql.ITEMS_DDL``).
 """
 
 from __future__ import annotations
@@ -76,24 +77,24 @@ ENC = msgspec.json.Encoder(enc_hook=enc_hook)
 _UPSERT = (
     "INSERT INTO items (id, channel, channel_type, native_id, kind, author_handle, author_name,"
     " author_key, text, created_at, thread_key, message, author_identity)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s)"
     " ON CONFLICT (id) DO UPDATE SET channel = EXCLUDED.channel, kind = EXCLUDED.kind,"
     " author_handle = EXCLUDED.author_handle, author_name = EXCLUDED.author_name,"
     " author_key = EXCLUDED.author_key, text = EXCLUDED.text, created_at = EXCLUDED.created_at,"
     " thread_key = EXCLUDED.thread_key, message = EXCLUDED.message,"
     " author_identity = EXCLUDED.author_identity, updated_at = now()"
-    " WHERE items.message IS DISTINCT FROM EXCLUDED.message"
+    " WHERE items.message::jsonb IS DISTINCT FROM EXCLUDED.message::jsonb"
     " RETURNING id, xmax = 0"
 )
 _INSERT_NEW = (
     "INSERT INTO items (id, channel, channel_type, native_id, kind, author_handle, author_name,"
     " author_key, text, created_at, thread_key, message, author_identity)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s)"
     " ON CONFLICT (id) DO NOTHING RETURNING id"
 )
 _UPDATE_MESSAGE = (
     "UPDATE items SET channel = %s, kind = %s, author_handle = %s, author_name = %s, author_key = %s,"
-    " text = %s, created_at = %s, thread_key = %s, message = %s::jsonb, author_identity = %s,"
+    " text = %s, created_at = %s, thread_key = %s, message = %s::json, author_identity = %s,"
     " rev = rev + %s, updated_at = now() WHERE id = %s"
 )
 UPDATE_STATE = (

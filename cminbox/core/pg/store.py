@@ -1,6 +1,6 @@
 """The store on PostgreSQL: messages with their triage state, actions, undo, the event log.
 
-One row per item in ``items``: the message (jsonb, the source of truth) and its triage
+One row per item in ``items``: the message (json, the source of truth) and its triage
 state (jsonb), with the fields queries filter on copied into typed, indexed columns in
 the same UPDATE, so they never disagree.
 

@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS items (
     tags              text[] NOT NULL DEFAULT '{}',  -- TriageState.tags (normalised, no NULLs)
     snoozed_until     timestamptz NULL,        -- TriageState.snoozed_until
     first_response_at timestamptz NULL,        -- TriageState.first_response_at
-    message           jsonb NOT NULL DEFAULT '{}',  -- the Message whole (sentiment, lang are read from it)
+    message           json NOT NULL DEFAULT '{}',  -- the Message whole (sentiment, lang are read from it)
     author_identity   text NOT NULL DEFAULT '', -- core.people.identity_of(Message)
     triage            jsonb NULL               -- the TriageState whole (answered: is read from it)
 )"""
