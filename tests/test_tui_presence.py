@@ -147,14 +147,16 @@ async def test_assigning_offers_teammates_in_the_inbox_and_mine_is_yours(tmp_pat
     await two_inboxes(tmp_path, "", "", True, assign_to_a_teammate_in_the_inbox)
 
 
-async def test_the_cursor_running_down_the_list_writes_where_it_rests_not_every_row(
+async def test_the_cursor_running_down_the_list_writes_a_few_records_not_one_per_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each move wrote a presence record at once: holding `j` wrote the store ~30 times a second
-    (on PostgreSQL every write's NOTIFY made each teammate's inbox read presence again). Moves
-    are written once the cursor rests (VIEWING_SETTLE), the last one included; opening the
-    composer is still written at once (a teammate about to reply must see it)."""
+    (on PostgreSQL every write's NOTIFY made each teammate's inbox read presence again). A move
+    is written VIEWING_SETTLE after the first one not written yet, with the moves made
+    meanwhile (the last one included); opening the composer is written at once, without
+    waiting for the moves' pending "viewing", and so is closing it."""
     monkeypatch.setattr(presence_sync, "VIEWING_SETTLE", 2.0)  # longer than the 12 presses take here
+    monkeypatch.setattr(presence_sync, "HEARTBEAT", 600.0)  # no renewal writes the newest wish meanwhile
     services = make_services(tmp_path, FrozenClock(T0), config_text=config("ana"))
     store = services.store
     written: list[tuple[str | None, Activity]] = []
@@ -175,7 +177,18 @@ async def test_the_cursor_running_down_the_list_writes_where_it_rests_not_every_
         await until(pilot, lambda: written[-1] == (landed.message.id, Activity.VIEWING), "where the cursor rests")
         await screen.settled()
         assert len(written) - start <= 3, written[start:]  # 12 before
+        # Three moves, then the composer: "replying" is written at once, though the moves'
+        # "viewing" would wait a minute now (`until` gives up after 6 s).
+        monkeypatch.setattr(presence_sync, "VIEWING_SETTLE", 60.0)
         before = len(written)
-        await pilot.press("r")
-        await until(pilot, lambda: len(written) > before, "the composer's item")
-        assert written[before] == (landed.message.id, Activity.REPLYING)
+        for key in ("k", "k", "k", "r"):
+            await pilot.press(key)
+        target = screen.inbox_list.current
+        assert target is not None and target.message.id != landed.message.id
+        replying = (target.message.id, Activity.REPLYING)
+        await until(pilot, lambda: replying in written[before:], "the composer's item, replying")
+        assert Activity.VIEWING not in {activity for _, activity in written[before:]}
+        # Closing the composer: "viewing" again, at once too.
+        closed = len(written)
+        await pilot.press("escape")
+        await until(pilot, lambda: (target.message.id, Activity.VIEWING) in written[closed:], "viewing again")

@@ -224,22 +224,28 @@ CREATE INDEX items_answered ON items ((triage->'answered'->>'kind'));
 
 
 # Issue #14, the team store's start and full read at 100k items:
-# - items waiting for a first answer, by age (core/census.py's `waiting`): the first screen's
-#   census counts the overdue ones from this index alone and finds the young ones by a range
-#   of it; without it both read every row of the table (~40 ms each);
+# - the message kept as the JSON text it was written as (json), not as jsonb: every read
+#   asks for the text, and printing 100k jsonb documents back as text took the server 350
+#   of a full read's 535 ms. The two fields queries read inside it, sentiment and lang,
+#   become columns the server computes from it (json's ->> parses the whole text each time:
+#   ~5x slower filters). An upsert still compares two versions as jsonb (the same equality);
 # - the items in the order every read lists them (time, then the ids' code points, "C"): the
 #   old index's ties were in the database's collation, so a full read sorted every row's
 #   text after reading it all (an on-disk sort of 100 MB; nothing streamed for 0.5 s);
-# - the message kept as the JSON text it was written as (json), not as jsonb: every read
-#   asks for the text, and printing 100k jsonb documents back as text took the server 350
-#   of a full read's 535 ms. Nothing queries inside it but sentiment and lang (->> works on
-#   json too); an upsert still compares two versions as jsonb (the same equality as before).
-#   The table is rewritten once, under its lock (seconds at 100k items).
+# - items waiting for a first answer, by age (core/census.py's `waiting`): the first screen's
+#   census counts the overdue ones from this index alone and finds the young ones by a range
+#   of it; without it both read every row of the table (~40 ms each).
+# The table is rewritten once (the ALTER rebuilds every index), under the lock taken first:
+# taken midway, an action of another instance could come between two statements and one of
+# the two would be cancelled as a deadlock. New indexes are made after the rewrite, once.
 _V8 = """
-CREATE INDEX items_waiting ON items (created_at) WHERE status IN ('new', 'open') AND first_response_at IS NULL;
+LOCK TABLE items IN ACCESS EXCLUSIVE MODE;
 DROP INDEX items_created_at;
+ALTER TABLE items ALTER COLUMN message TYPE json USING message::json,
+    ADD COLUMN sentiment float8 GENERATED ALWAYS AS ((message->>'sentiment')::float8) STORED,
+    ADD COLUMN lang text NOT NULL GENERATED ALWAYS AS (coalesce(message->>'lang', '')) STORED;
 CREATE INDEX items_created_at ON items (created_at DESC, id COLLATE "C" DESC);
-ALTER TABLE items ALTER COLUMN message TYPE json USING message::json;
+CREATE INDEX items_waiting ON items (created_at) WHERE status IN ('new', 'open') AND first_response_at IS NULL;
 """
 
 

@@ -50,9 +50,12 @@ CREATE TABLE IF NOT EXISTS items (
     tags              text[] NOT NULL DEFAULT '{}',  -- TriageState.tags (normalised, no NULLs)
     snoozed_until     timestamptz NULL,        -- TriageState.snoozed_until
     first_response_at timestamptz NULL,        -- TriageState.first_response_at
-    message           json NOT NULL DEFAULT '{}',  -- the Message whole (sentiment, lang are read from it)
+    message           json NOT NULL DEFAULT '{}',  -- the Message whole, as written
     author_identity   text NOT NULL DEFAULT '', -- core.people.identity_of(Message)
-    triage            jsonb NULL               -- the TriageState whole (answered: is read from it)
+    triage            jsonb NULL,              -- the TriageState whole (answered: is read from it)
+    -- computed by the server from the message (schema step 8), last as ADD COLUMN puts them
+    sentiment         float8 GENERATED ALWAYS AS ((message->>'sentiment')::float8) STORED,  -- Message.sentiment
+    lang              text NOT NULL GENERATED ALWAYS AS (coalesce(message->>'lang', '')) STORED  -- Message.lang
 )"""
 """The table the PostgreSQL backend keeps and :func:`compile_sql` queries (one row per item)."""
 PEOPLE_DDL = """\
@@ -78,8 +81,8 @@ _TEXT_SQL = (
 )
 
 
-# The score lives in the message document (set at ingest); the cut-offs are sentiment.py's.
-_SCORE = "(message->>'sentiment')::float8"
+# The score (set at ingest) as the server keeps it from the message; the cut-offs are sentiment.py's.
+_SCORE = "sentiment"
 _SENTIMENT_SQL = {
     "negative": f"coalesce({_SCORE} <= {NEGATIVE_AT}, false)",
     "positive": f"coalesce({_SCORE} >= {POSITIVE_AT}, false)",
@@ -181,7 +184,7 @@ def term_sql(term: Term, now: datetime, me: str, staff: Sequence[str] = ()) -> t
     if field == "sentiment":
         return _SENTIMENT_SQL[v], []
     if field == "lang":
-        return "coalesce(message->>'lang', '') = %s", ["" if v == "unknown" else v]
+        return "lang = %s", ["" if v == "unknown" else v]
     if field == "rule":
         actor = actor_of(v)
         return _RULE_OPEN, [actor, f"{actor}: ", f"{UNDO}{actor}: "]
