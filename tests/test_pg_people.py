@@ -12,16 +12,15 @@ import msgspec
 import psycopg
 import pytest
 
-from cminbox.core.models import Author, Message
+from cminbox.core.models import Author
 from cminbox.core.people import Person, identity_of, new_id
 from cminbox.core.pg import schema
-from cminbox.core.pg.items import ENC
 from cminbox.core.pg.store import PgStore
 from cminbox.core.query import parse
 from cminbox.core.query.sql import PEOPLE_DDL, compile_sql
 from cminbox.core.store_api import StoreError
 from tests.factories import make_message
-from tests.pg_helpers import open_store
+from tests.pg_helpers import at_schema, open_store
 
 pytestmark = pytest.mark.servers
 
@@ -35,28 +34,13 @@ def pg(pg_database: str) -> Iterator[PgStore]:
     store.close()
 
 
-def rest(m: Message) -> tuple[object, ...]:
-    return (m.created_at, m.id, ENC.encode(m).decode())
-
-
 def test_step_6_backfills_the_identity_key_as_python_computes_it(pg_database: str) -> None:
     messages = [make_message(n) for n in range(5)] + [
         msgspec.structs.replace(make_message(10 + i), author=Author(id=h, handle=h, display_name="x"))
         for i, (h, _) in enumerate(ODD)
     ]
     with psycopg.connect(pg_database) as conn:  # a database at schema 5, with items, as the last version left it
-        conn.execute("CREATE TABLE schema_version (version integer PRIMARY KEY, applied_at timestamptz DEFAULT now())")
-        for number, step in enumerate(schema.STEPS[:5], start=1):
-            conn.execute(step.encode())
-            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
-        for m in messages:
-            conn.execute(
-                "INSERT INTO items (id, channel, channel_type, native_id, kind, author_handle, author_name,"
-                " author_key, text, created_at, thread_key, message)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, '', %s, %s, %s, %s::jsonb)",
-                (m.id, m.channel, m.channel_type, m.native_id, m.kind.value, m.author.handle, "", m.text, *rest(m)),
-            )
-        conn.commit()
+        at_schema(conn, 5, messages)
         assert schema.migrate(conn) == list(range(6, schema.VERSION + 1))  # 6, and the steps after it
         conn.commit()
         got: dict[str, str] = dict(conn.execute("SELECT id, author_identity FROM items").fetchall())

@@ -25,7 +25,7 @@ from cminbox.core.models import Status
 from cminbox.core.outbox_types import OutboxKind, OutboxStatus
 from cminbox.core.pg import schema
 from cminbox.core.pg.connection import PostgresError
-from cminbox.core.pg.items import ENC, upsert_rows
+from cminbox.core.pg.items import upsert_rows
 from cminbox.core.pg.store import EVERY_ITEM, PgStore, _stream
 from cminbox.core.query import parse
 from cminbox.core.query.sql import ITEMS_DDL, compile_sql
@@ -34,7 +34,7 @@ from cminbox.core.store_api import StoreApi
 from cminbox.core.triage import AddTags, Assign, SetStatus
 from cminbox.core.wiring import wire
 from tests.factories import make_message
-from tests.pg_helpers import lease_of, open_store, outbox_of
+from tests.pg_helpers import at_schema, lease_of, open_store, outbox_of
 
 
 @pytest.fixture
@@ -374,29 +374,7 @@ def test_step_8_keeps_every_message_and_sees_no_change_in_one_polled_again(pg_da
         for n, (score, lang) in enumerate(moods)
     ]
     with psycopg.connect(pg_database) as conn:
-        conn.execute("CREATE TABLE schema_version (version integer PRIMARY KEY, applied_at timestamptz DEFAULT now())")
-        for number, step in enumerate(schema.STEPS[:7], start=1):
-            conn.execute(step.encode())
-            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
-        for m in messages:
-            conn.execute(
-                "INSERT INTO items (id, channel, channel_type, native_id, kind, author_handle, author_name,"
-                " author_key, text, created_at, thread_key, message) VALUES"
-                " (%s, %s, %s, %s, %s, %s, '', '', %s, %s, %s, %s::jsonb)",
-                (
-                    m.id,
-                    m.channel,
-                    m.channel_type,
-                    m.native_id,
-                    m.kind.value,
-                    m.author.handle,
-                    m.text,
-                    m.created_at,
-                    m.id,
-                    ENC.encode(m).decode(),
-                ),
-            )
-        conn.commit()
+        at_schema(conn, 7, messages)
         assert schema.migrate(conn) == [8]
         conn.commit()
         kind = conn.execute(
