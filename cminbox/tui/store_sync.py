@@ -159,7 +159,15 @@ class StoreSync(_Base):
         listed = self.inbox_list.index.positions([*changes.messages, *changes.changed])  # one pass
         if self.inbox_list.update_messages(m for mid, m in changes.messages.items() if mid in listed):
             self.rows_in_store_order = False  # an edit moved an item in time: the next arrangement sorts
-        known = [changes.states[mid] for mid in changes.changed if mid in listed]
+        # Only a state at least as new as the row's: the change check and the author card's
+        # catch-up read on two workers and may land out of order, and a state read before a
+        # teammate's change, landing after it, took it back for good (each write raises rev).
+        rows = self.inbox_list.rows
+        known = [
+            state
+            for mid in changes.changed
+            if (at := listed.get(mid)) is not None and (state := changes.states[mid]).rev >= rows[at].state.rev
+        ]
         if known:
             self.apply_states(self.writes.stored(known))
         new = [mid for mid in changes.changed if mid not in listed and mid in changes.messages]
