@@ -171,3 +171,22 @@ def test_a_killed_lease_holder_is_replaced_within_the_lease_time(pg_database: st
             proc.kill()
             proc.wait()
         store.close()
+
+
+def test_closing_with_the_server_gone_does_not_wait_out_each_goodbye(crashable: Cluster) -> None:
+    """An instance closing after its server went away (the team demo's second teammate, once
+    the first quit and took the server with it) waited the pool's full timeout for each
+    goodbye write, this instance's presence record and its poller lease, and then for the
+    pool: a blank screen for 21-26 s after `q`. Both expire by themselves; each now waits
+    db.GOODBYE_WAIT. The bound asserted is a hang check (15 s before, at the default
+    connect_timeout), not a speed claim."""
+    dsn = crashable.create_database("goodbye")
+    store = open_postgres_store(pg_config(dsn, connect_timeout=10), instance="g:1:gg")  # the default
+    store.set_presence("bob", "masto:1")
+    assert store.poller_lease().acquire()
+    crashable.stop("immediate")
+    started = time.monotonic()
+    store.close()
+    took = time.monotonic() - started
+    print(f"closed in {took:.1f} s with the server gone")
+    assert took < 8, took

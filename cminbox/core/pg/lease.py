@@ -22,7 +22,7 @@ from typing import Any
 from psycopg import Connection
 
 from cminbox.core.errors import CminboxError
-from cminbox.core.pg.db import Database
+from cminbox.core.pg.db import GOODBYE_WAIT, Database
 from cminbox.core.random_ids import token_hex
 from cminbox.core.sending_api import LeaseHolder
 
@@ -114,6 +114,7 @@ class PgLease:
                 self.db.run(
                     lambda c: c.execute("DELETE FROM leases WHERE name = %s AND token = %s", (self.name, self._token)),
                     "the lease release",
+                    wait=GOODBYE_WAIT,  # it expires by itself
                 )
             except CminboxError as exc:  # it expires by itself
                 log.warning("poller lease not released: %s", exc)

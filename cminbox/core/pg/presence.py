@@ -15,7 +15,7 @@ from psycopg import Connection
 
 from cminbox.core.clock import Clock
 from cminbox.core.instance import new_instance_id
-from cminbox.core.pg.db import Database
+from cminbox.core.pg.db import GOODBYE_WAIT, Database
 from cminbox.core.pg.feed import CHANNEL
 from cminbox.core.presence import TTL, Activity, Presence
 
@@ -50,7 +50,8 @@ class PgPresence:
             if changed:
                 conn.execute("SELECT pg_notify(%s, 'presence')", (CHANNEL,))
 
-        self.db.run(work, "the presence heartbeat")
+        # Leaving waits little: the record expires by itself (db.GOODBYE_WAIT).
+        self.db.run(work, "the presence heartbeat", wait=GOODBYE_WAIT if shown is None else None)
         self._presence_now = shown
 
     def presence(self) -> list[Presence]:
