@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import logging
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ ENGINE_BUILD = "build engine"
 ENGINE_WAIT = 3.0  # seconds after the first rows: the engine is built by then, rows complete or not
 START_UP_GC_LIMIT = 5.0  # seconds: the collector's start-up pause ends by then, rows or not
 QUIT_WAIT = 5.0  # seconds quitting waits for triage writes still on their way to the store
+CLOSE_WAIT = 5.0  # seconds quitting waits for an unreachable store to close (its goodbyes: db.GOODBYE_WAIT)
 
 
 class PollUpdate(TextualMessage):
@@ -112,6 +114,7 @@ class CminboxApp(App[None]):
         self._frame_waiters = FrameWaiters(self)
         self._engine_asked = False  # the engine's build was started for these services
         self._dialogs_asked = False  # import_dialogs_soon
+        self._quit_unreachable = False  # quitting while the inbox could not reach its store
         # The themes, and the one to start with, before the stylesheet's first parse: a theme
         # set at mount made Textual parse every stylesheet again and restyle the screen (~8 ms
         # of the first frame, issue #14). An unknown name is reported at mount (apply_theme).
@@ -352,6 +355,7 @@ class CminboxApp(App[None]):
             if isinstance(screen, InboxScreen) and screen.writes.pending:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(screen.writes.idle(), QUIT_WAIT)
+        self._quit_unreachable = any(isinstance(s, InboxScreen) and not s.store_ok for s in self.screen_stack)
         self.exit()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -395,3 +399,20 @@ class CminboxApp(App[None]):
         self._stop.set()
         if self.services is not None and self.services.engine is not None:
             await self.services.engine.aclose()
+        if self.services is not None and self._quit_unreachable:
+            # Workers still waiting for the unreachable store's connections fail at once when it
+            # closes; else the exit waited for each to time out (asyncio joins every worker
+            # thread): 14-26 s of blank screen after `q` in a new-user trial of the team demo,
+            # its server gone with the first teammate. Closing twice is harmless (launch.py).
+            # On a thread of its own: the workers waiting hold every thread of asyncio's pool.
+            closing = threading.Thread(target=self._close_store, name="cminbox store close", daemon=True)
+            closing.start()
+            for _ in range(int(CLOSE_WAIT / 0.05)):
+                if not closing.is_alive():
+                    break
+                await asyncio.sleep(0.05)
+
+    def _close_store(self) -> None:
+        if self.services is not None:
+            with contextlib.suppress(CminboxError):
+                self.services.store.close()

@@ -54,6 +54,7 @@ class PresenceSync(_Base):
     if TYPE_CHECKING:  # provided by InboxScreen
         s: Services
         inbox_list: InboxList
+        store_ok: bool
 
     _presence_lock: threading.Lock
     _presence_wanted: tuple[str, Activity]
@@ -113,7 +114,11 @@ class PresenceSync(_Base):
             self.s.store.set_presence(self.s.config.actor, None)
 
     async def on_unmount(self) -> None:
-        """Quitting removes this instance's record at once (else it would linger until it expires)."""
+        """Quitting removes this instance's record at once (else it would linger until it expires);
+        not when the store cannot be reached now (the banner is up): it expires by itself, and
+        trying held the exit for LEAVE_WAIT more."""
+        if not self.store_ok:
+            return
         with contextlib.suppress(CminboxError, TimeoutError):
             await asyncio.wait_for(asyncio.to_thread(self._leave_in_thread), LEAVE_WAIT)
 

@@ -28,7 +28,7 @@ RETRIES = 5
 # the pool's closing wait for a connection. They expire by themselves, and waiting the usual
 # time for each of them on an unreachable server kept a quitting inbox on a blank screen for
 # 21-26 s (a new-user trial of the team demo, its server gone with the first teammate).
-GOODBYE_WAIT = 1.0
+GOODBYE_WAIT = 0.5
 
 
 def in_doubt(exc: BaseException, where: str, what: str) -> PostgresError:
