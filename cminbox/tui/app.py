@@ -399,12 +399,14 @@ class CminboxApp(App[None]):
         self._stop.set()
         if self.services is not None and self.services.engine is not None:
             await self.services.engine.aclose()
-        if self.services is not None and self._quit_unreachable:
-            # Workers still waiting for the unreachable store's connections fail at once when it
-            # closes; else the exit waited for each to time out (asyncio joins every worker
+        if self.services is not None and self._quit_unreachable and self.services.store.pushes_changes:
+            # Workers still waiting for the unreachable database's connections fail at once when
+            # it closes; else the exit waited for each to time out (asyncio joins every worker
             # thread): 14-26 s of blank screen after `q` in a new-user trial of the team demo,
             # its server gone with the first teammate. Closing twice is harmless (launch.py).
             # On a thread of its own: the workers waiting hold every thread of asyncio's pool.
+            # Not TinyDB's store: no connection to wait for, and its file lease must be released
+            # by the thread that took it.
             closing = threading.Thread(target=self._close_store, name="cminbox store close", daemon=True)
             closing.start()
             for _ in range(int(CLOSE_WAIT / 0.05)):

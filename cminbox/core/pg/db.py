@@ -24,10 +24,11 @@ from cminbox.core.redact import redactor
 
 R = TypeVar("R")
 RETRIES = 5
-# Seconds the goodbye writes (this instance's presence and leases, removed as it closes) and
-# the pool's closing wait for a connection. They expire by themselves, and waiting the usual
-# time for each of them on an unreachable server kept a quitting inbox on a blank screen for
-# 21-26 s (a new-user trial of the team demo, its server gone with the first teammate).
+# Seconds the goodbye writes (this instance's presence and leases, removed as it closes) wait
+# for a connection, and the pool's closing for each of its threads (a few: ~2 s at most).
+# Both records expire by themselves, and waiting the usual time for each on an unreachable
+# server kept a quitting inbox on a blank screen for 21-26 s (a new-user trial of the team
+# demo, its server gone with the first teammate).
 GOODBYE_WAIT = 0.5
 
 

@@ -106,7 +106,9 @@ class PgLease:
     def release(self) -> None:
         self._stop.set()
         if self._heartbeat is not None and self._heartbeat is not threading.current_thread():
-            self._heartbeat.join()
+            # A renewal waiting for a connection to a server gone would hold this for the
+            # pool's timeout; the beat stops after it by itself (_stop is set).
+            self._heartbeat.join(GOODBYE_WAIT)
         self._heartbeat = None
         if self._held:
             self._held = False
