@@ -26,15 +26,6 @@ _PACKER = Packer()
 _set_field = msgspec.structs.force_setattr
 
 
-def listed(text: str | bytes) -> Message:
-    """A message of a read of many: its extras packed, as the TinyDB store holds them (half
-    their memory: core/packed_extras.py; a full read at 100k keeps every one)."""
-    msg = MSG.decode(text)
-    if msg.extra:
-        _set_field(msg, "extra", _PACKER.pack(msg.extra))
-    return msg
-
-
 class Listing:
     """The messages of one read of many, holding one copy of what many share, as the TinyDB
     store's loader does (core/indexes.Indexes.add_segment): the decoder makes a fresh author,
@@ -48,7 +39,9 @@ class Listing:
         self._last = ("", "", "")  # the row before's channel, type and visibility (mostly the same)
 
     def message(self, text: str | bytes) -> Message:
-        msg = listed(text)
+        msg = MSG.decode(text)
+        if msg.extra:  # packed, as the TinyDB store holds them (half their memory: core/packed_extras.py)
+            _set_field(msg, "extra", _PACKER.pack(msg.extra))
         person = msg.author
         known = self._authors.get(person.id)
         if known is None or known != person:
