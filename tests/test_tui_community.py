@@ -37,6 +37,9 @@ def row_text(lst: InboxList, mid: str) -> str:
 
 async def on_item(app: CminboxApp, pilot: object, mid: str) -> InboxScreen:
     screen = inbox_of(app)
+    if mid not in screen.inbox_list.index:  # Kai's: answered by staff on the channel, not in "needs reply"
+        await pilot.press("5")  # type: ignore[attr-defined]
+        await settle(pilot)  # type: ignore[arg-type]
     screen.inbox_list.cursor = screen.inbox_list.index[mid]
     screen.show_preview()
     await settle(pilot)  # type: ignore[arg-type]
@@ -48,10 +51,13 @@ async def test_rows_mark_community_answers_in_one_cell_and_the_preview_names_the
 ) -> None:
     app = make_app(community_services(tmp_path, clock))
     async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("5")  # "all": Kai's item (staff replied on the channel) is not in "needs reply"
         screen = await on_item(app, pilot, NOAH)
         lst = screen.inbox_list
         noah, kai = row_text(lst, NOAH), row_text(lst, KAI)
-        assert noah[2] == COMMUNITY and kai[2] == " "  # the flag column; staff first is no community answer
+        # The flag column: staff first is no community answer; Kai is replied (staff, on the channel).
+        assert noah[2] == COMMUNITY and kai[2] == "↩"
         assert cell_len(noah) == cell_len(kai) == lst.scrollable_content_region.width
         shown = str(screen.query_one(Preview).render())
         assert "↪ answered by Mira Okafor (@mira@example.social) 2m ago · c confirm · C correct" in shown
@@ -97,7 +103,7 @@ async def test_confirm_refuses_an_item_without_a_community_answer(tmp_path: Path
         await on_item(app, pilot, KAI)
         await pilot.press("c")
         await settle(pilot)
-        assert services.store.triage(KAI).status == Status.NEW
+        assert services.store.triage(KAI).status == Status.OPEN  # as the staff reply left it: not done
         assert any("answered by staff first" in str(n.message) for n in app._notifications)
 
 
@@ -161,6 +167,7 @@ async def test_answered_in_the_filter_bar(tmp_path: Path, clock: FrozenClock) ->
     app = make_app(community_services(tmp_path, clock))
     async with app.run_test(size=SIZE) as pilot:
         inbox = inbox_of(app)
+        await pilot.press("5")  # "all": the filter over every item (Kai's is replied, not in "needs reply")
         await pilot.press("slash", *"answered:community", "enter")
         await settle(pilot)
         assert {r.message.id for r in inbox.inbox_list.rows} == {NOAH, AIKO}

@@ -24,6 +24,8 @@ pytestmark = pytest.mark.snapshot
 
 async def on_noah(pilot: Pilot[None]) -> None:
     await settle(pilot)
+    await pilot.press("5")  # "all": Kai's item, answered by staff on the channel, is not in "needs reply"
+    await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, InboxScreen)
     screen.inbox_list.cursor = screen.inbox_list.index[NOAH]
@@ -42,8 +44,8 @@ async def helpers(pilot: Pilot[None]) -> None:
 
 
 def test_inbox_with_a_community_answer(snap_compare: Any, tmp_path: Path, clock: FrozenClock) -> None:
-    """↪ on Noah's and Aiko's rows (Mira answered first), none on Kai's (staff did); the preview
-    names Mira, when, the keys, and links her answer."""
+    """↪ on Noah's and Aiko's rows (Mira answered first), ↩ on Kai's (staff replied first, on the
+    channel: the item is open and replied); the preview names Mira, when, the keys, and links her answer."""
     app = make_app(community_services(tmp_path, clock))
     assert snap_compare(app, run_before=on_noah, terminal_size=(120, 40))
 

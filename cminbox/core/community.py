@@ -16,6 +16,12 @@ before its question is found when the question arrives.
 - A helper whose person is tagged muted or troll never counts: their reply is skipped (the
   next reply decides), so a troll's "answer" does not close a question.
 - An answer a teammate confirmed is never replaced by a later detection.
+- A staff account's reply is the team's first response, wherever it was written (the
+  channel's own site or app, not only cminbox's composer): the first one sets the item's
+  ``first_response_at`` to its time and moves a new item to open, as a reply sent through
+  cminbox does (core/dispatch.py), so "needs reply", the overdue count and the first-response
+  KPIs agree with the "answered first by staff" line. A community answer before it does not
+  count (it is not the official response), and a teammate's later status is kept.
 
 The record lives in the item's triage state (``TriageState.answered``), written as an effect
 (a history line by "community"), so confirming it and undoing that are ordinary actions.
@@ -31,12 +37,14 @@ import msgspec
 from cminbox.core.effects import Effect
 from cminbox.core.models import Answered, Message, Status
 from cminbox.core.people import Person, effective_tags, identity_of
-from cminbox.core.triage import SetAnswer, SetStatus
+from cminbox.core.triage import IfStill, SetAnswer, SetFirstResponse, SetStatus, Several
 
 COMMUNITY = "community"
 STAFF = "staff"
 KINDS = (COMMUNITY, STAFF, "none")
 ACTOR = "community"
+#: Who the history names for a staff reply seen on the channel (core/community.first_response_effect).
+STAFF_REPLY_ACTOR = "staff"
 #: Profile tags whose holders' replies are never taken for an answer.
 IGNORED_TAGS = frozenset({"muted", "troll"})
 
@@ -79,10 +87,9 @@ def question_of(messages: Sequence[Message]) -> Message | None:
     return min(roots, key=lambda m: (m.created_at, m.id)) if roots else None
 
 
-def first_answer(question: Message, thread: Iterable[Message], answering: Answering) -> Answered | None:
-    """The first reply that decides (see the module's doc), as the record kept on the item."""
-    asker = identity_of(question)
-    replies = sorted(
+def _replies(question: Message, thread: Iterable[Message]) -> list[Message]:
+    """The replies to ``question`` on its channel, oldest first (equal times by id)."""
+    return sorted(
         (
             m
             for m in thread
@@ -90,7 +97,31 @@ def first_answer(question: Message, thread: Iterable[Message], answering: Answer
         ),
         key=lambda m: (m.created_at, m.id),
     )
-    for m in replies:
+
+
+def first_staff_reply(question: Message, thread: Iterable[Message], answering: Answering) -> Message | None:
+    """The first reply by a staff account (not the question's own author): the team's first response."""
+    asker = identity_of(question)
+    return next(
+        (m for m in _replies(question, thread) if (who := identity_of(m)) != asker and who in answering.staff),
+        None,
+    )
+
+
+def first_response_effect(question: Message, reply: Message) -> Effect:
+    """A staff reply seen on the channel answers the item as a reply sent through cminbox does:
+    its time is the first response and a new item becomes open, unless a first response is
+    recorded already (this one, or a reply sent through cminbox): a later poll of the thread
+    then changes nothing, so a teammate who set the item back to new keeps it new."""
+    opened = IfStill({"status": Status.NEW.value}, SetStatus(Status.OPEN))
+    steps = IfStill({"first_response_at": None}, Several((SetFirstResponse(reply.created_at), opened)))
+    return Effect(question.id, steps, STAFF_REPLY_ACTOR, f"replied on the channel by staff {reply.author.handle}")
+
+
+def first_answer(question: Message, thread: Iterable[Message], answering: Answering) -> Answered | None:
+    """The first reply that decides (see the module's doc), as the record kept on the item."""
+    asker = identity_of(question)
+    for m in _replies(question, thread):
         who = identity_of(m)
         if who == asker or who in answering.ignored:
             continue
@@ -130,6 +161,8 @@ def answer_effects(batch: Iterable[Message], stored: ThreadLookup, answering: An
             continue
         label = f"{found.kind} answer by {found.handle}"
         effects.append(Effect(question.id, SetAnswer(found, detected=True), ACTOR, label))
+        if (reply := first_staff_reply(question, thread, answering)) is not None:
+            effects.append(first_response_effect(question, reply))
     return effects
 
 

@@ -19,7 +19,7 @@ from cminbox.core.people import Person, identity
 from cminbox.core.query import parse
 from cminbox.core.rules_run import RuleRunner
 from cminbox.core.store_api import StoreApi
-from cminbox.core.triage import SetPriority, SetStatus
+from cminbox.core.triage import SetFirstResponse, SetPriority, SetStatus
 from tests.backend.contract import check_event_log
 from tests.rules_fixtures import BASE, PATH
 
@@ -73,7 +73,11 @@ def test_a_reply_before_staff_is_a_community_answer(store: StoreApi, clock: Froz
         "masto:2",
         "https://example.social/2",
     )
-    assert [h.action for h in store.triage("masto:1").history] == ["community answer by " + MIRA]
+    assert [h.action for h in store.triage("masto:1").history] == [
+        "community answer by " + MIRA,
+        "replied on the channel by staff " + TEAM,  # the official response after it: the first response
+    ]
+    assert store.triage("masto:1").first_response_at == post(3, TEAM, 9, clock).created_at
     assert store.triage("masto:2").answered is None  # the answer itself is no question
     check_event_log(store)
 
@@ -252,8 +256,61 @@ def test_the_teams_own_posts_never_enter_the_queue(store: StoreApi, clock: Froze
     assert [(h.actor, h.action) for h in official.history] == [
         ("staff", "official: posted by a staff account, not incoming")
     ]
-    assert store.triage("masto:1").status == Status.NEW and store.triage("masto:1").answered is not None
+    assert store.triage("masto:1").status == Status.OPEN and store.triage("masto:1").answered is not None
     store.act(["masto:2"], SetStatus(Status.OPEN), actor="ana")
     ingest(store, post(2, TEAM, 5, clock, to=1, text="edited"))
     assert store.triage("masto:2").status == Status.OPEN
+    check_event_log(store)
+
+
+def test_a_staff_reply_on_the_channel_is_the_first_response(store: StoreApi, clock: FrozenClock) -> None:
+    """A reply written on the channel's own site by a staff account answers the item as one sent
+    through cminbox does: its time is the first response, the new item is open, and it leaves
+    "needs reply" (is:unreplied) and the overdue count (the preview said "answered first by
+    staff" while the row stayed in "needs reply": the demo's first screen, 2026-12-02)."""
+    ingest(store, post(1, ASKER, 0, clock), post(20, ASKER, 1, clock))
+    needs_reply = parse("is:unreplied -status:done -status:waiting -is:snoozed")  # view 1's query
+    assert {m.id for m, _ in store.query(where=needs_reply)} == {"masto:1", "masto:20"}
+    reply = post(2, TEAM, 7, clock, to=1)
+    ingest(store, reply)
+    st = store.triage("masto:1")
+    assert (st.status, st.first_response_at) == (Status.OPEN, reply.created_at)
+    assert [(h.actor, h.action) for h in st.history] == [
+        ("community", "staff answer by " + TEAM),
+        ("staff", "replied on the channel by staff " + TEAM),
+    ]
+    assert {m.id for m, _ in store.query(where=needs_reply)} == {"masto:20"}
+    assert store.triage("masto:20").first_response_at is None  # another conversation: untouched
+    check_event_log(store)
+
+
+def test_the_first_staff_reply_counts_after_a_community_answer(store: StoreApi, clock: FrozenClock) -> None:
+    """A community answer is not the official response: the item stays unreplied until staff
+    replies, and then the staff reply's time is the first response (not the helper's)."""
+    ingest(store, post(1, ASKER, 0, clock), post(2, MIRA, 3, clock, to=1))
+    st = store.triage("masto:1")
+    assert (st.status, st.first_response_at, st.answered.kind) == (Status.NEW, None, "community")  # type: ignore[union-attr]
+    ingest(store, post(3, TEAM, 8, clock, to=1), post(4, TEAM, 12, clock, to=1))
+    st = store.triage("masto:1")
+    assert (st.status, st.first_response_at) == (Status.OPEN, post(3, TEAM, 8, clock).created_at)
+    assert st.answered.kind == "community"  # type: ignore[union-attr]  # the answer record is unchanged
+
+
+def test_a_teammates_status_and_an_earlier_first_response_are_kept(store: StoreApi, clock: FrozenClock) -> None:
+    """Only a new item is opened; a first response already recorded (a reply sent through
+    cminbox) is kept; once recorded, a later poll of the thread changes nothing, so a teammate
+    who set the item back to new keeps it new."""
+    ingest(store, post(1, ASKER, 0, clock), post(10, ASKER, 0, clock))
+    store.act(["masto:1"], SetStatus(Status.WAITING), actor="ana")
+    earlier = clock.now - timedelta(minutes=50)
+    store.act(["masto:10"], SetFirstResponse(earlier), actor="ana")
+    ingest(store, post(2, TEAM, 5, clock, to=1), post(11, TEAM, 5, clock, to=10))
+    assert (store.triage("masto:1").status, store.triage("masto:1").first_response_at) == (
+        Status.WAITING,
+        post(2, TEAM, 5, clock).created_at,
+    )
+    assert (store.triage("masto:10").status, store.triage("masto:10").first_response_at) == (Status.NEW, earlier)
+    store.act(["masto:1"], SetStatus(Status.NEW), actor="ana")
+    ingest(store, post(2, TEAM, 5, clock, to=1, text="edited"), post(3, TEAM, 9, clock, to=1))
+    assert store.triage("masto:1").status == Status.NEW
     check_event_log(store)
