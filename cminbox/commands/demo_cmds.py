@@ -49,12 +49,15 @@ def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
         from cminbox.tui import launch
 
         return launch.run_demo(ctx.setup(), args)
+    from cminbox.demo.command import cminbox_command
+
     with prepare_demo(ctx, args) as session:
         kept = "" if session.temporary else " (kept)"
         print(f"cminbox demo: the Lumen community on {session.server.url}; data in {args.data_dir}{kept}")
         print("In another shell:")
         print(f"  {session.export_line}")
-        print("  cminbox list --status new | head;  cminbox reply ID --text 'Thanks!'")
+        run = cminbox_command()
+        print(f"  {run} list --status new | head;  {run} reply ID --text 'Thanks!'")
         gone = "; the demo's data is removed then" if session.temporary else ""
         print(f"Ctrl-C to stop{gone}.\n", flush=True)
         return _live_text(ctx)

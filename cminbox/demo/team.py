@@ -24,7 +24,6 @@ import re
 import shlex
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -42,6 +41,7 @@ from cminbox.core.pg.connection import require_psycopg
 from cminbox.core.pg.guardian import Guardian, sweep
 from cminbox.core.secrets import Secrets
 from cminbox.core.wiring import open_store, store_settings
+from cminbox.demo.command import cminbox_argv
 from cminbox.demo.people import seed_people
 from cminbox.demo.server import DemoHTTPServer
 from cminbox.demo.session import DEMO_CHANNEL, DEMO_TOKEN, demo_config_text
@@ -63,15 +63,6 @@ def check_name(name: str) -> str:
             f"--me {name!r} is not a teammate name.", "Use lower-case letters, digits, - or _ (e.g. --me ana)."
         )
     return name
-
-
-def cminbox_argv() -> list[str]:
-    """How this cminbox was started, for a command another shell can run: the script itself
-    (``.venv/bin/cminbox``, absolute), else ``python -m cminbox`` with this interpreter."""
-    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    if script is not None and script.name == "cminbox" and script.is_file():
-        return [str(script.resolve())]
-    return [sys.executable, "-m", "cminbox"]
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -71,10 +71,12 @@ def demo_app(session: DemoSession, launch: Setup, theme: str | None = None) -> C
     """The demo's TUI; a notice says where its data is and how a second shell reaches it: the
     TUI covers whatever was printed before it (a new-user trial of 2026-12-01 found the folder
     only with `ls`)."""
+    from cminbox.demo.command import cminbox_command
+
     gone = "removed when you quit" if session.temporary else "kept"
     notice = (
         f"Data in {session.data_dir} ({gone}). From a second shell:\n"
-        f"{session.export_line}\ncminbox list --status new | head"
+        f"{session.export_line}\n{cminbox_command()} list --status new | head"
     )
     return app_with_notice(demo_services(session, launch), "The Lumen demo", notice, 30, theme)
 
