@@ -16,7 +16,7 @@ from cminbox.core.models import Status
 from cminbox.tui.store_sync import StoreChanged
 from cminbox.tui.store_worker import Changes
 from tests.conftest import T0
-from tests.tui_fixtures import make_services, opened
+from tests.tui_fixtures import make_services, opened, settle
 
 
 async def test_a_state_read_before_a_teammates_change_does_not_take_it_back(tmp_path: Path) -> None:
@@ -37,3 +37,55 @@ async def test_a_state_read_before_a_teammates_change_does_not_take_it_back(tmp_
         screen.post_message(StoreChanged(Changes({mid}, False, {mid: reopened}, {mid: row.message})))
         await pilot.pause()
         assert rows.rows[rows.index[mid]].state == reopened
+
+
+async def test_a_teammates_change_outside_the_view_is_counted_and_brings_the_row_into_it(tmp_path: Path) -> None:
+    """A change to an item the current view does not list reached neither the rows nor the
+    header: the change check handed it to the merge of new items, which skips a known one. So a
+    teammate's "done" on an item of another view left "new" counted, and an item a teammate
+    escalated did not appear in the "escalated" view until something reloaded it."""
+    services = make_services(tmp_path, FrozenClock(T0))
+    async with opened(services) as (pilot, screen):
+        await settle(pilot)
+        rows = screen.inbox_list
+        first, second = rows.rows[0], rows.rows[1]
+        await pilot.press("2")  # "escalated": neither item is listed
+        await settle(pilot)
+        assert first.message.id not in rows.index and second.message.id not in rows.index
+        done_before, new_before = screen.counts.status[Status.DONE], screen.counts.status[Status.NEW]
+        done = msgspec.structs.replace(first.state, status=Status.DONE, rev=first.state.rev + 1)
+        escalated = msgspec.structs.replace(second.state, status=Status.ESCALATED, rev=second.state.rev + 1)
+        for state, row in ((done, first), (escalated, second)):
+            mid = row.message.id
+            screen.post_message(StoreChanged(Changes({mid}, False, {mid: state}, {mid: row.message})))
+            await pilot.pause()
+        assert screen.counts.status[Status.DONE] == done_before + 1
+        assert screen.counts.status[Status.NEW] == new_before - 2
+
+        def state_of(mid: str) -> object:  # (a view change re-reads the rows: new Row objects)
+            return next(r.state for r in screen.all_rows if r.message.id == mid)
+
+        assert state_of(first.message.id) == done
+        assert [r.message.id for r in rows.rows] == [second.message.id]  # now escalated: listed
+        # An older state of the same item, landing late, takes nothing back (as for a listed row).
+        stale = msgspec.structs.replace(done, status=Status.NEW, rev=done.rev - 1)
+        screen._reread_arrived([stale])
+        await pilot.pause()
+        assert state_of(first.message.id) == done and screen.counts.status[Status.DONE] == done_before + 1
+
+
+async def test_a_late_reread_does_not_take_a_listed_change_back(tmp_path: Path) -> None:
+    """The re-read after a reply is delivered (tui/store_sync.reread_states) lands on the UI
+    thread when it lands: a state it read before a teammate's change must not replace it."""
+    services = make_services(tmp_path, FrozenClock(T0))
+    async with opened(services) as (pilot, screen):
+        await settle(pilot)
+        rows = screen.inbox_list
+        row = rows.rows[0]
+        mid, base = row.message.id, row.state
+        done = msgspec.structs.replace(base, status=Status.DONE, rev=base.rev + 2)
+        screen.post_message(StoreChanged(Changes({mid}, False, {mid: done}, {mid: row.message})))
+        await pilot.pause()
+        screen._reread_arrived([msgspec.structs.replace(base, rev=base.rev + 1)])
+        await pilot.pause()
+        assert rows.rows[rows.index[mid]].state == done

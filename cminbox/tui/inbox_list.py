@@ -173,8 +173,10 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
 
     def update_states(self, states: Iterable[TriageState]) -> list[tuple[Row, TriageState]]:
-        """Update some rows' triage state, re-rendering only their lines.
-        Returns each updated row with its previous state (for the header's counts)."""
+        """Update some rows' triage state, re-rendering only their lines. A state older than
+        the row's (a lower ``rev``: each store write raises it) is not taken: readers on
+        several workers land out of order, and one read before a teammate's change must not
+        take it back. Returns each updated row with its previous state (for the header's counts)."""
         changed = []
         states = list(states)
         at = self.index.positions(st.id for st in states)
@@ -182,6 +184,8 @@ class InboxList(ScrollView, can_focus=True, inherit_bindings=False):
             i = at.get(state.id)
             if i is not None:
                 row = self.rows[i]
+                if state.rev < row.state.rev:
+                    continue
                 changed.append((row, row.state))
                 # ``fresh`` stays: it says the cursor has not been on the item yet, which a
                 # change (a CLI tag, a bulk close of unread rows) does not alter; a reload

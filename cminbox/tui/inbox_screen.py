@@ -207,7 +207,9 @@ class InboxScreen(
         self.inbox_list.refresh_ages()
         self.query_one(Preview).refresh_age()
 
-    def apply_states(self, states: Iterable[TriageState]) -> None:
+    def apply_states(self, states: Iterable[TriageState]) -> set[str]:
+        """Show these states on their rows, listed or not, and count them; a state older than
+        the row's is not taken (InboxList.update_states). Returns the ids that have a row."""
         now, me = self.s.clock(), self.s.config.actor
         states = list(states)
         view = self.view_query()
@@ -220,18 +222,28 @@ class InboxScreen(
             # the cursor) but is marked as no longer in this view; the next reload drops it.
             row.stale = not self.in_view(row, view, now, me)
             (self.stale.add if row.stale else self.stale.discard)(row.message.id)
-        # Rows outside the current view: the full row set and the counters must follow too.
-        shown = {row.message.id for row, _ in listed}
-        if hidden := [st for st in states if st.id not in shown]:
+        found = set(self.inbox_list.index.positions(st.id for st in states))
+        # Rows outside the current view: the full row set and the counters follow too, and a
+        # row the change brings into the view (a teammate escalated it) is listed, as a new one is.
+        if hidden := [st for st in states if st.id not in found]:
             by_id = {r.message.id: r for r in self.all_rows}
+            entering: list[Row] = []
             for st in hidden:
                 outside = by_id.get(st.id)
-                if outside is not None and outside.state != st:
-                    previous, outside.state = outside.state, st
-                    self.counts.change(outside, previous, now)
-                    authors.add(identity_of(outside.message))
+                if outside is None:
+                    continue
+                found.add(st.id)
+                if outside.state == st or st.rev < outside.state.rev:
+                    continue
+                previous, outside.state = outside.state, st
+                self.counts.change(outside, previous, now)
+                authors.add(identity_of(outside.message))
+                if self.in_view(outside, view, now, me):
+                    entering.append(outside)
+            self.list_in_view(entering)
         if authors:  # their cards count open items: read again when next shown
             self.cards.forget(authors)
+        return found
 
     def refresh_chrome(self) -> None:
         health = []

@@ -42,7 +42,7 @@ class ReplyingScreen(StillCursorScreen):
     lookups: Lookups[PreviewData]  # the preview's reads (the thread view starts from its copy)
 
     # Provided by the inbox screen's other parts (tui/store_sync.py, tui/presence_sync.py).
-    def apply_states(self, states: Iterable[TriageState]) -> None:
+    def apply_states(self, states: Iterable[TriageState]) -> set[str]:
         raise NotImplementedError
 
     def want_presence(self, message_id: str | None, activity: Activity = Activity.VIEWING) -> None:

@@ -336,14 +336,19 @@ class RowLoading(_Base):
             self.counts.add(row, now)
             added.append(row)
         self.cards.forget({identity_of(row.message) for row in added})  # their counts moved on
-        if added and (self.group or self.sort not in (Sort.NEWEST, Sort.OLDEST)):
+        view, me = self.view_query(), self.s.config.actor
+        self.list_in_view([row for row in added if self.in_view(row, view, now, me)])
+        self.refresh_chrome()
+
+    def list_in_view(self, rows: list[Row]) -> None:
+        """Rows of the view that are not listed (new ones, or ones a change brought into the
+        view) put in their places; the cursor stays on its item."""
+        if not rows:
+            return
+        if self.group or self.sort not in (Sort.NEWEST, Sort.OLDEST):
             self.arrange_rows()  # orderings that are not by time (priority, sentiment): rebuild
             return
-        view, me = self.view_query(), self.s.config.actor
-        rows = list(self.inbox_list.rows)
-        for row in added:
-            if self.in_view(row, view, now, me):
-                rows.insert(_insertion_point(rows, row, self.sort == Sort.NEWEST), row)
-        if len(rows) != len(self.inbox_list.rows):
-            self.inbox_list.set_rows(rows)
-        self.refresh_chrome()
+        listed = list(self.inbox_list.rows)
+        for row in rows:
+            listed.insert(_insertion_point(listed, row, self.sort == Sort.NEWEST), row)
+        self.inbox_list.set_rows(listed)

@@ -77,7 +77,7 @@ class StoreSync(_Base):
 
         def reload_from_store(self) -> None: ...
 
-        def apply_states(self, states: Iterable[TriageState]) -> None: ...
+        def apply_states(self, states: Iterable[TriageState]) -> set[str]: ...
 
         def merge_new(self, ids: Iterable[str], read: dict[str, tuple[Message, TriageState]]) -> None: ...
 
@@ -159,18 +159,12 @@ class StoreSync(_Base):
         listed = self.inbox_list.index.positions([*changes.messages, *changes.changed])  # one pass
         if self.inbox_list.update_messages(m for mid, m in changes.messages.items() if mid in listed):
             self.rows_in_store_order = False  # an edit moved an item in time: the next arrangement sorts
-        # Only a state at least as new as the row's: the change check and the author card's
-        # catch-up read on two workers and may land out of order, and a state read before a
-        # teammate's change, landing after it, took it back for good (each write raises rev).
-        rows = self.inbox_list.rows
-        known = [
-            state
-            for mid in changes.changed
-            if (at := listed.get(mid)) is not None and (state := changes.states[mid]).rev >= rows[at].state.rev
-        ]
-        if known:
-            self.apply_states(self.writes.stored(known))
-        new = [mid for mid in changes.changed if mid not in listed and mid in changes.messages]
+        # Every row's state, listed or not (the header counts them all); only a state at least
+        # as new as the row's is taken (InboxList.update_states): the change check and the author
+        # card's catch-up read on two workers and may land out of order.
+        states = [changes.states[mid] for mid in changes.changed if mid in changes.states]
+        known = self.apply_states(self.writes.stored(states)) if states else set()
+        new = [mid for mid in changes.changed if mid not in known and mid in changes.messages]
         if new:
             self.merge_new(new, {mid: (changes.messages[mid], changes.states[mid]) for mid in new})
         self.refresh_chrome()
