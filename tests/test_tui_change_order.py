@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 
 from cminbox.core.clock import FrozenClock
-from cminbox.core.models import Status
+from cminbox.core.models import Status, TriageState
 from cminbox.tui.store_sync import StoreChanged
 from cminbox.tui.store_worker import Changes
 from tests.conftest import T0
@@ -89,3 +89,23 @@ async def test_a_late_reread_does_not_take_a_listed_change_back(tmp_path: Path) 
         screen._reread_arrived([msgspec.structs.replace(base, rev=base.rev + 1)])
         await pilot.pause()
         assert rows.rows[rows.index[mid]].state == done
+
+
+async def test_an_item_another_instance_polled_is_marked_fresh(tmp_path: Path) -> None:
+    """The `*` of an item that arrived while the inbox was open came only from this instance's
+    own polls: on a teammate's instance that does not poll (one instance polls for the team),
+    items arrived through the change check unmarked (team-demo trial of 2026-12-02)."""
+    services = make_services(tmp_path, FrozenClock(T0))
+    async with opened(services) as (pilot, screen):
+        await settle(pilot)
+        assert screen.rows_complete
+        rows = screen.inbox_list
+        top = rows.rows[0].message
+        arrived = msgspec.structs.replace(top, id="masto:9001", native_id="9001", thread_id="masto:9001", parent_id="")
+        screen.post_message(
+            StoreChanged(Changes({arrived.id}, False, {arrived.id: TriageState(id=arrived.id)}, {arrived.id: arrived}))
+        )
+        await settle(pilot)
+        row = rows.rows[rows.index[arrived.id]]
+        assert row.fresh and arrived.id in screen.fresh
+        assert "*" in rows.render_line(rows.index[arrived.id] - int(rows.scroll_offset.y)).text[:6]

@@ -74,6 +74,8 @@ class StoreSync(_Base):
         _probe_timer: Timer | None
         _probed_at_start: bool
         rows_in_store_order: bool
+        rows_complete: bool
+        fresh: set[str]
 
         def reload_from_store(self) -> None: ...
 
@@ -166,6 +168,11 @@ class StoreSync(_Base):
         known = self.apply_states(self.writes.stored(states)) if states else set()
         new = [mid for mid in changes.changed if mid not in known and mid in changes.messages]
         if new:
+            if self.rows_complete:
+                # Every stored item has a row: one without arrived since (polled by the instance
+                # that polls for the team), as new as this instance's own poll's (the `*`).
+                # While older parts load, an item without a row may just be one not read yet.
+                self.fresh.update(new)
             self.merge_new(new, {mid: (changes.messages[mid], changes.states[mid]) for mid in new})
         self.refresh_chrome()
         self._show_current_preview_if_stale()
