@@ -16,12 +16,13 @@ before its question is found when the question arrives.
 - A helper whose person is tagged muted or troll never counts: their reply is skipped (the
   next reply decides), so a troll's "answer" does not close a question.
 - An answer a teammate confirmed is never replaced by a later detection.
-- A staff account's reply is the team's first response, wherever it was written (the
-  channel's own site or app, not only cminbox's composer): the first one sets the item's
-  ``first_response_at`` to its time and moves a new item to open, as a reply sent through
-  cminbox does (core/dispatch.py), so "needs reply", the overdue count and the first-response
-  KPIs agree with the "answered first by staff" line. A community answer before it does not
-  count (it is not the official response), and a teammate's later status is kept.
+- A staff account's reply is the team's first response to the item it replies to (its parent;
+  the question when it names none), wherever it was written (the channel's own site or app,
+  not only cminbox's composer): the first one sets that item's ``first_response_at`` to its
+  time and moves it from new to open, as a reply sent through cminbox does (core/dispatch.py),
+  so "needs reply", the overdue count and the first-response times agree with the "answered
+  first by staff" line. A community answer before it does not count (it is not the official
+  response), and a teammate's later status is kept.
 
 The record lives in the item's triage state (``TriageState.answered``), written as an effect
 (a history line by "community"), so confirming it and undoing that are ordinary actions.
@@ -99,23 +100,36 @@ def _replies(question: Message, thread: Iterable[Message]) -> list[Message]:
     )
 
 
-def first_staff_reply(question: Message, thread: Iterable[Message], answering: Answering) -> Message | None:
-    """The first reply by a staff account (not the question's own author): the team's first response."""
-    asker = identity_of(question)
-    return next(
-        (m for m in _replies(question, thread) if (who := identity_of(m)) != asker and who in answering.staff),
-        None,
-    )
+def staff_first_responses(
+    question: Message, thread: Iterable[Message], answering: Answering
+) -> list[tuple[str, Message]]:
+    """(item id, reply) for each item of the conversation a staff account replied to, with the
+    first such reply: the item its parent names (a nested comment on Reddit, GitHub, Matrix,
+    Bluesky or in a mail thread), the question when it names none. A reply whose parent is not
+    stored is left alone (which item it answers is not known), and so are replies to the team's
+    own posts, a staff account's own question and a staff account tagged muted or troll."""
+    by_id = {m.id: m for m in thread}
+    staff = answering.staff - answering.ignored
+    found: dict[str, Message] = {}
+    for m in sorted(by_id.values(), key=lambda m: (m.created_at, m.id)):
+        if identity_of(m) not in staff:
+            continue
+        target = by_id.get(m.parent_id) if m.parent_id else question
+        if target is None or target.id == m.id or identity_of(target) in answering.staff:
+            continue
+        if m.channel == target.channel and m.created_at >= target.created_at:
+            found.setdefault(target.id, m)
+    return list(found.items())
 
 
-def first_response_effect(question: Message, reply: Message) -> Effect:
+def first_response_effect(item_id: str, reply: Message) -> Effect:
     """A staff reply seen on the channel answers the item as a reply sent through cminbox does:
     its time is the first response and a new item becomes open, unless a first response is
     recorded already (this one, or a reply sent through cminbox): a later poll of the thread
     then changes nothing, so a teammate who set the item back to new keeps it new."""
     opened = IfStill({"status": Status.NEW.value}, SetStatus(Status.OPEN))
     steps = IfStill({"first_response_at": None}, Several((SetFirstResponse(reply.created_at), opened)))
-    return Effect(question.id, steps, STAFF_REPLY_ACTOR, f"replied on the channel by staff {reply.author.handle}")
+    return Effect(item_id, steps, STAFF_REPLY_ACTOR, f"replied on the channel by staff {reply.author.handle}")
 
 
 def first_answer(question: Message, thread: Iterable[Message], answering: Answering) -> Answered | None:
@@ -157,12 +171,12 @@ def answer_effects(batch: Iterable[Message], stored: ThreadLookup, answering: An
         if question is None:
             continue
         found = first_answer(question, thread, answering)
-        if found is None:
-            continue
-        label = f"{found.kind} answer by {found.handle}"
-        effects.append(Effect(question.id, SetAnswer(found, detected=True), ACTOR, label))
-        if (reply := first_staff_reply(question, thread, answering)) is not None:
-            effects.append(first_response_effect(question, reply))
+        if found is not None:
+            label = f"{found.kind} answer by {found.handle}"
+            effects.append(Effect(question.id, SetAnswer(found, detected=True), ACTOR, label))
+        effects += (
+            first_response_effect(mid, reply) for mid, reply in staff_first_responses(question, thread, answering)
+        )
     return effects
 
 

@@ -314,3 +314,60 @@ def test_a_teammates_status_and_an_earlier_first_response_are_kept(store: StoreA
     ingest(store, post(2, TEAM, 5, clock, to=1, text="edited"), post(3, TEAM, 9, clock, to=1))
     assert store.triage("masto:1").status == Status.NEW
     check_event_log(store)
+
+
+def nested(n: int, who: str, minutes: int, clock: FrozenClock, *, root: int, to: int) -> Message:
+    """Message ``masto:n`` in ``masto:root``'s conversation, replying to ``masto:to`` (a channel
+    that keys a thread on its root: Reddit, Bluesky, Matrix, GitHub, mail)."""
+    return msgspec.structs.replace(post(n, who, minutes, clock, to=to), thread_id=f"masto:{root}")
+
+
+def test_a_staff_reply_answers_the_item_it_replies_to(store: StoreApi, clock: FrozenClock) -> None:
+    """Where a conversation is keyed on its root, a staff reply to one comment is the first
+    response to that comment, not to the question (a reply through cminbox records on the item
+    replied to, too). Review of 2026-12-02: the question was opened and the comment left waiting."""
+    q, c = post(1, ASKER, 0, clock), nested(2, MIRA, 3, clock, root=1, to=1)
+    reply = nested(3, TEAM, 8, clock, root=1, to=2)
+    ingest(store, q, c)
+    ingest(store, reply)
+    assert (store.triage("masto:2").status, store.triage("masto:2").first_response_at) == (
+        Status.OPEN,
+        reply.created_at,
+    )
+    assert (store.triage("masto:1").status, store.triage("masto:1").first_response_at) == (Status.NEW, None)
+    # A reply to a message that is not stored: which item it answers is not known.
+    ingest(store, nested(4, TEAM, 9, clock, root=1, to=99))
+    assert store.triage("masto:1").first_response_at is None
+    check_event_log(store)
+
+
+def test_staff_asking_or_muted_staff_is_no_first_response(store: StoreApi, clock: FrozenClock) -> None:
+    """A reply to the team's own post answers nothing of the queue's, and a staff account tagged
+    muted or troll counts no more than for a community answer."""
+    muted_staff = Answering(staff=STAFF | {identity("masto", TROLL)}, ignored=frozenset({identity("masto", TROLL)}))
+    store.upsert_messages([post(1, TEAM, 0, clock), post(2, TEAM, 4, clock, to=1)], answers=ANSWERING)
+    assert store.triage("masto:1").first_response_at is None
+    store.upsert_messages([post(10, ASKER, 0, clock), post(11, TROLL, 4, clock, to=10)], answers=muted_staff)
+    assert (store.triage("masto:10").status, store.triage("masto:10").first_response_at) == (Status.NEW, None)
+
+
+def test_a_message_polled_again_unchanged_decides_nothing_again(store: StoreApi, clock: FrozenClock) -> None:
+    """Only new and changed messages make their conversation be read again, on both backends:
+    an account tagged staff after it replied does not answer old threads at the next poll of an
+    overlapping window (PostgreSQL read every message of the batch again; review of 2026-12-02)."""
+    q, r = post(1, ASKER, 0, clock), post(2, MIRA, 5, clock, to=1)
+    ingest(store, q, r)
+    history = store.triage("masto:1").history
+    now_staff = Answering(staff=STAFF | {identity("masto", MIRA)}, ignored=ANSWERING.ignored)
+    store.upsert_messages([q, r], answers=now_staff)  # the same window polled again
+    st = store.triage("masto:1")
+    assert (st.status, st.first_response_at, st.history) == (Status.NEW, None, history)
+    # Once recorded, a later poll of the thread adds no history line either.
+    ingest(store, post(3, TEAM, 7, clock, to=1))
+    recorded = store.triage("masto:1")
+    ingest(store, post(3, TEAM, 7, clock, to=1, text="edited"), post(4, TEAM, 9, clock, to=1))
+    again = store.triage("masto:1")
+    assert (again.first_response_at, len([h for h in again.history if h.actor == "staff"])) == (
+        recorded.first_response_at,
+        1,
+    )

@@ -153,10 +153,12 @@ def upsert_rows(conn: Connection[Any], messages: Iterable[Message]) -> list[str]
     return [mid for mid in by_id if mid in inserted]
 
 
-def upsert_polled(conn: Connection[Any], messages: Iterable[Message]) -> tuple[list[str], list[Edit]]:
+def upsert_polled(conn: Connection[Any], messages: Iterable[Message]) -> tuple[list[str], list[Edit], list[str]]:
     """Insert new messages and update changed ones, telling content changes (edits.py) apart:
-    the new ids in the order given, and the edits (each edited row's ``rev`` goes up by one,
-    as an action's does, so its history line and its revision agree).
+    the new ids in the order given, the edits (each edited row's ``rev`` goes up by one, as an
+    action's does, so its history line and its revision agree), and the ids of every stored
+    message that changed (an edit or not): with the new ones, what the community answers read
+    again (as the TinyDB store does: core/store_upsert.py).
 
     The stored version is read under a row lock before it is compared, so two instances storing
     the same edit record it once: the second finds the new content. New rows are inserted
@@ -164,7 +166,7 @@ def upsert_polled(conn: Connection[Any], messages: Iterable[Message]) -> tuple[l
     it) and existing rows locked after, both in id order, so overlapping batches never deadlock."""
     by_id = {m.id: m for m in messages}
     if not by_id:
-        return [], []
+        return [], [], []
     inserted: set[str] = set()
     with conn.cursor() as cur:
         cur.executemany(_INSERT_NEW, [_message_row(by_id[mid]) for mid in sorted(by_id)], returning=True)
@@ -193,7 +195,7 @@ def upsert_polled(conn: Connection[Any], messages: Iterable[Message]) -> tuple[l
     if updates:
         with conn.cursor() as cur:
             cur.executemany(_UPDATE_MESSAGE, updates)
-    return [mid for mid in by_id if mid in inserted], edits
+    return [mid for mid in by_id if mid in inserted], edits, [u[-1] for u in updates]
 
 
 def write_states(conn: Connection[Any], states: Iterable[TriageState], *, keep_newer: bool) -> list[TriageState]:

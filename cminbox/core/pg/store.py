@@ -159,7 +159,7 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
         group = token_hex(6)
 
         def work(conn: Connection[Any]) -> list[str]:
-            new_ids, edits = upsert_polled(conn, batch)
+            new_ids, edits, changed = upsert_polled(conn, batch)
             by_id = {m.id: m for m in batch}
             arrived: list[EventRow] = [
                 (now, by_id[mid].author.handle, self.instance, mid, "arrived", "", "", {}, {}) for mid in new_ids
@@ -172,7 +172,12 @@ class PgStore(SmallTables, EventFeed, PgArchive, PgPortable, PgPresence, PgPeopl
             if answers is not None:  # community answers (core/community.py): before the rules, which may read them
                 official = official_effects([by_id[mid] for mid in new_ids], answers)  # the team's own posts
                 effects += write_effects(conn, self.instance, official, states, now, group)[0]
-                effects += write_answers(conn, self.instance, batch, answers, states, now, group)
+                # The conversations of new and changed messages only, as on TinyDB: a message polled
+                # again unchanged does not make its thread's answers and first responses be
+                # decided again (a person tagged staff since would answer old threads on one
+                # backend and not on the other).
+                touched = [by_id[mid] for mid in [*new_ids, *changed]]
+                effects += write_answers(conn, self.instance, touched, answers, states, now, group)
             if plan is not None and new_ids:
                 planned = plan([(by_id[mid], states[mid]) for mid in new_ids], lambda ids: known_items(conn, ids))
                 effects += write_effects(conn, self.instance, planned.effects, states, now, group)[0]
