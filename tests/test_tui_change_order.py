@@ -7,12 +7,14 @@ to bring it again (the team demo's test saw a "done" by the second teammate turn
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import msgspec
 
 from cminbox.core.clock import FrozenClock
-from cminbox.core.models import Status, TriageState
+from cminbox.core.models import Message, Priority, Status, TriageState
+from cminbox.core.views import Sort
 from cminbox.tui.store_sync import StoreChanged
 from cminbox.tui.store_worker import Changes
 from tests.conftest import T0
@@ -109,3 +111,82 @@ async def test_an_item_another_instance_polled_is_marked_fresh(tmp_path: Path) -
         row = rows.rows[rows.index[arrived.id]]
         assert row.fresh and arrived.id in screen.fresh
         assert "*" in rows.render_line(rows.index[arrived.id] - int(rows.scroll_offset.y)).text[:6]
+
+
+def change(row_message: Message, state: TriageState) -> StoreChanged:
+    return StoreChanged(Changes({state.id}, False, {state.id: state}, {state.id: row_message}))
+
+
+async def test_an_old_item_another_instance_stored_is_not_marked_fresh(tmp_path: Path) -> None:
+    """A channel's backlog, an import or a restore stores items written long before the inbox
+    opened: they are not arrivals, and get no `*` (review of 2026-12-02)."""
+    services = make_services(tmp_path, FrozenClock(T0))
+    async with opened(services) as (pilot, screen):
+        await settle(pilot)
+        top = screen.inbox_list.rows[0].message
+        old = msgspec.structs.replace(
+            top,
+            id="masto:9002",
+            native_id="9002",
+            thread_id="masto:9002",
+            parent_id="",
+            created_at=T0 - timedelta(days=3),
+        )
+        screen.post_message(change(old, TriageState(id=old.id)))
+        await settle(pilot)
+        assert old.id not in screen.fresh
+        assert not next(r for r in screen.all_rows if r.message.id == old.id).fresh
+
+
+async def test_a_row_a_change_brings_back_is_not_dimmed_and_shows_its_new_text(tmp_path: Path) -> None:
+    """A row dropped from the list while dimmed (done here, then the list rearranged) kept its
+    dimmed mark when a teammate's reopening listed it again, and a row not listed kept its old
+    text when its author's edit arrived with the change (review of 2026-12-02)."""
+    services = make_services(tmp_path, FrozenClock(T0))
+    async with opened(services) as (pilot, screen):
+        await settle(pilot)
+        rows = screen.inbox_list
+        mid = rows.rows[0].message.id
+        await pilot.press("d")
+        await settle(pilot)
+        row = next(r for r in screen.all_rows if r.message.id == mid)
+        assert row.stale and row.state.status == Status.DONE
+        screen.arrange_rows()  # what a people read or a view change does: the done row leaves
+        assert mid not in rows.index and row.stale
+        edited = msgspec.structs.replace(row.message, text="edited on the channel")
+        reopened = msgspec.structs.replace(row.state, status=Status.NEW, rev=row.state.rev + 1)
+        screen.post_message(change(edited, reopened))
+        await settle(pilot)
+        listed = rows.rows[rows.index[mid]]
+        assert not listed.stale and listed.message.text == "edited on the channel"
+
+
+async def test_in_a_priority_view_a_row_coming_in_keeps_the_dimmed_rows_and_the_cursor(tmp_path: Path) -> None:
+    """Sorted by priority, a row a change brought into the view rebuilt the list from every row:
+    the rows dimmed by this instance's own actions left at once and the cursor landed on another
+    item (review of 2026-12-02). The listed rows stay; the new one takes its place among them."""
+    services = make_services(tmp_path, FrozenClock(T0))
+    async with opened(services) as (pilot, screen):
+        await settle(pilot)
+        rows = screen.inbox_list
+        screen.sort = Sort.PRIORITY
+        screen.arrange_rows()
+        gone = rows.rows[-1]
+        gone_state = msgspec.structs.replace(gone.state, status=Status.DONE, rev=gone.state.rev + 1)
+        screen.post_message(change(gone.message, gone_state))  # a teammate closed it: dimmed here
+        await settle(pilot)
+        screen.arrange_rows()  # and it left the list
+        assert gone.message.id not in rows.index
+        mid = rows.rows[0].message.id
+        await pilot.press("d")  # this instance's own: dimmed, listed until the next reload
+        await settle(pilot)
+        rows.cursor = rows.index[mid]
+        back = next(r for r in screen.all_rows if r.message.id == gone.message.id)
+        urgent = msgspec.structs.replace(
+            back.state, status=Status.NEW, priority=Priority.URGENT, rev=back.state.rev + 1
+        )
+        screen.post_message(change(back.message, urgent))
+        await settle(pilot)
+        assert mid in rows.index and rows.rows[rows.index[mid]].stale
+        assert rows.current is not None and rows.current.message.id == mid
+        assert rows.rows[0].message.id == gone.message.id  # urgent first

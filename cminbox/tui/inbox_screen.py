@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -106,6 +106,7 @@ class InboxScreen(
         self.group = ui.group_threads
         self.preview_mode = ui.preview
         self.fresh: set[str] = set()
+        self.opened_at = services.clock()  # items written long before are not arrivals (tui/store_sync.py)
         self.reported_problems: set[str] = set()
         self.polled_once: set[str] = set()  # the first poll of a channel is the backlog, not news
         self.all_rows: list[Row] = []
@@ -207,9 +208,11 @@ class InboxScreen(
         self.inbox_list.refresh_ages()
         self.query_one(Preview).refresh_age()
 
-    def apply_states(self, states: Iterable[TriageState]) -> set[str]:
+    def apply_states(self, states: Iterable[TriageState], messages: Mapping[str, Message] | None = None) -> set[str]:
         """Show these states on their rows, listed or not, and count them; a state older than
-        the row's is not taken (InboxList.update_states). Returns the ids that have a row."""
+        the row's is not taken (InboxList.update_states). ``messages``: the items' messages as
+        read with the states (the change check), for the rows not listed (the caller updates the
+        listed ones: InboxList.update_messages). Returns the ids that have a row."""
         now, me = self.s.clock(), self.s.config.actor
         states = list(states)
         view = self.view_query()
@@ -233,6 +236,10 @@ class InboxScreen(
                 if outside is None:
                     continue
                 found.add(st.id)
+                if messages is not None and (edited := messages.get(st.id)) is not None and edited != outside.message:
+                    if edited.created_at != outside.message.created_at:
+                        self.rows_in_store_order = False  # the next arrangement sorts
+                    outside.message = edited  # listed by it below, or when the view next shows it
                 if outside.state == st or st.rev < outside.state.rev:
                     continue
                 previous, outside.state = outside.state, st

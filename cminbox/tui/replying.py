@@ -11,7 +11,7 @@ says why: nothing is lost and nothing is half done.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from textual import on, work
@@ -42,7 +42,7 @@ class ReplyingScreen(StillCursorScreen):
     lookups: Lookups[PreviewData]  # the preview's reads (the thread view starts from its copy)
 
     # Provided by the inbox screen's other parts (tui/store_sync.py, tui/presence_sync.py).
-    def apply_states(self, states: Iterable[TriageState]) -> set[str]:
+    def apply_states(self, states: Iterable[TriageState], messages: Mapping[str, Message] | None = None) -> set[str]:
         raise NotImplementedError
 
     def want_presence(self, message_id: str | None, activity: Activity = Activity.VIEWING) -> None:

@@ -342,13 +342,18 @@ class RowLoading(_Base):
 
     def list_in_view(self, rows: list[Row]) -> None:
         """Rows of the view that are not listed (new ones, or ones a change brought into the
-        view) put in their places; the cursor stays on its item."""
+        view) put in their places; the cursor stays on its item, and the rows listed stay,
+        dimmed ones too (a rebuild from every row would drop them under the cursor)."""
         if not rows:
             return
-        if self.group or self.sort not in (Sort.NEWEST, Sort.OLDEST):
-            self.arrange_rows()  # orderings that are not by time (priority, sentiment): rebuild
-            return
-        listed = list(self.inbox_list.rows)
         for row in rows:
-            listed.insert(_insertion_point(listed, row, self.sort == Sort.NEWEST), row)
+            row.stale = False  # it matches the view (a row dropped while dimmed kept the mark)
+        listed = list(self.inbox_list.rows)
+        if self.group or self.sort not in (Sort.NEWEST, Sort.OLDEST):
+            # Orderings that are not by time (priority, sentiment, threads): the listed rows and
+            # these sorted together, as the view would list them.
+            listed = arrange_by([*listed, *rows], self.sort, self.group, message=ROW_MESSAGE, state=ROW_FIELDS)
+        else:
+            for row in rows:
+                listed.insert(_insertion_point(listed, row, self.sort == Sort.NEWEST), row)
         self.inbox_list.set_rows(listed)

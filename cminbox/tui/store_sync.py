@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from textual.message import Message as TextualMessage
@@ -40,6 +41,9 @@ else:
 WATCH_TIMEOUT = 2.0  # s a watcher blocks at most, so quitting never waits longer
 PROBE_EVERY = 2.0  # seconds between checks whether an unwritable store can be written again
 HEALTH_EVERY = 5.0  # seconds between reads of the channels' health (another instance may poll)
+# An item another instance stored gets the `*` when it was written at most this long before the
+# inbox opened: one posted just before, polled just after, is news to whoever opened it.
+FRESH_SLACK = timedelta(minutes=10)
 # Workers that run as long as the screen: waiting for them (tests) would never end.
 ENDLESS = frozenset({"store-writes", "store-watch", "engine"})
 
@@ -76,10 +80,13 @@ class StoreSync(_Base):
         rows_in_store_order: bool
         rows_complete: bool
         fresh: set[str]
+        opened_at: datetime
 
         def reload_from_store(self) -> None: ...
 
-        def apply_states(self, states: Iterable[TriageState]) -> set[str]: ...
+        def apply_states(
+            self, states: Iterable[TriageState], messages: Mapping[str, Message] | None = None
+        ) -> set[str]: ...
 
         def merge_new(self, ids: Iterable[str], read: dict[str, tuple[Message, TriageState]]) -> None: ...
 
@@ -165,14 +172,15 @@ class StoreSync(_Base):
         # as new as the row's is taken (InboxList.update_states): the change check and the author
         # card's catch-up read on two workers and may land out of order.
         states = [changes.states[mid] for mid in changes.changed if mid in changes.states]
-        known = self.apply_states(self.writes.stored(states)) if states else set()
+        known = self.apply_states(self.writes.stored(states), changes.messages) if states else set()
         new = [mid for mid in changes.changed if mid not in known and mid in changes.messages]
         if new:
             if self.rows_complete:
-                # Every stored item has a row: one without arrived since (polled by the instance
-                # that polls for the team), as new as this instance's own poll's (the `*`).
-                # While older parts load, an item without a row may just be one not read yet.
-                self.fresh.update(new)
+                # Every stored item has a row: one without was stored since. It gets the `*` of
+                # an arrival (polled by the instance that polls for the team) when it was written
+                # lately, not when it is old: a channel's backlog, an import, a restore.
+                since = self.opened_at - FRESH_SLACK
+                self.fresh.update(mid for mid in new if changes.messages[mid].created_at >= since)
             self.merge_new(new, {mid: (changes.messages[mid], changes.states[mid]) for mid in new})
         self.refresh_chrome()
         self._show_current_preview_if_stale()

@@ -119,11 +119,13 @@ class Writes:
         new base under those writes; what the rows should show is returned."""
         out = []
         for st in states:
-            if st.id in self.confirmed:
-                self.confirmed[st.id] = st
-                out.append(self.expected(st.id, st))
-            else:
+            base = self.confirmed.get(st.id)
+            if base is None:
                 out.append(st)
+                continue
+            if st.rev >= base.rev:  # a read that landed late is no newer base (each write raises rev)
+                self.confirmed[st.id] = base = st
+            out.append(self.expected(st.id, base))
         return out
 
     async def run(self) -> None:

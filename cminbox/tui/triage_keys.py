@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cminbox.core import rules_undo, triage
@@ -20,7 +20,7 @@ from cminbox.core.bulk import plan_status_change
 from cminbox.core.config import Config
 from cminbox.core.errors import CminboxError
 from cminbox.core.macros import Macro
-from cminbox.core.models import Escalation, Priority, Status, TriageState
+from cminbox.core.models import Escalation, Message, Priority, Status, TriageState
 from cminbox.core.outbox_types import OutboxItem
 from cminbox.core.presence import Presence
 from cminbox.core.store_api import ActResult, UndoResult
@@ -93,7 +93,9 @@ class TriageKeys(_Base):
 
         def write_failed(self, exc: CminboxError, title: str) -> None: ...
 
-        def apply_states(self, states: Iterable[TriageState]) -> set[str]: ...
+        def apply_states(
+            self, states: Iterable[TriageState], messages: Mapping[str, Message] | None = None
+        ) -> set[str]: ...
 
         def reload(self) -> None: ...
 
