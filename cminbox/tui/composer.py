@@ -60,6 +60,9 @@ class Composer(Vertical):
             self.draft = draft
             self.draft_known = draft_known  # else the text goes on top of the stored draft
 
+    class Opened(TextualMessage):
+        """The composer is open on an item (the demos' notice steps aside: tui/launch.py)."""
+
     class Paused(TextualMessage):
         """The text has not changed for :data:`AUTOSAVE_AFTER` seconds: worth saving as the draft."""
 
@@ -119,6 +122,7 @@ class Composer(Vertical):
         (:meth:`fill_draft` puts it in when it is); ``lint`` the warnings on the text as sent."""
         self.session += 1
         self.target = message
+        self.post_message(self.Opened())
         self.measure = measure
         self.lint = lint
         self.draft_known = draft is not None

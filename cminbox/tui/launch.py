@@ -82,14 +82,25 @@ def demo_app(session: DemoSession, launch: Setup, theme: str | None = None) -> C
 
 
 def app_with_notice(services: Services, title: str, notice: str, timeout: float, theme: str | None) -> CminboxApp:
-    """The inbox, with ``notice`` shown once it is up (the demos say how to go on)."""
+    """The inbox, with ``notice`` shown once it is up (the demos say how to go on). It steps
+    aside when the composer opens: a toast over the composer's right half hid what was typed
+    there and its key hints (team-demo trial of 2026-12-02; the team demo's stays 60 s)."""
+    from textual.notifications import Notification, Notify
+
     from cminbox.tui.app import CminboxApp
+    from cminbox.tui.composer import Composer
 
     class NoticeApp(CminboxApp):
+        shown = Notification(notice, title, "information", timeout, markup=False)
+
         # Textual calls every class's on_mount in the MRO: CminboxApp's runs too (no super() call,
         # which would open the inbox twice).
         def on_mount(self) -> None:
-            self.notify(notice, title=title, timeout=timeout, markup=False)
+            self.post_message(Notify(self.shown))  # App.notify, keeping the notification to take back
+
+        def on_composer_opened(self, _event: Composer.Opened) -> None:
+            if self.shown in self._notifications:
+                self._unnotify(self.shown)
 
     return NoticeApp(services, theme=theme)
 
