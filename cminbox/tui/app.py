@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.command import CommandPalette
+from textual.drivers.linux_driver import LinuxDriver
 from textual.filter import LineFilter
 from textual.message import Message as TextualMessage
 from textual.notifications import SeverityLevel
@@ -38,6 +39,7 @@ from cminbox.tui.inert_lines import InertLines
 from cminbox.tui.palette import ActionCommands
 from cminbox.tui.row_loading import FirstRows, RowsComplete
 from cminbox.tui.services import Services
+from cminbox.tui.terminal_writer import TerminalWriter
 from cminbox.tui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
 
 if TYPE_CHECKING:  # built on a worker after the first frame (on_first_rows), imported there
@@ -115,6 +117,7 @@ class CminboxApp(App[None]):
         self._engine_asked = False  # the engine's build was started for these services
         self._dialogs_asked = False  # import_dialogs_soon
         self._quit_unreachable = False  # quitting while the inbox could not reach its store
+        self._redraw_asked = False  # frames were dropped for a stalled terminal: drawn whole when it drains
         # The themes, and the one to start with, before the stylesheet's first parse: a theme
         # set at mount made Textual parse every stylesheet again and restyle the screen (~8 ms
         # of the first frame, issue #14). An unknown name is reported at mount (apply_theme).
@@ -130,9 +133,29 @@ class CminboxApp(App[None]):
         self._frame_waiters.add(callback)
 
     def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        writer = self._driver._writer_thread if isinstance(self._driver, LinuxDriver) else None
+        if renderable is not None and isinstance(writer, TerminalWriter) and writer.behind():
+            # The terminal takes no more output (a stalled link): this frame is dropped, not
+            # queued behind the others, so the UI thread never waits on the terminal; the
+            # screen is drawn whole once the writer has caught up (tui/terminal_writer.py).
+            if not self._redraw_asked:
+                self._redraw_asked = True
+                loop = asyncio.get_running_loop()
+
+                def caught_up() -> None:
+                    with contextlib.suppress(RuntimeError):  # the loop already closed: the app is ending
+                        loop.call_soon_threadsafe(self._redraw_after_stall)
+
+                writer.when_drained(caught_up)
+            return
         super()._display(screen, renderable)
         if renderable is not None and not self._batch_count:  # else Textual wrote nothing
             self._frame_waiters.frame_written()
+
+    def _redraw_after_stall(self) -> None:
+        self._redraw_asked = False
+        if not self._exit and self._screen_stack:
+            self.screen.refresh()  # every line of it, as a resize would
 
     def _start_with_theme(self, name: str) -> None:
         """What App._watch_theme and refresh_css do, less the reparse (nothing is parsed yet):
