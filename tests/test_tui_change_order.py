@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -103,7 +104,7 @@ async def test_an_item_another_instance_polled_is_marked_fresh(tmp_path: Path) -
         assert screen.rows_complete
         rows = screen.inbox_list
         top = rows.rows[0].message
-        arrived = msgspec.structs.replace(top, id="masto:9001", native_id="9001", thread_id="masto:9001", parent_id="")
+        arrived = another(top, 9001)
         screen.post_message(
             StoreChanged(Changes({arrived.id}, False, {arrived.id: TriageState(id=arrived.id)}, {arrived.id: arrived}))
         )
@@ -111,6 +112,12 @@ async def test_an_item_another_instance_polled_is_marked_fresh(tmp_path: Path) -
         row = rows.rows[rows.index[arrived.id]]
         assert row.fresh and arrived.id in screen.fresh
         assert "*" in rows.render_line(rows.index[arrived.id] - int(rows.scroll_offset.y)).text[:6]
+
+
+def another(message: Message, n: int, **changes: Any) -> Message:
+    """A new item ``masto:n`` like ``message``, a conversation of its own."""
+    mid = f"masto:{n}"
+    return msgspec.structs.replace(message, id=mid, native_id=str(n), thread_id=mid, parent_id="", **changes)
 
 
 def change(row_message: Message, state: TriageState) -> StoreChanged:
@@ -124,14 +131,7 @@ async def test_an_old_item_another_instance_stored_is_not_marked_fresh(tmp_path:
     async with opened(services) as (pilot, screen):
         await settle(pilot)
         top = screen.inbox_list.rows[0].message
-        old = msgspec.structs.replace(
-            top,
-            id="masto:9002",
-            native_id="9002",
-            thread_id="masto:9002",
-            parent_id="",
-            created_at=T0 - timedelta(days=3),
-        )
+        old = another(top, 9002, created_at=T0 - timedelta(days=3))
         screen.post_message(change(old, TriageState(id=old.id)))
         await settle(pilot)
         assert old.id not in screen.fresh
