@@ -13,12 +13,26 @@ import httpx
 import pytest
 
 from cminbox.channels.feed import FeedChannel, FeedOptions
-from cminbox.core import config
+from cminbox.core import config, internal_hosts
 from cminbox.core.channel import BadResponse, ChannelContext, Rejected
 from cminbox.core.clock import FrozenClock
 from tests.servers.fixtures import _free_port, _start, _stop
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+# What the made-up names of these tests resolve to (no DNS is asked): others do not resolve.
+DNS: dict[str, list[str]] = {}
+
+
+@pytest.fixture(autouse=True)
+def resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[str]]]:
+    async def addresses(host: str, port: int) -> list[str]:
+        if host in DNS:
+            return DNS[host]
+        raise OSError(f"{host}: no such name")
+
+    monkeypatch.setattr(internal_hosts, "addresses", addresses)
+    yield DNS
+    DNS.clear()
 
 
 def rss(items: list[tuple[str, str]]) -> str:
@@ -250,3 +264,38 @@ async def test_a_large_ordinary_feed_is_still_read() -> None:
 
     result = await make("https://feeds.example/big.xml", httpx.MockTransport(server), max_entries=200).poll(None)
     assert len(result.messages) == 100
+
+
+@pytest.mark.parametrize("answer", [["127.0.0.1"], ["93.184.216.34", "10.1.2.3"], ["::1"], ["fe80::1%eth0"]])
+async def test_a_redirect_to_a_name_whose_address_is_inside_is_refused(answer: list[str]) -> None:
+    """A public feed redirecting to a name that resolves into the machine or its network
+    (``127.0.0.1.nip.io``, a record the feed's owner points at 10.x) was followed: only the
+    name as written was checked (core/internal_hosts.py said so). Now its addresses are."""
+    DNS["sneaky.example"] = answer
+    asked: list[str] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        if request.url.host == "feeds.example":
+            return httpx.Response(302, headers={"Location": "http://sneaky.example/admin"})
+        return httpx.Response(200, text=rss([("secret", "internal answer")]))
+
+    with pytest.raises(BadResponse) as refused:
+        await make("https://feeds.example/status.xml", httpx.MockTransport(server)).poll(None)
+    assert asked == ["https://feeds.example/status.xml"]
+    assert "is inside the local network; not followed" in refused.value.reason
+
+
+async def test_a_redirect_to_a_public_name_or_from_a_local_feed_is_followed() -> None:
+    DNS["cdn.example"] = ["93.184.216.34"]
+    DNS["intranet-cdn.example"] = ["10.0.0.7"]
+
+    def server(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/old.xml":
+            target = "cdn.example" if request.url.host == "blog.example" else "intranet-cdn.example"
+            return httpx.Response(301, headers={"Location": f"http://{target}/new.xml"})
+        return httpx.Response(200, text=rss([("a", "moved")]))
+
+    public = await make("http://blog.example/old.xml", httpx.MockTransport(server)).poll(None)
+    local = await make("http://10.0.0.5/old.xml", httpx.MockTransport(server)).poll(None)
+    assert [m.text.split("\n")[0] for m in public.messages + local.messages] == ["moved", "moved"]

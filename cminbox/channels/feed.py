@@ -38,7 +38,7 @@ from cminbox.core.channel import (
     plain_reply,
 )
 from cminbox.core.html_text import html_to_text
-from cminbox.core.internal_hosts import is_internal_host
+from cminbox.core.internal_hosts import inside_address, is_internal_host
 from cminbox.core.models import Author, Kind, Message, message_id
 from cminbox.core.text import one_line, sanitize
 
@@ -112,6 +112,7 @@ class FeedChannel:
             )
             if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("Location"):
                 url = self._redirect_target(response)
+                await self._refuse_a_name_inside(url)
                 continue
             if response.status_code in (401, 403):  # no token is sent: http.check's words are about one
                 raise Rejected(
@@ -137,6 +138,21 @@ class FeedChannel:
                 " not followed (configure that address as `url` if it is really the feed)"
             )
         return str(target)
+
+    async def _refuse_a_name_inside(self, url: str) -> None:
+        """A redirect to a public-looking name whose address is inside the machine or its
+        network (``127.0.0.1.nip.io``) is refused like one to the address itself, unless the
+        feed is configured there (core/internal_hosts.py: what this does not cover)."""
+        target = httpx.URL(url)
+        if is_internal_host(httpx.URL(self.ctx.url).host):
+            return
+        port = target.port or (443 if target.scheme == "https" else 80)
+        found = await inside_address(target.host, port)
+        if found is not None:
+            raise BadResponse(
+                f"fetch feed: the server redirected to {http.safe_host(target)}, whose address {found} is inside"
+                " the local network; not followed (configure that address as `url` if it is really the feed)"
+            )
 
     def _parse(self, response: httpx.Response) -> Any:
         if len(response.content) > http.MAX_BODY:

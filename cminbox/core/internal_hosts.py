@@ -9,11 +9,16 @@ The test is on the address as written in the link: an IP literal in any form the
 resolver accepts (``127.1``, ``0x7f.1``, ``2130706433``, ``[::ffff:127.0.0.1]``), and the
 names that only mean something inside a network (``localhost``, ``*.local``, a single label
 found through the machine's search domains). A public name whose DNS answer is a private
-address is not caught here: that would take a resolver of our own in the HTTP transport.
+address (``127.0.0.1.nip.io``, or a name the feed's owner points at one) is caught by
+:func:`inside_address`, asked before a redirect to a name is followed. A name that answers
+differently from one lookup to the next (DNS rebinding) can still slip between that lookup and
+the connection's own: pinning the address would take a resolver of our own in the HTTP
+transport.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 
@@ -49,3 +54,22 @@ def is_internal_host(host: str) -> bool:
             ip = ip.ipv4_mapped
         return not ip.is_global or ip.is_multicast
     return name == "localhost" or "." not in name or name.endswith(LOCAL_SUFFIXES)
+
+
+RESOLVE_TIMEOUT = 5.0  # s; a name that does not answer by then is left to the connection's own lookup
+
+
+async def addresses(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to (the system's resolver, off the event loop)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+async def inside_address(host: str, port: int) -> str | None:
+    """The first address of ``host`` that is inside the machine or its network, if any. A name
+    that does not resolve (or not in time) gives None: the connection then fails on its own."""
+    try:
+        found = await asyncio.wait_for(addresses(host, port), RESOLVE_TIMEOUT)
+    except (OSError, TimeoutError, UnicodeError):
+        return None
+    return next((a for a in found if is_internal_host(a.split("%")[0])), None)
