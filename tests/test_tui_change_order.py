@@ -7,6 +7,8 @@ to bring it again (the team demo's test saw a "done" by the second teammate turn
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -190,3 +192,35 @@ async def test_in_a_priority_view_a_row_coming_in_keeps_the_dimmed_rows_and_the_
         assert mid in rows.index and rows.rows[rows.index[mid]].stale
         assert rows.current is not None and rows.current.message.id == mid
         assert rows.rows[0].message.id == gone.message.id  # urgent first
+
+
+async def test_an_item_merged_while_a_reload_reads_stays_listed(tmp_path: Path, monkeypatch: Any) -> None:
+    """A reload reads every row on a worker (60 ms at 100k); an item a poll brought in while it
+    read, merged meanwhile, was not in what it read, and the reload's rows replaced the list:
+    the new item vanished until something reloaded again (an incident's mentions arriving
+    while the manager switches views). Review of 2026-12-02."""
+    from cminbox.tui import row_loading
+
+    services = make_services(tmp_path, FrozenClock(T0))
+    async with opened(services) as (pilot, screen):
+        await settle(pilot)
+        reading, release = threading.Event(), threading.Event()
+        real = row_loading.read_rows
+
+        def slow(*args: Any) -> Any:
+            got = real(*args)  # read before the new item is stored
+            reading.set()
+            release.wait(10)
+            return got
+
+        monkeypatch.setattr(row_loading, "read_rows", slow)
+        screen.reload_from_store()
+        assert await asyncio.to_thread(reading.wait, 10)
+        new = another(screen.inbox_list.rows[0].message, 9003)
+        services.store.upsert_messages([new])
+        screen.merge_new([new.id], {new.id: (new, TriageState(id=new.id))})
+        assert new.id in screen.inbox_list.index
+        release.set()
+        await settle(pilot)
+        assert new.id in screen.inbox_list.index
+        assert any(r.message.id == new.id for r in screen.all_rows)

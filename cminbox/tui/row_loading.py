@@ -112,6 +112,9 @@ class RowLoading(_Base):
     rows_loaded = False  # the first read landed (until then the view line says "loading…")
     _reload_wanted = 0  # counts reload requests: a read for an older one is dropped
     _reload_running = False
+    # Items merged in while a reload reads (a poll's): its read may not hold them, and they stay.
+    # A set from the start of each read (a read that starts later holds what was merged before).
+    _merged_during_read: set[str] | None = None
     _reload_failed = False  # the last read failed: tried again when the store is back
 
     rows_complete = False  # the rows shown were read after the store had loaded every part
@@ -195,6 +198,7 @@ class RowLoading(_Base):
 
     def _start_reload(self) -> None:
         self._reload_running = True
+        self._merged_during_read = set()
         read = functools.partial(self._reload_in_thread, self._reload_wanted)
         self.run_worker(read, thread=True, group="reload", name="reload")
 
@@ -242,8 +246,16 @@ class RowLoading(_Base):
         # The rows, and the counters' 100k-id sets, are long-lived: no collections while they
         # are made, and frozen after, so full collections do not walk them (~150 ms at 100k).
         with gc_pause.paused():
-            self.all_rows = self._rows(everything, shown, pending)
+            before, self.all_rows = self.all_rows, self._rows(everything, shown, pending)
             self.rows_in_store_order = True
+            merged, self._merged_during_read = self._merged_during_read, None
+            if merged:
+                # Merged while this read ran, after it had read past them: kept, not dropped
+                # until the next reload (an incident's mentions arriving during a view change).
+                read = {m.id for m, _ in everything}
+                if kept := [r for r in before if (mid := r.message.id) in merged and mid not in read]:
+                    self.all_rows.extend(kept)
+                    self.rows_in_store_order = False
             self.lookups.forget()
             # Older parts not loaded yet: their items are counted by the census, not just the rows.
             self.counts.recount(self.all_rows, self.s.clock(), census)
@@ -333,6 +345,8 @@ class RowLoading(_Base):
             row = row_of(message, state, fresh=mid in self.fresh)
             self.all_rows.append(row)
             self.rows_in_store_order = False
+            if self._merged_during_read is not None:  # a reload is reading
+                self._merged_during_read.add(mid)
             self.counts.add(row, now)
             added.append(row)
         self.cards.forget({identity_of(row.message) for row in added})  # their counts moved on
