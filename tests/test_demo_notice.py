@@ -4,6 +4,7 @@ composer's key hints for up to a minute (team-demo trial of 2026-12-02)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from cminbox.core.clock import FrozenClock
@@ -17,9 +18,11 @@ NOTICE = "Data in /tmp/cminbox-demo-x (removed when you quit)."
 
 async def test_the_notice_is_shown_then_steps_aside_for_the_composer(tmp_path: Path) -> None:
     app = app_with_notice(make_services(tmp_path, FrozenClock(T0)), "The Lumen demo", NOTICE, 60, None)
+    started = time.time()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
-        assert NOTICE in [n.message for n in app._notifications]
+        notice = next(n for n in app._notifications if n.message == NOTICE)
+        assert notice.raised_at >= started  # its minute runs from when the inbox is up, not before
         await pilot.press("r")
         await settle(pilot)
         assert app.screen.query_one(Composer).target is not None

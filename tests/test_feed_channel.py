@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[str]]]:
     async def addresses(host: str, port: int) -> list[str]:
         if host in DNS:
             return DNS[host]
-        raise OSError(f"{host}: no such name")
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(internal_hosts, "addresses", addresses)
     yield DNS
@@ -299,3 +300,43 @@ async def test_a_redirect_to_a_public_name_or_from_a_local_feed_is_followed() ->
     public = await make("http://blog.example/old.xml", httpx.MockTransport(server)).poll(None)
     local = await make("http://10.0.0.5/old.xml", httpx.MockTransport(server)).poll(None)
     assert [m.text.split("\n")[0] for m in public.messages + local.messages] == ["moved", "moved"]
+
+
+@pytest.mark.parametrize(
+    "failure", [socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"), TimeoutError()]
+)
+async def test_a_redirect_to_a_name_that_cannot_be_looked_up_now_is_not_followed(
+    failure: Exception, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name server that answers the first lookup slowly or with a failure, then 10.x to the
+    connection's own, got the redirect followed (review of 2026-12-02): not followed this time."""
+
+    async def flaky(host: str, port: int) -> list[str]:
+        raise failure
+
+    monkeypatch.setattr(internal_hosts, "addresses", flaky)
+
+    def server(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "feeds.example":
+            return httpx.Response(302, headers={"Location": "http://slow.example/feed"})
+        return httpx.Response(200, text=rss([("secret", "internal answer")]))
+
+    with pytest.raises(BadResponse) as refused:
+        await make("https://feeds.example/status.xml", httpx.MockTransport(server)).poll(None)
+    assert "not followed this time" in refused.value.reason
+
+
+async def test_the_name_looked_up_is_the_one_the_connection_uses() -> None:
+    """``httpx.URL.host`` decodes ``xn--zca.example`` to ``ß.example``, which the resolver's
+    older IDNA rules turn into ``ss.example``: another name than the one connected to."""
+    DNS["ss.attacker.example"] = ["93.184.216.34"]
+    DNS["xn--zca.attacker.example"] = ["10.0.0.1"]
+
+    def server(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "feeds.example":
+            return httpx.Response(302, headers={"Location": "http://xn--zca.attacker.example/feed"})
+        return httpx.Response(200, text=rss([("secret", "internal answer")]))
+
+    with pytest.raises(BadResponse) as refused:
+        await make("https://feeds.example/status.xml", httpx.MockTransport(server)).poll(None)
+    assert "10.0.0.1 is inside the local network" in refused.value.reason

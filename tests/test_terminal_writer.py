@@ -88,3 +88,53 @@ def test_textual_s_linux_driver_makes_its_writer_from_the_installed_class(monkey
     assert linux_driver.WriterThread is TerminalWriter  # type: ignore[attr-defined]
     source = linux_driver.LinuxDriver.start_application_mode.__code__.co_names
     assert "WriterThread" in source
+
+
+class Stalls(io.StringIO):
+    """A terminal that takes nothing until ``go`` is set (a stalled link)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.go.wait(10)
+        return super().write(text)
+
+
+def test_behind_and_the_caught_up_hook() -> None:
+    """Behind once BEHIND writes wait; the hook fires once they are written, once."""
+    term = Stalls()
+    writer = TerminalWriter(term)
+    writer.start()
+    fired = threading.Event()
+    calls: list[int] = []
+    for n in range(terminal_writer.BEHIND + 1):  # one is taken by the writer and held there
+        writer.write(f"frame {n}\n")
+    assert writer.behind()
+    writer.when_drained(lambda: (calls.append(1), fired.set()))
+    assert not fired.is_set()
+    term.go.set()
+    assert fired.wait(10) and not writer.behind()
+    writer.stop()
+    assert calls == [1]
+    writer.when_drained(lambda: calls.append(2))  # nothing waits: at once
+    assert calls == [1, 2]
+
+
+def test_a_writer_stopped_with_frames_queued_still_says_it_caught_up() -> None:
+    """App.suspend ($EDITOR) stops the writer with frames still queued: the hook that the app's
+    repaint waits for fired only when the queue ran empty, which the stop's own mark prevents;
+    the repaint was never asked again (review of 2026-12-02)."""
+    term = Stalls()
+    writer = TerminalWriter(term)
+    for n in range(3):
+        writer.write(f"frame {n}\n")
+    fired = threading.Event()
+    writer.when_drained(fired.set)
+    writer.start()
+    stopping = threading.Thread(target=writer.stop, daemon=True)
+    stopping.start()
+    term.go.set()
+    stopping.join(10)
+    assert fired.wait(10)

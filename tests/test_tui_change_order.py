@@ -224,3 +224,29 @@ async def test_an_item_merged_while_a_reload_reads_stays_listed(tmp_path: Path, 
         await settle(pilot)
         assert new.id in screen.inbox_list.index
         assert any(r.message.id == new.id for r in screen.all_rows)
+
+
+async def test_a_row_kept_beside_a_census_is_read_again_not_counted_twice(tmp_path: Path) -> None:
+    """While older parts still load, a read's counts come with a census of the items not read,
+    taken after the rows: an item merged during the read may be in it too. Kept beside such a
+    read, it would be counted twice: the rows are read again instead (review of 2026-12-02)."""
+    from cminbox.core.census import Counts
+
+    services = make_services(tmp_path, FrozenClock(T0))
+    async with opened(services) as (pilot, screen):
+        await settle(pilot)
+        everything = [(r.message, r.triage) for r in screen.all_rows]
+        screen._merged_during_read = set()  # as a reload that has started reading
+        new = another(screen.inbox_list.rows[0].message, 9004)
+        services.store.upsert_messages([new])
+        screen.merge_new([new.id], {new.id: (new, TriageState(id=new.id))})
+        asked = screen._reload_wanted
+        census = Counts()
+        census.status[Status.NEW] += 1  # the census counted the new item as one not read
+        screen._reloaded(screen._reload_wanted, everything, census, complete=False)
+        assert any(r.message.id == new.id for r in screen.all_rows)
+        assert screen._reload_wanted == asked + 1  # read again
+        await settle(pilot)
+        assert screen.counts.status[Status.NEW] == sum(
+            1 for r in screen.all_rows if r.state.status == Status.NEW
+        )  # once each, from the read that followed

@@ -38,7 +38,7 @@ from cminbox.core.channel import (
     plain_reply,
 )
 from cminbox.core.html_text import html_to_text
-from cminbox.core.internal_hosts import inside_address, is_internal_host
+from cminbox.core.internal_hosts import LookupFailed, inside_address, is_internal_host
 from cminbox.core.models import Author, Kind, Message, message_id
 from cminbox.core.text import one_line, sanitize
 
@@ -147,7 +147,15 @@ class FeedChannel:
         if is_internal_host(httpx.URL(self.ctx.url).host):
             return
         port = target.port or (443 if target.scheme == "https" else 80)
-        found = await inside_address(target.host, port)
+        try:
+            # The name as the connection sends it (``xn--`` for an international one): ``host``
+            # is decoded, and the resolver's older IDNA rules can make another name of it.
+            found = await inside_address(target.raw_host.decode("ascii"), port)
+        except LookupFailed as exc:
+            raise BadResponse(
+                f"fetch feed: the server redirected to {http.safe_host(target)}; {exc}, so whether it is"
+                " inside the local network is not known: not followed this time"
+            ) from None
         if found is not None:
             raise BadResponse(
                 f"fetch feed: the server redirected to {http.safe_host(target)}, whose address {found} is inside"

@@ -19,6 +19,8 @@ transport.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import ipaddress
 import socket
 
@@ -56,20 +58,39 @@ def is_internal_host(host: str) -> bool:
     return name == "localhost" or "." not in name or name.endswith(LOCAL_SUFFIXES)
 
 
-RESOLVE_TIMEOUT = 5.0  # s; a name that does not answer by then is left to the connection's own lookup
+RESOLVE_TIMEOUT = 5.0  # s a lookup may take; longer, and the redirect is not followed this time
+# Lookups run on threads of their own: a name server that answers slowly (or never) holds one for
+# the resolver's own timeout, which the event loop's default threads (the store's writes) must not pay.
+_LOOKUPS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="cminbox dns")
+# getaddrinfo's answers that mean the name does not exist: the connection fails on its own.
+NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
+class LookupFailed(Exception):
+    """A name could not be looked up now (a time-out, a server failure): whether it is inside is
+    not known, so what depends on it waits for the next try."""
 
 
 async def addresses(host: str, port: int) -> list[str]:
-    """The addresses ``host`` resolves to (the system's resolver, off the event loop)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    """The addresses ``host`` (ASCII, as the connection sends it) resolves to, off the event loop."""
+    lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    infos = await asyncio.get_running_loop().run_in_executor(_LOOKUPS, lookup)
     return [str(info[4][0]) for info in infos]
 
 
 async def inside_address(host: str, port: int) -> str | None:
-    """The first address of ``host`` that is inside the machine or its network, if any. A name
-    that does not resolve (or not in time) gives None: the connection then fails on its own."""
+    """The first address of ``host`` that is inside the machine or its network, if any; None
+    when every address is outside or the name does not exist (the connection then fails on its
+    own). Raises LookupFailed when the name could not be looked up now: an attacker's name
+    server could answer slowly or fail the first lookup and answer 10.x to the connection's."""
     try:
         found = await asyncio.wait_for(addresses(host, port), RESOLVE_TIMEOUT)
-    except (OSError, TimeoutError, UnicodeError):
-        return None
+    except socket.gaierror as exc:
+        if exc.errno in NO_SUCH_NAME:
+            return None
+        raise LookupFailed(f"the name could not be looked up ({exc.strerror or exc.errno})") from None
+    except TimeoutError:
+        raise LookupFailed(f"the name was not looked up within {RESOLVE_TIMEOUT:g} s") from None
+    except (OSError, UnicodeError) as exc:
+        raise LookupFailed(f"the name could not be looked up ({type(exc).__name__})") from None
     return next((a for a in found if is_internal_host(a.split("%")[0])), None)

@@ -117,7 +117,8 @@ class CminboxApp(App[None]):
         self._engine_asked = False  # the engine's build was started for these services
         self._dialogs_asked = False  # import_dialogs_soon
         self._quit_unreachable = False  # quitting while the inbox could not reach its store
-        self._redraw_asked = False  # frames were dropped for a stalled terminal: drawn whole when it drains
+        # Frames were dropped for a stalled terminal: the writer asked to say when it has caught up.
+        self._redraw_asked: TerminalWriter | None = None
         # The themes, and the one to start with, before the stylesheet's first parse: a theme
         # set at mount made Textual parse every stylesheet again and restyle the screen (~8 ms
         # of the first frame, issue #14). An unknown name is reported at mount (apply_theme).
@@ -138,8 +139,8 @@ class CminboxApp(App[None]):
             # The terminal takes no more output (a stalled link): this frame is dropped, not
             # queued behind the others, so the UI thread never waits on the terminal; the
             # screen is drawn whole once the writer has caught up (tui/terminal_writer.py).
-            if not self._redraw_asked:
-                self._redraw_asked = True
+            if self._redraw_asked is not writer:  # (a suspend makes a new writer: the old one's hook is gone)
+                self._redraw_asked = writer
                 loop = asyncio.get_running_loop()
 
                 def caught_up() -> None:
@@ -153,7 +154,7 @@ class CminboxApp(App[None]):
             self._frame_waiters.frame_written()
 
     def _redraw_after_stall(self) -> None:
-        self._redraw_asked = False
+        self._redraw_asked = None
         if not self._exit and self._screen_stack:
             self.screen.refresh()  # every line of it, as a resize would
 

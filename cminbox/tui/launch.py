@@ -91,15 +91,18 @@ def app_with_notice(services: Services, title: str, notice: str, timeout: float,
     from cminbox.tui.composer import Composer
 
     class NoticeApp(CminboxApp):
-        shown = Notification(notice, title, "information", timeout, markup=False)
+        shown: Notification | None = None
 
         # Textual calls every class's on_mount in the MRO: CminboxApp's runs too (no super() call,
         # which would open the inbox twice).
         def on_mount(self) -> None:
-            self.post_message(Notify(self.shown))  # App.notify, keeping the notification to take back
+            # App.notify, keeping the notification to take back; made now, since its timeout
+            # runs from when it is made (made with the class, start-up ate into it).
+            self.shown = Notification(notice, title, "information", timeout, markup=False)
+            self.post_message(Notify(self.shown))
 
         def on_composer_opened(self, _event: Composer.Opened) -> None:
-            if self.shown in self._notifications:
+            if self.shown is not None and self.shown in self._notifications:
                 self._unnotify(self.shown)
 
     return NoticeApp(services, theme=theme)

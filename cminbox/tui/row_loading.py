@@ -213,6 +213,7 @@ class RowLoading(_Base):
 
     def _reload_failed_with(self, wanted: int, exc: CminboxError) -> None:
         self._reload_running = False
+        self._merged_during_read = None
         if self._first_read is not None:
             self._first_read.set()  # the loader does not wait for a read that failed
         self.first_frame_done()
@@ -256,6 +257,10 @@ class RowLoading(_Base):
                 if kept := [r for r in before if (mid := r.message.id) in merged and mid not in read]:
                     self.all_rows.extend(kept)
                     self.rows_in_store_order = False
+                    if census is not None:
+                        # The census of the parts not loaded yet, taken after the rows were read,
+                        # may count these too: read again for counts that hold each item once.
+                        self.reload_from_store()
             self.lookups.forget()
             # Older parts not loaded yet: their items are counted by the census, not just the rows.
             self.counts.recount(self.all_rows, self.s.clock(), census)

@@ -31,9 +31,9 @@ from textual.drivers import linux_driver
 from textual.drivers._writer_thread import WriterThread
 
 _hook: list[Callable[[], None]] = []
-# Writes waiting (a frame is three: its begin and end marks and its text) when the next frame is
-# dropped: two frames in flight are kept, so a terminal that is just slow still sees every one
-# that it can take in time.
+# Writes waiting when the next frame is dropped: a frame is three (its synchronized-output begin
+# and end marks and its text) where the terminal has synchronized output, else one; so two to six
+# frames in flight are kept, and a terminal that is just slow still sees every one it takes in time.
 BEHIND = 6
 
 
@@ -84,6 +84,7 @@ class TerminalWriter(WriterThread):
                 flush()
             except (OSError, ValueError):
                 self._lost()
+        self._caught_up()  # stopped (a suspend) with frames queued: the hook still fires
 
     def _lost(self) -> None:
         self.gone = True
