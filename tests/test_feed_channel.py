@@ -273,18 +273,23 @@ async def test_a_redirect_to_a_name_whose_address_is_inside_is_refused(answer: l
     (``127.0.0.1.nip.io``, a record the feed's owner points at 10.x) was followed: only the
     name as written was checked (core/internal_hosts.py said so). Now its addresses are."""
     DNS["sneaky.example"] = answer
+    assert "is inside the local network; not followed" in (await refused_redirect("http://sneaky.example/admin")).reason
+
+
+async def refused_redirect(location: str) -> BadResponse:
+    """What a public feed that redirects to ``location`` is refused with; nothing else was asked."""
     asked: list[str] = []
 
     def server(request: httpx.Request) -> httpx.Response:
         asked.append(str(request.url))
         if request.url.host == "feeds.example":
-            return httpx.Response(302, headers={"Location": "http://sneaky.example/admin"})
+            return httpx.Response(302, headers={"Location": location})
         return httpx.Response(200, text=rss([("secret", "internal answer")]))
 
     with pytest.raises(BadResponse) as refused:
         await make("https://feeds.example/status.xml", httpx.MockTransport(server)).poll(None)
     assert asked == ["https://feeds.example/status.xml"]
-    assert "is inside the local network; not followed" in refused.value.reason
+    return refused.value
 
 
 async def test_a_redirect_to_a_public_name_or_from_a_local_feed_is_followed() -> None:
@@ -316,14 +321,7 @@ async def test_a_redirect_to_a_name_that_cannot_be_looked_up_now_is_not_followed
 
     monkeypatch.setattr(internal_hosts, "addresses", flaky)
 
-    def server(request: httpx.Request) -> httpx.Response:
-        if request.url.host == "feeds.example":
-            return httpx.Response(302, headers={"Location": "http://slow.example/feed"})
-        return httpx.Response(200, text=rss([("secret", "internal answer")]))
-
-    with pytest.raises(BadResponse) as refused:
-        await make("https://feeds.example/status.xml", httpx.MockTransport(server)).poll(None)
-    assert "not followed this time" in refused.value.reason
+    assert "not followed this time" in (await refused_redirect("http://slow.example/feed")).reason
 
 
 async def test_the_name_looked_up_is_the_one_the_connection_uses() -> None:
@@ -332,11 +330,5 @@ async def test_the_name_looked_up_is_the_one_the_connection_uses() -> None:
     DNS["ss.attacker.example"] = ["93.184.216.34"]
     DNS["xn--zca.attacker.example"] = ["10.0.0.1"]
 
-    def server(request: httpx.Request) -> httpx.Response:
-        if request.url.host == "feeds.example":
-            return httpx.Response(302, headers={"Location": "http://xn--zca.attacker.example/feed"})
-        return httpx.Response(200, text=rss([("secret", "internal answer")]))
-
-    with pytest.raises(BadResponse) as refused:
-        await make("https://feeds.example/status.xml", httpx.MockTransport(server)).poll(None)
-    assert "10.0.0.1 is inside the local network" in refused.value.reason
+    refused = await refused_redirect("http://xn--zca.attacker.example/feed")
+    assert "10.0.0.1 is inside the local network" in refused.reason
